@@ -1,0 +1,180 @@
+import { inflateSync, unzlibSync } from 'fflate';
+import { decodeWithCodec, type CodecName } from './codecs';
+import { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
+import { checkNativeNotTruncated, encapsulatedFrame } from './frames';
+import { decodeJpeg } from './jpeg';
+import { parseImage, type ImageAttributes } from './parse';
+import { toFrameData } from './photometric';
+import { decodeRle } from './rle';
+import { maskStored, unpackNative, type NativeLayout, type StoredFrame } from './samples';
+import { transferSyntaxInfo } from './transferSyntax';
+
+export interface DecodedFrame {
+  rows: number;
+  columns: number;
+  samplesPerPixel: 1 | 3;
+  photometricInterpretation: string;
+  numberOfFrames: number;
+  frameIndex: number;
+  /** Grey: modality-LUT values, row-major. Colour: interleaved RGB 0..255. */
+  data: Float32Array;
+  windowCenter: number | null;
+  windowWidth: number | null;
+}
+
+interface CodecFrame { stored: StoredFrame; bitsStored: number; codecColour: boolean }
+
+function layoutOf(a: ImageAttributes): NativeLayout {
+  return {
+    rows: a.rows, columns: a.columns, samplesPerPixel: a.samplesPerPixel, bitsAllocated: a.bitsAllocated,
+    bitsStored: a.bitsStored, highBit: a.highBit, pixelRepresentation: a.pixelRepresentation,
+    planarConfiguration: a.planarConfiguration,
+    subsampled422: a.photometricInterpretation === 'YBR_FULL_422' && a.samplesPerPixel === 3,
+  };
+}
+
+function checkSize(a: ImageAttributes, width: number, height: number, components: number, what: string): void {
+  if (width !== a.columns || height !== a.rows || components !== a.samplesPerPixel) {
+    throw new PixelDataError(`${what} decoded ${width}x${height}x${components}, header says ${a.columns}x${a.rows}x${a.samplesPerPixel}`);
+  }
+}
+
+/**
+ * Compressed decoders return unsigned samples; signed images need two's complement restored
+ * from BitsStored (JPEG, JPEG-LS). J2K codestreams carry their own signedness.
+ */
+function fromUnsigned(values: Uint8Array | Uint16Array, a: ImageAttributes, bits: number): Uint8Array | Uint16Array | Int32Array {
+  if (a.pixelRepresentation !== 1) return values;
+  const stored = Math.min(a.bitsStored, bits);
+  return maskStored(values, stored, stored - 1, true);
+}
+
+function viewSamples(bytes: Uint8Array, bits: number, signed: boolean): Uint8Array | Int8Array | Uint16Array | Int16Array {
+  if (bits <= 8) return signed ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  const n = aligned.length >> 1;
+  return signed ? new Int16Array(aligned.buffer, aligned.byteOffset, n) : new Uint16Array(aligned.buffer, aligned.byteOffset, n);
+}
+
+async function decodeJpegFamily(frame: Uint8Array, a: ImageAttributes): Promise<CodecFrame> {
+  // libjpeg-turbo's 8-bit build covers baseline/progressive 8-bit and does YCbCr→RGB itself;
+  // 12-bit extended and lossless (SOF3) go to the built-in decoder.
+  const sof = findSof(frame);
+  const base = { rows: a.rows, columns: a.columns, samplesPerPixel: a.samplesPerPixel, planar: false };
+  if (sof && sof.marker !== 0xc3 && sof.precision === 8) {
+    const out = await decodeWithCodec('libjpeg-turbo', frame);
+    checkSize(a, out.info.width, out.info.height, out.info.componentCount, 'JPEG');
+    return { stored: { ...base, values: fromUnsigned(out.pixels, a, 8) }, bitsStored: 8, codecColour: out.info.componentCount === 3 };
+  }
+  const img = decodeJpeg(frame);
+  checkSize(a, img.width, img.height, img.components, 'JPEG');
+  return { stored: { ...base, values: fromUnsigned(img.data, a, img.precision) }, bitsStored: Math.min(a.bitsStored, img.precision), codecColour: false };
+}
+
+function findSof(data: Uint8Array): { marker: number; precision: number } | null {
+  let p = 2;
+  while (p + 4 < data.length) {
+    if (data[p] !== 0xff) return null;
+    const m = data[p + 1];
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return { marker: m, precision: data[p + 4] };
+    if (m === 0xda) return null;
+    p += 2 + ((data[p + 2] << 8) | data[p + 3]);
+  }
+  return null;
+}
+
+async function decodeWasm(name: CodecName, frame: Uint8Array, a: ImageAttributes): Promise<CodecFrame> {
+  const out = await decodeWithCodec(name, frame);
+  const { info } = out;
+  checkSize(a, info.width, info.height, info.componentCount, name);
+  const base = { rows: a.rows, columns: a.columns, samplesPerPixel: a.samplesPerPixel, planar: false };
+  if (name === 'charls') {
+    // CharLS returns unsigned samples; interleave mode 0 means component planes.
+    const values = fromUnsigned(viewSamples(out.pixels, info.bitsPerSample, false) as Uint8Array | Uint16Array, a, info.bitsPerSample);
+    return { stored: { ...base, values, planar: info.componentCount === 3 && out.interleaveMode === 0 }, bitsStored: Math.min(a.bitsStored, info.bitsPerSample), codecColour: false };
+  }
+  // OpenJPEG/OpenJPH apply the codestream's component transform (RCT/ICT), so YBR_RCT/ICT arrive as RGB.
+  const values = viewSamples(out.pixels, info.bitsPerSample, !!info.isSigned);
+  const colourTransformed = info.componentCount === 3 && (['YBR_RCT', 'YBR_ICT'].includes(a.photometricInterpretation) || !!info.isUsingColorTransform);
+  return { stored: { ...base, values }, bitsStored: info.bitsPerSample, codecColour: colourTransformed };
+}
+
+function inflateFrame(frame: Uint8Array): Uint8Array {
+  try {
+    return inflateSync(frame);
+  } catch {
+    try {
+      return unzlibSync(frame);
+    } catch (e) {
+      throw new PixelDataError(`deflated frame does not inflate: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+}
+
+/**
+ * Decodes one frame (default: the middle one) of a DICOM Part 10 file (files without File Meta
+ * are accepted too). Throws UnsupportedTransferSyntaxError, PixelDataError, or RangeError for a
+ * bad frameIndex; anything unexpected from a decoder is reported as PixelDataError so callers
+ * (ingest, HTTP) need to handle exactly these.
+ */
+export async function decodeFrame(part10: Uint8Array, frameIndex?: number): Promise<DecodedFrame> {
+  try {
+    return await decodeFrameUnchecked(part10, frameIndex);
+  } catch (e) {
+    if (e instanceof PixelDataError || e instanceof UnsupportedTransferSyntaxError || e instanceof RangeError) throw e;
+    throw new PixelDataError(`failed to decode pixel data: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+async function decodeFrameUnchecked(part10: Uint8Array, frameIndex?: number): Promise<DecodedFrame> {
+  const parsed = parseImage(part10, frameIndex);
+  const a = parsed.attrs;
+  const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
+  const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
+  if (!Number.isInteger(index) || index < 0 || index >= a.numberOfFrames) {
+    throw new RangeError(`frame index ${index} out of range 0..${a.numberOfFrames - 1}`);
+  }
+  let decoded: CodecFrame;
+  if (ts.encoding === 'native') {
+    const item = parsed.pixelItems[0];
+    if (ts.uid !== '1.2.840.10008.1.2.1.99') checkNativeNotTruncated(parsed.source, item.length, ts.bigEndian, ts.uid === '1.2.840.10008.1.2');
+    decoded = { stored: unpackNative(item, layoutOf(a), index, ts.bigEndian), bitsStored: a.bitsStored, codecColour: false };
+  } else {
+    const frame = encapsulatedFrame(parsed.pixelItems, a.numberOfFrames, index, ts.encoding);
+    switch (ts.encoding) {
+      case 'rle': {
+        const bytes = decodeRle(frame, a.rows, a.columns, a.samplesPerPixel, a.bitsAllocated);
+        const layout = { ...layoutOf(a), planarConfiguration: 1, subsampled422: false };
+        decoded = { stored: unpackNative(bytes, layout, 0, false), bitsStored: a.bitsStored, codecColour: false };
+        break;
+      }
+      case 'deflatedFrame':
+        decoded = { stored: unpackNative(inflateFrame(frame), layoutOf(a), 0, false), bitsStored: a.bitsStored, codecColour: false };
+        break;
+      case 'jpeg':
+        decoded = await decodeJpegFamily(frame, a);
+        break;
+      case 'jpegls':
+        decoded = await decodeWasm('charls', frame, a);
+        break;
+      case 'j2k':
+        decoded = await decodeWasm('openjpeg', frame, a);
+        break;
+      case 'htj2k':
+        decoded = await decodeWasm('openjph', frame, a);
+        break;
+    }
+  }
+  const { data, samplesPerPixel } = toFrameData(decoded.stored, a, decoded.bitsStored, decoded.codecColour);
+  return {
+    rows: a.rows,
+    columns: a.columns,
+    samplesPerPixel,
+    photometricInterpretation: a.photometricInterpretation,
+    numberOfFrames: a.numberOfFrames,
+    frameIndex: index,
+    data,
+    windowCenter: samplesPerPixel === 1 ? a.windowCenter : null,
+    windowWidth: samplesPerPixel === 1 ? a.windowWidth : null,
+  };
+}
