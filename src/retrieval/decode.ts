@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import { PNG } from 'pngjs';
+import * as jpeg from 'jpeg-js';
+import type { Gray8Image } from './preprocess';
+
+export type ImageFormat = 'png' | 'jpeg' | 'dicom';
+
+export class ImageDecodeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d) return 'dicom';
+  return undefined;
+}
+
+/**
+ * ITU-R BT.601 luma in integers. It is the identity on grey pixels (R=G=B), which is
+ * what jpeg-js and pngjs hand back for single-channel files.
+ */
+function rgbaToGray(width: number, height: number, rgba: Uint8Array): Gray8Image {
+  const out = new Uint8Array(width * height);
+  for (let i = 0, p = 0; i < out.length; i++, p += 4) {
+    const y = Math.floor((299 * rgba[p] + 587 * rgba[p + 1] + 114 * rgba[p + 2] + 500) / 1000);
+    const a = rgba[p + 3];
+    // Transparent regions carry arbitrary colour; compositing over black makes them deterministic.
+    out[i] = a === 255 ? y : Math.floor((y * a + 127) / 255);
+  }
+  return { width, height, data: out };
+}
+
+export function decodePng(bytes: Uint8Array): Gray8Image {
+  try {
+    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return rgbaToGray(png.width, png.height, png.data);
+  } catch (e) {
+    throw new ImageDecodeError(`PNG decode failed: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export function decodeJpeg(bytes: Uint8Array): Gray8Image {
+  try {
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 200 });
+    return rgbaToGray(img.width, img.height, img.data);
+  } catch (e) {
+    throw new ImageDecodeError(`JPEG decode failed: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+interface ImagingModule {
+  decodeFrame(part10: Uint8Array): Promise<unknown>;
+  toGray8(frame: unknown): Gray8Image;
+}
+
+let imaging: ImagingModule | null | undefined;
+
+/**
+ * src/imaging is developed separately; resolving it at run time keeps retrieval
+ * buildable and usable for PNG/JPEG when it is absent.
+ */
+export function loadImaging(): ImagingModule | null {
+  if (imaging !== undefined) return imaging;
+  const candidates = ['../imaging/index.js', '../imaging'];
+  imaging = null;
+  for (const c of candidates) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const m = require(c) as Partial<ImagingModule>;
+      if (typeof m.decodeFrame === 'function' && typeof m.toGray8 === 'function') {
+        imaging = m as ImagingModule;
+        break;
+      }
+    } catch {
+      /* try the next spelling */
+    }
+  }
+  return imaging;
+}
+
+export async function decodeDicom(bytes: Uint8Array): Promise<Gray8Image> {
+  const m = loadImaging();
+  if (!m) throw new ImageDecodeError('DICOM decoding unavailable: src/imaging (decodeFrame/toGray8) not found');
+  try {
+    const frame = await m.decodeFrame(bytes);
+    return m.toGray8(frame);
+  } catch (e) {
+    throw new ImageDecodeError(`DICOM decode failed: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** PNG, JPEG or DICOM bytes → 8-bit grey. Files without a DICM preamble are tried as DICOM last. */
+export async function decodeImage(bytes: Uint8Array): Promise<Gray8Image> {
+  switch (sniffFormat(bytes)) {
+    case 'png':
+      return decodePng(bytes);
+    case 'jpeg':
+      return decodeJpeg(bytes);
+    case 'dicom':
+      return decodeDicom(bytes);
+    default:
+      if (loadImaging()) return decodeDicom(bytes);
+      throw new ImageDecodeError('unrecognised image format (expected PNG, JPEG or DICOM)');
+  }
+}
+
+export async function decodeImageFile(path: string): Promise<Gray8Image> {
+  const bytes = await readFile(path);
+  return decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
