@@ -1,0 +1,16 @@
+import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../src/context.js';
+import { Image, Series } from '../src/entities/index.js';
+
+@Resolver(() => Image)
+export class ImageResolver {
+  @Query(() => Image, { nullable: true, description: 'An image by its de-identified SOPInstanceUID.' })
+  image(@Arg('uid') uid: string, @Ctx() ctx: RequestContext) {
+    return ctx.browse.imageByUid(uid);
+  }
+
+  @FieldResolver(() => Series)
+  series(@Root() image: Image, @Ctx() ctx: RequestContext) {
+    return ctx.loaders.seriesById.load(image.series.id);
+  }
+}

@@ -1,0 +1,23 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum Role {
+  RESEARCHER = 'researcher',
+  SUBMITTER = 'submitter',
+  CURATOR = 'curator',
+  ADMIN = 'admin',
+}
+registerEnumType(Role, { name: 'Role', description: 'What a signed-in user may do: researchers browse and request, submitters deposit, curators review and release, admins administer.' });
+
+/** Who is asking. Anonymous callers have no principal at all (context.user is null). */
+export interface Principal {
+  /** The token's `sub`, stable per user at the issuer. */
+  id: string;
+  name: string | null;
+  email: string | null;
+  institution: string | null;
+  roles: Role[];
+}
+
+export function hasRole(user: Principal | null, ...roles: Role[]): boolean {
+  return !!user && user.roles.some((r) => roles.includes(r));
+}

@@ -1,0 +1,66 @@
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { GraphQLError } from 'graphql';
+import type { Config } from '../config.js';
+import { Role, type Principal } from './Principal.js';
+
+const KNOWN_ROLES = new Set<string>(Object.values(Role));
+
+export class AuthenticationError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  }
+}
+
+/** Verifies bearer tokens against the configured issuer's JWKS (remote) or the local issuer's. */
+export class TokenVerifier {
+  private readonly keys: JWTVerifyGetKey;
+
+  constructor(private readonly config: Config, localJwks: { keys: any[] } | null) {
+    if (config.oidc.jwksUrl) {
+      // jose refetches the remote set when a token names a kid it has not seen (key rotation).
+      this.keys = createRemoteJWKSet(new URL(config.oidc.jwksUrl), { cooldownDuration: 30_000 });
+    } else if (localJwks) {
+      this.keys = createLocalJWKSet(localJwks);
+    } else {
+      throw new Error('no JWKS: set OIDC_JWKS_URL or use the local issuer');
+    }
+  }
+
+  /** Returns the principal for an Authorization header value; null when there is none. */
+  async principalFrom(authorization: string | undefined | null): Promise<Principal | null> {
+    if (!authorization) return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) throw new AuthenticationError('Authorization header must be "Bearer <token>".');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(match[1]!, this.keys, {
+        issuer: this.config.oidc.issuer,
+        audience: this.config.oidc.audience,
+        // Asymmetric algorithms only: "none" and HMAC tokens are refused outright.
+        algorithms: ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'],
+        clockTolerance: this.config.oidc.clockToleranceSeconds,
+        requiredClaims: ['sub', 'exp'],
+      }));
+    } catch (err) {
+      throw new AuthenticationError(describe(err));
+    }
+    const roles = (Array.isArray(payload.roles) ? payload.roles : typeof payload.role === 'string' ? [payload.role] : [])
+      .filter((r): r is Role => typeof r === 'string' && KNOWN_ROLES.has(r));
+    return {
+      id: payload.sub!,
+      name: typeof payload.name === 'string' ? payload.name : null,
+      email: typeof payload.email === 'string' ? payload.email : null,
+      institution: typeof payload.institution === 'string' ? payload.institution : null,
+      roles: roles.length ? roles : [Role.RESEARCHER],
+    };
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'The token has expired.';
+  if (err instanceof errors.JWTClaimValidationFailed) return `The token's "${err.claim}" claim is not accepted.`;
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm this archive does not accept.';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'The token is signed with a key the issuer does not publish.';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'The token signature is invalid.';
+  return 'The token is invalid.';
+}

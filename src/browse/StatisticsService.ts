@@ -1,0 +1,55 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Principal } from '../auth/Principal.js';
+import { FilterPredicates, type BrowseFilter } from './filter.js';
+
+export interface CountRow { key: string; individuals: number; studies: number; series: number; images: number }
+
+export interface Statistics {
+  total: CountRow;
+  byCollection: CountRow[];
+  byModality: CountRow[];
+  byAnatomicalSite: CountRow[];
+}
+
+/**
+ * The OBIA paper's Table 1, S1 and S2: counts per collection, modality and anatomical site.
+ * Counted over series (which carry their image count and their ancestors' ids), so one grouped
+ * scan answers each table without touching the image table.
+ */
+export class StatisticsService {
+  constructor(private readonly em: EntityManager, private readonly viewer: Principal | null) {}
+
+  private async grouped(filter: BrowseFilter | null | undefined, keyColumn: string | null): Promise<CountRow[]> {
+    const knex = this.em.getKnex();
+    const p = new FilterPredicates(filter, this.viewer);
+    const qb = knex('series as s').join('collection as c', 'c.id', 's.collection_id');
+    if (p.individual.length) qb.join('individual as i', 'i.id', 's.individual_id');
+    p.apply(qb, [...p.collection, ...p.individual, ...p.series]);
+    qb.select(
+      knex.raw(keyColumn ? `${keyColumn} as k` : `'all' as k`),
+      knex.raw('count(distinct s.individual_id) as individuals'),
+      knex.raw('count(distinct s.study_id) as studies'),
+      knex.raw('count(*) as series'),
+      knex.raw('coalesce(sum(s.image_count), 0) as images'),
+    );
+    if (keyColumn) qb.groupBy(keyColumn).orderBy(keyColumn);
+    const rows: any[] = await qb;
+    return rows.map((r) => ({
+      key: r.k ?? 'UNKNOWN',
+      individuals: Number(r.individuals),
+      studies: Number(r.studies),
+      series: Number(r.series),
+      images: Number(r.images),
+    }));
+  }
+
+  async statistics(filter: BrowseFilter | null | undefined): Promise<Statistics> {
+    const [total, byCollection, byModality, byAnatomicalSite] = await Promise.all([
+      this.grouped(filter, null),
+      this.grouped(filter, 'c.accession'),
+      this.grouped(filter, 's.modality'),
+      this.grouped(filter, 's.anatomical_site'),
+    ]);
+    return { total: total[0] ?? { key: 'all', individuals: 0, studies: 0, series: 0, images: 0 }, byCollection, byModality, byAnatomicalSite };
+  }
+}

@@ -1,0 +1,69 @@
+import type { Knex } from 'knex';
+import { Sex } from '../domain.js';
+import { hasRole, Role, type Principal } from '../auth/Principal.js';
+
+/** Browse filters, shared by every connection and by statistics. All fields are optional and ANDed. */
+export interface BrowseFilter {
+  sex?: Sex[] | null;
+  ageMin?: number | null;
+  ageMax?: number | null;
+  disease?: string | null;
+  modality?: string[] | null;
+  anatomicalSite?: string[] | null;
+  accessibility?: string | null;
+  collection?: string[] | null;
+  hasGsaHumanLink?: boolean | null;
+  keyword?: string | null;
+}
+
+/** LIKE patterns must not let a user's % or _ widen the match. */
+export function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+type Where = (qb: Knex.QueryBuilder) => void;
+
+/**
+ * Splits a filter into predicates per table, each written against a fixed alias:
+ * c = collection, i = individual, s = series. Callers join the aliases they need.
+ */
+export class FilterPredicates {
+  readonly collection: Where[] = [];
+  readonly individual: Where[] = [];
+  readonly series: Where[] = [];
+
+  constructor(filter: BrowseFilter | null | undefined, viewer: Principal | null) {
+    const f = filter ?? {};
+    // Unreleased collections are visible only to their submitter and to curators.
+    if (!hasRole(viewer, Role.CURATOR, Role.ADMIN)) {
+      this.collection.push((qb) => qb.where((w) => {
+        w.where('c.release_state', 'RELEASED');
+        if (viewer) w.orWhere('c.submitter', viewer.id);
+      }));
+    }
+    if (f.accessibility) this.collection.push((qb) => qb.where('c.accessibility', f.accessibility!));
+    if (f.collection?.length) this.collection.push((qb) => qb.whereIn('c.accession', f.collection!));
+    if (f.keyword?.trim()) {
+      // Every word must appear somewhere in title, description or keywords.
+      for (const word of f.keyword.trim().split(/\s+/)) {
+        this.collection.push((qb) => qb.whereRaw(`c.search_text like ? escape '\\'`, [likePattern(word)]));
+      }
+    }
+    if (f.sex?.length) this.individual.push((qb) => qb.whereIn('i.sex', f.sex!));
+    if (f.ageMin != null) this.individual.push((qb) => qb.where('i.age', '>=', f.ageMin!));
+    if (f.ageMax != null) this.individual.push((qb) => qb.where('i.age', '<=', f.ageMax!));
+    if (f.disease?.trim()) {
+      this.individual.push((qb) => qb.whereRaw(`lower(i.disease) like ? escape '\\'`, [likePattern(f.disease!.trim())]));
+    }
+    if (f.hasGsaHumanLink != null) {
+      this.individual.push((qb) => (f.hasGsaHumanLink ? qb.whereNotNull('i.gsa_human_accession') : qb.whereNull('i.gsa_human_accession')));
+    }
+    if (f.modality?.length) this.series.push((qb) => qb.whereIn('s.modality', f.modality!.map((m) => m.toUpperCase())));
+    if (f.anatomicalSite?.length) this.series.push((qb) => qb.whereIn('s.anatomical_site', f.anatomicalSite!.map((m) => m.toUpperCase())));
+  }
+
+  apply(qb: Knex.QueryBuilder, predicates: Where[]): Knex.QueryBuilder {
+    for (const p of predicates) p(qb);
+    return qb;
+  }
+}

@@ -1,0 +1,56 @@
+import path from 'node:path';
+
+/** Runtime settings, read once from the environment so every module sees the same values. */
+export interface Config {
+  port: number;
+  dataDir: string;
+  /** `mysql://…` selects MySQL/MariaDB; anything else (or nothing) the embedded SQLite file. */
+  databaseUrl: string | null;
+  stagingDir: string;
+  backupDir: string;
+  /** Where the archive keeps its signing keys and HMAC secret when no external issuer is configured. */
+  keysDir: string;
+  oidc: {
+    issuer: string;
+    audience: string;
+    /** Remote JWKS of an external OIDC issuer; null means the local issuer in `keysDir`. */
+    jwksUrl: string | null;
+    clockToleranceSeconds: number;
+  };
+  limits: {
+    maxPageSize: number;
+    maxDepth: number;
+    maxComplexity: number;
+  };
+  logQueries: boolean;
+}
+
+function int(value: string | undefined, fallback: number): number {
+  const n = value === undefined || value === '' ? NaN : Number(value);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const dataDir = path.resolve(env.OBIA_DATA_DIR ?? 'data');
+  const config: Config = {
+    port: int(env.PORT, 4000),
+    dataDir,
+    databaseUrl: env.DATABASE_URL || null,
+    stagingDir: path.resolve(env.OBIA_STAGING_DIR ?? path.join(dataDir, 'staging')),
+    backupDir: path.resolve(env.OBIA_BACKUP_DIR ?? path.join(dataDir, 'backup')),
+    keysDir: path.resolve(env.OBIA_KEYS_DIR ?? path.join(dataDir, 'keys')),
+    oidc: {
+      issuer: env.OIDC_ISSUER ?? 'urn:obia-hub:local-issuer',
+      audience: env.OIDC_AUDIENCE ?? 'obia-hub',
+      jwksUrl: env.OIDC_JWKS_URL || null,
+      clockToleranceSeconds: int(env.OIDC_CLOCK_TOLERANCE, 30),
+    },
+    limits: {
+      maxPageSize: 500,
+      maxDepth: int(env.OBIA_MAX_QUERY_DEPTH, 12),
+      maxComplexity: int(env.OBIA_MAX_QUERY_COMPLEXITY, 250_000),
+    },
+    logQueries: env.OBIA_LOG_QUERIES === '1',
+  };
+  return { ...config, ...overrides };
+}

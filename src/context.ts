@@ -1,0 +1,32 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Principal } from './auth/Principal.js';
+import type { TokenVerifier } from './auth/verifier.js';
+import { BrowseService } from './browse/BrowseService.js';
+import { StatisticsService } from './browse/StatisticsService.js';
+import { createLoaders, type Loaders } from './loaders.js';
+
+/** Everything a resolver may read: who is asking, a unit of work of its own, and its loaders. */
+export interface RequestContext {
+  user: Principal | null;
+  em: EntityManager;
+  loaders: Loaders;
+  browse: BrowseService;
+  statistics: StatisticsService;
+}
+
+/** One function builds the context for HTTP requests and for graphql-ws connections alike. */
+export function contextFactory(orm: MikroORM, verifier: TokenVerifier) {
+  return async (authorization: string | null | undefined): Promise<RequestContext> => {
+    const user = await verifier.principalFrom(authorization);
+    const em = orm.em.fork() as EntityManager;
+    const loaders = createLoaders(em);
+    return {
+      user,
+      em,
+      loaders,
+      browse: new BrowseService(em, user, loaders),
+      statistics: new StatisticsService(em, user),
+    };
+  };
+}

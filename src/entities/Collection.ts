@@ -1,0 +1,69 @@
+import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, ObjectType } from 'type-graphql';
+import { Accessibility, ReleaseState } from '../domain.js';
+
+/** One complete submission to the archive, identified by an `OBIA` + 4-digit accession. */
+@ObjectType({ description: 'A collection: one complete submission (OBIA accession), with its disease, access policy and BioProject link.' })
+@Entity({ tableName: 'collection' })
+@Index({ properties: ['releaseState', 'accessibility'] })
+export class Collection {
+  @PrimaryKey({ autoincrement: true })
+  id!: number;
+
+  @Field({ description: 'Archive accession, OBIA followed by four digits (e.g. OBIA0001).' })
+  @Property({ length: 16, unique: true })
+  accession!: string;
+
+  @Field({ description: 'Title of the collection.' })
+  @Property({ length: 500 })
+  title!: string;
+
+  @Field({ description: 'Free-text description of what was collected and why.' })
+  @Property({ type: 'text' })
+  description: string = '';
+
+  @Field(() => [String], { description: 'Keywords given by the submitter.' })
+  @Property({ type: 'json' })
+  keywords: string[] = [];
+
+  /** Lower-cased title, description and keywords: one column the keyword search can scan. */
+  @Property({ type: 'text', hidden: true })
+  searchText: string = '';
+
+  @Field({ description: 'Disease studied (e.g. "ovarian cancer").' })
+  @Property({ length: 200 })
+  @Index()
+  disease!: string;
+
+  @Field({ description: 'Subject of the user who submitted the collection (its data owner).' })
+  @Property({ length: 200 })
+  @Index()
+  submitter!: string;
+
+  @Field(() => String, { nullable: true, description: 'Submitting organisation.' })
+  @Property({ type: 'string', length: 300, nullable: true })
+  submitterOrganization?: string | null;
+
+  @Field(() => Accessibility)
+  @Enum({ items: () => Accessibility })
+  @Index()
+  accessibility: Accessibility = Accessibility.OPEN;
+
+  @Field(() => ReleaseState)
+  @Enum({ items: () => ReleaseState })
+  releaseState: ReleaseState = ReleaseState.DRAFT;
+
+  @Field(() => String, { nullable: true, description: 'BioProject accession (PRJCA…, PRJNA…, PRJEB…, PRJDB…).' })
+  @Property({ type: 'string', length: 32, nullable: true })
+  @Index()
+  bioProjectAccession?: string | null;
+
+  @Field({ description: 'When the collection was created in the archive.' })
+  @Property()
+  createdAt: Date = new Date();
+
+  @Field(() => Date, { nullable: true, description: 'When a curator released the collection.' })
+  @Property({ type: 'datetime', nullable: true })
+  releasedAt?: Date | null;
+
+}

@@ -1,0 +1,60 @@
+import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Series } from './Series.js';
+
+/** One DICOM file (SOP instance) held by the archive. */
+@ObjectType({ description: 'An image: one de-identified DICOM file, identified by its SOPInstanceUID.' })
+@Entity({ tableName: 'image' })
+@Index({ properties: ['series', 'id'] })
+export class Image {
+  @PrimaryKey({ autoincrement: true })
+  id!: number;
+
+  @Field({ description: 'De-identified SOPInstanceUID.' })
+  @Property({ length: 64, unique: true })
+  uid!: string;
+
+  @ManyToOne(() => Series, { ref: true, index: false })
+  series!: Ref<Series>;
+
+  @Field(() => String, { nullable: true, description: 'SOPClassUID.' })
+  @Property({ type: 'string', length: 64, nullable: true })
+  sopClassUid?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'integer', nullable: true })
+  instanceNumber?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'integer', nullable: true })
+  rows?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'integer', nullable: true })
+  columns?: number | null;
+
+  @Field(() => Int, { description: 'Number of frames (1 for single-frame images).' })
+  @Property({ type: 'integer', default: 1 })
+  frames: number = 1;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'integer', nullable: true })
+  bitsAllocated?: number | null;
+
+  @Field({ description: 'Transfer syntax UID of the stored file.' })
+  @Property({ length: 64 })
+  transferSyntaxUid!: string;
+
+  @Field({ description: 'SHA-256 of the stored (de-identified) file, hex.' })
+  @Property({ length: 64 })
+  @Index()
+  sha256!: string;
+
+  @Field(() => Float, { description: 'Size of the stored file in bytes.' })
+  @Property({ type: new BigIntType('number') })
+  size!: number;
+
+  @Field(() => String, { nullable: true, description: '64-bit deep-hash code, 16 hex digits.' })
+  @Property({ type: 'string', length: 16, nullable: true })
+  hashCode?: string | null;
+}

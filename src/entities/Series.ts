@@ -1,0 +1,50 @@
+import { Entity, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Field, Int, ObjectType } from 'type-graphql';
+import { Collection } from './Collection.js';
+import { Individual } from './Individual.js';
+import { Study } from './Study.js';
+
+/** A series of images acquired in one study with one modality. */
+@ObjectType({ description: 'A series, identified by its de-identified SeriesInstanceUID.' })
+@Entity({ tableName: 'series' })
+@Index({ properties: ['modality', 'anatomicalSite', 'id'] })
+@Index({ properties: ['anatomicalSite', 'id'] })
+@Index({ properties: ['collection', 'modality'] })
+export class Series {
+  @PrimaryKey({ autoincrement: true })
+  id!: number;
+
+  @Field({ description: 'De-identified SeriesInstanceUID.' })
+  @Property({ length: 64, unique: true })
+  uid!: string;
+
+  @ManyToOne(() => Study, { ref: true, index: true })
+  study!: Ref<Study>;
+
+  /** Denormalised ancestors: browse filters on series join at most one table. */
+  @ManyToOne(() => Individual, { ref: true, index: true })
+  individual!: Ref<Individual>;
+
+  @ManyToOne(() => Collection, { ref: true, index: true })
+  collection!: Ref<Collection>;
+
+  @Field({ description: 'DICOM Modality (CT, MR, PT, …).' })
+  @Property({ length: 16 })
+  modality!: string;
+
+  @Field(() => String, { nullable: true, description: 'Anatomical site, as a BodyPartExamined defined term (CHEST, PELVIS, …).' })
+  @Property({ type: 'string', length: 32, nullable: true })
+  anatomicalSite?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'string', length: 500, nullable: true })
+  description?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'integer', nullable: true })
+  seriesNumber?: number | null;
+
+  @Field(() => Int, { description: 'Number of images in the series.' })
+  @Property({ default: 0 })
+  imageCount: number = 0;
+}
