@@ -115,7 +115,10 @@ interface ReadResult { meta: DcmjsDict; dict: DcmjsDict; strictError: string | n
 
 function readDicom(part10: Uint8Array): ReadResult {
   const input = normalisePart10(part10);
-  const ab = input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength) as ArrayBuffer;
+  // dcmjs wants an ArrayBuffer; only copy when the view does not cover its whole buffer.
+  const ab = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer
+    ? input.buffer
+    : (input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength) as ArrayBuffer);
   // dcmjs logs through process-wide loglevel loggers; quieten them only while we parse
   // (synchronously, so nobody else's messages are affected) to keep ingest logs readable.
   const loggers = [dcmjs.log, dcmjs.log.getLogger('validation.dcmjs')];

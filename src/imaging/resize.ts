@@ -26,6 +26,7 @@ function weights(src: number, dst: number): Weights {
 /** Box-filter resample (down or up); separable, so cost is linear in source pixels. */
 export function resize(img: Image8, width: number, height: number): Image8 {
   if (img.width === width && img.height === height) return img;
+  if (img.width % width === 0 && img.height % height === 0) return shrinkByInteger(img, img.width / width, img.height / height);
   const ch = img.channels;
   const wx = weights(img.width, width), wy = weights(img.height, height);
   const tmp = new Float32Array(width * img.height * ch);
@@ -57,4 +58,28 @@ export function resize(img: Image8, width: number, height: number): Image8 {
 export function fitWithin(width: number, height: number, maxSize: number): { width: number; height: number } {
   const s = maxSize / Math.max(width, height);
   return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) };
+}
+
+/** Exact block averaging for integer factors (512→128 etc.), the common case for CT and MR. */
+function shrinkByInteger(img: Image8, fx: number, fy: number): Image8 {
+  const ch = img.channels;
+  const width = img.width / fx, height = img.height / fy;
+  const rowLen = width * ch;
+  const acc = new Uint32Array(rowLen);
+  const out = new Uint8Array(rowLen * height);
+  const half = (fx * fy) >> 1, area = fx * fy;
+  const src = img.data;
+  for (let y = 0; y < height; y++) {
+    acc.fill(0);
+    for (let sy = y * fy; sy < (y + 1) * fy; sy++) {
+      let s = sy * img.width * ch;
+      for (let x = 0; x < width; x++) {
+        for (let k = 0; k < fx; k++) {
+          for (let c = 0; c < ch; c++) acc[x * ch + c] += src[s++];
+        }
+      }
+    }
+    for (let i = 0; i < rowLen; i++) out[y * rowLen + i] = ((acc[i] + half) / area) | 0;
+  }
+  return { width, height, channels: ch, data: out };
 }

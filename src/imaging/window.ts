@@ -45,16 +45,16 @@ export function toDisplay8(frame: DecodedFrame): Image8 {
     }
     return { width, height, channels: 3, data: out };
   }
-  const [lo, hi] = minMax(frame.data);
   const { windowCenter: wc, windowWidth: ww } = frame;
   let windowed = false;
   if (wc !== null && ww !== null && ww > 0) {
     applyWindow(frame.data, wc, ww, out);
-    windowed = !(isFlat(out) && hi > lo);
+    windowed = !isFlat(out);
   }
   if (!windowed) {
+    const [lo, hi] = minMax(frame.data);
     if (hi > lo) applyWindow(frame.data, (lo + hi) / 2 + 0.5, hi - lo + 1, out);
-    else out.fill(0);
+    else if (!(wc !== null && ww !== null && ww > 0)) out.fill(0);
   }
   if (frame.photometricInterpretation === 'MONOCHROME1') for (let i = 0; i < out.length; i++) out[i] = 255 - out[i];
   return { width, height, channels: 1, data: out };
