@@ -12,6 +12,7 @@ interface WasmDecoder {
   getDecodedBuffer(): Uint8Array;
   readHeader?(): void;
   decode(): void;
+  decodeSubResolution?(level: number, layer: number): void;
   getFrameInfo(): CodecFrameInfo;
   getInterleaveMode?(): number;
   getNearLossless?(): number;
@@ -59,25 +60,37 @@ function load(name: CodecName): Promise<LoadedCodec> {
 export interface CodecOutput { info: CodecFrameInfo; pixels: Uint8Array; interleaveMode?: number }
 
 /** Runs one decode, copying the result out of WASM memory before the decoder is freed. */
-export async function decodeWithCodec(name: CodecName, encoded: Uint8Array): Promise<CodecOutput> {
+export async function decodeWithCodec(name: CodecName, encoded: Uint8Array, resolutionLevel = 0): Promise<CodecOutput> {
   const { Decoder, messages } = await load(name);
   messages.length = 0;
   const decoder = new Decoder();
   try {
     decoder.getEncodedBuffer(encoded.length).set(encoded);
     try {
-      decoder.decode();
+      if (resolutionLevel > 0 && decoder.decodeSubResolution) {
+        decoder.readHeader?.();
+        decoder.decodeSubResolution(resolutionLevel, 0);
+      } else {
+        decoder.decode();
+      }
     } catch (e) {
       // Emscripten C++ exceptions surface as bare numbers (pointers); the printed log is the useful part.
       const detail = e instanceof Error ? e.message : decoder.getLastErrorMessage?.() || messages.filter((m) => /error/i.test(m)).join('; ') || 'codec error';
       throw new PixelDataError(`${name} failed to decode frame: ${detail}`, { cause: e });
     }
     const info = { ...decoder.getFrameInfo() };
+    if (resolutionLevel > 0) {
+      // getFrameInfo reports the full size even after a sub-resolution decode (documented upstream).
+      info.width = Math.ceil(info.width / 2 ** resolutionLevel);
+      info.height = Math.ceil(info.height / 2 ** resolutionLevel);
+    }
     if (!info.width || !info.height || !info.componentCount) {
       const errs = messages.filter((m) => /error/i.test(m)).join('; ');
       throw new PixelDataError(`${name} failed to decode frame${errs ? `: ${errs}` : ' (empty result)'}`);
     }
     const pixels = decoder.getDecodedBuffer().slice();
+    const expected = info.width * info.height * info.componentCount * (info.bitsPerSample > 8 ? 2 : 1);
+    if (pixels.length !== expected) throw new PixelDataError(`${name} returned ${pixels.length} bytes, expected ${expected}`);
     const interleaveMode = decoder.getInterleaveMode?.();
     return { info, pixels, interleaveMode };
   } finally {

@@ -83,8 +83,32 @@ function findSof(data: Uint8Array): { marker: number; precision: number } | null
   return null;
 }
 
-async function decodeWasm(name: CodecName, frame: Uint8Array, a: ImageAttributes): Promise<CodecFrame> {
-  const out = await decodeWithCodec(name, frame);
+/** Number of wavelet decomposition levels, from the COD marker of a J2K/HTJ2K main header. */
+export function j2kDecompositionLevels(cs: Uint8Array): number {
+  let p = 2;
+  while (p + 4 <= cs.length && cs[p] === 0xff) {
+    const marker = cs[p + 1];
+    if (marker === 0x52) return p + 9 < cs.length ? cs[p + 9] : 0;
+    if (marker === 0x90 || marker === 0x93) return 0; // reached tile data without a COD
+    p += 2 + ((cs[p + 2] << 8) | cs[p + 3]);
+  }
+  return 0;
+}
+
+/**
+ * The largest wavelet level whose image still has its longest side >= maxSize: thumbnails of
+ * big J2K radiographs then decode only the low-resolution subbands (roughly 2^level² less work).
+ */
+function resolutionLevelFor(frame: Uint8Array, a: ImageAttributes, maxSize: number | undefined): number {
+  if (!maxSize) return 0;
+  const levels = j2kDecompositionLevels(frame);
+  let level = 0;
+  while (level < levels && Math.ceil(Math.max(a.rows, a.columns) / 2 ** (level + 1)) >= maxSize) level++;
+  return level;
+}
+
+async function decodeWasm(name: CodecName, frame: Uint8Array, a: ImageAttributes, level = 0): Promise<CodecFrame> {
+  const out = await decodeWithCodec(name, frame, level);
   const { info } = out;
   checkSize(a, info.width, info.height, info.componentCount, name);
   const base = { rows: a.rows, columns: a.columns, samplesPerPixel: a.samplesPerPixel, planar: false };
@@ -118,17 +142,26 @@ function inflateFrame(frame: Uint8Array): Uint8Array {
  * (ingest, HTTP) need to handle exactly these.
  */
 export async function decodeFrame(part10: Uint8Array, frameIndex?: number): Promise<DecodedFrame> {
+  return decodeFrameAtSize(part10, frameIndex);
+}
+
+/**
+ * Like decodeFrame, but JPEG 2000/HTJ2K frames may come back at a reduced resolution (rows and
+ * columns then describe the reduced image) as long as the longest side stays >= maxSize.
+ * Meant for thumbnails and previews, never for analysis.
+ */
+export async function decodeFrameAtSize(part10: Uint8Array, frameIndex?: number, maxSize?: number): Promise<DecodedFrame> {
   try {
-    return await decodeFrameUnchecked(part10, frameIndex);
+    return await decodeFrameUnchecked(part10, frameIndex, maxSize);
   } catch (e) {
     if (e instanceof PixelDataError || e instanceof UnsupportedTransferSyntaxError || e instanceof RangeError) throw e;
     throw new PixelDataError(`failed to decode pixel data: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
 
-async function decodeFrameUnchecked(part10: Uint8Array, frameIndex?: number): Promise<DecodedFrame> {
+async function decodeFrameUnchecked(part10: Uint8Array, frameIndex?: number, maxSize?: number): Promise<DecodedFrame> {
   const parsed = parseImage(part10, frameIndex);
-  const a = parsed.attrs;
+  let a = parsed.attrs;
   const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
   const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
   if (!Number.isInteger(index) || index < 0 || index >= a.numberOfFrames) {
@@ -158,11 +191,12 @@ async function decodeFrameUnchecked(part10: Uint8Array, frameIndex?: number): Pr
         decoded = await decodeWasm('charls', frame, a);
         break;
       case 'j2k':
-        decoded = await decodeWasm('openjpeg', frame, a);
+      case 'htj2k': {
+        const level = resolutionLevelFor(frame, a, maxSize);
+        if (level > 0) a = { ...a, rows: Math.ceil(a.rows / 2 ** level), columns: Math.ceil(a.columns / 2 ** level) };
+        decoded = await decodeWasm(ts.encoding === 'j2k' ? 'openjpeg' : 'openjph', frame, a, level);
         break;
-      case 'htj2k':
-        decoded = await decodeWasm('openjph', frame, a);
-        break;
+      }
     }
   }
   const { data, samplesPerPixel } = toFrameData(decoded.stored, a, decoded.bitsStored, decoded.codecColour);

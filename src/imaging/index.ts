@@ -1,4 +1,4 @@
-export { decodeFrame, type DecodedFrame } from './decode';
+export { decodeFrame, decodeFrameAtSize, type DecodedFrame } from './decode';
 export { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 export { encodePng } from './png';
 export { renderMontage, renderThumbnail } from './thumbnail';

@@ -1,10 +1,10 @@
-import { decodeFrame } from './decode';
+import { decodeFrameAtSize } from './decode';
 import { encodePng } from './png';
 import { fitWithin, resize } from './resize';
 import { toDisplay8, type Image8 } from './window';
 
 export async function renderImage(part10: Uint8Array, maxSize: number): Promise<Image8> {
-  const frame = await decodeFrame(part10);
+  const frame = await decodeFrameAtSize(part10, undefined, maxSize);
   const display = toDisplay8(frame);
   const size = fitWithin(display.width, display.height, maxSize);
   return resize(display, size.width, size.height);

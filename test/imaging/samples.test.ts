@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeFrame, PixelDataError, renderThumbnail, toDisplay8, toGray8, UnsupportedTransferSyntaxError } from '../../src/imaging/index';
+import { j2kDecompositionLevels } from '../../src/imaging/decode';
+import { decodeFrame, decodeFrameAtSize, PixelDataError, renderThumbnail, toDisplay8, toGray8, UnsupportedTransferSyntaxError } from '../../src/imaging/index';
+import { resize } from '../../src/imaging/resize';
 import { channel, pearson, PREVIEWS, readPng, sample, SAMPLES, stats } from './helpers';
 
 /** The uncompressed MR_small and its lossless re-encodings must agree pixel for pixel. */
@@ -206,4 +208,24 @@ describe('every shared sample renders or fails cleanly', () => {
       assert.ok(s.std > 2 || g.std > 2, `blank thumbnail (std ${s.std})`);
     });
   }
+});
+
+describe('reduced-resolution J2K decoding for thumbnails', () => {
+  it('decodes only the needed wavelet levels and agrees with the full-resolution render', async () => {
+    const file = sample('pydicomdata__RG3_J2KI.dcm');
+    const reduced = await decodeFrameAtSize(file, undefined, 128);
+    assert.equal(reduced.columns, 220); // 1760 / 2^3: the largest level still >= 128 px
+    assert.equal(reduced.rows, 220);
+    const full = await decodeFrame(file);
+    assert.equal(full.columns, 1760);
+    const small = resize(toDisplay8(full), 128, 128);
+    const thumb = readPng(await renderThumbnail(file));
+    assert.ok(pearson(small.data, channel(thumb, 0)) > 0.98);
+  });
+
+  it('reads the decomposition count from the COD marker', () => {
+    // SOC, SIZ (length 2 = empty body for the test), COD with NL = 5.
+    const cs = new Uint8Array([0xff, 0x4f, 0xff, 0x51, 0x00, 0x02, 0xff, 0x52, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x05]);
+    assert.equal(j2kDecompositionLevels(cs), 5);
+  });
 });
