@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { PNG } from 'pngjs';
+import { retrievalDataRoot } from '../../src/retrieval/dataset';
+import { decodeJpeg, loadImaging } from '../../src/retrieval/decode';
+import { DIST_CLI } from './helpers';
+
+const LINE = /^(.+)\t([0-9a-f]{16})$/;
+
+function runHash(files: string[]) {
+  return spawnSync(process.execPath, [DIST_CLI, ...files], { encoding: 'utf8' });
+}
+
+test('hash CLI: JPEG and the same pixels as PNG give one code; bad files fail at the end', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'obia-hash-'));
+  const headDir = path.join(retrievalDataRoot(), 'val/HeadCT');
+  const jpeg = path.join(headDir, readdirSync(headDir).sort()[0]);
+  const grey = decodeJpeg(readFileSync(jpeg));
+  const png = new PNG({ width: grey.width, height: grey.height });
+  grey.data.forEach((v, i) => png.data.set([v, v, v, 255], i * 4));
+  const pngPath = path.join(dir, 'same.png');
+  writeFileSync(pngPath, PNG.sync.write(png));
+  const bad = path.join(dir, 'bad.png');
+  writeFileSync(bad, Buffer.from('\x89PNG\r\n\x1a\nnot really'));
+  const missing = path.join(dir, 'missing.jpeg');
+
+  const r = runHash([jpeg, bad, pngPath, missing]);
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  const [a, b] = lines.map((l) => LINE.exec(l));
+  assert.ok(a && b, r.stdout);
+  assert.equal(a[1], jpeg);
+  assert.equal(b[1], pngPath);
+  assert.equal(a[2], b[2]);
+  assert.match(r.stderr, /bad\.png: error: PNG decode failed/);
+  assert.match(r.stderr, /missing\.jpeg: error: .*ENOENT/);
+
+  const ok = runHash([jpeg]);
+  assert.equal(ok.status, 0);
+  assert.equal(ok.stdout, `${jpeg}\t${a[2]}\n`);
+});
+
+test('hash CLI: DICOM', { skip: loadImaging() ? false : 'src/imaging not available' }, () => {
+  const dcm = path.resolve(process.cwd(), '../shared/deid/dicom/pydicom__CT_small.dcm');
+  assert.ok(existsSync(dcm));
+  const r = runHash([dcm]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^${dcm.replace(/[.]/g, '\\.')}\\t[0-9a-f]{16}\\n$`));
+});
