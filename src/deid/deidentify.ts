@@ -1,0 +1,113 @@
+import { cleanDataset, type CleanEnv } from './actions';
+import { burnedInReason, burnedInView, matchPixelRule } from './burnedIn';
+import { dcmjs, type DicomDataset, type DicomDictInstance } from './dcmjs';
+import { DicomParseError } from './errors';
+import { EXPLICIT_BE, EXPLICIT_LE, frame, IMPLICIT_LE } from './framing';
+import { stampMethod } from './method';
+import { blankRegions } from './pixels';
+import { buildProfile } from './profile';
+import type { DeidContext, DeidResult, SourceIdentity } from './types';
+import { remapUid } from './uids';
+
+const IMPLEMENTATION_CLASS_UID = remapUid('OBIA Hub de-identification engine', 'obia-hub');
+const IMPLEMENTATION_VERSION = 'OBIA_DEID_1';
+const NATIVE_SYNTAXES = new Set([IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE]);
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function parse(input: Uint8Array): { dict: DicomDictInstance; framed: ReturnType<typeof frame> } {
+  const framed = frame(input);
+  try {
+    return { framed, dict: dcmjs.data.DicomMessage.readFile(framed.canonical, { ignoreErrors: false }) };
+  } catch (e) {
+    throw new DicomParseError(`the dataset could not be parsed: ${message(e).slice(0, 200)}`);
+  }
+}
+
+function firstString(ds: DicomDataset, tag: string): string | null {
+  const v = ds[tag]?.Value?.[0];
+  return typeof v === 'string' && v.trim() !== '' ? v.replace(/[\0 ]+$/, '').trim() : null;
+}
+
+/** Parse only: what the pipeline needs to map the file to an individual before de-identifying it. */
+export function readSourceIdentity(input: Uint8Array): SourceIdentity {
+  const { dict } = parse(input);
+  return {
+    patientId: firstString(dict.dict, '00100020'),
+    studyInstanceUid: firstString(dict.dict, '0020000D'),
+    seriesInstanceUid: firstString(dict.dict, '0020000E'),
+    sopInstanceUid: firstString(dict.dict, '00080018'),
+  };
+}
+
+function checkContext(ctx: DeidContext): void {
+  if (!ctx || typeof ctx.secret !== 'string' || ctx.secret.length < 16) throw new TypeError('DeidContext.secret must be a string of at least 16 characters');
+  if (typeof ctx.individualAccession !== 'string' || ctx.individualAccession.trim() === '') throw new TypeError('DeidContext.individualAccession is required');
+  if (!Number.isInteger(ctx.dateOffsetDays)) throw new TypeError('DeidContext.dateOffsetDays must be an integer');
+  if (!ctx.options) throw new TypeError('DeidContext.options is required');
+}
+
+export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
+  checkContext(ctx);
+  const { dict, framed } = parse(input);
+  const ds = dict.dict;
+  const env: CleanEnv = { profile: buildProfile(ctx.options), ctx, actions: [], datesShifted: false };
+  for (const d of framed.dropped) env.actions.push({ tag: d.tag, action: `X removed before parsing (${d.why})` });
+
+  const view = burnedInView(ds);
+  let held = burnedInReason(view);
+  const sourceSopClass = firstString(ds, '00080016') ?? framed.sourceMeta['00020002'] ?? null;
+  const sourceSopInstance = firstString(ds, '00080018') ?? framed.sourceMeta['00020003'] ?? null;
+
+  cleanDataset(ds, env);
+
+  if (held !== null && ctx.options.cleanPixelData) {
+    const rule = matchPixelRule(view);
+    if (rule) {
+      const problem = blankRegions(ds, !NATIVE_SYNTAXES.has(framed.transferSyntaxUid), rule.regions);
+      if (problem === null) {
+        held = null;
+        ds['00280301'] = { vr: 'CS', Value: ['NO'] };
+        env.actions.push({ tag: '7FE00010', keyword: 'PixelData', action: `C regions blanked by pixel rule "${rule.name}"` });
+      } else {
+        held += `; pixel rule "${rule.name}" matched but ${problem}`;
+      }
+    }
+  }
+  stampMethod(ds, ctx.options);
+
+  const meta: DicomDataset = {
+    '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
+    '00020010': { vr: 'UI', Value: [framed.transferSyntaxUid] },
+    '00020012': { vr: 'UI', Value: [IMPLEMENTATION_CLASS_UID] },
+    '00020013': { vr: 'SH', Value: [IMPLEMENTATION_VERSION] },
+  };
+  if (sourceSopClass) meta['00020002'] = { vr: 'UI', Value: [sourceSopClass] };
+  if (sourceSopInstance) {
+    meta['00020003'] = { vr: 'UI', Value: [remapUid(sourceSopInstance, ctx.secret)] };
+    env.actions.push({ tag: '00020003', keyword: 'MediaStorageSOPInstanceUID', action: 'U uid remapped' });
+  }
+  let output: Buffer;
+  try {
+    const out = new dcmjs.data.DicomDict(meta);
+    out.dict = ds;
+    output = Buffer.from(out.write({ allowInvalidVRLength: true }));
+  } catch (e) {
+    throw new DicomParseError(`the de-identified dataset could not be written: ${message(e).slice(0, 200)}`);
+  }
+  // What leaves this function must be readable by the next stage; checking here turns a
+  // writer bug into a quarantined file instead of a broken archive entry.
+  try {
+    parse(output);
+  } catch (e) {
+    throw new DicomParseError(`the de-identified output does not parse again: ${message(e).slice(0, 200)}`);
+  }
+  return {
+    output,
+    dataset: dcmjs.data.DicomMetaDictionary.naturalizeDataset(ds),
+    heldForPixelReview: held,
+    actions: env.actions,
+  };
+}
