@@ -23,6 +23,8 @@ export interface Config {
     maxComplexity: number;
   };
   logQueries: boolean;
+  /** Shared secret the federation gateway sends; when set, only it and admins may call _entities/_service. */
+  gatewaySecret: string | null;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -47,10 +49,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     limits: {
       maxPageSize: 500,
-      maxDepth: int(env.OBIA_MAX_QUERY_DEPTH, 12),
+      maxDepth: int(env.OBIA_MAX_QUERY_DEPTH, 16),
       maxComplexity: int(env.OBIA_MAX_QUERY_COMPLEXITY, 250_000),
     },
     logQueries: env.OBIA_LOG_QUERIES === '1',
+    gatewaySecret: env.OBIA_GATEWAY_SECRET || null,
   };
   return { ...config, ...overrides };
 }

@@ -80,7 +80,78 @@ export function createLoaders(em: EntityManager) {
     individualsPageByCollection: childPageLoader(em, Individual, 'individual', 'collection_id'),
     imagesPageBySeries: childPageLoader(em, Image, 'image', 'series_id'),
     individualCountByCollection: countLoader(em, 'individual', 'collection_id'),
+    ...createFederationLoaders(em),
   };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+// ---- Federation: entity references and genomic links (issue 6). Raw rows, no visibility:
+// loaders do not know the viewer, so callers (federation/hub/references.ts) apply the
+// collection visibility rule to what comes back.
+
+/** One row per distinct key in one `where key in (…)`, so N representations cost one statement. */
+function byKeyLoader<T extends object>(em: EntityManager, entity: EntityName<T>, property: string) {
+  return new DataLoader<string, T | null>(async (keys) => {
+    const rows = await em.find(entity, { [property]: { $in: [...keys] } } as any);
+    const map = new Map(rows.map((r: any) => [String(r[property]), r as T]));
+    return keys.map((k) => map.get(k) ?? null);
+  });
+}
+
+/** Rows grouped by a string column (a BioProject or GSA-Human accession), in id order. */
+function byLinkLoader<T extends object>(em: EntityManager, entity: EntityName<T>, property: string) {
+  return new DataLoader<string, T[]>(async (keys) => {
+    const rows = await em.find(entity, { [property]: { $in: [...keys] } } as any, { orderBy: { id: 'asc' } as any });
+    const map = new Map<string, T[]>();
+    for (const r of rows as any[]) map.set(r[property], [...(map.get(r[property]) ?? []), r]);
+    return keys.map((k) => map.get(k) ?? []);
+  });
+}
+
+export interface SeriesTotals { individuals: number; studies: number; series: number; images: number }
+
+/** Individuals, studies, series and images under many parents from one grouped scan of `series`. */
+function seriesTotalsLoader(em: EntityManager, parentColumn: string) {
+  return new DataLoader<number, SeriesTotals>(async (parents) => {
+    const knex = em.getKnex();
+    const rows: any[] = await knex('series').select(parentColumn)
+      .select(knex.raw('count(distinct individual_id) as individuals'), knex.raw('count(distinct study_id) as studies'))
+      .select(knex.raw('count(*) as series'), knex.raw('coalesce(sum(image_count), 0) as images'))
+      .whereIn(parentColumn, [...parents]).groupBy(parentColumn);
+    const map = new Map(rows.map((r) => [Number(r[parentColumn]), {
+      individuals: Number(r.individuals), studies: Number(r.studies), series: Number(r.series), images: Number(r.images),
+    }]));
+    return parents.map((p) => map.get(p) ?? { individuals: 0, studies: 0, series: 0, images: 0 });
+  });
+}
+
+export interface ModalityTotals { modality: string; studies: number; series: number; images: number }
+
+/** Series per modality of many collections, one grouped statement. */
+function modalityTotalsLoader(em: EntityManager) {
+  return new DataLoader<number, ModalityTotals[]>(async (collections) => {
+    const knex = em.getKnex();
+    const rows: any[] = await knex('series').select('collection_id', 'modality')
+      .select(knex.raw('count(distinct study_id) as studies'), knex.raw('count(*) as series'), knex.raw('coalesce(sum(image_count), 0) as images'))
+      .whereIn('collection_id', [...collections]).groupBy('collection_id', 'modality').orderBy('modality');
+    const grouped = groupBy(rows, (r) => Number(r.collection_id), collections);
+    return grouped.map((g) => g.map((r) => ({ modality: r.modality, studies: Number(r.studies), series: Number(r.series), images: Number(r.images) })));
+  });
+}
+
+/** The federation loaders; `createLoaders` stays as it was, and these join it per request. */
+export function createFederationLoaders(em: EntityManager) {
+  return {
+    collectionByAccession: byKeyLoader(em, Collection, 'accession'),
+    individualByAccession: byKeyLoader(em, Individual, 'accession'),
+    studyByAccession: byKeyLoader(em, Study, 'accession'),
+    seriesByUid: byKeyLoader(em, Series, 'uid'),
+    imageByUid: byKeyLoader(em, Image, 'uid'),
+    collectionsByBioProject: byLinkLoader(em, Collection, 'bioProjectAccession'),
+    individualsByGsaHuman: byLinkLoader(em, Individual, 'gsaHumanAccession'),
+    seriesTotalsByCollection: seriesTotalsLoader(em, 'collection_id'),
+    seriesTotalsByIndividual: seriesTotalsLoader(em, 'individual_id'),
+    modalityTotalsByCollection: modalityTotalsLoader(em),
+  };
+}

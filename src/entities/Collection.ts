@@ -1,8 +1,10 @@
 import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, ObjectType } from 'type-graphql';
+import { Directive, Field, ObjectType } from 'type-graphql';
 import { Accessibility, ReleaseState } from '../domain.js';
 
 /** One complete submission to the archive, identified by an `OBIA` + 4-digit accession. */
+// A federation entity: other subgraphs reference it by accession (issue 6).
+@Directive('@key(fields: "accession")')
 @ObjectType({ description: 'A collection: one complete submission (OBIA accession), with its disease, access policy and BioProject link.' })
 @Entity({ tableName: 'collection' })
 @Index({ properties: ['releaseState', 'accessibility'] })

@@ -1,8 +1,10 @@
 import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
 import { Series } from './Series.js';
 
 /** One DICOM file (SOP instance) held by the archive. */
+// A federation entity: other subgraphs reference it by uid (issue 6).
+@Directive('@key(fields: "uid")')
 @ObjectType({ description: 'An image: one de-identified DICOM file, identified by its SOPInstanceUID.' })
 @Entity({ tableName: 'image' })
 @Index({ properties: ['series', 'id'] })

@@ -1,9 +1,11 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, Int, ObjectType } from 'type-graphql';
 import { Sex } from '../domain.js';
 import { Collection } from './Collection.js';
 
 /** A human or non-human organism that was imaged, with its clinical data. */
+// A federation entity: other subgraphs reference it by accession (issue 6).
+@Directive('@key(fields: "accession")')
 @ObjectType({ description: 'An individual (I + 6 digits) with clinical data and an optional GSA-Human link.' })
 @Entity({ tableName: 'individual' })
 @Index({ properties: ['collection', 'id'] })

@@ -1,10 +1,12 @@
 import { Entity, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, Int, ObjectType } from 'type-graphql';
 import { Collection } from './Collection.js';
 import { Individual } from './Individual.js';
 import { Study } from './Study.js';
 
 /** A series of images acquired in one study with one modality. */
+// A federation entity: other subgraphs reference it by uid (issue 6).
+@Directive('@key(fields: "uid")')
 @ObjectType({ description: 'A series, identified by its de-identified SeriesInstanceUID.' })
 @Entity({ tableName: 'series' })
 @Index({ properties: ['modality', 'anatomicalSite', 'id'] })

@@ -1,9 +1,11 @@
 import { Entity, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, Int, ObjectType } from 'type-graphql';
 import { Collection } from './Collection.js';
 import { Individual } from './Individual.js';
 
 /** One examination of an individual. */
+// A federation entity: other subgraphs reference it by accession (issue 6).
+@Directive('@key(fields: "accession")')
 @ObjectType({ description: 'A study (S + 8 digits): one examination, with its de-identified StudyInstanceUID.' })
 @Entity({ tableName: 'study' })
 export class Study {

@@ -1,0 +1,124 @@
+import crypto from 'node:crypto';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import {
+  GraphQLError, Kind, lexicographicSortSchema, parse, printSchema,
+  type DefinitionNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
+} from 'graphql';
+import { createResolversMap } from 'type-graphql';
+import { hasRole, Role, type Principal } from '../auth/Principal.js';
+
+/**
+ * Federation 2 wiring for the hub (issue 6): the TypeGraphQL schema becomes an Apollo
+ * subgraph (the idea of TypeGraphQL's examples/apollo-federation-2 `buildFederatedSchema`),
+ * and `_entities`/`_service` are kept for the gateway and admins.
+ */
+
+export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
+
+/** The header the gateway sends to prove it is the gateway (federation/gateway/). */
+export const GATEWAY_SECRET_HEADER = 'x-obia-gateway-secret';
+
+/**
+ * printSchema drops applied directives, and TypeGraphQL keeps `@Directive`s only on its AST
+ * nodes; this copies them back onto the printed (sorted) SDL so `@key` reaches the subgraph.
+ */
+function withAppliedDirectives(schema: GraphQLSchema, document: DocumentNode): DefinitionNode[] {
+  return document.definitions.map((def) => {
+    if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION) return def;
+    const type = schema.getType(def.name.value) as any;
+    const fields = type?.getFields?.() ?? {};
+    return {
+      ...def,
+      directives: type?.astNode?.directives ?? [],
+      fields: def.fields?.map((f) => ({ ...f, directives: fields[f.name.value]?.astNode?.directives ?? [] })),
+    };
+  });
+}
+
+/**
+ * Builds the subgraph around a TypeGraphQL schema: its SDL, sorted so the printed schema is
+ * deterministic, plus `@link` to Federation 2, with TypeGraphQL's resolvers and the reference
+ * resolvers merged onto it.
+ */
+export function toSubgraphSchema(schema: GraphQLSchema, referenceResolvers: Record<string, Record<string, unknown>>): GraphQLSchema {
+  const sorted = parse(printSchema(lexicographicSortSchema(schema)));
+  const typeDefs: DocumentNode = {
+    kind: Kind.DOCUMENT,
+    definitions: [...parse(FEDERATION_LINK).definitions, ...withAppliedDirectives(schema, sorted)],
+  };
+  const resolvers: Record<string, any> = { ...createResolversMap(schema) };
+  for (const [type, fields] of Object.entries(referenceResolvers)) resolvers[type] = { ...resolvers[type], ...fields };
+  const subgraph = buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
+  guardFederationFields(subgraph);
+  return subgraph;
+}
+
+// ---- who may call _entities and _service
+
+/** Contexts the HTTP plugin cleared for federation fields (no secret configured, the gateway, or an admin). */
+const cleared = new WeakSet<object>();
+
+function forbidden(): GraphQLError {
+  return new GraphQLError('_entities and _service are reserved for the federation gateway and administrators.', {
+    extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+  });
+}
+
+/**
+ * Resolver-level check, so a transport without the plugin (graphql-ws) cannot reach entity
+ * resolution either: there only an admin may.
+ */
+function guardFederationFields(schema: GraphQLSchema): void {
+  const fields = schema.getQueryType()!.getFields();
+  for (const name of ['_entities', '_service']) {
+    const field = fields[name];
+    if (!field?.resolve) continue;
+    const resolve = field.resolve;
+    field.resolve = (source, args, context, info) => {
+      const user = (context as { user?: Principal | null } | undefined)?.user ?? null;
+      if (!(context && cleared.has(context)) && !hasRole(user, Role.ADMIN)) throw forbidden();
+      return resolve(source, args, context, info);
+    };
+  }
+}
+
+function selectsFederationFields(operation: OperationDefinitionNode, document: DocumentNode): boolean {
+  const fragments = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d: any) => [d.name.value, d.selectionSet]));
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined): boolean => !!set && set.selections.some((sel) => {
+    if (sel.kind === Kind.FIELD) return sel.name.value === '_entities' || sel.name.value === '_service';
+    if (sel.kind === Kind.INLINE_FRAGMENT) return walk(sel.selectionSet);
+    if (seen.has(sel.name.value)) return false;
+    seen.add(sel.name.value);
+    return walk(fragments.get(sel.name.value));
+  });
+  return walk(operation.selectionSet);
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(expected).digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+/**
+ * With a gateway secret configured, refuses `_entities`/`_service` (403, FORBIDDEN) unless the
+ * request carries the secret header or an admin's token; without one, everyone may call them
+ * (local development, and the reference setup in federation/README.md).
+ */
+export function federationAccessPlugin(secret: string | null | undefined): ApolloServerPlugin<{ user: Principal | null }> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, contextValue, operation, document }) {
+          const header = request.http?.headers.get(GATEWAY_SECRET_HEADER);
+          const allowed = !secret || (!!header && sameSecret(header, secret)) || hasRole(contextValue.user, Role.ADMIN);
+          if (allowed) cleared.add(contextValue);
+          else if (operation && selectsFederationFields(operation, document)) throw forbidden();
+        },
+      };
+    },
+  };
+}
