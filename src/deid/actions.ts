@@ -73,7 +73,7 @@ function cleanItems(el: DicomElement, env: CleanEnv, path: string, tag: string):
 }
 
 /** Applies one resolved action; returns the replacement element or null to remove it. */
-function apply(action: Action, el: DicomElement, env: CleanEnv, path: string, tag: string): { el: DicomElement | null; label: string } {
+function apply(action: Action, basicCode: string, el: DicomElement, env: CleanEnv, path: string, tag: string): { el: DicomElement | null; label: string } {
   const vr = el.vr;
   switch (action) {
     case 'X':
@@ -105,7 +105,9 @@ function apply(action: Action, el: DicomElement, env: CleanEnv, path: string, ta
       if (vr === 'UI') return { el: remapValues(el, env), label: 'C uid remapped' };
       if (vr === 'AE') return { el: { vr, Value: ['DEIDENTIFIED'] }, label: 'C AE title replaced' };
       // Free text cannot be proven free of names, so "clean" empties it: the descriptor
-      // stays present (valid for Type 2) with nothing identifying in it.
+      // stays present (valid for Type 2) with nothing identifying in it. Where the Basic
+      // Profile says D the attribute must not be empty (Type 1), so it gets a neutral word.
+      if (TEXT_VRS.has(vr) && basicCode.split('/').includes('D')) return { el: { vr, Value: [textValue(vr, 'CLEANED')] }, label: 'C text replaced' };
       if (TEXT_VRS.has(vr) || vr === 'UN' || vr === 'OB' || vr === 'OW') return { el: emptied(el), label: 'C text emptied' };
       return { el, label: 'C kept (non-text)' };
   }
@@ -177,7 +179,7 @@ export function cleanDataset(ds: DicomDataset, env: CleanEnv, path = ''): void {
     }
     const rule = env.profile.ruleFor(tag);
     if (rule) {
-      const { el: out, label } = apply(rule.action, el, env, path, tag);
+      const { el: out, label } = apply(rule.action, rule.basicCode, el, env, path, tag);
       if (out === null) delete ds[tag];
       else ds[tag] = out;
       record(env, path, tag, rule.code === rule.action ? label : `${rule.code}→${label}`);

@@ -42,6 +42,15 @@ export function readSourceIdentity(input: Uint8Array): SourceIdentity {
   };
 }
 
+/** dcmjs writes a zero-length Pixel Data as two padding bytes, which then mismatches Rows x Columns; an empty one says nothing, so it goes. */
+function dropEmptyPixelData(ds: DicomDataset, env: CleanEnv): void {
+  const values = ds['7FE00010']?.Value;
+  if (values && values.every((v) => v instanceof ArrayBuffer && v.byteLength === 0)) {
+    delete ds['7FE00010'];
+    env.actions.push({ tag: '7FE00010', keyword: 'PixelData', action: 'X zero-length Pixel Data removed' });
+  }
+}
+
 function checkContext(ctx: DeidContext): void {
   if (!ctx || typeof ctx.secret !== 'string' || ctx.secret.length < 16) throw new TypeError('DeidContext.secret must be a string of at least 16 characters');
   if (typeof ctx.individualAccession !== 'string' || ctx.individualAccession.trim() === '') throw new TypeError('DeidContext.individualAccession is required');
@@ -77,6 +86,7 @@ export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
     }
   }
   stampMethod(ds, ctx.options);
+  dropEmptyPixelData(ds, env);
 
   const meta: DicomDataset = {
     '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },

@@ -20,6 +20,8 @@ export interface ProfileRule {
   name: string;
   /** The table's code after options, possibly combined (e.g. "X/Z/D"). */
   code: string;
+  /** The Basic Profile code: its D says the attribute needs a non-empty value (Type 1). */
+  basicCode: string;
   action: Action;
 }
 
@@ -106,12 +108,12 @@ export function buildProfile(options: DeidOptions): Profile {
   for (const row of tableE11 as TableRow[]) {
     const code = effectiveCode(row, options);
     if (/GGGG/i.test(row.tag)) {
-      privateRule = { name: row.name, code, action: code === 'C' ? 'C' : resolveCombined(code, 'private') };
+      privateRule = { name: row.name, code, basicCode: row.basicProfile, action: code === 'C' ? 'C' : resolveCombined(code, 'private') };
       continue;
     }
     const tag = row.tag.replace(/[(),]/g, '').toUpperCase();
     if (!/^[0-9A-FX]{8}$/.test(tag)) throw new Error(`Table E.1-1 row with unreadable tag ${row.tag}`);
-    const rule: ProfileRule = { name: row.name, code, action: resolveCombined(code, tag) };
+    const rule: ProfileRule = { name: row.name, code, basicCode: row.basicProfile, action: resolveCombined(code, tag) };
     if (tag.includes('X')) patterns.push({ ...parsePattern(tag), rule });
     else exact.set(tag, rule);
   }
