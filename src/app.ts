@@ -13,7 +13,7 @@ import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig, type Config } from './config.js';
 import { contextFactory, type RequestContext } from './context.js';
 import { openDatabase } from './db/orm.js';
-import { federationAccessPlugin } from './graphql/federation.js';
+import { federationPlugins } from './graphql/federation.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
 import { buildObiaSchema } from './graphql/schema.js';
 import { HttpError, readBody, sendJson, type Route } from './http/router.js';
@@ -64,7 +64,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), queryLimitsPlugin(schema, config.limits), federationAccessPlugin(config.gatewaySecret)],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), queryLimitsPlugin(schema, config.limits), ...federationPlugins(config.gatewaySecret)],
     formatError: (formatted, error) => maskUnexpected(formatted, error, log),
   });
   await apollo.start();

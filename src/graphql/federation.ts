@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import {
@@ -121,4 +122,12 @@ export function federationAccessPlugin(secret: string | null | undefined): Apoll
       };
     },
   };
+}
+
+/**
+ * The hub's federation plugins for app.ts: the access check, and inline tracing off (Apollo
+ * turns it on for any subgraph; it serves only Apollo's hosted usage reporting, unused here).
+ */
+export function federationPlugins(secret: string | null | undefined): ApolloServerPlugin<any>[] {
+  return [federationAccessPlugin(secret), ApolloServerPluginInlineTraceDisabled()];
 }
