@@ -42,10 +42,9 @@ export function readSourceIdentity(input: Uint8Array): SourceIdentity {
   };
 }
 
-/** dcmjs writes a zero-length Pixel Data as two padding bytes, which then mismatches Rows x Columns; an empty one says nothing, so it goes. */
-function dropEmptyPixelData(ds: DicomDataset, env: CleanEnv): void {
-  const values = ds['7FE00010']?.Value;
-  if (values && values.every((v) => v instanceof ArrayBuffer && v.byteLength === 0)) {
+/** dcmjs reads a zero-length Pixel Data as two zero bytes, which then mismatch Rows x Columns; an empty one says nothing, so it goes. */
+function dropEmptyPixelData(ds: DicomDataset, env: CleanEnv, declaredLength: number | null): void {
+  if (declaredLength === 0 && ds['7FE00010']) {
     delete ds['7FE00010'];
     env.actions.push({ tag: '7FE00010', keyword: 'PixelData', action: 'X zero-length Pixel Data removed' });
   }
@@ -86,7 +85,7 @@ export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
     }
   }
   stampMethod(ds, ctx.options);
-  dropEmptyPixelData(ds, env);
+  dropEmptyPixelData(ds, env, framed.pixelDataLength);
 
   const meta: DicomDataset = {
     '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },

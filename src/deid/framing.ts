@@ -28,6 +28,8 @@ export interface FramedFile {
   /** Top-level elements dropped before parsing because dcmjs cannot read them (all are removed by the profile anyway). */
   dropped: { tag: string; why: string }[];
   hadFileMeta: boolean;
+  /** Declared length of top-level Pixel Data: null when absent, -1 when encapsulated (undefined length). */
+  pixelDataLength: number | null;
 }
 
 interface TopElement { tag: string; vr: string | null; start: number; valueStart: number; length: number; end: number; undefinedLength: boolean }
@@ -286,5 +288,6 @@ export function frame(input: Uint8Array): FramedFile {
   groupLength.writeUInt32LE(tsElement.length, 8);
   const canonical = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLength, tsElement, ...parts]);
   const ab = canonical.buffer.slice(canonical.byteOffset, canonical.byteOffset + canonical.byteLength) as ArrayBuffer;
-  return { canonical: ab, transferSyntaxUid: ts, sourceTransferSyntaxUid: sourceTs, sourceMeta, dropped, hadFileMeta };
+  const pixel = tops.find((e) => e.tag === '7FE00010');
+  return { canonical: ab, transferSyntaxUid: ts, sourceTransferSyntaxUid: sourceTs, sourceMeta, dropped, hadFileMeta, pixelDataLength: pixel ? pixel.length : null };
 }
