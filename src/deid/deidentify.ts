@@ -19,11 +19,19 @@ function message(e: unknown): string {
 
 function parse(input: Uint8Array): { dict: DicomDictInstance; framed: ReturnType<typeof frame> } {
   const framed = frame(input);
+  let dict: DicomDictInstance;
   try {
-    return { framed, dict: dcmjs.data.DicomMessage.readFile(framed.canonical, { ignoreErrors: false }) };
+    dict = dcmjs.data.DicomMessage.readFile(framed.canonical, { ignoreErrors: false });
   } catch (e) {
     throw new DicomParseError(`the dataset could not be parsed: ${message(e).slice(0, 200)}`);
   }
+  const ds = dict.dict;
+  // A cut at an element boundary leaves a well-formed dataset; an image whose Pixel Data
+  // is gone is the tell-tale of such a truncated upload.
+  if (ds['00280010'] && ds['00280011'] && !ds['7FE00010'] && !ds['7FE00008'] && !ds['7FE00009']) {
+    throw new DicomParseError('truncated: the image has Rows and Columns but no Pixel Data');
+  }
+  return { framed, dict };
 }
 
 function firstString(ds: DicomDataset, tag: string): string | null {
@@ -70,6 +78,14 @@ export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
   const sourceSopInstance = firstString(ds, '00080018') ?? framed.sourceMeta['00020003'] ?? null;
 
   cleanDataset(ds, env);
+  // The archive knows the individual even when the sender left the Patient module out;
+  // stating it in every file keeps the output self-describing.
+  for (const [tag, value] of [['00100010', { Alphabetic: ctx.individualAccession }], ['00100020', ctx.individualAccession]] as const) {
+    if (!ds[tag]) {
+      ds[tag] = { vr: tag === '00100010' ? 'PN' : 'LO', Value: [value] };
+      env.actions.push({ tag, action: 'added individual accession' });
+    }
+  }
 
   if (held !== null && ctx.options.cleanPixelData) {
     const rule = matchPixelRule(view);

@@ -210,7 +210,7 @@ export function frame(input: Uint8Array): FramedFile {
     // A bare dataset (no preamble, no meta) is still DICOM if it starts with a plausible
     // low even group: PS3.10 predecessors wrote such files, and rtstruct.dcm is one.
     const group = buf.length >= 8 ? view.getUint16(0, true) : -1;
-    if (!(group === 0x0008 || group === 0x0000 || group === 0x0004 || group === 0x0010)) {
+    if (!(group === 0x0008 || group === 0x0004 || group === 0x0010)) {
       fail(buf.length >= 132
         ? 'not a DICOM file: no "DICM" prefix at offset 128 and the data does not start with a data element'
         : `not a DICOM file: ${buf.length} bytes without a DICM prefix or a recognisable data element`);
