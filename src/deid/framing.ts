@@ -104,6 +104,10 @@ function walkDataset(w: Walk, offset: number, end: number, depth: number, inItem
     }
     const valueStart = offset;
     const undefinedLength = length === UNDEFINED;
+    // Top-level ones are dropped by frame(); deeper down dcmjs would misread them (and can spin).
+    if (depth > 0 && vr === 'UN' && group % 2 === 0 && dictionaryVr(hex4(group) + hex4(element)) === 'SQ') {
+      fail(`nested sequence ${tagName(group, element)} is encoded as UN, which the parser cannot read safely`);
+    }
     if (undefinedLength) {
       if (vr !== null && vr !== 'SQ' && vr !== 'UN' && vr !== 'OB' && vr !== 'OW') {
         fail(`element ${tagName(group, element)} with VR ${vr} has undefined length`);
