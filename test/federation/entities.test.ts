@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import type { EntityManager } from '@mikro-orm/knex';
 import { Role } from '../../src/auth/Principal.js';
 import { ReleaseState } from '../../src/domain.js';
@@ -133,5 +135,19 @@ describe('_entities on the hub', () => {
     assert.equal(sneaky.status, 403);
     const plain = await post(url, `{ collection(accession: "OBIA0001") { accession } }`);
     assert.equal(plain.data.collection.accession, 'OBIA0001');
+  });
+
+  it('refuses them over graphql-ws too, where no gateway header exists', async () => {
+    const client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const result: any = await new Promise((resolve, reject) => {
+        let last: unknown;
+        client.subscribe({ query: '{ _service { sdl } }' }, { next: (v) => { last = v; }, error: reject, complete: () => resolve(last) });
+      });
+      assert.equal(result.errors?.[0].extensions.code, 'FORBIDDEN');
+      assert.equal(result.data?._service ?? null, null);
+    } finally {
+      await client.dispose();
+    }
   });
 });
