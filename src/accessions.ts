@@ -68,7 +68,9 @@ export async function allocateAccessionNumbers(em: EntityManager, kind: Accessio
         await q().where({ kind }).increment('next_value', count);
       }
     }
-    const row = await q().where({ kind }).first('next_value');
+    // A locking read: under REPEATABLE READ a plain SELECT could see a snapshot older than our UPDATE.
+    const read = q().where({ kind });
+    const row = await (knex.client.dialect === 'sqlite3' ? read : read.forUpdate()).first('next_value');
     return Number(row.next_value) - count;
   });
 }

@@ -16,9 +16,12 @@ export interface BrowseFilter {
   keyword?: string | null;
 }
 
-/** LIKE patterns must not let a user's % or _ widen the match. */
+/**
+ * LIKE patterns must not let a user's % or _ widen the match. The escape character is `!`
+ * because a backslash means different things in MySQL and SQLite string literals.
+ */
 export function likePattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
 type Where = (qb: Knex.QueryBuilder) => void;
@@ -46,14 +49,14 @@ export class FilterPredicates {
     if (f.keyword?.trim()) {
       // Every word must appear somewhere in title, description or keywords.
       for (const word of f.keyword.trim().split(/\s+/)) {
-        this.collection.push((qb) => qb.whereRaw(`c.search_text like ? escape '\\'`, [likePattern(word)]));
+        this.collection.push((qb) => qb.whereRaw(`c.search_text like ? escape '!'`, [likePattern(word)]));
       }
     }
     if (f.sex?.length) this.individual.push((qb) => qb.whereIn('i.sex', f.sex!));
     if (f.ageMin != null) this.individual.push((qb) => qb.where('i.age', '>=', f.ageMin!));
     if (f.ageMax != null) this.individual.push((qb) => qb.where('i.age', '<=', f.ageMax!));
     if (f.disease?.trim()) {
-      this.individual.push((qb) => qb.whereRaw(`lower(i.disease) like ? escape '\\'`, [likePattern(f.disease!.trim())]));
+      this.individual.push((qb) => qb.whereRaw(`lower(i.disease) like ? escape '!'`, [likePattern(f.disease!.trim())]));
     }
     if (f.hasGsaHumanLink != null) {
       this.individual.push((qb) => (f.hasGsaHumanLink ? qb.whereNotNull('i.gsa_human_accession') : qb.whereNull('i.gsa_human_accession')));

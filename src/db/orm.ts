@@ -27,8 +27,9 @@ export function ormOptions(config: Config): Options {
     extensions: [Migrator],
     migrations: {
       migrationsList: dialect === 'mysql' ? mysqlMigrations : sqliteMigrations,
-      transactional: true,
-      allOrNothing: true,
+      // MySQL commits implicitly around DDL, so a migration transaction there would only pretend.
+      transactional: dialect === 'sqlite',
+      allOrNothing: dialect === 'sqlite',
       snapshot: false,
       silent: true,
     },

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261122005801 extends Migration {
+export class Migration20261122010937 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`accession_counter\` (\`kind\` varchar(16) not null, \`next_value\` int not null, primary key (\`kind\`)) default character set utf8mb4 engine = InnoDB;`);
@@ -15,7 +15,6 @@ export class Migration20261122005801 extends Migration {
 
     this.addSql(`create table \`individual\` (\`id\` int unsigned not null auto_increment primary key, \`accession\` varchar(16) not null, \`collection_id\` int unsigned not null, \`sex\` enum('FEMALE', 'MALE', 'OTHER', 'UNKNOWN') not null default 'UNKNOWN', \`age\` int null, \`species\` varchar(100) not null default 'Homo sapiens', \`disease\` varchar(200) null, \`pathological_type\` varchar(200) null, \`medical_history\` text null, \`family_history\` text null, \`treatment\` text null, \`gsa_human_accession\` varchar(32) null) default character set utf8mb4 engine = InnoDB;`);
     this.addSql(`alter table \`individual\` add unique \`individual_accession_unique\`(\`accession\`);`);
-    this.addSql(`alter table \`individual\` add index \`individual_collection_id_index\`(\`collection_id\`);`);
     this.addSql(`alter table \`individual\` add index \`individual_sex_index\`(\`sex\`);`);
     this.addSql(`alter table \`individual\` add index \`individual_disease_index\`(\`disease\`);`);
     this.addSql(`alter table \`individual\` add index \`individual_gsa_human_accession_index\`(\`gsa_human_accession\`);`);
@@ -52,6 +51,9 @@ export class Migration20261122005801 extends Migration {
     this.addSql(`alter table \`series\` add constraint \`series_collection_id_foreign\` foreign key (\`collection_id\`) references \`collection\` (\`id\`) on update cascade;`);
 
     this.addSql(`alter table \`image\` add constraint \`image_series_id_foreign\` foreign key (\`series_id\`) references \`series\` (\`id\`) on update cascade;`);
+
+    // Counters start at 1 for every accession kind (hand-added: the generator knows only the schema).
+    this.addSql(`insert into \`accession_counter\` (\`kind\`, \`next_value\`) values ('collection', 1), ('individual', 1), ('study', 1);`);
   }
 
   override async down(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261122005801 extends Migration {
+export class Migration20261122010937 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`accession_counter\` (\`kind\` text not null, \`next_value\` integer not null, primary key (\`kind\`));`);
@@ -15,7 +15,6 @@ export class Migration20261122005801 extends Migration {
 
     this.addSql(`create table \`individual\` (\`id\` integer not null primary key autoincrement, \`accession\` text not null, \`collection_id\` integer not null, \`sex\` text check (\`sex\` in ('FEMALE', 'MALE', 'OTHER', 'UNKNOWN')) not null default 'UNKNOWN', \`age\` integer null, \`species\` text not null default 'Homo sapiens', \`disease\` text null, \`pathological_type\` text null, \`medical_history\` text null, \`family_history\` text null, \`treatment\` text null, \`gsa_human_accession\` text null, constraint \`individual_collection_id_foreign\` foreign key(\`collection_id\`) references \`collection\`(\`id\`) on update cascade);`);
     this.addSql(`create unique index \`individual_accession_unique\` on \`individual\` (\`accession\`);`);
-    this.addSql(`create index \`individual_collection_id_index\` on \`individual\` (\`collection_id\`);`);
     this.addSql(`create index \`individual_sex_index\` on \`individual\` (\`sex\`);`);
     this.addSql(`create index \`individual_disease_index\` on \`individual\` (\`disease\`);`);
     this.addSql(`create index \`individual_gsa_human_accession_index\` on \`individual\` (\`gsa_human_accession\`);`);
@@ -41,6 +40,9 @@ export class Migration20261122005801 extends Migration {
     this.addSql(`create unique index \`image_uid_unique\` on \`image\` (\`uid\`);`);
     this.addSql(`create index \`image_sha256_index\` on \`image\` (\`sha256\`);`);
     this.addSql(`create index \`image_series_id_id_index\` on \`image\` (\`series_id\`, \`id\`);`);
+
+    // Counters start at 1 for every accession kind (hand-added: the generator knows only the schema).
+    this.addSql(`insert into \`accession_counter\` (\`kind\`, \`next_value\`) values ('collection', 1), ('individual', 1), ('study', 1);`);
   }
 
 }

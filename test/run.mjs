@@ -1,0 +1,61 @@
+// `npm test`: every test on the embedded SQLite database, then the database-backed suites
+// again on MariaDB. Under CI (CI=true) an unreachable MariaDB fails the run instead of skipping.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const compiled = path.join(root, 'dist/test');
+// Suites that talk to a database run on both; pure ones (DICOM, imaging, retrieval) once.
+const DB_SUITES = ['api', 'db', 'ingest', 'access', 'federation', 'qc'];
+
+function files(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.test.js')).map((f) => path.join(dir, f)).sort();
+}
+
+function mariadbReachable() {
+  return new Promise((resolve) => {
+    const socket = net.connect(3306, '127.0.0.1');
+    socket.once('connect', () => { socket.end(); resolve(true); });
+    socket.once('error', () => resolve(false));
+    socket.setTimeout(2000, () => { socket.destroy(); resolve(false); });
+  });
+}
+
+function run(label, testFiles, env) {
+  return new Promise((resolve) => {
+    console.log(`\n=== ${label}: ${testFiles.length} test files ===`);
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...testFiles], {
+      cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.on('close', (code) => {
+      const count = (name) => Number((out.match(new RegExp(`^ℹ ${name} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+      resolve({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
+    });
+  });
+}
+
+const only = process.argv.slice(2);
+const all = files(compiled).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+const dbFiles = all.filter((f) => DB_SUITES.includes(path.relative(compiled, f).split(path.sep)[0]));
+
+const results = [await run('SQLite (embedded)', all, { OBIA_TEST_DB: 'sqlite' })];
+if (dbFiles.length) {
+  if (await mariadbReachable()) {
+    results.push(await run('MariaDB (127.0.0.1:3306)', dbFiles, { OBIA_TEST_DB: 'mysql' }));
+  } else if (process.env.CI === 'true') {
+    console.error('MariaDB is not reachable at 127.0.0.1:3306; under CI that fails the run.');
+    results.push({ code: 1, pass: 0, fail: 1, skipped: 0 });
+  } else {
+    console.warn('MariaDB is not reachable at 127.0.0.1:3306: skipping the MariaDB pass (it is required under CI=true).');
+  }
+}
+const pass = results.reduce((s, r) => s + r.pass, 0);
+const fail = results.reduce((s, r) => s + r.fail, 0);
+const skipped = results.reduce((s, r) => s + r.skipped, 0);
+console.log(`\n${pass} passed, ${fail} failed, ${skipped} skipped`);
+process.exit(results.every((r) => r.code === 0) && fail === 0 ? 0 : 1);
