@@ -4,8 +4,12 @@
 
 Losses on the relaxed code u = tanh(h):
   focal     classification of u (6 classes), gamma 2
-  triplet   batch-hard, on the Hamming surrogate (bits - u·v)/2, margin bits/4
+  triplet   batch-hard, on the Hamming surrogate (bits - u·v)/2, margin --margin bits
   quant     mean((|u| - 1)^2), pulls u to ±1 so sign(h) loses little
+  structure for same-class pairs, bit similarity b·b'/bits (straight-through signs) regressed onto
+            0.5 + 0.5·cos(pixels) (16×16, mean-removed). Without it the first three
+            terms are all satisfied by one code per class: mAP is perfect but
+            similarImages would return arbitrary images of the right class.
 """
 import argparse
 import os
@@ -35,6 +39,28 @@ def triplet_batch_hard(u, y, margin):
     dpos = (d - 1e9 * (~same).float()).max(1).values
     dneg = (d + 1e9 * same.float()).min(1).values
     return F.relu(dpos - dneg + margin).mean() / u.shape[1]
+
+
+def structure_loss(u, x, y):
+    p = F.avg_pool2d(x, 4).flatten(1)
+    p = F.normalize(p - p.mean(1, keepdim=True), dim=1)
+    target = 0.5 + 0.5 * (p @ p.t())
+    # Straight-through signs: the similarity that counts is that of the bits. On u
+    # itself the net meets the target through magnitudes and the signs still collapse.
+    b = u + (torch.sign(u) - u).detach()
+    sim = (b @ b.t()) / u.shape[1]
+    same = (y[:, None] == y[None, :]) & ~torch.eye(len(y), dtype=torch.bool)
+    return ((sim - target) ** 2)[same].mean()
+
+
+def code_stats(c, y):
+    """Mean within-class Hamming distance and distinct codes per class."""
+    out = []
+    for k in np.unique(y):
+        cc = c[y == k][:300]
+        d = (cc[:, None, :] != cc[None, :, :]).sum(2)
+        out.append((float(d.sum() / (len(cc) * (len(cc) - 1))), len({r.tobytes() for r in c[y == k]})))
+    return out
 
 
 def stack(imgs):
@@ -73,6 +99,10 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--out", default=os.path.join(REPO, "models", "obia-hash64.onnx"))
     ap.add_argument("--eval-queries", type=int, default=3000)
+    ap.add_argument("--quant", type=float, default=0.1, help="weight of the quantisation term")
+    ap.add_argument("--margin", type=float, default=12.0, help="triplet margin in bits")
+    ap.add_argument("--structure", type=float, default=5.0, help="weight of the within-class structure term")
+    ap.add_argument("--ckpt", default=os.path.join(REPO, "training", ".cache", "obia-hash64.pt"))
     args = ap.parse_args()
 
     torch.set_num_threads(2)
@@ -98,7 +128,7 @@ def main():
     for epoch in range(args.epochs):
         model.train()
         perm = torch.randperm(len(xt), generator=g)
-        tot = np.zeros(3)
+        tot = np.zeros(4)
         for s in range(steps_per_epoch):
             idx = perm[s * args.batch:(s + 1) * args.batch]
             x, y = xt[idx], yt[idx]
@@ -107,16 +137,17 @@ def main():
             x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
             u = torch.tanh(model(x))
             lf = focal_loss(model.classifier(u), y)
-            lt = triplet_batch_hard(u, y, margin=BITS / 4)
+            lt = triplet_batch_hard(u, y, margin=args.margin)
             lq = ((u.abs() - 1) ** 2).mean()
-            loss = lf + lt + 0.5 * lq
+            ls = structure_loss(u, x, y)
+            loss = lf + lt + args.quant * lq + args.structure * ls
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
-            tot += [lf.item(), lt.item(), lq.item()]
+            tot += [lf.item(), lt.item(), lq.item(), ls.item()]
             if (s + 1) % 50 == 0:
-                print(f"epoch {epoch + 1} step {s + 1}/{steps_per_epoch} focal {tot[0] / (s + 1):.4f} triplet {tot[1] / (s + 1):.4f} quant {tot[2] / (s + 1):.4f} ({time.time() - t_train:.0f}s)", flush=True)
+                print(f"epoch {epoch + 1} step {s + 1}/{steps_per_epoch} focal {tot[0] / (s + 1):.4f} triplet {tot[1] / (s + 1):.4f} quant {tot[2] / (s + 1):.4f} structure {tot[3] / (s + 1):.4f} ({time.time() - t_train:.0f}s)", flush=True)
     print(f"training time {time.time() - t_train:.1f}s", flush=True)
 
     model.eval()
@@ -125,10 +156,13 @@ def main():
     sel = np.random.default_rng(0).permutation(len(cva))[:nq]
     print(f"val→train ({nq} queries): mAP@30 {mean_ap(cva[sel], va_y[sel], ctr, tr_y, 30):.4f}  mAP(full) {mean_ap(cva[sel], va_y[sel], ctr, tr_y):.4f}", flush=True)
 
+    for k, (d, n) in enumerate(code_stats(cva, va_y)):
+        print(f"  {classes[k]}: mean within-class Hamming {d:.1f}, distinct codes {n}/{(va_y == k).sum()}", flush=True)
+
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     torch.onnx.export(model, torch.from_numpy(xva[:2]), args.out, input_names=["input"], output_names=["code"],
                       dynamic_axes={"input": {0: "n"}, "code": {0: "n"}}, opset_version=13, do_constant_folding=True)
-    torch.save(model.state_dict(), os.path.join(REPO, "training", ".cache", "obia-hash64.pt"))
+    torch.save(model.state_dict(), args.ckpt)
     print(f"exported {args.out} ({os.path.getsize(args.out)} bytes); total {time.time() - t0:.1f}s", flush=True)
 
 

@@ -1,4 +1,4 @@
-import { G, HIST_BYTES, instantiateScan, type ScanInstance } from './wasm/hammingScan';
+import { HIST_BYTES, instantiateScan, type ScanInstance } from './wasm/hammingScan';
 
 export interface SearchHit {
   id: number;
@@ -40,6 +40,8 @@ export class HashIndex {
   private readonly sparse = new Map<number, number>();
   private maxId = -1;
   private acceptFn: ((id: number) => boolean) | undefined;
+  /** set while a scan runs: an accept callback must not mutate the index under it */
+  private scanning = false;
 
   constructor(initialCapacity = 1024) {
     this.wasm = instantiateScan((id) => (this.acceptFn!(id >>> 0) ? 1 : 0));
@@ -61,6 +63,7 @@ export class HashIndex {
 
   /** Inserts, or replaces the code of an id already present. */
   add(id: number, code: bigint): void {
+    this.assertNotScanning();
     checkId(id);
     checkCode(code);
     const s = this.slotOf(id);
@@ -77,6 +80,7 @@ export class HashIndex {
   }
 
   remove(id: number): boolean {
+    this.assertNotScanning();
     const s = this.slotOf(id);
     if (s < 0) return false;
     const last = this.n - 1;
@@ -111,6 +115,7 @@ export class HashIndex {
   }
 
   clear(): void {
+    this.assertNotScanning();
     this.n = 0;
     this.dense.fill(0);
     this.sparse.clear();
@@ -126,6 +131,7 @@ export class HashIndex {
     checkCode(code);
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
     if (k === 0 || this.n === 0) return [];
+    if (this.scanning) throw new Error('HashIndex.search called from inside an accept callback');
     const g = this.wasm.globals;
     let mode = 0;
     if (accept instanceof Uint8Array) {
@@ -144,6 +150,7 @@ export class HashIndex {
     g.thr.value = 64;
     g.c.value = 0;
     g.count.value = 0;
+    this.scanning = true;
     try {
       let pos = 0;
       while ((pos = this.wasm.scan(code, pos, this.n)) < this.n) {
@@ -152,6 +159,7 @@ export class HashIndex {
       }
     } finally {
       this.acceptFn = undefined;
+      this.scanning = false;
     }
     return this.collect(g.thr.value, g.count.value, k);
   }
@@ -202,6 +210,10 @@ export class HashIndex {
     g.candCap.value = candCap;
   }
 
+  private assertNotScanning(): void {
+    if (this.scanning) throw new Error('HashIndex modified from inside a search accept callback');
+  }
+
   private slotOf(id: number): number {
     if (id >= 0 && id < this.dense.length && Number.isInteger(id)) return this.dense[id] - 1;
     if (id < DENSE_LIMIT) return -1;
@@ -235,6 +247,3 @@ function checkId(id: number): void {
 function checkCode(code: bigint): void {
   if (typeof code !== 'bigint' || code < 0n || code > MASK64) throw new RangeError('code must be a bigint in [0, 2^64)');
 }
-
-// Referenced so the offsets stay in one place (wasm/hammingScan.ts).
-void G;

@@ -103,7 +103,13 @@ export async function decodeImage(bytes: Uint8Array): Promise<Gray8Image> {
     case 'dicom':
       return decodeDicom(bytes);
     default:
-      if (loadImaging()) return decodeDicom(bytes);
+      if (loadImaging()) {
+        try {
+          return await decodeDicom(bytes);
+        } catch (e) {
+          throw new ImageDecodeError(`not PNG or JPEG, and not readable as DICOM (${(e as Error).message})`, { cause: e });
+        }
+      }
       throw new ImageDecodeError('unrecognised image format (expected PNG, JPEG or DICOM)');
   }
 }

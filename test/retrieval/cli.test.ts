@@ -25,7 +25,7 @@ test('hash CLI: JPEG and the same pixels as PNG give one code; bad files fail at
   const pngPath = path.join(dir, 'same.png');
   writeFileSync(pngPath, PNG.sync.write(png));
   const bad = path.join(dir, 'bad.png');
-  writeFileSync(bad, Buffer.from('\x89PNG\r\n\x1a\nnot really'));
+  writeFileSync(bad, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('truncated')]));
   const missing = path.join(dir, 'missing.jpeg');
 
   const r = runHash([jpeg, bad, pngPath, missing]);

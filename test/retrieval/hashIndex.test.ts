@@ -126,4 +126,8 @@ test('rebuild replaces content; edge cases', () => {
   assert.throws(() => index.add(1.5, 0n), RangeError);
   assert.throws(() => index.add(1, 1n << 64n), RangeError);
   assert.throws(() => index.search(0n, -1), RangeError);
+  // A callback that mutates the index mid-scan would invalidate slots under the scan.
+  assert.throws(() => index.search(0n, 1, () => (index.add(99, 0n), true)), /inside a search/);
+  assert.equal(index.has(99), false);
+  assert.deepEqual(index.search(0n, 1), [{ id: 6, distance: 64 }]);
 });
