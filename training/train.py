@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import BITS, HashNet  # noqa: E402
-from obia_preprocess import NORMALISE, REPO, load_split, preprocess  # noqa: E402
+from obia_preprocess import REPO, load_split, preprocess  # noqa: E402
 
 SEED = 20240611
 

@@ -95,7 +95,7 @@ export class FaissIndex {
     if (n === 0 || k <= 0) return [];
     const q: number[] = [];
     toVector(code, q);
-    const r = this.faiss ? this.index.search(q, Math.min(k, n)) : { labels: [], distances: [] };
+    const r = this.index.search(q, Math.min(k, n));
     return r.labels
       .map((pos, j) => ({ id: this.ids[pos], distance: Math.round(r.distances[j] / 4) }))
       .sort((a, b) => a.distance - b.distance || a.id - b.id);
