@@ -12,6 +12,8 @@ import { Study } from './Study.js';
 @Index({ properties: ['modality', 'anatomicalSite', 'id'] })
 @Index({ properties: ['anatomicalSite', 'id'] })
 @Index({ properties: ['collection', 'modality'] })
+// Covers the statistics scan: counts per collection/modality/site read the index, not the rows.
+@Index({ name: 'series_statistics_index', properties: ['collection', 'modality', 'anatomicalSite', 'individual', 'study', 'imageCount'] })
 export class Series {
   @PrimaryKey({ autoincrement: true })
   id!: number;
