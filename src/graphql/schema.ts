@@ -3,6 +3,7 @@ import { printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { resolvers } from '../../resolvers/index.js';
+import { pubSub } from '../events/pubsub.js';
 import { linkResolvers } from '../../federation/hub/links.resolver.js';
 import { referenceResolvers } from '../../federation/hub/references.js';
 import { toSubgraphSchema } from './federation.js';
@@ -14,7 +15,7 @@ let cached: Promise<GraphQLSchema> | null = null;
  * subgraph (src/graphql/federation.ts); built once per process.
  */
 export function buildObiaSchema(): Promise<GraphQLSchema> {
-  cached ??= buildSchema({ resolvers: [...resolvers, ...linkResolvers], validate: false, emitSchemaFile: false })
+  cached ??= buildSchema({ resolvers: [...resolvers, ...linkResolvers], validate: false, emitSchemaFile: false, pubSub })
     .then((schema) => toSubgraphSchema(schema, referenceResolvers));
   return cached;
 }
