@@ -4,11 +4,12 @@ import { ImageResolver } from './image.resolver.js';
 import { IndividualResolver } from './individual.resolver.js';
 import { LookupResolver } from './lookup.resolver.js';
 import { SeriesResolver } from './series.resolver.js';
+import { SimilarImagesResolver } from './similarImages.resolver.js';
 import { StatisticsResolver } from './statistics.resolver.js';
 import { StudyResolver } from './study.resolver.js';
 import { ViewerResolver } from './viewer.resolver.js';
 
 export const resolvers: NonEmptyArray<Function> = [
   CollectionResolver, IndividualResolver, StudyResolver, SeriesResolver, ImageResolver,
-  LookupResolver, StatisticsResolver, ViewerResolver,
+  LookupResolver, StatisticsResolver, SimilarImagesResolver, ViewerResolver,
 ];

@@ -3,6 +3,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import http from 'node:http';
@@ -17,6 +18,9 @@ import { federationPlugins } from './graphql/federation.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
 import { buildObiaSchema } from './graphql/schema.js';
 import { HttpError, readBody, sendJson, type Route } from './http/router.js';
+import { HashCatalog } from './similarity/HashCatalog.js';
+
+const MAX_GRAPHQL_BODY = 28 * 1024 * 1024;
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
@@ -34,6 +38,8 @@ export interface App {
   server: http.Server;
   url: string;
   createContext: (authorization?: string | null) => Promise<RequestContext>;
+  /** The Hamming index of stored images; the ingest pipeline adds to it. */
+  hashCatalog: HashCatalog;
   close: () => Promise<void>;
 }
 
@@ -51,7 +57,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
 
   const issuer = await LocalIssuer.open(config);
   const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks);
-  const createContext = contextFactory(orm, verifier);
+  const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
+  const createContext = contextFactory(orm, verifier, hashCatalog);
   const schema = await buildObiaSchema();
 
   const routes: Route[] = [
@@ -78,7 +85,12 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await route.handle(req, res, url);
     } catch (err) {
       if (res.headersSent) return res.destroy();
-      if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message });
+      if (err instanceof HttpError) {
+        // GraphQL clients get a GraphQL-shaped body; other routes a plain one.
+        return sendJson(res, err.status, req.url?.startsWith('/graphql')
+          ? { errors: [{ message: err.message, extensions: { code: err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' } }] }
+          : { error: err.message });
+      }
       log(`unexpected error on ${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
       sendJson(res, 500, { error: 'internal server error' });
     }
@@ -89,7 +101,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const raw = req.method === 'POST' ? await readBody(req, 1 << 20) : '';
+    // Large enough for a base64 image upload to similarImages (20 MB decoded), no larger.
+    const raw = req.method === 'POST' ? await readBody(req, MAX_GRAPHQL_BODY) : '';
     let body: unknown = raw;
     if (raw && (headers.get('content-type') ?? '').includes('application/json')) {
       try { body = JSON.parse(raw); } catch { throw new HttpError(400, 'request body is not valid JSON'); }
@@ -128,7 +141,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const url = `http://localhost:${address.port}`;
 
   return {
-    config, orm, issuer, server, url, createContext,
+    config, orm, issuer, server, url, createContext, hashCatalog,
     close: async () => {
       await wsCleanup.dispose();
       wss.close();

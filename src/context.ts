@@ -5,6 +5,8 @@ import type { TokenVerifier } from './auth/verifier.js';
 import { BrowseService } from './browse/BrowseService.js';
 import { StatisticsService } from './browse/StatisticsService.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import type { HashCatalog } from './similarity/HashCatalog.js';
+import { SimilarImagesService } from './similarity/SimilarImagesService.js';
 
 /** Everything a resolver may read: who is asking, a unit of work of its own, and its loaders. */
 export interface RequestContext {
@@ -13,20 +15,23 @@ export interface RequestContext {
   loaders: Loaders;
   browse: BrowseService;
   statistics: StatisticsService;
+  similarImages: SimilarImagesService;
 }
 
 /** One function builds the context for HTTP requests and for graphql-ws connections alike. */
-export function contextFactory(orm: MikroORM, verifier: TokenVerifier) {
+export function contextFactory(orm: MikroORM, verifier: TokenVerifier, hashCatalog: HashCatalog) {
   return async (authorization: string | null | undefined): Promise<RequestContext> => {
     const user = await verifier.principalFrom(authorization);
     const em = orm.em.fork() as EntityManager;
     const loaders = createLoaders(em);
+    const browse = new BrowseService(em, user, loaders);
     return {
       user,
       em,
       loaders,
-      browse: new BrowseService(em, user, loaders),
+      browse,
       statistics: new StatisticsService(em, user),
+      similarImages: new SimilarImagesService(em, user, browse, hashCatalog),
     };
   };
 }

@@ -1,0 +1,35 @@
+import { Arg, Ctx, Field, InputType, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import type { RequestContext } from '../src/context.js';
+import { Image } from '../src/entities/index.js';
+import { BrowseFilterInput } from './types/BrowseFilterInput.js';
+
+@InputType({ description: 'The query image: exactly one of an archived image\'s UID or an uploaded image.' })
+class ImageQueryInput {
+  @Field(() => String, { nullable: true, description: 'SOPInstanceUID of an archived image.' })
+  uid?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A DICOM, PNG or JPEG file, base64-encoded (at most 20 MB decoded).' })
+  base64?: string | null;
+}
+
+@ObjectType({ description: 'An archived image and its Hamming distance to the query image.' })
+class SimilarImage {
+  @Field(() => Image)
+  image!: Image;
+
+  @Field(() => Int, { description: 'Number of the 64 hash bits that differ (0 = same code).' })
+  distance!: number;
+}
+
+@Resolver()
+export class SimilarImagesResolver {
+  @Query(() => [SimilarImage], { description: 'The k archived images nearest to the query image by deep-hash Hamming distance, nearest first, among those browse would show you.' })
+  similarImages(
+    @Arg('image', () => ImageQueryInput) image: ImageQueryInput,
+    @Arg('k', () => Int, { defaultValue: 30 }) k: number,
+    @Arg('filter', () => BrowseFilterInput, { nullable: true }) filter: BrowseFilterInput | null,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return ctx.similarImages.similar(image, k, filter);
+  }
+}

@@ -1,0 +1,75 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { GraphQLError } from 'graphql';
+import type { Principal } from '../auth/Principal.js';
+import type { BrowseService } from '../browse/BrowseService.js';
+import { FilterPredicates, type BrowseFilter } from '../browse/filter.js';
+import { Image } from '../entities/index.js';
+import { hexToCode } from '../retrieval/code.js';
+import { decodeImage } from '../retrieval/decode.js';
+import type { HashCatalog } from './HashCatalog.js';
+
+export const MAX_K = 1000;
+/** Uploaded query images are decoded in memory; 20 MB covers a large single-frame DICOM. */
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+
+export interface ImageQuery { uid?: string | null; base64?: string | null }
+export interface SimilarImage { image: Image; distance: number }
+
+function badInput(message: string, argument: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument } });
+}
+
+/**
+ * `similarImages`: the query image's 64-bit code, then exact top-k by Hamming distance over the
+ * images this viewer may browse and the filter admits. Visibility and filters are the browse
+ * predicates, evaluated once per query as the set of admissible series.
+ */
+export class SimilarImagesService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly viewer: Principal | null,
+    private readonly browse: BrowseService,
+    private readonly catalog: HashCatalog,
+  ) {}
+
+  async similar(query: ImageQuery, k: number, filter: BrowseFilter | null | undefined): Promise<SimilarImage[]> {
+    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw badInput(`"k" must be between 1 and ${MAX_K}; got ${k}.`, 'k');
+    const { code, excludeId } = await this.queryCode(query);
+
+    const p = new FilterPredicates(filter, this.viewer);
+    const rows: { id: number }[] = await this.browse.seriesQuery(p).select('s.id');
+    const admissible = new Set(rows.map((r) => Number(r.id)));
+    const hits = this.catalog.index.search(code, k + (excludeId ? 1 : 0), (id) => id !== excludeId && admissible.has(this.catalog.seriesIdOf(id)))
+      .slice(0, k);
+    if (!hits.length) return [];
+    const images = await this.em.find(Image, { id: { $in: hits.map((h) => h.id) } });
+    const byId = new Map(images.map((i) => [i.id, i]));
+    return hits.flatMap((h) => (byId.has(h.id) ? [{ image: byId.get(h.id)!, distance: h.distance }] : []));
+  }
+
+  private async queryCode(query: ImageQuery): Promise<{ code: bigint; excludeId: number | null }> {
+    const given = [query.uid, query.base64].filter((v) => v != null && v !== '').length;
+    if (given !== 1) throw badInput('Give exactly one of "uid" (an archived image) or "base64" (an uploaded DICOM, PNG or JPEG).', 'image');
+    if (query.uid) {
+      const image = await this.browse.imageByUid(query.uid);
+      if (!image) throw badInput(`No image ${query.uid} is visible to you.`, 'image.uid');
+      const code = this.catalog.index.get(image.id) ?? (image.hashCode ? hexToCode(image.hashCode) : null);
+      if (code == null) throw badInput(`Image ${query.uid} has not been hashed yet.`, 'image.uid');
+      return { code, excludeId: image.id };
+    }
+    const b64 = query.base64!.replace(/^data:[^,]*,/, '');
+    if (b64.length > Math.ceil((MAX_UPLOAD_BYTES * 4) / 3) + 4) {
+      throw badInput(`The uploaded image exceeds ${MAX_UPLOAD_BYTES / (1024 * 1024)} MB.`, 'image.base64');
+    }
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) throw badInput('"base64" is not base64-encoded data.', 'image.base64');
+    const bytes = Buffer.from(b64, 'base64');
+    let gray;
+    try {
+      gray = await decodeImage(bytes);
+    } catch (err) {
+      throw badInput(`The uploaded file is not a readable DICOM, PNG or JPEG image: ${(err as Error).message}`, 'image.base64');
+    }
+    const model = await this.catalog.hashModel();
+    return { code: await model.hashImage(gray), excludeId: null };
+  }
+}
