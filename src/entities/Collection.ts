@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { BeforeCreate, BeforeUpdate, Entity, Enum, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ObjectType } from 'type-graphql';
 import { Accessibility, ReleaseState } from '../domain.js';
 
@@ -9,6 +9,8 @@ import { Accessibility, ReleaseState } from '../domain.js';
 @Entity({ tableName: 'collection' })
 @Index({ properties: ['releaseState', 'accessibility'] })
 export class Collection {
+  [OptionalProps]?: 'searchText' | 'description' | 'keywords' | 'accessibility' | 'releaseState' | 'createdAt';
+
   @PrimaryKey({ autoincrement: true })
   id!: number;
 
@@ -31,6 +33,13 @@ export class Collection {
   /** Lower-cased title, description and keywords: one column the keyword search can scan. */
   @Property({ type: 'text', hidden: true })
   searchText: string = '';
+
+  /** Kept in step with what it indexes on every write through the ORM (bulk seed loads set it themselves). */
+  @BeforeCreate()
+  @BeforeUpdate()
+  refreshSearchText(): void {
+    this.searchText = [this.title, this.description, ...(this.keywords ?? [])].join(' ').toLowerCase();
+  }
 
   @Field({ description: 'Disease studied (e.g. "ovarian cancer").' })
   @Property({ length: 200 })

@@ -34,7 +34,6 @@ export async function makeCollection(
     accessibility: props.accessibility ?? Accessibility.OPEN,
     releaseState: props.releaseState ?? ReleaseState.RELEASED,
     createdAt: new Date(),
-    searchText: [props.title ?? 'Test collection', props.description ?? '', ...(props.keywords ?? [])].join(' ').toLowerCase(),
   });
   for (let i = 0; i < (shape.individuals ?? 1); i++) {
     const individual = em.create(Individual, {
