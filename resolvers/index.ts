@@ -7,9 +7,11 @@ import { SeriesResolver } from './series.resolver.js';
 import { SimilarImagesResolver } from './similarImages.resolver.js';
 import { StatisticsResolver } from './statistics.resolver.js';
 import { StudyResolver } from './study.resolver.js';
+import { SubmissionResolver } from './submission.resolver.js';
 import { ViewerResolver } from './viewer.resolver.js';
 
 export const resolvers: NonEmptyArray<Function> = [
   CollectionResolver, IndividualResolver, StudyResolver, SeriesResolver, ImageResolver,
   LookupResolver, StatisticsResolver, SimilarImagesResolver, ViewerResolver,
+  SubmissionResolver,
 ];

@@ -13,6 +13,8 @@ import { LocalIssuer } from './auth/issuer.js';
 import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig, type Config } from './config.js';
 import { contextFactory, type RequestContext } from './context.js';
+import { createIngest } from './ingest/index.js';
+import { uploadRoute } from './ingest/uploadRoute.js';
 import { openDatabase } from './db/orm.js';
 import { federationPlugins } from './graphql/federation.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
@@ -58,12 +60,14 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const issuer = await LocalIssuer.open(config);
   const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks);
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
-  const createContext = contextFactory(orm, verifier, hashCatalog);
+  const ingest = createIngest(orm, config, log);
+  const createContext = contextFactory(orm, verifier, hashCatalog, ingest);
   const schema = await buildObiaSchema();
 
   const routes: Route[] = [
     { method: 'GET', path: /^\/health$/, handle: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     { method: 'GET', path: /^\/\.well-known\/jwks\.json$/, handle: async (_req, res) => sendJson(res, 200, issuer.jwks) },
+    ...uploadRoute(ingest, createContext),
   ];
 
   const server = http.createServer();

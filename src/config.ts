@@ -25,6 +25,12 @@ export interface Config {
   logQueries: boolean;
   /** Shared secret the federation gateway sends; when set, only it and admins may call _entities/_service. */
   gatewaySecret: string | null;
+  /** Submission uploads: per-file size limit, and the bounds a zip may expand to (zip bombs). */
+  ingest: {
+    maxFileBytes: number;
+    maxZipExpandedBytes: number;
+    maxZipEntries: number;
+  };
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -54,6 +60,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,
+    ingest: {
+      maxFileBytes: int(env.OBIA_MAX_FILE_BYTES, 1 << 30),
+      maxZipExpandedBytes: int(env.OBIA_MAX_ZIP_EXPANDED_BYTES, 16 * 2 ** 30),
+      maxZipEntries: int(env.OBIA_MAX_ZIP_ENTRIES, 200_000),
+    },
   };
   return { ...config, ...overrides };
 }

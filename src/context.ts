@@ -4,6 +4,7 @@ import type { Principal } from './auth/Principal.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import { BrowseService } from './browse/BrowseService.js';
 import { StatisticsService } from './browse/StatisticsService.js';
+import type { Ingest } from './ingest/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { HashCatalog } from './similarity/HashCatalog.js';
 import { SimilarImagesService } from './similarity/SimilarImagesService.js';
@@ -16,10 +17,12 @@ export interface RequestContext {
   browse: BrowseService;
   statistics: StatisticsService;
   similarImages: SimilarImagesService;
+  /** Submission services (issue 3); null where a process runs without them. */
+  ingest: Ingest | null;
 }
 
 /** One function builds the context for HTTP requests and for graphql-ws connections alike. */
-export function contextFactory(orm: MikroORM, verifier: TokenVerifier, hashCatalog: HashCatalog) {
+export function contextFactory(orm: MikroORM, verifier: TokenVerifier, hashCatalog: HashCatalog, ingest: Ingest | null = null) {
   return async (authorization: string | null | undefined): Promise<RequestContext> => {
     const user = await verifier.principalFrom(authorization);
     const em = orm.em.fork() as EntityManager;
@@ -28,6 +31,7 @@ export function contextFactory(orm: MikroORM, verifier: TokenVerifier, hashCatal
     return {
       user,
       em,
+      ingest,
       loaders,
       browse,
       statistics: new StatisticsService(em, user),

@@ -4,8 +4,15 @@ import { Image } from './Image.js';
 import { Individual } from './Individual.js';
 import { Series } from './Series.js';
 import { Study } from './Study.js';
+import { ClinicalRecord } from './ClinicalRecord.js';
+import { PatientMapping } from './PatientMapping.js';
+import { Submission } from './Submission.js';
+import { SubmissionFile } from './SubmissionFile.js';
 
 export { AccessionCounter, Collection, Image, Individual, Series, Study };
+export { ClinicalRecord, PatientMapping, Submission, SubmissionFile };
 
 /** Every entity the ORM manages; later modules append theirs here. */
-export const ENTITIES = [AccessionCounter, Collection, Individual, Study, Series, Image];
+export const ENTITIES = [AccessionCounter, Collection, Individual, Study, Series, Image,
+  // Submission pipeline (issue 3).
+  Submission, SubmissionFile, PatientMapping, ClinicalRecord];

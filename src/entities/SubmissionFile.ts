@@ -1,0 +1,80 @@
+import { BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Submission } from './Submission.js';
+
+export enum FileState {
+  RECEIVED = 'RECEIVED',
+  PARSED = 'PARSED',
+  DEIDENTIFIED = 'DEIDENTIFIED',
+  STORED = 'STORED',
+  INDEXED = 'INDEXED',
+  QUARANTINED = 'QUARANTINED',
+  /** The same SOP instance (by its de-identified UID) is already in the archive; kept once. */
+  DUPLICATE = 'DUPLICATE',
+}
+registerEnumType(FileState, { name: 'FileState', description: 'Where one received file is in the ingest pipeline.' });
+
+/** One received file and its progress; the row is the pipeline's durable checkpoint. */
+@ObjectType({ description: 'One file of a submission and its pipeline state.' })
+@Entity({ tableName: 'submission_file' })
+@Index({ properties: ['submission', 'state'] })
+export class SubmissionFile {
+  @Field(() => Int)
+  @PrimaryKey({ autoincrement: true })
+  id!: number;
+
+  @ManyToOne(() => Submission, { ref: true, index: false })
+  submission!: Ref<Submission>;
+
+  @Field({ description: 'Name the file had when it was sent (or its path inside the zip).' })
+  @Property({ length: 500 })
+  originalName!: string;
+
+  /** Relative to the staging root; staged bytes are never served. */
+  @Property({ length: 500 })
+  stagingPath!: string;
+
+  @Field(() => Float)
+  @Property({ type: new BigIntType('number') })
+  size!: number;
+
+  @Field({ description: 'SHA-256 of the bytes as received, hex.' })
+  @Property({ length: 64 })
+  sha256!: string;
+
+  @Field(() => FileState)
+  @Enum({ items: () => FileState })
+  state: FileState = FileState.RECEIVED;
+
+  @Field(() => String, { nullable: true, description: 'Machine-readable quarantine reason (e.g. PARSE_ERROR).' })
+  @Property({ type: 'string', length: 64, nullable: true })
+  quarantineReason?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'What was wrong, without attribute values.' })
+  @Property({ type: 'text', nullable: true })
+  quarantineMessage?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the image is held for pixel review (possible burned-in text), if it is.' })
+  @Property({ type: 'string', length: 500, nullable: true })
+  heldForPixelReview?: string | null;
+
+  /** HMAC of the local patient ID (localPatientKey), never the ID itself. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  patientKey?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'De-identified SOPInstanceUID of the resulting image.' })
+  @Property({ type: 'string', length: 64, nullable: true })
+  @Index()
+  imageUid?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the stored de-identified file.' })
+  @Property({ type: 'string', length: 64, nullable: true })
+  storedSha256?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the PNG thumbnail in the blob store.' })
+  @Property({ type: 'string', length: 64, nullable: true })
+  thumbnailSha256?: string | null;
+
+  @Property()
+  receivedAt: Date = new Date();
+}

@@ -1,0 +1,314 @@
+import { DriverException, UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { allocateAccession } from '../accessions.js';
+import { dateOffsetDays, deidentify, DicomParseError, localPatientKey, readSourceIdentity, remapUid, type DeidOptions, type DeidResult } from '../deid/index.js';
+import { ANATOMICAL_SITES, Sex } from '../domain.js';
+import { ClinicalRecord, Collection, Image, Individual, PatientMapping, Series, Study, Submission, SubmissionFile } from '../entities/index.js';
+import { SubmissionState } from '../entities/Submission.js';
+import { FileState } from '../entities/SubmissionFile.js';
+import { renderThumbnail } from '../imaging/index.js';
+import type { BlobStore } from '../storage/BlobStore.js';
+import { transferSyntaxOf } from './dicomMeta.js';
+import type { StagingArea } from './staging.js';
+import { applyClinical } from './SubmissionService.js';
+
+export const FINAL_STATES = [FileState.INDEXED, FileState.QUARANTINED, FileState.DUPLICATE];
+
+export interface ProcessSummary {
+  submissionId: number;
+  ingested: number;
+  quarantined: number;
+  duplicates: number;
+  /** Files in a non-final state (only when a run was stopped). */
+  pending: number;
+  /** Clinical records whose patient no file of the submission had. */
+  unmatchedClinicalRecords: number;
+}
+
+/** Thrown for a file that goes to quarantine: `reason` is a code, `message` says what, never attribute values. */
+class Quarantine extends Error {
+  constructor(readonly reason: string, message: string) { super(message); }
+}
+
+interface RunContext {
+  submissionId: number;
+  collectionId: number;
+  disease: string;
+  options: DeidOptions;
+  /** patientKey → individual, so one run maps each patient once. */
+  individuals: Map<string, { id: number; accession: string }>;
+}
+
+const SITES = new Set<string>(ANATOMICAL_SITES);
+
+/**
+ * The ingest pipeline. Each file's row is its checkpoint: RECEIVED → PARSED → DEIDENTIFIED
+ * → STORED → INDEXED (or QUARANTINED / DUPLICATE). Every step can be repeated: UID remapping
+ * and date offsets are deterministic, blobs are content-addressed, and the Image row is
+ * inserted in the same transaction that marks the file STORED, so after a crash a re-run
+ * picks up each unfinished file where its row says and no file is counted twice.
+ */
+export class IngestPipeline {
+  /** Emits 'progress' (submissionId) after every file transition, for the subscription. */
+  readonly events = new EventEmitter();
+  private readonly running = new Map<number, Promise<ProcessSummary>>();
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly staging: StagingArea,
+    private readonly store: BlobStore,
+    private readonly secret: string,
+    private readonly log: (message: string) => void = () => {},
+    private readonly thumbnails = true,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Processes every unfinished file of the submission; a second call while one runs joins it. */
+  process(submissionId: number, onFile?: (done: number, total: number) => void): Promise<ProcessSummary> {
+    let run = this.running.get(submissionId);
+    if (!run) {
+      run = this.run(submissionId, onFile).finally(() => this.running.delete(submissionId));
+      this.running.set(submissionId, run);
+    }
+    return run;
+  }
+
+  private em(): EntityManager {
+    return this.orm.em.fork() as EntityManager;
+  }
+
+  private async run(submissionId: number, onFile?: (done: number, total: number) => void): Promise<ProcessSummary> {
+    const em = this.em();
+    const submission = await em.findOneOrFail(Submission, { id: submissionId });
+    submission.state = SubmissionState.PROCESSING;
+    await em.flush();
+    const ctx: RunContext = {
+      submissionId, collectionId: submission.collection.id, disease: submission.disease,
+      options: submission.deidOptions, individuals: new Map(),
+    };
+    const pending = await em.find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id'], orderBy: { id: 'asc' } });
+    let done = 0;
+    for (const { id } of pending) {
+      await this.processFile(id, ctx);
+      onFile?.(++done, pending.length);
+    }
+    submission.state = SubmissionState.PROCESSED;
+    await em.flush();
+    this.events.emit('progress', submissionId);
+    return this.summary(submissionId);
+  }
+
+  async summary(submissionId: number): Promise<ProcessSummary> {
+    const em = this.em();
+    const rows: { state: FileState; n: number }[] = await em.getKnex()('submission_file')
+      .where({ submission_id: submissionId }).groupBy('state').select('state').count({ n: '*' });
+    const n = (s: FileState) => Number(rows.find((r) => r.state === s)?.n ?? 0);
+    const unmatched = await em.count(ClinicalRecord, { submission: submissionId, applied: false });
+    return {
+      submissionId,
+      ingested: n(FileState.INDEXED) + n(FileState.STORED),
+      quarantined: n(FileState.QUARANTINED),
+      duplicates: n(FileState.DUPLICATE),
+      pending: rows.filter((r) => !FINAL_STATES.includes(r.state)).reduce((s, r) => s + Number(r.n), 0),
+      unmatchedClinicalRecords: unmatched,
+    };
+  }
+
+  private async processFile(fileId: number, ctx: RunContext): Promise<void> {
+    const em = this.em();
+    const file = await em.findOneOrFail(SubmissionFile, { id: fileId });
+    try {
+      let output: Buffer | null = null;
+      if (file.state !== FileState.STORED) output = await this.deidentifyAndStore(em, file, ctx);
+      if (file.state === FileState.STORED) await this.index(em, file, output);
+    } catch (err) {
+      if (err instanceof DriverException && !(err instanceof UniqueConstraintViolationException)) throw err;
+      const q = err instanceof Quarantine ? err
+        : err instanceof DicomParseError ? new Quarantine('PARSE_ERROR', err.reason)
+          // Unexpected errors are quarantined by kind only: their messages may quote file contents.
+          : new Quarantine('PROCESSING_ERROR', `processing failed (${(err as Error)?.name ?? 'error'})`);
+      if (!(err instanceof Quarantine) && !(err instanceof DicomParseError)) this.log(`ingest: file ${fileId} quarantined after ${(err as Error)?.name}`);
+      const fresh = this.em();
+      await fresh.nativeUpdate(SubmissionFile, { id: fileId }, { state: FileState.QUARANTINED, quarantineReason: q.reason, quarantineMessage: q.message });
+    }
+    this.events.emit('progress', ctx.submissionId);
+  }
+
+  /** RECEIVED/PARSED/DEIDENTIFIED → STORED (or DUPLICATE); returns the de-identified bytes. */
+  private async deidentifyAndStore(em: EntityManager, file: SubmissionFile, ctx: RunContext): Promise<Buffer | null> {
+    let bytes: Buffer;
+    try { bytes = await fs.promises.readFile(this.staging.absolute(file.stagingPath)); } catch {
+      throw new Quarantine('STAGING_MISSING', 'the received bytes are no longer in the staging area');
+    }
+    if (bytes.length === 0) throw new Quarantine('EMPTY', 'the file is empty (0 bytes)');
+    const identity = readSourceIdentity(bytes);
+    if (!identity.sopInstanceUid) throw new Quarantine('MISSING_SOP_INSTANCE_UID', 'the file has no SOPInstanceUID');
+    if (!identity.patientId) throw new Quarantine('MISSING_PATIENT_ID', 'the file has no PatientID, so it cannot be assigned to an individual');
+    if (!identity.studyInstanceUid || !identity.seriesInstanceUid) throw new Quarantine('MISSING_UID', 'the file lacks a StudyInstanceUID or SeriesInstanceUID');
+    const patientKey = localPatientKey(identity.patientId, this.secret);
+    const imageUid = remapUid(identity.sopInstanceUid, this.secret);
+    if (file.state === FileState.RECEIVED) {
+      Object.assign(file, { state: FileState.PARSED, patientKey, imageUid });
+      await em.flush();
+      this.events.emit('progress', ctx.submissionId);
+    }
+
+    // The de-identified SOPInstanceUID is the image's identity: if the archive holds it and
+    // not through this file (Image rows are only written with the file's STORED mark), it is a duplicate.
+    if (await em.count(Image, { uid: imageUid })) {
+      file.state = FileState.DUPLICATE;
+      await em.flush();
+      return null;
+    }
+
+    const individual = await this.mapPatient(patientKey, ctx);
+    const result = deidentify(bytes, {
+      secret: this.secret, individualAccession: individual.accession,
+      dateOffsetDays: dateOffsetDays(individual.accession, this.secret), options: ctx.options,
+    });
+    const sha = await this.store.put(result.output);
+    Object.assign(file, { state: FileState.DEIDENTIFIED, storedSha256: sha, heldForPixelReview: result.heldForPixelReview });
+    await em.flush();
+    this.events.emit('progress', ctx.submissionId);
+
+    try {
+      await this.storeMetadata(em, file, individual.id, ctx, result, sha);
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException && await this.em().count(Image, { uid: imageUid })) {
+        // Another run stored the same SOP instance between our check and our insert.
+        await this.em().nativeUpdate(SubmissionFile, { id: file.id }, { state: FileState.DUPLICATE });
+        file.state = FileState.DUPLICATE;
+        return null;
+      }
+      throw err;
+    }
+    return result.output;
+  }
+
+  /** Finds the individual for a local patient (by HMAC) in the collection, or creates it with a fresh accession. */
+  private async mapPatient(patientKey: string, ctx: RunContext): Promise<{ id: number; accession: string }> {
+    const cached = ctx.individuals.get(patientKey);
+    if (cached) return cached;
+    const em = this.em();
+    const record = await em.findOne(ClinicalRecord, { submission: ctx.submissionId, patientKey });
+    let mapping: PatientMapping | null = await em.findOne(PatientMapping, { collection: ctx.collectionId, patientKey }, { populate: ['individual'] });
+    if (!mapping) {
+      const individual = em.create(Individual, {
+        accession: await allocateAccession(em, 'individual'),
+        collection: em.getReference(Collection, ctx.collectionId),
+        sex: Sex.UNKNOWN, species: 'Homo sapiens', disease: ctx.disease,
+      });
+      mapping = em.create(PatientMapping, { collection: em.getReference(Collection, ctx.collectionId), patientKey, individual, createdAt: new Date() });
+      if (record) applyClinical(em, record, individual);
+      try {
+        await em.flush();
+      } catch (err) {
+        if (!(err instanceof UniqueConstraintViolationException)) throw err;
+        // Another process mapped the patient first; the accession we drew stays unused (never reused).
+        mapping = await this.em().findOneOrFail(PatientMapping, { collection: ctx.collectionId, patientKey }, { populate: ['individual'] });
+      }
+    } else if (record && !record.applied) {
+      applyClinical(em, record, mapping.individual.getEntity());
+      await em.flush();
+    }
+    const individual = mapping!.individual.getEntity();
+    const found = { id: individual.id, accession: individual.accession };
+    ctx.individuals.set(patientKey, found);
+    return found;
+  }
+
+  /** Study, Series and Image rows and the file's STORED mark, in one transaction. */
+  private async storeMetadata(em: EntityManager, file: SubmissionFile, individualId: number, ctx: RunContext, result: DeidResult, sha: string): Promise<void> {
+    const ds = result.dataset as Record<string, any>;
+    const studyUid = str(ds.StudyInstanceUID);
+    const seriesUid = str(ds.SeriesInstanceUID);
+    const sopUid = str(ds.SOPInstanceUID);
+    if (!studyUid || !seriesUid || !sopUid) throw new Quarantine('MISSING_UID', 'the de-identified file lacks a Study, Series or SOP Instance UID');
+    const modality = (str(ds.Modality) ?? 'OT').slice(0, 16);
+    const transferSyntaxUid = transferSyntaxOf(result.output) ?? '1.2.840.10008.1.2.1';
+    await em.transactional(async (tx) => {
+      let study = await tx.findOne(Study, { studyInstanceUid: studyUid });
+      if (study && study.individual.id !== individualId) {
+        throw new Quarantine('MIXED_PATIENTS', 'the study already belongs to another individual: images of another patient are mixed into it');
+      }
+      if (!study) {
+        study = tx.create(Study, {
+          accession: await allocateAccession(tx, 'study'), studyInstanceUid: studyUid,
+          individual: tx.getReference(Individual, individualId), collection: tx.getReference(Collection, ctx.collectionId),
+          description: str(ds.StudyDescription)?.slice(0, 500) ?? null, studyDate: isoDate(ds.StudyDate),
+          ageAtStudy: ageYears(ds.PatientAge), modalities: [modality],
+        });
+      } else if (!study.modalities.includes(modality)) {
+        study.modalities = [...study.modalities, modality];
+      }
+      let series = await tx.findOne(Series, { uid: seriesUid });
+      if (series && series.individual.id !== individualId) {
+        throw new Quarantine('MIXED_PATIENTS', 'the series already belongs to another individual: images of another patient are mixed into it');
+      }
+      const site = str(ds.BodyPartExamined)?.toUpperCase().replace(/\s+/g, '') ?? null;
+      if (!series) {
+        series = tx.create(Series, {
+          uid: seriesUid, study, individual: tx.getReference(Individual, individualId), collection: tx.getReference(Collection, ctx.collectionId),
+          modality, anatomicalSite: site && (SITES.has(site) || site.length <= 32) ? site : null,
+          description: str(ds.SeriesDescription)?.slice(0, 500) ?? null, seriesNumber: int(ds.SeriesNumber), imageCount: 1,
+        });
+      } else {
+        series.imageCount += 1;
+      }
+      tx.create(Image, {
+        uid: sopUid, series, sopClassUid: str(ds.SOPClassUID), instanceNumber: int(ds.InstanceNumber),
+        rows: int(ds.Rows), columns: int(ds.Columns), frames: int(ds.NumberOfFrames) ?? 1, bitsAllocated: int(ds.BitsAllocated),
+        transferSyntaxUid, sha256: sha, size: result.output.length,
+      });
+      await tx.flush();
+      await tx.nativeUpdate(SubmissionFile, { id: file.id }, { state: FileState.STORED, imageUid: sopUid });
+    });
+    file.state = FileState.STORED;
+    this.events.emit('progress', ctx.submissionId);
+  }
+
+  /** STORED → INDEXED: a thumbnail in the blob store. A thumbnail that fails does not quarantine the image. */
+  private async index(em: EntityManager, file: SubmissionFile, output: Buffer | null): Promise<void> {
+    if (this.thumbnails && file.storedSha256) {
+      try {
+        const bytes = output ?? await this.store.get(file.storedSha256);
+        file.thumbnailSha256 = await this.store.put(await renderThumbnail(bytes, { maxSize: 128 }));
+      } catch (err) {
+        this.log(`ingest: no thumbnail for file ${file.id} (${(err as Error)?.name})`);
+      }
+    }
+    file.state = FileState.INDEXED;
+    await em.flush();
+  }
+}
+
+function str(v: unknown): string | null {
+  if (Array.isArray(v)) v = v[0];
+  if (v && typeof v === 'object' && 'Alphabetic' in (v as any)) v = (v as any).Alphabetic;
+  if (v === undefined || v === null) return null;
+  const s = String(v).replace(/[\0 ]+$/, '').trim();
+  return s === '' ? null : s;
+}
+
+function int(v: unknown): number | null {
+  const s = str(v);
+  if (s === null) return null;
+  const n = Number.parseInt(s, 10);
+  return Number.isFinite(n) && Math.abs(n) < 2 ** 31 ? n : null;
+}
+
+function isoDate(v: unknown): string | null {
+  const m = /^(\d{4})(\d{2})(\d{2})/.exec(str(v) ?? '');
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+}
+
+/** PatientAge (AS) such as 045Y, 006M → whole years. */
+function ageYears(v: unknown): number | null {
+  const m = /^(\d{3})([DWMY])$/.exec(str(v) ?? '');
+  if (!m) return null;
+  const n = Number(m[1]);
+  return m[2] === 'Y' ? n : m[2] === 'M' ? Math.floor(n / 12) : 0;
+}

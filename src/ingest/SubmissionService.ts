@@ -1,0 +1,192 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import { GraphQLError } from 'graphql';
+import type { Readable } from 'node:stream';
+import { allocateAccession, assertAccession } from '../accessions.js';
+import { hasRole, Role, type Principal } from '../auth/Principal.js';
+import { OBIA_DEFAULT_OPTIONS, localPatientKey, type DeidOptions } from '../deid/index.js';
+import { Accessibility, ReleaseState, Sex } from '../domain.js';
+import { ClinicalRecord, Collection, Individual, PatientMapping, Submission, SubmissionFile } from '../entities/index.js';
+import { FileState } from '../entities/SubmissionFile.js';
+import { SubmissionState } from '../entities/Submission.js';
+import { ClinicalDataError, parseClinicalCsv, type ClinicalInput } from './clinicalCsv.js';
+import type { StagingArea } from './staging.js';
+
+/** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
+export const BIOPROJECT_PATTERN = /^PRJ(CA|NA|EB|DB)\d{1,9}$/;
+
+export interface CreateSubmissionInput {
+  title: string;
+  description?: string | null;
+  keywords?: string[] | null;
+  disease: string;
+  accessibility?: Accessibility | null;
+  bioProjectAccession?: string | null;
+  deidOptions?: Partial<DeidOptions> | null;
+  /** An existing collection to add to (curators, or its own submitter); otherwise a new DRAFT one. */
+  collectionAccession?: string | null;
+}
+
+function badInput(message: string, argument?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) } });
+}
+
+export function requireSubmitter(user: Principal | null): Principal {
+  if (!user) throw new GraphQLError('Sign in to submit data.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  if (!hasRole(user, Role.SUBMITTER, Role.CURATOR, Role.ADMIN)) {
+    throw new GraphQLError('Only submitters and curators may do this.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+  }
+  return user;
+}
+
+export function isCurator(user: Principal | null): boolean {
+  return hasRole(user, Role.CURATOR, Role.ADMIN);
+}
+
+/** Submissions: creation, clinical data, received files, and who may see which. */
+export class SubmissionService {
+  constructor(private readonly orm: MikroORM, private readonly staging: StagingArea, private readonly secret: string) {}
+
+  private em(): EntityManager {
+    return this.orm.em.fork() as EntityManager;
+  }
+
+  async create(user: Principal, input: CreateSubmissionInput): Promise<Submission> {
+    const title = input.title?.trim();
+    if (!title) throw badInput('title must not be empty', 'title');
+    const disease = input.disease?.trim();
+    if (!disease) throw badInput('disease must not be empty', 'disease');
+    const bioProject = input.bioProjectAccession?.trim() || null;
+    if (bioProject && !BIOPROJECT_PATTERN.test(bioProject)) {
+      throw badInput(`"${bioProject.slice(0, 40)}" is not a BioProject accession: expected PRJCA, PRJNA, PRJEB or PRJDB followed by digits.`, 'bioProjectAccession');
+    }
+    const options: DeidOptions = { ...OBIA_DEFAULT_OPTIONS };
+    for (const [k, v] of Object.entries(input.deidOptions ?? {})) {
+      if (!(k in options)) throw badInput(`unknown de-identification option ${k}`, 'deidOptions');
+      if (typeof v === 'boolean') (options as any)[k] = v;
+    }
+    const keywords = (input.keywords ?? []).map((k) => k.trim()).filter(Boolean);
+    const em = this.em();
+    let collection: Collection;
+    if (input.collectionAccession) {
+      assertAccession('collection', input.collectionAccession);
+      const found = await em.findOne(Collection, { accession: input.collectionAccession });
+      if (!found || (!isCurator(user) && found.submitter !== user.id)) throw badInput(`no collection ${input.collectionAccession} you may add to`, 'collection');
+      collection = found;
+    } else {
+      collection = em.create(Collection, {
+        accession: await allocateAccession(em, 'collection'),
+        title, description: input.description ?? '', keywords, disease,
+        submitter: user.id, submitterOrganization: user.institution ?? null,
+        accessibility: input.accessibility ?? Accessibility.OPEN, releaseState: ReleaseState.DRAFT,
+        bioProjectAccession: bioProject, createdAt: new Date(),
+        searchText: [title, input.description ?? '', ...keywords].join(' ').toLowerCase(),
+      });
+    }
+    const submission = em.create(Submission, {
+      title, description: input.description ?? '', keywords, disease,
+      accessibility: input.accessibility ?? Accessibility.OPEN, bioProjectAccession: bioProject,
+      deidOptions: options, submitter: user.id, collection, state: SubmissionState.OPEN, createdAt: new Date(),
+    });
+    await em.flush();
+    return submission;
+  }
+
+  /** The submission if `user` may see it (its submitter, curators and admins); null otherwise. */
+  async find(user: Principal | null, id: number, em: EntityManager = this.em()): Promise<Submission | null> {
+    if (!user) return null;
+    const submission = await em.findOne(Submission, { id }, { populate: ['collection'] });
+    if (!submission) return null;
+    return submission.submitter === user.id || isCurator(user) ? submission : null;
+  }
+
+  async findOrFail(user: Principal | null, id: number, em?: EntityManager): Promise<Submission> {
+    const submission = await this.find(user, id, em);
+    if (!submission) throw new GraphQLError(`no submission ${id} you may see`, { extensions: { code: 'NOT_FOUND' } });
+    return submission;
+  }
+
+  /** Stages an upload (one DICOM file or a zip) and records each file as RECEIVED. */
+  async receive(user: Principal, submissionId: number, body: Readable, name: string): Promise<SubmissionFile[]> {
+    const em = this.em();
+    const submission = await this.findOrFail(user, submissionId, em);
+    const staged = await this.staging.receive(submission.id, body, name);
+    const files = staged.map((f) => em.create(SubmissionFile, { submission, ...f, state: FileState.RECEIVED, receivedAt: new Date() }));
+    await em.flush();
+    return files;
+  }
+
+  async addClinicalCsv(user: Principal, submissionId: number, csv: string): Promise<number> {
+    let records: ClinicalInput[];
+    try { records = parseClinicalCsv(csv); } catch (err) {
+      if (err instanceof ClinicalDataError) throw badInput(err.message, 'csv');
+      throw err;
+    }
+    return this.addClinicalData(user, submissionId, records);
+  }
+
+  /**
+   * Stages clinical data per local patient, keyed by the patient's HMAC. Once the submission's
+   * files are parsed, a record for a patient none of them (nor the collection) has is refused.
+   * Errors name the row, never the patient ID.
+   */
+  async addClinicalData(user: Principal, submissionId: number, records: ClinicalInput[]): Promise<number> {
+    const em = this.em();
+    const submission = await this.findOrFail(user, submissionId, em);
+    const keys = records.map((r, i) => {
+      const id = r.localPatientId?.trim();
+      if (!id) throw badInput(`record ${i + 1}: localPatientId is empty`, 'records');
+      if (r.age != null && (!Number.isInteger(r.age) || r.age < 0 || r.age > 150)) throw badInput(`record ${i + 1}: age must be a whole number of years`, 'records');
+      return localPatientKey(id, this.secret);
+    });
+    const files = await em.find(SubmissionFile, { submission }, { fields: ['patientKey', 'state'] });
+    const unparsed = files.some((f) => f.state === FileState.RECEIVED);
+    if (files.length > 0 && !unparsed) {
+      const known = new Set(files.map((f) => f.patientKey).filter(Boolean));
+      const mapped = await em.find(PatientMapping, { collection: submission.collection, patientKey: { $in: keys } }, { fields: ['patientKey'] });
+      for (const m of mapped) known.add(m.patientKey);
+      const unknown = keys.findIndex((k) => !known.has(k));
+      if (unknown >= 0) throw badInput(`record ${unknown + 1}: no file of this submission (or its collection) belongs to that patient`, 'records');
+    }
+    const existing = new Map((await em.find(ClinicalRecord, { submission, patientKey: { $in: keys } })).map((r) => [r.patientKey, r]));
+    records.forEach((r, i) => {
+      const key = keys[i]!;
+      const data = {
+        sex: r.sex ?? Sex.UNKNOWN, age: r.age ?? null, species: r.species?.trim() || 'Homo sapiens',
+        disease: r.disease ?? null, pathologicalType: r.pathologicalType ?? null, medicalHistory: r.medicalHistory ?? null,
+        familyHistory: r.familyHistory ?? null, treatment: r.treatment ?? null, applied: false,
+      };
+      const record = existing.get(key);
+      if (record) em.assign(record, data);
+      else existing.set(key, em.create(ClinicalRecord, { submission, patientKey: key, ...data }));
+    });
+    await em.flush();
+    // Patients already mapped get their data now; the rest when the pipeline maps them.
+    const mappings = await em.find(PatientMapping, { collection: submission.collection, patientKey: { $in: keys } }, { populate: ['individual'] });
+    for (const m of mappings) applyClinical(em, existing.get(m.patientKey)!, m.individual.getEntity());
+    await em.flush();
+    return records.length;
+  }
+
+  async countsByState(submissionId: number): Promise<Record<FileState, number>> {
+    const rows: { state: FileState; n: number }[] = await this.em().getKnex()('submission_file')
+      .where({ submission_id: submissionId }).groupBy('state').select('state').count({ n: '*' });
+    const counts = Object.fromEntries(Object.values(FileState).map((s) => [s, 0])) as Record<FileState, number>;
+    for (const r of rows) counts[r.state] = Number(r.n);
+    return counts;
+  }
+
+  async files(submissionId: number): Promise<SubmissionFile[]> {
+    return this.em().find(SubmissionFile, { submission: submissionId }, { orderBy: { id: 'asc' } });
+  }
+}
+
+/** Copies a staged clinical record onto its individual. */
+export function applyClinical(em: EntityManager, record: ClinicalRecord, individual: Individual): void {
+  em.assign(individual, {
+    sex: record.sex, age: record.age ?? individual.age ?? null, species: record.species,
+    disease: record.disease ?? individual.disease ?? null, pathologicalType: record.pathologicalType,
+    medicalHistory: record.medicalHistory, familyHistory: record.familyHistory, treatment: record.treatment,
+  });
+  record.applied = true;
+}

@@ -1,0 +1,84 @@
+import { Sex } from '../domain.js';
+
+/** One local patient's clinical data as a submitter gives it (GraphQL input or a CSV row). */
+export interface ClinicalInput {
+  localPatientId: string;
+  sex?: Sex | null;
+  age?: number | null;
+  species?: string | null;
+  disease?: string | null;
+  pathologicalType?: string | null;
+  medicalHistory?: string | null;
+  familyHistory?: string | null;
+  treatment?: string | null;
+}
+
+export class ClinicalDataError extends Error {}
+
+/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  const src = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (quoted) {
+      if (c === '"' && src[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && src[i + 1] === '\n') i++;
+      row.push(field); field = '';
+      if (row.some((f) => f.trim() !== '')) rows.push(row);
+      row = [];
+    } else field += c;
+  }
+  if (quoted) throw new ClinicalDataError('the CSV ends inside a quoted field');
+  row.push(field);
+  if (row.some((f) => f.trim() !== '')) rows.push(row);
+  return rows;
+}
+
+const COLUMNS: Record<string, keyof ClinicalInput> = {
+  patient_id: 'localPatientId', local_patient_id: 'localPatientId', localpatientid: 'localPatientId', patientid: 'localPatientId',
+  sex: 'sex', age: 'age', species: 'species', disease: 'disease', diagnosis: 'disease',
+  pathological_type: 'pathologicalType', pathologicaltype: 'pathologicalType',
+  medical_history: 'medicalHistory', medicalhistory: 'medicalHistory',
+  family_history: 'familyHistory', familyhistory: 'familyHistory', treatment: 'treatment',
+};
+
+const SEXES: Record<string, Sex> = { f: Sex.FEMALE, female: Sex.FEMALE, m: Sex.MALE, male: Sex.MALE, o: Sex.OTHER, other: Sex.OTHER, u: Sex.UNKNOWN, unknown: Sex.UNKNOWN, '': Sex.UNKNOWN };
+
+export function parseSex(value: string, where: string): Sex {
+  const sex = SEXES[value.trim().toLowerCase()];
+  if (!sex) throw new ClinicalDataError(`${where}: sex must be F, M, O or U`);
+  return sex;
+}
+
+/** A clinical CSV (header row naming the columns) into records; errors name the row, never the values. */
+export function parseClinicalCsv(text: string): ClinicalInput[] {
+  const rows = parseCsv(text);
+  if (rows.length === 0) throw new ClinicalDataError('the CSV is empty');
+  const header = rows[0]!.map((h) => COLUMNS[h.trim().toLowerCase().replace(/[\s-]+/g, '_')] ?? COLUMNS[h.trim().toLowerCase().replace(/[\s_-]+/g, '')]);
+  if (!header.includes('localPatientId')) throw new ClinicalDataError('the CSV header needs a patient_id column');
+  return rows.slice(1).map((cells, i) => {
+    const record: ClinicalInput = { localPatientId: '' };
+    header.forEach((key, c) => {
+      const value = (cells[c] ?? '').trim();
+      if (!key) return;
+      if (key === 'sex') record.sex = parseSex(value, `row ${i + 2}`);
+      else if (key === 'age') {
+        if (value === '') return;
+        const age = Number(value);
+        if (!Number.isInteger(age) || age < 0 || age > 150) throw new ClinicalDataError(`row ${i + 2}: age must be a whole number of years`);
+        record.age = age;
+      } else (record as any)[key] = value === '' ? null : value;
+    });
+    if (!record.localPatientId) throw new ClinicalDataError(`row ${i + 2}: patient_id is empty`);
+    return record;
+  });
+}

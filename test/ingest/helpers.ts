@@ -1,0 +1,105 @@
+// Shared by the ingest tests: GraphQL calls a submitter makes, HTTP uploads, and a DICOM
+// generator (dcmjs) for CT images with chosen identifiers.
+import assert from 'node:assert/strict';
+import { Role } from '../../src/auth/Principal.js';
+import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs.js';
+import type { TestApp } from '../support/app.js';
+
+export const SUBMISSION_FIELDS = `id title state uploadUrl collection { accession releaseState }
+  progress { total counts { state count } }
+  files { id originalName size sha256 state quarantineReason quarantineMessage heldForPixelReview imageUid storedSha256 }`;
+
+export async function submitter(app: TestApp, sub = 'submitter-1'): Promise<string> {
+  return app.token(sub, Role.SUBMITTER);
+}
+
+export async function createSubmission(app: TestApp, token: string, input: Record<string, unknown> = {}): Promise<{ id: number; uploadUrl: string }> {
+  const res = await app.gql(`mutation($input: CreateSubmissionInput!) { createSubmission(input: $input) { id uploadUrl } }`,
+    { input: { title: 'Ingest test', disease: 'ovarian cancer', ...input } }, token);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  return res.data.createSubmission;
+}
+
+export async function upload(app: TestApp, token: string | null, uploadUrl: string, bytes: Uint8Array, name = 'file.dcm', method = 'PUT'): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${app.url}${uploadUrl}?name=${encodeURIComponent(name)}`, {
+    method, body: bytes, headers: { 'content-type': 'application/octet-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+export async function processSubmission(app: TestApp, token: string, id: number): Promise<{ ingested: number; quarantined: number; duplicates: number; pending: number; unmatchedClinicalRecords: number }> {
+  const res = await app.gql(`mutation($id: Int!) { processSubmission(id: $id) { ingested quarantined duplicates pending unmatchedClinicalRecords } }`, { id }, token);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  return res.data.processSubmission;
+}
+
+export async function fetchSubmission(app: TestApp, token: string, id: number): Promise<any> {
+  const res = await app.gql(`query($id: Int!) { submission(id: $id) { ${SUBMISSION_FIELDS} } }`, { id }, token);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  return res.data.submission;
+}
+
+export interface CtOptions {
+  patientId: string;
+  patientName?: string;
+  studyUid: string;
+  seriesUid: string;
+  sopUid: string;
+  size?: number;
+  instanceNumber?: number;
+  /** Extra attributes (dcmjs tag-keyed form), e.g. PHI markers. */
+  extra?: DicomDataset;
+}
+
+/** A CT image, Explicit VR Little Endian, 16-bit, `size`×`size` pixels with a gradient. */
+export function makeCt(o: CtOptions): Buffer {
+  const size = o.size ?? 64;
+  const pixels = new Int16Array(size * size);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = ((i % size) * 7 + Math.floor(i / size) * 3) % 2000 - 1000;
+  const ds: DicomDataset = {
+    '00080005': { vr: 'CS', Value: ['ISO_IR 100'] },
+    '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },
+    '00080018': { vr: 'UI', Value: [o.sopUid] },
+    '00080020': { vr: 'DA', Value: ['20200115'] },
+    '00080060': { vr: 'CS', Value: ['CT'] },
+    '00100010': { vr: 'PN', Value: [{ Alphabetic: o.patientName ?? 'Test^Patient' }] },
+    '00100020': { vr: 'LO', Value: [o.patientId] },
+    '00100040': { vr: 'CS', Value: ['F'] },
+    '00101010': { vr: 'AS', Value: ['052Y'] },
+    '00180015': { vr: 'CS', Value: ['CHEST'] },
+    '0020000D': { vr: 'UI', Value: [o.studyUid] },
+    '0020000E': { vr: 'UI', Value: [o.seriesUid] },
+    '00200011': { vr: 'IS', Value: [1] },
+    '00200013': { vr: 'IS', Value: [o.instanceNumber ?? 1] },
+    '00280002': { vr: 'US', Value: [1] },
+    '00280004': { vr: 'CS', Value: ['MONOCHROME2'] },
+    '00280010': { vr: 'US', Value: [size] },
+    '00280011': { vr: 'US', Value: [size] },
+    '00280100': { vr: 'US', Value: [16] },
+    '00280101': { vr: 'US', Value: [16] },
+    '00280102': { vr: 'US', Value: [15] },
+    '00280103': { vr: 'US', Value: [1] },
+    '00281050': { vr: 'DS', Value: [40] },
+    '00281051': { vr: 'DS', Value: [400] },
+    '00281052': { vr: 'DS', Value: [0] },
+    '00281053': { vr: 'DS', Value: [1] },
+    '7FE00010': { vr: 'OW', Value: [pixels.buffer] },
+    ...o.extra,
+  };
+  const meta: DicomDataset = {
+    '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
+    '00020002': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },
+    '00020003': { vr: 'UI', Value: [o.sopUid] },
+    '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
+    '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.9.7777'] },
+  };
+  const dict = new dcmjs.data.DicomDict(meta);
+  dict.dict = ds;
+  return Buffer.from(dict.write());
+}
+
+let n = 0;
+/** A UID unique to this process and call. */
+export function uid(): string {
+  return `1.2.826.0.1.3680043.9.${process.pid}.${Date.now() % 100000}.${++n}`;
+}
