@@ -1,0 +1,54 @@
+/**
+ * Machine-readable quarantine reasons. Portals switch on the code; the message beside it is
+ * for people and, like deid's DicomParseError reasons, never quotes attribute values (they
+ * may be PHI the file was quarantined before de-identification could remove).
+ *
+ * Codes the ingest pipeline already writes (EMPTY, PARSE_ERROR, MISSING_PATIENT_ID,
+ * MISSING_UID, MIXED_PATIENTS) keep their spelling so one vocabulary covers both.
+ */
+export const QcReason = {
+  EMPTY: 'EMPTY',
+  /** Not recognisable as DICOM at all: no preamble/DICM and no plausible first element. */
+  MISSING_HEADER: 'MISSING_HEADER',
+  /** DICOM framing is present but the dataset says nothing about what the object is. */
+  BLANK_HEADER: 'BLANK_HEADER',
+  PARSE_ERROR: 'PARSE_ERROR',
+  TRUNCATED: 'TRUNCATED',
+  MISSING_PATIENT_ID: 'MISSING_PATIENT_ID',
+  MISSING_UID: 'MISSING_UID',
+  NO_PIXEL_DATA: 'NO_PIXEL_DATA',
+  SHORT_PIXEL_DATA: 'SHORT_PIXEL_DATA',
+  CORRUPT_PIXEL_DATA: 'CORRUPT_PIXEL_DATA',
+  UNSUPPORTED_TRANSFER_SYNTAX: 'UNSUPPORTED_TRANSFER_SYNTAX',
+  /** One StudyInstanceUID carries more than one PatientID. */
+  MIXED_PATIENTS: 'MIXED_PATIENTS',
+  /** The images of one series disagree on patient or study. */
+  MIXED_SERIES: 'MIXED_SERIES',
+  /** Rows, Columns or Bits Allocated differ from the rest of the series. */
+  INCONSISTENT_GEOMETRY: 'INCONSISTENT_GEOMETRY',
+  DUPLICATE_UID: 'DUPLICATE_UID',
+  DUPLICATE_PIXELS: 'DUPLICATE_PIXELS',
+} as const;
+export type QcReason = (typeof QcReason)[keyof typeof QcReason];
+
+export interface QcFinding {
+  reason: QcReason;
+  message: string;
+}
+
+export function finding(reason: QcReason, message: string): QcFinding {
+  return { reason, message };
+}
+
+// Order of severity: what makes the bytes unusable first, then what a repair (a patient
+// mapping, a UID) could fix, then what only matters relative to other files.
+const SEVERITY: QcReason[] = [
+  'EMPTY', 'MISSING_HEADER', 'BLANK_HEADER', 'PARSE_ERROR', 'TRUNCATED', 'UNSUPPORTED_TRANSFER_SYNTAX',
+  'NO_PIXEL_DATA', 'SHORT_PIXEL_DATA', 'CORRUPT_PIXEL_DATA', 'MISSING_UID', 'MISSING_PATIENT_ID',
+  'MIXED_PATIENTS', 'MIXED_SERIES', 'INCONSISTENT_GEOMETRY', 'DUPLICATE_UID', 'DUPLICATE_PIXELS',
+];
+
+/** Most severe first; stable for equal reasons. */
+export function bySeverity(findings: QcFinding[]): QcFinding[] {
+  return [...findings].sort((a, b) => SEVERITY.indexOf(a.reason) - SEVERITY.indexOf(b.reason));
+}
