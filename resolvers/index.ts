@@ -1,4 +1,7 @@
 import type { NonEmptyArray } from 'type-graphql';
+import { AccessRequestResolver } from './access/accessRequest.resolver.js';
+import { CollectionAccessResolver } from './access/collectionAccess.resolver.js';
+import { DownloadResolver } from './access/download.resolver.js';
 import { CollectionResolver } from './collection.resolver.js';
 import { ImageResolver } from './image.resolver.js';
 import { IndividualResolver } from './individual.resolver.js';
@@ -14,4 +17,6 @@ export const resolvers: NonEmptyArray<Function> = [
   CollectionResolver, IndividualResolver, StudyResolver, SeriesResolver, ImageResolver,
   LookupResolver, StatisticsResolver, SimilarImagesResolver, ViewerResolver,
   SubmissionResolver,
+  // Access control, requests and downloads (issue 5).
+  CollectionAccessResolver, AccessRequestResolver, DownloadResolver,
 ];

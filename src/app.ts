@@ -9,6 +9,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { AccessModule } from './access/module.js';
+import { accessRoutes } from './access/routes.js';
 import { LocalIssuer } from './auth/issuer.js';
 import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig, type Config } from './config.js';
@@ -20,6 +22,7 @@ import { federationPlugins } from './graphql/federation.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
 import { buildObiaSchema } from './graphql/schema.js';
 import { HttpError, readBody, sendJson, type Route } from './http/router.js';
+import { BlobStore } from './storage/BlobStore.js';
 import { HashCatalog } from './similarity/HashCatalog.js';
 
 const MAX_GRAPHQL_BODY = 28 * 1024 * 1024;
@@ -59,6 +62,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
 
   const issuer = await LocalIssuer.open(config);
   const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks);
+  const access = AccessModule.open(orm, config, verifier, BlobStore.fromConfig(config));
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
   const ingest = createIngest(orm, config, log);
   const createContext = contextFactory(orm, verifier, hashCatalog, ingest);
@@ -67,6 +71,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const routes: Route[] = [
     { method: 'GET', path: /^\/health$/, handle: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     { method: 'GET', path: /^\/\.well-known\/jwks\.json$/, handle: async (_req, res) => sendJson(res, 200, issuer.jwks) },
+    ...accessRoutes(access),
     ...uploadRoute(ingest, createContext),
   ];
 
@@ -143,6 +148,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   });
   const address = server.address() as AddressInfo;
   const url = `http://localhost:${address.port}`;
+  // Download links point here unless OBIA_PUBLIC_URL names the address clients use.
+  if (!process.env.OBIA_PUBLIC_URL) access.baseUrl = url;
 
   return {
     config, orm, issuer, server, url, createContext, hashCatalog,

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Principal } from './auth/Principal.js';
 import type { TokenVerifier } from './auth/verifier.js';
+import { AccessModule, type AccessContext } from './access/module.js';
 import { BrowseService } from './browse/BrowseService.js';
 import { StatisticsService } from './browse/StatisticsService.js';
 import type { Ingest } from './ingest/index.js';
@@ -16,6 +17,8 @@ export interface RequestContext {
   loaders: Loaders;
   browse: BrowseService;
   statistics: StatisticsService;
+  /** The access policy, access requests and download links (src/access). */
+  access: AccessContext;
   similarImages: SimilarImagesService;
   /** Submission services (issue 3); null where a process runs without them. */
   ingest: Ingest | null;
@@ -27,6 +30,8 @@ export function contextFactory(orm: MikroORM, verifier: TokenVerifier, hashCatal
     const user = await verifier.principalFrom(authorization);
     const em = orm.em.fork() as EntityManager;
     const loaders = createLoaders(em);
+    // Records the user on first sight (cached, so most requests write nothing).
+    const access = await AccessModule.of(orm)!.forRequest(em, user);
     const browse = new BrowseService(em, user, loaders);
     return {
       user,
@@ -35,6 +40,7 @@ export function contextFactory(orm: MikroORM, verifier: TokenVerifier, hashCatal
       loaders,
       browse,
       statistics: new StatisticsService(em, user),
+      access,
       similarImages: new SimilarImagesService(em, user, browse, hashCatalog),
     };
   };

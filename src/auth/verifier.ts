@@ -15,10 +15,14 @@ export class AuthenticationError extends GraphQLError {
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
 
-  constructor(private readonly config: Config, localJwks: { keys: any[] } | null) {
+  /**
+   * `jwksCooldownMs`: after a fetch of the remote set, how long a token naming an unknown kid is
+   * refused without refetching (so forged kids cannot make us hammer the issuer).
+   */
+  constructor(private readonly config: Config, localJwks: { keys: any[] } | null, options: { jwksCooldownMs?: number } = {}) {
     if (config.oidc.jwksUrl) {
       // jose refetches the remote set when a token names a kid it has not seen (key rotation).
-      this.keys = createRemoteJWKSet(new URL(config.oidc.jwksUrl), { cooldownDuration: 30_000 });
+      this.keys = createRemoteJWKSet(new URL(config.oidc.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 30_000 });
     } else if (localJwks) {
       this.keys = createLocalJWKSet(localJwks);
     } else {

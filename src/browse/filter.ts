@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { Sex } from '../domain.js';
-import { hasRole, Role, type Principal } from '../auth/Principal.js';
+import type { Principal } from '../auth/Principal.js';
+import { visibleCollectionsWhere } from '../access/policy.js';
 
 /** Browse filters, shared by every connection and by statistics. All fields are optional and ANDed. */
 export interface BrowseFilter {
@@ -37,13 +38,9 @@ export class FilterPredicates {
 
   constructor(filter: BrowseFilter | null | undefined, viewer: Principal | null) {
     const f = filter ?? {};
-    // Unreleased collections are visible only to their submitter and to curators.
-    if (!hasRole(viewer, Role.CURATOR, Role.ADMIN)) {
-      this.collection.push((qb) => qb.where((w) => {
-        w.where('c.release_state', 'RELEASED');
-        if (viewer) w.orWhere('c.submitter', viewer.id);
-      }));
-    }
+    // Visibility is the access policy's (src/access/policy.ts), here in its SQL form.
+    const visible = visibleCollectionsWhere(viewer);
+    if (visible) this.collection.push(visible);
     if (f.accessibility) this.collection.push((qb) => qb.where('c.accessibility', f.accessibility!));
     if (f.collection?.length) this.collection.push((qb) => qb.whereIn('c.accession', f.collection!));
     if (f.keyword?.trim()) {

@@ -8,11 +8,20 @@ import { ClinicalRecord } from './ClinicalRecord.js';
 import { PatientMapping } from './PatientMapping.js';
 import { Submission } from './Submission.js';
 import { SubmissionFile } from './SubmissionFile.js';
+import { AccessRequest } from './AccessRequest.js';
+import { AuditEvent } from './AuditEvent.js';
+import { CollectionDelegate } from './CollectionDelegate.js';
+import { User } from './User.js';
 
 export { AccessionCounter, Collection, Image, Individual, Series, Study };
 export { ClinicalRecord, PatientMapping, Submission, SubmissionFile };
+export { AccessRequest, AuditEvent, CollectionDelegate, User };
+export { AccessRequestState } from './AccessRequest.js';
+export { AuditDecision } from './AuditEvent.js';
 
 /** Every entity the ORM manages; later modules append theirs here. */
 export const ENTITIES = [AccessionCounter, Collection, Individual, Study, Series, Image,
   // Submission pipeline (issue 3).
-  Submission, SubmissionFile, PatientMapping, ClinicalRecord];
+  Submission, SubmissionFile, PatientMapping, ClinicalRecord,
+  // Accounts, access requests, delegates and the audit log (issue 5).
+  User, AccessRequest, CollectionDelegate, AuditEvent];

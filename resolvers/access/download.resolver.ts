@@ -1,0 +1,16 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { RequestContext } from '../../src/context.js';
+import { DownloadFormat, DownloadLink, DownloadTargetInput } from './types.js';
+
+@Resolver()
+export class DownloadResolver {
+  @Mutation(() => DownloadLink, { description: 'A signed, expiring link to a zip of the target\'s de-identified DICOM files, bound to the caller.' })
+  async createDownloadLink(
+    @Arg('target', () => DownloadTargetInput) target: DownloadTargetInput,
+    @Arg('format', () => DownloadFormat, { defaultValue: DownloadFormat.DICOM_ZIP }) _format: DownloadFormat,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const { url, expiresAt } = await ctx.access.downloads.createLink(target);
+    return { url, expiresAt };
+  }
+}

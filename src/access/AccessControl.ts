@@ -1,0 +1,76 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Principal } from '../auth/Principal.js';
+import { Accessibility } from '../domain.js';
+import { AccessRequest, AccessRequestState } from '../entities/AccessRequest.js';
+import { CollectionDelegate } from '../entities/CollectionDelegate.js';
+import { AuditLog } from './AuditLog.js';
+import { Action, assertCan, decide, type CollectionFacts, type CollectionRow, type Decision } from './policy.js';
+
+interface ViewerFacts { delegate: boolean; approved: boolean; pending: boolean }
+
+const NONE: ViewerFacts = { delegate: false, approved: false, pending: false };
+
+/** An approval counts while it is APPROVED and its expiry (if any) lies ahead. */
+export function approvalValid(r: Pick<AccessRequest, 'state' | 'expiresAt'>, now = new Date()): boolean {
+  return r.state === AccessRequestState.APPROVED && (!r.expiresAt || r.expiresAt.getTime() > now.getTime());
+}
+
+/** Actions whose decisions are audited whatever the collection's accessibility. */
+const ALWAYS_AUDITED = new Set([Action.CREATE_DOWNLOAD_LINK, Action.DOWNLOAD, Action.REVIEW_REQUESTS]);
+
+/**
+ * The policy for one request: loads what it needs to know about the caller (delegations,
+ * approvals, pending requests) for many collections in one query each, decides, and audits
+ * enforced decisions on controlled data, reviews and downloads.
+ */
+export class AccessControl {
+  readonly audit: AuditLog;
+  private readonly viewerFacts: DataLoader<number, ViewerFacts>;
+
+  constructor(private readonly em: EntityManager, readonly user: Principal | null) {
+    this.audit = new AuditLog(em, user);
+    this.viewerFacts = new DataLoader(async (ids) => {
+      if (!user) return ids.map(() => NONE);
+      const [delegations, requests] = await Promise.all([
+        em.find(CollectionDelegate, { userSub: user.id, collection: { $in: [...ids] } }),
+        em.find(AccessRequest, { requester: user.id, collection: { $in: [...ids] }, state: { $in: [AccessRequestState.PENDING, AccessRequestState.APPROVED] } }),
+      ]);
+      const now = new Date();
+      return ids.map((id) => ({
+        delegate: delegations.some((d) => d.collection.id === id),
+        approved: requests.some((r) => r.collection.id === id && approvalValid(r, now)),
+        pending: requests.some((r) => r.collection.id === id && r.state === AccessRequestState.PENDING),
+      }));
+    });
+  }
+
+  async facts(collection: CollectionRow | null | undefined): Promise<CollectionFacts | null> {
+    if (!collection) return null;
+    return { collection, ...(await this.viewerFacts.load(collection.id)) };
+  }
+
+  /** Whether the caller may: what `viewerCan*` fields report. Not audited (nothing was attempted). */
+  async can(action: Action, collection: CollectionRow | null | undefined): Promise<boolean> {
+    return decide(this.user, action, await this.facts(collection)).allow;
+  }
+
+  /**
+   * Enforces the policy before a service reads or writes: throws UNAUTHENTICATED or FORBIDDEN
+   * (never revealing whether `named` exists) and audits decisions on controlled data, reviews
+   * and downloads, allowed or not.
+   */
+  async assertCan(action: Action, collection: CollectionRow | null | undefined, named: string): Promise<Decision> {
+    const facts = await this.facts(collection);
+    const decision = decide(this.user, action, facts);
+    if (ALWAYS_AUDITED.has(action) || collection?.accessibility === Accessibility.CONTROLLED || action === Action.REQUEST_ACCESS) {
+      await this.audit.record({ action, collectionId: collection?.id ?? null, resource: named, allow: decision.allow, reason: decision.reason });
+    }
+    return assertCan(this.user, action, facts, named);
+  }
+
+  /** Forgets cached facts, after a mutation changed the caller's requests or delegations. */
+  clear(): void {
+    this.viewerFacts.clearAll();
+  }
+}

@@ -1,0 +1,50 @@
+import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum AuditDecision {
+  ALLOW = 'ALLOW',
+  DENY = 'DENY',
+}
+registerEnumType(AuditDecision, { name: 'AuditDecision', description: 'Whether the policy allowed or denied the action.' });
+
+/**
+ * One access decision, request review or download. Written with plain inserts (src/access/AuditLog.ts)
+ * so a decision is recorded even when the request's own unit of work fails afterwards.
+ */
+@ObjectType({ description: 'One audited access decision, request review or download.' })
+@Entity({ tableName: 'audit_event' })
+@Index({ properties: ['collectionId', 'id'] })
+export class AuditEvent {
+  @PrimaryKey({ autoincrement: true })
+  id!: number;
+
+  @Field({ description: 'When the decision was made.' })
+  @Property()
+  at: Date = new Date();
+
+  /** The user's subject; null for anonymous callers. */
+  @Field(() => String, { nullable: true, description: 'Subject of the user who acted; null for anonymous callers.' })
+  @Property({ type: 'string', length: 200, nullable: true })
+  actor?: string | null;
+
+  @Field({ description: 'What was attempted (download, create_download_link, request_access, review_requests, …).' })
+  @Property({ length: 40 })
+  action!: string;
+
+  /** The collection the decision concerns; null when the named object does not exist. */
+  @Property({ type: 'integer', nullable: true, index: false })
+  collectionId?: number | null;
+
+  /** What was named: an accession, a UID or a request id, as given. */
+  @Field({ description: 'What was named: an accession, a UID or an access request.' })
+  @Property({ length: 200 })
+  resource!: string;
+
+  @Field(() => AuditDecision)
+  @Enum({ items: () => AuditDecision, length: 8 })
+  decision!: AuditDecision;
+
+  @Field({ description: 'Why the policy decided as it did.' })
+  @Property({ length: 500 })
+  reason!: string;
+}

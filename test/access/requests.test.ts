@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { EntityManager } from '@mikro-orm/knex';
+import { Role } from '../../src/auth/Principal.js';
+import { Accessibility, ReleaseState } from '../../src/domain.js';
+import { User } from '../../src/entities/index.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { collectionWithFiles, fetchBytes, REQUEST_INPUT, type StoredCollection } from './support.js';
+
+const REQUEST = `mutation($a: String!, $i: AccessRequestInput!) { requestAccess(collection: $a, input: $i) { id state institution pledgeNotToReidentify } }`;
+const REVIEW = `mutation($id: ID!, $d: ReviewDecision!, $n: String, $e: DateTimeISO) { reviewAccessRequest(id: $id, decision: $d, note: $n, expiresAt: $e) { id state decisionNote reviewer expiresAt } }`;
+const LINK = `mutation($a: String!) { createDownloadLink(target: { collection: $a }) { url expiresAt } }`;
+
+function subscribe(app: TestApp, token: string): { client: Client; events: any[] } {
+  const client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+  const events: any[] = [];
+  client.subscribe({ query: 'subscription { accessRequestUpdated { id state collection { accession } } }' }, { next: (v) => events.push(v), error: (e) => events.push({ error: e }), complete: () => {} });
+  return { client, events };
+}
+
+async function until(check: () => boolean, ms = 3000) {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+}
+
+describe('access requests, review, revocation, expiry, audit and users', () => {
+  let app: TestApp;
+  let c: StoredCollection;
+  let owner: string; let researcher: string; let delegate: string; let stranger: string; let admin: string;
+
+  before(async () => {
+    app = await startTestApp();
+    c = await collectionWithFiles(app, { accessibility: Accessibility.CONTROLLED, releaseState: ReleaseState.RELEASED, title: 'requests' });
+    owner = await app.token('seed-owner', Role.SUBMITTER);
+    researcher = await app.issuer.issue({ sub: 'rita', roles: [Role.RESEARCHER], name: 'Rita Researcher', institution: 'Example University', email: 'rita@example.org' });
+    delegate = await app.token('dora', Role.RESEARCHER);
+    stranger = await app.token('sam', Role.RESEARCHER);
+    admin = await app.token('ada', Role.ADMIN);
+  });
+  after(async () => { await app?.stop(); });
+
+  it('records users on first sight, with their institution, and skips the write on later requests', async () => {
+    await app.gql('{ viewer { id } }', {}, researcher);
+    const em = app.orm.em.fork() as EntityManager;
+    const user = await em.findOneOrFail(User, { sub: 'rita' });
+    assert.equal(user.institution, 'Example University');
+    assert.equal(user.name, 'Rita Researcher');
+    const statements = await app.countQueries(() => app.gql('{ viewer { id } }', {}, researcher));
+    assert.equal(statements, 0, 'a recently seen user costs no write');
+  });
+
+  it('requires the pledge and non-empty purpose', async () => {
+    const noPledge = await app.gql(REQUEST, { a: c.accession, i: { ...REQUEST_INPUT, pledgeNotToReidentify: false } }, researcher);
+    assert.equal(noPledge.errors![0].extensions.code, 'BAD_USER_INPUT');
+    const noPurpose = await app.gql(REQUEST, { a: c.accession, i: { ...REQUEST_INPUT, purpose: '  ' } }, researcher);
+    assert.equal(noPurpose.errors![0].extensions.code, 'BAD_USER_INPUT');
+  });
+
+  it('runs request → approve → download → revoke, notifying both sides and auditing each step', async () => {
+    const mine = subscribe(app, researcher);
+    const owners = subscribe(app, owner);
+    const strangers = subscribe(app, stranger);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const req = await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, researcher);
+      assert.equal(req.errors, undefined);
+      const id = req.data.requestAccess.id;
+      assert.equal(req.data.requestAccess.state, 'PENDING');
+      const again = await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, researcher);
+      assert.equal(again.errors![0].extensions.code, 'FORBIDDEN', 'one pending request at a time');
+
+      // The owner sees it, with who asked; others may not look.
+      const pending = await app.gql(`query($a: String!) { collection(accession: $a) { pendingAccessRequests { id purpose requester { id name institution firstSeen } } } pendingAccessRequests { id } }`, { a: c.accession }, owner);
+      assert.equal(pending.data.collection.pendingAccessRequests[0].requester.institution, 'Example University');
+      assert.deepEqual(pending.data.pendingAccessRequests.map((r: any) => r.id), [id]);
+      const peek = await app.gql(`query($a: String!) { collection(accession: $a) { accessRequests { id } } }`, { a: c.accession }, stranger);
+      assert.equal(peek.errors![0].extensions.code, 'FORBIDDEN');
+
+      // A stranger cannot review; a delegate can once added.
+      assert.equal((await app.gql(REVIEW, { id, d: 'APPROVE' }, stranger)).errors![0].extensions.code, 'FORBIDDEN');
+      assert.equal((await app.gql(REVIEW, { id, d: 'APPROVE' }, delegate)).errors![0].extensions.code, 'FORBIDDEN');
+      const added = await app.gql(`mutation($a: String!) { addCollectionDelegate(collection: $a, user: "dora") { delegates } }`, { a: c.accession }, owner);
+      assert.deepEqual(added.data.addCollectionDelegate.delegates, ['dora']);
+      const approved = await app.gql(REVIEW, { id, d: 'APPROVE', n: 'fine', e: new Date(Date.now() + 86_400_000).toISOString() }, delegate);
+      assert.equal(approved.data.reviewAccessRequest.state, 'APPROVED');
+      assert.equal(approved.data.reviewAccessRequest.reviewer, 'dora');
+
+      const link = await app.gql(LINK, { a: c.accession }, researcher);
+      const url = link.data.createDownloadLink.url;
+      assert.equal((await fetchBytes(url, researcher)).status, 200);
+
+      const revoked = await app.gql(`mutation($id: ID!) { revokeAccess(id: $id, note: "project ended") { state } }`, { id }, owner);
+      assert.equal(revoked.data.revokeAccess.state, 'REVOKED');
+      const after = await fetchBytes(url, researcher);
+      assert.equal(after.status, 403, 'a link made before revocation stops working');
+      assert.equal(after.body.indexOf('PK'), -1);
+
+      await until(() => mine.events.length >= 3 && owners.events.length >= 3);
+      for (const e of [...mine.events, ...owners.events]) assert.ok(!e.error && !e.errors, JSON.stringify(e));
+      assert.deepEqual(mine.events.map((e) => e.data.accessRequestUpdated.state), ['PENDING', 'APPROVED', 'REVOKED']);
+      assert.deepEqual(owners.events.map((e) => e.data.accessRequestUpdated.state), ['PENDING', 'APPROVED', 'REVOKED']);
+      assert.equal(strangers.events.length, 0, 'a stranger hears nothing');
+
+      const mineNow = await app.gql(`{ myAccessRequests { id state decisionNote collection { accession } } }`, {}, researcher);
+      assert.deepEqual(mineNow.data.myAccessRequests[0], { id, state: 'REVOKED', decisionNote: 'project ended', collection: { accession: c.accession } });
+
+      const log = await app.gql(`query($a: String!) { auditLog(collection: $a, first: 100) { totalCount edges { node { actor action decision reason } } } }`, { a: c.accession }, owner);
+      const actions = log.data.auditLog.edges.map((e: any) => `${e.node.actor}:${e.node.action}:${e.node.decision}`);
+      for (const expected of ['rita:request_access:ALLOW', 'rita:request_access:DENY', 'sam:review_requests:DENY', 'dora:review_requests:ALLOW',
+        'dora:approve_request:ALLOW', 'rita:create_download_link:ALLOW', 'rita:download:ALLOW', 'seed-owner:revoke_access:ALLOW', 'rita:download:DENY']) {
+        assert.ok(actions.includes(expected), `audit log holds ${expected}: ${actions.join(', ')}`);
+      }
+      const adminLog = await app.gql(`query($a: String!) { auditLog(collection: $a, first: 1) { totalCount } }`, { a: c.accession }, admin);
+      assert.equal(adminLog.data.auditLog.totalCount, log.data.auditLog.totalCount);
+      const refused = await app.gql(`query($a: String!) { auditLog(collection: $a) { totalCount } }`, { a: c.accession }, researcher);
+      assert.equal(refused.errors![0].extensions.code, 'FORBIDDEN');
+    } finally {
+      await Promise.all([mine.client.dispose(), owners.client.dispose(), strangers.client.dispose()]);
+    }
+  });
+
+  it('ends approvals at their expiry', async () => {
+    const token = await app.token('erin', Role.RESEARCHER);
+    const req = await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, token);
+    const id = req.data.requestAccess.id;
+    assert.equal((await app.gql(REVIEW, { id, d: 'APPROVE', e: new Date(Date.now() - 1000).toISOString() }, owner)).errors![0].extensions.code, 'BAD_USER_INPUT');
+    await app.gql(REVIEW, { id, d: 'APPROVE', e: new Date(Date.now() + 1500).toISOString() }, owner);
+    const link = await app.gql(LINK, { a: c.accession }, token);
+    assert.equal((await fetchBytes(link.data.createDownloadLink.url, token)).status, 200);
+    await new Promise((r) => setTimeout(r, 1600));
+    assert.equal((await fetchBytes(link.data.createDownloadLink.url, token)).status, 403);
+    const mine = await app.gql(`{ myAccessRequests { state } }`, {}, token);
+    assert.equal(mine.data.myAccessRequests[0].state, 'EXPIRED');
+    const relink = await app.gql(LINK, { a: c.accession }, token);
+    assert.equal(relink.errors![0].extensions.code, 'FORBIDDEN');
+  });
+
+  it('lets the owner reject, and the requester ask again afterwards', async () => {
+    const token = await app.token('finn', Role.RESEARCHER);
+    const id = (await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, token)).data.requestAccess.id;
+    const rejected = await app.gql(REVIEW, { id, d: 'REJECT', n: 'scope unclear' }, owner);
+    assert.equal(rejected.data.reviewAccessRequest.state, 'REJECTED');
+    assert.equal((await app.gql(REVIEW, { id, d: 'APPROVE' }, owner)).errors![0].extensions.code, 'BAD_USER_INPUT', 'decided once');
+    assert.equal((await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, token)).data.requestAccess.state, 'PENDING');
+  });
+});
