@@ -12,10 +12,15 @@ import { AccessRequest } from './AccessRequest.js';
 import { AuditEvent } from './AuditEvent.js';
 import { CollectionDelegate } from './CollectionDelegate.js';
 import { User } from './User.js';
+import { FileCuration } from './FileCuration.js';
+import { QcEvent } from './QcEvent.js';
+import { SeriesReview } from './SeriesReview.js';
+import { SubmissionCensus } from './SubmissionCensus.js';
 
 export { AccessionCounter, Collection, Image, Individual, Series, Study };
 export { ClinicalRecord, PatientMapping, Submission, SubmissionFile };
 export { AccessRequest, AuditEvent, CollectionDelegate, User };
+export { FileCuration, QcEvent, SeriesReview, SubmissionCensus };
 export { AccessRequestState } from './AccessRequest.js';
 export { AuditDecision } from './AuditEvent.js';
 
@@ -24,4 +29,6 @@ export const ENTITIES = [AccessionCounter, Collection, Individual, Study, Series
   // Submission pipeline (issue 3).
   Submission, SubmissionFile, PatientMapping, ClinicalRecord,
   // Accounts, access requests, delegates and the audit log (issue 5).
-  User, AccessRequest, CollectionDelegate, AuditEvent];
+  User, AccessRequest, CollectionDelegate, AuditEvent,
+  // Quality control and curation (issue 4).
+  QcEvent, SeriesReview, FileCuration, SubmissionCensus];

@@ -1,0 +1,38 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import { Submission, SubmissionFile } from '../entities/index.js';
+import { SubmissionCensus } from '../entities/SubmissionCensus.js';
+import { FileState } from '../entities/SubmissionFile.js';
+import type { BlobStore } from '../storage/BlobStore.js';
+import { TagCensus } from './TagCensus.js';
+
+/**
+ * Brings a submission's persisted census up to date with its stored files and returns it.
+ * Only files not yet counted are read (each once, from the blob store, de-identified as
+ * archived), so a query after ingest reads nothing and a query after new files reads those.
+ */
+export async function currentCensus(em: EntityManager, store: BlobStore, submissionId: number): Promise<TagCensus> {
+  const row = await em.findOne(SubmissionCensus, { submission: submissionId });
+  const counted = new Set(row?.countedFiles ?? []);
+  const submission = row ? null : await em.findOneOrFail(Submission, { id: submissionId });
+  const census = row ? TagCensus.fromJSON(row.census) : new TagCensus({ options: submission!.deidOptions });
+  const fresh = (await em.find(SubmissionFile, {
+    submission: submissionId, state: { $in: [FileState.STORED, FileState.INDEXED] }, storedSha256: { $ne: null },
+  }, { fields: ['id', 'storedSha256'], orderBy: { id: 'asc' } })).filter((f) => !counted.has(f.id));
+  if (fresh.length === 0 && row) return census;
+  for (const f of fresh) {
+    census.addPart10(await store.get(f.storedSha256!));
+    counted.add(f.id);
+  }
+  const values = { census: census.toJSON(), countedFiles: [...counted].sort((a, b) => a - b), updatedAt: new Date() };
+  try {
+    if (row) Object.assign(row, values);
+    else em.create(SubmissionCensus, { submission: em.getReference(Submission, submissionId), ...values });
+    await em.flush();
+  } catch (e) {
+    // Another request caught up at the same moment and saved the same census; ours is as good.
+    if (!(e instanceof UniqueConstraintViolationException)) throw e;
+    em.clear();
+  }
+  return census;
+}

@@ -1,0 +1,163 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { GraphQLError } from 'graphql';
+import { hasRole, Role, type Principal } from '../auth/Principal.js';
+import { ReleaseState } from '../domain.js';
+import { Collection, Series, Submission, SubmissionFile } from '../entities/index.js';
+import { FileCuration, QuarantineAction } from '../entities/FileCuration.js';
+import { QcEvent, QcEventKind } from '../entities/QcEvent.js';
+import { QcVerdict, SeriesReview } from '../entities/SeriesReview.js';
+import { FileState } from '../entities/SubmissionFile.js';
+import type { Ingest } from '../ingest/index.js';
+import { releaseBlockers, type ReleaseBlocker } from './blockers.js';
+import { recordQcEvent } from './events.js';
+import { repairedCopy, type Repair } from './repair.js';
+
+export function requireCurator(user: Principal | null): Principal {
+  if (!user) throw new GraphQLError('Sign in as a curator to do this.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  if (!hasRole(user, Role.CURATOR, Role.ADMIN)) {
+    throw new GraphQLError('Only curators may do this.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+  }
+  return user;
+}
+
+function badInput(message: string, argument: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument } });
+}
+
+function notFound(what: string): GraphQLError {
+  return new GraphQLError(`no ${what}`, { extensions: { code: 'NOT_FOUND' } });
+}
+
+export interface ReleaseOutcome {
+  released: boolean;
+  collection: Collection;
+  blockers: ReleaseBlocker[];
+}
+
+/**
+ * The curator's and submitter's QC decisions. Every method checks who may act before it
+ * reads anything else, writes its decision and a QcEvent (who, when, why) together, and
+ * announces the event on the QC_EVENTS topic.
+ */
+export class CurationService {
+  constructor(private readonly em: EntityManager, private readonly user: Principal | null, private readonly ingest: Ingest) {}
+
+  /** The submission that delivered a series' images (events are filed under it). */
+  private async submissionOfSeries(seriesId: number): Promise<number | null> {
+    const row = await this.em.getKnex()('submission_file as f').join('image as i', 'i.uid', 'f.image_uid')
+      .where('i.series_id', seriesId).first('f.submission_id as id');
+    return row ? Number(row.id) : null;
+  }
+
+  async reviewSeries(uid: string, verdict: QcVerdict, note: string): Promise<SeriesReview> {
+    const curator = requireCurator(this.user);
+    const series = await this.em.findOne(Series, { uid }, { populate: ['collection'] });
+    if (!series) throw notFound(`series ${uid}`);
+    if (series.collection.getEntity().releaseState === ReleaseState.RELEASED) throw badInput('the collection is released; its series can no longer be reviewed', 'uid');
+    if (verdict === QcVerdict.FAIL && !note.trim()) throw badInput('a FAIL verdict needs a note saying what is wrong', 'note');
+    let review = await this.em.findOne(SeriesReview, { series: series.id });
+    if (!review) review = this.em.create(SeriesReview, { series, verdict, note, reviewer: curator.id, reviewedAt: new Date() });
+    Object.assign(review, { verdict, note, reviewer: curator.id, reviewedAt: new Date() });
+    const submissionId = await this.submissionOfSeries(series.id);
+    await recordQcEvent(this.em, {
+      collectionId: series.collection.id, submissionId,
+      kind: verdict === QcVerdict.PASS ? QcEventKind.SERIES_PASSED : QcEventKind.SERIES_FAILED,
+      subject: `series:${uid}`, actor: curator.id, reason: verdict, message: note,
+    });
+    return review;
+  }
+
+  private async fileFor(fileId: number): Promise<SubmissionFile> {
+    const file = await this.em.findOne(SubmissionFile, { id: fileId }, { populate: ['submission'] });
+    if (!file) throw notFound(`file ${fileId}`);
+    return file;
+  }
+
+  private async curationOf(file: SubmissionFile): Promise<FileCuration> {
+    return (await this.em.findOne(FileCuration, { file: file.id })) ?? this.em.create(FileCuration, { file });
+  }
+
+  async requestRepair(fileId: number, message: string): Promise<SubmissionFile> {
+    const curator = requireCurator(this.user);
+    if (!message.trim()) throw badInput('say what the submitter should repair', 'message');
+    const file = await this.fileFor(fileId);
+    const curation = await this.curationOf(file);
+    if (curation.resolution === QuarantineAction.DISCARD) throw badInput('the file was discarded', 'file');
+    Object.assign(curation, { repairRequest: message, repairRequestedBy: curator.id, repairRequestedAt: new Date() });
+    const submission = file.submission.getEntity();
+    await recordQcEvent(this.em, {
+      collectionId: submission.collection.id, submissionId: submission.id,
+      kind: QcEventKind.REPAIR_REQUESTED, subject: `file:${file.id}`, actor: curator.id, reason: file.quarantineReason ?? null, message,
+    });
+    return file;
+  }
+
+  /**
+   * The submitter (or a curator) resolves a quarantined file: DISCARD leaves it out for good;
+   * REPROCESS applies the repair to a copy of the staged bytes (the original stays as
+   * received) and runs the file through the pipeline again.
+   */
+  async resolveQuarantined(fileId: number, action: QuarantineAction, repair: Repair | null): Promise<SubmissionFile> {
+    if (!this.user) throw new GraphQLError('Sign in to resolve a quarantined file.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    const actor = this.user;
+    const file = await this.fileFor(fileId);
+    const submission = file.submission.getEntity();
+    if (submission.submitter !== actor.id && !hasRole(actor, Role.CURATOR, Role.ADMIN)) {
+      throw new GraphQLError('Only the submitter of the file or a curator may resolve it.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+    }
+    if (file.state !== FileState.QUARANTINED) throw badInput(`the file is ${file.state}, not QUARANTINED`, 'file');
+    const curation = await this.curationOf(file);
+    if (curation.resolution === QuarantineAction.DISCARD) throw badInput('the file was already discarded', 'file');
+    const event = { collectionId: submission.collection.id, submissionId: submission.id, subject: `file:${file.id}`, actor: actor.id };
+
+    if (action === QuarantineAction.DISCARD) {
+      Object.assign(curation, { resolution: action, resolvedBy: actor.id, resolvedAt: new Date() });
+      await recordQcEvent(this.em, { ...event, kind: QcEventKind.DISCARDED, reason: file.quarantineReason ?? null, message: `discarded (was ${file.quarantineReason ?? 'quarantined'})` });
+      return file;
+    }
+
+    if (file.quarantineReason === 'MISSING_PATIENT_ID' && !repair?.patientId?.trim()) {
+      throw badInput('this file has no PatientID: give repair.patientId (the local patient ID it belongs to)', 'repair');
+    }
+    const applied: string[] = [];
+    if (repair && Object.values(repair).some((v) => typeof v === 'string' && v.trim())) {
+      const staged = this.ingest.staging.absolute(file.stagingPath);
+      const copy = await repairedCopy(staged, repair);
+      file.stagingPath = copy.stagingPath(file.stagingPath);
+      applied.push(...copy.applied);
+    }
+    const was = file.quarantineReason ?? 'quarantined';
+    Object.assign(file, { state: FileState.RECEIVED, quarantineReason: null, quarantineMessage: null });
+    Object.assign(curation, { resolution: action, resolvedBy: actor.id, resolvedAt: new Date() });
+    // Values the submitter supplied (a patient ID) are PHI: the history says what was repaired, not to what.
+    await recordQcEvent(this.em, { ...event, kind: QcEventKind.REPROCESSED, reason: was, message: applied.length ? `reprocessed with ${applied.join(', ')} repaired` : 'reprocessed' });
+    await this.ingest.pipeline.process(submission.id);
+    return (await this.em.fork().findOneOrFail(SubmissionFile, { id: file.id }));
+  }
+
+  async releaseCollection(accession: string): Promise<ReleaseOutcome> {
+    const curator = requireCurator(this.user);
+    const collection = await this.em.findOne(Collection, { accession });
+    if (!collection) throw notFound(`collection ${accession}`);
+    if (collection.releaseState === ReleaseState.RELEASED) return { released: true, collection, blockers: [] };
+    const blockers = await releaseBlockers(this.em, collection.id);
+    const subject = `collection:${accession}`;
+    if (blockers.length > 0) {
+      await recordQcEvent(this.em, {
+        collectionId: collection.id, submissionId: null, kind: QcEventKind.RELEASE_REFUSED, subject, actor: curator.id,
+        reason: blockers[0].reason, message: blockers.map((b) => b.message).join('; '),
+      });
+      return { released: false, collection, blockers };
+    }
+    Object.assign(collection, { releaseState: ReleaseState.RELEASED, releasedAt: new Date() });
+    await recordQcEvent(this.em, { collectionId: collection.id, submissionId: null, kind: QcEventKind.RELEASED, subject, actor: curator.id, reason: null, message: 'released' });
+    return { released: true, collection, blockers: [] };
+  }
+
+  /** Decisions about a submission and about its collection as a whole, oldest first. */
+  async history(submission: Submission): Promise<QcEvent[]> {
+    return this.em.find(QcEvent, {
+      $or: [{ submission: submission.id }, { submission: null, collection: submission.collection.id }],
+    }, { orderBy: { id: 'asc' } });
+  }
+}
