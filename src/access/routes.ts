@@ -7,6 +7,8 @@ import type http from 'node:http';
 import { once } from 'node:events';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { Principal } from '../auth/Principal.js';
+import { Accessibility } from '../domain.js';
+import { renderThumbnail } from '../imaging/thumbnail.js';
 import { HttpError, type Route } from '../http/router.js';
 import { AccessControl } from './AccessControl.js';
 import { locateBlob } from './blobs.js';
@@ -18,6 +20,7 @@ import { Action } from './policy.js';
 const TOKEN = '([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)';
 const ARCHIVE = new RegExp(`^/files/${TOKEN}/archive\\.zip$`);
 const IMAGE = new RegExp(`^/files/${TOKEN}/images/([0-9.]{3,64}?)(?:\\.dcm)?$`);
+const THUMBNAIL = /^\/thumbnails\/([0-9.]{3,64}?)\.png$/;
 
 interface Authorized { claims: LinkClaims; user: Principal; em: EntityManager; downloads: DownloadService }
 
@@ -167,9 +170,52 @@ async function serveImage(module: AccessModule, req: http.IncomingMessage, res: 
   await once(res, 'close');
 }
 
-/** The /files routes: a zip of a link's target, and single images of it. */
+/**
+ * A thumbnail of one image, for whoever the policy lets view pixel data: anyone for released
+ * open collections, file holders for controlled ones. The ingest pipeline's stored thumbnail when
+ * there is one, else rendered from the stored file. A hidden or absent image is refused exactly
+ * like a forbidden one (401 anonymous, 403 signed in), so the route never confirms a UID exists.
+ */
+async function serveThumbnail(module: AccessModule, req: http.IncomingMessage, res: http.ServerResponse, uid: string): Promise<void> {
+  let user: Principal | null;
+  try {
+    user = await module.verifier.principalFrom(req.headers.authorization);
+  } catch {
+    throw new HttpError(401, 'the bearer token is not valid');
+  }
+  const em = module.orm.em.fork() as EntityManager;
+  const knex = em.getKnex();
+  const row = await knex('image as im').join('series as s', 's.id', 'im.series_id').join('collection as c', 'c.id', 's.collection_id')
+    .where('im.uid', uid).first('im.sha256', 'c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState');
+  const collection = row ? { id: Number(row.id), accession: row.accession, submitter: row.submitter, accessibility: row.accessibility, releaseState: row.releaseState } : null;
+  const control = new AccessControl(em, user);
+  try {
+    await control.assertCan(Action.VIEW_THUMBNAIL, collection, `image ${uid}`);
+  } catch (err) {
+    if (err instanceof GraphQLError) throw new HttpError(user ? 403 : 401, user ? 'you may not view this' : 'sign in to view this');
+    throw err;
+  }
+  const stored = await knex('submission_file').where('image_uid', uid).whereNotNull('thumbnail_sha256').first('thumbnail_sha256');
+  let png: Buffer | null = null;
+  const thumb = stored && (await locateBlob(module.blobs, stored.thumbnail_sha256));
+  if (thumb) png = await fs.promises.readFile(thumb.path);
+  if (!png) {
+    const blob = await locateBlob(module.blobs, row.sha256);
+    if (!blob) throw new HttpError(404, 'the image is not held in storage');
+    try { png = await renderThumbnail(await fs.promises.readFile(blob.path), { maxSize: 128 }); } catch { throw new HttpError(404, 'no thumbnail can be rendered for this image'); }
+  }
+  res.writeHead(200, {
+    'content-type': 'image/png', 'content-length': png.length,
+    // Controlled pixels must not linger in shared caches.
+    'cache-control': collection!.accessibility === Accessibility.OPEN ? 'public, max-age=300' : 'private, no-store',
+  });
+  res.end(png);
+}
+
+/** The /files routes (a zip of a link's target, and single images of it) and /thumbnails. */
 export function accessRoutes(module: AccessModule): Route[] {
   return [
+    { method: 'GET', path: THUMBNAIL, handle: (req, res, url) => serveThumbnail(module, req, res, THUMBNAIL.exec(url.pathname)![1]!) },
     { method: 'GET', path: ARCHIVE, handle: (req, res, url) => serveArchive(module, req, res, ARCHIVE.exec(url.pathname)![1]!) },
     {
       method: 'GET', path: IMAGE,

@@ -9,7 +9,7 @@ import { collectionWithFiles, fetchBytes, insertRequest, REQUEST_INPUT, signLink
 /**
  * Everything an unapproved researcher can obtain, searched for the pixel bytes of a controlled
  * collection's files: every GraphQL read they may make, every link they could get or forge, the
- * download and per-file routes, and similar-image search seeded with the file's own UID.
+ * download and per-file routes, thumbnails, and similar-image search seeded with the file's own UID.
  */
 describe('an unapproved researcher never receives a controlled file\'s bytes', () => {
   let app: TestApp;
@@ -57,6 +57,8 @@ describe('an unapproved researcher never receives a controlled file\'s bytes', (
       }
       for (const uid of c.markers.keys()) {
         await gql(`image ${uid}`, `query($u: String!) { image(uid: $u) { uid sha256 size } lookup(id: $u) { __typename } }`, { u: uid });
+        const thumb = await get(`thumbnail ${uid}`, `${app.url}/thumbnails/${uid}.png`);
+        assert.equal(thumb.status, 403, `thumbnail ${uid}`);
         await gql(`similar ${uid}`, `query($u: String!) { similarImages(image: { uid: $u }, k: 5) { distance image { uid sha256 } } }`, { u: uid });
       }
       const link = await gql(`link ${c.accession}`, `mutation($a: String!) { createDownloadLink(target: { collection: $a }) { url } }`, { a: c.accession });

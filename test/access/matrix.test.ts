@@ -8,22 +8,21 @@ import { collectionWithFiles, fetchBytes, insertRequest, REQUEST_INPUT, signLink
 
 /**
  * Who may do what, for every role × accessibility × release state. Each cell lists the operations
- * allowed, in the order B = browse metadata, L = create a download link, D = download (a link
- * signed for that user, presented with their token), R = request access, V = review a request;
- * "-" marks a denial. Thumbnails: the archive has no thumbnail route yet, so that column is
- * skipped (the policy's VIEW_THUMBNAIL rule is reported by Collection.viewerCanViewThumbnails).
+ * allowed, in the order B = browse metadata, T = thumbnail, L = create a download link,
+ * D = download (a link signed for that user, presented with their token), R = request access,
+ * V = review a request; "-" marks a denial.
  */
 const EXPECTED = `
 role                  | OPEN/RELEASED | OPEN/DRAFT | CONTROLLED/RELEASED | CONTROLLED/DRAFT
-anonymous             | B----         | -----      | B----               | -----
-researcher            | BLD--         | -----      | B--R-               | -----
-researcher (approved) | BLD--         | -----      | BLD--               | -----
-owner                 | BLD-V         | BLD-V      | BLD-V               | BLD-V
-curator               | BLD--         | BLD--      | BLD--               | BLD--
-admin                 | BLD-V         | BLD-V      | BLD-V               | BLD-V
+anonymous             | BT----        | ------     | B-----              | ------
+researcher            | BTLD--        | ------     | B---R-              | ------
+researcher (approved) | BTLD--        | ------     | BTLD--              | ------
+owner                 | BTLD-V        | BTLD-V     | BTLD-V              | BTLD-V
+curator               | BTLD--        | BTLD--     | BTLD--              | BTLD--
+admin                 | BTLD-V        | BTLD-V     | BTLD-V              | BTLD-V
 `;
 
-const OPS = ['B', 'L', 'D', 'R', 'V'] as const;
+const OPS = ['B', 'T', 'L', 'D', 'R', 'V'] as const;
 type Op = (typeof OPS)[number];
 
 function parse(table: string) {
@@ -69,6 +68,13 @@ describe('access matrix: role × accessibility × release state × operation', (
         const res = await app.gql(`query($a: String!) { collection(accession: $a) { accession } }`, { a: c.accession }, token);
         assert.equal(res.errors, undefined);
         return res.data.collection?.accession === c.accession;
+      }
+      case 'T': {
+        const uid = [...c.markers.keys()][0]!;
+        const res = await fetchBytes(`${app.url}/thumbnails/${uid}.png`, token);
+        assert.ok([200, 401, 403].includes(res.status), `status ${res.status}`);
+        if (res.status !== 200) assert.equal(res.status, token ? 403 : 401);
+        return res.status === 200 && res.headers.get('content-type') === 'image/png' && res.body.subarray(1, 4).toString() === 'PNG';
       }
       case 'L': {
         const res = await app.gql(`mutation($a: String!) { createDownloadLink(target: { collection: $a }) { url expiresAt } }`, { a: c.accession }, token);
@@ -134,5 +140,11 @@ describe('access matrix: role × accessibility × release state × operation', (
     const l = `mutation($a: String!) { createDownloadLink(target: { collection: $a }) { url } }`;
     const [hl, al] = await Promise.all([app.gql(l, { a: hidden }, token), app.gql(l, { a: 'OBIA9999' }, token)]);
     assert.equal(hl.errors![0].message.replace(hidden, 'X'), al.errors![0].message.replace('OBIA9999', 'X'));
+    const hiddenUid = [...collections.get('CONTROLLED/DRAFT')!.markers.keys()][0]!;
+    for (const t of [token, null]) {
+      const [ht, at] = await Promise.all([fetchBytes(`${app.url}/thumbnails/${hiddenUid}.png`, t), fetchBytes(`${app.url}/thumbnails/1.2.3.999999.png`, t)]);
+      assert.equal(ht.status, t ? 403 : 401);
+      assert.deepEqual([ht.status, ht.body.toString()], [at.status, at.body.toString()]);
+    }
   });
 });
