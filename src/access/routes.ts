@@ -157,6 +157,12 @@ async function serveImage(module: AccessModule, req: http.IncomingMessage, res: 
     'content-type': 'application/dicom', 'accept-ranges': 'bytes', etag, 'cache-control': 'no-store',
     'content-disposition': `attachment; filename="${file.sopInstanceUid}.dcm"`,
   };
+  // HEAD: what a resuming client asks first (size, ETag, Accept-Ranges), without the bytes.
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { ...headers, 'content-length': blob.size });
+    res.end();
+    return;
+  }
   let stream: Readable;
   if (range) {
     res.writeHead(206, { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${blob.size}`, 'content-length': range.end - range.start + 1 });
@@ -217,10 +223,10 @@ export function accessRoutes(module: AccessModule): Route[] {
   return [
     { method: 'GET', path: THUMBNAIL, handle: (req, res, url) => serveThumbnail(module, req, res, THUMBNAIL.exec(url.pathname)![1]!) },
     { method: 'GET', path: ARCHIVE, handle: (req, res, url) => serveArchive(module, req, res, ARCHIVE.exec(url.pathname)![1]!) },
-    {
-      method: 'GET', path: IMAGE,
-      handle: (req, res, url) => { const m = IMAGE.exec(url.pathname)!; return serveImage(module, req, res, m[1]!, m[2]!); },
-    },
+    ...['GET', 'HEAD'].map((method) => ({
+      method, path: IMAGE,
+      handle: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => { const m = IMAGE.exec(url.pathname)!; return serveImage(module, req, res, m[1]!, m[2]!); },
+    })),
   ];
 }
 

@@ -96,6 +96,10 @@ describe('downloads: signed links, zip with manifest, resumable single files', (
     assert.equal(full.status, 200);
     assert.equal(full.headers.get('accept-ranges'), 'bytes');
     assert.deepEqual(full.body, whole);
+    const head = await fetch(`${base}/images/${uid}.dcm`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(whole.length));
+    assert.equal(head.headers.get('etag'), full.headers.get('etag'));
     const first = await fetchBytes(`${base}/images/${uid}.dcm`, token, { range: 'bytes=0-999' });
     assert.equal(first.status, 206);
     assert.equal(first.headers.get('content-range'), `bytes 0-999/${whole.length}`);
