@@ -71,7 +71,6 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const routes: Route[] = [
     { method: 'GET', path: /^\/health$/, handle: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     { method: 'GET', path: /^\/\.well-known\/jwks\.json$/, handle: async (_req, res) => sendJson(res, 200, issuer.jwks) },
-    ...uploadRoute(ingest, createContext),
     ...accessRoutes(access),
     ...uploadRoute(ingest, createContext),
   ];
