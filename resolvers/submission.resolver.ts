@@ -1,4 +1,5 @@
-import { Arg, Ctx, Field, FieldResolver, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Field, FieldResolver, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Topic } from '../src/events/pubsub.js';
 import type { RequestContext } from '../src/context.js';
 import { Accessibility, Sex } from '../src/domain.js';
 import { Collection, Submission, SubmissionFile } from '../src/entities/index.js';
@@ -110,6 +111,18 @@ export class SubmissionResolver {
   @Query(() => Submission, { nullable: true, description: 'A submission you submitted (curators: any); null otherwise.' })
   async submission(@Arg('id', () => Int) id: number, @Ctx() ctx: RequestContext) {
     return ingestOf(ctx).submissions.find(ctx.user, id);
+  }
+
+  @Subscription(() => SubmissionProgress, {
+    description: 'Counts per file state, pushed whenever a file of the submission changes state (graphql-ws).',
+    topics: Topic.SUBMISSION_PROGRESS,
+    topicId: ({ args }) => String(args.id),
+  })
+  async submissionProgress(@Arg('id', () => Int) id: number, @Ctx() ctx: RequestContext) {
+    // Payloads carry only the id: counts are re-read for, and only shown to, a subscriber who may see them.
+    const submission = await ingestOf(ctx).submissions.find(ctx.user, id);
+    if (!submission) throw new GraphQLError(`no submission ${id} you may see`, { extensions: { code: ctx.user ? 'FORBIDDEN' : 'UNAUTHENTICATED' } });
+    return progressOf(ingestOf(ctx), submission);
   }
 
   @FieldResolver(() => String, { description: 'Where to PUT or POST DICOM files or a zip of them, with your bearer token (path on this server).' })

@@ -8,6 +8,7 @@ import { ANATOMICAL_SITES, Sex } from '../domain.js';
 import { ClinicalRecord, Collection, Image, Individual, PatientMapping, Series, Study, Submission, SubmissionFile } from '../entities/index.js';
 import { SubmissionState } from '../entities/Submission.js';
 import { FileState } from '../entities/SubmissionFile.js';
+import { pubSub, Topic } from '../events/pubsub.js';
 import { renderThumbnail } from '../imaging/index.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import { transferSyntaxOf } from './dicomMeta.js';
@@ -80,6 +81,12 @@ export class IngestPipeline {
     return this.orm.em.fork() as EntityManager;
   }
 
+  /** Tells in-process listeners and graphql-ws subscribers (submissionProgress) that counts changed. */
+  private progress(submissionId: number): void {
+    this.events.emit('progress', submissionId);
+    pubSub.publish(Topic.SUBMISSION_PROGRESS, String(submissionId), { submissionId: String(submissionId) });
+  }
+
   private async run(submissionId: number, onFile?: (done: number, total: number) => void): Promise<ProcessSummary> {
     const em = this.em();
     const submission = await em.findOneOrFail(Submission, { id: submissionId });
@@ -97,7 +104,7 @@ export class IngestPipeline {
     }
     submission.state = SubmissionState.PROCESSED;
     await em.flush();
-    this.events.emit('progress', submissionId);
+    this.progress(submissionId);
     return this.summary(submissionId);
   }
 
@@ -134,7 +141,7 @@ export class IngestPipeline {
       const fresh = this.em();
       await fresh.nativeUpdate(SubmissionFile, { id: fileId }, { state: FileState.QUARANTINED, quarantineReason: q.reason, quarantineMessage: q.message });
     }
-    this.events.emit('progress', ctx.submissionId);
+    this.progress(ctx.submissionId);
   }
 
   /** RECEIVED/PARSED/DEIDENTIFIED → STORED (or DUPLICATE); returns the de-identified bytes. */
@@ -153,7 +160,7 @@ export class IngestPipeline {
     if (file.state === FileState.RECEIVED) {
       Object.assign(file, { state: FileState.PARSED, patientKey, imageUid });
       await em.flush();
-      this.events.emit('progress', ctx.submissionId);
+      this.progress(ctx.submissionId);
     }
 
     // The de-identified SOPInstanceUID is the image's identity: if the archive holds it and
@@ -172,7 +179,7 @@ export class IngestPipeline {
     const sha = await this.store.put(result.output);
     Object.assign(file, { state: FileState.DEIDENTIFIED, storedSha256: sha, heldForPixelReview: result.heldForPixelReview });
     await em.flush();
-    this.events.emit('progress', ctx.submissionId);
+    this.progress(ctx.submissionId);
 
     try {
       await this.storeMetadata(em, file, individual.id, ctx, result, sha);
@@ -267,7 +274,7 @@ export class IngestPipeline {
       await tx.nativeUpdate(SubmissionFile, { id: file.id }, { state: FileState.STORED, imageUid: sopUid });
     });
     file.state = FileState.STORED;
-    this.events.emit('progress', ctx.submissionId);
+    this.progress(ctx.submissionId);
   }
 
   /** STORED → INDEXED: a thumbnail in the blob store. A thumbnail that fails does not quarantine the image. */

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { Role, type Principal } from '../auth/Principal.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/orm.js';
-import { createIngest } from './index.js';
+import { createIngest, UploadError } from './index.js';
 
 function filesUnder(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
@@ -48,10 +48,18 @@ async function main() {
     });
     const files = filesUnder(dir);
     let received = 0;
+    let refused = 0;
     for (const file of files) {
-      received += (await ingest.submissions.receive(curator, submission.id, fs.createReadStream(file), path.relative(dir, file))).length;
+      try {
+        received += (await ingest.submissions.receive(curator, submission.id, fs.createReadStream(file), path.relative(dir, file))).length;
+      } catch (err) {
+        // One refused file (over the size limit, a zip bomb) must not stop the import of the rest.
+        if (!(err instanceof UploadError)) throw err;
+        refused++;
+        process.stderr.write(`refused ${path.relative(dir, file)}: ${err.message}\n`);
+      }
     }
-    process.stderr.write(`submission ${submission.id}: received ${received} files\n`);
+    process.stderr.write(`submission ${submission.id}: received ${received} files${refused ? `, refused ${refused}` : ''}\n`);
     if (values.clinical) await ingest.submissions.addClinicalCsv(curator, submission.id, fs.readFileSync(values.clinical, 'utf8'));
     const bar = new SingleBar({ stream: process.stderr, format: 'ingest [{bar}] {value}/{total} files | {eta_formatted} left' }, Presets.shades_classic);
     bar.start(received, 0);

@@ -49,6 +49,7 @@ export interface CtOptions {
   instanceNumber?: number;
   /** Extra attributes (dcmjs tag-keyed form), e.g. PHI markers. */
   extra?: DicomDataset;
+  extraMeta?: DicomDataset;
 }
 
 /** A CT image, Explicit VR Little Endian, 16-bit, `size`×`size` pixels with a gradient. */
@@ -92,6 +93,7 @@ export function makeCt(o: CtOptions): Buffer {
     '00020003': { vr: 'UI', Value: [o.sopUid] },
     '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
     '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.9.7777'] },
+    ...o.extraMeta,
   };
   const dict = new dcmjs.data.DicomDict(meta);
   dict.dict = ds;

@@ -1,0 +1,120 @@
+// Bad input: each kind gets a clear error or a quarantine reason, loses nothing else, and
+// the server keeps serving.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { zipSync } from 'fflate';
+import { Role } from '../../src/auth/Principal.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+
+const LIMITS = { maxFileBytes: 256 * 1024, maxZipExpandedBytes: 1024 * 1024, maxZipEntries: 50 };
+
+describe('bad input', () => {
+  let app: TestApp;
+  let token: string;
+  before(async () => {
+    app = await startTestApp({ config: { ingest: LIMITS } as any });
+    token = await submitter(app);
+  });
+  after(async () => app?.stop());
+
+  const good = (patientId = 'BAD-1') => makeCt({ patientId, studyUid: uid(), seriesUid: uid(), sopUid: uid() });
+
+  it('quarantines empty, garbage, truncated, wrong-preamble and ID-less files with reasons, and ingests the good one', async () => {
+    const sub = await createSubmission(app, token);
+    const ct = good();
+    const wrongPreamble = Buffer.from(ct);
+    wrongPreamble.write('DACM', 128, 'latin1');
+    const noPatient = makeCt({ patientId: '', studyUid: uid(), seriesUid: uid(), sopUid: uid() });
+    const inputs: Record<string, Buffer> = {
+      'empty.dcm': Buffer.alloc(0),
+      'garbage.dcm': Buffer.from('this is not DICOM at all, just some text '.repeat(40)),
+      'truncated.dcm': ct.subarray(0, Math.floor(ct.length * 0.6)),
+      'header-only.dcm': ct.subarray(0, 300),
+      'wrong-preamble.dcm': wrongPreamble,
+      'no-patient.dcm': noPatient,
+      'good.dcm': ct,
+    };
+    for (const [name, bytes] of Object.entries(inputs)) {
+      const res = await upload(app, token, sub.uploadUrl, bytes, name);
+      assert.equal(res.status, 201, `${name}: ${JSON.stringify(res.body)}`);
+    }
+    const result = await processSubmission(app, token, sub.id);
+    const files = new Map((await fetchSubmission(app, token, sub.id)).files.map((f: any) => [f.originalName, f]));
+    assert.equal(files.size, Object.keys(inputs).length);
+    assert.equal((files.get('good.dcm') as any).state, 'INDEXED');
+    assert.equal((files.get('empty.dcm') as any).quarantineReason, 'EMPTY');
+    assert.equal((files.get('no-patient.dcm') as any).quarantineReason, 'MISSING_PATIENT_ID');
+    for (const name of ['garbage.dcm', 'truncated.dcm', 'header-only.dcm', 'wrong-preamble.dcm']) {
+      const f = files.get(name) as any;
+      assert.equal(f.state, 'QUARANTINED', `${name} should be quarantined, is ${f.state}`);
+      assert.ok(f.quarantineReason && f.quarantineMessage.length > 5, `${name}: ${f.quarantineReason} ${f.quarantineMessage}`);
+    }
+    assert.equal(result.ingested + result.quarantined, Object.keys(inputs).length);
+  });
+
+  it('refuses an oversized file and a zip bomb with 413, keeping what was received before', async () => {
+    const sub = await createSubmission(app, token);
+    assert.equal((await upload(app, token, sub.uploadUrl, good(), 'first.dcm')).status, 201);
+    const big = await upload(app, token, sub.uploadUrl, Buffer.alloc(LIMITS.maxFileBytes + 1000, 1), 'big.dcm');
+    assert.equal(big.status, 413);
+    assert.match(big.body.error, /per-file limit/);
+    // 8 MB of zeros deflate to a few kB: a small upload that would expand far past the bound.
+    const bomb = zipSync({ 'a.dcm': new Uint8Array(200 * 1024), 'b.dcm': new Uint8Array(8 * 1024 * 1024) });
+    assert.ok(bomb.length < 64 * 1024);
+    const res = await upload(app, token, sub.uploadUrl, bomb, 'bomb.zip');
+    assert.equal(res.status, 413, JSON.stringify(res.body));
+    const tooMany = zipSync(Object.fromEntries(Array.from({ length: LIMITS.maxZipEntries + 1 }, (_, i) => [`f${i}.dcm`, new Uint8Array(10)])));
+    assert.equal((await upload(app, token, sub.uploadUrl, tooMany, 'many.zip')).status, 413);
+    const notZip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(100, 7)]);
+    assert.equal((await upload(app, token, sub.uploadUrl, notZip, 'broken.zip')).status, 400);
+    const files = (await fetchSubmission(app, token, sub.id)).files;
+    assert.deepEqual(files.map((f: any) => f.originalName), ['first.dcm'], 'refused uploads leave nothing behind, the earlier file stays');
+  });
+
+  it('accepts a zip of DICOM files', async () => {
+    const sub = await createSubmission(app, token);
+    const zip = zipSync({ 'study/1.dcm': good('Z-1'), 'study/2.dcm': good('Z-1'), '__MACOSX/._1.dcm': new Uint8Array(4) });
+    const res = await upload(app, token, sub.uploadUrl, zip, 'study.zip', 'POST');
+    assert.equal(res.status, 201);
+    assert.deepEqual(res.body.files.map((f: any) => f.name).sort(), ['study.zip/study/1.dcm', 'study.zip/study/2.dcm']);
+    assert.equal((await processSubmission(app, token, sub.id)).ingested, 2);
+  });
+
+  it('refuses clinical data for a patient no file has, naming the record, not the ID', async () => {
+    const sub = await createSubmission(app, token);
+    await upload(app, token, sub.uploadUrl, good('KNOWN-1'));
+    await processSubmission(app, token, sub.id);
+    const res = await app.gql(`mutation($s: Int!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
+      { s: sub.id, r: [{ localPatientId: 'KNOWN-1', sex: 'MALE' }, { localPatientId: 'STRANGER-9', sex: 'FEMALE' }] }, token);
+    assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(res.errors![0].message, /record 2/);
+    assert.doesNotMatch(res.errors![0].message, /STRANGER/);
+    const csv = await app.gql(`mutation($s: Int!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`, { s: sub.id, c: 'patient_id,sex,age\nKNOWN-1,X,40\n' }, token);
+    assert.equal(csv.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(csv.errors![0].message, /row 2/);
+  });
+
+  it('checks who may create, upload and process', async () => {
+    const input = { title: 't', disease: 'd' };
+    const q = `mutation($input: CreateSubmissionInput!) { createSubmission(input: $input) { id } }`;
+    assert.equal((await app.gql(q, { input }, null)).errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
+    assert.equal((await app.gql(q, { input }, await app.token('r', Role.RESEARCHER))).errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    const bad = await app.gql(q, { input: { ...input, bioProjectAccession: 'PRJXX123' } }, token);
+    assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    for (const ok of ['PRJCA000123', 'PRJNA12345', 'PRJEB1', 'PRJDB42']) {
+      assert.equal((await app.gql(q, { input: { ...input, bioProjectAccession: ok } }, token)).errors, undefined, ok);
+    }
+    const sub = await createSubmission(app, token);
+    assert.equal((await upload(app, null, sub.uploadUrl, good())).status, 401);
+    assert.equal((await upload(app, 'not-a-token', sub.uploadUrl, good())).status, 401);
+    const other = await app.token('someone-else', Role.SUBMITTER);
+    assert.equal((await upload(app, other, sub.uploadUrl, good())).status, 404);
+    const p = await app.gql(`mutation($id: Int!) { processSubmission(id: $id) { ingested } }`, { id: sub.id }, other);
+    assert.equal(p.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    assert.equal((await app.gql(`query($id: Int!) { submission(id: $id) { id } }`, { id: sub.id }, other)).data.submission, null);
+    const curator = await app.token('cur', Role.CURATOR);
+    assert.equal((await app.gql(`query($id: Int!) { submission(id: $id) { id } }`, { id: sub.id }, curator)).data.submission.id, sub.id);
+    assert.equal((await fetch(`${app.url}/health`)).status, 200);
+  });
+});

@@ -1,0 +1,55 @@
+// Clinical data and patient mapping: records staged by local patient ID (CSV or GraphQL)
+// land on the individual; a later submission of the same patient to the collection lands
+// on the same individual; another patient gets another.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EntityManager } from '@mikro-orm/knex';
+import { Individual, PatientMapping, Study } from '../../src/entities/index.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+
+describe('clinical data and patient mapping', () => {
+  let app: TestApp;
+  let token: string;
+  before(async () => { app = await startTestApp(); token = await submitter(app); });
+  after(async () => app?.stop());
+
+  it('applies CSV records, maps returning patients to their individual, and allocates accessions', async () => {
+    const sub = await createSubmission(app, token, { title: 'Clinical', disease: 'ovarian cancer', keywords: ['CT'] });
+    await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'LOCAL-7', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
+    await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'LOCAL-8', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
+    const csv = 'Patient ID,Sex,Age,Disease,Pathological Type,Treatment\nLOCAL-7,F,57,ovarian cancer,"serous, high grade",surgery\nLOCAL-8,M,,,,\n';
+    const added = await app.gql(`mutation($s: Int!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`, { s: sub.id, c: csv }, token);
+    assert.equal(added.data?.addClinicalDataCsv, 2, JSON.stringify(added.errors));
+    const result = await processSubmission(app, token, sub.id);
+    assert.equal(result.ingested, 2);
+    assert.equal(result.unmatchedClinicalRecords, 0);
+    const s = await fetchSubmission(app, token, sub.id);
+    assert.match(s.collection.accession, /^OBIA\d{4}$/);
+    assert.equal(s.collection.releaseState, 'DRAFT');
+
+    const em = app.orm.em.fork() as EntityManager;
+    const individuals = await em.find(Individual, { collection: { accession: s.collection.accession } }, { orderBy: { accession: 'asc' } });
+    assert.equal(individuals.length, 2);
+    const seven = individuals.find((i) => i.sex === 'FEMALE')!;
+    assert.match(seven.accession, /^I\d{6}$/);
+    assert.equal(seven.age, 57);
+    assert.equal(seven.pathologicalType, 'serous, high grade');
+    assert.equal(seven.treatment, 'surgery');
+    const studies = await em.find(Study, { individual: seven });
+    assert.equal(studies.length, 1);
+    assert.match(studies[0]!.accession, /^S\d{8}$/);
+    assert.equal(studies[0]!.ageAtStudy, 52);
+    assert.ok(studies[0]!.studyDate && studies[0]!.studyDate < '2020-01-15', 'the study date is shifted into the past');
+
+    // The same patient in a later submission to this collection: the same individual.
+    const later = await createSubmission(app, token, { collection: s.collection.accession });
+    await upload(app, token, later.uploadUrl, makeCt({ patientId: 'LOCAL-7', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
+    await upload(app, token, later.uploadUrl, makeCt({ patientId: 'LOCAL-9', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
+    await processSubmission(app, token, later.id);
+    assert.equal(await em.count(Individual, { collection: { accession: s.collection.accession } }), 3);
+    assert.equal(await em.count(Study, { individual: seven }), 2);
+    const mappings = await em.find(PatientMapping, {});
+    assert.ok(mappings.every((m) => /^[0-9a-f]{64}$/.test(m.patientKey)), 'only HMACs are kept');
+  });
+});

@@ -1,0 +1,93 @@
+// The blob store: both copies written and verified, a corrupt primary served from (and
+// repaired from) the backup, and verify-storage repairing either side.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BlobNotFoundError, BlobStore } from '../../src/storage/BlobStore.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+
+describe('blob store', () => {
+  let dir: string;
+  let store: BlobStore;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-blobs-'));
+    store = new BlobStore(path.join(dir, 'primary'), path.join(dir, 'backup'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes both copies under the content hash, idempotently', async () => {
+    const bytes = crypto.randomBytes(5000);
+    const sha = await store.put(bytes);
+    assert.equal(sha, crypto.createHash('sha256').update(bytes).digest('hex'));
+    assert.deepEqual(fs.readFileSync(store.pathIn(store.primaryRoot, sha)), bytes);
+    assert.deepEqual(fs.readFileSync(store.pathIn(store.backupRoot, sha)), bytes);
+    assert.equal(await store.put(bytes), sha);
+    assert.deepEqual(fs.readdirSync(path.dirname(store.pathIn(store.primaryRoot, sha))), [sha], 'no temp files left');
+  });
+
+  it('serves a corrupt or missing primary from the backup and repairs it', async () => {
+    const bytes = crypto.randomBytes(3000);
+    const sha = await store.put(bytes);
+    const primary = store.pathIn(store.primaryRoot, sha);
+    const flipped = Buffer.from(bytes); flipped[100] ^= 0xff;
+    fs.writeFileSync(primary, flipped);
+    assert.deepEqual(await store.get(sha), bytes);
+    assert.deepEqual(fs.readFileSync(primary), bytes, 'primary repaired');
+    fs.rmSync(primary);
+    assert.deepEqual(await store.get(sha), bytes);
+    assert.ok(fs.existsSync(primary));
+  });
+
+  it('verifyAll repairs either side and reports what is lost in both', async () => {
+    const a = crypto.randomBytes(100), b = crypto.randomBytes(100), c = crypto.randomBytes(100);
+    const [sa, sb, sc] = [await store.put(a), await store.put(b), await store.put(c)];
+    fs.writeFileSync(store.pathIn(store.primaryRoot, sa), 'x');
+    fs.rmSync(store.pathIn(store.backupRoot, sb));
+    fs.writeFileSync(store.pathIn(store.primaryRoot, sc), 'y');
+    fs.writeFileSync(store.pathIn(store.backupRoot, sc), 'z');
+    const report = await store.verifyAll();
+    assert.deepEqual(report.repairedPrimary, [sa]);
+    assert.deepEqual(report.repairedBackup, [sb]);
+    assert.deepEqual(report.lost, [sc]);
+    assert.deepEqual(await store.get(sa), a);
+    assert.deepEqual(fs.readFileSync(store.pathIn(store.backupRoot, sb)), b);
+    await assert.rejects(store.get(sc), BlobNotFoundError);
+  });
+
+  it('`verify-storage` re-hashes both roots from the environment and exits 1 when a blob is lost', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-verify-'));
+    const s = BlobStore.fromConfig({ dataDir: data, backupDir: path.join(data, 'other-disk') });
+    const sha = await s.put(Buffer.from('hello archive'));
+    fs.writeFileSync(s.pathIn(s.primaryRoot, sha), 'broken');
+    const cli = path.resolve(__dirname, '../../src/storage/verify.js');
+    const out = execFileSync(process.execPath, [cli], { env: { ...process.env, OBIA_DATA_DIR: data, OBIA_BACKUP_DIR: path.join(data, 'other-disk') } }).toString();
+    assert.match(out, /checked 1 blobs: repaired 1 primary, 0 backup, lost 0/);
+    assert.equal(fs.readFileSync(s.pathIn(s.primaryRoot, sha), 'utf8'), 'hello archive');
+    fs.writeFileSync(s.pathIn(s.primaryRoot, sha), 'a'); fs.writeFileSync(s.pathIn(s.backupRoot, sha), 'b');
+    assert.throws(() => execFileSync(process.execPath, [cli], { env: { ...process.env, OBIA_DATA_DIR: data, OBIA_BACKUP_DIR: path.join(data, 'other-disk') }, stdio: 'pipe' }));
+    fs.rmSync(data, { recursive: true, force: true });
+  });
+});
+
+describe('an ingested image with a corrupt primary copy', () => {
+  let app: TestApp;
+  before(async () => { app = await startTestApp(); });
+  after(async () => app?.stop());
+
+  it('is still read correctly, from the backup', async () => {
+    const token = await submitter(app);
+    const sub = await createSubmission(app, token);
+    await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'B-1', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
+    await processSubmission(app, token, sub.id);
+    const [file] = (await fetchSubmission(app, token, sub.id)).files;
+    const store = BlobStore.fromConfig(app.config);
+    const good = fs.readFileSync(store.pathIn(store.backupRoot, file.storedSha256));
+    fs.writeFileSync(store.pathIn(store.primaryRoot, file.storedSha256), Buffer.alloc(good.length));
+    assert.deepEqual(await store.get(file.storedSha256), good);
+  });
+});
