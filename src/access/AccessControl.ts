@@ -16,6 +16,14 @@ export function approvalValid(r: Pick<AccessRequest, 'state' | 'expiresAt'>, now
   return r.state === AccessRequestState.APPROVED && (!r.expiresAt || r.expiresAt.getTime() > now.getTime());
 }
 
+const COMBINATIONS: ViewerFacts[] = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => ({ delegate: !!(n & 1), approved: !!(n & 2), pending: !!(n & 4) }));
+
+/** The decision when it is the same whatever the caller's facts are; null when they matter. */
+export function settledWithoutFacts(user: Principal | null, action: Action, collection: CollectionRow): boolean | null {
+  const first = decide(user, action, { collection, ...COMBINATIONS[0]! }).allow;
+  return COMBINATIONS.every((f) => decide(user, action, { collection, ...f }).allow === first) ? first : null;
+}
+
 /** Actions whose decisions are audited whatever the collection's accessibility. */
 const ALWAYS_AUDITED = new Set([Action.CREATE_DOWNLOAD_LINK, Action.DOWNLOAD, Action.REVIEW_REQUESTS]);
 
@@ -50,8 +58,15 @@ export class AccessControl {
     return { collection, ...(await this.viewerFacts.load(collection.id)) };
   }
 
-  /** Whether the caller may: what `viewerCan*` fields report. Not audited (nothing was attempted). */
+  /**
+   * Whether the caller may: what `viewerCan*` fields report. Not audited (nothing was attempted).
+   * When no combination of the caller's facts could change the answer (anonymous callers,
+   * curators, open data for signed-in users, …) it is given without querying them.
+   */
   async can(action: Action, collection: CollectionRow | null | undefined): Promise<boolean> {
+    if (!collection) return false;
+    const settled = settledWithoutFacts(this.user, action, collection);
+    if (settled !== null) return settled;
     return decide(this.user, action, await this.facts(collection)).allow;
   }
 
