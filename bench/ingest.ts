@@ -1,0 +1,63 @@
+/**
+ * `npm run bench:ingest`: instances per second through the whole ingest pipeline (stage,
+ * parse, map the patient, de-identify, store twice with fsync and verification, Study/
+ * Series/Image rows, thumbnail) for generated 512×512 16-bit CT, on a scratch archive
+ * (embedded SQLite unless DATABASE_URL names MariaDB), and one 150-instance study end to end.
+ *   BENCH_INSTANCES=300 BENCH_THUMBNAILS=0 npm run bench:ingest
+ */
+import 'reflect-metadata';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { Role, type Principal } from '../src/auth/Principal.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/orm.js';
+import { createIngest } from '../src/ingest/index.js';
+import { makeCt, uid } from '../test/ingest/helpers.js';
+
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 300);
+const THUMBNAILS = process.env.BENCH_THUMBNAILS !== '0';
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-bench-ingest-'));
+  const config = loadConfig({ ...process.env, OBIA_DATA_DIR: dataDir, OBIA_STAGING_DIR: '', OBIA_BACKUP_DIR: '', OBIA_KEYS_DIR: '' }, {
+    stagingDir: path.join(dataDir, 'staging'), backupDir: path.join(dataDir, 'backup'), keysDir: path.join(dataDir, 'keys'),
+  });
+  const orm = await openDatabase(config);
+  const ingest = createIngest(orm, config, () => {}, { thumbnails: THUMBNAILS });
+  const curator: Principal = { id: 'bench', name: null, email: null, institution: null, roles: [Role.CURATOR] };
+
+  // Files are generated up front: the bench measures the archive, not dcmjs writing test input.
+  const make = (n: number, patients: number, studiesPerPatient: number) => {
+    const studies = Array.from({ length: patients * studiesPerPatient }, (_, i) => ({ patient: `BENCH-${i % patients}`, study: uid(), series: uid() }));
+    return Array.from({ length: n }, (_, i) => {
+      const s = studies[i % studies.length]!;
+      return makeCt({ patientId: s.patient, studyUid: s.study, seriesUid: s.series, sopUid: uid(), instanceNumber: i + 1, size: 512 });
+    });
+  };
+
+  const run = async (label: string, files: Buffer[]) => {
+    const t0 = performance.now();
+    const submission = await ingest.submissions.create(curator, { title: label, disease: 'benchmark' });
+    for (const [i, bytes] of files.entries()) await ingest.submissions.receive(curator, submission.id, Readable.from([bytes]), `${i}.dcm`);
+    const t1 = performance.now();
+    const summary = await ingest.pipeline.process(submission.id);
+    const t2 = performance.now();
+    if (summary.ingested !== files.length) throw new Error(`${label}: ingested ${summary.ingested} of ${files.length}: ${JSON.stringify(summary)}`);
+    const mb = files.reduce((s, f) => s + f.length, 0) / 1e6;
+    console.log(`${label}: ${files.length} instances (${mb.toFixed(0)} MB) — receive ${(t1 - t0).toFixed(0)} ms, pipeline ${(t2 - t1).toFixed(0)} ms ` +
+      `= ${(files.length / ((t2 - t1) / 1000)).toFixed(1)} instances/s through the pipeline, ${(files.length / ((t2 - t0) / 1000)).toFixed(1)} instances/s end to end`);
+    return { instances: files.length, receiveMs: t1 - t0, pipelineMs: t2 - t1, totalMs: t2 - t0 };
+  };
+
+  console.log(`ingest bench: 512×512 16-bit CT, ${config.databaseUrl ? 'MariaDB' : 'SQLite'}, thumbnails ${THUMBNAILS ? 'on' : 'off'}, ${os.cpus().length} cores`);
+  await run('warm-up', make(10, 1, 1));
+  const many = await run('throughput', make(INSTANCES, 5, 2));
+  const study = await run('one 150-instance study', make(150, 1, 1));
+  console.log(JSON.stringify({ instancesPerSecond: +(many.instances / (many.pipelineMs / 1000)).toFixed(1), endToEndPerSecond: +(many.instances / (many.totalMs / 1000)).toFixed(1), study150Ms: Math.round(study.totalMs) }));
+  await orm.close(true);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
