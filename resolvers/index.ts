@@ -6,6 +6,10 @@ import { CollectionResolver } from './collection.resolver.js';
 import { ImageResolver } from './image.resolver.js';
 import { IndividualResolver } from './individual.resolver.js';
 import { LookupResolver } from './lookup.resolver.js';
+import { CurationResolver } from './qc/curation.resolver.js';
+import { ImageThumbnailResolver, SeriesPreviewResolver } from './qc/preview.resolver.js';
+import { FileCurationResolver, SeriesReviewResolver, StudyReviewResolver } from './qc/review.resolver.js';
+import { SubmissionQcResolver } from './qc/submissionQc.resolver.js';
 import { SeriesResolver } from './series.resolver.js';
 import { SimilarImagesResolver } from './similarImages.resolver.js';
 import { StatisticsResolver } from './statistics.resolver.js';
@@ -19,4 +23,7 @@ export const resolvers: NonEmptyArray<Function> = [
   SubmissionResolver,
   // Access control, requests and downloads (issue 5).
   CollectionAccessResolver, AccessRequestResolver, DownloadResolver,
+  // Quality control and curation (issue 4).
+  CurationResolver, SubmissionQcResolver, SeriesReviewResolver, StudyReviewResolver, FileCurationResolver,
+  ImageThumbnailResolver, SeriesPreviewResolver,
 ];

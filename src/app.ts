@@ -24,6 +24,8 @@ import { buildObiaSchema } from './graphql/schema.js';
 import { HttpError, readBody, sendJson, type Route } from './http/router.js';
 import { BlobStore } from './storage/BlobStore.js';
 import { HashCatalog } from './similarity/HashCatalog.js';
+import { attachQcEvents } from './qc/pipelineEvents.js';
+import { previewRoutes } from './qc/previewRoute.js';
 
 const MAX_GRAPHQL_BODY = 28 * 1024 * 1024;
 
@@ -65,6 +67,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const access = AccessModule.open(orm, config, verifier, BlobStore.fromConfig(config));
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
   const ingest = createIngest(orm, config, log);
+  // QC (issue 4): the pipeline's quarantines and duplicates become QC events as they happen.
+  attachQcEvents(orm.em as EntityManager, ingest, log);
   const createContext = contextFactory(orm, verifier, hashCatalog, ingest);
   const schema = await buildObiaSchema();
 
@@ -72,6 +76,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     { method: 'GET', path: /^\/health$/, handle: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     { method: 'GET', path: /^\/\.well-known\/jwks\.json$/, handle: async (_req, res) => sendJson(res, 200, issuer.jwks) },
     ...accessRoutes(access),
+    ...previewRoutes(access),
     ...uploadRoute(ingest, createContext),
   ];
 

@@ -14,9 +14,10 @@ export interface FileCheckOptions {
   /**
    * Also decode the middle frame, which catches compressed streams that are cut short or
    * corrupt (the structure can be intact while the codestream is not). Costs one decode,
-   * which ingest pays anyway for the thumbnail.
+   * which ingest pays anyway for the thumbnail. 'compressed': only encapsulated pixel data,
+   * since for native data the length check already proves every pixel is there.
    */
-  decodePixels?: boolean;
+  decodePixels?: boolean | 'compressed';
 }
 
 // SOP classes that legitimately carry no Pixel Data: structured reports, presentation
@@ -112,7 +113,8 @@ export async function checkFile(bytes: Uint8Array, opts: FileCheckOptions = {}):
   const findings = headerFindings(facts);
   const pixelFindingAlready = findings.some((x) => x.reason === QcReason.NO_PIXEL_DATA || x.reason === QcReason.SHORT_PIXEL_DATA
     || x.reason === QcReason.CORRUPT_PIXEL_DATA || x.reason === QcReason.UNSUPPORTED_TRANSFER_SYNTAX || x.reason === QcReason.BLANK_HEADER);
-  if ((opts.decodePixels ?? true) && facts.pixelData && !pixelFindingAlready) {
+  const decode = opts.decodePixels ?? true;
+  if (decode && facts.pixelData && !pixelFindingAlready && (decode === true || facts.pixelData.encapsulated)) {
     try {
       await decodeFrame(bytes);
     } catch (e) {

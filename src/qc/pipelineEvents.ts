@@ -1,4 +1,3 @@
-import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { Submission, SubmissionFile } from '../entities/index.js';
 import { QcEvent, QcEventKind } from '../entities/QcEvent.js';
@@ -53,9 +52,10 @@ export function syncPipelineOutcomes(em: EntityManager, submissionId: number): P
 /**
  * Listens to the pipeline's per-file progress and records quarantines and duplicates as QC
  * events while a run goes on (coalesced: at most one pass per submission every 200 ms,
- * and always one after the last file), so qcEvents subscribers hear of them live.
+ * and always one after the last file), so qcEvents subscribers hear of them live. `em` is
+ * only forked from, never used itself, so a request's EntityManager will do.
  */
-export function attachQcEvents(orm: MikroORM, ingest: Ingest, log: (m: string) => void = () => {}): void {
+export function attachQcEvents(em: EntityManager, ingest: Ingest, log: (m: string) => void = () => {}): void {
   if (attached.has(ingest.pipeline)) return;
   attached.add(ingest.pipeline);
   const timers = new Map<number, NodeJS.Timeout>();
@@ -63,7 +63,7 @@ export function attachQcEvents(orm: MikroORM, ingest: Ingest, log: (m: string) =
     if (timers.has(submissionId)) return;
     const t = setTimeout(() => {
       timers.delete(submissionId);
-      syncPipelineOutcomes(orm.em as EntityManager, submissionId)
+      syncPipelineOutcomes(em, submissionId)
         .catch((e) => log(`qc: could not record pipeline outcomes of submission ${submissionId} (${(e as Error)?.name})`));
     }, 200);
     t.unref();

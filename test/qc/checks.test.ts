@@ -101,6 +101,7 @@ describe('checkFile: each quarantine reason from a real file', () => {
     assert.equal(await quarantinedFor(sample('pydicom__JPEG2000-embedded-sequence-delimiter.dcm')), QcReason.CORRUPT_PIXEL_DATA);
     // Without decoding the structure alone looks fine: the decode is what catches it.
     assert.deepEqual(reasons(await checkFile(bytes, { decodePixels: false })), []);
+    assert.deepEqual(reasons(await checkFile(bytes, { decodePixels: 'compressed' })), [QcReason.CORRUPT_PIXEL_DATA]);
   });
 
   it('UNSUPPORTED_TRANSFER_SYNTAX: MPEG2 (known, no decoder) and an unknown UID', async () => {

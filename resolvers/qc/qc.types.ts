@@ -1,0 +1,64 @@
+import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Collection } from '../../src/entities/index.js';
+import { QcEventKind } from '../../src/entities/QcEvent.js';
+
+export enum ReviewState {
+  UNREVIEWED = 'UNREVIEWED',
+  /** Some series reviewed, none failed. */
+  IN_REVIEW = 'IN_REVIEW',
+  PASSED = 'PASSED',
+  FAILED = 'FAILED',
+}
+registerEnumType(ReviewState, { name: 'ReviewState', description: 'Curators\' visual review of a series, or of all series of a study.' });
+
+@InputType({ description: 'What a submitter supplies to repair a quarantined file; each given field overwrites that attribute in a copy of the file.' })
+export class RepairInput {
+  @Field({ nullable: true, description: 'The local patient ID the file belongs to (for MISSING_PATIENT_ID or MIXED_PATIENTS).' }) patientId?: string;
+  @Field({ nullable: true }) studyInstanceUid?: string;
+  @Field({ nullable: true }) seriesInstanceUid?: string;
+}
+
+@ObjectType('ReleaseBlocker', { description: 'One reason a collection cannot be released yet.' })
+export class ReleaseBlockerView {
+  @Field({ description: 'PROCESSING, UNRESOLVED_QUARANTINE, UNREVIEWED_SERIES, FAILED_SERIES, HELD_FOR_PIXEL_REVIEW or EMPTY.' }) reason!: string;
+  @Field(() => Int) count!: number;
+  @Field() message!: string;
+}
+
+@ObjectType('ReleaseOutcome', { description: 'What releaseCollection did: released, or refused with the reasons.' })
+export class ReleaseOutcomeView {
+  @Field() released!: boolean;
+  @Field(() => Collection) collection!: Collection;
+  @Field(() => [ReleaseBlockerView]) blockers!: ReleaseBlockerView[];
+}
+
+@ObjectType('TagCensusEntry', { description: 'A tag seen in a submission\'s de-identified files (the archive\'s TagSniffer).' })
+export class TagCensusEntryView {
+  @Field({ description: '"(gggg,eeee)"; private data elements as "(gggg,xxee)" with their creator; nested tags as "(parent)>(child)".' }) tag!: string;
+  @Field(() => String, { nullable: true }) keyword!: string | null;
+  @Field() vr!: string;
+  @Field(() => String, { nullable: true }) privateCreator!: string | null;
+  @Field(() => Int, { description: 'Files carrying the tag.' }) files!: number;
+  @Field(() => Int, { description: 'Distinct values; a lower bound when distinctValuesCapped.' }) distinctValues!: number;
+  @Field() distinctValuesCapped!: boolean;
+  @Field(() => [String], { description: 'The first few distinct values, each cut to 64 characters.' }) sampleValues!: string[];
+  @Field({ description: 'Has a character-string VR (or is UN bytes that read as text).' }) textValued!: boolean;
+  @Field({ description: 'Table E.1-1 names it and the profile\'s options kept (K) or cleaned (C) it, or a private element kept as safe or numeric.' }) retained!: boolean;
+}
+
+@ObjectType('QcSummary', { description: 'Quality-control state of a submission and of the collection it fills.' })
+export class QcSummaryView {
+  @Field(() => Int) quarantined!: number;
+  @Field(() => Int, { description: 'Quarantined files neither reprocessed nor discarded.' }) unresolvedQuarantined!: number;
+  @Field(() => Int) duplicates!: number;
+  @Field(() => [ReleaseBlockerView], { description: 'Why the collection cannot be released yet (empty: it can).' }) releaseBlockers!: ReleaseBlockerView[];
+}
+
+@ObjectType({ description: 'A QC decision as announced over the qcEvents subscription.' })
+export class QcEventNotice {
+  @Field(() => Int) submissionId!: number;
+  @Field(() => QcEventKind) kind!: QcEventKind;
+  @Field() subject!: string;
+  @Field() message!: string;
+  @Field() at!: Date;
+}

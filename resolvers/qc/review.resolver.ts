@@ -1,0 +1,64 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../src/context.js';
+import { Series, Study, SubmissionFile } from '../../src/entities/index.js';
+import { QuarantineAction } from '../../src/entities/FileCuration.js';
+import { fileCurationLoader } from '../../src/qc/curationLoader.js';
+import { QcVerdict, SeriesReview } from '../../src/entities/SeriesReview.js';
+import { hasRole, Role } from '../../src/auth/Principal.js';
+import { ReviewState } from './qc.types.js';
+
+/** Review notes are the curators' working notes: curators and the collection's submitter only. */
+async function mayReadReviews(ctx: RequestContext, collectionId: number): Promise<boolean> {
+  if (!ctx.user) return false;
+  if (hasRole(ctx.user, Role.CURATOR, Role.ADMIN)) return true;
+  const collection = await ctx.loaders.collectionById.load(collectionId);
+  return collection?.submitter === ctx.user.id;
+}
+
+function stateOf(verdicts: (QcVerdict | null)[]): ReviewState {
+  if (verdicts.some((v) => v === QcVerdict.FAIL)) return ReviewState.FAILED;
+  if (verdicts.length > 0 && verdicts.every((v) => v === QcVerdict.PASS)) return ReviewState.PASSED;
+  return verdicts.some((v) => v !== null) ? ReviewState.IN_REVIEW : ReviewState.UNREVIEWED;
+}
+
+@Resolver(() => Series)
+export class SeriesReviewResolver {
+  @FieldResolver(() => SeriesReview, { nullable: true, description: 'The current curator verdict (curators and the collection\'s submitter; null for others).' })
+  async review(@Root() series: Series, @Ctx() ctx: RequestContext) {
+    if (!(await mayReadReviews(ctx, series.collection.id))) return null;
+    return ctx.em.findOne(SeriesReview, { series: series.id });
+  }
+
+  @FieldResolver(() => ReviewState, { nullable: true, description: 'Where the series is in visual review (curators and the collection\'s submitter).' })
+  async reviewState(@Root() series: Series, @Ctx() ctx: RequestContext) {
+    if (!(await mayReadReviews(ctx, series.collection.id))) return null;
+    const review = await ctx.em.findOne(SeriesReview, { series: series.id }, { fields: ['verdict'] });
+    return stateOf([review?.verdict ?? null]);
+  }
+}
+
+@Resolver(() => Study)
+export class StudyReviewResolver {
+  @FieldResolver(() => ReviewState, { nullable: true, description: 'Visual review of the study\'s series taken together (curators and the collection\'s submitter).' })
+  async reviewState(@Root() study: Study, @Ctx() ctx: RequestContext) {
+    if (!(await mayReadReviews(ctx, study.collection.id))) return null;
+    const rows: { verdict: QcVerdict | null }[] = await ctx.em.getKnex()('series as se').leftJoin('series_review as r', 'r.series_id', 'se.id')
+      .where('se.study_id', study.id).select('r.verdict as verdict');
+    return stateOf(rows.map((r) => r.verdict ?? null));
+  }
+}
+
+// SubmissionFile rows are only handed out by `submission.files`, which already limits them
+// to the submitter and curators.
+@Resolver(() => SubmissionFile)
+export class FileCurationResolver {
+  @FieldResolver(() => String, { nullable: true, description: 'What a curator asked the submitter to repair, if anything.' })
+  async repairRequest(@Root() file: SubmissionFile, @Ctx() ctx: RequestContext) {
+    return (await fileCurationLoader(ctx.em).load(file.id))?.repairRequest ?? null;
+  }
+
+  @FieldResolver(() => QuarantineAction, { nullable: true, description: 'How a quarantine was resolved (REPROCESS or DISCARD), if it was.' })
+  async resolution(@Root() file: SubmissionFile, @Ctx() ctx: RequestContext) {
+    return (await fileCurationLoader(ctx.em).load(file.id))?.resolution ?? null;
+  }
+}

@@ -1,0 +1,66 @@
+import { GraphQLError } from 'graphql';
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root, Subscription } from 'type-graphql';
+import type { RequestContext } from '../../src/context.js';
+import { Submission } from '../../src/entities/index.js';
+import { QcEvent } from '../../src/entities/QcEvent.js';
+import { FileState } from '../../src/entities/SubmissionFile.js';
+import { pubSub, Topic } from '../../src/events/pubsub.js';
+import { releaseBlockers } from '../../src/qc/blockers.js';
+import { currentCensus } from '../../src/qc/CensusService.js';
+import { CurationService } from '../../src/qc/CurationService.js';
+import { attachQcEvents, syncPipelineOutcomes } from '../../src/qc/pipelineEvents.js';
+import { ingestOf } from '../submission.resolver.js';
+import { QcEventNotice, QcSummaryView, TagCensusEntryView } from './qc.types.js';
+
+// The `submission` query only returns a submission to its submitter and curators, so these
+// fields need no check of their own: whoever holds the root may read them.
+@Resolver(() => Submission)
+export class SubmissionQcResolver {
+  @FieldResolver(() => [TagCensusEntryView], { description: 'Every tag seen in the de-identified files, with counts and sample values, to confirm no PHI is left. Kept up to date as files are stored.' })
+  async tagCensus(@Root() submission: Submission, @Ctx() ctx: RequestContext,
+    @Arg('textOnly', { defaultValue: false, description: 'Only tags with text values.' }) textOnly: boolean,
+    @Arg('retainedOnly', { defaultValue: false, description: 'Only tags the de-identification profile retained.' }) retainedOnly: boolean) {
+    const census = await currentCensus(ctx.em, ingestOf(ctx).store, submission.id);
+    return census.entries({ textOnly, retainedOnly }).map(({ distinctCapped, ...e }) => ({ ...e, distinctValuesCapped: distinctCapped }));
+  }
+
+  @FieldResolver(() => [QcEvent], { description: 'Every QC and curation decision about this submission and its collection (who, when, why), oldest first.' })
+  async qcHistory(@Root() submission: Submission, @Ctx() ctx: RequestContext) {
+    await syncPipelineOutcomes(ctx.em, submission.id);
+    return new CurationService(ctx.em, ctx.user, ingestOf(ctx)).history(submission);
+  }
+
+  @FieldResolver(() => QcSummaryView)
+  async qcSummary(@Root() submission: Submission, @Ctx() ctx: RequestContext): Promise<QcSummaryView> {
+    const knex = ctx.em.getKnex();
+    const rows: { state: string; n: number }[] = await knex('submission_file').where('submission_id', submission.id)
+      .whereIn('state', [FileState.QUARANTINED, FileState.DUPLICATE]).groupBy('state').select('state').count({ n: '*' });
+    const n = (s: string) => Number(rows.find((r) => r.state === s)?.n ?? 0);
+    const resolved = await knex('file_curation as c').join('submission_file as f', 'f.id', 'c.file_id')
+      .where('f.submission_id', submission.id).where('f.state', FileState.QUARANTINED).where('c.resolution', 'DISCARD').count({ n: '*' }).first();
+    return {
+      quarantined: n(FileState.QUARANTINED), duplicates: n(FileState.DUPLICATE),
+      unresolvedQuarantined: n(FileState.QUARANTINED) - Number(resolved?.n ?? 0),
+      releaseBlockers: await releaseBlockers(ctx.em, submission.collection.id),
+    };
+  }
+
+  @Subscription(() => QcEventNotice, {
+    description: 'Quarantines, duplicates, reviews, repair requests and releases concerning a submission, as they happen (graphql-ws).',
+    // A subscribe function instead of `topics`: subscribing is also when live recording of the
+    // pipeline's quarantines must be on (attachQcEvents is idempotent per pipeline).
+    subscribe: ({ args, context }) => {
+      const ctx = context as RequestContext;
+      attachQcEvents(ctx.em, ingestOf(ctx));
+      return pubSub.subscribe(Topic.QC_EVENTS, String(args.submission));
+    },
+  })
+  async qcEvents(@Root() payload: { submissionId: string; kind: string; subject: string; message: string; at: Date },
+    @Arg('submission', () => Int) submission: number, @Ctx() ctx: RequestContext): Promise<QcEventNotice> {
+    // Re-checked for every event: the payload goes only to who may see the submission now.
+    if (!(await ingestOf(ctx).submissions.find(ctx.user, submission))) {
+      throw new GraphQLError(`no submission ${submission} you may see`, { extensions: { code: ctx.user ? 'FORBIDDEN' : 'UNAUTHENTICATED' } });
+    }
+    return { ...payload, submissionId: Number(payload.submissionId), kind: payload.kind as QcEventNotice['kind'] };
+  }
+}

@@ -1,0 +1,86 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { GraphQLError } from 'graphql';
+import fs from 'node:fs';
+import type http from 'node:http';
+import { AccessControl } from '../access/AccessControl.js';
+import { locateBlob } from '../access/blobs.js';
+import type { AccessModule } from '../access/module.js';
+import { Action } from '../access/policy.js';
+import type { Principal } from '../auth/Principal.js';
+import { Accessibility } from '../domain.js';
+import { HttpError, type Route } from '../http/router.js';
+import { renderMontage } from '../imaging/index.js';
+
+const PREVIEW = /^\/previews\/([0-9.]{3,64}?)\.png$/;
+/** Tiles in a series preview: enough to judge a series at a glance, few enough to render in well under a second. */
+const TILES = 9;
+const CACHE_ENTRIES = 256;
+
+/**
+ * Rendered previews by series UID and image count: a series that gains images gets a new key,
+ * so a cached preview is never stale. Bounded LRU (Map order = recency).
+ */
+const cache = new Map<string, Buffer>();
+
+function remember(key: string, png: Buffer): void {
+  cache.delete(key);
+  cache.set(key, png);
+  while (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+}
+
+/** `count` indices spread evenly over 0..n-1 (all of them when n ≤ count). */
+export function spread(n: number, count: number): number[] {
+  if (n <= count) return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: count }, (_, i) => Math.round((i * (n - 1)) / (count - 1)));
+}
+
+/**
+ * A series preview: a montage of up to nine images spread through the series in instance
+ * order, for whoever the policy lets view the collection's pixels (as /thumbnails). A hidden or
+ * absent series is refused like a forbidden one, so the route never confirms a UID exists.
+ */
+async function servePreview(module: AccessModule, req: http.IncomingMessage, res: http.ServerResponse, uid: string): Promise<void> {
+  let user: Principal | null;
+  try {
+    user = await module.verifier.principalFrom(req.headers.authorization);
+  } catch {
+    throw new HttpError(401, 'the bearer token is not valid');
+  }
+  const em = module.orm.em.fork() as EntityManager;
+  const knex = em.getKnex();
+  const row = await knex('series as s').join('collection as c', 'c.id', 's.collection_id').where('s.uid', uid)
+    .first('s.id as seriesId', 's.image_count as imageCount', 'c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState');
+  const collection = row ? { id: Number(row.id), accession: row.accession, submitter: row.submitter, accessibility: row.accessibility, releaseState: row.releaseState } : null;
+  try {
+    await new AccessControl(em, user).assertCan(Action.VIEW_THUMBNAIL, collection, `series ${uid}`);
+  } catch (err) {
+    if (err instanceof GraphQLError) throw new HttpError(user ? 403 : 401, user ? 'you may not view this' : 'sign in to view this');
+    throw err;
+  }
+  const key = `${uid}|${row.imageCount}`;
+  let png = cache.get(key);
+  if (!png) {
+    const images: { sha256: string }[] = await knex('image').where('series_id', row.seriesId)
+      .orderByRaw('instance_number is null, instance_number').orderBy('id').select('sha256');
+    if (images.length === 0) throw new HttpError(404, 'the series has no images');
+    const picked = spread(images.length, TILES).map((i) => images[i]!);
+    const bytes: Uint8Array[] = [];
+    for (const im of picked) {
+      const blob = await locateBlob(module.blobs, im.sha256);
+      // A missing blob still gets a (crossed-out) tile from renderMontage, so the grid keeps its shape.
+      bytes.push(blob ? await fs.promises.readFile(blob.path) : new Uint8Array(0));
+    }
+    png = await renderMontage(bytes, { tile: 128 });
+    remember(key, png);
+  }
+  res.writeHead(200, {
+    'content-type': 'image/png', 'content-length': png.length,
+    // Controlled pixels must not linger in shared caches.
+    'cache-control': collection!.accessibility === Accessibility.OPEN ? 'public, max-age=300' : 'private, no-store',
+  });
+  res.end(png);
+}
+
+export function previewRoutes(module: AccessModule): Route[] {
+  return [{ method: 'GET', path: PREVIEW, handle: (req, res, url) => servePreview(module, req, res, PREVIEW.exec(url.pathname)![1]!) }];
+}
