@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EntityManager } from '@mikro-orm/knex';
+import { Role } from '../../src/auth/Principal.js';
+import { SubmissionFile } from '../../src/entities/index.js';
+import { screenSubmission, stagedReader } from '../../src/qc/screen.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { createSubmission, processSubmission, upload } from '../ingest/helpers.js';
+import { image } from './fixtures.js';
+
+describe('screenSubmission: QC before de-identification, on a real database and staging area', () => {
+  let app: TestApp;
+  let token: string;
+  before(async () => {
+    app = await startTestApp();
+    token = await app.token('screen-submitter', Role.SUBMITTER);
+  });
+  after(async () => app?.stop());
+
+  it('quarantines per-file and cross-file problems and duplicates; the pipeline then ingests only the rest', async () => {
+    const sub = await createSubmission(app, token, { title: 'Screening' });
+    const study = '1.2.826.0.1.3680043.99.50.1', series = '1.2.826.0.1.3680043.99.60.1', twinSop = '1.2.826.0.1.3680043.99.70.1';
+    const inputs: [string, Uint8Array][] = [
+      ['good-1.dcm', image({ study, series, seed: 1, sop: twinSop })],
+      ['good-2.dcm', image({ study, series, seed: 2 })],
+      ['good-3.dcm', image({ study, series, seed: 3 })],
+      ['other-patient.dcm', image({ study, series, seed: 4, patientId: 'PAT-OTHER' })],
+      ['odd-size.dcm', image({ study, series, seed: 5, rows: 20 })],
+      ['same-uid.dcm', image({ study, series, seed: 6, sop: twinSop })],
+      ['same-pixels.dcm', image({ study, series, seed: 2 })],
+      ['short-pixels.dcm', image({ study, series, pixels: new Uint8Array(100) })],
+      ['meta-only.dcm', Buffer.from(image({ study, series })).subarray(0, 132 + 60)],
+    ];
+    for (const [name, bytes] of inputs) assert.equal((await upload(app, token, sub.uploadUrl, bytes, name)).status, 201, name);
+
+    const ctx = await app.createContext(null);
+    const em = app.orm.em.fork() as EntityManager;
+    const summary = await screenSubmission(em, stagedReader((p) => ctx.ingest!.staging.absolute(p)), sub.id);
+    assert.deepEqual(summary, { screened: 9, quarantined: 4, duplicates: 2 });
+
+    const byName = async () => new Map((await app.orm.em.fork().find(SubmissionFile, { submission: sub.id })).map((f) => [f.originalName, f]));
+    let files = await byName();
+    const verdict = (n: string) => `${files.get(n)!.state}:${files.get(n)!.quarantineReason ?? ''}`;
+    assert.deepEqual(inputs.map(([n]) => [n, verdict(n)]), [
+      ['good-1.dcm', 'RECEIVED:'], ['good-2.dcm', 'RECEIVED:'], ['good-3.dcm', 'RECEIVED:'],
+      ['other-patient.dcm', 'QUARANTINED:MIXED_PATIENTS'], ['odd-size.dcm', 'QUARANTINED:INCONSISTENT_GEOMETRY'],
+      ['same-uid.dcm', 'DUPLICATE:DUPLICATE_UID'], ['same-pixels.dcm', 'DUPLICATE:DUPLICATE_PIXELS'],
+      ['short-pixels.dcm', 'QUARANTINED:SHORT_PIXEL_DATA'], ['meta-only.dcm', 'QUARANTINED:BLANK_HEADER'],
+    ]);
+    assert.match(files.get('same-pixels.dcm')!.quarantineMessage!, new RegExp(`file ${files.get('good-2.dcm')!.id}\\)`));
+
+    // Screening again reads nothing new: the screened files are past RECEIVED.
+    assert.deepEqual(await screenSubmission(app.orm.em.fork() as EntityManager, async () => { throw new Error('no read expected'); }, sub.id),
+      { screened: 3, quarantined: 0, duplicates: 0 });
+
+    const result = await processSubmission(app, token, sub.id);
+    assert.deepEqual([result.ingested, result.quarantined, result.duplicates], [3, 4, 2]);
+    files = await byName();
+    assert.equal(verdict('good-3.dcm'), 'INDEXED:');
+    assert.equal(verdict('other-patient.dcm'), 'QUARANTINED:MIXED_PATIENTS', 'the pipeline left the screened verdict alone');
+
+    // The history (read through the API) records each outcome once, by the pipeline.
+    const res = await app.gql(`query($id: Int!) { submission(id: $id) { qcHistory { kind reason actor } qcSummary { quarantined duplicates unresolvedQuarantined } } }`, { id: sub.id }, token);
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    const history = res.data.submission.qcHistory;
+    assert.deepEqual(history.map((e: any) => e.reason).sort(), ['BLANK_HEADER', 'DUPLICATE_PIXELS', 'DUPLICATE_UID', 'INCONSISTENT_GEOMETRY', 'MIXED_PATIENTS', 'SHORT_PIXEL_DATA']);
+    assert.ok(history.every((e: any) => e.actor === 'pipeline'));
+    assert.deepEqual(res.data.submission.qcSummary, { quarantined: 4, duplicates: 2, unresolvedQuarantined: 4 });
+  });
+});
