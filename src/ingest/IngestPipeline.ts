@@ -1,9 +1,8 @@
 import { DriverException, UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import { allocateAccession } from '../accessions.js';
-import { dateOffsetDays, deidentify, DicomParseError, localPatientKey, readSourceIdentity, remapUid, type DeidOptions, type DeidResult } from '../deid/index.js';
+import { dateOffsetDays, DicomParseError, localPatientKey, remapUid, type DeidOptions } from '../deid/index.js';
 import { ANATOMICAL_SITES, Sex } from '../domain.js';
 import { ClinicalRecord, Collection, Image, Individual, PatientMapping, Series, Study, Submission, SubmissionFile } from '../entities/index.js';
 import { SubmissionState } from '../entities/Submission.js';
@@ -11,7 +10,7 @@ import { FileState } from '../entities/SubmissionFile.js';
 import { pubSub, Topic } from '../events/pubsub.js';
 import { renderThumbnail } from '../imaging/index.js';
 import type { BlobStore } from '../storage/BlobStore.js';
-import { transferSyntaxOf } from './dicomMeta.js';
+import { CpuPool, CpuTaskError, type DeidOutcome } from './cpuTasks.js';
 import type { StagingArea } from './staging.js';
 import { applyClinical } from './SubmissionService.js';
 
@@ -55,6 +54,10 @@ export class IngestPipeline {
   /** Emits 'progress' (submissionId) after every file transition, for the subscription. */
   readonly events = new EventEmitter();
   private readonly running = new Map<number, Promise<ProcessSummary>>();
+  /** Parsing, de-identification and thumbnails run on worker threads, several files at once. */
+  readonly cpu = new CpuPool();
+  /** Serialises the short database sections that create shared rows (individuals, studies, series). */
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly orm: MikroORM,
@@ -81,6 +84,12 @@ export class IngestPipeline {
     return this.orm.em.fork() as EntityManager;
   }
 
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.exclusiveTail.then(fn);
+    this.exclusiveTail = result.catch(() => undefined);
+    return result;
+  }
+
   /** Tells in-process listeners and graphql-ws subscribers (submissionProgress) that counts changed. */
   private progress(submissionId: number): void {
     this.events.emit('progress', submissionId);
@@ -98,10 +107,16 @@ export class IngestPipeline {
     };
     const pending = await em.find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id'], orderBy: { id: 'asc' } });
     let done = 0;
-    for (const { id } of pending) {
-      await this.processFile(id, ctx);
-      onFile?.(++done, pending.length);
-    }
+    let next = 0;
+    // One file per worker in flight, plus one whose I/O (staging read, blob writes, SQL) overlaps them.
+    const lanes = Array.from({ length: Math.min(pending.length, this.cpu.size + 1) }, async () => {
+      while (next < pending.length) {
+        const { id } = pending[next++]!;
+        await this.processFile(id, ctx);
+        onFile?.(++done, pending.length);
+      }
+    });
+    await Promise.all(lanes);
     submission.state = SubmissionState.PROCESSED;
     await em.flush();
     this.progress(submissionId);
@@ -128,30 +143,27 @@ export class IngestPipeline {
     const em = this.em();
     const file = await em.findOneOrFail(SubmissionFile, { id: fileId });
     try {
-      let output: Buffer | null = null;
-      if (file.state !== FileState.STORED) output = await this.deidentifyAndStore(em, file, ctx);
-      if (file.state === FileState.STORED) await this.index(em, file, output);
+      let outcome: DeidOutcome | null = null;
+      if (file.state !== FileState.STORED) outcome = await this.deidentifyAndStore(em, file, ctx);
+      if (file.state === FileState.STORED) await this.index(em, file, outcome);
     } catch (err) {
       if (err instanceof DriverException && !(err instanceof UniqueConstraintViolationException)) throw err;
       const q = err instanceof Quarantine ? err
         : err instanceof DicomParseError ? new Quarantine('PARSE_ERROR', err.reason)
+        : err instanceof CpuTaskError && err.kind !== 'internal' ? new Quarantine(err.kind === 'empty' ? 'EMPTY' : 'STAGING_MISSING', err.message)
           // Unexpected errors are quarantined by kind only: their messages may quote file contents.
           : new Quarantine('PROCESSING_ERROR', `processing failed (${(err as Error)?.name ?? 'error'})`);
-      if (!(err instanceof Quarantine) && !(err instanceof DicomParseError)) this.log(`ingest: file ${fileId} quarantined after ${(err as Error)?.name}`);
+      if (q.reason === 'PROCESSING_ERROR') this.log(`ingest: file ${fileId} quarantined after ${(err as Error)?.name}`);
       const fresh = this.em();
       await fresh.nativeUpdate(SubmissionFile, { id: fileId }, { state: FileState.QUARANTINED, quarantineReason: q.reason, quarantineMessage: q.message });
     }
     this.progress(ctx.submissionId);
   }
 
-  /** RECEIVED/PARSED/DEIDENTIFIED → STORED (or DUPLICATE); returns the de-identified bytes. */
-  private async deidentifyAndStore(em: EntityManager, file: SubmissionFile, ctx: RunContext): Promise<Buffer | null> {
-    let bytes: Buffer;
-    try { bytes = await fs.promises.readFile(this.staging.absolute(file.stagingPath)); } catch {
-      throw new Quarantine('STAGING_MISSING', 'the received bytes are no longer in the staging area');
-    }
-    if (bytes.length === 0) throw new Quarantine('EMPTY', 'the file is empty (0 bytes)');
-    const identity = readSourceIdentity(bytes);
+  /** RECEIVED/PARSED/DEIDENTIFIED → STORED (or DUPLICATE); returns the de-identification outcome. */
+  private async deidentifyAndStore(em: EntityManager, file: SubmissionFile, ctx: RunContext): Promise<DeidOutcome | null> {
+    const staged = this.staging.absolute(file.stagingPath);
+    const identity = await this.cpu.identify(staged);
     if (!identity.sopInstanceUid) throw new Quarantine('MISSING_SOP_INSTANCE_UID', 'the file has no SOPInstanceUID');
     if (!identity.patientId) throw new Quarantine('MISSING_PATIENT_ID', 'the file has no PatientID, so it cannot be assigned to an individual');
     if (!identity.studyInstanceUid || !identity.seriesInstanceUid) throw new Quarantine('MISSING_UID', 'the file lacks a StudyInstanceUID or SeriesInstanceUID');
@@ -165,34 +177,32 @@ export class IngestPipeline {
 
     // The de-identified SOPInstanceUID is the image's identity: if the archive holds it and
     // not through this file (Image rows are only written with the file's STORED mark), it is a duplicate.
-    if (await em.count(Image, { uid: imageUid })) {
-      file.state = FileState.DUPLICATE;
-      await em.flush();
-      return null;
-    }
+    if (await this.markIfDuplicate(em, file, imageUid)) return null;
 
-    const individual = await this.mapPatient(patientKey, ctx);
-    const result = deidentify(bytes, {
+    const individual = await this.exclusive(() => this.mapPatient(patientKey, ctx));
+    const outcome = await this.cpu.deidentify(staged, {
       secret: this.secret, individualAccession: individual.accession,
       dateOffsetDays: dateOffsetDays(individual.accession, this.secret), options: ctx.options,
-    });
-    const sha = await this.store.put(result.output);
-    Object.assign(file, { state: FileState.DEIDENTIFIED, storedSha256: sha, heldForPixelReview: result.heldForPixelReview });
+    }, this.thumbnails);
+    const sha = await this.store.put(outcome.output);
+    Object.assign(file, { state: FileState.DEIDENTIFIED, storedSha256: sha, heldForPixelReview: outcome.heldForPixelReview });
     await em.flush();
     this.progress(ctx.submissionId);
 
-    try {
-      await this.storeMetadata(em, file, individual.id, ctx, result, sha);
-    } catch (err) {
-      if (err instanceof UniqueConstraintViolationException && await this.em().count(Image, { uid: imageUid })) {
-        // Another run stored the same SOP instance between our check and our insert.
-        await this.em().nativeUpdate(SubmissionFile, { id: file.id }, { state: FileState.DUPLICATE });
-        file.state = FileState.DUPLICATE;
-        return null;
-      }
-      throw err;
-    }
-    return result.output;
+    const stored = await this.exclusive(async () => {
+      // Checked again under the lock: another file of this run may have stored the same instance meanwhile.
+      if (await this.markIfDuplicate(em, file, imageUid)) return false;
+      await this.storeMetadata(em, file, individual.id, ctx, outcome, sha);
+      return true;
+    });
+    return stored ? outcome : null;
+  }
+
+  private async markIfDuplicate(em: EntityManager, file: SubmissionFile, imageUid: string): Promise<boolean> {
+    if (!(await this.em().count(Image, { uid: imageUid }))) return false;
+    file.state = FileState.DUPLICATE;
+    await em.flush();
+    return true;
   }
 
   /** Finds the individual for a local patient (by HMAC) in the collection, or creates it with a fresh accession. */
@@ -228,14 +238,14 @@ export class IngestPipeline {
   }
 
   /** Study, Series and Image rows and the file's STORED mark, in one transaction. */
-  private async storeMetadata(em: EntityManager, file: SubmissionFile, individualId: number, ctx: RunContext, result: DeidResult, sha: string): Promise<void> {
-    const ds = result.dataset as Record<string, any>;
+  private async storeMetadata(em: EntityManager, file: SubmissionFile, individualId: number, ctx: RunContext, outcome: DeidOutcome, sha: string): Promise<void> {
+    const ds = outcome.fields as unknown as Record<string, unknown>;
     const studyUid = str(ds.StudyInstanceUID);
     const seriesUid = str(ds.SeriesInstanceUID);
     const sopUid = str(ds.SOPInstanceUID);
     if (!studyUid || !seriesUid || !sopUid) throw new Quarantine('MISSING_UID', 'the de-identified file lacks a Study, Series or SOP Instance UID');
     const modality = (str(ds.Modality) ?? 'OT').slice(0, 16);
-    const transferSyntaxUid = transferSyntaxOf(result.output) ?? '1.2.840.10008.1.2.1';
+    const transferSyntaxUid = outcome.transferSyntaxUid ?? '1.2.840.10008.1.2.1';
     await em.transactional(async (tx) => {
       let study = await tx.findOne(Study, { studyInstanceUid: studyUid });
       if (study && study.individual.id !== individualId) {
@@ -268,7 +278,7 @@ export class IngestPipeline {
       tx.create(Image, {
         uid: sopUid, series, sopClassUid: str(ds.SOPClassUID), instanceNumber: int(ds.InstanceNumber),
         rows: int(ds.Rows), columns: int(ds.Columns), frames: int(ds.NumberOfFrames) ?? 1, bitsAllocated: int(ds.BitsAllocated),
-        transferSyntaxUid, sha256: sha, size: result.output.length,
+        transferSyntaxUid, sha256: sha, size: outcome.output.length,
       });
       await tx.flush();
       await tx.nativeUpdate(SubmissionFile, { id: file.id }, { state: FileState.STORED, imageUid: sopUid });
@@ -278,11 +288,13 @@ export class IngestPipeline {
   }
 
   /** STORED → INDEXED: a thumbnail in the blob store. A thumbnail that fails does not quarantine the image. */
-  private async index(em: EntityManager, file: SubmissionFile, output: Buffer | null): Promise<void> {
+  private async index(em: EntityManager, file: SubmissionFile, outcome: DeidOutcome | null): Promise<void> {
     if (this.thumbnails && file.storedSha256) {
       try {
-        const bytes = output ?? await this.store.get(file.storedSha256);
-        file.thumbnailSha256 = await this.store.put(await renderThumbnail(bytes, { maxSize: 128 }));
+        // Rendered by the worker with the de-identification; on a resumed run, here from the stored file.
+        const png = outcome ? outcome.thumbnail : await renderThumbnail(await this.store.get(file.storedSha256), { maxSize: 128 });
+        if (png) file.thumbnailSha256 = await this.store.put(png);
+        else this.log(`ingest: no thumbnail for file ${file.id} (${outcome?.thumbnailError ?? 'unknown'})`);
       } catch (err) {
         this.log(`ingest: no thumbnail for file ${file.id} (${(err as Error)?.name})`);
       }
