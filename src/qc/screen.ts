@@ -1,17 +1,30 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import fs from 'node:fs';
-import { SubmissionFile } from '../entities/index.js';
+import { Submission, SubmissionFile } from '../entities/index.js';
+import { QcEventKind } from '../entities/QcEvent.js';
 import { FileState } from '../entities/SubmissionFile.js';
 import { checkFile } from './checks.js';
 import { findInconsistencies } from './consistency.js';
 import { findDuplicates } from './duplicates.js';
 import type { FileFacts } from './facts.js';
-import type { QcFinding } from './reasons.js';
+import { recordQcEvent } from './events.js';
+import { QcReason, type QcFinding } from './reasons.js';
 
 export interface ScreenSummary {
   screened: number;
   quarantined: number;
   duplicates: number;
+  /** Pixel duplicates recorded in the history but left to proceed (pixelDuplicates: 'report'). */
+  reported: number;
+}
+
+export interface ScreenOptions {
+  /**
+   * 'set-aside' (default): a file whose pixels equal an earlier file's under another UID is a
+   * DUPLICATE. 'report': it proceeds and a QcEvent names the twin, for callers whose inputs
+   * legitimately repeat pixels (synthetic test series made from one slice).
+   */
+  pixelDuplicates?: 'set-aside' | 'report';
 }
 
 /**
@@ -21,7 +34,7 @@ export interface ScreenSummary {
  * DUPLICATE with a reason, which the pipeline treats as final and skips. Files screened in an
  * earlier run are already past RECEIVED, so each file is read here once.
  */
-export async function screenSubmission(em: EntityManager, readStaged: (stagingPath: string) => Promise<Uint8Array>, submissionId: number): Promise<ScreenSummary> {
+export async function screenSubmission(em: EntityManager, readStaged: (stagingPath: string) => Promise<Uint8Array>, submissionId: number, opts: ScreenOptions = {}): Promise<ScreenSummary> {
   const files = await em.find(SubmissionFile, { submission: submissionId, state: FileState.RECEIVED }, { orderBy: { id: 'asc' } });
   const verdicts = new Map<number, { state: FileState; finding: QcFinding }>();
   const readable: { key: number; facts: FileFacts }[] = [];
@@ -42,15 +55,32 @@ export async function screenSubmission(em: EntityManager, readStaged: (stagingPa
   }
   const dup = findDuplicates(readable.filter((r) => !verdicts.has(r.key))
     .map(({ key, facts }) => ({ key, sopInstanceUid: facts.sopInstanceUid, pixelSha256: facts.pixelData?.sha256 ?? null })));
-  for (const d of dup.duplicates) verdicts.set(d.key, { state: FileState.DUPLICATE, finding: { reason: d.reason, message: `${d.message} (file ${d.of})` } });
+  const reports: { key: number; message: string }[] = [];
+  for (const d of dup.duplicates) {
+    const message = `${d.message} (file ${d.of})`;
+    if (d.reason === QcReason.DUPLICATE_PIXELS && opts.pixelDuplicates === 'report') reports.push({ key: d.key, message });
+    else verdicts.set(d.key, { state: FileState.DUPLICATE, finding: { reason: d.reason, message } });
+  }
 
   for (const file of files) {
     const v = verdicts.get(file.id);
     if (v) Object.assign(file, { state: v.state, quarantineReason: v.finding.reason, quarantineMessage: v.finding.message });
   }
   await em.flush();
+  if (reports.length) {
+    const submission = await em.findOneOrFail(Submission, { id: submissionId });
+    for (const r of reports) {
+      await recordQcEvent(em, {
+        collectionId: submission.collection.id, submissionId, kind: QcEventKind.DUPLICATE, subject: `file:${r.key}`, actor: 'pipeline',
+        reason: QcReason.DUPLICATE_PIXELS, message: `${r.message}; reported, not set aside`,
+      });
+    }
+  }
   const all = [...verdicts.values()];
-  return { screened: files.length, quarantined: all.filter((v) => v.state === FileState.QUARANTINED).length, duplicates: all.filter((v) => v.state === FileState.DUPLICATE).length };
+  return {
+    screened: files.length, quarantined: all.filter((v) => v.state === FileState.QUARANTINED).length,
+    duplicates: all.filter((v) => v.state === FileState.DUPLICATE).length, reported: reports.length,
+  };
 }
 
 /** Reads a staged file through the staging area's path check. */

@@ -36,7 +36,7 @@ describe('screenSubmission: QC before de-identification, on a real database and 
     const ctx = await app.createContext(null);
     const em = app.orm.em.fork() as EntityManager;
     const summary = await screenSubmission(em, stagedReader((p) => ctx.ingest!.staging.absolute(p)), sub.id);
-    assert.deepEqual(summary, { screened: 9, quarantined: 4, duplicates: 2 });
+    assert.deepEqual(summary, { screened: 9, quarantined: 4, duplicates: 2, reported: 0 });
 
     const byName = async () => new Map((await app.orm.em.fork().find(SubmissionFile, { submission: sub.id })).map((f) => [f.originalName, f]));
     let files = await byName();
@@ -51,7 +51,7 @@ describe('screenSubmission: QC before de-identification, on a real database and 
 
     // Screening again reads nothing new: the screened files are past RECEIVED.
     assert.deepEqual(await screenSubmission(app.orm.em.fork() as EntityManager, async () => { throw new Error('no read expected'); }, sub.id),
-      { screened: 3, quarantined: 0, duplicates: 0 });
+      { screened: 3, quarantined: 0, duplicates: 0, reported: 0 });
 
     const result = await processSubmission(app, token, sub.id);
     assert.deepEqual([result.ingested, result.quarantined, result.duplicates], [3, 4, 2]);
@@ -66,5 +66,21 @@ describe('screenSubmission: QC before de-identification, on a real database and 
     assert.deepEqual(history.map((e: any) => e.reason).sort(), ['BLANK_HEADER', 'DUPLICATE_PIXELS', 'DUPLICATE_UID', 'INCONSISTENT_GEOMETRY', 'MIXED_PATIENTS', 'SHORT_PIXEL_DATA']);
     assert.ok(history.every((e: any) => e.actor === 'pipeline'));
     assert.deepEqual(res.data.submission.qcSummary, { quarantined: 4, duplicates: 2, unresolvedQuarantined: 4 });
+  });
+
+  it("pixelDuplicates: 'report' lets a pixel twin proceed and records it in the history", async () => {
+    const sub = await createSubmission(app, token, { title: 'Screening, report mode' });
+    const study = '1.2.826.0.1.3680043.99.51.1', series = '1.2.826.0.1.3680043.99.61.1';
+    for (const [name, bytes] of [['first.dcm', image({ study, series, seed: 9 })], ['twin.dcm', image({ study, series, seed: 9 })]] as const) {
+      assert.equal((await upload(app, token, sub.uploadUrl, bytes, name)).status, 201);
+    }
+    const ctx = await app.createContext(null);
+    const summary = await screenSubmission(app.orm.em.fork() as EntityManager, stagedReader((p) => ctx.ingest!.staging.absolute(p)), sub.id, { pixelDuplicates: 'report' });
+    assert.deepEqual(summary, { screened: 2, quarantined: 0, duplicates: 0, reported: 1 });
+    const result = await processSubmission(app, token, sub.id);
+    assert.equal(result.ingested, 2);
+    const res = await app.gql(`query($id: Int!) { submission(id: $id) { qcHistory { kind reason message } } }`, { id: sub.id }, token);
+    assert.deepEqual(res.data.submission.qcHistory.map((e: any) => [e.kind, e.reason]), [['DUPLICATE', 'DUPLICATE_PIXELS']]);
+    assert.match(res.data.submission.qcHistory[0].message, /reported, not set aside/);
   });
 });
