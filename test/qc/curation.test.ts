@@ -47,7 +47,8 @@ describe('curation: quarantine, repair, review and release over the API', () => 
     const files: [string, Buffer][] = [
       ['a1.dcm', makeCt({ patientId: 'PAT-1', patientName: 'Doe^Jane', studyUid: study, seriesUid: seriesA, sopUid: firstSop, instanceNumber: 1, extra: privateNumeric })],
       ['a2.dcm', makeCt({ patientId: 'PAT-1', patientName: 'Doe^Jane', studyUid: study, seriesUid: seriesA, sopUid: uid(), instanceNumber: 2, extra: privateNumeric })],
-      ['a1-again.dcm', makeCt({ patientId: 'PAT-1', patientName: 'Doe^Jane', studyUid: study, seriesUid: seriesA, sopUid: firstSop, instanceNumber: 1 })],
+      // Resent: which of the two copies is kept depends on processing order, so they are alike.
+      ['a1-again.dcm', makeCt({ patientId: 'PAT-1', patientName: 'Doe^Jane', studyUid: study, seriesUid: seriesA, sopUid: firstSop, instanceNumber: 1, extra: privateNumeric })],
       ['no-patient.dcm', makeCt({ patientId: '', studyUid: study, seriesUid: seriesA, sopUid: uid(), instanceNumber: 3 })],
       ['burned-in.dcm', makeCt({ patientId: 'PAT-1', patientName: 'Doe^Jane', studyUid: study, seriesUid: seriesB, sopUid: uid(), extra: { '00280301': { vr: 'CS', Value: ['YES'] } } })],
     ];
@@ -153,10 +154,10 @@ describe('curation: quarantine, repair, review and release over the API', () => 
 
   it('the history says who decided what, when and why, in order', async () => {
     const history = (await ok(HISTORY, { id: submissionId }, submitter)).submission.qcHistory;
-    // Pipeline outcomes are recorded in file order (the duplicate was received before the file without PatientID).
-    assert.deepEqual(history.map((e: any) => e.kind), [
-      'DUPLICATE', 'QUARANTINED', 'RELEASE_REFUSED', 'REPAIR_REQUESTED', 'REPROCESSED',
-      'SERIES_FAILED', 'SERIES_PASSED', 'RELEASE_REFUSED', 'SERIES_PASSED', 'RELEASED',
+    // The pipeline's two outcomes come first, in the order the pipeline reached them; then the curation steps in order.
+    assert.deepEqual(history.slice(0, 2).map((e: any) => e.kind).sort(), ['DUPLICATE', 'QUARANTINED']);
+    assert.deepEqual(history.slice(2).map((e: any) => e.kind), [
+      'RELEASE_REFUSED', 'REPAIR_REQUESTED', 'REPROCESSED', 'SERIES_FAILED', 'SERIES_PASSED', 'RELEASE_REFUSED', 'SERIES_PASSED', 'RELEASED',
     ]);
     const reprocessed = history.find((e: any) => e.kind === 'REPROCESSED');
     assert.equal(reprocessed.actor, 'qc-submitter');
