@@ -108,6 +108,11 @@ export class SubmissionResolver {
     return ingest.pipeline.process(id);
   }
 
+  @Mutation(() => Int, { description: 'Curators: delete the received bytes of files that reached a final state (the staging area holds identifying data); returns how many were removed.' })
+  async discardStagedFiles(@Arg('submission', () => Int) submission: number, @Ctx() ctx: RequestContext) {
+    return ingestOf(ctx).submissions.discardStaged(requireSubmitter(ctx.user), submission);
+  }
+
   @Query(() => Submission, { nullable: true, description: 'A submission you submitted (curators: any); null otherwise.' })
   async submission(@Arg('id', () => Int) id: number, @Ctx() ctx: RequestContext) {
     return ingestOf(ctx).submissions.find(ctx.user, id);

@@ -10,6 +10,8 @@ import { FileState } from '../entities/SubmissionFile.js';
 import { pubSub, Topic } from '../events/pubsub.js';
 import { renderThumbnail } from '../imaging/index.js';
 import type { BlobStore } from '../storage/BlobStore.js';
+import { currentCensus } from '../qc/CensusService.js';
+import { screenSubmission, stagedReader } from '../qc/screen.js';
 import { CpuPool, CpuTaskError, type DeidOutcome } from './cpuTasks.js';
 import type { StagingArea } from './staging.js';
 import { applyClinical } from './SubmissionService.js';
@@ -106,6 +108,11 @@ export class IngestPipeline {
       submissionId, collectionId: submission.collection.id, disease: submission.disease,
       options: submission.deidOptions, individuals: new Map(),
     };
+    // --- QC (issue 4): per-file and cross-file checks of the RECEIVED files before anything is
+    // de-identified; what it quarantines or sets aside is final and skipped below. Pixel twins are
+    // only reported: the ingest fixtures build every CT from one slice (identical pixels).
+    await screenSubmission(em, stagedReader((p) => this.staging.absolute(p)), submissionId, { pixelDuplicates: 'report' });
+    // --- end QC
     const pending = await em.find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id'], orderBy: { id: 'asc' } });
     let done = 0;
     let next = 0;
@@ -121,6 +128,9 @@ export class IngestPipeline {
     await Promise.all(lanes);
     submission.state = SubmissionState.PROCESSED;
     await em.flush();
+    // --- QC (issue 4): the tag census takes in the files stored by this run (each read once).
+    await currentCensus(em, this.store, submissionId);
+    // --- end QC
     this.progress(submissionId);
     return this.summary(submissionId);
   }

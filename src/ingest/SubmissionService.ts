@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { GraphQLError } from 'graphql';
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { allocateAccession, assertAccession } from '../accessions.js';
 import { hasRole, Role, type Principal } from '../auth/Principal.js';
@@ -166,6 +167,24 @@ export class SubmissionService {
     for (const m of mappings) applyClinical(em, existing.get(m.patientKey)!, m.individual.getEntity());
     await em.flush();
     return records.length;
+  }
+
+  /**
+   * A curator's discard: deletes the received bytes of every file that reached a final state
+   * (indexed, duplicate or quarantined); the rows, with their states and reasons, stay. Files
+   * still in the pipeline keep their bytes, so a later run can finish them.
+   */
+  async discardStaged(user: Principal, submissionId: number): Promise<number> {
+    if (!isCurator(user)) throw new GraphQLError('Only curators may discard received files.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+    const em = this.em();
+    await this.findOrFail(user, submissionId, em);
+    const files = await em.find(SubmissionFile, { submission: submissionId, state: { $in: [FileState.INDEXED, FileState.DUPLICATE, FileState.QUARANTINED] } });
+    let removed = 0;
+    for (const f of files) {
+      const file = this.staging.absolute(f.stagingPath);
+      if (fs.existsSync(file)) { await fs.promises.rm(file, { force: true }); removed++; }
+    }
+    return removed;
   }
 
   async countsByState(submissionId: number): Promise<Record<FileState, number>> {

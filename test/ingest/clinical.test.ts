@@ -2,8 +2,11 @@
 // land on the individual; a later submission of the same patient to the collection lands
 // on the same individual; another patient gets another.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EntityManager } from '@mikro-orm/knex';
+import { Role } from '../../src/auth/Principal.js';
 import { Individual, PatientMapping, Study } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
@@ -51,5 +54,15 @@ describe('clinical data and patient mapping', () => {
     assert.equal(await em.count(Study, { individual: seven }), 2);
     const mappings = await em.find(PatientMapping, {});
     assert.ok(mappings.every((m) => /^[0-9a-f]{64}$/.test(m.patientKey)), 'only HMACs are kept');
+
+    // Received bytes stay in staging until a curator discards them; submitters may not.
+    const staged = () => (fs.readdirSync(app.config.stagingDir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(app.config.stagingDir, f)).isFile()).length;
+    assert.equal(staged(), 4);
+    const discard = `mutation($s: Int!) { discardStagedFiles(submission: $s) }`;
+    assert.equal((await app.gql(discard, { s: sub.id }, token)).errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    const curator = await app.token('curator-9', Role.CURATOR);
+    assert.equal((await app.gql(discard, { s: sub.id }, curator)).data?.discardStagedFiles, 2);
+    assert.equal(staged(), 2);
+    assert.equal((await fetchSubmission(app, token, sub.id)).files.length, 2, 'the rows stay');
   });
 });
