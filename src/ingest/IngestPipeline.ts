@@ -9,6 +9,9 @@ import { SubmissionState } from '../entities/Submission.js';
 import { FileState } from '../entities/SubmissionFile.js';
 import { pubSub, Topic } from '../events/pubsub.js';
 import { renderThumbnail } from '../imaging/index.js';
+import { codeToHex } from '../retrieval/code.js';
+import { decodeImage } from '../retrieval/decode.js';
+import type { HashCatalog } from '../similarity/HashCatalog.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import { currentCensus } from '../qc/CensusService.js';
 import { screenSubmission, stagedReader } from '../qc/screen.js';
@@ -69,6 +72,8 @@ export class IngestPipeline {
     private readonly secret: string,
     private readonly log: (message: string) => void = () => {},
     private readonly thumbnails = true,
+    /** Hashes stored images for similarImages and keeps the live index current. */
+    private readonly catalog: HashCatalog | null = null,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -299,7 +304,11 @@ export class IngestPipeline {
     this.progress(ctx.submissionId);
   }
 
-  /** STORED → INDEXED: a thumbnail in the blob store. A thumbnail that fails does not quarantine the image. */
+  /**
+   * STORED → INDEXED: a thumbnail in the blob store and the image's 64-bit hash code (on Image,
+   * and in the live Hamming index). Neither failing quarantines the image: it is archived, only
+   * not yet findable by similarity.
+   */
   private async index(em: EntityManager, file: SubmissionFile, outcome: DeidOutcome | null): Promise<void> {
     if (this.thumbnails && file.storedSha256) {
       try {
@@ -311,8 +320,23 @@ export class IngestPipeline {
         this.log(`ingest: no thumbnail for file ${file.id} (${(err as Error)?.name})`);
       }
     }
+    const hashed = this.catalog && file.storedSha256 && file.imageUid ? await this.hashCode(em, file) : null;
     file.state = FileState.INDEXED;
     await em.flush();
+    if (hashed) this.catalog!.add(hashed.image.id, hashed.image.series.id, hashed.code);
+  }
+
+  private async hashCode(em: EntityManager, file: SubmissionFile): Promise<{ image: Image; code: bigint } | null> {
+    try {
+      const image = await em.findOneOrFail(Image, { uid: file.imageUid! });
+      const model = await this.catalog!.hashModel();
+      const code = await model.hashImage(await decodeImage(await this.store.get(file.storedSha256!)));
+      image.hashCode = codeToHex(code);
+      return { image, code };
+    } catch (err) {
+      this.log(`ingest: no hash code for file ${file.id} (${(err as Error)?.name}: ${(err as Error)?.message?.slice(0, 120)})`);
+      return null;
+    }
   }
 }
 

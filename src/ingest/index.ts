@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Config } from '../config.js';
+import { HashCatalog } from '../similarity/HashCatalog.js';
 import { BlobStore } from '../storage/BlobStore.js';
 import { IngestPipeline } from './IngestPipeline.js';
 import { loadArchiveSecret } from './secret.js';
@@ -18,13 +19,14 @@ export interface Ingest {
   staging: StagingArea;
 }
 
-export function createIngest(orm: MikroORM, config: Config, log: (message: string) => void = () => {}, opts: { thumbnails?: boolean } = {}): Ingest {
+export function createIngest(orm: MikroORM, config: Config, log: (message: string) => void = () => {}, opts: { thumbnails?: boolean; catalog?: HashCatalog } = {}): Ingest {
   const secret = loadArchiveSecret(config);
   const staging = new StagingArea(config.stagingDir, config.ingest);
   const store = BlobStore.fromConfig(config);
   return {
     submissions: new SubmissionService(orm, staging, secret),
-    pipeline: new IngestPipeline(orm, staging, store, secret, log, opts.thumbnails ?? true),
+    // Offline ingests (the CLI) still store hash codes; the server's index is rebuilt from them.
+    pipeline: new IngestPipeline(orm, staging, store, secret, log, opts.thumbnails ?? true, opts.catalog ?? new HashCatalog()),
     store,
     staging,
   };
