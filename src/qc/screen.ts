@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import fs from 'node:fs';
 import { Submission, SubmissionFile } from '../entities/index.js';
-import { QcEventKind } from '../entities/QcEvent.js';
+import { QcEvent, QcEventKind } from '../entities/QcEvent.js';
 import { FileState } from '../entities/SubmissionFile.js';
 import { checkFile } from './checks.js';
 import { findInconsistencies } from './consistency.js';
@@ -69,7 +69,10 @@ export async function screenSubmission(em: EntityManager, readStaged: (stagingPa
   await em.flush();
   if (reports.length) {
     const submission = await em.findOneOrFail(Submission, { id: submissionId });
+    // A reported twin stays RECEIVED until the pipeline takes it, so a later screening sees it again: report once.
+    const already = new Set((await em.find(QcEvent, { submission: submissionId, kind: QcEventKind.DUPLICATE, reason: QcReason.DUPLICATE_PIXELS }, { fields: ['subject'] })).map((e) => e.subject));
     for (const r of reports) {
+      if (already.has(`file:${r.key}`)) continue;
       await recordQcEvent(em, {
         collectionId: submission.collection.id, submissionId, kind: QcEventKind.DUPLICATE, subject: `file:${r.key}`, actor: 'pipeline',
         reason: QcReason.DUPLICATE_PIXELS, message: `${r.message}; reported, not set aside`,
