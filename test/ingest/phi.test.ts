@@ -99,7 +99,10 @@ describe('no PHI outside staging', () => {
       for (const u of sourceUids) assert.ok(!bytes.includes(Buffer.from(u)), `source UID in ${f}`);
     }
     // The stored files are the de-identified ones: the individual accession replaced the name.
-    const sha = files[0].storedSha256 as string;
+    // Any indexed file will do; the order files are listed in is not the order they were processed.
+    const stored = files.find((f: any) => f.state === 'INDEXED' && f.storedSha256);
+    assert.ok(stored, 'at least one file was stored');
+    const sha = stored.storedSha256 as string;
     const first = fs.readFileSync(path.join(app.config.dataDir, 'blobs', sha.slice(0, 2), sha.slice(2, 4), sha));
     const ds = dcmjs.data.DicomMessage.readFile(first.buffer.slice(first.byteOffset, first.byteOffset + first.byteLength) as ArrayBuffer).dict;
     assert.match(String(ds['00100020']?.Value?.[0]), /^I\d{6}$/);
