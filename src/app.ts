@@ -64,9 +64,10 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
 
   const issuer = await LocalIssuer.open(config);
   const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks);
-  const access = AccessModule.open(orm, config, verifier, BlobStore.fromConfig(config));
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
   const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
+  // One blob store: downloads read what the pipeline wrote.
+  const access = AccessModule.open(orm, config, verifier, ingest.store);
   // QC (issue 4): the pipeline's quarantines and duplicates become QC events as they happen.
   attachQcEvents(orm.em as EntityManager, ingest, log);
   const createContext = contextFactory(orm, verifier, hashCatalog, ingest);

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import type { Knex } from 'knex';
 import { ZipArchive } from 'archiver';
 import { GraphQLError } from 'graphql';
 import crypto from 'node:crypto';
@@ -183,24 +184,9 @@ async function serveImage(module: AccessModule, req: http.IncomingMessage, res: 
  * like a forbidden one (401 anonymous, 403 signed in), so the route never confirms a UID exists.
  */
 async function serveThumbnail(module: AccessModule, req: http.IncomingMessage, res: http.ServerResponse, uid: string): Promise<void> {
-  let user: Principal | null;
-  try {
-    user = await module.verifier.principalFrom(req.headers.authorization);
-  } catch {
-    throw new HttpError(401, 'the bearer token is not valid');
-  }
-  const em = module.orm.em.fork() as EntityManager;
-  const knex = em.getKnex();
-  const row = await knex('image as im').join('series as s', 's.id', 'im.series_id').join('collection as c', 'c.id', 's.collection_id')
-    .where('im.uid', uid).first('im.sha256', 'c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState');
-  const collection = row ? { id: Number(row.id), accession: row.accession, submitter: row.submitter, accessibility: row.accessibility, releaseState: row.releaseState } : null;
-  const control = new AccessControl(em, user);
-  try {
-    await control.assertCan(Action.VIEW_THUMBNAIL, collection, `image ${uid}`);
-  } catch (err) {
-    if (err instanceof GraphQLError) throw new HttpError(user ? 403 : 401, user ? 'you may not view this' : 'sign in to view this');
-    throw err;
-  }
+  const { knex, row } = await authorizePixelView(module, req, `image ${uid}`, (k) => k('image as im')
+    .join('series as s', 's.id', 'im.series_id').join('collection as c', 'c.id', 's.collection_id')
+    .where('im.uid', uid).first('im.sha256', ...COLLECTION_COLUMNS));
   const stored = await knex('submission_file').where('image_uid', uid).whereNotNull('thumbnail_sha256').first('thumbnail_sha256');
   let png: Buffer | null = null;
   const thumb = stored && (await locateBlob(module.blobs, stored.thumbnail_sha256));
@@ -210,10 +196,44 @@ async function serveThumbnail(module: AccessModule, req: http.IncomingMessage, r
     if (!blob) throw new HttpError(404, 'the image is not held in storage');
     try { png = await renderThumbnail(await fs.promises.readFile(blob.path), { maxSize: 128 }); } catch { throw new HttpError(404, 'no thumbnail can be rendered for this image'); }
   }
+  sendPixels(res, png, row.accessibility);
+}
+
+/** The collection columns a pixel route's lookup selects (alias c) for the policy. */
+export const COLLECTION_COLUMNS = ['c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState'];
+
+/**
+ * The check every route serving pixels (thumbnails, series previews) makes: who is asking,
+ * the collection the looked-up row belongs to, and VIEW_THUMBNAIL on it. A hidden or absent row
+ * is refused exactly like a forbidden one (401 anonymous, 403 signed in).
+ */
+export async function authorizePixelView(
+  module: AccessModule, req: http.IncomingMessage, label: string, find: (knex: Knex) => Promise<any>,
+): Promise<{ knex: Knex; row: any }> {
+  let user: Principal | null;
+  try {
+    user = await module.verifier.principalFrom(req.headers.authorization);
+  } catch {
+    throw new HttpError(401, 'the bearer token is not valid');
+  }
+  const em = module.orm.em.fork() as EntityManager;
+  const knex = em.getKnex();
+  const row = await find(knex);
+  const collection = row ? { id: Number(row.id), accession: row.accession, submitter: row.submitter, accessibility: row.accessibility, releaseState: row.releaseState } : null;
+  try {
+    await new AccessControl(em, user).assertCan(Action.VIEW_THUMBNAIL, collection, label);
+  } catch (err) {
+    if (err instanceof GraphQLError) throw new HttpError(user ? 403 : 401, user ? 'you may not view this' : 'sign in to view this');
+    throw err;
+  }
+  return { knex, row: row! };
+}
+
+export function sendPixels(res: http.ServerResponse, png: Buffer, accessibility: string): void {
   res.writeHead(200, {
     'content-type': 'image/png', 'content-length': png.length,
     // Controlled pixels must not linger in shared caches.
-    'cache-control': collection!.accessibility === Accessibility.OPEN ? 'public, max-age=300' : 'private, no-store',
+    'cache-control': accessibility === Accessibility.OPEN ? 'public, max-age=300' : 'private, no-store',
   });
   res.end(png);
 }

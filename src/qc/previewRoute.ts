@@ -1,13 +1,8 @@
-import type { EntityManager } from '@mikro-orm/knex';
-import { GraphQLError } from 'graphql';
 import fs from 'node:fs';
 import type http from 'node:http';
-import { AccessControl } from '../access/AccessControl.js';
 import { locateBlob } from '../access/blobs.js';
 import type { AccessModule } from '../access/module.js';
-import { Action } from '../access/policy.js';
-import type { Principal } from '../auth/Principal.js';
-import { Accessibility } from '../domain.js';
+import { authorizePixelView, COLLECTION_COLUMNS, sendPixels } from '../access/routes.js';
 import { HttpError, type Route } from '../http/router.js';
 import { renderMontage } from '../imaging/index.js';
 
@@ -40,23 +35,9 @@ export function spread(n: number, count: number): number[] {
  * absent series is refused like a forbidden one, so the route never confirms a UID exists.
  */
 async function servePreview(module: AccessModule, req: http.IncomingMessage, res: http.ServerResponse, uid: string): Promise<void> {
-  let user: Principal | null;
-  try {
-    user = await module.verifier.principalFrom(req.headers.authorization);
-  } catch {
-    throw new HttpError(401, 'the bearer token is not valid');
-  }
-  const em = module.orm.em.fork() as EntityManager;
-  const knex = em.getKnex();
-  const row = await knex('series as s').join('collection as c', 'c.id', 's.collection_id').where('s.uid', uid)
-    .first('s.id as seriesId', 's.image_count as imageCount', 'c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState');
-  const collection = row ? { id: Number(row.id), accession: row.accession, submitter: row.submitter, accessibility: row.accessibility, releaseState: row.releaseState } : null;
-  try {
-    await new AccessControl(em, user).assertCan(Action.VIEW_THUMBNAIL, collection, `series ${uid}`);
-  } catch (err) {
-    if (err instanceof GraphQLError) throw new HttpError(user ? 403 : 401, user ? 'you may not view this' : 'sign in to view this');
-    throw err;
-  }
+  const { knex, row } = await authorizePixelView(module, req, `series ${uid}`, (k) => k('series as s')
+    .join('collection as c', 'c.id', 's.collection_id').where('s.uid', uid)
+    .first('s.id as seriesId', 's.image_count as imageCount', ...COLLECTION_COLUMNS));
   const key = `${uid}|${row.imageCount}`;
   let png = cache.get(key);
   if (!png) {
@@ -73,12 +54,7 @@ async function servePreview(module: AccessModule, req: http.IncomingMessage, res
     png = await renderMontage(bytes, { tile: 128 });
     remember(key, png);
   }
-  res.writeHead(200, {
-    'content-type': 'image/png', 'content-length': png.length,
-    // Controlled pixels must not linger in shared caches.
-    'cache-control': collection!.accessibility === Accessibility.OPEN ? 'public, max-age=300' : 'private, no-store',
-  });
-  res.end(png);
+  sendPixels(res, png, row.accessibility);
 }
 
 export function previewRoutes(module: AccessModule): Route[] {
