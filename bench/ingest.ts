@@ -42,12 +42,15 @@ async function main() {
     const submission = await ingest.submissions.create(curator, { title: label, disease: 'benchmark' });
     for (const [i, bytes] of files.entries()) await ingest.submissions.receive(curator, submission.id, Readable.from([bytes]), `${i}.dcm`);
     const t1 = performance.now();
+    const cpu0 = process.cpuUsage();
     const summary = await ingest.pipeline.process(submission.id);
+    const cpu = process.cpuUsage(cpu0);
     const t2 = performance.now();
     if (summary.ingested !== files.length) throw new Error(`${label}: ingested ${summary.ingested} of ${files.length}: ${JSON.stringify(summary)}`);
     const mb = files.reduce((s, f) => s + f.length, 0) / 1e6;
     console.log(`${label}: ${files.length} instances (${mb.toFixed(0)} MB) — receive ${(t1 - t0).toFixed(0)} ms, pipeline ${(t2 - t1).toFixed(0)} ms ` +
-      `= ${(files.length / ((t2 - t1) / 1000)).toFixed(1)} instances/s through the pipeline, ${(files.length / ((t2 - t0) / 1000)).toFixed(1)} instances/s end to end`);
+      `= ${(files.length / ((t2 - t1) / 1000)).toFixed(1)} instances/s through the pipeline, ${(files.length / ((t2 - t0) / 1000)).toFixed(1)} instances/s end to end; ` +
+      `pipeline CPU ${((cpu.user + cpu.system) / 1000 / files.length).toFixed(1)} ms per instance (${(cpu.system / 1000 / files.length).toFixed(1)} in the kernel), all threads`);
     return { instances: files.length, receiveMs: t1 - t0, pipelineMs: t2 - t1, totalMs: t2 - t0 };
   };
 

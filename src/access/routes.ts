@@ -12,6 +12,7 @@ import { Accessibility } from '../domain.js';
 import { renderThumbnail } from '../imaging/thumbnail.js';
 import { HttpError, type Route } from '../http/router.js';
 import { AccessControl } from './AccessControl.js';
+import { BlobStore } from '../storage/BlobStore.js';
 import { locateBlob } from './blobs.js';
 import { archivePath, DownloadService, type DownloadFile } from './DownloadService.js';
 import { LinkError, type LinkClaims } from './links.js';
@@ -189,7 +190,7 @@ async function serveThumbnail(module: AccessModule, req: http.IncomingMessage, r
     .where('im.uid', uid).first('im.sha256', ...COLLECTION_COLUMNS));
   const stored = await knex('submission_file').where('image_uid', uid).whereNotNull('thumbnail_sha256').first('thumbnail_sha256');
   let png: Buffer | null = null;
-  const thumb = stored && (await locateBlob(module.blobs, stored.thumbnail_sha256));
+  const thumb = stored && (await locateBlob(BlobStore.thumbnailsOf(module.config), stored.thumbnail_sha256));
   if (thumb) png = await fs.promises.readFile(thumb.path);
   if (!png) {
     const blob = await locateBlob(module.blobs, row.sha256);

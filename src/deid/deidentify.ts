@@ -17,21 +17,42 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function parse(input: Uint8Array): { dict: DicomDictInstance; framed: ReturnType<typeof frame> } {
+interface Parsed {
+  dict: DicomDictInstance;
+  framed: ReturnType<typeof frame>;
+  /**
+   * True when `dict` holds everything but the top-level Pixel Data, which stays untouched in
+   * `framed.canonical` at `framed.pixelElement`: parsing and rewriting a header of a few
+   * kilobytes instead of copying megabytes of pixels through dcmjs is what makes ingest fast.
+   * (`framed.canonical`, the whole file, is assembled only when something asks for it.)
+   */
+  headerOnly: boolean;
+}
+
+function parse(input: Uint8Array, headerOnly = false): Parsed {
   const framed = frame(input);
+  const px = framed.pixelElement;
+  // Only a Pixel Data that ends the dataset can be split off; elements after it (trailing
+  // padding, signatures) need the full parse so that the profile sees them.
+  const split = headerOnly && px !== null && px.last;
   let dict: DicomDictInstance;
   try {
-    dict = dcmjs.data.DicomMessage.readFile(framed.canonical, { ignoreErrors: false });
+    dict = dcmjs.data.DicomMessage.readFile(split ? framed.canonicalUntil(px.start) : framed.canonical, { ignoreErrors: false });
   } catch (e) {
     throw new DicomParseError(`the dataset could not be parsed: ${message(e).slice(0, 200)}`);
   }
   const ds = dict.dict;
   // A cut at an element boundary leaves a well-formed dataset; an image whose Pixel Data
   // is gone is the tell-tale of such a truncated upload.
-  if (ds['00280010'] && ds['00280011'] && !ds['7FE00010'] && !ds['7FE00008'] && !ds['7FE00009']) {
+  if (ds['00280010'] && ds['00280011'] && !split && !ds['7FE00010'] && !ds['7FE00008'] && !ds['7FE00009']) {
     throw new DicomParseError('truncated: the image has Rows and Columns but no Pixel Data');
   }
-  return { framed, dict };
+  return { framed, dict, headerOnly: split };
+}
+
+/** Parses the header only (everything but a trailing Pixel Data); for readers that need no pixels. */
+export function parseHeader(input: Uint8Array): Parsed {
+  return parse(input, true);
 }
 
 function firstString(ds: DicomDataset, tag: string): string | null {
@@ -41,7 +62,7 @@ function firstString(ds: DicomDataset, tag: string): string | null {
 
 /** Parse only: what the pipeline needs to map the file to an individual before de-identifying it. */
 export function readSourceIdentity(input: Uint8Array): SourceIdentity {
-  const { dict } = parse(input);
+  const { dict } = parse(input, true);
   return {
     patientId: firstString(dict.dict, '00100020'),
     studyInstanceUid: firstString(dict.dict, '0020000D'),
@@ -67,13 +88,20 @@ function checkContext(ctx: DeidContext): void {
 
 export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
   checkContext(ctx);
-  const { dict, framed } = parse(input);
+  let parsed = parse(input, true);
+  let view = burnedInView(parsed.dict.dict);
+  if (parsed.headerOnly) view.PixelData = true;
+  let held = burnedInReason(view);
+  // Blanking regions and dropping an empty Pixel Data edit the pixels, so those rare files
+  // take the full parse.
+  if (parsed.headerOnly && ((held !== null && ctx.options.cleanPixelData && matchPixelRule(view)) || parsed.framed.pixelDataLength === 0)) {
+    parsed = parse(input);
+    view = burnedInView(parsed.dict.dict);
+  }
+  const { dict, framed, headerOnly } = parsed;
   const ds = dict.dict;
   const env: CleanEnv = { profile: buildProfile(ctx.options), ctx, actions: [], datesShifted: false };
   for (const d of framed.dropped) env.actions.push({ tag: d.tag, action: `X removed before parsing (${d.why})` });
-
-  const view = burnedInView(ds);
-  let held = burnedInReason(view);
   const sourceSopClass = firstString(ds, '00080016') ?? framed.sourceMeta['00020002'] ?? null;
   const sourceSopInstance = firstString(ds, '00080018') ?? framed.sourceMeta['00020003'] ?? null;
 
@@ -118,20 +146,29 @@ export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
   try {
     const out = new dcmjs.data.DicomDict(meta);
     out.dict = ds;
-    output = Buffer.from(out.write({ allowInvalidVRLength: true }));
+    const written = Buffer.from(out.write({ allowInvalidVRLength: true }));
+    // The pixels, in the same transfer syntax, follow the rewritten header byte for byte.
+    output = headerOnly ? Buffer.concat([written, framed.pixelElement!.bytes]) : written;
   } catch (e) {
     throw new DicomParseError(`the de-identified dataset could not be written: ${message(e).slice(0, 200)}`);
   }
   // What leaves this function must be readable by the next stage; checking here turns a
-  // writer bug into a quarantined file instead of a broken archive entry.
+  // writer bug into a quarantined file instead of a broken archive entry. (The structure walk
+  // covers every byte; dcmjs re-reads the header.)
+  let stored: Parsed;
   try {
-    parse(output);
+    stored = parse(output, true);
   } catch (e) {
     throw new DicomParseError(`the de-identified output does not parse again: ${message(e).slice(0, 200)}`);
   }
   return {
     output,
     dataset: dcmjs.data.DicomMetaDictionary.naturalizeDataset(ds),
+    header: stored.headerOnly ? {
+      dict: stored.dict.dict, transferSyntaxUid: stored.framed.transferSyntaxUid,
+      pixelValue: stored.framed.pixelElement!.value,
+      encapsulated: stored.framed.pixelDataLength === -1,
+    } : null,
     heldForPixelReview: held,
     actions: env.actions,
   };

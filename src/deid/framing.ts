@@ -18,8 +18,10 @@ const MAX_DEPTH = 32;
 const MAX_ELEMENTS = 5_000_000;
 
 export interface FramedFile {
-  /** Preamble + DICM + minimal meta + dataset, in a form dcmjs reads without surprises. */
-  canonical: ArrayBuffer;
+  /** Preamble + DICM + minimal meta + dataset, in a form dcmjs reads without surprises (assembled on first use). */
+  readonly canonical: ArrayBuffer;
+  /** The first `end` bytes of `canonical` (an element boundary), assembled without the rest. */
+  canonicalUntil(end: number): ArrayBuffer;
   /** The transfer syntax of the dataset inside `canonical`. */
   transferSyntaxUid: string;
   /** Transfer syntax the source file declared (or that was inferred). */
@@ -30,6 +32,16 @@ export interface FramedFile {
   hadFileMeta: boolean;
   /** Declared length of top-level Pixel Data: null when absent, -1 when encapsulated (undefined length). */
   pixelDataLength: number | null;
+  /**
+   * Where top-level Pixel Data lies in `canonical` (element header to end), its bytes (views of
+   * the input: no copy), and whether it is the last element: then everything before it is the
+   * header, which can be parsed, cleaned and rewritten without copying the pixels through dcmjs.
+   */
+  pixelElement: { start: number; valueStart: number; end: number; last: boolean; bytes: Uint8Array; value: Uint8Array } | null;
+}
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+  return (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) as ArrayBuffer;
 }
 
 interface TopElement { tag: string; vr: string | null; start: number; valueStart: number; length: number; end: number; undefinedLength: boolean }
@@ -251,6 +263,10 @@ export function frame(input: Uint8Array): FramedFile {
   // re-read implicit items as explicit and spin. Dropping them here keeps dcmjs on safe ground.
   const dropped: { tag: string; why: string }[] = [];
   const parts: Uint8Array[] = [];
+  const tsValue = padEven(ts, '\0');
+  const tsElement = encodeShort('00020010', 'UI', tsValue);
+  let at = 128 + 4 + 12 + tsElement.length;
+  let pixelElement: FramedFile['pixelElement'] = null;
   for (const e of tops) {
     const group = parseInt(e.tag.slice(0, 4), 16);
     const isPrivate = group % 2 === 1;
@@ -276,22 +292,42 @@ export function frame(input: Uint8Array): FramedFile {
           header.writeUInt32LE(value.length, 4);
           parts.push(header, value);
         }
+        at += parts.at(-1)!.length + (explicit ? 0 : 8);
         continue;
       }
     }
+    if (e.tag === '7FE00010') {
+      pixelElement = {
+        start: at, valueStart: at + (e.valueStart - e.start), end: at + (e.end - e.start), last: e === tops.at(-1),
+        bytes: body.subarray(e.start, e.end), value: body.subarray(e.valueStart, e.end),
+      };
+    }
     parts.push(body.subarray(e.start, e.end));
+    at += e.end - e.start;
   }
-
-  const tsValue = padEven(ts, '\0');
-  const tsElement = encodeShort('00020010', 'UI', tsValue);
   const groupLength = Buffer.alloc(12);
   groupLength.writeUInt16LE(0x0002, 0);
   groupLength.writeUInt16LE(0x0000, 2);
   groupLength.write('UL', 4, 'latin1');
   groupLength.writeUInt16LE(4, 6);
   groupLength.writeUInt32LE(tsElement.length, 8);
-  const canonical = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLength, tsElement, ...parts]);
-  const ab = canonical.buffer.slice(canonical.byteOffset, canonical.byteOffset + canonical.byteLength) as ArrayBuffer;
+  const prefix = [Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLength, tsElement];
+  const until = (end: number): ArrayBuffer => {
+    const chosen: Uint8Array[] = [...prefix];
+    let length = prefix.reduce((n, p) => n + p.length, 0);
+    for (const part of parts) {
+      if (length >= end) break;
+      chosen.push(length + part.length <= end ? part : part.subarray(0, end - length));
+      length += chosen.at(-1)!.length;
+    }
+    return toArrayBuffer(Buffer.concat(chosen));
+  };
+  let whole: ArrayBuffer | null = null;
   const pixel = tops.find((e) => e.tag === '7FE00010');
-  return { canonical: ab, transferSyntaxUid: ts, sourceTransferSyntaxUid: sourceTs, sourceMeta, dropped, hadFileMeta, pixelDataLength: pixel ? pixel.length : null };
+  return {
+    // Most readers need the header only; copying megabytes of pixels is left to those that do not.
+    get canonical() { return (whole ??= until(Infinity)); },
+    canonicalUntil: until,
+    transferSyntaxUid: ts, sourceTransferSyntaxUid: sourceTs, sourceMeta, dropped, hadFileMeta, pixelDataLength: pixel ? pixel.length : null, pixelElement,
+  };
 }

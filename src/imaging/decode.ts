@@ -3,7 +3,7 @@ import { decodeWithCodec, type CodecName } from './codecs';
 import { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 import { checkNativeNotTruncated, encapsulatedFrame } from './frames';
 import { decodeJpeg } from './jpeg';
-import { parseImage, type ImageAttributes } from './parse';
+import { parseImage, type ImageAttributes, type ParsedImage } from './parse';
 import { toFrameData } from './photometric';
 import { decodeRle } from './rle';
 import { maskStored, unpackNative, type NativeLayout, type StoredFrame } from './samples';
@@ -159,8 +159,21 @@ export async function decodeFrameAtSize(part10: Uint8Array, frameIndex?: number,
   }
 }
 
+/** Decodes one frame (default: the middle one) of an image parsed already (see imageFromHeader). */
+export async function decodeParsed(parsed: ParsedImage, frameIndex?: number, maxSize?: number): Promise<DecodedFrame> {
+  try {
+    return await decodeParsedUnchecked(parsed, frameIndex, maxSize);
+  } catch (e) {
+    if (e instanceof PixelDataError || e instanceof UnsupportedTransferSyntaxError || e instanceof RangeError) throw e;
+    throw new PixelDataError(`failed to decode pixel data: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
 async function decodeFrameUnchecked(part10: Uint8Array, frameIndex?: number, maxSize?: number): Promise<DecodedFrame> {
-  const parsed = parseImage(part10, frameIndex);
+  return decodeParsedUnchecked(parseImage(part10, frameIndex), frameIndex, maxSize);
+}
+
+async function decodeParsedUnchecked(parsed: ParsedImage, frameIndex?: number, maxSize?: number): Promise<DecodedFrame> {
   let a = parsed.attrs;
   const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
   const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
@@ -170,7 +183,7 @@ async function decodeFrameUnchecked(part10: Uint8Array, frameIndex?: number, max
   let decoded: CodecFrame;
   if (ts.encoding === 'native') {
     const item = parsed.pixelItems[0];
-    if (ts.uid !== '1.2.840.10008.1.2.1.99') checkNativeNotTruncated(parsed.source, item.length, ts.bigEndian, ts.uid === '1.2.840.10008.1.2');
+    if (parsed.source && ts.uid !== '1.2.840.10008.1.2.1.99') checkNativeNotTruncated(parsed.source, item.length, ts.bigEndian, ts.uid === '1.2.840.10008.1.2');
     decoded = { stored: unpackNative(item, layoutOf(a), index, ts.bigEndian), bitsStored: a.bitsStored, codecColour: false };
   } else {
     const frame = encapsulatedFrame(parsed.pixelItems, a.numberOfFrames, index, ts.encoding);

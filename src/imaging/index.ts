@@ -1,6 +1,7 @@
-export { decodeFrame, decodeFrameAtSize, type DecodedFrame } from './decode';
+export { decodeFrame, decodeFrameAtSize, decodeParsed, type DecodedFrame } from './decode';
+export { imageFromHeader } from './parse';
 export { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 export { encodePng } from './png';
-export { renderMontage, renderThumbnail } from './thumbnail';
+export { renderMontage, renderThumbnail, thumbnailOfDisplay } from './thumbnail';
 export { isSupportedTransferSyntax, supportedTransferSyntaxes, type TransferSyntaxInfo } from './transferSyntax';
-export { toDisplay8, toGray8, type Image8 } from './window';
+export { lumaOf, toDisplay8, toGray8, type Image8 } from './window';

@@ -2,7 +2,7 @@ import { normalisePart10 } from './dicomInput';
 import { PixelDataError } from './errors';
 
 interface DcmjsElement { vr: string; Value?: unknown[] }
-type DcmjsDict = Record<string, DcmjsElement>;
+export type DcmjsDict = Record<string, DcmjsElement>;
 interface DcmjsLogger { getLevel(): number; setLevel(level: number | string): void }
 interface DcmjsModule {
   data: {
@@ -43,8 +43,8 @@ export interface ParsedImage {
   attrs: ImageAttributes;
   /** Native: one buffer with the whole value. Encapsulated: dcmjs items (frames when a BOT was present, else fragments). */
   pixelItems: Uint8Array[];
-  /** Raw file as parsed, kept for the truncation check dcmjs cannot do (it zero-fills short values). */
-  source: Uint8Array;
+  /** Raw file as parsed, kept for the truncation check dcmjs cannot do (it zero-fills short values); null when already proven. */
+  source: Uint8Array | null;
 }
 
 function first(dict: DcmjsDict | undefined, tag: string): unknown {
@@ -149,7 +149,19 @@ export function parseImage(part10: Uint8Array, frameIndexHint?: number): ParsedI
   if (!pixel || pixelItems.length === 0) {
     throw new PixelDataError(strictError ? `no pixel data (data set only partly parsed: ${strictError})` : 'no pixel data');
   }
+  return { transferSyntaxUid, attrs: imageAttributes(dict, frameIndexHint), pixelItems, source: part10 };
+}
 
+/**
+ * An image whose header is already parsed (dcmjs tag-keyed form) and whose native Pixel Data
+ * value is at hand, as de-identification has them: no second parse. The value's length was
+ * proven by whoever framed it, so no truncation check is needed (`source` is null).
+ */
+export function imageFromHeader(transferSyntaxUid: string, dict: DcmjsDict, nativePixelValue: Uint8Array, frameIndexHint?: number): ParsedImage {
+  return { transferSyntaxUid, attrs: imageAttributes(dict, frameIndexHint), pixelItems: [nativePixelValue], source: null };
+}
+
+function imageAttributes(dict: DcmjsDict, frameIndexHint?: number): ImageAttributes {
   const rows = num(dict, '00280010');
   const columns = num(dict, '00280011');
   const bitsAllocated = num(dict, '00280100');
@@ -180,5 +192,5 @@ export function parseImage(part10: Uint8Array, frameIndexHint?: number): ParsedI
     palette: photometricInterpretation === 'PALETTE COLOR' ? palette(dict, pixelRepresentation) : null,
   };
   if (attrs.rescaleSlope === 0) attrs.rescaleSlope = 1;
-  return { transferSyntaxUid, attrs, pixelItems, source: part10 };
+  return attrs;
 }

@@ -4,10 +4,17 @@ import { fitWithin, resize } from './resize';
 import { toDisplay8, type Image8 } from './window';
 
 export async function renderImage(part10: Uint8Array, maxSize: number): Promise<Image8> {
-  const frame = await decodeFrameAtSize(part10, undefined, maxSize);
-  const display = toDisplay8(frame);
+  return fitDisplay(toDisplay8(await decodeFrameAtSize(part10, undefined, maxSize)), maxSize);
+}
+
+function fitDisplay(display: Image8, maxSize: number): Image8 {
   const size = fitWithin(display.width, display.height, maxSize);
   return resize(display, size.width, size.height);
+}
+
+/** PNG thumbnail of display values already computed (ingest renders them once for the thumbnail and the hash). */
+export function thumbnailOfDisplay(display: Image8, maxSize = 128): Buffer {
+  return encodePng(fitDisplay(display, maxSize));
 }
 
 /** PNG thumbnail of the middle frame, longest side `maxSize` (default 128). */

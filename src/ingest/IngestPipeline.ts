@@ -9,13 +9,15 @@ import { SubmissionState } from '../entities/Submission.js';
 import { FileState } from '../entities/SubmissionFile.js';
 import { pubSub, Topic } from '../events/pubsub.js';
 import { renderThumbnail } from '../imaging/index.js';
-import { codeToHex } from '../retrieval/code.js';
+import { codeToHex, hexToCode } from '../retrieval/code.js';
 import { decodeImage } from '../retrieval/decode.js';
 import type { HashCatalog } from '../similarity/HashCatalog.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import { currentCensus } from '../qc/CensusService.js';
-import { screenSubmission, stagedReader } from '../qc/screen.js';
-import { CpuPool, CpuTaskError, type DeidOutcome } from './cpuTasks.js';
+import type { FileFacts } from '../qc/facts.js';
+import { screenSubmission } from '../qc/screen.js';
+import type { TagCensusJson } from '../qc/TagCensus.js';
+import { CpuPool, CpuTaskError, type DeidOutcome, type MetadataFields, type WorkerStorage } from './cpuTasks.js';
 import type { StagingArea } from './staging.js';
 import { applyClinical } from './SubmissionService.js';
 
@@ -48,20 +50,38 @@ interface RunContext {
 
 const SITES = new Set<string>(ANATOMICAL_SITES);
 
+/** One file on its way through a batch. */
+interface Work {
+  file: SubmissionFile;
+  individual?: { id: number; accession: string };
+  outcome?: DeidOutcome;
+  code?: bigint | null;
+  image?: Image;
+}
+
+/** Files per batch, and the bytes a batch may hold (its de-identified outputs stay in memory until stored). */
+const BATCH_FILES = Math.max(1, Number(process.env.OBIA_INGEST_BATCH) || 32);
+const BATCH_BYTES = 64 * 1024 * 1024;
+
 /**
  * The ingest pipeline. Each file's row is its checkpoint: RECEIVED → PARSED → DEIDENTIFIED
  * → STORED → INDEXED (or QUARANTINED / DUPLICATE). Every step can be repeated: UID remapping
  * and date offsets are deterministic, blobs are content-addressed, and the Image row is
  * inserted in the same transaction that marks the file STORED, so after a crash a re-run
  * picks up each unfinished file where its row says and no file is counted twice.
+ *
+ * Files go through in batches: the CPU work (screening, de-identification, thumbnail, census,
+ * hash input) runs per file on the worker pool, while each database step is one transaction
+ * for the whole batch, and the hash codes one onnxruntime call. Two batches are in flight, so
+ * one's database work overlaps the other's worker time.
  */
 export class IngestPipeline {
-  /** Emits 'progress' (submissionId) after every file transition, for the subscription. */
+  /** Emits 'progress' (submissionId) after every batch step, for the subscription. */
   readonly events = new EventEmitter();
   private readonly running = new Map<number, Promise<ProcessSummary>>();
-  /** Parsing, de-identification and thumbnails run on worker threads, several files at once. */
+  /** Screening, parsing, de-identification and thumbnails run on worker threads, several files at once. */
   readonly cpu = new CpuPool();
-  private readonly concurrency = Math.max(1, Number(process.env.OBIA_INGEST_CONCURRENCY) || this.cpu.size + 1);
+  private readonly lanes = Math.max(1, Number(process.env.OBIA_INGEST_CONCURRENCY) || 2);
   /** Serialises the short database sections that create shared rows (individuals, studies, series). */
   private exclusiveTail: Promise<unknown> = Promise.resolve();
 
@@ -71,7 +91,8 @@ export class IngestPipeline {
     private readonly store: BlobStore,
     private readonly secret: string,
     private readonly log: (message: string) => void = () => {},
-    private readonly thumbnails = true,
+    /** The thumbnail cache, or null to make no thumbnails. */
+    private readonly thumbnails: BlobStore | null = null,
     /** Hashes stored images for similarImages and keeps the live index current. */
     private readonly catalog: HashCatalog | null = null,
   ) {
@@ -90,6 +111,12 @@ export class IngestPipeline {
 
   private em(): EntityManager {
     return this.orm.em.fork() as EntityManager;
+  }
+
+  /** The stores as the workers open them: they write what they de-identify. */
+  private get storage(): WorkerStorage {
+    const thumbnails = this.thumbnails ?? this.store;
+    return { blobs: this.store.roots, thumbnails: thumbnails.roots };
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -113,30 +140,38 @@ export class IngestPipeline {
       submissionId, collectionId: submission.collection.id, disease: submission.disease,
       options: submission.deidOptions, individuals: new Map(),
     };
-    // --- QC (issue 4): per-file and cross-file checks of the RECEIVED files before anything is
-    // de-identified; what it quarantines or sets aside is final and skipped below. Pixel twins are
-    // only reported: the ingest fixtures build every CT from one slice (identical pixels).
-    await screenSubmission(em, stagedReader((p) => this.staging.absolute(p)), submissionId, { pixelDuplicates: 'report' });
-    // --- end QC
-    const pending = await em.find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id'], orderBy: { id: 'asc' } });
+    // QC (issue 4): per-file and cross-file checks of the RECEIVED files before anything is
+    // de-identified; what it quarantines or sets aside (UID and pixel twins) is final and
+    // skipped below. What it read of the others maps them without a second parse.
+    const screened = await screenSubmission(em, (p) => this.cpu.check(this.staging.absolute(p)), submissionId);
+    await this.markParsed(submissionId, screened.passed);
+    this.progress(submissionId);
+
+    const pending = await em.find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id', 'size'], orderBy: { id: 'asc' } });
+    const batches: number[][] = [];
+    let bytes = 0;
+    for (const f of pending) {
+      const last = batches.at(-1);
+      if (!last || last.length >= BATCH_FILES || bytes + Number(f.size ?? 0) > BATCH_BYTES) { batches.push([f.id]); bytes = 0; } else last.push(f.id);
+      bytes += Number(f.size ?? 0);
+    }
+    const census = new Map<number, TagCensusJson>();
     let done = 0;
     let next = 0;
-    // One file per worker in flight plus one, whose fsync-bound I/O (both blob copies, SQL
-    // commits) overlaps the others' parsing; more lanes measured no faster on 2 cores.
-    const lanes = Array.from({ length: Math.min(pending.length, this.concurrency) }, async () => {
-      while (next < pending.length) {
-        const { id } = pending[next++]!;
-        await this.processFile(id, ctx);
-        onFile?.(++done, pending.length);
+    await Promise.all(Array.from({ length: Math.min(batches.length, this.lanes) }, async () => {
+      while (next < batches.length) {
+        const ids = batches[next++]!;
+        await this.processBatch(ids, ctx, census);
+        done += ids.length;
+        onFile?.(done, pending.length);
       }
-    });
-    await Promise.all(lanes);
+    }));
     submission.state = SubmissionState.PROCESSED;
     await em.flush();
-    // --- QC (issue 4): the tag census takes in the files stored by this run (each read once).
-    // A census that cannot be updated must not fail the run; the next query catches up.
-    await currentCensus(em, this.store, submissionId).catch((e) => this.log(`qc: census of submission ${submissionId} not updated (${(e as Error)?.name})`));
-    // --- end QC
+    // QC (issue 4): the tag census takes in the files stored by this run, from the workers'
+    // per-file census (a file stored by an earlier run is read once from the store). A census
+    // that cannot be updated must not fail the run; the next query catches up.
+    await currentCensus(em, this.store, submissionId, census).catch((e) => this.log(`qc: census of submission ${submissionId} not updated (${(e as Error)?.name})`));
     this.progress(submissionId);
     return this.summary(submissionId);
   }
@@ -157,70 +192,104 @@ export class IngestPipeline {
     };
   }
 
-  private async processFile(fileId: number, ctx: RunContext): Promise<void> {
+  /** RECEIVED → PARSED for the files screening read, in one transaction. */
+  private async markParsed(submissionId: number, passed: Map<number, FileFacts>): Promise<void> {
+    if (passed.size === 0) return;
     const em = this.em();
-    const file = await em.findOneOrFail(SubmissionFile, { id: fileId });
-    try {
-      let outcome: DeidOutcome | null = null;
-      if (file.state !== FileState.STORED) outcome = await this.deidentifyAndStore(em, file, ctx);
-      if (file.state === FileState.STORED) await this.index(em, file, outcome);
-    } catch (err) {
-      if (err instanceof DriverException && !(err instanceof UniqueConstraintViolationException)) throw err;
-      const q = err instanceof Quarantine ? err
-        : err instanceof DicomParseError ? new Quarantine('PARSE_ERROR', err.reason)
-        : err instanceof CpuTaskError && err.kind !== 'internal' ? new Quarantine(err.kind === 'empty' ? 'EMPTY' : 'STAGING_MISSING', err.message)
-          // Unexpected errors are quarantined by kind only: their messages may quote file contents.
-          : new Quarantine('PROCESSING_ERROR', `processing failed (${(err as Error)?.name ?? 'error'})`);
-      if (q.reason === 'PROCESSING_ERROR') this.log(`ingest: file ${fileId} quarantined after ${(err as Error)?.name}`);
-      const fresh = this.em();
-      await fresh.nativeUpdate(SubmissionFile, { id: fileId }, { state: FileState.QUARANTINED, quarantineReason: q.reason, quarantineMessage: q.message });
+    const files = await em.find(SubmissionFile, { submission: submissionId, state: FileState.RECEIVED, id: { $in: [...passed.keys()] } });
+    for (const file of files) {
+      const facts = passed.get(file.id)!;
+      Object.assign(file, { state: FileState.PARSED, patientKey: localPatientKey(facts.patientId!, this.secret), imageUid: remapUid(facts.sopInstanceUid!, this.secret) });
+    }
+    await em.flush();
+  }
+
+  /** Turns a failure into the file's quarantine; database failures other than a lost race end the run. */
+  private quarantineFor(fileId: number, err: unknown): Quarantine {
+    if (err instanceof DriverException && !(err instanceof UniqueConstraintViolationException)) throw err;
+    const q = err instanceof Quarantine ? err
+      : err instanceof DicomParseError ? new Quarantine('PARSE_ERROR', err.reason)
+      : err instanceof CpuTaskError && err.kind !== 'internal' ? new Quarantine(err.kind === 'empty' ? 'EMPTY' : 'STAGING_MISSING', err.message)
+        // Unexpected errors are quarantined by kind only: their messages may quote file contents.
+        : new Quarantine('PROCESSING_ERROR', `processing failed (${(err as Error)?.name ?? 'error'})`);
+    if (q.reason === 'PROCESSING_ERROR') this.log(`ingest: file ${fileId} quarantined after ${(err as Error)?.name}`);
+    return q;
+  }
+
+  private async processBatch(ids: number[], ctx: RunContext, census: Map<number, TagCensusJson>): Promise<void> {
+    const em = this.em();
+    const files = await em.find(SubmissionFile, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
+    const failed = new Map<number, Quarantine>();
+    const fail = (file: SubmissionFile, err: unknown) => failed.set(file.id, this.quarantineFor(file.id, err));
+    const live = (works: Work[]) => works.filter((w) => !failed.has(w.file.id) && !FINAL_STATES.includes(w.file.state));
+
+    // Files screening could not read (or stopped by a crash before PARSED) are identified one by one.
+    await Promise.all(files.filter((f) => f.state === FileState.RECEIVED).map((f) => this.identify(f).catch((e) => fail(f, e))));
+    const works = files.map((file): Work => ({ file }));
+
+    // A run stopped after STORED only has indexing left.
+    const resumed = live(works).filter((w) => w.file.state === FileState.STORED);
+    for (const w of resumed) await this.indexStored(em, w.file);
+
+    let todo = live(works).filter((w) => w.file.state !== FileState.STORED);
+    await this.markDuplicates(em, todo);
+    todo = live(todo);
+    for (const w of todo) {
+      try { w.individual = await this.exclusive(() => this.mapPatient(w.file.patientKey!, ctx)); } catch (e) { fail(w.file, e); }
+    }
+    await em.flush();
+    this.progress(ctx.submissionId);
+    await Promise.all(live(todo).map(async (w) => {
+      try {
+        const individual = w.individual!;
+        w.outcome = await this.cpu.deidentify(this.staging.absolute(w.file.stagingPath), {
+          secret: this.secret, individualAccession: individual.accession,
+          dateOffsetDays: dateOffsetDays(individual.accession, this.secret), options: ctx.options,
+        }, { thumbnail: !!this.thumbnails, hashInput: !!this.catalog, storage: this.storage });
+        const o = w.outcome;
+        // Thumbnails are derived: one that cannot be rendered leaves the image archived without it.
+        if (this.thumbnails && !o.thumbnailSha256) this.log(`ingest: no thumbnail for file ${w.file.id} (${o.thumbnailError ?? 'unknown'})`);
+        Object.assign(w.file, { state: FileState.DEIDENTIFIED, storedSha256: o.sha256, heldForPixelReview: o.heldForPixelReview, thumbnailSha256: o.thumbnailSha256 });
+      } catch (e) {
+        fail(w.file, e);
+      }
+    }));
+    await em.flush();
+    this.progress(ctx.submissionId);
+
+    const stored = live(todo).filter((w) => w.file.state === FileState.DEIDENTIFIED);
+    await this.hashCodes(stored);
+    await this.exclusive(() => this.storeMetadata(stored, ctx, failed));
+    await this.markIndexed(stored.filter((w) => w.image && !failed.has(w.file.id)));
+    for (const w of stored) if (w.image && !failed.has(w.file.id)) census.set(w.file.id, w.outcome!.census);
+
+    for (const [fileId, q] of failed) {
+      await this.em().nativeUpdate(SubmissionFile, { id: fileId }, { state: FileState.QUARANTINED, quarantineReason: q.reason, quarantineMessage: q.message });
     }
     this.progress(ctx.submissionId);
   }
 
-  /** RECEIVED/PARSED/DEIDENTIFIED → STORED (or DUPLICATE); returns the de-identification outcome. */
-  private async deidentifyAndStore(em: EntityManager, file: SubmissionFile, ctx: RunContext): Promise<DeidOutcome | null> {
-    const staged = this.staging.absolute(file.stagingPath);
-    const identity = await this.cpu.identify(staged);
+  /** RECEIVED → PARSED for a file screening did not read: the worker reads what maps it. */
+  private async identify(file: SubmissionFile): Promise<void> {
+    const identity = await this.cpu.identify(this.staging.absolute(file.stagingPath));
     if (!identity.sopInstanceUid) throw new Quarantine('MISSING_SOP_INSTANCE_UID', 'the file has no SOPInstanceUID');
     if (!identity.patientId) throw new Quarantine('MISSING_PATIENT_ID', 'the file has no PatientID, so it cannot be assigned to an individual');
     if (!identity.studyInstanceUid || !identity.seriesInstanceUid) throw new Quarantine('MISSING_UID', 'the file lacks a StudyInstanceUID or SeriesInstanceUID');
-    const patientKey = localPatientKey(identity.patientId, this.secret);
-    const imageUid = remapUid(identity.sopInstanceUid, this.secret);
-    if (file.state === FileState.RECEIVED) {
-      Object.assign(file, { state: FileState.PARSED, patientKey, imageUid });
-      await em.flush();
-      this.progress(ctx.submissionId);
-    }
-
-    // The de-identified SOPInstanceUID is the image's identity: if the archive holds it and
-    // not through this file (Image rows are only written with the file's STORED mark), it is a duplicate.
-    if (await this.markIfDuplicate(em, file, imageUid)) return null;
-
-    const individual = await this.exclusive(() => this.mapPatient(patientKey, ctx));
-    const outcome = await this.cpu.deidentify(staged, {
-      secret: this.secret, individualAccession: individual.accession,
-      dateOffsetDays: dateOffsetDays(individual.accession, this.secret), options: ctx.options,
-    }, this.thumbnails);
-    const sha = await this.store.put(outcome.output);
-    Object.assign(file, { state: FileState.DEIDENTIFIED, storedSha256: sha, heldForPixelReview: outcome.heldForPixelReview });
-    await em.flush();
-    this.progress(ctx.submissionId);
-
-    const stored = await this.exclusive(async () => {
-      // Checked again under the lock: another file of this run may have stored the same instance meanwhile.
-      if (await this.markIfDuplicate(em, file, imageUid)) return false;
-      await this.storeMetadata(em, file, individual.id, ctx, outcome, sha);
-      return true;
-    });
-    return stored ? outcome : null;
+    Object.assign(file, { state: FileState.PARSED, patientKey: localPatientKey(identity.patientId, this.secret), imageUid: remapUid(identity.sopInstanceUid, this.secret) });
   }
 
-  private async markIfDuplicate(em: EntityManager, file: SubmissionFile, imageUid: string): Promise<boolean> {
-    if (!(await this.em().count(Image, { uid: imageUid }))) return false;
-    file.state = FileState.DUPLICATE;
-    await em.flush();
-    return true;
+  /**
+   * The de-identified SOPInstanceUID is the image's identity: if the archive holds it and not
+   * through this file (Image rows are only written with the file's STORED mark), the file is a
+   * duplicate; so is a second file of the batch with the same identity.
+   */
+  private async markDuplicates(em: EntityManager, works: Work[]): Promise<void> {
+    if (works.length === 0) return;
+    const held = new Set((await em.find(Image, { uid: { $in: works.map((w) => w.file.imageUid!) } }, { fields: ['uid'] })).map((i) => i.uid));
+    for (const w of works) {
+      if (held.has(w.file.imageUid!)) w.file.state = FileState.DUPLICATE;
+      held.add(w.file.imageUid!);
+    }
   }
 
   /** Finds the individual for a local patient (by HMAC) in the collection, or creates it with a fresh accession. */
@@ -255,89 +324,144 @@ export class IngestPipeline {
     return found;
   }
 
-  /** Study, Series and Image rows and the file's STORED mark, in one transaction. */
-  private async storeMetadata(em: EntityManager, file: SubmissionFile, individualId: number, ctx: RunContext, outcome: DeidOutcome, sha: string): Promise<void> {
-    const ds = outcome.fields as unknown as Record<string, unknown>;
-    const studyUid = str(ds.StudyInstanceUID);
-    const seriesUid = str(ds.SeriesInstanceUID);
-    const sopUid = str(ds.SOPInstanceUID);
-    if (!studyUid || !seriesUid || !sopUid) throw new Quarantine('MISSING_UID', 'the de-identified file lacks a Study, Series or SOP Instance UID');
-    const modality = (str(ds.Modality) ?? 'OT').slice(0, 16);
-    const transferSyntaxUid = outcome.transferSyntaxUid ?? '1.2.840.10008.1.2.1';
-    await em.transactional(async (tx) => {
-      let study = await tx.findOne(Study, { studyInstanceUid: studyUid });
-      if (study && study.individual.id !== individualId) {
-        throw new Quarantine('MIXED_PATIENTS', 'the study already belongs to another individual: images of another patient are mixed into it');
-      }
-      if (!study) {
-        study = tx.create(Study, {
-          accession: await allocateAccession(tx, 'study'), studyInstanceUid: studyUid,
-          individual: tx.getReference(Individual, individualId), collection: tx.getReference(Collection, ctx.collectionId),
-          description: str(ds.StudyDescription)?.slice(0, 500) ?? null, studyDate: isoDate(ds.StudyDate),
-          ageAtStudy: ageYears(ds.PatientAge), modalities: [modality],
-        });
-      } else if (!study.modalities.includes(modality)) {
-        study.modalities = [...study.modalities, modality];
-      }
-      let series = await tx.findOne(Series, { uid: seriesUid });
-      if (series && series.individual.id !== individualId) {
-        throw new Quarantine('MIXED_PATIENTS', 'the series already belongs to another individual: images of another patient are mixed into it');
-      }
-      const site = str(ds.BodyPartExamined)?.toUpperCase().replace(/\s+/g, '') ?? null;
-      if (!series) {
-        series = tx.create(Series, {
-          uid: seriesUid, study, individual: tx.getReference(Individual, individualId), collection: tx.getReference(Collection, ctx.collectionId),
-          modality, anatomicalSite: site && (SITES.has(site) || site.length <= 32) ? site : null,
-          description: str(ds.SeriesDescription)?.slice(0, 500) ?? null, seriesNumber: int(ds.SeriesNumber), imageCount: 1,
-        });
-      } else {
-        series.imageCount += 1;
-      }
-      tx.create(Image, {
-        uid: sopUid, series, sopClassUid: str(ds.SOPClassUID), instanceNumber: int(ds.InstanceNumber),
-        rows: int(ds.Rows), columns: int(ds.Columns), frames: int(ds.NumberOfFrames) ?? 1, bitsAllocated: int(ds.BitsAllocated),
-        transferSyntaxUid, sha256: sha, size: outcome.output.length,
-      });
-      await tx.flush();
-      await tx.nativeUpdate(SubmissionFile, { id: file.id }, { state: FileState.STORED, imageUid: sopUid });
-    });
-    file.state = FileState.STORED;
-    this.progress(ctx.submissionId);
+  /** The retrieval model's codes for the batch, in one onnxruntime call; an image without one is archived all the same. */
+  private async hashCodes(works: Work[]): Promise<void> {
+    if (!this.catalog) return;
+    const inputs = works.filter((w) => w.outcome!.hashInput);
+    for (const w of works) if (!w.outcome!.hashInput) this.log(`ingest: no hash code for file ${w.file.id} (${w.outcome!.hashError ?? 'no input'})`);
+    if (inputs.length === 0) return;
+    try {
+      const model = await this.catalog.hashModel();
+      const codes = await model.hashInputs(inputs.map((w) => w.outcome!.hashInput!));
+      inputs.forEach((w, i) => { w.code = codes[i]; });
+    } catch (err) {
+      this.log(`ingest: no hash codes for ${inputs.length} files (${(err as Error)?.name}: ${(err as Error)?.message?.slice(0, 120)})`);
+    }
   }
 
   /**
-   * STORED → INDEXED: a thumbnail in the blob store and the image's 64-bit hash code (on Image,
-   * and in the live Hamming index). Neither failing quarantines the image: it is archived, only
-   * not yet findable by similarity.
+   * Study, Series and Image rows and the files' STORED marks, in one transaction. A batch that
+   * fails as a whole (another process created the same study at the same moment) is retried
+   * file by file, so one file's conflict quarantines that file only.
    */
-  private async index(em: EntityManager, file: SubmissionFile, outcome: DeidOutcome | null): Promise<void> {
-    if (this.thumbnails && file.storedSha256) {
+  private async storeMetadata(works: Work[], ctx: RunContext, failed: Map<number, Quarantine>): Promise<void> {
+    if (works.length === 0) return;
+    try {
+      await this.storeMetadataOnce(works, ctx, failed);
+    } catch (err) {
+      if (works.length === 1) { failed.set(works[0].file.id, this.quarantineFor(works[0].file.id, err)); return; }
+      for (const w of works) { w.image = undefined; await this.storeMetadata([w], ctx, failed); }
+    }
+  }
+
+  private async storeMetadataOnce(works: Work[], ctx: RunContext, failed: Map<number, Quarantine>): Promise<void> {
+    const quarantined = new Map<number, Quarantine>();
+    await this.em().transactional(async (tx) => {
+      quarantined.clear();
+      const uids = (key: keyof MetadataFields) => [...new Set(works.map((w) => str(w.outcome!.fields[key])).filter((u): u is string => !!u))];
+      const studies = new Map((await tx.find(Study, { studyInstanceUid: { $in: uids('StudyInstanceUID') } })).map((s) => [s.studyInstanceUid, s]));
+      const seriesByUid = new Map((await tx.find(Series, { uid: { $in: uids('SeriesInstanceUID') } })).map((s) => [s.uid, s]));
+      // Checked again under the lock: another batch may have stored the same instance meanwhile.
+      const held = new Set((await tx.find(Image, { uid: { $in: uids('SOPInstanceUID') } }, { fields: ['uid'] })).map((i) => i.uid));
+      const storedIds: number[] = [];
+      const duplicateIds: number[] = [];
+      for (const w of works) {
+        const ds = w.outcome!.fields as unknown as Record<string, unknown>;
+        const individualId = w.individual!.id;
+        const studyUid = str(ds.StudyInstanceUID);
+        const seriesUid = str(ds.SeriesInstanceUID);
+        const sopUid = str(ds.SOPInstanceUID);
+        if (!studyUid || !seriesUid || !sopUid) {
+          quarantined.set(w.file.id, new Quarantine('MISSING_UID', 'the de-identified file lacks a Study, Series or SOP Instance UID'));
+          continue;
+        }
+        if (held.has(sopUid)) { duplicateIds.push(w.file.id); continue; }
+        const modality = (str(ds.Modality) ?? 'OT').slice(0, 16);
+        let study = studies.get(studyUid);
+        if (study && study.individual.id !== individualId) {
+          quarantined.set(w.file.id, new Quarantine('MIXED_PATIENTS', 'the study already belongs to another individual: images of another patient are mixed into it'));
+          continue;
+        }
+        let series = seriesByUid.get(seriesUid);
+        if (series && series.individual.id !== individualId) {
+          quarantined.set(w.file.id, new Quarantine('MIXED_PATIENTS', 'the series already belongs to another individual: images of another patient are mixed into it'));
+          continue;
+        }
+        if (!study) {
+          study = tx.create(Study, {
+            accession: await allocateAccession(tx, 'study'), studyInstanceUid: studyUid,
+            individual: tx.getReference(Individual, individualId), collection: tx.getReference(Collection, ctx.collectionId),
+            description: str(ds.StudyDescription)?.slice(0, 500) ?? null, studyDate: isoDate(ds.StudyDate),
+            ageAtStudy: ageYears(ds.PatientAge), modalities: [modality],
+          });
+          studies.set(studyUid, study);
+        } else if (!study.modalities.includes(modality)) {
+          study.modalities = [...study.modalities, modality];
+        }
+        if (!series) {
+          const site = str(ds.BodyPartExamined)?.toUpperCase().replace(/\s+/g, '') ?? null;
+          series = tx.create(Series, {
+            uid: seriesUid, study, individual: tx.getReference(Individual, individualId), collection: tx.getReference(Collection, ctx.collectionId),
+            modality, anatomicalSite: site && (SITES.has(site) || site.length <= 32) ? site : null,
+            description: str(ds.SeriesDescription)?.slice(0, 500) ?? null, seriesNumber: int(ds.SeriesNumber), imageCount: 0,
+          });
+          seriesByUid.set(seriesUid, series);
+        }
+        series.imageCount += 1;
+        w.image = tx.create(Image, {
+          uid: sopUid, series, sopClassUid: str(ds.SOPClassUID), instanceNumber: int(ds.InstanceNumber),
+          rows: int(ds.Rows), columns: int(ds.Columns), frames: int(ds.NumberOfFrames) ?? 1, bitsAllocated: int(ds.BitsAllocated),
+          transferSyntaxUid: w.outcome!.transferSyntaxUid ?? '1.2.840.10008.1.2.1', sha256: w.outcome!.sha256, size: w.outcome!.size,
+          hashCode: w.code != null ? codeToHex(w.code) : null,
+        });
+        held.add(sopUid);
+        storedIds.push(w.file.id);
+      }
+      await tx.flush();
+      if (storedIds.length) await tx.nativeUpdate(SubmissionFile, { id: { $in: storedIds } }, { state: FileState.STORED });
+      if (duplicateIds.length) await tx.nativeUpdate(SubmissionFile, { id: { $in: duplicateIds } }, { state: FileState.DUPLICATE });
+    });
+    for (const [id, q] of quarantined) failed.set(id, q);
+    for (const w of works) if (w.image) w.file.state = FileState.STORED;
+  }
+
+  /** STORED → INDEXED: the codes stored with the images join the live Hamming index. */
+  private async markIndexed(works: Work[]): Promise<void> {
+    if (works.length === 0) return;
+    await this.em().nativeUpdate(SubmissionFile, { id: { $in: works.map((w) => w.file.id) } }, { state: FileState.INDEXED });
+    for (const w of works) {
+      w.file.state = FileState.INDEXED;
+      if (this.catalog && w.code != null) this.catalog.add(w.image!.id, w.image!.series.id, w.code);
+    }
+  }
+
+  /**
+   * STORED → INDEXED for a file whose run stopped in between: whatever of the thumbnail and the
+   * hash code is missing is made from the stored file. Neither failing quarantines the image:
+   * it is archived, only not yet findable by similarity.
+   */
+  private async indexStored(em: EntityManager, file: SubmissionFile): Promise<void> {
+    const image = await em.findOne(Image, { uid: file.imageUid! });
+    if (this.thumbnails && file.storedSha256 && !file.thumbnailSha256) {
       try {
-        // Rendered by the worker with the de-identification; on a resumed run, here from the stored file.
-        const png = outcome ? outcome.thumbnail : await renderThumbnail(await this.store.get(file.storedSha256), { maxSize: 128 });
-        if (png) file.thumbnailSha256 = await this.store.put(png);
-        else this.log(`ingest: no thumbnail for file ${file.id} (${outcome?.thumbnailError ?? 'unknown'})`);
+        file.thumbnailSha256 = await this.thumbnails.put(await renderThumbnail(await this.store.get(file.storedSha256), { maxSize: 128 }));
       } catch (err) {
         this.log(`ingest: no thumbnail for file ${file.id} (${(err as Error)?.name})`);
       }
     }
-    const hashed = this.catalog && file.storedSha256 && file.imageUid ? await this.hashCode(em, file) : null;
+    let code: bigint | null = image?.hashCode ? hexToCode(image.hashCode) : null;
+    if (this.catalog && image && code === null && file.storedSha256) {
+      try {
+        const model = await this.catalog.hashModel();
+        code = await model.hashImage(await decodeImage(await this.store.get(file.storedSha256)));
+        image.hashCode = codeToHex(code);
+      } catch (err) {
+        this.log(`ingest: no hash code for file ${file.id} (${(err as Error)?.name}: ${(err as Error)?.message?.slice(0, 120)})`);
+      }
+    }
     file.state = FileState.INDEXED;
     await em.flush();
-    if (hashed) this.catalog!.add(hashed.image.id, hashed.image.series.id, hashed.code);
-  }
-
-  private async hashCode(em: EntityManager, file: SubmissionFile): Promise<{ image: Image; code: bigint } | null> {
-    try {
-      const image = await em.findOneOrFail(Image, { uid: file.imageUid! });
-      const model = await this.catalog!.hashModel();
-      const code = await model.hashImage(await decodeImage(await this.store.get(file.storedSha256!)));
-      image.hashCode = codeToHex(code);
-      return { image, code };
-    } catch (err) {
-      this.log(`ingest: no hash code for file ${file.id} (${(err as Error)?.name}: ${(err as Error)?.message?.slice(0, 120)})`);
-      return null;
-    }
+    if (this.catalog && image && code !== null) this.catalog.add(image.id, image.series.id, code);
   }
 }
 

@@ -2,6 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DicomParseError, type DeidContext, type SourceIdentity } from '../deid/index.js';
+import type { FileCheckResult } from '../qc/checks.js';
+import type { TagCensusJson } from '../qc/TagCensus.js';
+import type { BlobStore } from '../storage/BlobStore.js';
 
 /** The dataset attributes the archive's metadata needs, as plain values. */
 export interface MetadataFields {
@@ -12,21 +15,37 @@ export interface MetadataFields {
 }
 
 export type CpuTask =
+  | { task: 'check'; path: string }
   | { task: 'identify'; path: string }
-  | { task: 'deidentify'; path: string; ctx: DeidContext; thumbnail: boolean };
+  | { task: 'deidentify'; path: string; ctx: DeidContext; thumbnail: boolean; hashInput: boolean; storage: WorkerStorage };
 export type CpuRequest = CpuTask & { id: number };
 
+/** Where a worker stores what it de-identifies (BlobStore.roots of the archive and of the thumbnail cache). */
+export interface WorkerStorage {
+  blobs: BlobStore['roots'];
+  thumbnails: BlobStore['roots'];
+}
+
+/** A de-identified file, already stored (both copies, verified) by the worker. */
 export interface DeidOutcome {
-  output: Buffer;
+  sha256: string;
+  size: number;
   heldForPixelReview: string | null;
   fields: MetadataFields;
   transferSyntaxUid: string | null;
-  thumbnail: Buffer | null;
+  /** This file's tag census, merged into the submission's. */
+  census: TagCensusJson;
+  /** The PNG thumbnail in the thumbnail cache; null with the reason when none could be made. */
+  thumbnailSha256: string | null;
   thumbnailError: string | null;
+  /** The retrieval model's input (preprocess.ts), batched through onnxruntime by the pipeline. */
+  hashInput: Float32Array | null;
+  hashError: string | null;
 }
 
 export interface CpuResponse {
   id: number;
+  check?: FileCheckResult;
   identity?: SourceIdentity;
   deid?: DeidOutcome;
   error?: { kind: 'missing' | 'empty' | 'parse' | 'internal'; message: string };
@@ -56,10 +75,6 @@ export class CpuPool {
       this.pending.delete(res.id);
       // Referenced only while it has work: a pending task must keep the process alive, an idle pool must not.
       if (--slot.busy === 0) worker.unref();
-      if (res.deid) {
-        res.deid.output = Buffer.from(res.deid.output.buffer, res.deid.output.byteOffset, res.deid.output.byteLength);
-        if (res.deid.thumbnail) res.deid.thumbnail = Buffer.from(res.deid.thumbnail.buffer, res.deid.thumbnail.byteOffset, res.deid.thumbnail.byteLength);
-      }
       p?.resolve(res);
     });
     worker.on('error', (err) => {
@@ -90,12 +105,20 @@ export class CpuPool {
     throw new CpuTaskError(res.error.kind, res.error.message);
   }
 
+  /** QC's per-file checks (qc/checks.ts) of a received file; null when its staged bytes are gone. */
+  async check(file: string): Promise<FileCheckResult | null> {
+    const res = await this.run({ task: 'check', path: file });
+    if (res.error?.kind === 'missing') return null;
+    return CpuPool.unwrap(res).check!;
+  }
+
   async identify(file: string): Promise<SourceIdentity> {
     return CpuPool.unwrap(await this.run({ task: 'identify', path: file })).identity!;
   }
 
-  async deidentify(file: string, ctx: DeidContext, thumbnail: boolean): Promise<DeidOutcome> {
-    return CpuPool.unwrap(await this.run({ task: 'deidentify', path: file, ctx, thumbnail })).deid!;
+  /** De-identifies a staged file and stores the result (and its thumbnail) from the worker. */
+  async deidentify(file: string, ctx: DeidContext, want: { thumbnail: boolean; hashInput: boolean; storage: WorkerStorage }): Promise<DeidOutcome> {
+    return CpuPool.unwrap(await this.run({ task: 'deidentify', path: file, ctx, ...want })).deid!;
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,16 @@
-// The CPU-bound half of the pipeline (DICOM parsing, de-identification, thumbnails), run in
-// worker threads so a multi-core machine works on several files at once while the main
-// thread keeps the database and the HTTP server responsive.
+// The CPU-bound half of the pipeline (screening, parsing, de-identification, thumbnails, hash
+// inputs, census), run in worker threads so a multi-core machine works on several files at
+// once while the main thread keeps the database and the HTTP server responsive.
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { deidentify, readSourceIdentity, type DeidContext } from '../deid/index.js';
-import { renderThumbnail } from '../imaging/index.js';
+import { deidentify, readSourceIdentity, type DeidContext, type DeidResult } from '../deid/index.js';
+import { decodeFrame, decodeParsed, imageFromHeader, lumaOf, thumbnailOfDisplay, toDisplay8, type DecodedFrame } from '../imaging/index.js';
+import { checkFile } from '../qc/checks.js';
+import { TagCensus } from '../qc/TagCensus.js';
+import { preprocess } from '../retrieval/preprocess.js';
+import { BlobStore } from '../storage/BlobStore.js';
 import { transferSyntaxOf } from './dicomMeta.js';
-import type { CpuRequest, CpuResponse, MetadataFields } from './cpuTasks.js';
+import type { CpuRequest, CpuResponse, DeidOutcome, MetadataFields, WorkerStorage } from './cpuTasks.js';
 
 const FIELDS: (keyof MetadataFields)[] = [
   'StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID', 'SOPClassUID', 'Modality', 'BodyPartExamined', 'StudyDescription',
@@ -19,23 +23,81 @@ function plain(v: unknown): unknown {
   return v === undefined || v === null || typeof v === 'object' ? null : v;
 }
 
+type Derived = Pick<DeidOutcome, 'census' | 'thumbnailSha256' | 'thumbnailError' | 'hashInput' | 'hashError'>;
+
+let opened: { key: string; blobs: BlobStore; thumbnails: BlobStore } | null = null;
+
+/** The archive's stores, opened once per worker (every task names the same ones). */
+function stores(s: WorkerStorage): { blobs: BlobStore; thumbnails: BlobStore } {
+  const key = JSON.stringify(s);
+  if (opened?.key !== key) {
+    opened = {
+      key,
+      blobs: new BlobStore(s.blobs.primaryRoot, s.blobs.backupRoot, s.blobs.durable),
+      thumbnails: new BlobStore(s.thumbnails.primaryRoot, s.thumbnails.backupRoot, s.thumbnails.durable),
+    };
+  }
+  return opened;
+}
+
+/** The stored image's middle frame, from the header and pixels de-identification already holds where it can. */
+function storedFrame(result: DeidResult): Promise<DecodedFrame> {
+  const h = result.header;
+  if (h && !h.encapsulated) return decodeParsed(imageFromHeader(h.transferSyntaxUid, h.dict, h.pixelValue));
+  return decodeFrame(result.output);
+}
+
+/**
+ * Everything the archive derives from a de-identified file, computed where the file is parsed:
+ * its sha256, the tag census of its header, and from one decode of its pixels both the
+ * thumbnail and the retrieval model's input. A derivative that fails is reported, not fatal.
+ */
+async function derive(result: DeidResult, ctx: DeidContext, want: { thumbnail: boolean; hashInput: boolean }, thumbnails: BlobStore): Promise<Derived> {
+  const census = new TagCensus({ options: ctx.options });
+  if (result.header) {
+    const { dict, pixelValue } = result.header;
+    census.addDataset({ ...dict, '7FE00010': { vr: result.header.encapsulated ? 'OB' : 'OW', Value: [pixelValue] } });
+  } else {
+    census.addPart10(result.output);
+  }
+  const out: Derived = { census: census.toJSON(), thumbnailSha256: null, thumbnailError: null, hashInput: null, hashError: null };
+  if (!want.thumbnail && !want.hashInput) return out;
+  let display;
+  try {
+    display = toDisplay8(await storedFrame(result));
+  } catch (e) {
+    const why = (e as Error)?.name ?? 'Error';
+    return { ...out, thumbnailError: want.thumbnail ? why : null, hashError: want.hashInput ? why : null };
+  }
+  if (want.thumbnail) {
+    try {
+      out.thumbnailSha256 = thumbnails.putSync(thumbnailOfDisplay(display, 128));
+    } catch (e) {
+      out.thumbnailError = (e as Error)?.name ?? 'Error';
+    }
+  }
+  if (want.hashInput) out.hashInput = preprocess({ width: display.width, height: display.height, data: display.channels === 1 ? display.data : lumaOf(display.data) });
+  return out;
+}
+
 async function handle(req: CpuRequest): Promise<CpuResponse> {
   let bytes: Buffer;
   try { bytes = fs.readFileSync(req.path); } catch { return { id: req.id, error: { kind: 'missing', message: 'the received bytes are no longer in the staging area' } }; }
-  if (bytes.length === 0) return { id: req.id, error: { kind: 'empty', message: 'the file is empty (0 bytes)' } };
   try {
+    if (req.task === 'check') return { id: req.id, check: await checkFile(bytes, { decodePixels: 'compressed' }) };
+    if (bytes.length === 0) return { id: req.id, error: { kind: 'empty', message: 'the file is empty (0 bytes)' } };
     if (req.task === 'identify') return { id: req.id, identity: readSourceIdentity(bytes) };
-    const result = deidentify(bytes, req.ctx as DeidContext);
+    const result = deidentify(bytes, req.ctx);
     const ds = result.dataset as Record<string, unknown>;
     const fields = Object.fromEntries(FIELDS.map((f) => [f, plain(ds[f])])) as unknown as MetadataFields;
-    let thumbnail: Buffer | null = null;
-    let thumbnailError: string | null = null;
-    if (req.thumbnail) {
-      try { thumbnail = await renderThumbnail(result.output, { maxSize: 128 }); } catch (e) { thumbnailError = (e as Error)?.name ?? 'Error'; }
-    }
+    const { blobs, thumbnails } = stores(req.storage);
+    const sha = blobs.putSync(result.output);
     return {
       id: req.id,
-      deid: { output: result.output, heldForPixelReview: result.heldForPixelReview, fields, transferSyntaxUid: transferSyntaxOf(result.output), thumbnail, thumbnailError },
+      deid: {
+        sha256: sha, size: result.output.length, heldForPixelReview: result.heldForPixelReview, fields, transferSyntaxUid: transferSyntaxOf(result.output),
+        ...(await derive(result, req.ctx, req, thumbnails)),
+      },
     };
   } catch (e) {
     const err = e as Error & { reason?: string };
@@ -44,11 +106,15 @@ async function handle(req: CpuRequest): Promise<CpuResponse> {
   }
 }
 
+/** The hash input moves to the main thread without a copy (when it owns its ArrayBuffer). */
+function transferable(res: CpuResponse): ArrayBuffer[] {
+  const d = res.deid;
+  const input = d?.hashInput;
+  return input && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
+}
+
 parentPort!.on('message', (req: CpuRequest) => {
-  handle(req).then((res) => {
-    const transfer = res.deid ? [res.deid.output, res.deid.thumbnail].filter((b): b is Buffer => !!b).map((b) => b.buffer as ArrayBuffer) : [];
-    // Buffers from a pool may share one ArrayBuffer; only transfer those that are wholly theirs.
-    const own = res.deid ? transfer.filter((ab, i, all) => all.indexOf(ab) === i && [res.deid!.output, res.deid!.thumbnail].some((b) => b && b.byteOffset === 0 && b.byteLength === ab.byteLength)) : [];
-    parentPort!.postMessage(res, own);
-  });
+  handle(req)
+    .catch((e): CpuResponse => ({ id: req.id, error: { kind: 'internal', message: (e as Error)?.name ?? 'Error' } }))
+    .then((res) => parentPort!.postMessage(res, transferable(res)));
 });

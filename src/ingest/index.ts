@@ -26,7 +26,7 @@ export function createIngest(orm: MikroORM, config: Config, log: (message: strin
   return {
     submissions: new SubmissionService(orm, staging, secret),
     // Offline ingests (the CLI) still store hash codes; the server's index is rebuilt from them.
-    pipeline: new IngestPipeline(orm, staging, store, secret, log, opts.thumbnails ?? true, opts.catalog ?? new HashCatalog()),
+    pipeline: new IngestPipeline(orm, staging, store, secret, log, opts.thumbnails ?? true ? BlobStore.thumbnailsOf(config) : null, opts.catalog ?? new HashCatalog()),
     store,
     staging,
   };

@@ -4,14 +4,14 @@ import { Submission, SubmissionFile } from '../entities/index.js';
 import { SubmissionCensus } from '../entities/SubmissionCensus.js';
 import { FileState } from '../entities/SubmissionFile.js';
 import type { BlobStore } from '../storage/BlobStore.js';
-import { TagCensus } from './TagCensus.js';
+import { TagCensus, type TagCensusJson } from './TagCensus.js';
 
 /**
  * Brings a submission's persisted census up to date with its stored files and returns it.
  * Only files not yet counted are read (each once, from the blob store, de-identified as
  * archived), so a query after ingest reads nothing and a query after new files reads those.
  */
-export async function currentCensus(em: EntityManager, store: BlobStore, submissionId: number): Promise<TagCensus> {
+export async function currentCensus(em: EntityManager, store: BlobStore, submissionId: number, known: Map<number, TagCensusJson> = new Map()): Promise<TagCensus> {
   const row = await em.findOne(SubmissionCensus, { submission: submissionId });
   const counted = new Set(row?.countedFiles ?? []);
   const submission = row ? null : await em.findOneOrFail(Submission, { id: submissionId });
@@ -21,7 +21,10 @@ export async function currentCensus(em: EntityManager, store: BlobStore, submiss
   }, { fields: ['id', 'storedSha256'], orderBy: { id: 'asc' } })).filter((f) => !counted.has(f.id));
   if (fresh.length === 0 && row) return census;
   for (const f of fresh) {
-    census.addPart10(await store.get(f.storedSha256!));
+    // The pipeline's workers hand over each file's census as they store it; others are read back.
+    const part = known.get(f.id);
+    if (part) census.merge(TagCensus.fromJSON(part));
+    else census.addPart10(await store.get(f.storedSha256!));
     counted.add(f.id);
   }
   const values = { census: census.toJSON(), countedFiles: [...counted].sort((a, b) => a - b), updatedAt: new Date() };

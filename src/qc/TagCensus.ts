@@ -107,7 +107,9 @@ function hex4(n: number): string {
 }
 
 function bytesOf(values: unknown[]): Uint8Array | null {
-  const parts = values.filter((v): v is ArrayBuffer => v instanceof ArrayBuffer).map((v) => new Uint8Array(v));
+  // dcmjs gives ArrayBuffers; ingest hands over views of the pixels it already holds.
+  const parts = values.filter((v): v is ArrayBuffer | Uint8Array => v instanceof ArrayBuffer || v instanceof Uint8Array)
+    .map((v) => (v instanceof Uint8Array ? v : new Uint8Array(v)));
   if (parts.length === 0) return values.length === 0 ? new Uint8Array(0) : null;
   if (parts.length === 1) return parts[0];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

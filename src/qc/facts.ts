@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { dcmjs, type DicomDataset } from '../deid/dcmjs.js';
 import { DicomParseError } from '../deid/errors.js';
-import { frame } from '../deid/framing.js';
+import { EXPLICIT_BE, frame, type FramedFile } from '../deid/framing.js';
 
 /**
  * What QC needs to know about one received file, read once. Identity values are the
@@ -77,17 +77,42 @@ function pixelFacts(ds: DicomDataset, declaredLength: number | null): PixelFacts
 }
 
 /**
+ * The same facts read straight from the framed bytes (little endian only, where the bytes
+ * are what dcmjs would hand back): the value of native Pixel Data, or the fragments of
+ * encapsulated Pixel Data without the Basic Offset Table.
+ */
+function rawPixelFacts(framed: FramedFile): PixelFacts {
+  const bytes = framed.pixelElement!.value;
+  const hash = createHash('sha256');
+  if (framed.pixelDataLength !== -1) return { encapsulated: false, length: bytes.length, sha256: hash.update(bytes).digest('hex') };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let length = 0;
+  // framing has already proved the item structure sound.
+  for (let at = 0, item = 0; at + 8 <= bytes.length; item++) {
+    const element = view.getUint16(at + 2, true);
+    const size = view.getUint32(at + 4, true);
+    if (element !== 0xe000) break;
+    if (item > 0) { hash.update(bytes.subarray(at + 8, at + 8 + size)); length += size; }
+    at += 8 + size;
+  }
+  return { encapsulated: true, length, sha256: hash.digest('hex') };
+}
+
+/**
  * Parses a file with the de-identification engine's framing walker (which refuses truncated
  * or structurally broken files instead of letting dcmjs zero-fill them) and dcmjs.
  * Throws DicomParseError (from framing) or UnreadableFileError (dcmjs refused the dataset).
  */
 export function readFacts(bytes: Uint8Array): { facts: FileFacts; dataset: DicomDataset } {
   const framed = frame(bytes);
+  const px = framed.pixelElement;
+  // A trailing little-endian Pixel Data is hashed from the bytes; dcmjs reads only the header.
+  const headerOnly = px !== null && px.last && framed.transferSyntaxUid !== EXPLICIT_BE;
   const level = dcmjs.log.getLevel();
   dcmjs.log.setLevel('silent');
   let ds: DicomDataset;
   try {
-    ds = dcmjs.data.DicomMessage.readFile(framed.canonical, { ignoreErrors: false }).dict;
+    ds = dcmjs.data.DicomMessage.readFile(headerOnly ? framed.canonicalUntil(px.start) : framed.canonical, { ignoreErrors: false }).dict;
   } catch (e) {
     const why = e instanceof Error ? e.name : 'error';
     throw new UnreadableFileError(`the dataset could not be parsed (${why})`, e instanceof Error ? e : undefined);
@@ -109,7 +134,7 @@ export function readFacts(bytes: Uint8Array): { facts: FileFacts; dataset: Dicom
     samplesPerPixel: int(ds, '00280002') ?? 1,
     numberOfFrames: Math.max(1, int(ds, '00280008') ?? 1),
     photometricInterpretation: text(ds, '00280004'),
-    pixelData: pixelFacts(ds, framed.pixelDataLength),
+    pixelData: headerOnly ? rawPixelFacts(framed) : pixelFacts(ds, framed.pixelDataLength),
   };
   return { facts, dataset: ds };
 }

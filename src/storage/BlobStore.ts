@@ -35,16 +35,40 @@ export class BlobStore {
     return new BlobStore(path.join(config.dataDir, 'blobs'), config.backupDir);
   }
 
+  /**
+   * Thumbnails, in `$OBIA_DATA_DIR/cache/thumbnails`: derived files, so one root and no fsync;
+   * one that is lost is rendered again from the archived image.
+   */
+  static thumbnailsOf(config: { dataDir: string }): BlobStore {
+    const root = path.join(config.dataDir, 'cache', 'thumbnails');
+    return new BlobStore(root, root, false);
+  }
+
+  /** What a worker thread needs to open the same store. */
+  get roots(): { primaryRoot: string; backupRoot: string; durable: boolean } {
+    return { primaryRoot: this.primaryRoot, backupRoot: this.backupRoot, durable: this.durable };
+  }
+
   pathIn(root: string, sha: string): string {
     if (!SHA256.test(sha)) throw new Error(`not a sha256: ${sha.slice(0, 80)}`);
     return path.join(root, sha.slice(0, 2), sha.slice(2, 4), sha);
   }
 
-  /** Stores `bytes` in both roots (a no-op for a root that already holds a verified copy); returns the sha256. */
-  async put(bytes: Uint8Array): Promise<string> {
-    const sha = sha256Hex(bytes);
-    await Promise.all([this.writeVerified(this.primaryRoot, sha, bytes), this.writeVerified(this.backupRoot, sha, bytes)]);
+  /**
+   * Stores `bytes` in both roots (a no-op for a root that already holds a verified copy); returns
+   * the sha256. Writes are synchronous on purpose: ingest workers store what they de-identify
+   * (blocking a worker on fsync is the point, and costs a fraction of a thread-pool round trip
+   * per step); the main thread writes only for repairs. A caller that hashed the bytes already
+   * passes the digest; every copy is still verified against `bytes`.
+   */
+  putSync(bytes: Uint8Array, sha = sha256Hex(bytes)): string {
+    this.writeVerified(this.primaryRoot, sha, bytes);
+    if (this.backupRoot !== this.primaryRoot) this.writeVerified(this.backupRoot, sha, bytes);
     return sha;
+  }
+
+  async put(bytes: Uint8Array, sha?: string): Promise<string> {
+    return this.putSync(bytes, sha);
   }
 
   async has(sha: string): Promise<boolean> {
@@ -57,7 +81,7 @@ export class BlobStore {
     if (primary) return primary;
     const backup = await this.readVerified(this.backupRoot, sha);
     if (!backup) throw new BlobNotFoundError(sha);
-    await this.writeVerified(this.primaryRoot, sha, backup, true);
+    this.writeVerified(this.primaryRoot, sha, backup, true);
     return backup;
   }
 
@@ -67,8 +91,8 @@ export class BlobStore {
     const report: VerifyReport = { checked: 0, repairedPrimary: [], repairedBackup: [], lost: [] };
     for (const sha of shas) {
       const [p, b] = await Promise.all([this.readVerified(this.primaryRoot, sha), this.readVerified(this.backupRoot, sha)]);
-      if (!p && b) { await this.writeVerified(this.primaryRoot, sha, b, true); report.repairedPrimary.push(sha); }
-      else if (p && !b) { await this.writeVerified(this.backupRoot, sha, p, true); report.repairedBackup.push(sha); }
+      if (!p && b) { this.writeVerified(this.primaryRoot, sha, b, true); report.repairedPrimary.push(sha); }
+      else if (p && !b) { this.writeVerified(this.backupRoot, sha, p, true); report.repairedBackup.push(sha); }
       else if (!p && !b) report.lost.push(sha);
       report.checked++;
       onProgress?.(report.checked, shas.size);
@@ -89,31 +113,52 @@ export class BlobStore {
     return sha256Hex(bytes) === sha ? bytes : null;
   }
 
+  /** Read-back buffer, reused: verifying every write must not allocate a copy of every file. */
+  private scratch = Buffer.alloc(0);
+
+  /** Whether the file under `root` holds exactly `bytes` (whose digest names it). */
+  private holds(root: string, sha: string, bytes: Uint8Array): boolean {
+    let fd: number;
+    try { fd = fs.openSync(this.pathIn(root, sha), 'r'); } catch { return false; }
+    try {
+      if (fs.fstatSync(fd).size !== bytes.length) return false;
+      if (this.scratch.length < bytes.length) this.scratch = Buffer.allocUnsafe(Math.max(bytes.length, 2 * this.scratch.length));
+      let got = 0;
+      for (let n = -1; got < bytes.length && n !== 0; got += n) n = fs.readSync(fd, this.scratch, got, bytes.length - got, got);
+      return got === bytes.length && this.scratch.subarray(0, got).equals(bytes);
+    } catch {
+      return false;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   /**
    * Temp file + fsync + rename, so a crash never leaves a partial file under the blob's name;
-   * then the file is read back and re-hashed, so a write that silently went wrong fails here.
+   * then the file is read back and compared with the bytes it must hold (whose sha256 names
+   * it), so a write that silently went wrong fails here.
    */
-  private async writeVerified(root: string, sha: string, bytes: Uint8Array, overwrite = false): Promise<void> {
+  private writeVerified(root: string, sha: string, bytes: Uint8Array, overwrite = false): void {
     const target = this.pathIn(root, sha);
-    if (!overwrite && (await this.readVerified(root, sha))) return;
+    if (!overwrite && this.holds(root, sha, bytes)) return;
     const dir = path.dirname(target);
-    await fs.promises.mkdir(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
     const tmp = `${target}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
-    const fh = await fs.promises.open(tmp, 'w', 0o640);
+    const fd = fs.openSync(tmp, 'w', 0o640);
     try {
-      await fh.writeFile(bytes);
-      if (this.durable) await fh.sync();
+      for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+      if (this.durable) fs.fsyncSync(fd);
     } finally {
-      await fh.close();
+      fs.closeSync(fd);
     }
-    await fs.promises.rename(tmp, target);
-    if (this.durable) await syncDir(dir);
-    if (!(await this.readVerified(root, sha))) throw new Error(`blob ${sha} did not verify after writing to ${root}`);
+    fs.renameSync(tmp, target);
+    if (this.durable) syncDir(dir);
+    if (!this.holds(root, sha, bytes)) throw new Error(`blob ${sha} did not verify after writing to ${root}`);
   }
 }
 
 /** The rename is durable only once the directory entry is. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r');
-  try { await fh.sync(); } catch { /* some filesystems refuse fsync on directories */ } finally { await fh.close(); }
+function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try { fs.fsyncSync(fd); } catch { /* some filesystems refuse fsync on directories */ } finally { fs.closeSync(fd); }
 }

@@ -52,11 +52,22 @@ export interface CtOptions {
   extraMeta?: DicomDataset;
 }
 
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /** A CT image, Explicit VR Little Endian, 16-bit, `size`×`size` pixels with a gradient. */
 export function makeCt(o: CtOptions): Buffer {
   const size = o.size ?? 64;
   const pixels = new Int16Array(size * size);
   for (let i = 0; i < pixels.length; i++) pixels[i] = ((i % size) * 7 + Math.floor(i / size) * 3) % 2000 - 1000;
+  // Two pixels carry a hash of the SOP Instance UID: distinct instances never share pixel data,
+  // which QC would rightly set aside as duplicates under another UID.
+  const h = fnv1a(o.sopUid);
+  pixels[0] = (h & 0xffff) - 0x8000;
+  pixels[1] = (h >>> 16) - 0x8000;
   const ds: DicomDataset = {
     '00080005': { vr: 'CS', Value: ['ISO_IR 100'] },
     '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },

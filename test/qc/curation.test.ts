@@ -44,7 +44,7 @@ describe('curation: quarantine, repair, review and release over the API', () => 
     submissionId = sub.id;
     const study = uid(), seriesA = uid(), seriesB = uid(), firstSop = uid();
     const privateNumeric = { '00190010': { vr: 'LO', Value: ['ACME 1.0'] }, '00191010': { vr: 'DS', Value: ['12.5'] } };
-    // makeCt draws the same gradient into every image; real slices differ, and identical pixels would be reported as twins.
+    // Distinct pixels per image, as real slices have; identical pixels under another UID would be set aside as twins.
     const pixels = (seed: number) => ({ '7FE00010': { vr: 'OW', Value: [new Int16Array(64 * 64).map((_, i) => ((i * 7 + seed * 131) % 2000) - 1000).buffer] } });
     const files: [string, Buffer][] = [
       ['a1.dcm', makeCt({ patientId: 'PAT-1', patientName: 'Doe^Jane', studyUid: study, seriesUid: seriesA, sopUid: firstSop, instanceNumber: 1, extra: { ...privateNumeric, ...pixels(1) } })],

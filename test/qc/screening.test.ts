@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { EntityManager } from '@mikro-orm/knex';
 import { Role } from '../../src/auth/Principal.js';
 import { SubmissionFile } from '../../src/entities/index.js';
-import { screenSubmission, stagedReader } from '../../src/qc/screen.js';
+import { screenSubmission, stagedChecker } from '../../src/qc/screen.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, processSubmission, upload } from '../ingest/helpers.js';
 import { image } from './fixtures.js';
@@ -35,8 +35,9 @@ describe('screenSubmission: QC before de-identification, on a real database and 
 
     const ctx = await app.createContext(null);
     const em = app.orm.em.fork() as EntityManager;
-    const summary = await screenSubmission(em, stagedReader((p) => ctx.ingest!.staging.absolute(p)), sub.id);
-    assert.deepEqual(summary, { screened: 9, quarantined: 4, duplicates: 2, reported: 0 });
+    const { passed, ...summary } = await screenSubmission(em, stagedChecker((p) => ctx.ingest!.staging.absolute(p)), sub.id);
+    assert.deepEqual(summary, { screened: 9, quarantined: 4, duplicates: 2 });
+    assert.equal(passed.size, 3, 'the facts of the files that passed go on to the pipeline');
 
     const byName = async () => new Map((await app.orm.em.fork().find(SubmissionFile, { submission: sub.id })).map((f) => [f.originalName, f]));
     let files = await byName();
@@ -49,9 +50,9 @@ describe('screenSubmission: QC before de-identification, on a real database and 
     ]);
     assert.match(files.get('same-pixels.dcm')!.quarantineMessage!, new RegExp(`file ${files.get('good-2.dcm')!.id}\\)`));
 
-    // Screening again reads nothing new: the screened files are past RECEIVED.
-    assert.deepEqual(await screenSubmission(app.orm.em.fork() as EntityManager, async () => { throw new Error('no read expected'); }, sub.id),
-      { screened: 3, quarantined: 0, duplicates: 0, reported: 0 });
+    // Screening again looks only at the files still RECEIVED (the three that passed): nothing new.
+    const again = await screenSubmission(app.orm.em.fork() as EntityManager, stagedChecker((p) => ctx.ingest!.staging.absolute(p)), sub.id);
+    assert.deepEqual({ ...again, passed: again.passed.size }, { screened: 3, quarantined: 0, duplicates: 0, passed: 3 });
 
     const result = await processSubmission(app, token, sub.id);
     assert.deepEqual([result.ingested, result.quarantined, result.duplicates], [3, 4, 2]);
@@ -68,19 +69,17 @@ describe('screenSubmission: QC before de-identification, on a real database and 
     assert.deepEqual(res.data.submission.qcSummary, { quarantined: 4, duplicates: 2, unresolvedQuarantined: 4 });
   });
 
-  it("pixelDuplicates: 'report' lets a pixel twin proceed and records it in the history", async () => {
-    const sub = await createSubmission(app, token, { title: 'Screening, report mode' });
+  it('the live pipeline keeps a pixel twin once: same pixels under another SOP Instance UID are a duplicate, not a second image', async () => {
+    const sub = await createSubmission(app, token, { title: 'Screening, pixel twins' });
     const study = '1.2.826.0.1.3680043.99.51.1', series = '1.2.826.0.1.3680043.99.61.1';
     for (const [name, bytes] of [['first.dcm', image({ study, series, seed: 9 })], ['twin.dcm', image({ study, series, seed: 9 })]] as const) {
       assert.equal((await upload(app, token, sub.uploadUrl, bytes, name)).status, 201);
     }
-    const ctx = await app.createContext(null);
-    const summary = await screenSubmission(app.orm.em.fork() as EntityManager, stagedReader((p) => ctx.ingest!.staging.absolute(p)), sub.id, { pixelDuplicates: 'report' });
-    assert.deepEqual(summary, { screened: 2, quarantined: 0, duplicates: 0, reported: 1 });
     const result = await processSubmission(app, token, sub.id);
-    assert.equal(result.ingested, 2);
-    const res = await app.gql(`query($id: Int!) { submission(id: $id) { qcHistory { kind reason message } } }`, { id: sub.id }, token);
+    assert.deepEqual([result.ingested, result.quarantined, result.duplicates], [1, 0, 1]);
+    const res = await app.gql(`query($id: Int!) { submission(id: $id) { files { originalName state quarantineReason } qcHistory { kind reason } } }`, { id: sub.id }, token);
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    assert.deepEqual(res.data.submission.files.map((f: any) => [f.state, f.quarantineReason]).sort(), [['DUPLICATE', 'DUPLICATE_PIXELS'], ['INDEXED', null]]);
     assert.deepEqual(res.data.submission.qcHistory.map((e: any) => [e.kind, e.reason]), [['DUPLICATE', 'DUPLICATE_PIXELS']]);
-    assert.match(res.data.submission.qcHistory[0].message, /reported, not set aside/);
   });
 });
