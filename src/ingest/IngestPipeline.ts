@@ -13,10 +13,10 @@ import { codeToHex, hexToCode } from '../retrieval/code.js';
 import { decodeImage } from '../retrieval/decode.js';
 import type { HashCatalog } from '../similarity/HashCatalog.js';
 import type { BlobStore } from '../storage/BlobStore.js';
-import { currentCensus } from '../qc/CensusService.js';
+import { currentCensus, type RunCensus } from '../qc/CensusService.js';
 import type { FileFacts } from '../qc/facts.js';
 import { screenSubmission } from '../qc/screen.js';
-import type { TagCensusJson } from '../qc/TagCensus.js';
+import { TagCensus } from '../qc/TagCensus.js';
 import { CpuPool, CpuTaskError, type DeidOutcome, type MetadataFields, type WorkerStorage } from './cpuTasks.js';
 import type { StagingArea } from './staging.js';
 import { applyClinical } from './SubmissionService.js';
@@ -155,7 +155,7 @@ export class IngestPipeline {
       if (!last || last.length >= BATCH_FILES || bytes + Number(f.size ?? 0) > BATCH_BYTES) { batches.push([f.id]); bytes = 0; } else last.push(f.id);
       bytes += Number(f.size ?? 0);
     }
-    const census = new Map<number, TagCensusJson>();
+    const census: RunCensus = { census: new TagCensus({ options: ctx.options }), files: new Set() };
     let done = 0;
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(batches.length, this.lanes) }, async () => {
@@ -216,7 +216,7 @@ export class IngestPipeline {
     return q;
   }
 
-  private async processBatch(ids: number[], ctx: RunContext, census: Map<number, TagCensusJson>): Promise<void> {
+  private async processBatch(ids: number[], ctx: RunContext, census: RunCensus): Promise<void> {
     const em = this.em();
     const files = await em.find(SubmissionFile, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
     const failed = new Map<number, Quarantine>();
@@ -261,7 +261,11 @@ export class IngestPipeline {
     await this.hashCodes(stored);
     await this.exclusive(() => this.storeMetadata(stored, ctx, failed));
     await this.markIndexed(stored.filter((w) => w.image && !failed.has(w.file.id)));
-    for (const w of stored) if (w.image && !failed.has(w.file.id)) census.set(w.file.id, w.outcome!.census);
+    for (const w of stored) {
+      if (!w.image || failed.has(w.file.id)) continue;
+      census.census.merge(TagCensus.fromJSON(w.outcome!.census));
+      census.files.add(w.file.id);
+    }
 
     for (const [fileId, q] of failed) {
       await this.em().nativeUpdate(SubmissionFile, { id: fileId }, { state: FileState.QUARANTINED, quarantineReason: q.reason, quarantineMessage: q.message });

@@ -4,14 +4,20 @@ import { Submission, SubmissionFile } from '../entities/index.js';
 import { SubmissionCensus } from '../entities/SubmissionCensus.js';
 import { FileState } from '../entities/SubmissionFile.js';
 import type { BlobStore } from '../storage/BlobStore.js';
-import { TagCensus, type TagCensusJson } from './TagCensus.js';
+import { TagCensus } from './TagCensus.js';
+
+/** The census an ingest run built from its workers' per-file censuses, and the files in it. */
+export interface RunCensus {
+  census: TagCensus;
+  files: Set<number>;
+}
 
 /**
  * Brings a submission's persisted census up to date with its stored files and returns it.
  * Only files not yet counted are read (each once, from the blob store, de-identified as
  * archived), so a query after ingest reads nothing and a query after new files reads those.
  */
-export async function currentCensus(em: EntityManager, store: BlobStore, submissionId: number, known: Map<number, TagCensusJson> = new Map()): Promise<TagCensus> {
+export async function currentCensus(em: EntityManager, store: BlobStore, submissionId: number, known?: RunCensus): Promise<TagCensus> {
   const row = await em.findOne(SubmissionCensus, { submission: submissionId });
   const counted = new Set(row?.countedFiles ?? []);
   const submission = row ? null : await em.findOneOrFail(Submission, { id: submissionId });
@@ -20,11 +26,13 @@ export async function currentCensus(em: EntityManager, store: BlobStore, submiss
     submission: submissionId, state: { $in: [FileState.STORED, FileState.INDEXED] }, storedSha256: { $ne: null },
   }, { fields: ['id', 'storedSha256'], orderBy: { id: 'asc' } })).filter((f) => !counted.has(f.id));
   if (fresh.length === 0 && row) return census;
+  // The pipeline's census of the files it stored counts them without reading them back, unless
+  // a query counted some of them meanwhile (then those would be counted twice).
+  const freshIds = new Set(fresh.map((f) => f.id));
+  const useRun = known && known.files.size > 0 && [...known.files].every((id) => freshIds.has(id));
+  if (useRun) census.merge(known.census);
   for (const f of fresh) {
-    // The pipeline's workers hand over each file's census as they store it; others are read back.
-    const part = known.get(f.id);
-    if (part) census.merge(TagCensus.fromJSON(part));
-    else census.addPart10(await store.get(f.storedSha256!));
+    if (!useRun || !known.files.has(f.id)) census.addPart10(await store.get(f.storedSha256!));
     counted.add(f.id);
   }
   const values = { census: census.toJSON(), countedFiles: [...counted].sort((a, b) => a - b), updatedAt: new Date() };
