@@ -51,7 +51,9 @@ export class BlobStore {
 
   pathIn(root: string, sha: string): string {
     if (!SHA256.test(sha)) throw new Error(`not a sha256: ${sha.slice(0, 80)}`);
-    return path.join(root, sha.slice(0, 2), sha.slice(2, 4), sha);
+    // One level of 256 directories, as git's loose objects: thousands of files per directory are
+    // nothing to ext4, while a directory created per blob (two levels) costs more than the write.
+    return path.join(root, sha.slice(0, 2), sha);
   }
 
   /**

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs.js';
+import { BlobStore } from '../../src/storage/BlobStore.js';
 import { TEST_DB } from '../support/database.js';
 import { startLoggedApp, type LoggedApp } from './app.js';
 import { createSubmission, fetchSubmission, makeCt, processSubmission, uid, upload } from './helpers.js';
@@ -106,7 +107,8 @@ describe('no PHI outside staging', () => {
     const stored = files.find((f: any) => f.state === 'INDEXED' && f.storedSha256);
     assert.ok(stored, 'at least one file was stored');
     const sha = stored.storedSha256 as string;
-    const first = fs.readFileSync(path.join(app.config.dataDir, 'blobs', sha.slice(0, 2), sha.slice(2, 4), sha));
+    const store = BlobStore.fromConfig(app.config);
+    const first = fs.readFileSync(store.pathIn(store.primaryRoot, sha));
     const ds = dcmjs.data.DicomMessage.readFile(first.buffer.slice(first.byteOffset, first.byteOffset + first.byteLength) as ArrayBuffer).dict;
     assert.match(String(ds['00100020']?.Value?.[0]), /^I\d{6}$/);
   });

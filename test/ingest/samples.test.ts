@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { readSourceIdentity } from '../../src/deid/index.js';
 import { dcmjs } from '../../src/deid/dcmjs.js';
 import { Image } from '../../src/entities/index.js';
+import { BlobStore } from '../../src/storage/BlobStore.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, processSubmission, submitter, upload } from './helpers.js';
 
@@ -60,10 +61,11 @@ describe('sample DICOM files through the pipeline', () => {
 
   it('stores each ingested file twice, as parseable de-identified DICOM, with an Image row', async () => {
     const em = app.orm.em.fork();
-    const blobs = path.join(app.config.dataDir, 'blobs');
+    const store = BlobStore.fromConfig(app.config);
     for (const f of files.filter((x) => x.state === 'INDEXED')) {
-      const primary = path.join(blobs, f.storedSha256.slice(0, 2), f.storedSha256.slice(2, 4), f.storedSha256);
-      const backup = path.join(app.config.backupDir, f.storedSha256.slice(0, 2), f.storedSha256.slice(2, 4), f.storedSha256);
+      const primary = store.pathIn(store.primaryRoot, f.storedSha256);
+      const backup = store.pathIn(store.backupRoot, f.storedSha256);
+      assert.ok(primary.startsWith(path.join(app.config.dataDir, 'blobs')) && backup.startsWith(app.config.backupDir));
       const bytes = fs.readFileSync(primary);
       assert.deepEqual(fs.readFileSync(backup), bytes);
       const identity = readSourceIdentity(bytes);
