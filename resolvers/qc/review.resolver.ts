@@ -52,6 +52,14 @@ export class StudyReviewResolver {
 // to the submitter and curators.
 @Resolver(() => SubmissionFile)
 export class FileCurationResolver {
+  @FieldResolver(() => String, {
+    description: 'The name the file was sent under (or its path inside the zip) while its received bytes are staged; a neutral label '
+      + '("uploaded file", "zip entry 12") once they are discarded. Names can identify patients, so the archive keeps them only in staging.',
+  })
+  async originalName(@Root() file: SubmissionFile, @Ctx() ctx: RequestContext) {
+    return (await ctx.ingest?.staging.nameOf(file.stagingPath)) ?? file.originalName;
+  }
+
   @FieldResolver(() => String, { nullable: true, description: 'What a curator asked the submitter to repair, if anything.' })
   async repairRequest(@Root() file: SubmissionFile, @Ctx() ctx: RequestContext) {
     return (await fileCurationLoader(ctx.em).load(file.id))?.repairRequest ?? null;

@@ -26,7 +26,10 @@ export class SubmissionFile {
   @ManyToOne(() => Submission, { ref: true, index: false })
   submission!: Ref<Submission>;
 
-  @Field({ description: 'Name the file had when it was sent (or its path inside the zip).' })
+  /**
+   * A neutral label ("uploaded file", "zip entry 12"): the name the file was sent under may
+   * identify a patient, so it stays in the staging area (GraphQL `originalName` reads it there).
+   */
   @Property({ length: 500 })
   originalName!: string;
 

@@ -1,7 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { GraphQLError } from 'graphql';
-import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { allocateAccession, assertAccession } from '../accessions.js';
 import { hasRole, Role, type Principal } from '../auth/Principal.js';
@@ -107,12 +106,17 @@ export class SubmissionService {
     return submission;
   }
 
-  /** Stages an upload (one DICOM file or a zip) and records each file as RECEIVED. */
-  async receive(user: Principal, submissionId: number, body: Readable, name: string): Promise<SubmissionFile[]> {
+  /** Stages an upload (one DICOM file or a zip) and records each file as RECEIVED, with the name it was sent under. */
+  async receive(user: Principal, submissionId: number, body: Readable, name: string): Promise<{ file: SubmissionFile; name: string }[]> {
     const em = this.em();
     const submission = await this.findOrFail(user, submissionId, em);
     const staged = await this.staging.receive(submission.id, body, name);
-    const files = staged.map((f) => em.create(SubmissionFile, { submission, ...f, state: FileState.RECEIVED, receivedAt: new Date() }));
+    const files = staged.map((f) => ({
+      file: em.create(SubmissionFile, {
+        submission, originalName: f.label, stagingPath: f.stagingPath, size: f.size, sha256: f.sha256, state: FileState.RECEIVED, receivedAt: new Date(),
+      }),
+      name: f.name,
+    }));
     await em.flush();
     return files;
   }
@@ -180,10 +184,7 @@ export class SubmissionService {
     await this.findOrFail(user, submissionId, em);
     const files = await em.find(SubmissionFile, { submission: submissionId, state: { $in: [FileState.INDEXED, FileState.DUPLICATE, FileState.QUARANTINED] } });
     let removed = 0;
-    for (const f of files) {
-      const file = this.staging.absolute(f.stagingPath);
-      if (fs.existsSync(file)) { await fs.promises.rm(file, { force: true }); removed++; }
-    }
+    for (const f of files) if (await this.staging.discard(f.stagingPath)) removed++;
     return removed;
   }
 

@@ -5,7 +5,10 @@ import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 
 export interface StagedFile {
-  originalName: string;
+  /** The name it was sent under (or its path inside the zip); kept in the staging area only. */
+  name: string;
+  /** What the database calls it: file names may identify patients, so it gets a neutral one. */
+  label: string;
   /** Relative to the staging root. */
   stagingPath: string;
   size: number;
@@ -26,6 +29,8 @@ export class UploadError extends Error {
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+/** Beside each staged file, the name it was sent under. */
+const NAME_SUFFIX = '.name';
 
 /**
  * The staging area holds received bytes exactly as sent, under the submission, until a
@@ -33,6 +38,37 @@ const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
  */
 export class StagingArea {
   constructor(readonly root: string, private readonly limits: StagingLimits) {}
+
+  /**
+   * The name a staged file was sent under, while its bytes are staged (null once discarded).
+   * Submitters often name files after patients, so names live beside the bytes, never in the
+   * database.
+   */
+  async nameOf(stagingPath: string): Promise<string | null> {
+    try {
+      return await fs.promises.readFile(this.absolute(stagingPath) + NAME_SUFFIX, 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  /** A repaired copy of a staged file keeps the name the original was sent under. */
+  async copyName(from: string, to: string): Promise<void> {
+    const name = await this.nameOf(from);
+    if (name !== null) await fs.promises.writeFile(this.absolute(to) + NAME_SUFFIX, name, { mode: 0o600 });
+  }
+
+  /** Deletes a staged file's bytes and name; whether there were bytes to delete. */
+  async discard(stagingPath: string): Promise<boolean> {
+    const file = this.absolute(stagingPath);
+    const had = fs.existsSync(file);
+    await Promise.all([fs.promises.rm(file, { force: true }), fs.promises.rm(file + NAME_SUFFIX, { force: true })]);
+    return had;
+  }
+
+  private async stage(rel: string, name: string): Promise<void> {
+    await fs.promises.writeFile(this.absolute(rel) + NAME_SUFFIX, safeName(name), { mode: 0o600 });
+  }
 
   absolute(stagingPath: string): string {
     const full = path.resolve(this.root, stagingPath);
@@ -58,7 +94,8 @@ export class StagingArea {
       const id = crypto.randomUUID();
       const rel = path.join('submissions', String(submissionId), id);
       await fs.promises.rename(tmp, this.absolute(rel));
-      return [{ originalName: safeName(name), stagingPath: rel, size: received.size, sha256: received.sha256 }];
+      await this.stage(rel, name);
+      return [{ name: safeName(name), label: 'uploaded file', stagingPath: rel, size: received.size, sha256: received.sha256 }];
     } finally {
       await fs.promises.rm(tmp, { force: true });
     }
@@ -93,11 +130,12 @@ export class StagingArea {
         const budget = Math.min(this.limits.maxFileBytes, this.limits.maxZipExpandedBytes - expanded);
         const got = await writeBounded(stream, this.absolute(rel), budget, () => null);
         expanded += got.size;
-        staged.push({ originalName: safeName(`${zipName}/${entry.fileName}`), stagingPath: rel, size: got.size, sha256: got.sha256 });
+        staged.push({ name: safeName(`${zipName}/${entry.fileName}`), label: `zip entry ${staged.length + 1}`, stagingPath: rel, size: got.size, sha256: got.sha256 });
+        await this.stage(rel, staged.at(-1)!.name);
       }
     } catch (err) {
       // All or nothing per upload: a refused zip leaves no half of itself behind.
-      await Promise.all(staged.map((f) => fs.promises.rm(this.absolute(f.stagingPath), { force: true })));
+      await Promise.all(staged.map((f) => this.discard(f.stagingPath)));
       if (err instanceof UploadError) throw err;
       throw new UploadError(400, `the zip could not be expanded: ${(err as Error).message}`);
     } finally {

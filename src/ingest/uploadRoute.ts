@@ -24,7 +24,7 @@ export function uploadRoute(ingest: Ingest, createContext: (authorization?: stri
     try {
       const name = url.searchParams.get('name') ?? (typeof req.headers['x-file-name'] === 'string' ? req.headers['x-file-name'] : 'upload');
       const files = await ingest.submissions.receive(ctx.user, id, req, name);
-      sendJson(res, 201, { files: files.map((f) => ({ id: f.id, name: f.originalName, size: f.size, sha256: f.sha256, state: f.state })) });
+      sendJson(res, 201, { files: files.map(({ file: f, name: sent }) => ({ id: f.id, name: sent, size: f.size, sha256: f.sha256, state: f.state })) });
     } catch (err) {
       if (err instanceof UploadError) throw new HttpError(err.status, err.message);
       if (err instanceof GraphQLError) throw new HttpError(403, err.message);

@@ -123,7 +123,9 @@ export class CurationService {
     if (repair && Object.values(repair).some((v) => typeof v === 'string' && v.trim())) {
       const staged = this.ingest.staging.absolute(file.stagingPath);
       const copy = await repairedCopy(staged, repair);
-      file.stagingPath = copy.stagingPath(file.stagingPath);
+      const repaired = copy.stagingPath(file.stagingPath);
+      await this.ingest.staging.copyName(file.stagingPath, repaired);
+      file.stagingPath = repaired;
       applied.push(...copy.applied);
     }
     const was = file.quarantineReason ?? 'quarantined';

@@ -56,13 +56,18 @@ describe('clinical data and patient mapping', () => {
     assert.ok(mappings.every((m) => /^[0-9a-f]{64}$/.test(m.patientKey)), 'only HMACs are kept');
 
     // Received bytes stay in staging until a curator discards them; submitters may not.
-    const staged = () => (fs.readdirSync(app.config.stagingDir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(app.config.stagingDir, f)).isFile()).length;
+    const stagedFiles = () => (fs.readdirSync(app.config.stagingDir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(app.config.stagingDir, f)).isFile());
+    const staged = () => stagedFiles().filter((f) => !f.endsWith('.name')).length;
     assert.equal(staged(), 4);
+    assert.equal(stagedFiles().length, 8, 'each staged file has the name it was sent under beside it');
     const discard = `mutation($s: Int!) { discardStagedFiles(submission: $s) }`;
     assert.equal((await app.gql(discard, { s: sub.id }, token)).errors?.[0]?.extensions?.code, 'FORBIDDEN');
     const curator = await app.token('curator-9', Role.CURATOR);
     assert.equal((await app.gql(discard, { s: sub.id }, curator)).data?.discardStagedFiles, 2);
     assert.equal(staged(), 2);
-    assert.equal((await fetchSubmission(app, token, sub.id)).files.length, 2, 'the rows stay');
+    assert.equal(stagedFiles().length, 4, 'names go with the bytes');
+    const rows = (await fetchSubmission(app, token, sub.id)).files;
+    assert.equal(rows.length, 2, 'the rows stay');
+    assert.deepEqual(rows.map((f: any) => f.originalName), ['uploaded file', 'uploaded file'], 'once discarded, a file is known by a neutral label');
   });
 });

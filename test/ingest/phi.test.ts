@@ -21,6 +21,8 @@ const MARKERS = [
   LOCAL_ID, 'MARKPNAME', 'MARKOPID', 'MARKINSTNAME', 'MARKINSTADDR', 'MARKREFPHYS', 'MARKACCNO', 'MARKSTID',
   'MARKOPER', 'MARKPADDR', 'MARKREQPID', 'MARKSPSID', 'MARKPRIVTEXT', 'MARKSRCAE', 'MARKPERFPHYS',
   '19230417', '19230418', '19230419', '小东',
+  // Files are often named after patients: the name they were sent under is PHI too.
+  'MARKFILENAME',
 ];
 
 function markedCt(i: number, sourceUids: string[]): Buffer {
@@ -74,7 +76,7 @@ describe('no PHI outside staging', () => {
     const token = await app.token('phi-submitter', Role.SUBMITTER);
     const submission = await createSubmission(app, token, { title: 'PHI scan' });
     for (let i = 0; i < 4; i++) {
-      const res = await upload(app, token, submission.uploadUrl, markedCt(i, sourceUids), `image-${i}.dcm`);
+      const res = await upload(app, token, submission.uploadUrl, markedCt(i, sourceUids), `MARKFILENAME-${i}.dcm`);
       assert.equal(res.status, 201);
     }
     await app.gql(`mutation($s: Int!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
@@ -129,6 +131,10 @@ describe('no PHI outside staging', () => {
     assert.deepEqual(findMarkers(bytes, MARKERS), []);
     for (const u of sourceUids) assert.ok(!dump.includes(u), 'a source UID reached the database');
     assert.ok(dump.includes(files[0].imageUid), 'the dump holds the rows it should');
+  });
+
+  it('the submitter still sees the names the files were sent under, read from the staging area', () => {
+    assert.deepEqual(files.map((f: any) => f.originalName).sort(), [0, 1, 2, 3].map((i) => `MARKFILENAME-${i}.dcm`));
   });
 
   it('the log holds no marker', () => {

@@ -39,7 +39,9 @@ describe('screenSubmission: QC before de-identification, on a real database and 
     assert.deepEqual(summary, { screened: 9, quarantined: 4, duplicates: 2 });
     assert.equal(passed.size, 3, 'the facts of the files that passed go on to the pipeline');
 
-    const byName = async () => new Map((await app.orm.em.fork().find(SubmissionFile, { submission: sub.id })).map((f) => [f.originalName, f]));
+    // The names files were sent under live in the staging area, beside their bytes.
+    const byName = async () => new Map(await Promise.all((await app.orm.em.fork().find(SubmissionFile, { submission: sub.id }))
+      .map(async (f) => [await ctx.ingest!.staging.nameOf(f.stagingPath), f] as const)));
     let files = await byName();
     const verdict = (n: string) => `${files.get(n)!.state}:${files.get(n)!.quarantineReason ?? ''}`;
     assert.deepEqual(inputs.map(([n]) => [n, verdict(n)]), [
