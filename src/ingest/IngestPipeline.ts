@@ -192,16 +192,18 @@ export class IngestPipeline {
     };
   }
 
-  /** RECEIVED → PARSED for the files screening read, in one transaction. */
+  /** RECEIVED → PARSED for the files screening read, a transaction per thousand (bounded IN lists). */
   private async markParsed(submissionId: number, passed: Map<number, FileFacts>): Promise<void> {
-    if (passed.size === 0) return;
-    const em = this.em();
-    const files = await em.find(SubmissionFile, { submission: submissionId, state: FileState.RECEIVED, id: { $in: [...passed.keys()] } });
-    for (const file of files) {
-      const facts = passed.get(file.id)!;
-      Object.assign(file, { state: FileState.PARSED, patientKey: localPatientKey(facts.patientId!, this.secret), imageUid: remapUid(facts.sopInstanceUid!, this.secret) });
+    const ids = [...passed.keys()];
+    for (let at = 0; at < ids.length; at += 1000) {
+      const em = this.em();
+      const files = await em.find(SubmissionFile, { submission: submissionId, state: FileState.RECEIVED, id: { $in: ids.slice(at, at + 1000) } });
+      for (const file of files) {
+        const facts = passed.get(file.id)!;
+        Object.assign(file, { state: FileState.PARSED, patientKey: localPatientKey(facts.patientId!, this.secret), imageUid: remapUid(facts.sopInstanceUid!, this.secret) });
+      }
+      await em.flush();
     }
-    await em.flush();
   }
 
   /** Turns a failure into the file's quarantine; database failures other than a lost race end the run. */
