@@ -151,12 +151,13 @@ export async function decodeFrame(part10: Uint8Array, frameIndex?: number): Prom
  * Meant for thumbnails and previews, never for analysis.
  */
 export async function decodeFrameAtSize(part10: Uint8Array, frameIndex?: number, maxSize?: number): Promise<DecodedFrame> {
+  let parsed: ParsedImage;
   try {
-    return await decodeFrameUnchecked(part10, frameIndex, maxSize);
+    parsed = parseImage(part10, frameIndex);
   } catch (e) {
-    if (e instanceof PixelDataError || e instanceof UnsupportedTransferSyntaxError || e instanceof RangeError) throw e;
-    throw new PixelDataError(`failed to decode pixel data: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw decodeFailure(e);
   }
+  return decodeParsed(parsed, frameIndex, maxSize);
 }
 
 /** Decodes one frame (default: the middle one) of an image parsed already (see imageFromHeader). */
@@ -164,13 +165,14 @@ export async function decodeParsed(parsed: ParsedImage, frameIndex?: number, max
   try {
     return await decodeParsedUnchecked(parsed, frameIndex, maxSize);
   } catch (e) {
-    if (e instanceof PixelDataError || e instanceof UnsupportedTransferSyntaxError || e instanceof RangeError) throw e;
-    throw new PixelDataError(`failed to decode pixel data: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw decodeFailure(e);
   }
 }
 
-async function decodeFrameUnchecked(part10: Uint8Array, frameIndex?: number, maxSize?: number): Promise<DecodedFrame> {
-  return decodeParsedUnchecked(parseImage(part10, frameIndex), frameIndex, maxSize);
+/** Callers handle exactly these three; anything else a decoder throws is a PixelDataError. */
+function decodeFailure(e: unknown): Error {
+  if (e instanceof PixelDataError || e instanceof UnsupportedTransferSyntaxError || e instanceof RangeError) return e;
+  return new PixelDataError(`failed to decode pixel data: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 async function decodeParsedUnchecked(parsed: ParsedImage, frameIndex?: number, maxSize?: number): Promise<DecodedFrame> {
