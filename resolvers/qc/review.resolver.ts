@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../src/context.js';
 import { Series, Study, SubmissionFile } from '../../src/entities/index.js';
 import { QuarantineAction } from '../../src/entities/FileCuration.js';
-import { fileCurationLoader } from '../../src/qc/curationLoader.js';
+import { fileCurationLoader, seriesReviewLoader, studyVerdictsLoader } from '../../src/qc/curationLoader.js';
 import { QcVerdict, SeriesReview } from '../../src/entities/SeriesReview.js';
 import { hasRole, Role } from '../../src/auth/Principal.js';
 import { ReviewState } from './qc.types.js';
@@ -26,14 +26,13 @@ export class SeriesReviewResolver {
   @FieldResolver(() => SeriesReview, { nullable: true, description: 'The current curator verdict (curators and the collection\'s submitter; null for others).' })
   async review(@Root() series: Series, @Ctx() ctx: RequestContext) {
     if (!(await mayReadReviews(ctx, series.collection.id))) return null;
-    return ctx.em.findOne(SeriesReview, { series: series.id });
+    return seriesReviewLoader(ctx.em).load(series.id);
   }
 
   @FieldResolver(() => ReviewState, { nullable: true, description: 'Where the series is in visual review (curators and the collection\'s submitter).' })
   async reviewState(@Root() series: Series, @Ctx() ctx: RequestContext) {
     if (!(await mayReadReviews(ctx, series.collection.id))) return null;
-    const review = await ctx.em.findOne(SeriesReview, { series: series.id }, { fields: ['verdict'] });
-    return stateOf([review?.verdict ?? null]);
+    return stateOf([(await seriesReviewLoader(ctx.em).load(series.id))?.verdict ?? null]);
   }
 }
 
@@ -42,9 +41,7 @@ export class StudyReviewResolver {
   @FieldResolver(() => ReviewState, { nullable: true, description: 'Visual review of the study\'s series taken together (curators and the collection\'s submitter).' })
   async reviewState(@Root() study: Study, @Ctx() ctx: RequestContext) {
     if (!(await mayReadReviews(ctx, study.collection.id))) return null;
-    const rows: { verdict: QcVerdict | null }[] = await ctx.em.getKnex()('series as se').leftJoin('series_review as r', 'r.series_id', 'se.id')
-      .where('se.study_id', study.id).select('r.verdict as verdict');
-    return stateOf(rows.map((r) => r.verdict ?? null));
+    return stateOf(await studyVerdictsLoader(ctx.em).load(study.id));
   }
 }
 

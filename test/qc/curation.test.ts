@@ -156,6 +156,16 @@ describe('curation: quarantine, repair, review and release over the API', () => 
     assert.equal(again.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
   });
 
+  it('a page of series with review states costs the same statements for one series as for two (no query per row)', async () => {
+    const page = `query($a: String!, $n: Int!) { seriesList(filter: { collection: [$a] }, first: $n) { edges { node { uid review { verdict } reviewState study { reviewState } } } } }`;
+    let one: any, two: any;
+    const single = await app.countQueries(async () => { one = await ok(page, { a: accession, n: 1 }, curator); });
+    const both = await app.countQueries(async () => { two = await ok(page, { a: accession, n: 2 }, curator); });
+    assert.equal(one.seriesList.edges.length, 1);
+    assert.deepEqual(two.seriesList.edges.map((e: any) => e.node.reviewState), ['PASSED', 'PASSED']);
+    assert.equal(both, single, `statements: ${single} for one series, ${both} for two`);
+  });
+
   it('the history says who decided what, when and why, in order', async () => {
     const history = (await ok(HISTORY, { id: submissionId }, submitter)).submission.qcHistory;
     // The pipeline's two outcomes come first, in the order the pipeline reached them; then the curation steps in order.
