@@ -71,6 +71,19 @@ function shrinkByInteger(img: Image8, fx: number, fy: number): Image8 {
   const src = img.data;
   for (let y = 0; y < height; y++) {
     acc.fill(0);
+    if (ch === 1) {
+      // Grey, the common case, without the channel loop: several times faster, same sums.
+      for (let sy = y * fy; sy < (y + 1) * fy; sy++) {
+        const row = sy * img.width;
+        for (let x = 0, s = row; x < width; x++) {
+          let sum = 0;
+          for (const end = s + fx; s < end; s++) sum += src[s];
+          acc[x] += sum;
+        }
+      }
+      for (let i = 0; i < rowLen; i++) out[y * rowLen + i] = ((acc[i] + half) / area) | 0;
+      continue;
+    }
     for (let sy = y * fy; sy < (y + 1) * fy; sy++) {
       let s = sy * img.width * ch;
       for (let x = 0; x < width; x++) {
