@@ -19,6 +19,8 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+const STAGING_LANES = 4;
+
 async function main() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -49,16 +51,25 @@ async function main() {
     const files = filesUnder(dir);
     let received = 0;
     let refused = 0;
-    for (const file of files) {
-      try {
-        received += (await ingest.submissions.receive(curator, submission.id, fs.createReadStream(file), path.relative(dir, file))).length;
-      } catch (err) {
-        // One refused file (over the size limit, a zip bomb) must not stop the import of the rest.
-        if (!(err instanceof UploadError)) throw err;
-        refused++;
-        process.stderr.write(`refused ${path.relative(dir, file)}: ${err.message}\n`);
+    let next = 0;
+    const staging = new SingleBar({ stream: process.stderr, format: 'staging [{bar}] {value}/{total} files | {eta_formatted} left' }, Presets.shades_classic);
+    staging.start(files.length, 0);
+    // A few files at once: staging waits on fsync and the database, not on the CPU.
+    await Promise.all(Array.from({ length: Math.min(STAGING_LANES, files.length) }, async () => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        try {
+          received += (await ingest.submissions.receive(curator, submission.id, fs.createReadStream(file), path.relative(dir, file))).length;
+        } catch (err) {
+          // One refused file (over the size limit, a zip bomb) must not stop the import of the rest.
+          if (!(err instanceof UploadError)) throw err;
+          refused++;
+          process.stderr.write(`\nrefused ${path.relative(dir, file)}: ${err.message}\n`);
+        }
+        staging.increment();
       }
-    }
+    }));
+    staging.stop();
     process.stderr.write(`submission ${submission.id}: received ${received} files${refused ? `, refused ${refused}` : ''}\n`);
     if (values.clinical) await ingest.submissions.addClinicalCsv(curator, submission.id, fs.readFileSync(values.clinical, 'utf8'));
     const bar = new SingleBar({ stream: process.stderr, format: 'ingest [{bar}] {value}/{total} files | {eta_formatted} left' }, Presets.shades_classic);
