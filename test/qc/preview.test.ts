@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PNG } from 'pngjs';
 import { Role } from '../../src/auth/Principal.js';
 import { ReleaseState } from '../../src/domain.js';
-import { Collection, Series } from '../../src/entities/index.js';
+import { Collection, Image, Series, SubmissionFile } from '../../src/entities/index.js';
+import { BlobStore } from '../../src/storage/BlobStore.js';
 import { spread } from '../../src/qc/previewRoute.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, makeCt, processSubmission, uid, upload } from '../ingest/helpers.js';
@@ -91,5 +93,24 @@ describe('series previews and image thumbnails over HTTP', () => {
     assert.equal(thumb.status, 200);
     const png = PNG.sync.read(thumb.body);
     assert.deepEqual([png.width, png.height], [128, 128]);
+  });
+
+  it('thumbnails made at ingest sit in the thumbnail cache; one that is lost is rendered again from the archived image', async () => {
+    const cache = BlobStore.thumbnailsOf(app.config);
+    const em = app.orm.em.fork() as EntityManager;
+    const series = await em.findOneOrFail(Series, { uid: seriesUid });
+    const image = await em.findOneOrFail(Image, { series: series.id }, { orderBy: { instanceNumber: 'asc' } });
+    const file = await em.findOneOrFail(SubmissionFile, { imageUid: image.uid });
+    assert.ok(file.thumbnailSha256, 'ingest made a thumbnail');
+    const cached = fs.readFileSync(cache.pathIn(cache.primaryRoot, file.thumbnailSha256));
+    const served = await get(`/thumbnails/${image.uid}.png`, null);
+    assert.deepEqual(served.body, cached, 'the cached thumbnail is what is served');
+
+    fs.rmSync(cache.primaryRoot, { recursive: true, force: true });
+    const again = await get(`/thumbnails/${image.uid}.png`, null);
+    assert.equal(again.status, 200);
+    const png = PNG.sync.read(again.body);
+    assert.deepEqual([png.width, png.height], [128, 128]);
+    assert.ok(new Set(png.data.filter((_, i) => i % 4 === 0)).size > 20, 'rendered from the pixels, not a blank placeholder');
   });
 });
