@@ -167,6 +167,8 @@ export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
     header: stored.headerOnly ? {
       dict: stored.dict.dict, transferSyntaxUid: stored.framed.transferSyntaxUid,
       pixelValue: stored.framed.pixelElement!.value,
+      // Explicit VR files say OB or OW in the element; implicit ones leave it to the reader, as dcmjs does (OW).
+      pixelVr: stored.framed.transferSyntaxUid === IMPLICIT_LE ? 'OW' : Buffer.from(stored.framed.pixelElement!.bytes.subarray(4, 6)).toString('latin1'),
       encapsulated: stored.framed.pixelDataLength === -1,
     } : null,
     heldForPixelReview: held,

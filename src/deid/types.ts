@@ -40,7 +40,7 @@ export interface DeidResult {
    * items when encapsulated), so later readers of the same file (census, thumbnail, hash) need
    * no parse of their own. Null when the output had to be parsed whole.
    */
-  header: { dict: Record<string, { vr: string; Value?: unknown[] }>; transferSyntaxUid: string; pixelValue: Uint8Array; encapsulated: boolean } | null;
+  header: { dict: Record<string, { vr: string; Value?: unknown[] }>; transferSyntaxUid: string; pixelValue: Uint8Array; pixelVr: string; encapsulated: boolean } | null;
   heldForPixelReview: string | null;
   actions: DeidAction[];
 }

@@ -49,14 +49,15 @@ function storedFrame(result: DeidResult): Promise<DecodedFrame> {
 
 /**
  * Everything the archive derives from a de-identified file, computed where the file is parsed:
- * its sha256, the tag census of its header, and from one decode of its pixels both the
- * thumbnail and the retrieval model's input. A derivative that fails is reported, not fatal.
+ * the tag census of its header, and from one decode of its pixels both the thumbnail (stored
+ * in the thumbnail cache) and the retrieval model's input. A derivative that fails is
+ * reported, not fatal.
  */
 async function derive(result: DeidResult, ctx: DeidContext, want: { thumbnail: boolean; hashInput: boolean }, thumbnails: BlobStore): Promise<Derived> {
   const census = new TagCensus({ options: ctx.options });
   if (result.header) {
-    const { dict, pixelValue } = result.header;
-    census.addDataset({ ...dict, '7FE00010': { vr: result.header.encapsulated ? 'OB' : 'OW', Value: [pixelValue] } });
+    const { dict, pixelValue, pixelVr } = result.header;
+    census.addDataset({ ...dict, '7FE00010': { vr: pixelVr, Value: [pixelValue] } });
   } else {
     census.addPart10(result.output);
   }
@@ -140,7 +141,9 @@ function readStaged(file: string): Buffer {
 // read buffer relies on it.
 let queue: Promise<unknown> = Promise.resolve();
 parentPort!.on('message', (req: CpuRequest) => {
-  queue = queue.then(() => handle(req)
-    .catch((e): CpuResponse => ({ id: req.id, error: { kind: 'internal', message: (e as Error)?.name ?? 'Error' } }))
-    .then((res) => parentPort!.postMessage(res, transferable(res))));
+  const failed = (e: unknown): CpuResponse => ({ id: req.id, error: { kind: 'internal', message: (e as Error)?.name ?? 'Error' } });
+  queue = queue.then(() => handle(req).catch(failed).then((res) => {
+    // Every task gets an answer, or the pipeline would wait on it for ever.
+    try { parentPort!.postMessage(res, transferable(res)); } catch (e) { parentPort!.postMessage(failed(e)); }
+  }));
 });

@@ -87,7 +87,7 @@ function rawPixelFacts(framed: FramedFile): PixelFacts {
   if (framed.pixelDataLength !== -1) return { encapsulated: false, length: bytes.length, sha256: hash.update(bytes).digest('hex') };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let length = 0;
-  // framing has already proved the item structure sound.
+  // Framing has already proved the item structure sound.
   for (let at = 0, item = 0; at + 8 <= bytes.length; item++) {
     const element = view.getUint16(at + 2, true);
     const size = view.getUint32(at + 4, true);

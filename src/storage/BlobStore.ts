@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const SHA256 = /^[0-9a-f]{64}$/;
+const SCRATCH_MAX = 64 * 1024 * 1024;
 
 export function sha256Hex(bytes: Uint8Array): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
@@ -59,9 +60,9 @@ export class BlobStore {
   /**
    * Stores `bytes` in both roots (a no-op for a root that already holds a verified copy); returns
    * the sha256. Writes are synchronous on purpose: ingest workers store what they de-identify
-   * (blocking a worker on fsync is the point, and costs a fraction of a thread-pool round trip
-   * per step); the main thread writes only for repairs. A caller that hashed the bytes already
-   * passes the digest; every copy is still verified against `bytes`.
+   * and have nothing else to do meanwhile, and a synchronous call costs a fraction of a
+   * thread-pool round trip per step; the main thread writes only for repairs. A caller that
+   * hashed the bytes already passes the digest; every copy is still verified against `bytes`.
    */
   putSync(bytes: Uint8Array, sha = sha256Hex(bytes)): string {
     this.writeVerified(this.primaryRoot, sha, bytes);
@@ -124,10 +125,12 @@ export class BlobStore {
     try { fd = fs.openSync(this.pathIn(root, sha), 'r'); } catch { return false; }
     try {
       if (fs.fstatSync(fd).size !== bytes.length) return false;
-      if (this.scratch.length < bytes.length) this.scratch = Buffer.allocUnsafe(Math.max(bytes.length, 2 * this.scratch.length));
+      // A rare huge blob gets a buffer of its own rather than pinning its size for good.
+      if (this.scratch.length < bytes.length && bytes.length <= SCRATCH_MAX) this.scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(bytes.length, 2 * this.scratch.length)));
+      const into = bytes.length <= this.scratch.length ? this.scratch : Buffer.allocUnsafe(bytes.length);
       let got = 0;
-      for (let n = -1; got < bytes.length && n !== 0; got += n) n = fs.readSync(fd, this.scratch, got, bytes.length - got, got);
-      return got === bytes.length && this.scratch.subarray(0, got).equals(bytes);
+      for (let n = -1; got < bytes.length && n !== 0; got += n) n = fs.readSync(fd, into, got, bytes.length - got, got);
+      return got === bytes.length && into.subarray(0, got).equals(bytes);
     } catch {
       return false;
     } finally {
