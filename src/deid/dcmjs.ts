@@ -26,7 +26,7 @@ interface DcmjsModule {
       dictionary: Record<string, { tag: string; vr: string; name: string } | undefined>;
     };
   };
-  log: { setLevel(level: string): void; getLevel(): number };
+  log: { setLevel(level: string): void; getLevel(): number; getLogger(name: string): { setLevel(level: string): void } };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -59,7 +59,9 @@ async function main() {
       while (next < files.length) {
         const file = files[next++]!;
         try {
-          received += (await ingest.submissions.receive(curator, submission.id, fs.createReadStream(file), path.relative(dir, file))).length;
+          // Awaited first, then added: `received += await …` would read `received` before the await and lose other lanes' counts.
+          const staged = await ingest.submissions.receive(curator, submission.id, fs.createReadStream(file), path.relative(dir, file));
+          received += staged.length;
         } catch (err) {
           // One refused file (over the size limit, a zip bomb) must not stop the import of the rest.
           if (!(err instanceof UploadError)) throw err;

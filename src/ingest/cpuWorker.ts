@@ -3,6 +3,7 @@
 // once while the main thread keeps the database and the HTTP server responsive.
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { dcmjs } from '../deid/dcmjs.js';
 import { deidentify, readSourceIdentity, type DeidContext, type DeidResult } from '../deid/index.js';
 import { decodeFrame, decodeParsed, imageFromHeader, lumaOf, thumbnailOfDisplay, toDisplay8, type DecodedFrame } from '../imaging/index.js';
 import { checkFile } from '../qc/checks.js';
@@ -11,6 +12,10 @@ import { preprocess } from '../retrieval/preprocess.js';
 import { BlobStore } from '../storage/BlobStore.js';
 import { transferSyntaxOf } from './dicomMeta.js';
 import type { CpuRequest, CpuResponse, DeidOutcome, MetadataFields, WorkerStorage } from './cpuTasks.js';
+
+// dcmjs warns on the console about what it reads (odd VRs, values it cannot convert), and such
+// messages can quote attribute values: a worker that parses submitted files keeps it quiet.
+for (const logger of [dcmjs.log, dcmjs.log.getLogger('validation.dcmjs')]) logger.setLevel('silent');
 
 const FIELDS: (keyof MetadataFields)[] = [
   'StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID', 'SOPClassUID', 'Modality', 'BodyPartExamined', 'StudyDescription',

@@ -73,6 +73,7 @@ describe('a killed import resumes', () => {
       child.stderr.on('data', (d) => { stderr += d; if (/received \d+ files/.test(stderr)) resolve(); });
       child.on('exit', () => reject(new Error(`the CLI exited before receiving: ${stderr}`)));
     });
+    assert.match(stderr, new RegExp(`received ${N} files`), 'the CLI stages several files at once and counts every one');
     // Watch the database from outside and kill once the pipeline is well under way.
     const orm = await openDatabase(loadConfig(env));
     const em = () => orm.em.fork() as EntityManager;
