@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { EntityName } from '@mikro-orm/core';
 import { Collection, Image, Individual, Series, Study } from './entities/index.js';
+import { createCurationLoaders } from './qc/curationLoader.js';
 
 /** Rows for many parents in one query, in parent order. */
 function groupBy<T>(rows: T[], key: (row: T) => number, parents: readonly number[]): T[][] {
@@ -81,6 +82,7 @@ export function createLoaders(em: EntityManager) {
     imagesPageBySeries: childPageLoader(em, Image, 'image', 'series_id'),
     individualCountByCollection: countLoader(em, 'individual', 'collection_id'),
     ...createFederationLoaders(em),
+    ...createCurationLoaders(em),
   };
 }
 

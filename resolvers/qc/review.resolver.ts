@@ -2,7 +2,6 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../src/context.js';
 import { Series, Study, SubmissionFile } from '../../src/entities/index.js';
 import { QuarantineAction } from '../../src/entities/FileCuration.js';
-import { fileCurationLoader, seriesReviewLoader, studyVerdictsLoader } from '../../src/qc/curationLoader.js';
 import { QcVerdict, SeriesReview } from '../../src/entities/SeriesReview.js';
 import { hasRole, Role } from '../../src/auth/Principal.js';
 import { ReviewState } from './qc.types.js';
@@ -26,13 +25,13 @@ export class SeriesReviewResolver {
   @FieldResolver(() => SeriesReview, { nullable: true, description: 'The current curator verdict (curators and the collection\'s submitter; null for others).' })
   async review(@Root() series: Series, @Ctx() ctx: RequestContext) {
     if (!(await mayReadReviews(ctx, series.collection.id))) return null;
-    return seriesReviewLoader(ctx.em).load(series.id);
+    return ctx.loaders.seriesReview.load(series.id);
   }
 
   @FieldResolver(() => ReviewState, { nullable: true, description: 'Where the series is in visual review (curators and the collection\'s submitter).' })
   async reviewState(@Root() series: Series, @Ctx() ctx: RequestContext) {
     if (!(await mayReadReviews(ctx, series.collection.id))) return null;
-    return stateOf([(await seriesReviewLoader(ctx.em).load(series.id))?.verdict ?? null]);
+    return stateOf([(await ctx.loaders.seriesReview.load(series.id))?.verdict ?? null]);
   }
 }
 
@@ -41,7 +40,7 @@ export class StudyReviewResolver {
   @FieldResolver(() => ReviewState, { nullable: true, description: 'Visual review of the study\'s series taken together (curators and the collection\'s submitter).' })
   async reviewState(@Root() study: Study, @Ctx() ctx: RequestContext) {
     if (!(await mayReadReviews(ctx, study.collection.id))) return null;
-    return stateOf(await studyVerdictsLoader(ctx.em).load(study.id));
+    return stateOf(await ctx.loaders.studyVerdicts.load(study.id));
   }
 }
 
@@ -59,11 +58,11 @@ export class FileCurationResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'What a curator asked the submitter to repair, if anything.' })
   async repairRequest(@Root() file: SubmissionFile, @Ctx() ctx: RequestContext) {
-    return (await fileCurationLoader(ctx.em).load(file.id))?.repairRequest ?? null;
+    return (await ctx.loaders.fileCuration.load(file.id))?.repairRequest ?? null;
   }
 
   @FieldResolver(() => QuarantineAction, { nullable: true, description: 'How a quarantine was resolved (REPROCESS or DISCARD), if it was.' })
   async resolution(@Root() file: SubmissionFile, @Ctx() ctx: RequestContext) {
-    return (await fileCurationLoader(ctx.em).load(file.id))?.resolution ?? null;
+    return (await ctx.loaders.fileCuration.load(file.id))?.resolution ?? null;
   }
 }

@@ -21,38 +21,33 @@ interface Parsed {
   dict: DicomDictInstance;
   framed: ReturnType<typeof frame>;
   /**
-   * True when `dict` holds everything but the top-level Pixel Data, which stays untouched in
-   * `framed.canonical` at `framed.pixelElement`: parsing and rewriting a header of a few
-   * kilobytes instead of copying megabytes of pixels through dcmjs is what makes ingest fast.
-   * (`framed.canonical`, the whole file, is assembled only when something asks for it.)
+   * True when `dict` holds everything but the top-level Pixel Data that ends the dataset, which
+   * stays untouched at `framed.pixelElement`: parsing and rewriting a header of a few kilobytes
+   * instead of copying megabytes of pixels through dcmjs is what makes ingest fast.
    */
   headerOnly: boolean;
 }
 
+/**
+ * `headerOnly`: parse everything but a Pixel Data that ends the dataset (elements after one,
+ * such as trailing padding or signatures, need the full parse so that the profile sees them).
+ */
 function parse(input: Uint8Array, headerOnly = false): Parsed {
   const framed = frame(input);
-  const px = framed.pixelElement;
-  // Only a Pixel Data that ends the dataset can be split off; elements after it (trailing
-  // padding, signatures) need the full parse so that the profile sees them.
-  const split = headerOnly && px !== null && px.last;
+  const header = headerOnly ? framed.canonicalHeader() : null;
   let dict: DicomDictInstance;
   try {
-    dict = dcmjs.data.DicomMessage.readFile(split ? framed.canonicalUntil(px.start) : framed.canonical, { ignoreErrors: false });
+    dict = dcmjs.data.DicomMessage.readFile(header ?? framed.canonical, { ignoreErrors: false });
   } catch (e) {
     throw new DicomParseError(`the dataset could not be parsed: ${message(e).slice(0, 200)}`);
   }
   const ds = dict.dict;
   // A cut at an element boundary leaves a well-formed dataset; an image whose Pixel Data
   // is gone is the tell-tale of such a truncated upload.
-  if (ds['00280010'] && ds['00280011'] && !split && !ds['7FE00010'] && !ds['7FE00008'] && !ds['7FE00009']) {
+  if (ds['00280010'] && ds['00280011'] && !header && !ds['7FE00010'] && !ds['7FE00008'] && !ds['7FE00009']) {
     throw new DicomParseError('truncated: the image has Rows and Columns but no Pixel Data');
   }
-  return { framed, dict, headerOnly: split };
-}
-
-/** Parses the header only (everything but a trailing Pixel Data); for readers that need no pixels. */
-export function parseHeader(input: Uint8Array): Parsed {
-  return parse(input, true);
+  return { framed, dict, headerOnly: header !== null };
 }
 
 function firstString(ds: DicomDataset, tag: string): string | null {

@@ -20,8 +20,12 @@ const MAX_ELEMENTS = 5_000_000;
 export interface FramedFile {
   /** Preamble + DICM + minimal meta + dataset, in a form dcmjs reads without surprises (assembled on first use). */
   readonly canonical: ArrayBuffer;
-  /** The first `end` bytes of `canonical` (an element boundary), assembled without the rest. */
-  canonicalUntil(end: number): ArrayBuffer;
+  /**
+   * `canonical` up to a top-level Pixel Data that ends the dataset, assembled without it; null
+   * when no Pixel Data ends the dataset. Most readers need the header only, and copying
+   * megabytes of pixels is left to those that do not.
+   */
+  canonicalHeader(): ArrayBuffer | null;
   /** The transfer syntax of the dataset inside `canonical`. */
   transferSyntaxUid: string;
   /** Transfer syntax the source file declared (or that was inferred). */
@@ -32,12 +36,8 @@ export interface FramedFile {
   hadFileMeta: boolean;
   /** Declared length of top-level Pixel Data: null when absent, -1 when encapsulated (undefined length). */
   pixelDataLength: number | null;
-  /**
-   * Where top-level Pixel Data lies in `canonical` (element header to end), its bytes (views of
-   * the input: no copy), and whether it is the last element: then everything before it is the
-   * header, which can be parsed, cleaned and rewritten without copying the pixels through dcmjs.
-   */
-  pixelElement: { start: number; valueStart: number; end: number; last: boolean; bytes: Uint8Array; value: Uint8Array } | null;
+  /** Top-level Pixel Data as views of the input (no copy): the whole element, and its value. */
+  pixelElement: { bytes: Uint8Array; value: Uint8Array } | null;
 }
 
 function toArrayBuffer(b: Buffer): ArrayBuffer {
@@ -265,8 +265,8 @@ export function frame(input: Uint8Array): FramedFile {
   const parts: Uint8Array[] = [];
   const tsValue = padEven(ts, '\0');
   const tsElement = encodeShort('00020010', 'UI', tsValue);
-  let at = 128 + 4 + 12 + tsElement.length;
   let pixelElement: FramedFile['pixelElement'] = null;
+  let trailingPixelPart = -1;
   for (const e of tops) {
     const group = parseInt(e.tag.slice(0, 4), 16);
     const isPrivate = group % 2 === 1;
@@ -292,18 +292,14 @@ export function frame(input: Uint8Array): FramedFile {
           header.writeUInt32LE(value.length, 4);
           parts.push(header, value);
         }
-        at += parts.at(-1)!.length + (explicit ? 0 : 8);
         continue;
       }
     }
     if (e.tag === '7FE00010') {
-      pixelElement = {
-        start: at, valueStart: at + (e.valueStart - e.start), end: at + (e.end - e.start), last: e === tops.at(-1),
-        bytes: body.subarray(e.start, e.end), value: body.subarray(e.valueStart, e.end),
-      };
+      pixelElement = { bytes: body.subarray(e.start, e.end), value: body.subarray(e.valueStart, e.end) };
+      if (e === tops.at(-1)) trailingPixelPart = parts.length;
     }
     parts.push(body.subarray(e.start, e.end));
-    at += e.end - e.start;
   }
   const groupLength = Buffer.alloc(12);
   groupLength.writeUInt16LE(0x0002, 0);
@@ -312,22 +308,12 @@ export function frame(input: Uint8Array): FramedFile {
   groupLength.writeUInt16LE(4, 6);
   groupLength.writeUInt32LE(tsElement.length, 8);
   const prefix = [Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLength, tsElement];
-  const until = (end: number): ArrayBuffer => {
-    const chosen: Uint8Array[] = [...prefix];
-    let length = prefix.reduce((n, p) => n + p.length, 0);
-    for (const part of parts) {
-      if (length >= end) break;
-      chosen.push(length + part.length <= end ? part : part.subarray(0, end - length));
-      length += chosen.at(-1)!.length;
-    }
-    return toArrayBuffer(Buffer.concat(chosen));
-  };
+  const assemble = (partCount: number) => toArrayBuffer(Buffer.concat([...prefix, ...parts.slice(0, partCount)]));
   let whole: ArrayBuffer | null = null;
   const pixel = tops.find((e) => e.tag === '7FE00010');
   return {
-    // Most readers need the header only; copying megabytes of pixels is left to those that do not.
-    get canonical() { return (whole ??= until(Infinity)); },
-    canonicalUntil: until,
+    get canonical() { return (whole ??= assemble(parts.length)); },
+    canonicalHeader: () => (trailingPixelPart < 0 ? null : assemble(trailingPixelPart)),
     transferSyntaxUid: ts, sourceTransferSyntaxUid: sourceTs, sourceMeta, dropped, hadFileMeta, pixelDataLength: pixel ? pixel.length : null, pixelElement,
   };
 }

@@ -4,4 +4,4 @@ export { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 export { encodePng } from './png';
 export { renderMontage, renderThumbnail, thumbnailOfDisplay } from './thumbnail';
 export { isSupportedTransferSyntax, supportedTransferSyntaxes, type TransferSyntaxInfo } from './transferSyntax';
-export { lumaOf, toDisplay8, toGray8, type Image8 } from './window';
+export { grayOf, toDisplay8, toGray8, type Image8 } from './window';

@@ -62,9 +62,12 @@ export function toDisplay8(frame: DecodedFrame): Image8 {
 
 /** Single channel for the retrieval model: display values, BT.601 luma for colour. */
 export function toGray8(frame: DecodedFrame): { width: number; height: number; data: Uint8Array } {
-  const d = toDisplay8(frame);
-  if (d.channels === 1) return { width: d.width, height: d.height, data: d.data };
-  return { width: d.width, height: d.height, data: lumaOf(d.data) };
+  return grayOf(toDisplay8(frame));
+}
+
+/** Display values already computed, as one channel (BT.601 luma for colour). */
+export function grayOf(d: Image8): { width: number; height: number; data: Uint8Array } {
+  return { width: d.width, height: d.height, data: d.channels === 1 ? d.data : lumaOf(d.data) };
 }
 
 export function lumaOf(rgb: Uint8Array): Uint8Array {

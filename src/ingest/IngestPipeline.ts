@@ -225,7 +225,7 @@ export class IngestPipeline {
     const fail = (file: SubmissionFile, err: unknown) => failed.set(file.id, this.quarantineFor(file.id, err));
     const live = (works: Work[]) => works.filter((w) => !failed.has(w.file.id) && !FINAL_STATES.includes(w.file.state));
 
-    // Files screening could not read (or stopped by a crash before PARSED) are identified one by one.
+    // Files screening could not read (their staged bytes are gone) go through the worker alone, which names the reason.
     await Promise.all(files.filter((f) => f.state === FileState.RECEIVED).map((f) => this.identify(f).catch((e) => fail(f, e))));
     const works = files.map((file): Work => ({ file }));
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { dcmjs } from '../deid/dcmjs.js';
 import { deidentify, readSourceIdentity, type DeidContext, type DeidResult } from '../deid/index.js';
-import { decodeFrame, decodeParsed, imageFromHeader, lumaOf, thumbnailOfDisplay, toDisplay8, type DecodedFrame } from '../imaging/index.js';
+import { decodeFrame, decodeParsed, grayOf, imageFromHeader, thumbnailOfDisplay, toDisplay8, type DecodedFrame } from '../imaging/index.js';
 import { checkFile } from '../qc/checks.js';
 import { TagCensus } from '../qc/TagCensus.js';
 import { preprocess } from '../retrieval/preprocess.js';
@@ -82,7 +82,7 @@ async function derive(result: DeidResult, ctx: DeidContext, want: { thumbnail: b
       out.thumbnailError = (e as Error)?.name ?? 'Error';
     }
   }
-  if (want.hashInput) out.hashInput = preprocess({ width: display.width, height: display.height, data: display.channels === 1 ? display.data : lumaOf(display.data) });
+  if (want.hashInput) out.hashInput = preprocess(grayOf(display));
   return out;
 }
 

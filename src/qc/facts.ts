@@ -105,14 +105,13 @@ function rawPixelFacts(framed: FramedFile): PixelFacts {
  */
 export function readFacts(bytes: Uint8Array): { facts: FileFacts; dataset: DicomDataset } {
   const framed = frame(bytes);
-  const px = framed.pixelElement;
   // A trailing little-endian Pixel Data is hashed from the bytes; dcmjs reads only the header.
-  const headerOnly = px !== null && px.last && framed.transferSyntaxUid !== EXPLICIT_BE;
+  const header = framed.transferSyntaxUid !== EXPLICIT_BE ? framed.canonicalHeader() : null;
   const level = dcmjs.log.getLevel();
   dcmjs.log.setLevel('silent');
   let ds: DicomDataset;
   try {
-    ds = dcmjs.data.DicomMessage.readFile(headerOnly ? framed.canonicalUntil(px.start) : framed.canonical, { ignoreErrors: false }).dict;
+    ds = dcmjs.data.DicomMessage.readFile(header ?? framed.canonical, { ignoreErrors: false }).dict;
   } catch (e) {
     const why = e instanceof Error ? e.name : 'error';
     throw new UnreadableFileError(`the dataset could not be parsed (${why})`, e instanceof Error ? e : undefined);
@@ -134,7 +133,7 @@ export function readFacts(bytes: Uint8Array): { facts: FileFacts; dataset: Dicom
     samplesPerPixel: int(ds, '00280002') ?? 1,
     numberOfFrames: Math.max(1, int(ds, '00280008') ?? 1),
     photometricInterpretation: text(ds, '00280004'),
-    pixelData: headerOnly ? rawPixelFacts(framed) : pixelFacts(ds, framed.pixelDataLength),
+    pixelData: header ? rawPixelFacts(framed) : pixelFacts(ds, framed.pixelDataLength),
   };
   return { facts, dataset: ds };
 }
