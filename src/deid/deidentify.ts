@@ -148,23 +148,24 @@ export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
     throw new DicomParseError(`the de-identified dataset could not be written: ${message(e).slice(0, 200)}`);
   }
   // What leaves this function must be readable by the next stage; checking here turns a
-  // writer bug into a quarantined file instead of a broken archive entry. (The structure walk
-  // covers every byte; dcmjs re-reads the header.)
-  let stored: Parsed;
+  // writer bug into a quarantined file instead of a broken archive entry. The framing walk
+  // checks every element of the output down to the last byte (lengths, VRs, sequence and item
+  // delimiters); the header it holds is the dataset just written, so nothing is parsed twice.
+  let stored: ReturnType<typeof frame>;
   try {
-    stored = parse(output, true);
+    stored = frame(output);
   } catch (e) {
     throw new DicomParseError(`the de-identified output does not parse again: ${message(e).slice(0, 200)}`);
   }
   return {
     output,
     dataset: dcmjs.data.DicomMetaDictionary.naturalizeDataset(ds),
-    header: stored.headerOnly ? {
-      dict: stored.dict.dict, transferSyntaxUid: stored.framed.transferSyntaxUid,
-      pixelValue: stored.framed.pixelElement!.value,
+    header: headerOnly && stored.pixelElement ? {
+      dict: ds, transferSyntaxUid: stored.transferSyntaxUid,
+      pixelValue: stored.pixelElement.value,
       // Explicit VR files say OB or OW in the element; implicit ones leave it to the reader, as dcmjs does (OW).
-      pixelVr: stored.framed.transferSyntaxUid === IMPLICIT_LE ? 'OW' : Buffer.from(stored.framed.pixelElement!.bytes.subarray(4, 6)).toString('latin1'),
-      encapsulated: stored.framed.pixelDataLength === -1,
+      pixelVr: stored.transferSyntaxUid === IMPLICIT_LE ? 'OW' : Buffer.from(stored.pixelElement.bytes.subarray(4, 6)).toString('latin1'),
+      encapsulated: stored.pixelDataLength === -1,
     } : null,
     heldForPixelReview: held,
     actions: env.actions,

@@ -35,7 +35,7 @@ export interface DeidResult {
   /** The de-identified dataset, naturalized; without Pixel Data when `header` is set. */
   dataset: Record<string, unknown>;
   /**
-   * The output's header as read back by the check that it parses (dcmjs tag-keyed form, no
+   * The header just written (dcmjs tag-keyed form, no
    * Pixel Data) and its Pixel Data value (bytes after the element header: the value, or the
    * items when encapsulated), so later readers of the same file (census, thumbnail, hash) need
    * no parse of their own. Null when the output had to be parsed whole.

@@ -8,6 +8,7 @@ import { toFrameData } from './photometric';
 import { decodeRle } from './rle';
 import { maskStored, unpackNative, type NativeLayout, type StoredFrame } from './samples';
 import { transferSyntaxInfo } from './transferSyntax';
+import { displayOfRawGrey, toDisplay8, type Image8 } from './window';
 
 export interface DecodedFrame {
   rows: number;
@@ -167,6 +168,37 @@ export async function decodeParsed(parsed: ParsedImage, frameIndex?: number, max
   } catch (e) {
     throw decodeFailure(e);
   }
+}
+
+/**
+ * 8-bit display values of one frame (default: the middle one), the same bytes as
+ * toDisplay8(await decodeParsed(parsed)). Windowed native little-endian grey, which is most of
+ * an archive (CT, MR), goes through a lookup table without a float frame; anything else, or a
+ * window that paints the frame one colour, takes the general path.
+ */
+export async function displayParsed(parsed: ParsedImage, frameIndex?: number): Promise<Image8> {
+  const a = parsed.attrs;
+  const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
+  const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
+  const grey = a.samplesPerPixel === 1 && (a.photometricInterpretation === 'MONOCHROME2' || a.photometricInterpretation === 'MONOCHROME1');
+  if (ts.encoding === 'native' && !ts.bigEndian && grey && (a.bitsAllocated === 8 || a.bitsAllocated === 16)
+    && a.windowCenter !== null && a.windowWidth !== null && a.windowWidth > 0 && Number.isInteger(index) && index >= 0 && index < a.numberOfFrames) {
+    const item = parsed.pixelItems[0];
+    const count = a.rows * a.columns;
+    const start = item.byteOffset + index * count * (a.bitsAllocated / 8);
+    const end = start + count * (a.bitsAllocated / 8);
+    if (end <= item.byteOffset + item.length && (a.bitsAllocated === 8 || start % 2 === 0) && count > 0) {
+      if (parsed.source && ts.uid !== '1.2.840.10008.1.2.1.99') checkNativeNotTruncated(parsed.source, item.length, false, ts.uid === '1.2.840.10008.1.2');
+      const raw = a.bitsAllocated === 8 ? new Uint8Array(item.buffer, start, count) : new Uint16Array(item.buffer, start, count);
+      const display = displayOfRawGrey({
+        rows: a.rows, columns: a.columns, raw, bitsAllocated: a.bitsAllocated as 8 | 16, bitsStored: a.bitsStored, highBit: a.highBit,
+        signed: a.pixelRepresentation === 1, rescaleSlope: a.rescaleSlope, rescaleIntercept: a.rescaleIntercept,
+        windowCenter: a.windowCenter, windowWidth: a.windowWidth, monochrome1: a.photometricInterpretation === 'MONOCHROME1',
+      });
+      if (display) return display;
+    }
+  }
+  return toDisplay8(await decodeParsed(parsed, frameIndex));
 }
 
 /** Callers handle exactly these three; anything else a decoder throws is a PixelDataError. */

@@ -1,4 +1,4 @@
-export { decodeFrame, decodeFrameAtSize, decodeParsed, type DecodedFrame } from './decode';
+export { decodeFrame, decodeFrameAtSize, decodeParsed, displayParsed, type DecodedFrame } from './decode';
 export { imageFromHeader } from './parse';
 export { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 export { encodePng } from './png';

@@ -75,3 +75,58 @@ export function lumaOf(rgb: Uint8Array): Uint8Array {
   for (let i = 0, j = 0; i < out.length; i++, j += 3) out[i] = (0.299 * rgb[j] + 0.587 * rgb[j + 1] + 0.114 * rgb[j + 2] + 0.5) | 0;
   return out;
 }
+
+/** Samples as stored, before masking to BitsStored: what a lookup table is indexed by. */
+export interface RawGrey {
+  rows: number;
+  columns: number;
+  raw: Uint8Array | Uint16Array;
+  bitsAllocated: 8 | 16;
+  bitsStored: number;
+  highBit: number;
+  signed: boolean;
+  rescaleSlope: number;
+  rescaleIntercept: number;
+  windowCenter: number;
+  windowWidth: number;
+  monochrome1: boolean;
+}
+
+/**
+ * The same bytes toDisplay8 gives for a windowed grey frame, by one table lookup per pixel:
+ * masking, sign, modality LUT (rounded to float32, as DecodedFrame holds it), VOI window and
+ * MONOCHROME1 inversion are applied once per distinct stored word instead of once per pixel,
+ * and no float frame is allocated. Null when the window paints the frame one colour, where
+ * toDisplay8 falls back to the data range: the caller takes the general path then.
+ */
+export function displayOfRawGrey(g: RawGrey): Image8 | null {
+  const { raw } = g;
+  let lo = raw[0], hi = raw[0];
+  for (let i = 1; i < raw.length; i++) {
+    const v = raw[i];
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  // As unpackNative: only a BitsStored below BitsAllocated masks (and shifts by HighBit).
+  const masked = g.bitsStored < g.bitsAllocated;
+  const shift = masked ? Math.max(0, g.highBit + 1 - g.bitsStored) : 0;
+  const bits = masked ? g.bitsStored : g.bitsAllocated;
+  const mask = (1 << bits) - 1;
+  const signBit = 1 << (bits - 1);
+  const identity = g.rescaleSlope === 1 && g.rescaleIntercept === 0;
+  const c = g.windowCenter - 0.5, w = Math.max(g.windowWidth - 1, 1e-6);
+  const wlo = c - w / 2, whi = c + w / 2, k = 255 / w;
+  const lut = new Uint8Array(hi - lo + 1);
+  for (let r = lo; r <= hi; r++) {
+    let s = (r >>> shift) & mask;
+    if (g.signed && s & signBit) s -= 2 * signBit;
+    const v = identity ? s : Math.fround(s * g.rescaleSlope + g.rescaleIntercept);
+    const d = v <= wlo ? 0 : v > whi ? 255 : ((v - wlo) * k + 0.5) | 0;
+    lut[r - lo] = g.monochrome1 ? 255 - d : d;
+  }
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = lut[raw[i] - lo];
+  // toDisplay8 judges flatness before inverting, which inversion does not change.
+  if (isFlat(out)) return null;
+  return { width: g.columns, height: g.rows, channels: 1, data: out };
+}

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { dcmjs } from '../deid/dcmjs.js';
 import { deidentify, readSourceIdentity, type DeidContext, type DeidResult } from '../deid/index.js';
-import { decodeFrame, decodeParsed, grayOf, imageFromHeader, thumbnailOfDisplay, toDisplay8, type DecodedFrame } from '../imaging/index.js';
+import { decodeFrame, displayParsed, grayOf, imageFromHeader, thumbnailOfDisplay, toDisplay8, type Image8 } from '../imaging/index.js';
 import { checkFile } from '../qc/checks.js';
 import { TagCensus } from '../qc/TagCensus.js';
 import { preprocess } from '../retrieval/preprocess.js';
@@ -45,11 +45,11 @@ function stores(s: WorkerStorage): { blobs: BlobStore; thumbnails: BlobStore } {
   return opened;
 }
 
-/** The stored image's middle frame, from the header and pixels de-identification already holds where it can. */
-function storedFrame(result: DeidResult): Promise<DecodedFrame> {
+/** The stored image's middle frame for display, from the header and pixels de-identification already holds where it can. */
+async function storedDisplay(result: DeidResult): Promise<Image8> {
   const h = result.header;
-  if (h && !h.encapsulated) return decodeParsed(imageFromHeader(h.transferSyntaxUid, h.dict, h.pixelValue));
-  return decodeFrame(result.output);
+  if (h && !h.encapsulated) return displayParsed(imageFromHeader(h.transferSyntaxUid, h.dict, h.pixelValue));
+  return toDisplay8(await decodeFrame(result.output));
 }
 
 /**
@@ -70,7 +70,7 @@ async function derive(result: DeidResult, ctx: DeidContext, want: { thumbnail: b
   if (!want.thumbnail && !want.hashInput) return out;
   let display;
   try {
-    display = toDisplay8(await storedFrame(result));
+    display = await storedDisplay(result);
   } catch (e) {
     const why = (e as Error)?.name ?? 'Error';
     return { ...out, thumbnailError: want.thumbnail ? why : null, hashError: want.hashInput ? why : null };
