@@ -81,7 +81,12 @@ function checkContext(ctx: DeidContext): void {
   if (!ctx.options) throw new TypeError('DeidContext.options is required');
 }
 
-export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
+/**
+ * `opts.outputBuffer` lends the buffer the output is assembled in (at least `size` bytes; the
+ * output is its first `size`): a caller that stores the output and drops it before the next
+ * call saves allocating the size of every file, which is what drives garbage collection.
+ */
+export function deidentify(input: Uint8Array, ctx: DeidContext, opts: { outputBuffer?: (size: number) => Buffer } = {}): DeidResult {
   checkContext(ctx);
   let parsed = parse(input, true);
   let view = burnedInView(parsed.dict.dict);
@@ -143,7 +148,15 @@ export function deidentify(input: Uint8Array, ctx: DeidContext): DeidResult {
     out.dict = ds;
     const written = Buffer.from(out.write({ allowInvalidVRLength: true }));
     // The pixels, in the same transfer syntax, follow the rewritten header byte for byte.
-    output = headerOnly ? Buffer.concat([written, framed.pixelElement!.bytes]) : written;
+    if (headerOnly) {
+      const pixels = framed.pixelElement!.bytes;
+      const size = written.length + pixels.length;
+      output = (opts.outputBuffer?.(size) ?? Buffer.allocUnsafe(size)).subarray(0, size);
+      output.set(written, 0);
+      output.set(pixels, written.length);
+    } else {
+      output = written;
+    }
   } catch (e) {
     throw new DicomParseError(`the de-identified dataset could not be written: ${message(e).slice(0, 200)}`);
   }

@@ -174,9 +174,10 @@ export async function decodeParsed(parsed: ParsedImage, frameIndex?: number, max
  * 8-bit display values of one frame (default: the middle one), the same bytes as
  * toDisplay8(await decodeParsed(parsed)). Windowed native little-endian grey, which is most of
  * an archive (CT, MR), goes through a lookup table without a float frame; anything else, or a
- * window that paints the frame one colour, takes the general path.
+ * window that paints the frame one colour, takes the general path. `into` lends the buffer
+ * the table path writes to (see displayOfRawGrey).
  */
-export async function displayParsed(parsed: ParsedImage, frameIndex?: number): Promise<Image8> {
+export async function displayParsed(parsed: ParsedImage, frameIndex?: number, into?: (size: number) => Uint8Array): Promise<Image8> {
   const a = parsed.attrs;
   const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
   const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
@@ -194,7 +195,7 @@ export async function displayParsed(parsed: ParsedImage, frameIndex?: number): P
         rows: a.rows, columns: a.columns, raw, bitsAllocated: a.bitsAllocated as 8 | 16, bitsStored: a.bitsStored, highBit: a.highBit,
         signed: a.pixelRepresentation === 1, rescaleSlope: a.rescaleSlope, rescaleIntercept: a.rescaleIntercept,
         windowCenter: a.windowCenter, windowWidth: a.windowWidth, monochrome1: a.photometricInterpretation === 'MONOCHROME1',
-      });
+      }, into);
       if (display) return display;
     }
   }

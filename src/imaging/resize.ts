@@ -1,3 +1,4 @@
+import { boxSums } from './boxSums';
 import type { Image8 } from './window';
 
 interface Weights { start: Int32Array; count: Int32Array; w: Float32Array; stride: number }
@@ -69,21 +70,14 @@ function shrinkByInteger(img: Image8, fx: number, fy: number): Image8 {
   const out = new Uint8Array(rowLen * height);
   const half = (fx * fy) >> 1, area = fx * fy;
   const src = img.data;
+  if (ch === 1) {
+    // Grey, the common case: same sums, several times faster.
+    const sums = boxSums(src, img.width, img.height, fx, fy);
+    for (let i = 0; i < out.length; i++) out[i] = ((sums[i] + half) / area) | 0;
+    return { width, height, channels: ch, data: out };
+  }
   for (let y = 0; y < height; y++) {
     acc.fill(0);
-    if (ch === 1) {
-      // Grey, the common case, without the channel loop: several times faster, same sums.
-      for (let sy = y * fy; sy < (y + 1) * fy; sy++) {
-        const row = sy * img.width;
-        for (let x = 0, s = row; x < width; x++) {
-          let sum = 0;
-          for (const end = s + fx; s < end; s++) sum += src[s];
-          acc[x] += sum;
-        }
-      }
-      for (let i = 0; i < rowLen; i++) out[y * rowLen + i] = ((acc[i] + half) / area) | 0;
-      continue;
-    }
     for (let sy = y * fy; sy < (y + 1) * fy; sy++) {
       let s = sy * img.width * ch;
       for (let x = 0; x < width; x++) {

@@ -92,21 +92,17 @@ export interface RawGrey {
   monochrome1: boolean;
 }
 
+/** The parameters a display lookup table depends on, as a cache key. */
+function lutKey(g: RawGrey): string {
+  return `${g.bitsAllocated}/${g.bitsStored}/${g.highBit}/${g.signed}/${g.rescaleSlope}/${g.rescaleIntercept}/${g.windowCenter}/${g.windowWidth}/${g.monochrome1}`;
+}
+
 /**
- * The same bytes toDisplay8 gives for a windowed grey frame, by one table lookup per pixel:
- * masking, sign, modality LUT (rounded to float32, as DecodedFrame holds it), VOI window and
- * MONOCHROME1 inversion are applied once per distinct stored word instead of once per pixel,
- * and no float frame is allocated. Null when the window paints the frame one colour, where
- * toDisplay8 falls back to the data range: the caller takes the general path then.
+ * Display value of every possible stored word: masking, sign, modality LUT (rounded to
+ * float32, as DecodedFrame holds it), VOI window and MONOCHROME1 inversion, exactly as
+ * toModality and toDisplay8 compute them per pixel.
  */
-export function displayOfRawGrey(g: RawGrey): Image8 | null {
-  const { raw } = g;
-  let lo = raw[0], hi = raw[0];
-  for (let i = 1; i < raw.length; i++) {
-    const v = raw[i];
-    if (v < lo) lo = v;
-    else if (v > hi) hi = v;
-  }
+function displayTable(g: RawGrey): Uint8Array {
   // As unpackNative: only a BitsStored below BitsAllocated masks (and shifts by HighBit).
   const masked = g.bitsStored < g.bitsAllocated;
   const shift = masked ? Math.max(0, g.highBit + 1 - g.bitsStored) : 0;
@@ -115,17 +111,34 @@ export function displayOfRawGrey(g: RawGrey): Image8 | null {
   const signBit = 1 << (bits - 1);
   const identity = g.rescaleSlope === 1 && g.rescaleIntercept === 0;
   const c = g.windowCenter - 0.5, w = Math.max(g.windowWidth - 1, 1e-6);
-  const wlo = c - w / 2, whi = c + w / 2, k = 255 / w;
-  const lut = new Uint8Array(hi - lo + 1);
-  for (let r = lo; r <= hi; r++) {
+  const lo = c - w / 2, hi = c + w / 2, k = 255 / w;
+  const lut = new Uint8Array(1 << g.bitsAllocated);
+  for (let r = 0; r < lut.length; r++) {
     let s = (r >>> shift) & mask;
     if (g.signed && s & signBit) s -= 2 * signBit;
     const v = identity ? s : Math.fround(s * g.rescaleSlope + g.rescaleIntercept);
-    const d = v <= wlo ? 0 : v > whi ? 255 : ((v - wlo) * k + 0.5) | 0;
-    lut[r - lo] = g.monochrome1 ? 255 - d : d;
+    const d = v <= lo ? 0 : v > hi ? 255 : ((v - lo) * k + 0.5) | 0;
+    lut[r] = g.monochrome1 ? 255 - d : d;
   }
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = lut[raw[i] - lo];
+  return lut;
+}
+
+// The images of a series share their pixel module and window, so one table serves them all.
+let lastTable: { key: string; lut: Uint8Array } | null = null;
+
+/**
+ * The same bytes toDisplay8 gives for a windowed grey frame, by one table lookup per pixel
+ * and no float frame. Null when the window paints the frame one colour, where toDisplay8
+ * falls back to the data range: the caller takes the general path then. `into` lends the
+ * buffer written to, for a caller that drops the image before the next call.
+ */
+export function displayOfRawGrey(g: RawGrey, into?: (size: number) => Uint8Array): Image8 | null {
+  const key = lutKey(g);
+  if (lastTable?.key !== key) lastTable = { key, lut: displayTable(g) };
+  const { lut } = lastTable;
+  const { raw } = g;
+  const out = into ? into(raw.length).subarray(0, raw.length) : new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = lut[raw[i]];
   // toDisplay8 judges flatness before inverting, which inversion does not change.
   if (isFlat(out)) return null;
   return { width: g.columns, height: g.rows, channels: 1, data: out };

@@ -48,7 +48,7 @@ function stores(s: WorkerStorage): { blobs: BlobStore; thumbnails: BlobStore } {
 /** The stored image's middle frame for display, from the header and pixels de-identification already holds where it can. */
 async function storedDisplay(result: DeidResult): Promise<Image8> {
   const h = result.header;
-  if (h && !h.encapsulated) return displayParsed(imageFromHeader(h.transferSyntaxUid, h.dict, h.pixelValue));
+  if (h && !h.encapsulated) return displayParsed(imageFromHeader(h.transferSyntaxUid, h.dict, h.pixelValue), undefined, (size) => scratch.display.take(size));
   return toDisplay8(await decodeFrame(result.output));
 }
 
@@ -93,7 +93,7 @@ async function handle(req: CpuRequest): Promise<CpuResponse> {
     if (req.task === 'check') return { id: req.id, check: await checkFile(bytes, { decodePixels: 'compressed' }) };
     if (bytes.length === 0) return { id: req.id, error: { kind: 'empty', message: 'the file is empty (0 bytes)' } };
     if (req.task === 'identify') return { id: req.id, identity: readSourceIdentity(bytes) };
-    const result = deidentify(bytes, req.ctx);
+    const result = deidentify(bytes, req.ctx, { outputBuffer: (size) => scratch.output.take(size) });
     const ds = result.dataset as Record<string, unknown>;
     const fields = Object.fromEntries(FIELDS.map((f) => [f, plain(ds[f])])) as unknown as MetadataFields;
     const { blobs, thumbnails } = stores(req.storage);
@@ -119,21 +119,34 @@ function transferable(res: CpuResponse): ArrayBuffer[] {
   return input && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
 }
 
-const REUSED_READ_MAX = 64 * 1024 * 1024;
-let staged = Buffer.alloc(0);
+const REUSED_MAX = 64 * 1024 * 1024;
 
 /**
- * Reads a staged file into one buffer reused for every task: a fresh half-megabyte per read
- * costs page faults and garbage collection twice per file (screening, then de-identification).
- * Safe because tasks run one at a time and nothing a task returns refers to its input.
+ * A buffer reused from task to task: a fresh half-megabyte for every file read, output and
+ * display image costs page faults and garbage collection (V8 collects when such memory
+ * grows), several times per file. Safe because tasks run one at a time and nothing a task
+ * returns refers to one of these.
  */
+class Scratch {
+  private buf = Buffer.alloc(0);
+
+  /** At least `size` bytes; a rare huge file gets a buffer of its own rather than pinning its size in every worker. */
+  take(size: number): Buffer {
+    if (size <= this.buf.length) return this.buf;
+    const b = Buffer.allocUnsafe(size <= REUSED_MAX ? Math.min(REUSED_MAX, Math.max(size, 2 * this.buf.length)) : size);
+    if (b.length <= REUSED_MAX) this.buf = b;
+    return b;
+  }
+}
+
+const scratch = { staged: new Scratch(), output: new Scratch(), display: new Scratch() };
+
+/** Reads a staged file (screening reads it, then de-identification). */
 function readStaged(file: string): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    // A rare huge file gets a buffer of its own rather than pinning its size in every worker.
-    if (staged.length < size && size <= REUSED_READ_MAX) staged = Buffer.allocUnsafe(Math.min(REUSED_READ_MAX, Math.max(size, 2 * staged.length)));
-    const into = size <= staged.length ? staged : Buffer.allocUnsafe(size);
+    const into = scratch.staged.take(size);
     let got = 0;
     for (let n = -1; got < size && n !== 0; got += n) n = fs.readSync(fd, into, got, size - got, got);
     return into.subarray(0, got);

@@ -4,6 +4,7 @@
  * float64 expression rounded once to float32), so both sides produce the same
  * bytes and therefore the same hash bits.
  */
+import { boxSums } from '../imaging/boxSums';
 
 export interface Gray8Image {
   width: number;
@@ -41,6 +42,13 @@ export function resizeArea(img: Gray8Image, outW: number, outH: number): Gray8Im
     x1[o] = Math.max(Math.floor(((o + 1) * w) / outW), x0[o] + 1);
   }
   const out = new Uint8Array(outW * outH);
+  if (w % outW === 0 && h % outH === 0) {
+    // Whole boxes of the same size (512→64): the same sums, several times faster.
+    const sums = boxSums(data.length === w * h ? data : data.subarray(0, w * h), w, h, w / outW, h / outH);
+    const n = (w / outW) * (h / outH);
+    for (let i = 0; i < out.length; i++) out[i] = Math.floor((2 * sums[i] + n) / (2 * n));
+    return { width: outW, height: outH, data: out };
+  }
   // Column sums for one output row's band keep this O(w*h) without an integral image.
   const col = new Float64Array(w);
   for (let oy = 0; oy < outH; oy++) {
