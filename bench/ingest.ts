@@ -4,8 +4,10 @@
  * Series/Image rows, thumbnail, tag census, hash code) for generated 512×512 16-bit CT, on a
  * scratch archive under $TMPDIR (embedded SQLite unless DATABASE_URL names MariaDB), and one
  * 150-instance study end to end; with the CPU time the pipeline spent per instance, all
- * threads together, which says what the machine allows: N cores ÷ CPU per instance.
- *   BENCH_INSTANCES=300 BENCH_WARMUP=100 BENCH_THUMBNAILS=0 npm run bench:ingest
+ * threads together, which says what the machine allows: N cores ÷ CPU per instance. On Linux
+ * the CPU is also split by thread (the main thread, then each other thread that worked: the
+ * ingest workers, V8's compiler and collector threads), user and kernel apart.
+ *   BENCH_INSTANCES=300 BENCH_WARMUP=300 BENCH_THUMBNAILS=0 npm run bench:ingest
  */
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -20,6 +22,33 @@ import { makeCt, uid } from '../test/ingest/helpers.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 300);
 const THUMBNAILS = process.env.BENCH_THUMBNAILS !== '0';
+
+/** CPU time so far of each thread of this process (Linux), in clock ticks: [user, kernel]. */
+function threadTimes(): Map<string, [number, number]> {
+  const times = new Map<string, [number, number]>();
+  let tids: string[] = [];
+  try { tids = fs.readdirSync('/proc/self/task'); } catch { return times; }
+  for (const tid of tids) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const f = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      times.set(tid, [Number(f[11]), Number(f[12])]);
+    } catch { /* the thread ended */ }
+  }
+  return times;
+}
+
+function threadSplit(before: Map<string, [number, number]>, after: Map<string, [number, number]>, instances: number): string {
+  const tickMs = 10; // USER_HZ is 100 on Linux
+  const rows = [...after].map(([tid, [u, s]]) => {
+    const [u0, s0] = before.get(tid) ?? [0, 0];
+    return { tid, user: ((u - u0) * tickMs) / instances, sys: ((s - s0) * tickMs) / instances };
+  }).filter((r) => r.user + r.sys >= 0.1);
+  const main = rows.find((r) => r.tid === String(process.pid));
+  const others = rows.filter((r) => r !== main).sort((a, b) => b.user + b.sys - (a.user + a.sys));
+  const fmt = (r: { user: number; sys: number }) => `${r.user.toFixed(1)}/${r.sys.toFixed(1)}`;
+  return `CPU by thread, ms per instance user/kernel: main ${main ? fmt(main) : '0'}; others ${others.map(fmt).join(', ') || 'none'}`;
+}
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-bench-ingest-'));
@@ -51,21 +80,25 @@ async function main() {
       }
     }));
     const t1 = performance.now();
+    const threads0 = threadTimes();
     const cpu0 = process.cpuUsage();
     const summary = await ingest.pipeline.process(submission.id);
     const cpu = process.cpuUsage(cpu0);
+    const threads = threadSplit(threads0, threadTimes(), files.length);
     const t2 = performance.now();
     if (summary.ingested !== files.length) throw new Error(`${label}: ingested ${summary.ingested} of ${files.length}: ${JSON.stringify(summary)}`);
     const mb = files.reduce((s, f) => s + f.length, 0) / 1e6;
     console.log(`${label}: ${files.length} instances (${mb.toFixed(0)} MB) — receive ${(t1 - t0).toFixed(0)} ms, pipeline ${(t2 - t1).toFixed(0)} ms ` +
       `= ${(files.length / ((t2 - t1) / 1000)).toFixed(1)} instances/s through the pipeline, ${(files.length / ((t2 - t0) / 1000)).toFixed(1)} instances/s end to end; ` +
       `pipeline CPU ${((cpu.user + cpu.system) / 1000 / files.length).toFixed(1)} ms per instance (${(cpu.system / 1000 / files.length).toFixed(1)} in the kernel), all threads`);
+    if (threads0.size) console.log(`  ${threads}`);
     return { instances: files.length, receiveMs: t1 - t0, pipelineMs: t2 - t1, totalMs: t2 - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
   };
 
   console.log(`ingest bench: 512×512 16-bit CT, ${config.databaseUrl ? 'MariaDB' : 'SQLite'}, thumbnails ${THUMBNAILS ? 'on' : 'off'}, ${os.cpus().length} cores`);
-  // Enough files for the workers' hot code to be optimised: the figure is for sustained ingest (1.94 M images).
-  await run('warm-up', make(Number(process.env.BENCH_WARMUP ?? 100), 1, 1));
+  // Enough files for the workers' hot code to be optimised (with 100, V8 was still compiling a
+  // few hundred functions through the measured run): the figure is for sustained ingest (1.94 M images).
+  await run('warm-up', make(Number(process.env.BENCH_WARMUP ?? 300), 1, 1));
   const many = await run('throughput', make(INSTANCES, 5, 2));
   const study = await run('one 150-instance study', make(150, 1, 1));
   console.log(JSON.stringify({ instancesPerSecond: +(many.instances / (many.pipelineMs / 1000)).toFixed(1), endToEndPerSecond: +(many.instances / (many.totalMs / 1000)).toFixed(1), study150Ms: Math.round(study.totalMs), cpuMsPerInstance: +(many.cpuMs / many.instances).toFixed(1) }));
