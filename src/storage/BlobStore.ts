@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DirectIo } from './directIo';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const SCRATCH_MAX = 64 * 1024 * 1024;
@@ -29,7 +30,12 @@ export interface VerifyReport {
  * the primary copy missing or corrupt serves the backup and repairs the primary from it.
  */
 export class BlobStore {
-  constructor(readonly primaryRoot: string, readonly backupRoot: string, private readonly durable = true) {}
+  /** Durable copies bypass the page cache where the filesystem allows (see directIo.ts). */
+  private readonly direct: DirectIo | null;
+
+  constructor(readonly primaryRoot: string, readonly backupRoot: string, private readonly durable = true) {
+    this.direct = durable ? new DirectIo() : null;
+  }
 
   /** `$OBIA_DATA_DIR/blobs` and `OBIA_BACKUP_DIR`. */
   static fromConfig(config: { dataDir: string; backupDir: string }): BlobStore {
@@ -141,7 +147,8 @@ export class BlobStore {
   /**
    * Temp file + fsync + rename, so a crash never leaves a partial file under the blob's name;
    * then the file is read back and compared with the bytes it must hold (whose sha256 names
-   * it), so a write that silently went wrong fails here.
+   * it), so a write that silently went wrong fails here. Durable copies go through direct I/O
+   * where the filesystem allows, the read-back included.
    */
   private writeVerified(root: string, sha: string, bytes: Uint8Array, overwrite = false): void {
     const target = this.pathIn(root, sha);
@@ -149,6 +156,14 @@ export class BlobStore {
     const dir = path.dirname(target);
     fs.mkdirSync(dir, { recursive: true });
     const tmp = `${target}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+    if (this.direct?.write(root, tmp, bytes)) {
+      fs.renameSync(tmp, target);
+      syncDir(dir);
+      // Read back from the device: what the write left in no cache is what is compared.
+      const verified = this.direct.holds(root, target, bytes) ?? this.holds(root, sha, bytes);
+      if (!verified) throw new Error(`blob ${sha} did not verify after writing to ${root}`);
+      return;
+    }
     const fd = fs.openSync(tmp, 'w', 0o640);
     try {
       for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at, bytes.length - at);

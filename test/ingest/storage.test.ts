@@ -30,6 +30,35 @@ describe('blob store', () => {
     assert.deepEqual(fs.readdirSync(path.dirname(store.pathIn(store.primaryRoot, sha))), [sha], 'no temp files left');
   });
 
+  it('stores blobs of every size exactly, whatever their length against the device block', async () => {
+    // Durable copies go to the device directly, in whole blocks, and are cut back to their length.
+    for (const size of [0, 1, 511, 512, 513, 4095, 4096, 4097, 524_288 + 1502, 3 * 1024 * 1024 + 7]) {
+      const bytes = crypto.randomBytes(size);
+      const sha = store.putSync(bytes);
+      assert.deepEqual(fs.readFileSync(store.pathIn(store.primaryRoot, sha)), bytes, `primary copy of ${size} bytes`);
+      assert.deepEqual(fs.readFileSync(store.pathIn(store.backupRoot, sha)), bytes, `backup copy of ${size} bytes`);
+      assert.deepEqual(await store.get(sha), bytes);
+    }
+    for (const root of [store.primaryRoot, store.backupRoot]) {
+      assert.deepEqual(fs.readdirSync(root).filter((f) => !/^[0-9a-f]{2}$/.test(f)), [], 'no probe files left in the root');
+    }
+  });
+
+  it('falls back to buffered writes on a filesystem without direct I/O (tmpfs)', { skip: !fs.existsSync('/dev/shm') && 'no /dev/shm' }, async () => {
+    const shm = fs.mkdtempSync('/dev/shm/obia-blobs-');
+    try {
+      const onTmpfs = new BlobStore(path.join(shm, 'primary'), path.join(dir, 'backup-on-disk'));
+      for (const size of [10, 600_001]) {
+        const bytes = crypto.randomBytes(size);
+        const sha = onTmpfs.putSync(bytes);
+        assert.deepEqual(fs.readFileSync(onTmpfs.pathIn(onTmpfs.primaryRoot, sha)), bytes);
+        assert.deepEqual(fs.readFileSync(onTmpfs.pathIn(onTmpfs.backupRoot, sha)), bytes);
+      }
+    } finally {
+      fs.rmSync(shm, { recursive: true, force: true });
+    }
+  });
+
   it('serves a corrupt or missing primary from the backup and repairs it', async () => {
     const bytes = crypto.randomBytes(3000);
     const sha = await store.put(bytes);
