@@ -17,7 +17,9 @@ export interface DicomDictInstance {
 
 interface DcmjsModule {
   data: {
+    WriteBufferStream: new (defaultSize: number, littleEndian: boolean) => { getBuffer(): ArrayBuffer };
     DicomMessage: {
+      write(dataset: DicomDataset, stream: unknown, syntax: string, options?: { allowInvalidVRLength?: boolean }): number;
       readFile(buffer: ArrayBuffer, options?: { ignoreErrors?: boolean; untilTag?: string | null; noCopy?: boolean; forceStoreRaw?: boolean }): DicomDictInstance;
     };
     DicomDict: new (meta: DicomDataset) => DicomDictInstance;

@@ -8,10 +8,17 @@ import { blankRegions } from './pixels';
 import { buildProfile } from './profile';
 import type { DeidContext, DeidResult, SourceIdentity } from './types';
 import { remapUid } from './uids';
+import { Part10Writer } from './writer';
 
 const IMPLEMENTATION_CLASS_UID = remapUid('OBIA Hub de-identification engine', 'obia-hub');
 const IMPLEMENTATION_VERSION = 'OBIA_DEID_1';
 const NATIVE_SYNTAXES = new Set([IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE]);
+const part10 = new Part10Writer();
+
+/** How a de-identified dataset becomes bytes (the cached dcmjs encoding of writer.ts, unless a caller names another). */
+export interface DatasetWriter {
+  write(meta: DicomDataset, dict: DicomDataset): Buffer;
+}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -85,8 +92,9 @@ function checkContext(ctx: DeidContext): void {
  * `opts.outputBuffer` lends the buffer the output is assembled in (at least `size` bytes; the
  * output is its first `size`): a caller that stores the output and drops it before the next
  * call saves allocating the size of every file, which is what drives garbage collection.
+ * `opts.writer` encodes the dataset (tests compare writers through it).
  */
-export function deidentify(input: Uint8Array, ctx: DeidContext, opts: { outputBuffer?: (size: number) => Buffer } = {}): DeidResult {
+export function deidentify(input: Uint8Array, ctx: DeidContext, opts: { outputBuffer?: (size: number) => Buffer; writer?: DatasetWriter } = {}): DeidResult {
   checkContext(ctx);
   let parsed = parse(input, true);
   let view = burnedInView(parsed.dict.dict);
@@ -144,9 +152,7 @@ export function deidentify(input: Uint8Array, ctx: DeidContext, opts: { outputBu
   }
   let output: Buffer;
   try {
-    const out = new dcmjs.data.DicomDict(meta);
-    out.dict = ds;
-    const written = Buffer.from(out.write({ allowInvalidVRLength: true }));
+    const written = (opts.writer ?? part10).write(meta, ds);
     // The pixels, in the same transfer syntax, follow the rewritten header byte for byte.
     if (headerOnly) {
       const pixels = framed.pixelElement!.bytes;
