@@ -176,9 +176,11 @@ export function deidentify(input: Uint8Array, ctx: DeidContext, opts: { outputBu
   } catch (e) {
     throw new DicomParseError(`the de-identified output does not parse again: ${message(e).slice(0, 200)}`);
   }
+  let natural: Record<string, unknown> | null = null;
   return {
     output,
-    dataset: dcmjs.data.DicomMetaDictionary.naturalizeDataset(ds),
+    // Naturalized on first use: the pipeline reads the header dict instead.
+    get dataset() { return (natural ??= dcmjs.data.DicomMetaDictionary.naturalizeDataset(ds)); },
     header: headerOnly && stored.pixelElement ? {
       dict: ds, transferSyntaxUid: stored.transferSyntaxUid,
       pixelValue: stored.pixelElement.value,
