@@ -88,27 +88,38 @@ async function derive(result: DeidResult, ctx: DeidContext, want: { thumbnail: b
   return out;
 }
 
-async function handle(req: CpuRequest): Promise<CpuResponse> {
+/**
+ * `cpuDone` is called once the task no longer needs the thread (nor the staged read buffer):
+ * the next task starts then, while this one's durable write waits on the devices.
+ */
+async function handle(req: CpuRequest, cpuDone: () => void): Promise<CpuResponse> {
   let bytes: Buffer;
   try { bytes = readStaged(req.path); } catch { return { id: req.id, error: { kind: 'missing', message: 'the received bytes are no longer in the staging area' } }; }
   try {
     if (req.task === 'check') return { id: req.id, check: await checkFile(bytes, { decodePixels: 'compressed' }) };
     if (bytes.length === 0) return { id: req.id, error: { kind: 'empty', message: 'the file is empty (0 bytes)' } };
     if (req.task === 'identify') return { id: req.id, identity: readSourceIdentity(bytes) };
-    const result = deidentify(bytes, req.ctx, { outputBuffer: (size) => scratch.output.take(size) });
-    // From the header dict where there is one (naturalizing the whole dataset for 16 values costs more than they do).
-    const dict = result.header?.dict;
-    const natural = dict ? null : (result.dataset as Record<string, unknown>);
-    const fields = Object.fromEntries(FIELDS.map(([keyword, tag]) => [keyword, plain(dict ? dict[tag]?.Value : natural![keyword])])) as unknown as MetadataFields;
-    const { blobs, thumbnails } = stores(req.storage);
-    const sha = blobs.putSync(result.output);
-    return {
-      id: req.id,
-      deid: {
-        sha256: sha, size: result.output.length, heldForPixelReview: result.heldForPixelReview, fields, transferSyntaxUid: transferSyntaxOf(result.output),
-        ...(await derive(result, req.ctx, req, thumbnails)),
-      },
-    };
+    const output = await outputs.take();
+    try {
+      const result = deidentify(bytes, req.ctx, { outputBuffer: (size) => output.take(size) });
+      // From the header dict where there is one (naturalizing the whole dataset for 16 values costs more than they do).
+      const dict = result.header?.dict;
+      const natural = dict ? null : (result.dataset as Record<string, unknown>);
+      const fields = Object.fromEntries(FIELDS.map(([keyword, tag]) => [keyword, plain(dict ? dict[tag]?.Value : natural![keyword])])) as unknown as MetadataFields;
+      const { blobs, thumbnails } = stores(req.storage);
+      const derived = await derive(result, req.ctx, req, thumbnails);
+      cpuDone();
+      const sha = await blobs.put(result.output);
+      return {
+        id: req.id,
+        deid: {
+          sha256: sha, size: result.output.length, heldForPixelReview: result.heldForPixelReview, fields, transferSyntaxUid: transferSyntaxOf(result.output),
+          ...derived,
+        },
+      };
+    } finally {
+      outputs.give(output);
+    }
   } catch (e) {
     const err = e as Error & { reason?: string };
     // Only DicomParseError's reason is shown to submitters: other messages may quote file contents.
@@ -128,8 +139,9 @@ const REUSED_MAX = 64 * 1024 * 1024;
 /**
  * A buffer reused from task to task: a fresh half-megabyte for every file read, output and
  * display image costs page faults and garbage collection (V8 collects when such memory
- * grows), several times per file. Safe because tasks run one at a time and nothing a task
- * returns refers to one of these.
+ * grows), several times per file. Safe because the staged and display buffers serve only the
+ * task that has the thread, output buffers are lent to one task until its write is done, and
+ * nothing a task returns refers to one of these.
  */
 class Scratch {
   private buf = Buffer.alloc(0);
@@ -143,7 +155,28 @@ class Scratch {
   }
 }
 
-const scratch = { staged: new Scratch(), output: new Scratch(), display: new Scratch() };
+const scratch = { staged: new Scratch(), display: new Scratch() };
+
+/**
+ * Output buffers, one per file whose durable write is in flight; at most OUTPUTS_IN_FLIGHT, so
+ * a slow disk holds the worker back instead of piling up memory.
+ */
+const OUTPUTS_IN_FLIGHT = 3;
+const outputs = {
+  free: [] as Scratch[],
+  lent: 0,
+  waiting: [] as ((s: Scratch) => void)[],
+  take(): Promise<Scratch> {
+    const s = this.free.pop() ?? (this.lent < OUTPUTS_IN_FLIGHT ? new Scratch() : null);
+    if (s) { this.lent++; return Promise.resolve(s); }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  },
+  give(s: Scratch): void {
+    const next = this.waiting.shift();
+    if (next) next(s);
+    else { this.lent--; this.free.push(s); }
+  },
+};
 
 /** Reads a staged file (screening reads it, then de-identification). */
 function readStaged(file: string): Buffer {
@@ -159,13 +192,19 @@ function readStaged(file: string): Buffer {
   }
 }
 
-// One task at a time (a task awaits codecs): the pool already queues by worker, and the reused
-// read buffer relies on it.
+// One task on the thread at a time (a task awaits codecs and the disk): the pool already queues
+// by worker, and the reused read buffer relies on it. A task lets the next one start when it has
+// only its durable write left to wait for.
 let queue: Promise<unknown> = Promise.resolve();
 parentPort!.on('message', (req: CpuRequest) => {
   const failed = (e: unknown): CpuResponse => ({ id: req.id, error: { kind: 'internal', message: (e as Error)?.name ?? 'Error' } });
-  queue = queue.then(() => handle(req).catch(failed).then((res) => {
+  let cpuDone!: () => void;
+  const released = new Promise<void>((resolve) => { cpuDone = resolve; });
+  const turn = queue;
+  queue = turn.then(() => released);
+  void turn.then(() => handle(req, cpuDone)).catch(failed).then((res) => {
+    cpuDone();
     // Every task gets an answer, or the pipeline would wait on it for ever.
     try { parentPort!.postMessage(res, transferable(res)); } catch (e) { parentPort!.postMessage(failed(e)); }
-  }));
+  });
 });

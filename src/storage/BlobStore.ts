@@ -76,8 +76,31 @@ export class BlobStore {
     return sha;
   }
 
-  async put(bytes: Uint8Array, sha?: string): Promise<string> {
-    return this.putSync(bytes, sha);
+  /**
+   * Stores `bytes` in both roots at once, as putSync does, but waits on the devices off the
+   * caller's thread: durable copies go through direct I/O where the filesystem allows (see
+   * directIo.ts), the read-back included, so an ingest worker de-identifies the next file
+   * while this one is written.
+   */
+  async put(bytes: Uint8Array, sha = sha256Hex(bytes)): Promise<string> {
+    await Promise.all([this.primaryRoot, ...(this.backupRoot !== this.primaryRoot ? [this.backupRoot] : [])].map((root) => this.writeDirect(root, sha, bytes)));
+    return sha;
+  }
+
+  /** writeVerified through direct I/O; the buffered writeVerified where that is not possible. */
+  private async writeDirect(root: string, sha: string, bytes: Uint8Array): Promise<void> {
+    if (this.holds(root, sha, bytes)) return;
+    if (!this.direct) return this.writeVerified(root, sha, bytes);
+    const target = this.pathIn(root, sha);
+    const dir = path.dirname(target);
+    await fs.promises.mkdir(dir, { recursive: true });
+    const tmp = tempName(target);
+    if (!(await this.direct.write(root, tmp, bytes))) return this.writeVerified(root, sha, bytes);
+    await fs.promises.rename(tmp, target);
+    await syncDirAsync(dir);
+    // Read back from the device: what the write left in no cache is what is compared.
+    const verified = (await this.direct.holds(root, target, bytes)) ?? this.holds(root, sha, bytes);
+    if (!verified) throw new Error(`blob ${sha} did not verify after writing to ${root}`);
   }
 
   async has(sha: string): Promise<boolean> {
@@ -147,23 +170,14 @@ export class BlobStore {
   /**
    * Temp file + fsync + rename, so a crash never leaves a partial file under the blob's name;
    * then the file is read back and compared with the bytes it must hold (whose sha256 names
-   * it), so a write that silently went wrong fails here. Durable copies go through direct I/O
-   * where the filesystem allows, the read-back included.
+   * it), so a write that silently went wrong fails here.
    */
   private writeVerified(root: string, sha: string, bytes: Uint8Array, overwrite = false): void {
     const target = this.pathIn(root, sha);
     if (!overwrite && this.holds(root, sha, bytes)) return;
     const dir = path.dirname(target);
     fs.mkdirSync(dir, { recursive: true });
-    const tmp = `${target}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
-    if (this.direct?.write(root, tmp, bytes)) {
-      fs.renameSync(tmp, target);
-      syncDir(dir);
-      // Read back from the device: what the write left in no cache is what is compared.
-      const verified = this.direct.holds(root, target, bytes) ?? this.holds(root, sha, bytes);
-      if (!verified) throw new Error(`blob ${sha} did not verify after writing to ${root}`);
-      return;
-    }
+    const tmp = tempName(target);
     const fd = fs.openSync(tmp, 'w', 0o640);
     try {
       for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at, bytes.length - at);
@@ -177,8 +191,17 @@ export class BlobStore {
   }
 }
 
+function tempName(target: string): string {
+  return `${target}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+}
+
 /** The rename is durable only once the directory entry is. */
 function syncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try { fs.fsyncSync(fd); } catch { /* some filesystems refuse fsync on directories */ } finally { fs.closeSync(fd); }
+}
+
+async function syncDirAsync(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r');
+  try { await fh.sync(); } catch { /* as syncDir */ } finally { await fh.close(); }
 }

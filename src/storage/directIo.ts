@@ -72,68 +72,85 @@ class AlignedBuffer {
   }
 }
 
-/** Direct writes and read-backs for the roots of one blob store; a root whose filesystem refuses O_DIRECT (tmpfs) is remembered and left to the caller's buffered path. */
+/** Aligned buffers kept for reuse: one per transfer in flight. */
+const POOL_MAX = 16;
+
+/**
+ * Direct writes and read-backs for the roots of one blob store, asynchronous (libuv's thread
+ * pool waits on the device, not the caller's thread); a root whose filesystem refuses O_DIRECT
+ * (tmpfs) is remembered and left to the caller's buffered path.
+ */
 export class DirectIo {
-  private readonly out = new AlignedBuffer();
-  private readonly back = new AlignedBuffer();
+  private readonly pool: AlignedBuffer[] = [];
   private readonly refused = new Set<string>();
+
+  /** A view of `size` bytes in an aligned buffer of the pool, given back once `use` settles. */
+  private async withBuffer<T>(root: string, size: number, mode: 'r' | 'w', use: (view: Buffer) => Promise<T>): Promise<T | null> {
+    const buf = this.pool.pop() ?? new AlignedBuffer();
+    try {
+      const view = buf.view(root, size, (b) => alignedOffset(root, b, mode));
+      return view ? await use(view) : null;
+    } finally {
+      if (this.pool.length < POOL_MAX) this.pool.push(buf);
+    }
+  }
+
+  private usable(root: string, size: number): boolean {
+    return O_DIRECT !== 0 && !this.refused.has(root) && size <= MAX_DIRECT;
+  }
 
   /**
    * Writes `bytes` to `tmp` (a new file in `root`), truncated to their length and fsynced.
    * False, with nothing left behind, when direct I/O is not possible there.
    */
-  write(root: string, tmp: string, bytes: Uint8Array): boolean {
-    if (!O_DIRECT || this.refused.has(root) || bytes.length > MAX_DIRECT) return false;
-    const view = this.out.view(root, bytes.length, (buf) => alignedOffset(root, buf, 'w'));
-    if (!view) return this.refuse(root);
-    view.set(bytes, 0);
-    let fd: number;
-    try {
-      fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0o640);
-    } catch (e) {
-      if (isEinval(e)) return this.refuse(root);
-      throw e;
-    }
-    try {
-      for (let at = 0; at < view.length;) at += fs.writeSync(fd, view, at, view.length - at, at);
-      fs.ftruncateSync(fd, bytes.length);
-      fs.fsyncSync(fd);
-    } catch (e) {
-      fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-      if (isEinval(e)) return this.refuse(root);
-      throw e;
-    }
-    fs.closeSync(fd);
-    return true;
+  async write(root: string, tmp: string, bytes: Uint8Array): Promise<boolean> {
+    if (!this.usable(root, bytes.length)) return false;
+    const done = await this.withBuffer(root, bytes.length, 'w', async (view) => {
+      view.set(bytes, 0);
+      let fh: fs.promises.FileHandle;
+      try {
+        fh = await fs.promises.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0o640);
+      } catch (e) {
+        if (isEinval(e)) return false;
+        throw e;
+      }
+      try {
+        for (let at = 0; at < view.length;) at += (await fh.write(view, at, view.length - at, at)).bytesWritten;
+        await fh.truncate(bytes.length);
+        await fh.sync();
+      } catch (e) {
+        await fh.close();
+        await fs.promises.rm(tmp, { force: true });
+        if (isEinval(e)) return false;
+        throw e;
+      }
+      await fh.close();
+      return true;
+    });
+    return done === true || (this.refused.add(root), false);
   }
 
   /** Whether `file` on the device holds exactly `bytes`; null when it cannot be read directly. */
-  holds(root: string, file: string, bytes: Uint8Array): boolean | null {
-    if (!O_DIRECT || this.refused.has(root) || bytes.length > MAX_DIRECT) return null;
-    const view = this.back.view(root, bytes.length, (buf) => alignedOffset(root, buf, 'r'));
-    if (!view) return null;
-    let fd: number;
-    try { fd = fs.openSync(file, O_RDONLY | O_DIRECT); } catch (e) { return isEinval(e) ? null : false; }
-    try {
-      // Reading the padded length stops at the end of the file (a short read, after which the
-      // position is no longer aligned); a longer file shows as more bytes.
-      let got = 0;
-      for (;;) {
-        const n = fs.readSync(fd, view, got, view.length - got, got);
-        got += n;
-        if (n === 0 || n % BLOCK !== 0 || got >= view.length) break;
+  async holds(root: string, file: string, bytes: Uint8Array): Promise<boolean | null> {
+    if (!this.usable(root, bytes.length)) return null;
+    return this.withBuffer(root, bytes.length, 'r', async (view) => {
+      let fh: fs.promises.FileHandle;
+      try { fh = await fs.promises.open(file, O_RDONLY | O_DIRECT); } catch (e) { return isEinval(e) ? null : false; }
+      try {
+        // Reading the padded length stops at the end of the file (a short read, after which the
+        // position is no longer aligned); a longer file shows as more bytes.
+        let got = 0;
+        for (;;) {
+          const { bytesRead } = await fh.read(view, got, view.length - got, got);
+          got += bytesRead;
+          if (bytesRead === 0 || bytesRead % BLOCK !== 0 || got >= view.length) break;
+        }
+        return got === bytes.length && view.subarray(0, got).equals(bytes);
+      } catch (e) {
+        return isEinval(e) ? null : false;
+      } finally {
+        await fh.close();
       }
-      return got === bytes.length && view.subarray(0, got).equals(bytes);
-    } catch (e) {
-      return isEinval(e) ? null : false;
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  private refuse(root: string): false {
-    this.refused.add(root);
-    return false;
+    });
   }
 }

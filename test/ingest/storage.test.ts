@@ -31,10 +31,14 @@ describe('blob store', () => {
   });
 
   it('stores blobs of every size exactly, whatever their length against the device block', async () => {
-    // Durable copies go to the device directly, in whole blocks, and are cut back to their length.
-    for (const size of [0, 1, 511, 512, 513, 4095, 4096, 4097, 524_288 + 1502, 3 * 1024 * 1024 + 7]) {
-      const bytes = crypto.randomBytes(size);
-      const sha = store.putSync(bytes);
+    // put() writes durable copies to the device directly, in whole blocks, cut back to their length.
+    const sizes = [0, 1, 511, 512, 513, 4095, 4096, 4097, 524_288 + 1502, 3 * 1024 * 1024 + 7];
+    const blobs = sizes.map((size) => crypto.randomBytes(size));
+    // Several at once, as an ingest worker has them in flight.
+    const shas = await Promise.all(blobs.map((b) => store.put(b)));
+    for (const [i, size] of sizes.entries()) {
+      const bytes = blobs[i]!;
+      const sha = shas[i]!;
       assert.deepEqual(fs.readFileSync(store.pathIn(store.primaryRoot, sha)), bytes, `primary copy of ${size} bytes`);
       assert.deepEqual(fs.readFileSync(store.pathIn(store.backupRoot, sha)), bytes, `backup copy of ${size} bytes`);
       assert.deepEqual(await store.get(sha), bytes);
@@ -50,7 +54,7 @@ describe('blob store', () => {
       const onTmpfs = new BlobStore(path.join(shm, 'primary'), path.join(dir, 'backup-on-disk'));
       for (const size of [10, 600_001]) {
         const bytes = crypto.randomBytes(size);
-        const sha = onTmpfs.putSync(bytes);
+        const sha = await onTmpfs.put(bytes);
         assert.deepEqual(fs.readFileSync(onTmpfs.pathIn(onTmpfs.primaryRoot, sha)), bytes);
         assert.deepEqual(fs.readFileSync(onTmpfs.pathIn(onTmpfs.backupRoot, sha)), bytes);
       }
