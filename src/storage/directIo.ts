@@ -133,12 +133,13 @@ export class DirectIo {
   /** Whether `file` on the device holds exactly `bytes`; null when it cannot be read directly. */
   async holds(root: string, file: string, bytes: Uint8Array): Promise<boolean | null> {
     if (!this.usable(root, bytes.length)) return null;
-    return this.withBuffer(root, bytes.length, 'r', async (view) => {
+    // One byte more than expected is asked for, so a longer file cannot pass for the blob.
+    return this.withBuffer(root, bytes.length + 1, 'r', async (view) => {
       let fh: fs.promises.FileHandle;
       try { fh = await fs.promises.open(file, O_RDONLY | O_DIRECT); } catch (e) { return isEinval(e) ? null : false; }
       try {
-        // Reading the padded length stops at the end of the file (a short read, after which the
-        // position is no longer aligned); a longer file shows as more bytes.
+        // Reading stops at the end of the file (a short read, after which the position is no
+        // longer aligned).
         let got = 0;
         for (;;) {
           const { bytesRead } = await fh.read(view, got, view.length - got, got);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BlobNotFoundError, BlobStore } from '../../src/storage/BlobStore.js';
+import { DirectIo } from '../../src/storage/directIo.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
 
@@ -46,6 +47,21 @@ describe('blob store', () => {
     for (const root of [store.primaryRoot, store.backupRoot]) {
       assert.deepEqual(fs.readdirSync(root).filter((f) => !/^[0-9a-f]{2}$/.test(f)), [], 'no probe files left in the root');
     }
+  });
+
+  it('a read-back from the device accepts only a file of exactly the blob', async (t) => {
+    // A whole number of blocks is the case where a longer file could otherwise pass.
+    const io = new DirectIo();
+    const bytes = crypto.randomBytes(8192);
+    const file = (name: string, content: Buffer) => { fs.writeFileSync(path.join(dir, name), content); return path.join(dir, name); };
+    const same = await io.holds(dir, file('same', bytes), bytes);
+    if (same === null) return t.skip(`no direct I/O on ${dir}`);
+    assert.equal(same, true);
+    assert.equal(await io.holds(dir, file('longer', Buffer.concat([bytes, bytes.subarray(0, 4096)])), bytes), false);
+    assert.equal(await io.holds(dir, file('shorter', bytes.subarray(0, 4096)), bytes), false);
+    const flipped = Buffer.from(bytes); flipped[5000] ^= 1;
+    assert.equal(await io.holds(dir, file('flipped', flipped), bytes), false);
+    assert.equal(await io.holds(dir, path.join(dir, 'missing'), bytes), false);
   });
 
   it('falls back to buffered writes on a filesystem without direct I/O (tmpfs)', { skip: !fs.existsSync('/dev/shm') && 'no /dev/shm' }, async () => {
