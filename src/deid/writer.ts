@@ -8,7 +8,10 @@ import { dcmjs, type DicomDataset, type DicomElement } from './dcmjs';
 // the output is byte for byte what dcmjs writes (tested on every sample file).
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
-const CACHE_MAX = 20_000;
+/** The cache is emptied when its keys and encodings pass this (a series' header is a few kilobytes). */
+const CACHE_BYTES = 32 * 1024 * 1024;
+/** An element whose key is longer (a long text, an SR content tree) is encoded each time. */
+const KEY_MAX = 64 * 1024;
 const WRITE_OPTIONS = { allowInvalidVRLength: true };
 const PREAMBLE = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1')]);
 
@@ -40,7 +43,8 @@ function plainKey(v: unknown): string {
 
 function elementKey(tag: string, el: DicomElement, syntax: string): string | null {
   try {
-    return `${syntax}|${tag}|${el.vr}|${plainKey(el.Value)}|${plainKey(el._rawValue)}`;
+    const key = `${syntax}|${tag}|${el.vr}|${plainKey(el.Value)}|${plainKey(el._rawValue)}`;
+    return key.length <= KEY_MAX ? key : null;
   } catch (e) {
     if (e instanceof NotPlain) return null;
     throw e;
@@ -50,6 +54,7 @@ function elementKey(tag: string, el: DicomElement, syntax: string): string | nul
 /** Part 10 writer with dcmjs's output; one per thread, reused across files. */
 export class Part10Writer {
   private readonly cache = new Map<string, Uint8Array>();
+  private cachedBytes = 0;
 
   private element(tag: string, el: DicomElement, syntax: string): Uint8Array {
     const key = elementKey(tag, el, syntax);
@@ -59,7 +64,9 @@ export class Part10Writer {
     dcmjs.data.DicomMessage.write({ [tag]: el }, stream, syntax, WRITE_OPTIONS);
     const bytes = new Uint8Array(stream.getBuffer());
     if (key !== null) {
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      // Strings take two bytes a character.
+      this.cachedBytes += 2 * key.length + bytes.length;
+      if (this.cachedBytes > CACHE_BYTES) { this.cache.clear(); this.cachedBytes = 2 * key.length + bytes.length; }
       this.cache.set(key, bytes);
     }
     return bytes;
