@@ -20,6 +20,8 @@ interface DcmjsModule {
     WriteBufferStream: new (defaultSize: number, littleEndian: boolean) => { getBuffer(): ArrayBuffer };
     DicomMessage: {
       write(dataset: DicomDataset, stream: unknown, syntax: string, options?: { allowInvalidVRLength?: boolean }): number;
+      /** The values write() puts in the file: the raw value read, if the Value is that value formatted, else the Value. */
+      _getTagWriteValues(vr: string, element: DicomElement): unknown;
       readFile(buffer: ArrayBuffer, options?: { ignoreErrors?: boolean; untilTag?: string | null; noCopy?: boolean; forceStoreRaw?: boolean }): DicomDictInstance;
     };
     DicomDict: new (meta: DicomDataset) => DicomDictInstance;

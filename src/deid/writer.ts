@@ -43,7 +43,11 @@ function plainKey(v: unknown): string {
 
 function elementKey(tag: string, el: DicomElement, syntax: string): string | null {
   try {
-    const key = `${syntax}|${tag}|${el.vr}|${plainKey(el.Value)}|${plainKey(el._rawValue)}`;
+    // Keyed by the values dcmjs will write (the Value, or the raw string it was read from when
+    // that still formats to the Value): an original value that de-identification replaced
+    // lingers in _rawValue and must not be kept in a long-lived key.
+    const written = el._rawValue === undefined ? el.Value : dcmjs.data.DicomMessage._getTagWriteValues(el.vr, el);
+    const key = `${syntax}|${tag}|${el.vr}|${plainKey(written)}`;
     return key.length <= KEY_MAX ? key : null;
   } catch (e) {
     if (e instanceof NotPlain) return null;

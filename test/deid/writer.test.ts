@@ -146,6 +146,20 @@ describe('the de-identified dataset writer', () => {
     }
   });
 
+  it('keeps no value that de-identification replaced, even one still held as the raw string read', () => {
+    const writer = new Part10Writer();
+    const meta = readPart10(everyVr()).meta;
+    const dict: DicomDataset = {
+      '00100010': { vr: 'PN', Value: [{ Alphabetic: 'OBIA-IND-000042' }], _rawValue: ['MARKRAWNAME^SECRET'] },
+      '00080020': { vr: 'DA', Value: ['20190101'], _rawValue: ['20200101'] },
+      '00081030': { vr: 'LO', Value: ['kept description'], _rawValue: ['kept description '] },
+    };
+    assert.ok(writer.write(meta, dict).equals(dcmjsWriter.write(meta, dict)));
+    const keys = [...(writer as unknown as { cache: Map<string, Uint8Array> }).cache.keys()].join('\n');
+    assert.ok(!keys.includes('MARKRAWNAME') && !keys.includes('20200101'), 'a replaced original value is kept in the cache');
+    assert.ok(keys.includes('OBIA-IND-000042') && keys.includes('kept description'));
+  });
+
   it('does not reuse an encoding for a value that only looks the same', () => {
     const writer = new Part10Writer();
     const meta = readPart10(everyVr()).meta;
