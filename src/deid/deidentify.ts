@@ -179,6 +179,7 @@ export function deidentify(input: Uint8Array, ctx: DeidContext, opts: { outputBu
   let natural: Record<string, unknown> | null = null;
   return {
     output,
+    transferSyntaxUid: stored.transferSyntaxUid,
     // Naturalized on first use: the pipeline reads the header dict instead.
     get dataset() { return (natural ??= dcmjs.data.DicomMetaDictionary.naturalizeDataset(ds)); },
     header: headerOnly && stored.pixelElement ? {

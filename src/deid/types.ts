@@ -32,6 +32,8 @@ export interface DeidAction {
 
 export interface DeidResult {
   output: Buffer;
+  /** The output's transfer syntax (what its File Meta declares). */
+  transferSyntaxUid: string;
   /** The de-identified dataset, naturalized; without Pixel Data when `header` is set. */
   dataset: Record<string, unknown>;
   /**

@@ -66,7 +66,6 @@ function shrinkByInteger(img: Image8, fx: number, fy: number): Image8 {
   const ch = img.channels;
   const width = img.width / fx, height = img.height / fy;
   const rowLen = width * ch;
-  const acc = new Uint32Array(rowLen);
   const out = new Uint8Array(rowLen * height);
   const half = (fx * fy) >> 1, area = fx * fy;
   const src = img.data;
@@ -76,6 +75,7 @@ function shrinkByInteger(img: Image8, fx: number, fy: number): Image8 {
     for (let i = 0; i < out.length; i++) out[i] = ((sums[i] + half) / area) | 0;
     return { width, height, channels: ch, data: out };
   }
+  const acc = new Uint32Array(rowLen);
   for (let y = 0; y < height; y++) {
     acc.fill(0);
     for (let sy = y * fy; sy < (y + 1) * fy; sy++) {

@@ -10,7 +10,6 @@ import { checkFile } from '../qc/checks.js';
 import { TagCensus } from '../qc/TagCensus.js';
 import { preprocess } from '../retrieval/preprocess.js';
 import { BlobStore } from '../storage/BlobStore.js';
-import { transferSyntaxOf } from './dicomMeta.js';
 import type { CpuRequest, CpuResponse, DeidOutcome, MetadataFields, WorkerStorage } from './cpuTasks.js';
 
 // dcmjs warns on the console about what it reads (odd VRs, values it cannot convert), and such
@@ -113,7 +112,7 @@ async function handle(req: CpuRequest, cpuDone: () => void): Promise<CpuResponse
       return {
         id: req.id,
         deid: {
-          sha256: sha, size: result.output.length, heldForPixelReview: result.heldForPixelReview, fields, transferSyntaxUid: transferSyntaxOf(result.output),
+          sha256: sha, size: result.output.length, heldForPixelReview: result.heldForPixelReview, fields, transferSyntaxUid: result.transferSyntaxUid,
           ...derived,
         },
       };

@@ -65,10 +65,9 @@ export class BlobStore {
 
   /**
    * Stores `bytes` in both roots (a no-op for a root that already holds a verified copy); returns
-   * the sha256. Writes are synchronous on purpose: ingest workers store what they de-identify
-   * and have nothing else to do meanwhile, and a synchronous call costs a fraction of a
-   * thread-pool round trip per step; the main thread writes only for repairs. A caller that
-   * hashed the bytes already passes the digest; every copy is still verified against `bytes`.
+   * the sha256. Buffered and synchronous: for repairs and the thumbnail cache, whose writes are
+   * small or rare; ingest stores archive copies with put(). A caller that hashed the bytes
+   * already passes the digest; every copy is still verified against `bytes`.
    */
   putSync(bytes: Uint8Array, sha = sha256Hex(bytes)): string {
     this.writeVerified(this.primaryRoot, sha, bytes);
