@@ -1,4 +1,4 @@
-import { DriverException, UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import { DriverException, Reference, UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { EventEmitter } from 'node:events';
 import { allocateAccession } from '../accessions.js';
@@ -56,7 +56,8 @@ interface Work {
   individual?: { id: number; accession: string };
   outcome?: DeidOutcome;
   code?: bigint | null;
-  image?: Image;
+  /** The Image row stored for it. */
+  image?: { id: number; seriesId: number };
 }
 
 /** Files per batch, and the bytes a batch may hold (its de-identified outputs stay in memory until stored). */
@@ -371,6 +372,7 @@ export class IngestPipeline {
       const held = new Set((await tx.find(Image, { uid: { $in: uids('SOPInstanceUID') } }, { fields: ['uid'] })).map((i) => i.uid));
       const storedIds: number[] = [];
       const duplicateIds: number[] = [];
+      const images: { work: Work; image: Image }[] = [];
       for (const w of works) {
         const ds = w.outcome!.fields as unknown as Record<string, unknown>;
         const individualId = w.individual!.id;
@@ -414,16 +416,23 @@ export class IngestPipeline {
           seriesByUid.set(seriesUid, series);
         }
         series.imageCount += 1;
-        w.image = tx.create(Image, {
-          uid: sopUid, series, sopClassUid: str(ds.SOPClassUID), instanceNumber: int(ds.InstanceNumber),
-          rows: int(ds.Rows), columns: int(ds.Columns), frames: int(ds.NumberOfFrames) ?? 1, bitsAllocated: int(ds.BitsAllocated),
-          transferSyntaxUid: w.outcome!.transferSyntaxUid ?? '1.2.840.10008.1.2.1', sha256: w.outcome!.sha256, size: w.outcome!.size,
-          hashCode: w.code != null ? codeToHex(w.code) : null,
+        images.push({
+          work: w,
+          image: Object.assign(new Image(), {
+            uid: sopUid, series: Reference.create(series), sopClassUid: str(ds.SOPClassUID), instanceNumber: int(ds.InstanceNumber),
+            rows: int(ds.Rows), columns: int(ds.Columns), frames: int(ds.NumberOfFrames) ?? 1, bitsAllocated: int(ds.BitsAllocated),
+            transferSyntaxUid: w.outcome!.transferSyntaxUid ?? '1.2.840.10008.1.2.1', sha256: w.outcome!.sha256, size: w.outcome!.size,
+            hashCode: w.code != null ? codeToHex(w.code) : null,
+          }),
         });
         held.add(sopUid);
         storedIds.push(w.file.id);
       }
+      // New studies and series (and the counts) first; then the images in one insert outside the
+      // unit of work: nothing reads them back in this run, and tracking them cost more than the insert.
       await tx.flush();
+      await tx.insertMany(images.map(({ image }) => image));
+      for (const { work, image } of images) work.image = { id: image.id, seriesId: image.series.id };
       if (storedIds.length) await tx.nativeUpdate(SubmissionFile, { id: { $in: storedIds } }, { state: FileState.STORED });
       if (duplicateIds.length) await tx.nativeUpdate(SubmissionFile, { id: { $in: duplicateIds } }, { state: FileState.DUPLICATE });
     });
@@ -437,7 +446,7 @@ export class IngestPipeline {
     await this.em().nativeUpdate(SubmissionFile, { id: { $in: works.map((w) => w.file.id) } }, { state: FileState.INDEXED });
     for (const w of works) {
       w.file.state = FileState.INDEXED;
-      if (this.catalog && w.code != null) this.catalog.add(w.image!.id, w.image!.series.id, w.code);
+      if (this.catalog && w.code != null) this.catalog.add(w.image!.id, w.image!.seriesId, w.code);
     }
   }
 

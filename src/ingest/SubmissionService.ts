@@ -133,11 +133,12 @@ export class SubmissionService {
   async receive(user: Principal, submissionId: number, body: Readable, name: string): Promise<ReceivedFile[]> {
     if (!(await this.mayUpload(user, submissionId))) throw new GraphQLError(`no submission ${submissionId} you may see`, { extensions: { code: 'NOT_FOUND' } });
     const staged = await this.staging.receive(submissionId, body, name);
-    const receivedAt = new Date();
-    const ids = await this.em().insertMany(SubmissionFile, staged.map((f) => ({
-      submission: submissionId, originalName: f.label, stagingPath: f.stagingPath, size: f.size, sha256: f.sha256, state: FileState.RECEIVED, receivedAt,
-    })));
-    return staged.map((f, i) => ({ id: Number(ids[i]), name: f.name, size: f.size, sha256: f.sha256, state: FileState.RECEIVED }));
+    const em = this.em();
+    const submission = em.getReference(Submission, submissionId, { wrapped: true });
+    // As entities, so the driver gives each row its id (from a multi-row insert, raw rows get only one).
+    const rows = staged.map((f) => Object.assign(new SubmissionFile(), { submission, originalName: f.label, stagingPath: f.stagingPath, size: f.size, sha256: f.sha256 }));
+    await em.insertMany(rows);
+    return staged.map((f, i) => ({ id: rows[i]!.id, name: f.name, size: f.size, sha256: f.sha256, state: rows[i]!.state }));
   }
 
   async addClinicalCsv(user: Principal, submissionId: number, csv: string): Promise<number> {

@@ -78,6 +78,9 @@ describe('bad input', () => {
     const res = await upload(app, token, sub.uploadUrl, zip, 'study.zip', 'POST');
     assert.equal(res.status, 201);
     assert.deepEqual(res.body.files.map((f: any) => f.name).sort(), ['study.zip/study/1.dcm', 'study.zip/study/2.dcm']);
+    const rows = (await fetchSubmission(app, token, sub.id)).files;
+    assert.deepEqual(res.body.files.map((f: any) => f.id).sort(), rows.map((f: any) => f.id).sort(), 'the response names each file by its row');
+    assert.deepEqual(res.body.files.map((f: any) => f.state), ['RECEIVED', 'RECEIVED']);
     assert.equal((await processSubmission(app, token, sub.id)).ingested, 2);
   });
 

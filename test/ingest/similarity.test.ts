@@ -28,13 +28,15 @@ describe('similarity search over ingested images', () => {
   });
   after(async () => app?.stop());
 
-  it('stores a hash code for every indexed image and puts it in the live index', async () => {
+  it('stores a hash code for every indexed image and puts it in the live index under that image', async () => {
     const indexed = files.filter((f) => f.state === 'INDEXED');
     assert.equal(indexed.length, FILES.length, JSON.stringify(files.map((f) => [f.originalName, f.state])));
     const images = await (app.orm.em as EntityManager).fork().find(Image, { uid: { $in: indexed.map((f) => f.imageUid) } });
     for (const image of images) {
       assert.match(image.hashCode ?? '', /^[0-9a-f]{16}$/);
-      assert.ok(app.hashCatalog.index.has(image.id));
+      // The three images are stored by one multi-row insert: each must be indexed under its own id and series.
+      assert.equal(app.hashCatalog.index.get(image.id), BigInt(`0x${image.hashCode}`));
+      assert.equal(app.hashCatalog.seriesIdOf(image.id), image.series.id);
     }
   });
 
