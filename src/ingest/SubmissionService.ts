@@ -119,7 +119,7 @@ export class SubmissionService {
    * Whether `user` may add files to the submission (its submitter, or a curator). One indexed
    * lookup and no entity: it runs for every upload, and a study arrives as hundreds of them.
    */
-  async mayUpload(user: Principal | null, id: number): Promise<boolean> {
+  private async mayUpload(user: Principal | null, id: number): Promise<boolean> {
     if (!user || !Number.isSafeInteger(id)) return false;
     const row: { submitter: string } | undefined = await this.em().getKnex()('submission').where({ id }).first('submitter');
     return !!row && (row.submitter === user.id || isCurator(user));

@@ -20,13 +20,14 @@ export function uploadRoute(ingest: Ingest, createContext: (authorization?: stri
       throw err;
     }
     if (!ctx.user) throw new HttpError(401, 'sign in: send Authorization: Bearer <token>');
-    if (!(await ingest.submissions.mayUpload(ctx.user, id))) throw new HttpError(404, `no submission ${id} you may upload to`);
     try {
       const name = url.searchParams.get('name') ?? (typeof req.headers['x-file-name'] === 'string' ? req.headers['x-file-name'] : 'upload');
       const files = await ingest.submissions.receive(ctx.user, id, req, name);
       sendJson(res, 201, { files });
     } catch (err) {
       if (err instanceof UploadError) throw new HttpError(err.status, err.message);
+      // receive() checks the submission before it reads a byte of the body.
+      if (err instanceof GraphQLError && err.extensions.code === 'NOT_FOUND') throw new HttpError(404, `no submission ${id} you may upload to`);
       if (err instanceof GraphQLError) throw new HttpError(403, err.message);
       throw err;
     }
