@@ -37,10 +37,10 @@ export interface DeidResult {
   /** The de-identified dataset, naturalized; without Pixel Data when `header` is set. */
   dataset: Record<string, unknown>;
   /**
-   * The header just written (dcmjs tag-keyed form, no
-   * Pixel Data) and its Pixel Data value (bytes after the element header: the value, or the
-   * items when encapsulated), so later readers of the same file (census, thumbnail, hash) need
-   * no parse of their own. Null when the output had to be parsed whole.
+   * The header just written (dcmjs tag-keyed form, no Pixel Data) and its Pixel Data value
+   * (bytes after the element header: the value, or the items when encapsulated), so later
+   * readers of the same file (census, thumbnail, hash) need no parse of their own. Null when
+   * the output had to be parsed whole.
    */
   header: { dict: Record<string, { vr: string; Value?: unknown[] }>; transferSyntaxUid: string; pixelValue: Uint8Array; pixelVr: string; encapsulated: boolean } | null;
   heldForPixelReview: string | null;

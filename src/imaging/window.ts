@@ -70,7 +70,7 @@ export function grayOf(d: Image8): { width: number; height: number; data: Uint8A
   return { width: d.width, height: d.height, data: d.channels === 1 ? d.data : lumaOf(d.data) };
 }
 
-export function lumaOf(rgb: Uint8Array): Uint8Array {
+function lumaOf(rgb: Uint8Array): Uint8Array {
   const out = new Uint8Array(rgb.length / 3);
   for (let i = 0, j = 0; i < out.length; i++, j += 3) out[i] = (0.299 * rgb[j] + 0.587 * rgb[j + 1] + 0.114 * rgb[j + 2] + 0.5) | 0;
   return out;

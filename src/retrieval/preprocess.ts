@@ -36,11 +36,6 @@ const NORMALISE = (() => {
 export function resizeArea(img: Gray8Image, outW: number, outH: number): Gray8Image {
   const { width: w, height: h, data } = img;
   if (w <= 0 || h <= 0 || data.length < w * h) throw new RangeError(`bad image ${w}x${h} (${data.length} bytes)`);
-  const x0 = new Int32Array(outW), x1 = new Int32Array(outW);
-  for (let o = 0; o < outW; o++) {
-    x0[o] = Math.floor((o * w) / outW);
-    x1[o] = Math.max(Math.floor(((o + 1) * w) / outW), x0[o] + 1);
-  }
   const out = new Uint8Array(outW * outH);
   if (w % outW === 0 && h % outH === 0) {
     // Whole boxes of the same size (512→64): the same sums, several times faster.
@@ -48,6 +43,11 @@ export function resizeArea(img: Gray8Image, outW: number, outH: number): Gray8Im
     const n = (w / outW) * (h / outH);
     for (let i = 0; i < out.length; i++) out[i] = Math.floor((2 * sums[i] + n) / (2 * n));
     return { width: outW, height: outH, data: out };
+  }
+  const x0 = new Int32Array(outW), x1 = new Int32Array(outW);
+  for (let o = 0; o < outW; o++) {
+    x0[o] = Math.floor((o * w) / outW);
+    x1[o] = Math.max(Math.floor(((o + 1) * w) / outW), x0[o] + 1);
   }
   // Column sums for one output row's band keep this O(w*h) without an integral image.
   const col = new Float64Array(w);
