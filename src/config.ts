@@ -17,10 +17,20 @@ export interface Config {
     jwksUrl: string | null;
     clockToleranceSeconds: number;
   };
+  /** Interface to listen on (`npm start`); servers started by tests always listen on 127.0.0.1. */
+  host: string;
   limits: {
     maxPageSize: number;
     maxDepth: number;
     maxComplexity: number;
+    /** Lexical tokens per GraphQL document. */
+    maxTokens: number;
+    /** Aliased fields and directives per operation, fragments expanded. */
+    maxAliases: number;
+    maxDirectives: number;
+    /** Live subscriptions per graphql-ws connection and per user (anonymous: per remote address). */
+    subscriptionsPerConnection: number;
+    subscriptionsPerUser: number;
   };
   logQueries: boolean;
   /** Shared secret the federation gateway sends; when set, only it and admins may call _entities/_service. */
@@ -53,10 +63,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       jwksUrl: env.OIDC_JWKS_URL || null,
       clockToleranceSeconds: int(env.OIDC_CLOCK_TOLERANCE, 30),
     },
+    host: env.HOST || '0.0.0.0',
     limits: {
       maxPageSize: 500,
       maxDepth: int(env.OBIA_MAX_QUERY_DEPTH, 16),
       maxComplexity: int(env.OBIA_MAX_QUERY_COMPLEXITY, 250_000),
+      maxTokens: int(env.OBIA_MAX_QUERY_TOKENS, 10_000),
+      maxAliases: int(env.OBIA_MAX_QUERY_ALIASES, 50),
+      maxDirectives: int(env.OBIA_MAX_QUERY_DIRECTIVES, 50),
+      subscriptionsPerConnection: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_CONNECTION, 20),
+      subscriptionsPerUser: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_USER, 50),
     },
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,

@@ -1,47 +1,74 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Principal } from './auth/Principal.js';
-import type { TokenVerifier } from './auth/verifier.js';
-import { AccessModule, type AccessContext } from './access/module.js';
+import { AccessControl } from './access/AccessControl.js';
+import type { AccessContext, AccessModule } from './access/module.js';
 import { BrowseService } from './browse/BrowseService.js';
 import { StatisticsService } from './browse/StatisticsService.js';
+import type { Authenticate, Credentials } from './http/authenticate.js';
 import type { Ingest } from './ingest/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { HashCatalog } from './similarity/HashCatalog.js';
 import { SimilarImagesService } from './similarity/SimilarImagesService.js';
 
-/** Everything a resolver may read: who is asking, a unit of work of its own, and its loaders. */
-export interface RequestContext {
-  user: Principal | null;
-  em: EntityManager;
-  loaders: Loaders;
-  browse: BrowseService;
-  statistics: StatisticsService;
-  /** The access policy, access requests and download links (src/access). */
-  access: AccessContext;
-  similarImages: SimilarImagesService;
-  /** Submission services (issue 3); null where a process runs without them. */
+/** What a request context is built from: one set per app. */
+export interface ContextDeps {
+  orm: MikroORM;
+  access: AccessModule;
+  hashCatalog: HashCatalog;
   ingest: Ingest | null;
 }
 
-/** One function builds the context for HTTP requests and for graphql-ws connections alike. */
-export function contextFactory(orm: MikroORM, verifier: TokenVerifier, hashCatalog: HashCatalog, ingest: Ingest | null = null) {
-  return async (authorization: string | null | undefined): Promise<RequestContext> => {
-    const user = await verifier.principalFrom(authorization);
-    const em = orm.em.fork() as EntityManager;
-    const loaders = createLoaders(em);
-    // Records the user on first sight (cached, so most requests write nothing).
-    const access = await AccessModule.of(orm)!.forRequest(em, user);
-    const browse = new BrowseService(em, user, loaders);
-    return {
-      user,
-      em,
-      ingest,
-      loaders,
-      browse,
-      statistics: new StatisticsService(em, user),
-      access,
-      similarImages: new SimilarImagesService(em, user, browse, hashCatalog),
-    };
+/**
+ * Everything a resolver or route may read: who is asking, the authorization session, a unit of
+ * work of its own, its loaders and the services. Everything but `user` is built on first use,
+ * so an upload does not build browse services, and a request that touches nothing opens nothing.
+ */
+export class RequestContext {
+  // Plain (not #private) fields: Apollo shallow-copies the context object per operation, and
+  // copies keep own properties but cannot reach another object's #private slots.
+  private _em?: EntityManager;
+  private _loaders?: Loaders;
+  private _session?: AccessControl;
+  private _access?: AccessContext;
+  private _browse?: BrowseService;
+  private _statistics?: StatisticsService;
+  private _similarImages?: SimilarImagesService;
+
+  constructor(readonly user: Principal | null, private readonly deps: ContextDeps) {}
+
+  /** A MikroORM unit of work of this request's own (identity map and loaders never outlive it). */
+  get em(): EntityManager { return (this._em ??= this.deps.orm.em.fork() as EntityManager); }
+  get loaders(): Loaders { return (this._loaders ??= createLoaders(this.em)); }
+  /** The authorization session: `assertCan` before a service reads or writes, `can` for `viewerCan*`. */
+  get session(): AccessControl { return (this._session ??= new AccessControl(this.em, this.user)); }
+  /** Access requests and download links (src/access), over this request's session. */
+  get access(): AccessContext { return (this._access ??= this.deps.access.services(this.em, this.session)); }
+  get browse(): BrowseService { return (this._browse ??= new BrowseService(this.em, this.user, this.loaders)); }
+  get statistics(): StatisticsService { return (this._statistics ??= new StatisticsService(this.em, this.user)); }
+  get similarImages(): SimilarImagesService { return (this._similarImages ??= new SimilarImagesService(this.em, this.user, this.browse, this.deps.hashCatalog)); }
+  /** Submission services; null where a process runs without them. */
+  get ingest(): Ingest | null { return this.deps.ingest; }
+  get accessModule(): AccessModule { return this.deps.access; }
+
+  /** Records the signed-in user in the directory (cached: most requests write nothing). */
+  async recordUser(): Promise<void> {
+    await this.deps.access.users.record(this.em, this.user);
+  }
+}
+
+export type CreateContext = (request: Credentials, options?: { recordUser?: boolean }) => Promise<RequestContext>;
+
+/**
+ * One function builds the context for every transport: GraphQL over HTTP, graphql-ws and the
+ * HTTP routes. It authenticates (throwing UNAUTHENTICATED for a bad credential) and, for
+ * GraphQL, records the user (whose requests and delegations name them); routes that need no
+ * user row do not write one.
+ */
+export function contextFactory(authenticate: Authenticate, deps: ContextDeps): CreateContext {
+  return async (request, options = {}) => {
+    const ctx = new RequestContext(await authenticate(request), deps);
+    if (options.recordUser) await ctx.recordUser();
+    return ctx;
   };
 }

@@ -46,7 +46,11 @@ export class AccessModule {
   /** Records the user (cheaply: see UserDirectory) and builds the request's access services. */
   async forRequest(em: EntityManager, user: Principal | null): Promise<AccessContext> {
     await this.users.record(em, user);
-    const control = new AccessControl(em, user);
+    return this.services(em, new AccessControl(em, user));
+  }
+
+  /** The access services over a request's own unit of work and authorization session. */
+  services(em: EntityManager, control: AccessControl): AccessContext {
     return {
       control,
       requests: new AccessRequestService(em, control),

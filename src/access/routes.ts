@@ -1,67 +1,55 @@
-import type { EntityManager } from '@mikro-orm/knex';
 import type { Knex } from 'knex';
 import { ZipArchive } from 'archiver';
 import { GraphQLError } from 'graphql';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type http from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { once } from 'node:events';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { Principal } from '../auth/Principal.js';
 import { Accessibility } from '../domain.js';
 import { renderThumbnail } from '../imaging/thumbnail.js';
-import { HttpError, type Route } from '../http/router.js';
-import { AccessControl } from './AccessControl.js';
+import { ForbiddenError, NotFoundError, RangeNotSatisfiableError, UnauthenticatedError } from '../errors.js';
+import type { Door } from '../http/door.js';
+import type { RoutePlugin } from '../http/server.js';
 import { BlobStore } from '../storage/BlobStore.js';
 import { locateBlob } from './blobs.js';
 import { archivePath, DownloadService, type DownloadFile } from './DownloadService.js';
 import { LinkError, type LinkClaims } from './links.js';
-import type { AccessModule } from './module.js';
 import { Action } from './policy.js';
 
-const TOKEN = '([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)';
-const ARCHIVE = new RegExp(`^/files/${TOKEN}/archive\\.zip$`);
-const IMAGE = new RegExp(`^/files/${TOKEN}/images/([0-9.]{3,64}?)(?:\\.dcm)?$`);
-const THUMBNAIL = /^\/thumbnails\/([0-9.]{3,64}?)\.png$/;
-
-interface Authorized { claims: LinkClaims; user: Principal; em: EntityManager; downloads: DownloadService }
+interface Authorized { claims: LinkClaims; user: Principal; downloads: DownloadService }
 
 /**
  * Checks a download request before a byte is sent: a genuine unexpired link, presented by the
  * user it was made for (bearer token), whose right to the files still holds now (an approval
  * revoked or expired since the link was made ends it). Every outcome is audited.
  */
-async function authorize(module: AccessModule, req: http.IncomingMessage, token: string, what: string): Promise<Authorized> {
-  const em = module.orm.em.fork() as EntityManager;
-  let user: Principal | null;
-  try {
-    user = await module.verifier.principalFrom(req.headers.authorization);
-  } catch {
-    throw new HttpError(401, 'the bearer token is not valid');
-  }
-  const control = new AccessControl(em, user);
-  const downloads = new DownloadService(em, control, module.signer, () => module.baseUrl);
+async function authorize(door: Door, request: FastifyRequest, token: string, what: string): Promise<Authorized> {
+  const ctx = await door.createContext(request);
+  const { user, session: control } = ctx;
+  const downloads = ctx.access.downloads;
   let claims: LinkClaims;
   try {
-    claims = module.signer.verify(token);
+    claims = door.access.signer.verify(token);
   } catch (err) {
     await control.audit.record({ action: Action.DOWNLOAD, collectionId: null, resource: what, allow: false, reason: err instanceof LinkError ? err.message : 'bad link' });
-    throw new HttpError(403, 'this link is not valid');
+    throw new ForbiddenError('this link is not valid');
   }
-  if (!user) throw new HttpError(401, 'download links need the bearer token of the user they were made for');
-  await module.users.record(em, user);
+  if (!user) throw new UnauthenticatedError('download links need the bearer token of the user they were made for');
+  await ctx.recordUser();
   const collection = await downloads.collectionOf(claims.kind, claims.id);
   if (claims.sub !== user.id) {
     await control.audit.record({ action: Action.DOWNLOAD, collectionId: collection?.id ?? null, resource: what, allow: false, reason: `link made for another user (${claims.sub})` });
-    throw new HttpError(403, 'this link was made for another user');
+    throw new ForbiddenError('this link was made for another user');
   }
   try {
     await control.assertCan(Action.DOWNLOAD, collection, `${claims.kind} ${claims.id}`);
   } catch (err) {
-    if (err instanceof GraphQLError) throw new HttpError(403, 'you may not download this');
+    if (err instanceof GraphQLError) throw new ForbiddenError('you may not download this');
     throw err;
   }
-  return { claims, user, em, downloads };
+  return { claims, user, downloads };
 }
 
 /** Hashes what passes through and fails the stream if it is not the blob it claims to be. */
@@ -98,38 +86,40 @@ async function* manifestJson(claims: LinkClaims, downloads: DownloadService): As
  * each file, one open at a time. Entries are STOREd (DICOM pixel data rarely deflates well and
  * store keeps the CPU off the path); sizes past 4 GiB switch archiver to ZIP64 by itself.
  */
-async function serveArchive(module: AccessModule, req: http.IncomingMessage, res: http.ServerResponse, token: string): Promise<void> {
-  const { claims, downloads } = await authorize(module, req, token, 'download archive');
+async function serveArchive(door: Door, request: FastifyRequest, reply: FastifyReply, token: string): Promise<FastifyReply> {
+  const { claims, downloads } = await authorize(door, request, token, 'download archive');
   const archive = new ZipArchive({ store: true });
   let aborted = false;
-  res.on('close', () => { if (!res.writableFinished) { aborted = true; archive.abort(); } });
-  archive.on('error', () => { aborted = true; res.destroy(); });
-  res.writeHead(200, {
-    'content-type': 'application/zip',
-    'content-disposition': `attachment; filename="${claims.id}.zip"`,
-    'cache-control': 'no-store',
-  });
-  archive.pipe(res);
-  const missing: string[] = [];
+  reply.raw.on('close', () => { if (!reply.raw.writableFinished) { aborted = true; archive.abort(); } });
+  archive.on('error', () => { aborted = true; reply.raw.destroy(); });
   const add = async (source: Readable | string, name: string) => {
     const done = once(archive, 'entry');
     archive.append(source, { name });
     await done;
   };
-  await add(Readable.from(manifestJson(claims, downloads)), 'manifest.json');
-  for await (const page of downloads.files(claims.kind, claims.id)) {
-    for (const f of page) {
-      if (aborted) return;
-      const blob = await locateBlob(module.blobs, f.sha256);
-      // Metadata-only rows (e.g. the seeded catalogue) have no stored bytes: listed, not fatal.
-      if (!blob) { missing.push(archivePath(f)); continue; }
-      const stream = fs.createReadStream(blob.path).pipe(verifying(f.sha256));
-      await add(stream, archivePath(f));
+  const fill = async () => {
+    const missing: string[] = [];
+    await add(Readable.from(manifestJson(claims, downloads)), 'manifest.json');
+    for await (const page of downloads.files(claims.kind, claims.id)) {
+      for (const f of page) {
+        if (aborted) return;
+        const blob = await locateBlob(door.access.blobs, f.sha256);
+        // Metadata-only rows (e.g. the seeded catalogue) have no stored bytes: listed, not fatal.
+        if (!blob) { missing.push(archivePath(f)); continue; }
+        await add(fs.createReadStream(blob.path).pipe(verifying(f.sha256)), archivePath(f));
+      }
     }
-  }
-  if (aborted) return;
-  if (missing.length) await add(`Files listed in manifest.json but not held in storage:\n${missing.join('\n')}\n`, 'MISSING.txt');
-  await archive.finalize();
+    if (aborted) return;
+    if (missing.length) await add(`Files listed in manifest.json but not held in storage:\n${missing.join('\n')}\n`, 'MISSING.txt');
+    await archive.finalize();
+  };
+  // The archive fills while Fastify streams it out; a failure part-way cuts the response short.
+  fill().catch((err) => { request.log.error({ err }, 'download archive failed'); aborted = true; reply.raw.destroy(); });
+  return reply.headers({
+    'content-type': 'application/zip',
+    'content-disposition': `attachment; filename="${claims.id}.zip"`,
+    'cache-control': 'no-store',
+  }).send(archive);
 }
 
 /** One byte range of `size`, or null for the whole file; throws 416 for a range outside it. */
@@ -141,41 +131,34 @@ export function parseRange(header: string | undefined, size: number): { start: n
   let start: number; let end: number;
   if (m[1] === '') { start = Math.max(0, size - Number(m[2])); end = size - 1; }
   else { start = Number(m[1]); end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1); }
-  if (start > end || start >= size) throw new HttpError(416, `range not satisfiable for ${size} bytes`);
+  if (start > end || start >= size) throw new RangeNotSatisfiableError(`range not satisfiable for ${size} bytes`);
   return { start, end };
 }
 
 /** One image of the link's target, resumable with HTTP Range (ETag = its sha256, for If-Range). */
-async function serveImage(module: AccessModule, req: http.IncomingMessage, res: http.ServerResponse, token: string, uid: string): Promise<void> {
-  const { claims, downloads } = await authorize(module, req, token, `image ${uid}`);
+async function serveImage(door: Door, request: FastifyRequest, reply: FastifyReply, token: string, uid: string): Promise<FastifyReply> {
+  const { claims, downloads } = await authorize(door, request, token, `image ${uid}`);
   const file: DownloadFile | null = await downloads.fileIn(claims.kind, claims.id, uid);
-  if (!file) throw new HttpError(404, 'this link holds no such image');
-  const blob = await locateBlob(module.blobs, file.sha256);
-  if (!blob) throw new HttpError(404, 'the image is not held in storage');
+  if (!file) throw new NotFoundError('this link holds no such image');
+  const blob = await locateBlob(door.access.blobs, file.sha256);
+  if (!blob) throw new NotFoundError('the image is not held in storage');
   const etag = `"${file.sha256}"`;
-  const ifRange = req.headers['if-range'];
-  const range = ifRange && ifRange !== etag ? null : parseRange(req.headers.range, blob.size);
-  const headers: http.OutgoingHttpHeaders = {
+  const ifRange = request.headers['if-range'];
+  reply.headers({
     'content-type': 'application/dicom', 'accept-ranges': 'bytes', etag, 'cache-control': 'no-store',
     'content-disposition': `attachment; filename="${file.sopInstanceUid}.dcm"`,
-  };
-  // HEAD: what a resuming client asks first (size, ETag, Accept-Ranges), without the bytes.
-  if (req.method === 'HEAD') {
-    res.writeHead(200, { ...headers, 'content-length': blob.size });
-    res.end();
-    return;
+  });
+  if (ifRange && ifRange !== etag) request.headers.range = undefined;
+  if (request.method === 'HEAD') {
+    // What a resuming client asks first (size, ETag, Accept-Ranges), without opening the file.
+    return reply.header('content-length', blob.size).send();
   }
-  let stream: Readable;
+  const range = parseRange(request.headers.range, blob.size);
   if (range) {
-    res.writeHead(206, { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${blob.size}`, 'content-length': range.end - range.start + 1 });
-    stream = fs.createReadStream(blob.path, range);
-  } else {
-    res.writeHead(200, { ...headers, 'content-length': blob.size });
-    stream = fs.createReadStream(blob.path).pipe(verifying(file.sha256));
+    reply.code(206).headers({ 'content-range': `bytes ${range.start}-${range.end}/${blob.size}`, 'content-length': range.end - range.start + 1 });
+    return reply.send(fs.createReadStream(blob.path, range));
   }
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
-  await once(res, 'close');
+  return reply.header('content-length', blob.size).send(fs.createReadStream(blob.path).pipe(verifying(file.sha256)));
 }
 
 /**
@@ -184,20 +167,20 @@ async function serveImage(module: AccessModule, req: http.IncomingMessage, res: 
  * there is one, else rendered from the stored file. A hidden or absent image is refused exactly
  * like a forbidden one (401 anonymous, 403 signed in), so the route never confirms a UID exists.
  */
-async function serveThumbnail(module: AccessModule, req: http.IncomingMessage, res: http.ServerResponse, uid: string): Promise<void> {
-  const { knex, row } = await authorizePixelView(module, req, `image ${uid}`, (k) => k('image as im')
+async function serveThumbnail(door: Door, request: FastifyRequest, reply: FastifyReply, uid: string): Promise<FastifyReply> {
+  const { knex, row } = await authorizePixelView(door, request, `image ${uid}`, (k) => k('image as im')
     .join('series as s', 's.id', 'im.series_id').join('collection as c', 'c.id', 's.collection_id')
     .where('im.uid', uid).first('im.sha256', ...COLLECTION_COLUMNS));
   const stored = await knex('submission_file').where('image_uid', uid).whereNotNull('thumbnail_sha256').first('thumbnail_sha256');
   let png: Buffer | null = null;
-  const thumb = stored && (await locateBlob(BlobStore.thumbnailsOf(module.config), stored.thumbnail_sha256));
+  const thumb = stored && (await locateBlob(BlobStore.thumbnailsOf(door.config), stored.thumbnail_sha256));
   if (thumb) png = await fs.promises.readFile(thumb.path);
   if (!png) {
-    const blob = await locateBlob(module.blobs, row.sha256);
-    if (!blob) throw new HttpError(404, 'the image is not held in storage');
-    try { png = await renderThumbnail(await fs.promises.readFile(blob.path), { maxSize: 128 }); } catch { throw new HttpError(404, 'no thumbnail can be rendered for this image'); }
+    const blob = await locateBlob(door.access.blobs, row.sha256);
+    if (!blob) throw new NotFoundError('the image is not held in storage');
+    try { png = await renderThumbnail(await fs.promises.readFile(blob.path), { maxSize: 128 }); } catch { throw new NotFoundError('no thumbnail can be rendered for this image'); }
   }
-  sendPixels(res, png, row.accessibility);
+  return sendPixels(reply, png, row.accessibility);
 }
 
 /** The collection columns a pixel route's lookup selects (alias c) for the policy. */
@@ -205,49 +188,50 @@ export const COLLECTION_COLUMNS = ['c.id', 'c.accession', 'c.submitter', 'c.acce
 
 /**
  * The check every route serving pixels (thumbnails, series previews) makes: who is asking,
- * the collection the looked-up row belongs to, and VIEW_THUMBNAIL on it. A hidden or absent row
+ * the collection the looked-up row belongs to, and VIEW_PIXELS on it. A hidden or absent row
  * is refused exactly like a forbidden one (401 anonymous, 403 signed in).
  */
 export async function authorizePixelView(
-  module: AccessModule, req: http.IncomingMessage, label: string, find: (knex: Knex) => Promise<any>,
+  door: Door, request: FastifyRequest, label: string, find: (knex: Knex) => Promise<any>,
 ): Promise<{ knex: Knex; row: any }> {
-  let user: Principal | null;
-  try {
-    user = await module.verifier.principalFrom(req.headers.authorization);
-  } catch {
-    throw new HttpError(401, 'the bearer token is not valid');
-  }
-  const em = module.orm.em.fork() as EntityManager;
-  const knex = em.getKnex();
+  const ctx = await door.createContext(request);
+  const knex = ctx.em.getKnex();
   const row = await find(knex);
   const collection = row ? { id: Number(row.id), accession: row.accession, submitter: row.submitter, accessibility: row.accessibility, releaseState: row.releaseState } : null;
   try {
-    await new AccessControl(em, user).assertCan(Action.VIEW_THUMBNAIL, collection, label);
+    await ctx.session.assertCan(Action.VIEW_THUMBNAIL, collection, label);
   } catch (err) {
-    if (err instanceof GraphQLError) throw new HttpError(user ? 403 : 401, user ? 'you may not view this' : 'sign in to view this');
+    if (err instanceof GraphQLError) throw ctx.user ? new ForbiddenError('you may not view this') : new UnauthenticatedError('sign in to view this');
     throw err;
   }
   return { knex, row: row! };
 }
 
-export function sendPixels(res: http.ServerResponse, png: Buffer, accessibility: string): void {
-  res.writeHead(200, {
-    'content-type': 'image/png', 'content-length': png.length,
+export function sendPixels(reply: FastifyReply, png: Buffer, accessibility: string): FastifyReply {
+  return reply.headers({
+    'content-type': 'image/png',
     // Controlled pixels must not linger in shared caches.
     'cache-control': accessibility === Accessibility.OPEN ? 'public, max-age=300' : 'private, no-store',
+  }).send(png);
+}
+
+const UID = '^[0-9.]{3,64}$';
+
+/**
+ * The /files routes (a zip of a link's target, and single images of it, GET and HEAD) and
+ * /thumbnails. `:token` is a signed link token; `:uid` a DICOM UID (a `.dcm`/`.png` suffix allowed).
+ */
+export const accessRoutes: RoutePlugin = async (app, door) => {
+  const uidOf = (raw: string, suffix: string) => {
+    const uid = raw.endsWith(suffix) ? raw.slice(0, -suffix.length) : raw;
+    if (!new RegExp(UID).test(uid)) throw new NotFoundError('not found');
+    return uid;
+  };
+  app.get<{ Params: { uid: string } }>('/thumbnails/:uid', (request, reply) => {
+    if (!request.params.uid.endsWith('.png')) throw new NotFoundError('not found');
+    return serveThumbnail(door, request, reply, uidOf(request.params.uid, '.png'));
   });
-  res.end(png);
-}
-
-/** The /files routes (a zip of a link's target, and single images of it) and /thumbnails. */
-export function accessRoutes(module: AccessModule): Route[] {
-  return [
-    { method: 'GET', path: THUMBNAIL, handle: (req, res, url) => serveThumbnail(module, req, res, THUMBNAIL.exec(url.pathname)![1]!) },
-    { method: 'GET', path: ARCHIVE, handle: (req, res, url) => serveArchive(module, req, res, ARCHIVE.exec(url.pathname)![1]!) },
-    ...['GET', 'HEAD'].map((method) => ({
-      method, path: IMAGE,
-      handle: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => { const m = IMAGE.exec(url.pathname)!; return serveImage(module, req, res, m[1]!, m[2]!); },
-    })),
-  ];
-}
-
+  app.get<{ Params: { token: string } }>('/files/:token/archive.zip', (request, reply) => serveArchive(door, request, reply, request.params.token));
+  app.get<{ Params: { token: string; uid: string } }>('/files/:token/images/:uid', (request, reply) =>
+    serveImage(door, request, reply, request.params.token, uidOf(request.params.uid, '.dcm')));
+};

@@ -1,15 +1,12 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { GraphQLError } from 'graphql';
+import { UnauthenticatedError } from '../errors.js';
 import type { Config } from '../config.js';
 import { Role, type Principal } from './Principal.js';
 
 const KNOWN_ROLES = new Set<string>(Object.values(Role));
 
-export class AuthenticationError extends GraphQLError {
-  constructor(message: string) {
-    super(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-  }
-}
+/** A credential was sent and is not accepted (UNAUTHENTICATED, 401). */
+export class AuthenticationError extends UnauthenticatedError {}
 
 /** Verifies bearer tokens against the configured issuer's JWKS (remote) or the local issuer's. */
 export class TokenVerifier {

@@ -1,70 +1,235 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
-import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import {
+  getNamedType, GraphQLError, isListType, isNonNullType, isObjectType, isInterfaceType, Kind, parse, valueFromASTUntyped,
+  type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLNamedType, type GraphQLSchema,
+  type OperationDefinitionNode, type SelectionSetNode, type ValueNode,
+} from 'graphql';
+import { BadUserInputError, QueryTooComplexError, QueryTooDeepError } from '../errors.js';
 
-/** Depth of the deepest field path in the operation, following fragments (cycles cut off). */
-export function queryDepth(document: DocumentNode, operationName?: string | null): number {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
-    if (!set) return 0;
-    let max = 0;
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.FIELD) {
-        if (sel.name.value.startsWith('__')) continue;
-        max = Math.max(max, 1 + depthOf(sel.selectionSet, seen));
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        max = Math.max(max, depthOf(sel.selectionSet, seen));
-      } else {
-        const name = sel.name.value;
-        if (seen.has(name)) continue;
-        max = Math.max(max, depthOf(fragments.get(name)?.selectionSet, new Set([...seen, name])));
-      }
-    }
-    return max;
-  };
-  let max = 0;
-  for (const def of document.definitions) {
-    if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) {
-      max = Math.max(max, depthOf(def.selectionSet, new Set()));
-    }
-  }
-  return max;
+/** What one operation may be, over every transport. */
+export interface QueryLimits {
+  /** Lexical tokens of the whole document: bounds parsing itself (the 2 M-alias query stops here). */
+  maxTokens: number;
+  /** Field nesting, following fragments; introspection fields (`__schema`, …) do not count. */
+  maxDepth: number;
+  /** The cost estimate (see `costOf`): what the operation may make the database do. */
+  maxComplexity: number;
+  /** Aliased fields once fragments are expanded. */
+  maxAliases: number;
+  /** Directives once fragments are expanded. */
+  maxDirectives: number;
 }
 
 /**
- * A connection costs its page size times its children (its `edges` list adds nothing more);
- * other lists without a page size (a study's series, an individual's studies) count as 10
- * items, about twice what the archive holds on average.
+ * What a root field costs before its children: aggregates over the whole archive and model
+ * inference are priced so that a few fit in one operation and a few hundred do not. Every other
+ * root field costs DEFAULT_ROOT_COST; every nested field 1.
  */
-const pagedEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
-  const size = typeof args.first === 'number' ? args.first : typeof args.k === 'number' ? args.k : null;
-  if (size != null) return 1 + Math.max(size, 1) * childComplexity;
-  const plainList = String(field.type).includes('[') && field.name !== 'edges';
-  return 1 + (plainList ? 10 : 1) * childComplexity;
+const ROOT_COSTS: Record<string, number> = {
+  statistics: 20_000,
+  similarImages: 20_000,
+  lookup: 50,
+  auditLog: 500,
+  tagCensus: 5_000,
 };
+const DEFAULT_ROOT_COST = 10;
+/** A list without a page size (a study's series, an individual's studies): about twice the archive's average. */
+const UNPAGED_LIST = 10;
+
+interface Stats { depth: number; cost: number; aliases: number; directives: number }
+
+/** Parses with the token limit; a document over it is refused before it is fully read. */
+export function parseLimited(source: string, limits: Pick<QueryLimits, 'maxTokens'>): DocumentNode {
+  if (typeof source !== 'string') throw new BadUserInputError('"query" must be a string.', 'query');
+  try {
+    return parse(source, { maxTokens: limits.maxTokens, noLocation: false });
+  } catch (err) {
+    if (err instanceof GraphQLError && /tokens/.test(err.message)) {
+      throw new QueryTooComplexError(`The document has more than ${limits.maxTokens} tokens.`, { maximum: limits.maxTokens });
+    }
+    if (err instanceof GraphQLError) {
+      // Syntax errors name a position, never the source text.
+      throw new GraphQLError(err.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    }
+    throw err;
+  }
+}
 
 /**
- * Refuses over-deep or over-complex operations after validation and before any resolver runs,
- * so an expensive query never reaches the database.
+ * The guard: checks one operation of a parsed document against the limits in time linear in the
+ * document's size. Each fragment is measured once (in dependency order, without recursion over
+ * the fragment graph) and its numbers reused wherever it is spread, so fragments spreading each
+ * other twice cost a multiplication, not a re-walk; a fragment cycle is refused. Throws
+ * QUERY_TOO_DEEP or QUERY_TOO_COMPLEX; returns the operation's numbers otherwise.
  */
-export function queryLimitsPlugin(schema: GraphQLSchema, limits: { maxDepth: number; maxComplexity: number }): ApolloServerPlugin {
+export function guardOperation(
+  schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits,
+  variables: Record<string, unknown> | null | undefined = {}, operationName?: string | null,
+): Stats {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  const operations: OperationDefinitionNode[] = [];
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    else if (def.kind === Kind.OPERATION_DEFINITION) operations.push(def);
+  }
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  // Which operation to run is the executor's question; with none to pick, it refuses it there.
+  if (!operation) return { depth: 0, cost: 0, aliases: 0, directives: 0 };
+
+  const vars: Record<string, unknown> = { ...(variables ?? {}) };
+  for (const v of operation.variableDefinitions ?? []) {
+    if (!(v.variable.name.value in vars) && v.defaultValue) vars[v.variable.name.value] = valueFromASTUntyped(v.defaultValue);
+  }
+  const memo = new Map<string, Stats>();
+  for (const name of dependencyOrder(fragments, limits.maxDepth)) {
+    const def = fragments.get(name)!;
+    memo.set(name, measure(def.selectionSet, schema.getType(def.typeCondition.name.value) ?? null, false));
+  }
+
+  function measure(set: SelectionSetNode, parent: GraphQLNamedType | null, root: boolean, nesting = 0): Stats {
+    const total: Stats = { depth: 0, cost: 0, aliases: 0, directives: 0 };
+    if (nesting > limits.maxDepth) throw new QueryTooDeepError(nesting, limits.maxDepth);
+    for (const sel of set.selections) {
+      total.directives += sel.directives?.length ?? 0;
+      if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        const f = memo.get(sel.name.value);
+        if (f) add(total, f, 1, 0);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const type = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) ?? null : parent;
+        add(total, measure(sel.selectionSet, type, root, nesting), 1, 0);
+      } else {
+        add(total, field(sel, parent, root, nesting), 1, 0);
+        if (sel.alias) total.aliases += 1;
+      }
+      // Stop early: a multiplied fragment may overflow any bound long before the walk ends.
+      if (total.cost > limits.maxComplexity * 16 || total.aliases > limits.maxAliases * 16) break;
+    }
+    return total;
+  }
+
+  function field(node: FieldNode, parent: GraphQLNamedType | null, root: boolean, nesting: number): Stats {
+    const name = node.name.value;
+    const introspection = name.startsWith('__');
+    const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
+    const own = root ? ROOT_COSTS[name] ?? DEFAULT_ROOT_COST : 1;
+    if (!node.selectionSet) return { depth: introspection ? 0 : 1, cost: own, aliases: 0, directives: 0 };
+    const child = measure(node.selectionSet, def ? getNamedType(def.type) : null, false, nesting + 1);
+    let multiplier = 1;
+    if (!introspection) {
+      const size = pageSize(node, vars);
+      if (size != null) multiplier = Math.max(size, 1);
+      else if (def && name !== 'edges' && isList(def.type)) multiplier = UNPAGED_LIST;
+    }
+    return {
+      depth: introspection ? 0 : 1 + child.depth,
+      cost: own + multiplier * child.cost,
+      aliases: child.aliases,
+      directives: child.directives,
+    };
+  }
+
+  const rootType = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const stats = measure(operation.selectionSet, rootType ?? null, true);
+  stats.directives += operation.directives?.length ?? 0;
+  if (stats.depth > limits.maxDepth) throw new QueryTooDeepError(stats.depth, limits.maxDepth);
+  if (stats.aliases > limits.maxAliases) {
+    throw new QueryTooComplexError(`The operation has more than ${limits.maxAliases} aliased fields.`, { maximum: limits.maxAliases });
+  }
+  if (stats.directives > limits.maxDirectives) {
+    throw new QueryTooComplexError(`The operation has more than ${limits.maxDirectives} directives.`, { maximum: limits.maxDirectives });
+  }
+  if (stats.cost > limits.maxComplexity) {
+    throw new QueryTooComplexError(
+      `Query complexity ${Number.isFinite(stats.cost) && stats.cost < 1e15 ? stats.cost : 'beyond 10^15'} exceeds the limit of ${limits.maxComplexity}; ask for smaller pages or fewer nested lists.`,
+      { maximum: limits.maxComplexity },
+    );
+  }
+  return stats;
+}
+
+function add(total: Stats, part: Stats, times: number, depthOffset: number): void {
+  total.depth = Math.max(total.depth, part.depth + depthOffset);
+  total.cost += times * part.cost;
+  total.aliases += times * part.aliases;
+  total.directives += times * part.directives;
+}
+
+function isList(type: unknown): boolean {
+  let t = type as any;
+  if (isNonNullType(t)) t = t.ofType;
+  return isListType(t);
+}
+
+/** `first` (connections) or `k` (similarImages), literal or variable; null when neither is given. */
+function pageSize(node: FieldNode, vars: Record<string, unknown>): number | null {
+  for (const arg of node.arguments ?? []) {
+    if (arg.name.value !== 'first' && arg.name.value !== 'k') continue;
+    const value = valueOf(arg.value, vars);
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+  }
+  return null;
+}
+
+function valueOf(node: ValueNode, vars: Record<string, unknown>): unknown {
+  return node.kind === Kind.VARIABLE ? vars[node.name.value] : valueFromASTUntyped(node);
+}
+
+/**
+ * Fragment names, each after every fragment it spreads (iterative depth-first post-order, so a
+ * chain of thousands of fragments cannot overflow the stack). Refuses cycles, and fragments
+ * nested deeper than the depth limit (measured with an explicit stack for the same reason).
+ */
+function dependencyOrder(fragments: Map<string, FragmentDefinitionNode>, maxDepth: number): string[] {
+  const spreads = new Map<string, string[]>();
+  for (const [name, def] of fragments) {
+    const found: string[] = [];
+    const stack: [SelectionSetNode, number][] = [[def.selectionSet, 0]];
+    while (stack.length) {
+      const [set, nesting] = stack.pop()!;
+      if (nesting > maxDepth) throw new QueryTooDeepError(nesting, maxDepth);
+      for (const sel of set.selections) {
+        if (sel.kind === Kind.FRAGMENT_SPREAD) found.push(sel.name.value);
+        else if (sel.kind === Kind.INLINE_FRAGMENT) stack.push([sel.selectionSet, nesting]);
+        else if (sel.selectionSet) stack.push([sel.selectionSet, nesting + 1]);
+      }
+    }
+    spreads.set(name, found);
+  }
+  const order: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  for (const start of fragments.keys()) {
+    if (state.has(start)) continue;
+    const stack: { name: string; next: number }[] = [{ name: start, next: 0 }];
+    state.set(start, 'open');
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const children = spreads.get(top.name) ?? [];
+      if (top.next < children.length) {
+        const child = children[top.next++]!;
+        if (!fragments.has(child)) continue;
+        const s = state.get(child);
+        if (s === 'open') throw new GraphQLError(`Fragment "${child}" spreads itself.`, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+        if (!s) { state.set(child, 'open'); stack.push({ name: child, next: 0 }); }
+      } else {
+        state.set(top.name, 'done');
+        order.push(top.name);
+        stack.pop();
+      }
+    }
+  }
+  return order;
+}
+
+/**
+ * The same guard inside Apollo, for operations that reach it by another way than the HTTP route
+ * (`executeOperation` in-process): after parsing, before resolvers.
+ */
+export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, operationName }) {
-          const depth = queryDepth(document, operationName);
-          if (depth > limits.maxDepth) {
-            throw new GraphQLError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}.`, {
-              extensions: { code: 'QUERY_TOO_DEEP', depth, maximum: limits.maxDepth, http: { status: 400 } },
-            });
-          }
-          const complexity = getComplexity({ schema, query: document, operationName: operationName ?? undefined, variables: request.variables ?? {}, estimators: [pagedEstimator] });
-          if (complexity > limits.maxComplexity) {
-            throw new GraphQLError(`Query complexity ${complexity} exceeds the limit of ${limits.maxComplexity}; ask for smaller pages or fewer nested lists.`, {
-              extensions: { code: 'QUERY_TOO_COMPLEX', complexity, maximum: limits.maxComplexity, http: { status: 400 } },
-            });
-          }
+          guardOperation(schema, document, limits, request.variables, operationName);
         },
       };
     },

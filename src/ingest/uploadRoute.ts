@@ -1,39 +1,32 @@
-import { GraphQLError } from 'graphql';
-import type http from 'node:http';
-import type { RequestContext } from '../context.js';
-import { HttpError, sendJson, type Route } from '../http/router.js';
-import type { Ingest } from './index.js';
-import { UploadError } from './staging.js';
+import type { RoutePlugin } from '../http/server.js';
+import { NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
 
 /**
  * `PUT`/`POST /submissions/<id>/files[?name=…]`: one DICOM file or a zip of them as the raw
- * body, with the submitter's bearer token (verified exactly as for GraphQL).
+ * body, with the submitter's bearer token (the same `authenticate` as every transport). The body
+ * is not parsed or buffered here: whatever its content type, it streams into staging, which
+ * enforces the per-file and zip limits itself.
  */
-export function uploadRoute(ingest: Ingest, createContext: (authorization?: string | null) => Promise<RequestContext>): Route[] {
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
-    const id = Number(/^\/submissions\/(\d+)\/files$/.exec(url.pathname)![1]);
-    let ctx: RequestContext;
+export const uploadRoute: RoutePlugin = async (app, door) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  const handler = async (request: import('fastify').FastifyRequest<{ Params: { id: string }; Querystring: { name?: string } }>, reply: import('fastify').FastifyReply) => {
+    const ctx = await door.createContext(request);
+    if (!ctx.user) throw new UnauthenticatedError('sign in: send Authorization: Bearer <token>');
+    if (!ctx.ingest) throw new ServiceUnavailableError('submissions are not enabled on this server');
+    const id = Number(request.params.id);
+    if (!/^\d{1,12}$/.test(request.params.id)) throw new NotFoundError(`no submission you may upload to`);
+    const header = request.headers['x-file-name'];
+    const name = request.query.name ?? (typeof header === 'string' ? header : 'upload');
     try {
-      ctx = await createContext(req.headers.authorization);
+      const files = await ctx.ingest.submissions.receive(ctx.user, id, request.raw, name);
+      return reply.code(201).send({ files });
     } catch (err) {
-      if (err instanceof GraphQLError) throw new HttpError(401, err.message);
-      throw err;
-    }
-    if (!ctx.user) throw new HttpError(401, 'sign in: send Authorization: Bearer <token>');
-    try {
-      const name = url.searchParams.get('name') ?? (typeof req.headers['x-file-name'] === 'string' ? req.headers['x-file-name'] : 'upload');
-      const files = await ingest.submissions.receive(ctx.user, id, req, name);
-      sendJson(res, 201, { files });
-    } catch (err) {
-      if (err instanceof UploadError) throw new HttpError(err.status, err.message);
-      // receive() checks the submission before it reads a byte of the body.
-      if (err instanceof GraphQLError && err.extensions.code === 'NOT_FOUND') throw new HttpError(404, `no submission ${id} you may upload to`);
-      if (err instanceof GraphQLError) throw new HttpError(403, err.message);
+      // receive() checks the submission before it reads a byte of the body; hidden = absent.
+      if ((err as { extensions?: { code?: unknown } }).extensions?.code === 'NOT_FOUND') throw new NotFoundError(`no submission ${id} you may upload to`);
       throw err;
     }
   };
-  return [
-    { method: 'PUT', path: /^\/submissions\/\d+\/files$/, handle },
-    { method: 'POST', path: /^\/submissions\/\d+\/files$/, handle },
-  ];
-}
+  app.put('/submissions/:id/files', handler);
+  app.post('/submissions/:id/files', handler);
+};

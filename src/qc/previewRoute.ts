@@ -1,12 +1,13 @@
 import fs from 'node:fs';
-import type http from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { locateBlob } from '../access/blobs.js';
-import type { AccessModule } from '../access/module.js';
 import { authorizePixelView, COLLECTION_COLUMNS, sendPixels } from '../access/routes.js';
-import { HttpError, type Route } from '../http/router.js';
+import { NotFoundError } from '../errors.js';
+import type { Door } from '../http/door.js';
+import type { RoutePlugin } from '../http/server.js';
 import { renderMontage } from '../imaging/index.js';
 
-const PREVIEW = /^\/previews\/([0-9.]{3,64}?)\.png$/;
+const UID = /^[0-9.]{3,64}$/;
 /** Tiles in a series preview: enough to judge a series at a glance, few enough to render in well under a second. */
 const TILES = 9;
 const CACHE_ENTRIES = 256;
@@ -34,8 +35,8 @@ export function spread(n: number, count: number): number[] {
  * order, for whoever the policy lets view the collection's pixels (as /thumbnails). A hidden or
  * absent series is refused like a forbidden one, so the route never confirms a UID exists.
  */
-async function servePreview(module: AccessModule, req: http.IncomingMessage, res: http.ServerResponse, uid: string): Promise<void> {
-  const { knex, row } = await authorizePixelView(module, req, `series ${uid}`, (k) => k('series as s')
+async function servePreview(door: Door, request: FastifyRequest, reply: FastifyReply, uid: string): Promise<FastifyReply> {
+  const { knex, row } = await authorizePixelView(door, request, `series ${uid}`, (k) => k('series as s')
     .join('collection as c', 'c.id', 's.collection_id').where('s.uid', uid)
     .first('s.id as seriesId', 's.image_count as imageCount', ...COLLECTION_COLUMNS));
   const key = `${uid}|${row.imageCount}`;
@@ -43,20 +44,25 @@ async function servePreview(module: AccessModule, req: http.IncomingMessage, res
   if (!png) {
     const images: { sha256: string }[] = await knex('image').where('series_id', row.seriesId)
       .orderByRaw('instance_number is null, instance_number').orderBy('id').select('sha256');
-    if (images.length === 0) throw new HttpError(404, 'the series has no images');
+    if (images.length === 0) throw new NotFoundError('the series has no images');
     const picked = spread(images.length, TILES).map((i) => images[i]!);
     const bytes: Uint8Array[] = [];
     for (const im of picked) {
-      const blob = await locateBlob(module.blobs, im.sha256);
+      const blob = await locateBlob(door.access.blobs, im.sha256);
       // A missing blob still gets a (crossed-out) tile from renderMontage, so the grid keeps its shape.
       bytes.push(blob ? await fs.promises.readFile(blob.path) : new Uint8Array(0));
     }
     png = await renderMontage(bytes, { tile: 128 });
     remember(key, png);
   }
-  sendPixels(res, png, row.accessibility);
+  return sendPixels(reply, png, row.accessibility);
 }
 
-export function previewRoutes(module: AccessModule): Route[] {
-  return [{ method: 'GET', path: PREVIEW, handle: (req, res, url) => servePreview(module, req, res, PREVIEW.exec(url.pathname)![1]!) }];
-}
+/** `GET /previews/<series UID>.png`. */
+export const previewRoutes: RoutePlugin = async (app, door) => {
+  app.get<{ Params: { file: string } }>('/previews/:file', (request, reply) => {
+    const uid = request.params.file.endsWith('.png') ? request.params.file.slice(0, -4) : '';
+    if (!UID.test(uid)) throw new NotFoundError('not found');
+    return servePreview(door, request, reply, uid);
+  });
+};

@@ -1,0 +1,129 @@
+import type { ApolloServer } from '@apollo/server';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import type { FastifyRequest } from 'fastify';
+import { GraphQLError, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type http from 'node:http';
+import { WebSocketServer } from 'ws';
+import type { Principal } from '../auth/Principal.js';
+import type { RequestContext } from '../context.js';
+import { BadUserInputError, isExpected, TooManySubscriptionsError } from '../errors.js';
+import { guardOperation, parseLimited, type QueryLimits } from '../graphql/limits.js';
+import type { Logger } from '../log.js';
+import type { Door } from './door.js';
+import type { RoutePlugin } from './server.js';
+
+/**
+ * The largest GraphQL request body: JSON operations and their variables only. Images for
+ * `similarImages` go to `POST /query-images` instead of riding in the JSON as base64.
+ */
+export const MAX_GRAPHQL_BODY = 1024 * 1024;
+
+export interface SubscriptionLimits {
+  perConnection: number;
+  /** Across all of a user's connections; anonymous callers are counted by remote address. */
+  perUser: number;
+}
+
+/** Reads the operation of a GraphQL-over-HTTP request (POST body or GET query string). */
+function operationOf(request: FastifyRequest): { query: unknown; variables: unknown; operationName: unknown } | null {
+  const params = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | null;
+  if (!params || typeof params !== 'object' || Array.isArray(params)) return null;
+  let variables = params.variables;
+  if (typeof variables === 'string') {
+    try { variables = JSON.parse(variables); } catch { throw new BadUserInputError('"variables" is not valid JSON.', 'variables'); }
+  }
+  return { query: params.query, variables, operationName: params.operationName };
+}
+
+/**
+ * `/graphql` over HTTP: every operation passes the guard (src/graphql/limits.ts) before Apollo
+ * parses or validates it, with a JSON body limit of MAX_GRAPHQL_BODY.
+ */
+export function graphqlRoutes(apollo: ApolloServer<RequestContext>, schema: GraphQLSchema, limits: QueryLimits): RoutePlugin {
+  return async (app, door) => {
+    const handler = fastifyApolloHandler<RequestContext>(apollo, { context: async (request) => door.createContext(request, { recordUser: true }) });
+    app.route({
+      method: ['GET', 'POST'],
+      url: '/graphql',
+      bodyLimit: MAX_GRAPHQL_BODY,
+      preHandler: async (request) => {
+        const op = operationOf(request);
+        if (!op || op.query === undefined) return; // Apollo answers a request without a query itself.
+        const variables = op.variables && typeof op.variables === 'object' ? op.variables as Record<string, unknown> : {};
+        guardOperation(schema, parseLimited(op.query as string, limits), limits, variables, typeof op.operationName === 'string' ? op.operationName : null);
+      },
+      handler,
+    });
+  };
+}
+
+/**
+ * graphql-ws on the same path: the same `authenticate` once per connection (a bad token closes
+ * it with 4403), the same guard and validation for every operation, the same context builder,
+ * the same masking of unexpected errors, and a bound on subscriptions per connection and per user.
+ */
+export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door: Door, limits: QueryLimits, subscriptions: SubscriptionLimits, log: Logger) {
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_GRAPHQL_BODY });
+  const principals = new WeakMap<object, Principal | null>();
+  const active = new WeakMap<object, Set<string>>();
+  const perUser = new Map<string, number>();
+  const keyOf = (ctx: { extra: { request: http.IncomingMessage } }) => principals.get(ctx)?.id ?? `anonymous@${ctx.extra.request.socket.remoteAddress}`;
+
+  const cleanup = useServer({
+    schema,
+    onConnect: async (ctx) => {
+      try {
+        principals.set(ctx, await door.authenticate({ connectionParams: ctx.connectionParams }));
+        active.set(ctx, new Set());
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    onSubscribe: async (ctx, id, payload) => {
+      const mine = active.get(ctx) ?? new Set<string>();
+      const key = keyOf(ctx);
+      if (mine.size >= subscriptions.perConnection) return [new TooManySubscriptionsError(subscriptions.perConnection, 'connection')];
+      if ((perUser.get(key) ?? 0) >= subscriptions.perUser) return [new TooManySubscriptionsError(subscriptions.perUser, 'user')];
+      let document;
+      try {
+        document = parseLimited(payload.query, limits);
+        guardOperation(schema, document, limits, payload.variables, payload.operationName);
+      } catch (err) {
+        if (err instanceof GraphQLError) return [err];
+        throw err;
+      }
+      const errors = validate(schema, document);
+      if (errors.length) return errors;
+      mine.add(id);
+      perUser.set(key, (perUser.get(key) ?? 0) + 1);
+      const contextValue = await door.createContext({ connectionParams: ctx.connectionParams }, { recordUser: true });
+      return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
+    },
+    onComplete: (ctx, id) => {
+      const mine = active.get(ctx);
+      if (!mine?.delete(id)) return;
+      const key = keyOf(ctx);
+      const n = (perUser.get(key) ?? 1) - 1;
+      if (n > 0) perUser.set(key, n); else perUser.delete(key);
+    },
+    onError: (_ctx, _id, _payload, errors) => errors.map((e) => maskError(e.toJSON(), e, log)),
+  }, wss);
+  return {
+    async close() {
+      await cleanup.dispose();
+      wss.close();
+    },
+  };
+}
+
+/** Expected errors keep their message and code; anything else is logged (class and stack) and masked. */
+export function maskError(formatted: GraphQLFormattedError, error: unknown, log: Logger): GraphQLFormattedError {
+  const original = (error as { originalError?: unknown })?.originalError ?? error;
+  const code = formatted.extensions?.code;
+  // GraphQLErrors are made on purpose (ours, graphql-js's, TypeGraphQL's argument checks).
+  if (original instanceof GraphQLError || isExpected(original) || (code && code !== 'INTERNAL_SERVER_ERROR')) return formatted;
+  log.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
+  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

@@ -1,0 +1,66 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { codeForStatus, codeOf, isExpected, statusOf } from '../errors.js';
+import type { Door } from './door.js';
+
+/** A route family: one Fastify plugin, given the door (src/http/door.ts) as its options. */
+export type RoutePlugin = FastifyPluginAsync<Door>;
+
+/** Largest request body a route accepts unless it says otherwise (uploads stream past it). */
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Builds the HTTP server: one Fastify instance, one error handler, one not-found handler, and the
+ * route families given, each registered once. A new family (DICOMweb, DRS, the portal) is one
+ * more plugin in that list (see README "Adding a route").
+ */
+export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: door.log.child({ component: 'http' }) as FastifyBaseLogger,
+    // Request start/end lines at info level would be one write per request; errors are logged by the handler below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    // Route params are DICOM UIDs and tokens: at most 64 and a few hundred characters.
+    routerOptions: { maxParamLength: 512 },
+    // A request whose client has gone away should not keep working for nobody.
+    return503OnClosing: true,
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(request.url.startsWith('/graphql')
+      ? { errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] }
+      : { error: 'not found', code: 'NOT_FOUND' });
+  });
+
+  app.setErrorHandler((err: FastifyError | Error, request, reply) => {
+    let status: number;
+    let message: string;
+    if (isExpected(err)) {
+      status = statusOf(err);
+      message = err.message;
+    } else if (typeof (err as unknown as { status?: unknown }).status === 'number' && (err as unknown as { status: number }).status < 500) {
+      // Errors of the pipeline's own (UploadError) carry the status they mean.
+      status = (err as unknown as { status: number }).status;
+      message = err.message;
+    } else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500) {
+      // Fastify's own refusals (body too large, bad content type, malformed JSON): its messages name no values.
+      status = (err as FastifyError).statusCode!;
+      message = err.message;
+    } else {
+      request.log.error({ err, method: request.method, route: request.routeOptions.url }, 'unexpected error');
+      status = 500;
+      message = 'internal server error';
+    }
+    const code = isExpected(err) ? codeOf(err) : codeForStatus(status);
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy();
+      return;
+    }
+    if (status === 401) reply.header('www-authenticate', 'Bearer');
+    reply.code(status).send(request.url.startsWith('/graphql')
+      ? { errors: [{ message, extensions: { code } }] }
+      : { error: message, code });
+  });
+
+  for (const plugin of plugins) await app.register(plugin, door);
+  return app;
+}
