@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { GraphQLError } from 'graphql';
+import { echo } from './errors.js';
 
 /**
  * Accession formats. The archive allocates them from counters that only grow, so an
@@ -34,7 +35,7 @@ export function describeFormat(kind: AccessionKind): string {
 /** Throws BAD_USER_INPUT naming the expected format when `value` is not a `kind` accession. */
 export function assertAccession(kind: AccessionKind, value: string): void {
   if (!ACCESSION_PATTERNS[kind].test(value)) {
-    throw new GraphQLError(`"${value}" is not a ${kind} accession: expected ${describeFormat(kind)}.`, {
+    throw new GraphQLError(`${echo(value)} is not a ${kind} accession: expected ${describeFormat(kind)}.`, {
       extensions: { code: 'BAD_USER_INPUT', argument: 'accession', expectedFormat: describeFormat(kind) },
     });
   }

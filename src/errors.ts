@@ -129,3 +129,12 @@ export function codeForStatus(status: number): ErrorCode {
   const found = (Object.entries(HTTP_STATUS) as [ErrorCode, number][]).find(([code, s]) => s === status && code !== 'GRAPHQL_PARSE_FAILED' && code !== 'GRAPHQL_VALIDATION_FAILED');
   return found ? found[0] : status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR';
 }
+
+/**
+ * How an error message may name a value the caller sent: quoted when short and plain, so a
+ * typo is easy to spot; otherwise not at all, so an oversized or odd input is never echoed
+ * back (nor into logs).
+ */
+export function echo(value: unknown, max = 64): string {
+  return typeof value === 'string' && value.length <= max && /^[\w .:@/-]*$/.test(value) ? `"${value}"` : 'The value';
+}

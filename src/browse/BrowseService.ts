@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { EntityName } from '@mikro-orm/core';
 import type { Knex } from 'knex';
 import { GraphQLError } from 'graphql';
+import { echo } from '../errors.js';
 import { assertAccession, kindOfAccession } from '../accessions.js';
 import type { Principal } from '../auth/Principal.js';
 import { Collection, Image, Individual, Series, Study } from '../entities/index.js';
@@ -13,7 +14,7 @@ export const UID_PATTERN = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/;
 
 export function assertUid(value: string, argument = 'uid'): void {
   if (value.length > 64 || !UID_PATTERN.test(value)) {
-    throw new GraphQLError(`"${value}" is not a DICOM UID: expected dot-separated numbers, at most 64 characters (e.g. 1.2.826.0.1.3680043.8.498.1).`, {
+    throw new GraphQLError(`${echo(value)} is not a DICOM UID: expected dot-separated numbers, at most 64 characters (e.g. 1.2.826.0.1.3680043.8.498.1).`, {
       extensions: { code: 'BAD_USER_INPUT', argument },
     });
   }
@@ -166,7 +167,7 @@ export class BrowseService {
       case 'study': return this.study(value);
     }
     if (!UID_PATTERN.test(value) || value.length > 64) {
-      throw new GraphQLError(`"${id}" is neither an accession (OBIA0001, I000001, S00000001) nor a DICOM UID.`, {
+      throw new GraphQLError(`${echo(id)} is neither an accession (OBIA0001, I000001, S00000001) nor a DICOM UID.`, {
         extensions: { code: 'BAD_USER_INPUT', argument: 'id' },
       });
     }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { Sex } from '../domain.js';
 import type { Principal } from '../auth/Principal.js';
 import { visibleCollectionsWhere } from '../access/policy.js';
+import { BadUserInputError } from '../errors.js';
 
 /** Browse filters, shared by every connection and by statistics. All fields are optional and ANDed. */
 export interface BrowseFilter {
@@ -27,6 +28,28 @@ export function likePattern(text: string): string {
 
 type Where = (qb: Knex.QueryBuilder) => void;
 
+/** Bounds of a filter: far above any real use, far below what makes a statement costly. */
+export const FILTER_LIMITS = { text: 200, listValues: 50, valueLength: 64 } as const;
+
+/**
+ * Refuses an oversized filter as BAD_USER_INPUT, naming the field but never echoing its value
+ * (a megabyte keyword would otherwise travel back in the error and into logs).
+ */
+export function checkFilter(f: BrowseFilter): void {
+  for (const key of ['disease', 'keyword'] as const) {
+    const v = f[key];
+    if (typeof v === 'string' && v.length > FILTER_LIMITS.text) throw new BadUserInputError(`"filter.${key}" is longer than ${FILTER_LIMITS.text} characters.`, `filter.${key}`);
+  }
+  for (const key of ['sex', 'modality', 'anatomicalSite', 'collection'] as const) {
+    const list = f[key];
+    if (!Array.isArray(list)) continue;
+    if (list.length > FILTER_LIMITS.listValues) throw new BadUserInputError(`"filter.${key}" has more than ${FILTER_LIMITS.listValues} values.`, `filter.${key}`);
+    if (list.some((v) => typeof v === 'string' && v.length > FILTER_LIMITS.valueLength)) {
+      throw new BadUserInputError(`A value of "filter.${key}" is longer than ${FILTER_LIMITS.valueLength} characters.`, `filter.${key}`);
+    }
+  }
+}
+
 /**
  * Splits a filter into predicates per table, each written against a fixed alias:
  * c = collection, i = individual, s = series. Callers join the aliases they need.
@@ -38,6 +61,7 @@ export class FilterPredicates {
 
   constructor(filter: BrowseFilter | null | undefined, viewer: Principal | null) {
     const f = filter ?? {};
+    checkFilter(f);
     // Visibility is the access policy's (src/access/policy.ts), here in its SQL form.
     const visible = visibleCollectionsWhere(viewer);
     if (visible) this.collection.push(visible);
