@@ -6,8 +6,10 @@ import { Collection, Submission, SubmissionFile } from '../src/entities/index.js
 import { SubmissionState } from '../src/entities/Submission.js';
 import { FileState } from '../src/entities/SubmissionFile.js';
 import type { Ingest } from '../src/ingest/index.js';
-import { isCurator, requireSubmitter } from '../src/ingest/SubmissionService.js';
-import { GraphQLError } from 'graphql';
+import { Action } from '../src/access/policy.js';
+import { ServiceUnavailableError } from '../src/errors.js';
+import { pubSub } from '../src/events/pubsub.js';
+import { logger } from '../src/log.js';
 
 @InputType({ description: 'De-identification options; omitted ones take the OBIA defaults (all six on).' })
 class DeidOptionsInput {
@@ -69,7 +71,7 @@ class ProcessResult {
 }
 
 export function ingestOf(ctx: RequestContext): Ingest {
-  if (!ctx.ingest) throw new GraphQLError('submissions are not enabled on this server', { extensions: { code: 'SERVICE_UNAVAILABLE' } });
+  if (!ctx.ingest) throw new ServiceUnavailableError('submissions are not enabled on this server');
   return ctx.ingest;
 }
 
@@ -82,35 +84,68 @@ export async function progressOf(ingest: Ingest, submission: Submission): Promis
   };
 }
 
+/**
+ * The submission's progress topic, led by one event standing for "now": the live events are
+ * subscribed to first, so nothing that happens while the current state is read is lost.
+ */
+async function* currentThenLive(submissionId: string): AsyncGenerator<{ submissionId: string }> {
+  const live = pubSub.subscribe(Topic.SUBMISSION_PROGRESS, submissionId)[Symbol.asyncIterator]();
+  // Asking for the first live event is what starts listening (the iterator is lazy): do it before "now".
+  const next = live.next();
+  try {
+    yield { submissionId };
+    for (let r = await next; !r.done; r = await live.next()) yield r.value;
+  } finally {
+    await live.return?.();
+  }
+}
+
 @Resolver(() => Submission)
 export class SubmissionResolver {
   @Mutation(() => Submission, { description: 'Starts a submission (and its DRAFT collection). Submitters and curators only.' })
   async createSubmission(@Arg('input', () => CreateSubmissionInput) input: CreateSubmissionInput, @Ctx() ctx: RequestContext) {
-    const user = requireSubmitter(ctx.user);
-    return ingestOf(ctx).submissions.create(user, { ...input, collectionAccession: input.collection ?? null });
+    await ctx.session.assertCan(Action.SUBMIT, null, 'data');
+    return ingestOf(ctx).submissions.create(ctx.user!, { ...input, collectionAccession: input.collection ?? null });
   }
 
   @Mutation(() => Int, { description: 'Stages clinical data per local patient; returns how many records were accepted.' })
   async addClinicalData(@Arg('submission', () => Int) submission: number, @Arg('records', () => [ClinicalRecordInput]) records: ClinicalRecordInput[], @Ctx() ctx: RequestContext) {
-    return ingestOf(ctx).submissions.addClinicalData(requireSubmitter(ctx.user), submission, records);
+    await ctx.session.assertCan(Action.SUBMIT, null, 'clinical data');
+    return ingestOf(ctx).submissions.addClinicalData(ctx.user!, submission, records);
   }
 
   @Mutation(() => Int, { description: 'Clinical data as CSV (header: patient_id, sex, age, species, disease, pathological_type, medical_history, family_history, treatment).' })
   async addClinicalDataCsv(@Arg('submission', () => Int) submission: number, @Arg('csv') csv: string, @Ctx() ctx: RequestContext) {
-    return ingestOf(ctx).submissions.addClinicalCsv(requireSubmitter(ctx.user), submission, csv);
+    await ctx.session.assertCan(Action.SUBMIT, null, 'clinical data');
+    return ingestOf(ctx).submissions.addClinicalCsv(ctx.user!, submission, csv);
   }
 
-  @Mutation(() => ProcessResult, { description: 'Runs the ingest pipeline over every unfinished file; safe to repeat (it resumes).' })
-  async processSubmission(@Arg('id', () => Int) id: number, @Ctx() ctx: RequestContext) {
-    const user = requireSubmitter(ctx.user);
+  @Mutation(() => Submission, {
+    description: 'Starts the ingest pipeline over every unfinished file and returns the submission as it is now, without waiting: '
+      + 'progress flows over `submissionProgress`, whose first event is the current state. Safe to repeat (a run in progress is joined; a finished one resumes what is left).',
+  })
+  async startProcessing(@Arg('submission', () => Int, { description: 'The submission\'s id.' }) submission: number, @Ctx() ctx: RequestContext) {
     const ingest = ingestOf(ctx);
-    await ingest.submissions.findOrFail(user, id);
+    const found = await ingest.submissions.findOrFail(ctx.user, submission, ctx.em, Action.PROCESS);
+    // The run outlives this request; its failures are the pipeline's to record per file, and logged here.
+    ingest.pipeline.process(submission).catch((err) => logger.error({ err, submission }, 'ingest run failed'));
+    return found;
+  }
+
+  @Mutation(() => ProcessResult, {
+    description: 'Runs the ingest pipeline over every unfinished file and answers when the run ends; safe to repeat (it resumes).',
+    deprecationReason: 'Holds the request for the whole ingest: use startProcessing and the submissionProgress subscription. Removed in the next release.',
+  })
+  async processSubmission(@Arg('id', () => Int, { description: 'The submission\'s id.' }) id: number, @Ctx() ctx: RequestContext) {
+    const ingest = ingestOf(ctx);
+    await ingest.submissions.findOrFail(ctx.user, id, ctx.em, Action.PROCESS);
     return ingest.pipeline.process(id);
   }
 
   @Mutation(() => Int, { description: 'Curators: delete the received bytes of files that reached a final state (the staging area holds identifying data); returns how many were removed.' })
   async discardStagedFiles(@Arg('submission', () => Int) submission: number, @Ctx() ctx: RequestContext) {
-    return ingestOf(ctx).submissions.discardStaged(requireSubmitter(ctx.user), submission);
+    await ctx.session.assertCan(Action.DISCARD_STAGED, null, `submission ${submission}`);
+    return ingestOf(ctx).submissions.discardStaged(ctx.user!, submission);
   }
 
   @Query(() => Submission, { nullable: true, description: 'A submission you submitted (curators: any); null otherwise.' })
@@ -119,14 +154,13 @@ export class SubmissionResolver {
   }
 
   @Subscription(() => SubmissionProgress, {
-    description: 'Counts per file state, pushed whenever a file of the submission changes state (graphql-ws).',
-    topics: Topic.SUBMISSION_PROGRESS,
-    topicId: ({ args }) => String(args.id),
+    description: 'Counts per file state (graphql-ws): first the current state, then again whenever a file of the submission changes state, '
+      + 'so a client that subscribes late misses nothing.',
+    subscribe: ({ args }) => currentThenLive(String(args.id)),
   })
-  async submissionProgress(@Arg('id', () => Int) id: number, @Ctx() ctx: RequestContext) {
+  async submissionProgress(@Arg('id', () => Int, { description: 'The submission\'s id.' }) id: number, @Ctx() ctx: RequestContext) {
     // Payloads carry only the id: counts are re-read for, and only shown to, a subscriber who may see them.
-    const submission = await ingestOf(ctx).submissions.find(ctx.user, id);
-    if (!submission) throw new GraphQLError(`no submission ${id} you may see`, { extensions: { code: ctx.user ? 'FORBIDDEN' : 'UNAUTHENTICATED' } });
+    const submission = await ingestOf(ctx).submissions.findOrFail(ctx.user, id, ctx.em.fork(), Action.VIEW_SUBMISSION);
     return progressOf(ingestOf(ctx), submission);
   }
 
@@ -147,7 +181,7 @@ export class SubmissionResolver {
 
   @FieldResolver(() => [SubmissionFile], { description: 'Every file received, with its state.' })
   async files(@Root() submission: Submission, @Ctx() ctx: RequestContext) {
-    if (!ctx.user || (submission.submitter !== ctx.user.id && !isCurator(ctx.user))) return [];
+    if (!(await ctx.session.can(Action.VIEW_SUBMISSION, submission))) return [];
     return ingestOf(ctx).submissions.files(submission.id);
   }
 }

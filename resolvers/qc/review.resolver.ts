@@ -3,15 +3,16 @@ import type { RequestContext } from '../../src/context.js';
 import { Series, Study, SubmissionFile } from '../../src/entities/index.js';
 import { QuarantineAction } from '../../src/entities/FileCuration.js';
 import { QcVerdict, SeriesReview } from '../../src/entities/SeriesReview.js';
-import { hasRole, Role } from '../../src/auth/Principal.js';
+import { Action } from '../../src/access/policy.js';
 import { ReviewState } from './qc.types.js';
 
 /** Review notes are the curators' working notes: curators and the collection's submitter only. */
 async function mayReadReviews(ctx: RequestContext, collectionId: number): Promise<boolean> {
   if (!ctx.user) return false;
-  if (hasRole(ctx.user, Role.CURATOR, Role.ADMIN)) return true;
+  if (await ctx.session.can(Action.CURATE)) return true;
   const collection = await ctx.loaders.collectionById.load(collectionId);
-  return collection?.submitter === ctx.user.id;
+  // The collection's submitter: the same rule as seeing their own submission.
+  return !!collection && ctx.session.can(Action.VIEW_SUBMISSION, { id: collection.id, submitter: collection.submitter });
 }
 
 function stateOf(verdicts: (QcVerdict | null)[]): ReviewState {

@@ -1,5 +1,5 @@
-import { GraphQLError } from 'graphql';
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root, Subscription } from 'type-graphql';
+import { Action } from '../../src/access/policy.js';
 import type { RequestContext } from '../../src/context.js';
 import { Submission } from '../../src/entities/index.js';
 import { QcEvent } from '../../src/entities/QcEvent.js';
@@ -58,9 +58,7 @@ export class SubmissionQcResolver {
   async qcEvents(@Root() payload: { submissionId: string; kind: string; subject: string; message: string; at: Date },
     @Arg('submission', () => Int) submission: number, @Ctx() ctx: RequestContext): Promise<QcEventNotice> {
     // Re-checked for every event: the payload goes only to who may see the submission now.
-    if (!(await ingestOf(ctx).submissions.find(ctx.user, submission))) {
-      throw new GraphQLError(`no submission ${submission} you may see`, { extensions: { code: ctx.user ? 'FORBIDDEN' : 'UNAUTHENTICATED' } });
-    }
+    await ingestOf(ctx).submissions.findOrFail(ctx.user, submission, ctx.em.fork(), Action.VIEW_SUBMISSION);
     return { ...payload, submissionId: Number(payload.submissionId), kind: payload.kind as QcEventNotice['kind'] };
   }
 }

@@ -5,7 +5,7 @@ import { Accessibility } from '../domain.js';
 import { AccessRequest, AccessRequestState } from '../entities/AccessRequest.js';
 import { CollectionDelegate } from '../entities/CollectionDelegate.js';
 import { AuditLog } from './AuditLog.js';
-import { Action, assertCan, decide, type CollectionFacts, type CollectionRow, type Decision } from './policy.js';
+import { Action, assertCan, decide, decideWork, refusal, ROLE_ACTIONS, SUBMISSION_ACTIONS, type CollectionFacts, type CollectionRow, type Decision, type SubmissionRow } from './policy.js';
 
 interface ViewerFacts { delegate: boolean; approved: boolean; pending: boolean }
 
@@ -22,6 +22,11 @@ const COMBINATIONS: ViewerFacts[] = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => ({ deleg
 export function settledWithoutFacts(user: Principal | null, action: Action, collection: CollectionRow): boolean | null {
   const first = decide(user, action, { collection, ...COMBINATIONS[0]! }).allow;
   return COMBINATIONS.every((f) => decide(user, action, { collection, ...f }).allow === first) ? first : null;
+}
+
+/** Submission and role actions: decided on the caller (and the submission), never on a collection. */
+function isWork(action: Action): boolean {
+  return SUBMISSION_ACTIONS.has(action) || ROLE_ACTIONS.has(action);
 }
 
 /** Actions whose decisions are audited whatever the collection's accessibility. */
@@ -63,11 +68,13 @@ export class AccessControl {
    * When no combination of the caller's facts could change the answer (anonymous callers,
    * curators, open data for signed-in users, …) it is given without querying them.
    */
-  async can(action: Action, collection: CollectionRow | null | undefined): Promise<boolean> {
+  async can(action: Action, collection?: CollectionRow | SubmissionRow | null): Promise<boolean> {
+    if (isWork(action)) return decideWork(this.user, action, (collection as SubmissionRow | null) ?? null).allow;
     if (!collection) return false;
-    const settled = settledWithoutFacts(this.user, action, collection);
+    const row = collection as CollectionRow;
+    const settled = settledWithoutFacts(this.user, action, row);
     if (settled !== null) return settled;
-    return decide(this.user, action, await this.facts(collection)).allow;
+    return decide(this.user, action, await this.facts(row)).allow;
   }
 
   /**
@@ -75,7 +82,13 @@ export class AccessControl {
    * (never revealing whether `named` exists) and audits decisions on controlled data, reviews
    * and downloads, allowed or not.
    */
-  async assertCan(action: Action, collection: CollectionRow | null | undefined, named: string): Promise<Decision> {
+  async assertCan(action: Action, target: CollectionRow | SubmissionRow | null | undefined, named: string): Promise<Decision> {
+    if (isWork(action)) {
+      const decision = decideWork(this.user, action, (target as SubmissionRow | null) ?? null);
+      if (!decision.allow) throw refusal(this.user, action, named);
+      return decision;
+    }
+    const collection = target as CollectionRow | null | undefined;
     const facts = await this.facts(collection);
     const decision = decide(this.user, action, facts);
     if (ALWAYS_AUDITED.has(action) || collection?.accessibility === Accessibility.CONTROLLED || action === Action.REQUEST_ACCESS) {

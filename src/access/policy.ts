@@ -1,15 +1,20 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
+import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 import type { Knex } from 'knex';
 import { hasRole, Role, type Principal } from '../auth/Principal.js';
 import { Accessibility, ReleaseState } from '../domain.js';
 
 /**
- * What a caller may want to do with a collection (or anything under it). One policy answers
- * for every action, so the browse filters, the `viewerCan*` fields, the mutations and the file
- * routes cannot drift apart.
+ * Everything a caller may want to do. One policy answers for every action, so the browse
+ * filters, the `viewerCan*` fields, the mutations, the services and the file routes cannot
+ * drift apart. Collection actions are decided on a collection (`decide`), submission actions on
+ * a submission and role actions on the caller alone (`decideWork`); see the table in
+ * src/access/README.md.
  */
 export enum Action {
+  // On a collection (or anything under it).
   BROWSE = 'browse',
+  /** View pixels: thumbnails and series previews. */
   VIEW_THUMBNAIL = 'view_thumbnail',
   CREATE_DOWNLOAD_LINK = 'create_download_link',
   DOWNLOAD = 'download',
@@ -17,6 +22,30 @@ export enum Action {
   REVIEW_REQUESTS = 'review_requests',
   VIEW_AUDIT_LOG = 'view_audit_log',
   MANAGE_DELEGATES = 'manage_delegates',
+  // On a submission.
+  VIEW_SUBMISSION = 'view_submission',
+  UPLOAD = 'upload',
+  PROCESS = 'process',
+  RESOLVE_QUARANTINE = 'resolve_quarantine',
+  // On the caller's role alone.
+  SUBMIT = 'submit',
+  CURATE = 'curate',
+  DISCARD_STAGED = 'discard_staged',
+  RELEASE = 'release',
+}
+
+/** The same action under the name the issue's table uses. */
+export const VIEW_PIXELS = Action.VIEW_THUMBNAIL;
+
+/** Actions decided on a submission (its submitter; curators and admins on any). */
+export const SUBMISSION_ACTIONS: ReadonlySet<Action> = new Set([Action.VIEW_SUBMISSION, Action.UPLOAD, Action.PROCESS, Action.RESOLVE_QUARANTINE]);
+/** Actions decided on the caller's roles alone. */
+export const ROLE_ACTIONS: ReadonlySet<Action> = new Set([Action.SUBMIT, Action.CURATE, Action.DISCARD_STAGED, Action.RELEASE]);
+
+/** The columns of a submission the policy reads. */
+export interface SubmissionRow {
+  id: number;
+  submitter: string;
 }
 
 /** The columns of a collection the policy reads. */
@@ -76,6 +105,7 @@ export function visibleCollectionsWhere(user: Principal | null): ((qb: Knex.Quer
  * their collections' files without asking.
  */
 export function decide(user: Principal | null, action: Action, f: CollectionFacts | null): Decision {
+  if (SUBMISSION_ACTIONS.has(action) || ROLE_ACTIONS.has(action)) return deny('not a collection action');
   if (!f) return deny('no such object');
   const c = f.collection;
   if (!canSee(user, c)) return deny('unreleased and not the submitter or a curator');
@@ -114,7 +144,50 @@ export function decide(user: Principal | null, action: Action, f: CollectionFact
     case Action.MANAGE_DELEGATES:
       if (user && c.submitter === user.id) return allow('submitter');
       return hasRole(user, Role.ADMIN) ? allow('admin') : deny('not the submitter or an admin');
+    default:
+      return deny('not a collection action');
   }
+}
+
+/**
+ * The workflow half of the policy: submitting needs the submitter role (curators and admins
+ * have it too); curating, discarding received bytes and releasing need a curator or admin; a
+ * submission's own actions (see it, upload to it, process it, resolve its quarantined files)
+ * belong to its submitter and to curators and admins. Anonymous callers may do none of them.
+ */
+export function decideWork(user: Principal | null, action: Action, submission: SubmissionRow | null = null): Decision {
+  if (!user) return deny('workflow actions need a signed-in user');
+  switch (action) {
+    case Action.SUBMIT:
+      return hasRole(user, Role.SUBMITTER, Role.CURATOR, Role.ADMIN) ? allow('submitter role') : deny('not a submitter or curator');
+    case Action.CURATE:
+    case Action.DISCARD_STAGED:
+    case Action.RELEASE:
+      return isCurator(user) ? allow(hasRole(user, Role.ADMIN) ? 'admin' : 'curator') : deny('not a curator');
+    case Action.VIEW_SUBMISSION:
+    case Action.UPLOAD:
+    case Action.PROCESS:
+    case Action.RESOLVE_QUARANTINE:
+      if (!submission) return deny('no such submission');
+      if (submission.submitter === user.id) return allow('submitter');
+      return isCurator(user) ? allow('curator') : deny('not the submitter or a curator');
+    default:
+      return deny('not a workflow action');
+  }
+}
+
+/** `decideWork` as a boolean. */
+export function canWork(user: Principal | null, action: Action, submission: SubmissionRow | null = null): boolean {
+  return decideWork(user, action, submission).allow;
+}
+
+/**
+ * Throws when `decideWork` denies, by the same rule as `assertCan`: UNAUTHENTICATED anonymous,
+ * FORBIDDEN signed in, one message whether the submission is absent, hidden or not permitted.
+ */
+export function assertCanWork(user: Principal | null, action: Action, submission: SubmissionRow | null, named: string): Principal {
+  if (!decideWork(user, action, submission).allow) throw refusal(user, action, named);
+  return user!;
 }
 
 /** `decide` as a boolean: what the `viewerCan*` fields report. */
@@ -142,11 +215,18 @@ const VERBS: Record<Action, string> = {
   [Action.REVIEW_REQUESTS]: 'review access requests of',
   [Action.VIEW_AUDIT_LOG]: 'read the audit log of',
   [Action.MANAGE_DELEGATES]: 'manage delegates of',
+  [Action.VIEW_SUBMISSION]: 'see',
+  [Action.UPLOAD]: 'upload to',
+  [Action.PROCESS]: 'process',
+  [Action.RESOLVE_QUARANTINE]: 'resolve files of',
+  [Action.SUBMIT]: 'submit',
+  [Action.CURATE]: 'curate',
+  [Action.DISCARD_STAGED]: 'discard received files of',
+  [Action.RELEASE]: 'release',
 };
 
 export function refusal(user: Principal | null, action: Action, named: string): GraphQLError {
-  if (!user) {
-    return new GraphQLError(`Sign in to ${VERBS[action]} ${named}.`, { extensions: { code: 'UNAUTHENTICATED' } });
-  }
-  return new GraphQLError(`There is no ${named} you may ${VERBS[action]}.`, { extensions: { code: 'FORBIDDEN' } });
+  if (!user) return new UnauthenticatedError(`Sign in to ${VERBS[action]} ${named}.`);
+  if (ROLE_ACTIONS.has(action)) return new ForbiddenError(`Only ${action === Action.SUBMIT ? 'submitters and curators' : 'curators'} may ${VERBS[action]} ${named}.`);
+  return new ForbiddenError(`There is no ${named} you may ${VERBS[action]}.`);
 }

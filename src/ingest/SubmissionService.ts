@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { GraphQLError } from 'graphql';
 import type { Readable } from 'node:stream';
 import { allocateAccession, assertAccession } from '../accessions.js';
-import { hasRole, Role, type Principal } from '../auth/Principal.js';
+import type { Principal } from '../auth/Principal.js';
+import { Action, assertCanWork, canWork, refusal } from '../access/policy.js';
 import { OBIA_DEFAULT_OPTIONS, localPatientKey, type DeidOptions } from '../deid/index.js';
 import { Accessibility, ReleaseState, Sex } from '../domain.js';
 import { ClinicalRecord, Collection, Individual, PatientMapping, Submission, SubmissionFile } from '../entities/index.js';
@@ -40,16 +41,9 @@ export interface ReceivedFile {
   state: FileState;
 }
 
+/** The policy's SUBMIT check (src/access/policy.ts): submitters, curators and admins. */
 export function requireSubmitter(user: Principal | null): Principal {
-  if (!user) throw new GraphQLError('Sign in to submit data.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-  if (!hasRole(user, Role.SUBMITTER, Role.CURATOR, Role.ADMIN)) {
-    throw new GraphQLError('Only submitters and curators may do this.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
-  }
-  return user;
-}
-
-export function isCurator(user: Principal | null): boolean {
-  return hasRole(user, Role.CURATOR, Role.ADMIN);
+  return assertCanWork(user, Action.SUBMIT, null, 'data');
 }
 
 /** Submissions: creation, clinical data, received files, and who may see which. */
@@ -80,7 +74,7 @@ export class SubmissionService {
     if (input.collectionAccession) {
       assertAccession('collection', input.collectionAccession);
       const found = await em.findOne(Collection, { accession: input.collectionAccession });
-      if (!found || (!isCurator(user) && found.submitter !== user.id)) throw badInput(`no collection ${input.collectionAccession} you may add to`, 'collection');
+      if (!found || !canWork(user, Action.UPLOAD, found)) throw badInput(`no collection ${input.collectionAccession} you may add to`, 'collection');
       collection = found;
     } else {
       collection = em.create(Collection, {
@@ -106,13 +100,14 @@ export class SubmissionService {
     if (!user) return null;
     const submission = await em.findOne(Submission, { id }, { populate: ['collection'] });
     if (!submission) return null;
-    return submission.submitter === user.id || isCurator(user) ? submission : null;
+    return canWork(user, Action.VIEW_SUBMISSION, submission) ? submission : null;
   }
 
-  async findOrFail(user: Principal | null, id: number, em?: EntityManager): Promise<Submission> {
-    const submission = await this.find(user, id, em);
-    if (!submission) throw new GraphQLError(`no submission ${id} you may see`, { extensions: { code: 'NOT_FOUND' } });
-    return submission;
+  /** The submission if `user` may do `action` on it; else the policy's refusal (absent, hidden and forbidden alike). */
+  async findOrFail(user: Principal | null, id: number, em?: EntityManager, action: Action = Action.VIEW_SUBMISSION): Promise<Submission> {
+    const submission = user ? await (em ?? this.em()).findOne(Submission, { id }, { populate: ['collection'] }) : null;
+    assertCanWork(user, action, submission, `submission ${id}`);
+    return submission!;
   }
 
   /**
@@ -122,7 +117,7 @@ export class SubmissionService {
   private async mayUpload(user: Principal | null, id: number): Promise<boolean> {
     if (!user || !Number.isSafeInteger(id)) return false;
     const row: { submitter: string } | undefined = await this.em().getKnex()('submission').where({ id }).first('submitter');
-    return !!row && (row.submitter === user.id || isCurator(user));
+    return !!row && canWork(user, Action.UPLOAD, { id, submitter: row.submitter });
   }
 
   /**
@@ -131,7 +126,7 @@ export class SubmissionService {
    * else of the submission changes, and per upload the ORM's bookkeeping cost more than the insert.
    */
   async receive(user: Principal, submissionId: number, body: Readable, name: string): Promise<ReceivedFile[]> {
-    if (!(await this.mayUpload(user, submissionId))) throw new GraphQLError(`no submission ${submissionId} you may see`, { extensions: { code: 'NOT_FOUND' } });
+    if (!(await this.mayUpload(user, submissionId))) throw refusal(user, Action.UPLOAD, `submission ${submissionId}`);
     const staged = await this.staging.receive(submissionId, body, name);
     const em = this.em();
     const submission = em.getReference(Submission, submissionId, { wrapped: true });
@@ -199,7 +194,7 @@ export class SubmissionService {
    * still in the pipeline keep their bytes, so a later run can finish them.
    */
   async discardStaged(user: Principal, submissionId: number): Promise<number> {
-    if (!isCurator(user)) throw new GraphQLError('Only curators may discard received files.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+    assertCanWork(user, Action.DISCARD_STAGED, null, `submission ${submissionId}`);
     const em = this.em();
     await this.findOrFail(user, submissionId, em);
     const files = await em.find(SubmissionFile, { submission: submissionId, state: { $in: [FileState.INDEXED, FileState.DUPLICATE, FileState.QUARANTINED] } });

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { GraphQLError } from 'graphql';
-import { hasRole, Role, type Principal } from '../auth/Principal.js';
+import type { Principal } from '../auth/Principal.js';
+import { Action, assertCanWork, refusal } from '../access/policy.js';
 import { ReleaseState } from '../domain.js';
 import { Collection, Series, Submission, SubmissionFile } from '../entities/index.js';
 import { FileCuration, QuarantineAction } from '../entities/FileCuration.js';
@@ -12,12 +13,9 @@ import { releaseBlockers, type ReleaseBlocker } from './blockers.js';
 import { recordQcEvent } from './events.js';
 import { repairedCopy, type Repair } from './repair.js';
 
-export function requireCurator(user: Principal | null): Principal {
-  if (!user) throw new GraphQLError('Sign in as a curator to do this.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-  if (!hasRole(user, Role.CURATOR, Role.ADMIN)) {
-    throw new GraphQLError('Only curators may do this.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
-  }
-  return user;
+/** The policy's CURATE check (src/access/policy.ts): curators and admins. */
+export function requireCurator(user: Principal | null, named = 'this collection'): Principal {
+  return assertCanWork(user, Action.CURATE, null, named);
 }
 
 function badInput(message: string, argument: string): GraphQLError {
@@ -98,13 +96,11 @@ export class CurationService {
    * received) and runs the file through the pipeline again.
    */
   async resolveQuarantined(fileId: number, action: QuarantineAction, repair: Repair | null): Promise<SubmissionFile> {
-    if (!this.user) throw new GraphQLError('Sign in to resolve a quarantined file.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-    const actor = this.user;
+    // Anonymous callers learn nothing, not even whether the file exists.
+    if (!this.user) throw refusal(null, Action.RESOLVE_QUARANTINE, `file ${fileId}`);
     const file = await this.fileFor(fileId);
     const submission = file.submission.getEntity();
-    if (submission.submitter !== actor.id && !hasRole(actor, Role.CURATOR, Role.ADMIN)) {
-      throw new GraphQLError('Only the submitter of the file or a curator may resolve it.', { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
-    }
+    const actor = assertCanWork(this.user, Action.RESOLVE_QUARANTINE, submission, `file ${fileId}`);
     if (file.state !== FileState.QUARANTINED) throw badInput(`the file is ${file.state}, not QUARANTINED`, 'file');
     const curation = await this.curationOf(file);
     if (curation.resolution === QuarantineAction.DISCARD) throw badInput('the file was already discarded', 'file');

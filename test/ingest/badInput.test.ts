@@ -112,9 +112,9 @@ describe('bad input', () => {
     assert.equal((await upload(app, null, sub.uploadUrl, good())).status, 401);
     assert.equal((await upload(app, 'not-a-token', sub.uploadUrl, good())).status, 401);
     const other = await app.token('someone-else', Role.SUBMITTER);
-    assert.equal((await upload(app, other, sub.uploadUrl, good())).status, 404);
+    assert.equal((await upload(app, other, sub.uploadUrl, good())).status, 403);
     const p = await app.gql(`mutation($id: Int!) { processSubmission(id: $id) { ingested } }`, { id: sub.id }, other);
-    assert.equal(p.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    assert.equal(p.errors?.[0]?.extensions?.code, 'FORBIDDEN');
     assert.equal((await app.gql(`query($id: Int!) { submission(id: $id) { id } }`, { id: sub.id }, other)).data.submission, null);
     const curator = await app.token('cur', Role.CURATOR);
     assert.equal((await app.gql(`query($id: Int!) { submission(id: $id) { id } }`, { id: sub.id }, curator)).data.submission.id, sub.id);
