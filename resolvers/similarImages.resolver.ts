@@ -1,14 +1,21 @@
-import { Arg, Ctx, Field, InputType, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Field, ID, InputType, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../src/context.js';
 import { Image } from '../src/entities/index.js';
 import { BrowseFilterInput } from './types/BrowseFilterInput.js';
 
-@InputType({ description: 'The query image: exactly one of an archived image\'s UID or an uploaded image.' })
+@InputType({ description: 'The query image: exactly one of an archived image\'s UID or an uploaded image\'s id.' })
 class ImageQueryInput {
   @Field(() => String, { nullable: true, description: 'SOPInstanceUID of an archived image.' })
   uid?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'A DICOM, PNG or JPEG file, base64-encoded (at most 20 MB decoded).' })
+  @Field(() => ID, { nullable: true, description: 'The id `POST /query-images` answered for an uploaded DICOM, PNG or JPEG file (valid ten minutes, for its uploader).' })
+  upload?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'A DICOM, PNG or JPEG file, base64-encoded; bounded by the 1 MB GraphQL body limit.',
+    deprecationReason: 'Images no longer ride in the JSON body: POST the file to /query-images and pass its id as `upload`.',
+  })
   base64?: string | null;
 }
 

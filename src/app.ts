@@ -23,6 +23,8 @@ import { metaRoutes } from './http/routes/meta.js';
 import { buildHttpServer } from './http/server.js';
 import { logger } from './log.js';
 import { HashCatalog } from './similarity/HashCatalog.js';
+import { QueryImages } from './similarity/QueryImages.js';
+import { queryImageRoute } from './similarity/queryImageRoute.js';
 import { attachQcEvents } from './qc/pipelineEvents.js';
 import { previewRoutes } from './qc/previewRoute.js';
 
@@ -73,7 +75,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   // QC (issue 4): the pipeline's quarantines and duplicates become QC events as they happen.
   attachQcEvents(orm.em as EntityManager, ingest, log);
   const authenticate = authenticator(verifier);
-  const createContext: CreateContext = contextFactory(authenticate, { orm, access, hashCatalog, ingest });
+  const queryImages = new QueryImages();
+  const createContext: CreateContext = contextFactory(authenticate, { orm, access, hashCatalog, ingest, queryImages });
   const door: Door = { config, authenticate, createContext, access, ingest, log: logger };
   const schema = await buildObiaSchema();
   const queryLimits = config.limits;
@@ -97,6 +100,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     accessRoutes,
     previewRoutes,
     uploadRoute,
+    queryImageRoute(hashCatalog, queryImages),
   ]);
   const ws = attachGraphqlWs(fastify.server, schema, door, queryLimits,
     { perConnection: queryLimits.subscriptionsPerConnection, perUser: queryLimits.subscriptionsPerUser }, logger);

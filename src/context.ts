@@ -9,6 +9,7 @@ import type { Authenticate, Credentials } from './http/authenticate.js';
 import type { Ingest } from './ingest/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { HashCatalog } from './similarity/HashCatalog.js';
+import type { QueryImages } from './similarity/QueryImages.js';
 import { SimilarImagesService } from './similarity/SimilarImagesService.js';
 
 /** What a request context is built from: one set per app. */
@@ -17,6 +18,8 @@ export interface ContextDeps {
   access: AccessModule;
   hashCatalog: HashCatalog;
   ingest: Ingest | null;
+  /** Query images uploaded for similarImages (their codes only). */
+  queryImages?: QueryImages;
 }
 
 /**
@@ -46,7 +49,7 @@ export class RequestContext {
   get access(): AccessContext { return (this._access ??= this.deps.access.services(this.em, this.session)); }
   get browse(): BrowseService { return (this._browse ??= new BrowseService(this.em, this.user, this.loaders)); }
   get statistics(): StatisticsService { return (this._statistics ??= new StatisticsService(this.em, this.user)); }
-  get similarImages(): SimilarImagesService { return (this._similarImages ??= new SimilarImagesService(this.em, this.user, this.browse, this.deps.hashCatalog)); }
+  get similarImages(): SimilarImagesService { return (this._similarImages ??= new SimilarImagesService(this.em, this.user, this.browse, this.deps.hashCatalog, this.deps.queryImages ?? null)); }
   /** Submission services; null where a process runs without them. */
   get ingest(): Ingest | null { return this.deps.ingest; }
   get accessModule(): AccessModule { return this.deps.access; }

@@ -7,12 +7,13 @@ import { Image } from '../entities/index.js';
 import { hexToCode } from '../retrieval/code.js';
 import { decodeImage } from '../retrieval/decode.js';
 import type { HashCatalog } from './HashCatalog.js';
+import type { QueryImages } from './QueryImages.js';
 
 export const MAX_K = 1000;
 /** Uploaded query images are decoded in memory; 20 MB covers a large single-frame DICOM. */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 
-export interface ImageQuery { uid?: string | null; base64?: string | null }
+export interface ImageQuery { uid?: string | null; upload?: string | null; base64?: string | null }
 export interface SimilarImage { image: Image; distance: number }
 
 function badInput(message: string, argument: string): GraphQLError {
@@ -30,6 +31,8 @@ export class SimilarImagesService {
     private readonly viewer: Principal | null,
     private readonly browse: BrowseService,
     private readonly catalog: HashCatalog,
+    /** Codes of images uploaded to `POST /query-images`. */
+    private readonly uploads: QueryImages | null = null,
   ) {}
 
   async similar(query: ImageQuery, k: number, filter: BrowseFilter | null | undefined): Promise<SimilarImage[]> {
@@ -48,8 +51,13 @@ export class SimilarImagesService {
   }
 
   private async queryCode(query: ImageQuery): Promise<{ code: bigint; excludeId: number | null }> {
-    const given = [query.uid, query.base64].filter((v) => v != null && v !== '').length;
-    if (given !== 1) throw badInput('Give exactly one of "uid" (an archived image) or "base64" (an uploaded DICOM, PNG or JPEG).', 'image');
+    const given = [query.uid, query.upload, query.base64].filter((v) => v != null && v !== '').length;
+    if (given !== 1) throw badInput('Give exactly one of "uid" (an archived image) or "upload" (the id POST /query-images answered).', 'image');
+    if (query.upload) {
+      const code = query.upload.length <= 64 ? this.uploads?.get(query.upload, this.viewer?.id ?? null) : null;
+      if (code == null) throw badInput('No uploaded query image by that id: it expired (ten minutes) or was uploaded by someone else.', 'image.upload');
+      return { code, excludeId: null };
+    }
     if (query.uid) {
       const image = await this.browse.imageByUid(query.uid);
       if (!image) throw badInput(`No image ${query.uid} is visible to you.`, 'image.uid');

@@ -39,6 +39,18 @@ async function hashedCollection(app: TestApp, images: Record<string, Buffer[]>, 
   return accessions;
 }
 
+/** POSTs a query image to /query-images (as its uploader); returns the id similarImages takes. */
+async function uploadQueryImage(app: TestApp, bytes: Buffer, token?: string): Promise<string> {
+  const res = await fetch(`${app.url}/query-images`, {
+    method: 'POST', body: new Uint8Array(bytes),
+    headers: { 'content-type': 'application/octet-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
+  assert.equal(res.status, 201);
+  const { id, expiresAt } = (await res.json()) as { id: string; expiresAt: string };
+  assert.ok(new Date(expiresAt).getTime() > Date.now());
+  return id;
+}
+
 describe('similarImages', () => {
   let app: TestApp;
   before(async () => { app = await startTestApp({ seedScale: 0.005 }); });
@@ -72,8 +84,8 @@ describe('similarImages', () => {
 
   it('finds chest X-rays for an uploaded chest X-ray, through the real model', async () => {
     const accessions = await hashedCollection(app, { DX: valImages('CXR', 15), CT: valImages('HeadCT', 15) });
-    const upload = valImages('CXR', 1, 100)[0]!.toString('base64');
-    const { data, errors } = await app.gql(Q, { image: { base64: upload }, k: 10, filter: { collection: Object.values(accessions) } });
+    const upload = await uploadQueryImage(app, valImages('CXR', 1, 100)[0]!);
+    const { data, errors } = await app.gql(Q, { image: { upload }, k: 10, filter: { collection: Object.values(accessions) } });
     assert.equal(errors, undefined);
     assert.equal(data.similarImages.length, 10);
     const chest = data.similarImages.filter((h: any) => h.image.series.modality === 'DX').length;
@@ -83,11 +95,11 @@ describe('similarImages', () => {
   it('never returns images the viewer may not browse', async () => {
     const files = valImages('BreastMRI', 5);
     const accessions = await hashedCollection(app, { MR: files }, ReleaseState.DRAFT);
-    const upload = files[0]!.toString('base64');
     const filter = { collection: [accessions.MR] };
-    const anonymous = await app.gql(Q, { image: { base64: upload }, k: 5, filter });
+    const anonymous = await app.gql(Q, { image: { upload: await uploadQueryImage(app, files[0]!) }, k: 5, filter });
     assert.deepEqual(anonymous.data.similarImages, []);
-    const curator = await app.gql(Q, { image: { base64: upload }, k: 5, filter }, await app.token('cora', Role.CURATOR));
+    const cora = await app.token('cora', Role.CURATOR);
+    const curator = await app.gql(Q, { image: { upload: await uploadQueryImage(app, files[0]!, cora) }, k: 5, filter }, cora);
     assert.equal(curator.data.similarImages.length, 5);
     assert.equal(curator.data.similarImages[0].distance, 0, 'the identical stored image is nearest');
   });
@@ -103,16 +115,23 @@ describe('similarImages', () => {
       ['not base64', { image: { base64: '%%% not base64 %%%' } }],
       ['not an image', { image: { base64: Buffer.from('hello, this is not an image at all').toString('base64') } }],
       ['corrupt PNG', { image: { base64: Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(64, 7)]).toString('base64') } }],
-      ['over 20 MB decoded', { image: { base64: 'A'.repeat(27 * 1024 * 1024) } }],
+      ['an upload id never issued', { image: { upload: 'no-such-upload' } }],
+      ['an oversized upload id', { image: { upload: 'x'.repeat(100_000) } }],
       ['unknown uid', { image: { uid: '1.2.3.4.5' } }],
     ];
     for (const [name, variables] of cases) {
       const res = await app.gql(Q, variables);
       assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', `${name}: ${JSON.stringify(res.errors)}`);
     }
-    const huge = await app.gql(Q, { image: { base64: 'A'.repeat(40 * 1024 * 1024) } });
+    // Images no longer ride in the JSON body: anything past its 1 MB limit is refused unread.
+    const huge = await app.gql(Q, { image: { base64: 'A'.repeat(27 * 1024 * 1024) } });
     assert.equal(huge.status, 413);
     assert.equal(huge.errors?.[0]?.extensions?.code, 'PAYLOAD_TOO_LARGE');
+    const notImage = await fetch(`${app.url}/query-images`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: 'not an image' });
+    assert.equal(notImage.status, 400);
+    assert.equal(((await notImage.json()) as any).code, 'BAD_USER_INPUT');
+    const tooBig = await fetch(`${app.url}/query-images`, { method: 'POST', headers: { 'content-type': 'application/dicom' }, body: new Uint8Array(21 * 1024 * 1024) });
+    assert.equal(tooBig.status, 413);
     const again = await app.gql(Q, { image: { uid }, k: 3 });
     assert.equal(again.data.similarImages.length, 3);
   });
