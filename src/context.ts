@@ -60,7 +60,13 @@ export class RequestContext {
   }
 }
 
-export type CreateContext = (request: Credentials, options?: { recordUser?: boolean }) => Promise<RequestContext>;
+export interface ContextOptions {
+  recordUser?: boolean;
+  /** The caller, when `authenticate` already ran for this request (a route's preHandler). */
+  principal?: Principal | null;
+}
+
+export type CreateContext = (request: Credentials, options?: ContextOptions) => Promise<RequestContext>;
 
 /**
  * One function builds the context for every transport: GraphQL over HTTP, graphql-ws and the
@@ -70,7 +76,8 @@ export type CreateContext = (request: Credentials, options?: { recordUser?: bool
  */
 export function contextFactory(authenticate: Authenticate, deps: ContextDeps): CreateContext {
   return async (request, options = {}) => {
-    const ctx = new RequestContext(await authenticate(request), deps);
+    const user = options.principal !== undefined ? options.principal : await authenticate(request);
+    const ctx = new RequestContext(user, deps);
     if (options.recordUser) await ctx.recordUser();
     return ctx;
   };

@@ -42,12 +42,18 @@ function operationOf(request: FastifyRequest): { query: unknown; variables: unkn
  */
 export function graphqlRoutes(apollo: ApolloServer<RequestContext>, schema: GraphQLSchema, limits: QueryLimits): RoutePlugin {
   return async (app, door) => {
-    const handler = fastifyApolloHandler<RequestContext>(apollo, { context: async (request) => door.createContext(request, { recordUser: true }) });
+    // Authenticated in the preHandler, so a bad credential gets the same 401 as on every route
+    // (Apollo would answer a failing context function with a 500).
+    const principals = new WeakMap<FastifyRequest, Principal | null>();
+    const handler = fastifyApolloHandler<RequestContext>(apollo, {
+      context: async (request) => door.createContext(request, { recordUser: true, principal: principals.get(request) ?? null }),
+    });
     app.route({
       method: ['GET', 'POST'],
       url: '/graphql',
       bodyLimit: MAX_GRAPHQL_BODY,
       preHandler: async (request) => {
+        principals.set(request, await door.authenticate(request));
         const op = operationOf(request);
         if (!op || op.query === undefined) return; // Apollo answers a request without a query itself.
         const variables = op.variables && typeof op.variables === 'object' ? op.variables as Record<string, unknown> : {};
