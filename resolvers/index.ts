@@ -9,6 +9,7 @@ import { LookupResolver } from './lookup.resolver.js';
 import { CurationResolver } from './qc/curation.resolver.js';
 import { ImageThumbnailResolver, SeriesPreviewResolver } from './qc/preview.resolver.js';
 import { FileCurationResolver, SeriesReviewResolver, StudyReviewResolver } from './qc/review.resolver.js';
+import { QuarantineReasonResolver } from './qc/quarantineReason.resolver.js';
 import { SubmissionQcResolver } from './qc/submissionQc.resolver.js';
 import { SeriesResolver } from './series.resolver.js';
 import { SimilarImagesResolver } from './similarImages.resolver.js';
@@ -25,5 +26,5 @@ export const resolvers: NonEmptyArray<Function> = [
   CollectionAccessResolver, AccessRequestResolver, DownloadResolver,
   // Quality control and curation (issue 4).
   CurationResolver, SubmissionQcResolver, SeriesReviewResolver, StudyReviewResolver, FileCurationResolver,
-  ImageThumbnailResolver, SeriesPreviewResolver,
+  ImageThumbnailResolver, SeriesPreviewResolver, QuarantineReasonResolver,
 ];

@@ -49,7 +49,7 @@ export class SubmissionFile {
   @Enum({ items: () => FileState })
   state: FileState = FileState.RECEIVED;
 
-  @Field(() => String, { nullable: true, description: 'Machine-readable quarantine reason (e.g. PARSE_ERROR).' })
+  @Field(() => String, { nullable: true, description: 'Machine-readable quarantine reason (e.g. PARSE_ERROR).', deprecationReason: 'Use `reason`, the QuarantineReason enum.' })
   @Property({ type: 'string', length: 64, nullable: true })
   quarantineReason?: string | null;
 

@@ -28,8 +28,35 @@ export const QcReason = {
   INCONSISTENT_GEOMETRY: 'INCONSISTENT_GEOMETRY',
   DUPLICATE_UID: 'DUPLICATE_UID',
   DUPLICATE_PIXELS: 'DUPLICATE_PIXELS',
+  /** Codes the pipeline writes outside screening (issue 21): one vocabulary for all of them. */
+  MISSING_SOP_INSTANCE_UID: 'MISSING_SOP_INSTANCE_UID',
+  PROCESSING_ERROR: 'PROCESSING_ERROR',
+  STAGING_MISSING: 'STAGING_MISSING',
 } as const;
 export type QcReason = (typeof QcReason)[keyof typeof QcReason];
+
+/** What each reason means, for people (the GraphQL enum's value descriptions). */
+export const QC_REASON_DESCRIPTIONS: Record<QcReason, string> = {
+  EMPTY: 'The file is empty.',
+  MISSING_HEADER: 'Not recognisable as DICOM at all: no preamble/DICM and no plausible first element.',
+  BLANK_HEADER: 'DICOM framing is present but the dataset says nothing about what the object is.',
+  PARSE_ERROR: 'The DICOM dataset could not be parsed.',
+  TRUNCATED: 'The file ends before its last element does.',
+  MISSING_PATIENT_ID: 'No PatientID: a repair must say which local patient the file belongs to.',
+  MISSING_UID: 'A Study, Series or SOP Instance UID is missing.',
+  NO_PIXEL_DATA: 'The image has no Pixel Data.',
+  SHORT_PIXEL_DATA: 'Pixel Data is shorter than rows × columns × samples × frames require.',
+  CORRUPT_PIXEL_DATA: 'The compressed pixel data cannot be decoded.',
+  UNSUPPORTED_TRANSFER_SYNTAX: 'The transfer syntax is not one the archive can decode.',
+  MIXED_PATIENTS: 'One StudyInstanceUID carries more than one PatientID.',
+  MIXED_SERIES: 'The images of one series disagree on patient or study.',
+  INCONSISTENT_GEOMETRY: 'Rows, Columns or Bits Allocated differ from the rest of the series.',
+  DUPLICATE_UID: 'Another file already has this SOPInstanceUID.',
+  DUPLICATE_PIXELS: 'Another file already has these exact pixels.',
+  MISSING_SOP_INSTANCE_UID: 'No SOPInstanceUID: the image cannot be named.',
+  PROCESSING_ERROR: 'The pipeline failed on this file for a reason of its own; it can be reprocessed.',
+  STAGING_MISSING: 'The received bytes are no longer in the staging area.',
+};
 
 export interface QcFinding {
   reason: QcReason;
@@ -46,6 +73,7 @@ const SEVERITY: QcReason[] = [
   'EMPTY', 'MISSING_HEADER', 'BLANK_HEADER', 'PARSE_ERROR', 'TRUNCATED', 'UNSUPPORTED_TRANSFER_SYNTAX',
   'NO_PIXEL_DATA', 'SHORT_PIXEL_DATA', 'CORRUPT_PIXEL_DATA', 'MISSING_UID', 'MISSING_PATIENT_ID',
   'MIXED_PATIENTS', 'MIXED_SERIES', 'INCONSISTENT_GEOMETRY', 'DUPLICATE_UID', 'DUPLICATE_PIXELS',
+  'MISSING_SOP_INSTANCE_UID', 'STAGING_MISSING', 'PROCESSING_ERROR',
 ];
 
 /** Most severe first; stable for equal reasons. */
