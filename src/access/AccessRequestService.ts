@@ -6,6 +6,7 @@ import { AccessRequest, AccessRequestState, AuditEvent, Collection, CollectionDe
 import { pubSub, Topic } from '../events/pubsub.js';
 import type { AccessControl } from './AccessControl.js';
 import { Action, refusal } from './policy.js';
+import { BadUserInputError } from '../errors.js';
 
 export enum ReviewDecision { APPROVE = 'APPROVE', REJECT = 'REJECT' }
 
@@ -16,9 +17,7 @@ export interface AccessRequestInput {
   pledgeNotToReidentify: boolean;
 }
 
-function badInput(message: string, argument: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument } });
-}
+const badInput = (message: string, argument: string) => new BadUserInputError(message, argument);
 
 function requireText(value: string | null | undefined, argument: string, max: number): string {
   const text = (value ?? '').trim();

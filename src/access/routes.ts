@@ -232,6 +232,10 @@ export const accessRoutes: RoutePlugin = async (app, door) => {
     return serveThumbnail(door, request, reply, uidOf(request.params.uid, '.png'));
   });
   app.get<{ Params: { token: string } }>('/files/:token/archive.zip', (request, reply) => serveArchive(door, request, reply, request.params.token));
-  app.get<{ Params: { token: string; uid: string } }>('/files/:token/images/:uid', (request, reply) =>
-    serveImage(door, request, reply, request.params.token, uidOf(request.params.uid, '.dcm')));
+  // HEAD answered by the handler itself: Fastify's automatic HEAD would report the length of an
+  // empty body, and a resuming client asks HEAD for the file's size.
+  app.route<{ Params: { token: string; uid: string } }>({
+    method: ['GET', 'HEAD'], url: '/files/:token/images/:uid', exposeHeadRoute: false,
+    handler: (request, reply) => serveImage(door, request, reply, request.params.token, uidOf(request.params.uid, '.dcm')),
+  });
 };

@@ -8,6 +8,7 @@ import { hexToCode } from '../retrieval/code.js';
 import { decodeImage } from '../retrieval/decode.js';
 import type { HashCatalog } from './HashCatalog.js';
 import type { QueryImages } from './QueryImages.js';
+import { BadUserInputError } from '../errors.js';
 
 export const MAX_K = 1000;
 /** Uploaded query images are decoded in memory; 20 MB covers a large single-frame DICOM. */
@@ -16,9 +17,7 @@ export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 export interface ImageQuery { uid?: string | null; upload?: string | null; base64?: string | null }
 export interface SimilarImage { image: Image; distance: number }
 
-function badInput(message: string, argument: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument } });
-}
+const badInput = (message: string, argument: string) => new BadUserInputError(message, argument);
 
 /**
  * `similarImages`: the query image's 64-bit code, then exact top-k by Hamming distance over the
