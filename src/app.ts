@@ -57,7 +57,7 @@ export interface App {
 /** Starts the whole archive: database, identity, GraphQL over HTTP and WebSocket, and the HTTP routes. */
 export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const config = { ...loadConfig(), ...options.config };
-  const log = options.log ?? ((m: string) => console.log(m));
+  const log = options.log ?? ((m: string) => logger.info(m));
   const orm = await openDatabase(config);
 
   if (options.seedIfEmpty) {

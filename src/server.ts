@@ -1,15 +1,16 @@
 import { bootstrap } from './app.js';
+import { logger } from './log.js';
 
 /** `npm start`: the archive on the embedded defaults, seeded on first start. */
 const scale = Number(process.env.OBIA_SEED_SCALE ?? 0.02);
 bootstrap({ seedIfEmpty: process.env.OBIA_SEED === '0' ? false : { scale } })
   .then((app) => {
-    console.log(`OBIA Hub: GraphQL at ${app.url}/graphql (database: ${app.config.databaseUrl ? app.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') : 'embedded SQLite in ' + app.config.dataDir})`);
+    logger.info(`OBIA Hub: GraphQL at ${app.url}/graphql (database: ${app.config.databaseUrl ? app.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') : 'embedded SQLite in ' + app.config.dataDir})`);
     const stop = () => app.close().then(() => process.exit(0), () => process.exit(1));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   })
   .catch((err) => {
-    console.error('OBIA Hub failed to start:', err);
+    logger.fatal({ err }, 'OBIA Hub failed to start');
     process.exit(1);
   });
