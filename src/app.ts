@@ -22,6 +22,8 @@ import { federationPlugins } from './graphql/federation.js';
 import { queryLimitsPlugin } from './graphql/limits.js';
 import { buildObiaSchema } from './graphql/schema.js';
 import { HttpError, readBody, sendJson, type Route } from './http/router.js';
+import { PortalFiles, servePortal } from './http/portal.js';
+import { signInRoutes } from './auth/signIn.js';
 import { BlobStore } from './storage/BlobStore.js';
 import { HashCatalog } from './similarity/HashCatalog.js';
 import { attachQcEvents } from './qc/pipelineEvents.js';
@@ -79,7 +81,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     ...accessRoutes(access),
     ...previewRoutes(access),
     ...uploadRoute(ingest, createContext),
+    ...signInRoutes(config, issuer),
   ];
+  const portal = new PortalFiles();
 
   const server = http.createServer();
   const apollo = new ApolloServer<RequestContext>({
@@ -96,6 +100,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname === '/graphql') return await serveGraphQL(req, res, url);
       const route = routes.find((r) => r.method === req.method && r.path.test(url.pathname));
+      if (!route && servePortal(portal, req, res, url)) return;
       if (!route) throw new HttpError(404, 'not found');
       await route.handle(req, res, url);
     } catch (err) {
