@@ -25,7 +25,7 @@ function route(path: string) {
   if (path === '/sign-in') return <SignIn />;
   if (path === '/sign-in/callback') return <SignInCallback />;
   if (path === '/submit') return <NewSubmission />;
-  if ((m = match('/submissions/:id', path))) return <SubmissionPage id={Number(m.id)} />;
+  if ((m = match('/submit/:id', path))) return <SubmissionPage id={Number(m.id)} />;
   if (path === '/access') return <MyRequests />;
   if (path === '/access/review') return <ReviewQueue />;
   if ((m = match('/access/request/:accession', path))) return <RequestAccess accession={m.accession!} />;

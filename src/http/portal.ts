@@ -49,9 +49,11 @@ export class PortalFiles {
     // Resolved inside the dist folder or not at all: "/../" and encoded variants cannot escape it.
     const file = path.resolve(this.dir, '.' + path.posix.normalize('/' + decoded));
     if (file !== this.dir && !file.startsWith(this.dir + path.sep)) return null;
-    const ext = path.extname(file);
-    const wantsPage = !ext && String(headers.accept ?? '*/*').match(/text\/html|\*\/\*/);
-    const target = ext ? file : wantsPage ? path.join(this.dir, 'index.html') : null;
+    // A known file type is a file; anything else is a client-side route (/series/1.2.840… has dots
+    // but is a page), answered with index.html when a browser asks for a page.
+    const isFile = Object.hasOwn(TYPES, path.extname(file));
+    const wantsPage = !isFile && /text\/html|\*\/\*/.test(String(headers.accept ?? '*/*'));
+    const target = isFile ? file : wantsPage ? path.join(this.dir, 'index.html') : null;
     if (!target) return null;
     const cached = this.read(target);
     if (!cached) {

@@ -97,16 +97,20 @@ export const STUDY = `query StudyPage($accession: String!) {
   }
 }`;
 
-export const SERIES = `query SeriesPage($uid: String!, $after: String) {
+export const SERIES = `query SeriesPage($uid: String!) {
   series(uid: $uid) {
     uid modality anatomicalSite description imageCount seriesNumber previewUrl reviewState
     review { verdict note reviewer reviewedAt }
     study { accession studyDate description }
     individual { accession sex age disease }
     collection { accession title accessibility viewerCanViewThumbnails viewerCanDownload viewerCanRequestAccess }
-    images(first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor }
-      edges { node { uid instanceNumber rows columns frames transferSyntaxUid size thumbnailUrl } } }
   }
+}`;
+
+/** Asked only when viewerCanViewThumbnails: a series' images are pixel data. */
+export const SERIES_IMAGES = `query SeriesImages($uid: String!, $after: String) {
+  series(uid: $uid) { uid images(first: 500, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    edges { node { uid instanceNumber rows columns frames transferSyntaxUid size thumbnailUrl } } } }
 }`;
 
 export const CREATE_DOWNLOAD_LINK = `mutation CreateDownloadLink($target: DownloadTargetInput!) {

@@ -24,7 +24,9 @@ export function AuthImage(props: { src: string; alt: string; class?: string; wid
     }, (err) => { if (live) setFailed(err.status === 403 || err.status === 401 ? 'not permitted' : 'unavailable'); });
     return () => { live = false; if (objectUrl) URL.revokeObjectURL(objectUrl); };
   }, [props.src, s?.token]);
-  if (failed) return <span class={`img-placeholder ${props.class ?? ''}`} role="img" aria-label={`${props.alt} (${failed})`} style={{ width: props.width, height: props.height }}>{failed}</span>;
-  if (!url) return <span class={`img-placeholder ${props.class ?? ''}`} role="img" aria-label={`${props.alt} (loading)`} style={{ width: props.width, height: props.height }} />;
+  // Preact 11 no longer appends px to numeric style values.
+  const box = { width: props.width ? `${props.width}px` : undefined, height: props.height ? `${props.height}px` : undefined };
+  if (failed) return <span class={`img-placeholder ${props.class ?? ''}`} role="img" aria-label={`${props.alt} (${failed})`} style={box}>{failed}</span>;
+  if (!url) return <span class={`img-placeholder ${props.class ?? ''}`} role="img" aria-label={`${props.alt} (loading)`} style={box} />;
   return <img src={url} alt={props.alt} class={props.class} width={props.width} height={props.height} loading="lazy" onError={() => setFailed('not permitted or unavailable')} />;
 }

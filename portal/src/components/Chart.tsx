@@ -35,7 +35,7 @@ export function BarChart(props: { title: string; data: BarDatum[]; unit: string;
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>
-      {error ? <p class="error">{error}</p> : <div ref={el} class="chart-canvas" style={{ height }} role="img" aria-label={`${props.title}: bar chart; the same numbers are in the table below`} />}
+      {error ? <p class="error">{error}</p> : <div ref={el} class="chart-canvas" style={{ height: `${height}px` }} role="img" aria-label={`${props.title}: bar chart; the same numbers are in the table below`} />}
       <details>
         <summary>Table</summary>
         <table><thead><tr><th scope="col">{props.title.split(' by ')[1] ?? 'key'}</th><th scope="col">{props.unit}</th></tr></thead>

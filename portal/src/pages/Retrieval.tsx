@@ -42,6 +42,8 @@ export function Retrieval() {
   const [results, setResults] = useState<any[] | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
+  // Which search the shown results answer (tests and screen readers can tell a new answer from the old).
+  const [searchKey, setSearchKey] = useState(0);
 
   const search = async (image: { uid?: string; base64?: string }) => {
     setBusy(true); setError(null); setResults(null);
@@ -52,6 +54,7 @@ export function Retrieval() {
     try {
       const data = await gql(SIMILAR_IMAGES, { image, k: 30, filter });
       setResults(data.similarImages);
+      setSearchKey((k) => k + 1);
     } catch (err) { setError(err as Error); } finally { setBusy(false); }
   };
   const submit = async (e: Event) => {
@@ -85,7 +88,7 @@ export function Retrieval() {
       <ErrorBox error={error} />
       {busy ? <Loading label="Hashing the image and searching the archive…" /> : null}
       {results ? (
-        <section aria-labelledby="nearest" class="results">
+        <section aria-labelledby="nearest" class="results" data-query={searchKey}>
           <h2 id="nearest">{results.length} nearest images</h2>
           {results.length === 0 ? <p class="notice">No archived image you may see matches these filters.</p> : (
             <ol class="grid similar">
@@ -93,9 +96,9 @@ export function Retrieval() {
                 <li class="tile" key={r.image.uid}>
                   <AuthImage src={r.image.thumbnailUrl} alt={`Result ${i + 1}: ${r.image.series.modality} image, distance ${r.distance}`} width={128} height={128} />
                   <span class="distance">distance {r.distance}</span>
-                  <span>{r.image.series.modality} · {r.image.series.anatomicalSite ?? '—'}</span>
+                  <span class="modality">{r.image.series.modality} · {r.image.series.anatomicalSite ?? '—'}</span>
                   <span class="muted">{r.image.series.individual.accession} ({sexLabel(r.image.series.individual.sex)}{r.image.series.individual.age != null ? `, ${r.image.series.individual.age}` : ''}) · {r.image.series.individual.disease ?? ''}</span>
-                  <span><Link href={`/series/${r.image.series.uid}`}>Series</Link> · <Link href={`/collections/${r.image.series.collection.accession}`}>{r.image.series.collection.accession}</Link> · <Link href={`/retrieval?uid=${r.image.uid}`}>More like this</Link></span>
+                  <span class="links"><Link href={`/series/${r.image.series.uid}`}>Series</Link> · <Link href={`/collections/${r.image.series.collection.accession}`}>{r.image.series.collection.accession}</Link> · <Link href={`/retrieval?uid=${r.image.uid}`}>More like this</Link></span>
                 </li>
               ))}
             </ol>

@@ -1,4 +1,4 @@
-import { SERIES } from '../api/operations';
+import { SERIES, SERIES_IMAGES } from '../api/operations';
 import { AuthImage } from '../components/AuthImage';
 import { DownloadButton } from '../components/Download';
 import { SliceViewer } from '../components/SliceViewer';
@@ -6,6 +6,34 @@ import { NotFound, QueryView } from '../components/Status';
 import { bytes, date, n, sexLabel } from '../format';
 import { useQuery, useTitle } from '../hooks';
 import { Link } from '../router';
+
+/** The slice viewer, preview and image list: pixel data, asked for only when the policy shows it. */
+function SeriesImages({ uid, modality, previewUrl }: { uid: string; modality: string; previewUrl: string }) {
+  const state = useQuery(SERIES_IMAGES, { uid });
+  return (
+    <QueryView state={state} label="Loading the images…">
+      {({ series }) => !series || series.images.edges.length === 0 ? <p class="notice">This series has no archived image files (metadata only).</p> : (
+        <>
+          <div class="series-view">
+            <SliceViewer label={`${modality} series`} slices={series.images.edges.map((e: any) => e.node)} />
+            <figure class="preview-figure">
+              <AuthImage src={previewUrl} alt="Montage of up to nine images spread through the series" width={384} height={384} class="preview" />
+              <figcaption>Series preview: up to nine images in instance order.</figcaption>
+            </figure>
+          </div>
+          <section aria-labelledby="images"><h2 id="images">Images ({n(series.images.totalCount)})</h2>
+            <div class="table-wrap"><table class="list compact">
+              <thead><tr><th scope="col" class="num">Instance</th><th scope="col">SOPInstanceUID</th><th scope="col">Size</th><th scope="col">Frames</th><th scope="col">File</th><th scope="col">Similar</th></tr></thead>
+              <tbody>{series.images.edges.slice(0, 100).map(({ node: im }: any) => (
+                <tr key={im.uid}><td class="num">{im.instanceNumber ?? '—'}</td><td class="uid">{im.uid}</td><td>{im.columns}×{im.rows}</td><td>{im.frames}</td><td>{bytes(im.size)}</td>
+                  <td><Link href={`/retrieval?uid=${im.uid}`}>Find similar</Link></td></tr>))}</tbody>
+            </table></div>
+          </section>
+        </>
+      )}
+    </QueryView>
+  );
+}
 
 export function SeriesPage({ uid }: { uid: string }) {
   useTitle(`Series ${uid}`);
@@ -29,25 +57,7 @@ export function SeriesPage({ uid }: { uid: string }) {
           </div>
           {!s.collection.viewerCanViewThumbnails ? (
             <p class="notice">Images of this {s.collection.accessibility === 'CONTROLLED' ? 'controlled ' : ''}collection are shown only to users it is shared with. {s.collection.viewerCanRequestAccess ? <Link href={`/access/request/${s.collection.accession}`}>Request access</Link> : <Link href="/sign-in">Sign in</Link>}</p>
-          ) : s.images.edges.length === 0 ? <p class="notice">This series has no archived image files (metadata only).</p> : (
-            <div class="series-view">
-              <SliceViewer label={`${s.modality} series`} slices={s.images.edges.map((e: any) => e.node)} />
-              <figure class="preview-figure">
-                <AuthImage src={s.previewUrl} alt={`Montage of up to nine images spread through the series`} width={384} height={384} class="preview" />
-                <figcaption>Series preview: up to nine images in instance order.</figcaption>
-              </figure>
-            </div>
-          )}
-          {s.collection.viewerCanViewThumbnails && s.images.edges.length ? (
-            <section aria-labelledby="images"><h2 id="images">Images ({n(s.images.totalCount)})</h2>
-              <div class="table-wrap"><table class="list compact">
-                <thead><tr><th scope="col" class="num">Instance</th><th scope="col">SOPInstanceUID</th><th scope="col">Size</th><th scope="col">Frames</th><th scope="col">File</th><th scope="col">Similar</th></tr></thead>
-                <tbody>{s.images.edges.slice(0, 100).map(({ node: im }: any) => (
-                  <tr key={im.uid}><td class="num">{im.instanceNumber ?? '—'}</td><td class="uid">{im.uid}</td><td>{im.columns}×{im.rows}</td><td>{im.frames}</td><td>{bytes(im.size)}</td>
-                    <td><Link href={`/retrieval?uid=${im.uid}`}>Find similar</Link></td></tr>))}</tbody>
-              </table></div>
-            </section>
-          ) : null}
+          ) : <SeriesImages uid={s.uid} modality={s.modality} previewUrl={s.previewUrl} />}
         </article>
       )}
     </QueryView>

@@ -51,7 +51,7 @@ export function SignIn() {
           <h2>Development sign-in</h2>
           <p class="muted">This archive uses its embedded local issuer: choose a user name and a role to get a token (the same as <code>npm run token</code>). Deployments with an OIDC identity provider do not offer this.</p>
           <label for="user">User name</label>
-          <input id="user" name="user" required pattern="[A-Za-z0-9][A-Za-z0-9._@-]{0,63}" autoComplete="username" />
+          <input id="user" name="user" required pattern="[A-Za-z0-9][A-Za-z0-9._@\-]{0,63}" autoComplete="username" />
           <label for="name">Display name (optional)</label>
           <input id="name" name="name" autoComplete="name" />
           <fieldset><legend>Role</legend>

@@ -31,7 +31,7 @@ export function NewSubmission() {
     const data = await create.run({ input });
     if (data) {
       remember(data.createSubmission.id, data.createSubmission.title);
-      navigate(`/submissions/${data.createSubmission.id}`);
+      navigate(`/submit/${data.createSubmission.id}`);
     }
   };
   const mine = remembered();
@@ -40,7 +40,7 @@ export function NewSubmission() {
       <h1>Submit imaging</h1>
       {mine.length ? (
         <section aria-labelledby="mine"><h2 id="mine">Your submissions (from this browser)</h2>
-          <ul>{mine.map((m) => <li key={m.id}><Link href={`/submissions/${m.id}`}>#{m.id} {m.title}</Link></li>)}</ul>
+          <ul>{mine.map((m) => <li key={m.id}><Link href={`/submit/${m.id}`}>#{m.id} {m.title}</Link></li>)}</ul>
         </section>) : null}
       <form class="panel form" onSubmit={onSubmit}>
         <h2>New submission</h2>
