@@ -21,7 +21,8 @@ export function BarChart(props: { title: string; data: BarDatum[]; unit: string;
         animation: false,
         grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
         tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-        xAxis: { type: 'value', name: props.unit },
+        // The unit is in the caption; an axis name would be clipped at the chart's edge.
+        xAxis: { type: 'value' },
         yAxis: { type: 'category', data: props.data.map((d) => d.key), inverse: true },
         series: [{ type: 'bar', name: props.unit, data: props.data.map((d) => d.value), itemStyle: { color: '#1f6f8b' } }],
       });
