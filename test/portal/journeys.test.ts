@@ -53,6 +53,11 @@ describe('the web portal in a browser', () => {
     const { context, page, errors } = await newPage(browser, app);
     await page.goto('/');
     await page.getByRole('heading', { name: 'Statistics' }).waitFor();
+    // The keyboard reaches the content first: Tab lands on "Skip to content", Enter moves focus to it.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
     // Three ECharts canvases: by collection (Table 1), modality (S1), anatomical site (S2).
     await page.waitForFunction(() => document.querySelectorAll('.chart-canvas canvas').length === 3);
     const totals = await page.locator('.totals dd').allTextContents();
@@ -98,7 +103,9 @@ describe('the web portal in a browser', () => {
     await screenshot(page, '03-browse');
 
     // Narrow by facets: CT, then the open collection. The URL carries the filters.
-    await page.getByRole('group', { name: 'Modality' }).getByLabel(/^CT/).check();
+    // By keyboard: focus the CT checkbox and press Space, as a keyboard user would after tabbing to it.
+    await page.getByRole('group', { name: 'Modality' }).getByLabel(/^CT/).focus();
+    await page.keyboard.press('Space');
     await page.waitForURL(/modality=CT/);
     await page.getByRole('group', { name: 'Collection' }).getByLabel(new RegExp(`^${open.accession}`)).check();
     await page.waitForURL(new RegExp(`collection=${open.accession}`));
@@ -113,6 +120,12 @@ describe('the web portal in a browser', () => {
     await second.goto(filteredUrl);
     await second.getByRole('heading', { name: /^2 series/ }).waitFor();
     assert.equal(await second.getByRole('group', { name: 'Modality' }).getByLabel(/^CT/).isChecked(), true);
+    // At a small laptop's width the page reflows instead of scrolling sideways.
+    await second.setViewportSize({ width: 1024, height: 700 });
+    await second.reload();
+    await second.getByRole('heading', { name: /^2 series/ }).waitFor();
+    assert.ok(await second.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scrolling at 1024 px');
+    await screenshot(second, '04b-browse-1024px');
     await second.close();
 
     // Open the six-slice series and step through it with the keyboard.
