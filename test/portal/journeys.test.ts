@@ -90,16 +90,16 @@ describe('the web portal in a browser', () => {
     // Interactive = facets and the first page of results rendered, from navigation start; the
     // first load fetches the bundle, later ones have it cached, as a person browsing would.
     const times: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       await page.goto('/browse', { waitUntil: 'commit' });
       await page.waitForFunction(() => (window as any).__browseReadyMs !== undefined);
       times.push(Math.round(await page.evaluate(() => (window as any).__browseReadyMs as number)));
     }
-    const median = [...times].sort((a, b) => a - b)[1]!;
+    const median = [...times].sort((a, b) => a - b)[2]!;
     console.log(`browse page interactive after navigation: ${times.join(', ')} ms (median ${median} ms)`);
     assert.ok(median <= 1000, `browse interactive in ${median} ms`);
     assert.deepEqual([...new Set(graphqlPosts)].sort(), ['BrowseFacets', 'BrowseSeries'], 'facets and results come from two requests');
-    assert.equal(graphqlPosts.length, 6, 'two requests per page load, not one per widget');
+    assert.equal(graphqlPosts.length, 2 * times.length, 'two requests per page load, not one per widget');
     await screenshot(page, '03-browse');
 
     // Narrow by facets: CT, then the open collection. The URL carries the filters.
