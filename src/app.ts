@@ -23,7 +23,7 @@ import { queryLimitsPlugin } from './graphql/limits.js';
 import { buildObiaSchema } from './graphql/schema.js';
 import { HttpError, readBody, sendJson, type Route } from './http/router.js';
 import { PortalFiles, servePortal } from './http/portal.js';
-import { signInRoutes } from './auth/signIn.js';
+import { signInOrigins, signInRoutes } from './auth/signIn.js';
 import { BlobStore } from './storage/BlobStore.js';
 import { HashCatalog } from './similarity/HashCatalog.js';
 import { attachQcEvents } from './qc/pipelineEvents.js';
@@ -83,7 +83,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     ...uploadRoute(ingest, createContext),
     ...signInRoutes(config, issuer),
   ];
-  const portal = new PortalFiles();
+  const portal = new PortalFiles(undefined, { connectTo: signInOrigins(config) });
 
   const server = http.createServer();
   const apollo = new ApolloServer<RequestContext>({

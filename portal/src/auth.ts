@@ -22,7 +22,10 @@ function decodeClaims(token: string): Record<string, unknown> {
 
 export function sessionFromToken(token: string): Session {
   const c = decodeClaims(token);
-  const roles = (Array.isArray(c.roles) ? c.roles : []).map((r) => String(r).toLowerCase()) as Role[];
+  const named = (Array.isArray(c.roles) ? c.roles : typeof c.role === 'string' ? [c.role] : []).map((r) => String(r).toLowerCase()) as Role[];
+  // As the hub reads it (src/auth/verifier.ts): a token naming no known role is a researcher's.
+  const roles = named.filter((r) => ['researcher', 'submitter', 'curator', 'admin'].includes(r));
+  if (roles.length === 0) roles.push('researcher');
   return { token, user: String(c.sub ?? ''), roles, name: typeof c.name === 'string' ? c.name : null, expiresAt: Number(c.exp ?? 0) * 1000 };
 }
 

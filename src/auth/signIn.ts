@@ -37,6 +37,12 @@ export function signInConfig(config: Config, env: NodeJS.ProcessEnv = process.en
   };
 }
 
+/** Origins the portal's sign-in talks to besides the hub: the external issuer's, when there is one. */
+export function signInOrigins(config: Config): string[] {
+  if (!config.oidc.jwksUrl) return [];
+  try { return [new URL(config.oidc.issuer).origin]; } catch { return []; }
+}
+
 export function signInRoutes(config: Config, issuer: LocalIssuer, env: NodeJS.ProcessEnv = process.env): Route[] {
   const settings = signInConfig(config, env);
   const devSignIn = async (req: http.IncomingMessage, res: http.ServerResponse) => {

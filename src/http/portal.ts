@@ -39,7 +39,14 @@ export class PortalFiles {
   /** Files read (and gzipped) once per modification time: the bundle is small and hot. */
   private readonly cache = new Map<string, Cached>();
 
-  constructor(readonly dir: string = process.env.OBIA_PORTAL_DIR ? path.resolve(process.env.OBIA_PORTAL_DIR) : DEFAULT_PORTAL_DIR) {}
+  private readonly csp: string;
+
+  /** `connectTo`: other origins the portal may call (an external OIDC issuer's discovery and token endpoints). */
+  constructor(readonly dir: string = process.env.OBIA_PORTAL_DIR ? path.resolve(process.env.OBIA_PORTAL_DIR) : DEFAULT_PORTAL_DIR, options: { connectTo?: string[] } = {}) {
+    // The portal loads only its own scripts; images may be blob: URLs made from authorised fetches.
+    const connect = ["'self'", 'ws:', 'wss:', ...(options.connectTo ?? [])].join(' ');
+    this.csp = `default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src ${connect}; frame-ancestors 'none'`;
+  }
 
   answer(method: string, pathname: string, headers: http.IncomingHttpHeaders): PortalResponse | null {
     if (method !== 'GET' && method !== 'HEAD') return null;
@@ -73,8 +80,7 @@ export class PortalFiles {
       vary: 'accept-encoding',
     };
     if (type.startsWith('text/html')) {
-      // The portal loads only its own scripts; images may be blob: URLs made from authorised fetches.
-      out['content-security-policy'] = "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss: https:; frame-ancestors 'none'";
+      out['content-security-policy'] = this.csp;
       out['referrer-policy'] = 'same-origin';
     }
     const gzip = cached.gzip && /\bgzip\b/.test(String(headers['accept-encoding'] ?? ''));
@@ -122,8 +128,8 @@ interface FastifyReplyLike {
  * Fastify plugin: `await app.register(portalPlugin, { dir })`. A wildcard GET (Fastify adds HEAD)
  * that ranks below every specific route, so the API's own routes always win.
  */
-export async function portalPlugin(fastify: FastifyLike, opts: { dir?: string } = {}): Promise<void> {
-  const portal = new PortalFiles(opts.dir);
+export async function portalPlugin(fastify: FastifyLike, opts: { dir?: string; connectTo?: string[] } = {}): Promise<void> {
+  const portal = new PortalFiles(opts.dir, { connectTo: opts.connectTo });
   fastify.get('/*', (request, reply) => {
     const answer = portal.answer(request.method, new URL(request.url, 'http://localhost').pathname, request.headers);
     if (!answer) return reply.callNotFound();

@@ -79,6 +79,11 @@ describe('the web portal in a browser', () => {
     const alert = page.getByRole('alert');
     await alert.waitFor();
     assert.match(await alert.textContent() ?? '', /BAD_USER_INPUT/);
+    // An accession nobody may see is a page saying so, and an unknown path a "page not found".
+    await page.goto('/collections/OBIA9999');
+    await page.getByText('Not found.').waitFor();
+    await page.goto('/no/such/page');
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });
