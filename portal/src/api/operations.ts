@@ -101,7 +101,7 @@ export const SERIES = `query SeriesPage($uid: String!) {
   series(uid: $uid) {
     uid modality anatomicalSite description imageCount seriesNumber previewUrl reviewState
     review { verdict note reviewer reviewedAt }
-    study { accession studyDate description }
+    study { accession studyDate description studyInstanceUid }
     individual { accession sex age disease }
     collection { accession title accessibility viewerCanViewThumbnails viewerCanDownload viewerCanRequestAccess }
   }

@@ -1,6 +1,7 @@
 import { SERIES, SERIES_IMAGES } from '../api/operations';
 import { AuthImage } from '../components/AuthImage';
 import { DownloadButton } from '../components/Download';
+import { FullViewerLink } from '../components/FullViewer';
 import { SliceViewer } from '../components/SliceViewer';
 import { NotFound, QueryView } from '../components/Status';
 import { bytes, date, n, sexLabel } from '../format';
@@ -52,6 +53,7 @@ export function SeriesPage({ uid }: { uid: string }) {
             {s.reviewState ? <div><dt>Review</dt><dd>{s.reviewState.toLowerCase()}{s.review ? ` by ${s.review.reviewer}: ${s.review.note}` : ''}</dd></div> : null}
           </dl>
           <div class="actions">
+            {s.collection.viewerCanViewThumbnails ? <FullViewerLink studyInstanceUid={s.study.studyInstanceUid} /> : null}
             {s.collection.viewerCanDownload ? <DownloadButton target={{ series: s.uid }} label="Download this series (DICOM zip)" /> : null}
             {s.collection.viewerCanRequestAccess ? <Link class="button" href={`/access/request/${s.collection.accession}`}>Request access to {s.collection.accession}</Link> : null}
           </div>

@@ -1,6 +1,7 @@
 import { STUDY } from '../api/operations';
 import { AuthImage } from '../components/AuthImage';
 import { DownloadButton } from '../components/Download';
+import { FullViewerLink } from '../components/FullViewer';
 import { NotFound, QueryView } from '../components/Status';
 import { date, n, sexLabel } from '../format';
 import { useQuery, useTitle } from '../hooks';
@@ -23,7 +24,10 @@ export function StudyPage({ accession }: { accession: string }) {
             <div><dt>Description</dt><dd>{s.description ?? '—'}</dd></div>
             <div><dt>StudyInstanceUID</dt><dd class="uid">{s.studyInstanceUid}</dd></div>
           </dl>
-          {s.collection.viewerCanDownload ? <DownloadButton target={{ study: s.accession }} label="Download this study (DICOM zip)" /> : null}
+          <div class="actions">
+            {s.collection.viewerCanViewThumbnails ? <FullViewerLink studyInstanceUid={s.studyInstanceUid} /> : null}
+            {s.collection.viewerCanDownload ? <DownloadButton target={{ study: s.accession }} label="Download this study (DICOM zip)" /> : null}
+          </div>
           <section aria-labelledby="series"><h2 id="series">Series ({s.series.length})</h2>
             <ul class="grid">
               {s.series.map((r: any) => (
