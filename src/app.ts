@@ -22,6 +22,8 @@ import { attachGraphqlWs, graphqlRoutes, maskError } from './http/graphql.js';
 import { metaRoutes } from './http/routes/meta.js';
 import { buildHttpServer } from './http/server.js';
 import { logger } from './log.js';
+import { portalPlugin } from './http/portal.js';
+import { signInOrigins, signInRoutes } from './auth/signIn.js';
 import { HashCatalog } from './similarity/HashCatalog.js';
 import { QueryImages } from './similarity/QueryImages.js';
 import { queryImageRoute } from './similarity/queryImageRoute.js';
@@ -101,6 +103,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     previewRoutes,
     uploadRoute,
     queryImageRoute(hashCatalog, queryImages),
+    signInRoutes(config, issuer),
+    // The portal's wildcard GET ranks below every specific route, so the API's own routes win.
+    async (app) => portalPlugin(app, { connectTo: signInOrigins(config) }),
   ]);
   const ws = attachGraphqlWs(fastify.server, schema, door, queryLimits,
     { perConnection: queryLimits.subscriptionsPerConnection, perUser: queryLimits.subscriptionsPerUser }, logger);

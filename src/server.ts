@@ -5,7 +5,7 @@ import { logger } from './log.js';
 const scale = Number(process.env.OBIA_SEED_SCALE ?? 0.02);
 bootstrap({ seedIfEmpty: process.env.OBIA_SEED === '0' ? false : { scale } })
   .then((app) => {
-    logger.info(`OBIA Hub: GraphQL at ${app.url}/graphql (database: ${app.config.databaseUrl ? app.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') : 'embedded SQLite in ' + app.config.dataDir})`);
+    logger.info(`OBIA Hub: portal at ${app.url}/, GraphQL at ${app.url}/graphql (database: ${app.config.databaseUrl ? app.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') : 'embedded SQLite in ' + app.config.dataDir})`);
     const stop = () => app.close().then(() => process.exit(0), () => process.exit(1));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -43,13 +43,22 @@ export class StatisticsService {
     }));
   }
 
-  async statistics(filter: BrowseFilter | null | undefined): Promise<Statistics> {
-    const [total, byCollection, byModality, byAnatomicalSite] = await Promise.all([
-      this.grouped(filter, null),
-      this.grouped(filter, 'c.accession'),
-      this.grouped(filter, 's.modality'),
-      this.grouped(filter, 's.anatomical_site'),
-    ]);
-    return { total: total[0] ?? { key: 'all', individuals: 0, studies: 0, series: 0, images: 0 }, byCollection, byModality, byAnatomicalSite };
+  /**
+   * Each table is counted only when a query asks for it (its field is a promise started on first
+   * read): a portal's facet counts ask many filtered totals in one request, and each should cost
+   * one grouped scan, not four.
+   */
+  statistics(filter: BrowseFilter | null | undefined): { [K in keyof Statistics]: Promise<Statistics[K]> } {
+    const once = <T>(run: () => Promise<T>) => { let p: Promise<T> | undefined; return () => (p ??= run()); };
+    const total = once(async () => (await this.grouped(filter, null))[0] ?? { key: 'all', individuals: 0, studies: 0, series: 0, images: 0 });
+    const byCollection = once(() => this.grouped(filter, 'c.accession'));
+    const byModality = once(() => this.grouped(filter, 's.modality'));
+    const byAnatomicalSite = once(() => this.grouped(filter, 's.anatomical_site'));
+    return {
+      get total() { return total(); },
+      get byCollection() { return byCollection(); },
+      get byModality() { return byModality(); },
+      get byAnatomicalSite() { return byAnatomicalSite(); },
+    };
   }
 }

@@ -26,7 +26,10 @@ export interface QueryLimits {
  * root field costs DEFAULT_ROOT_COST; every nested field 1.
  */
 const ROOT_COSTS: Record<string, number> = {
-  statistics: 20_000,
+  // Statistics scan only the tables a selection asks for (StatisticsService is lazy per table),
+  // so the portal's browse facets (about 25 aliases, one per facet value) fit in one request
+  // while thousands of aliases do not.
+  statistics: 6_000,
   similarImages: 20_000,
   lookup: 50,
   auditLog: 500,
