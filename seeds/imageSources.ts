@@ -39,6 +39,9 @@ export interface SourceUnit {
 
 export type Pair = `${string}:${string}`;
 
+/** Paired organs: General Series' Laterality is required (empty: both sides, or not known). */
+const PAIRED = new Set(['KIDNEY', 'LUNG', 'BREAST', 'OVARY']);
+
 /** Attributes every seeded file has: the patient and study as the seed's submitter sends them. */
 function common(ctx: SeriesContext, instance: number): Record<string, unknown> {
   return {
@@ -50,6 +53,7 @@ function common(ctx: SeriesContext, instance: number): Record<string, unknown> {
     BodyPartExamined: ctx.site, StudyInstanceUID: ctx.studyInstanceUid, SeriesInstanceUID: ctx.seriesInstanceUid,
     StudyID: ctx.studyId, SeriesNumber: ctx.seriesNumber, InstanceNumber: instance, Modality: ctx.modality,
     SOPInstanceUID: ctx.uid(),
+    ...(PAIRED.has(ctx.site) ? { Laterality: '' } : {}),
   };
 }
 
@@ -207,15 +211,15 @@ export const SOURCES: Record<Pair, (n: number) => SourceUnit[]> = {
   }),
   'CT:CHEST': (n) => slabs(42, 124, n, 6, 12).map((p) => volumeSlab(ctChest, 'totalsegmentator-chest-cta', 'CT', p, 1, NIFTI_CT)),
   'CT:LUNG': (n) => slabs(124, 164, n, 6, 12).map((p) => volumeSlab(ctChest, 'totalsegmentator-chest-cta', 'CT', p, 1, NIFTI_CT)),
-  'CT:HEAD': jpegSingles('mednist/HeadCT', 'mednist', 'HEAD AXIAL', 'head CT slice, 64×64 8-bit JPEG (MedNIST) converted to DICOM by the OBIA Hub seed'),
+  'CT:HEAD': jpegSingles('mednist/HeadCT', 'mednist', 'HEAD AXIAL', 'head CT slice, 64x64 8-bit JPEG (MedNIST) converted to DICOM by the OBIA Hub seed'),
   'MR:ABDOMEN': (n) => [
     ...dicomFiles('mr-abdomen-dicom', 'nema-wg04', SOP_CLASS.MR)(1),
     ...slabs(0, 20, n - 1, 4, 10).map((p) => volumeSlab(mrAbdomen, 'totalsegmentator-mr', 'MR', p, 1, 'MR volume (NIfTI) from TotalSegmentator\'s examples, converted to DICOM by the OBIA Hub seed')),
   ].slice(0, n),
   // One slice per series: the set does not say which slices share a patient.
   'MR:BRAIN': jpegSingles('mr-brain', 'figshare-brain-tumour', 'T1 CE', 'T1-weighted contrast-enhanced brain MR slice, 8-bit JPEG (figshare brain tumour data set) converted to DICOM by the OBIA Hub seed'),
-  'MR:BREAST': jpegSingles('mednist/BreastMRI', 'mednist', 'BREAST', 'breast MR slice, 64×64 8-bit JPEG (MedNIST) converted to DICOM by the OBIA Hub seed'),
-  'DX:CHEST': jpegSingles('mednist/CXR', 'mednist', 'CHEST', 'chest radiograph, 64×64 8-bit JPEG (MedNIST, from the NIH chest X-ray set) converted to DICOM by the OBIA Hub seed'),
+  'MR:BREAST': jpegSingles('mednist/BreastMRI', 'mednist', 'BREAST', 'breast MR slice, 64x64 8-bit JPEG (MedNIST) converted to DICOM by the OBIA Hub seed'),
+  'DX:CHEST': jpegSingles('mednist/CXR', 'mednist', 'CHEST', 'chest radiograph, 64x64 8-bit JPEG (MedNIST, from the NIH chest X-ray set) converted to DICOM by the OBIA Hub seed'),
   'CR:CHEST': dicomFiles('cr-chest-dicom', 'nema-wg04', SOP_CLASS.SECONDARY_CAPTURE),
   'NM:WHOLEBODY': dicomFiles('nm-wholebody-dicom', 'nema-wg04', SOP_CLASS.SECONDARY_CAPTURE),
 };
