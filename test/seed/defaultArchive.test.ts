@@ -30,7 +30,7 @@ after(async () => { await app?.stop(); });
 
 const SERIES = `query($after: String) { seriesList(first: 20, after: $after) { totalCount pageInfo { hasNextPage endCursor }
   edges { node { uid modality anatomicalSite imageCount previewUrl collection { accession accessibility }
-    images(first: 100) { totalCount edges { node { uid thumbnailUrl hashCode } } } } } } }`;
+    images(first: 100) { totalCount edges { node { uid thumbnailUrl hashCode stored } } } } } } }`;
 
 async function allSeries(): Promise<any[]> {
   const out: any[] = [];
@@ -119,6 +119,7 @@ describe('the default archive: the paper\'s four collections with real images', 
       assert.equal(preview.status, 200, `preview of ${s.uid}`);
       assert.equal(preview.headers.get('content-type'), 'image/png');
       for (const { node } of s.images.edges) {
+        assert.equal(node.stored, true);
         const res = await fetch(`${app.url}${node.thumbnailUrl}`, { headers: { authorization: `Bearer ${admin}` } });
         assert.equal(res.status, 200, `thumbnail of ${node.uid} (${s.modality} ${s.anatomicalSite})`);
         const png = Buffer.from(await res.arrayBuffer());
@@ -187,5 +188,86 @@ describe('similar images among the seeded ones', () => {
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     const hits = res.data.similarImages.map((h: any) => `${h.image.series.modality}:${h.image.series.anatomicalSite}`);
     for (const h of hits) assert.ok(['DX:CHEST', 'CR:CHEST'].includes(h), `nearest of a chest X-ray: ${hits}`);
+  });
+});
+
+describe('no residual identifier of the source CT series survives in any seeded or served byte', () => {
+  /** What the received CT series carries as it came (read here, so a changed source cannot make the test vacuous). */
+  function residuals(): { text: string[]; serial: string; uidRoot: string } {
+    const dir = path.join(IMAGES_DIR, 'ct-upper-abdomen-dicom');
+    const first = parse(fs.readFileSync(path.join(dir, fs.readdirSync(dir).sort()[0]!)));
+    const address = String(first.InstitutionAddress ?? '');
+    const dates = [first.StudyDate, first.SeriesDate, first.AcquisitionDate, first.ContentDate].map(String);
+    const text = [...address.split(/[\r\n]+/).filter((w) => w.length >= 5), String(first.StationName), String(first.PerformedProcedureStepID),
+      ...dates, ...dates.map((d) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`)];
+    assert.ok(address.includes('Petersgraben') && first.StationName && first.DeviceSerialNumber && /^\d{8}$/.test(dates[0]!), 'the source still carries what this test looks for');
+    // The Siemens UID root embeds the device serial; the source's references use it.
+    return { text: [...new Set(text)], serial: String(first.DeviceSerialNumber), uidRoot: `1.3.12.2.1107.5.1.4.${first.DeviceSerialNumber}` };
+  }
+
+  function assertClean(where: string, bytes: Buffer | string, r: ReturnType<typeof residuals>): void {
+    const s = Buffer.isBuffer(bytes) ? bytes.toString('latin1') : bytes;
+    for (const t of [...r.text, r.uidRoot]) assert.ok(!s.includes(t), `${where} carries "${t}"`);
+  }
+
+  /** Every element value of a DICOM file but its pixel data, nested sequences included. */
+  function values(ds: Record<string, any>, out: string[] = []): string[] {
+    for (const [k, v] of Object.entries(ds)) {
+      if (k === 'PixelData' || v == null) continue;
+      for (const x of Array.isArray(v) ? v : [v]) {
+        if (x && typeof x === 'object' && !(x instanceof ArrayBuffer) && !ArrayBuffer.isView(x)) values(x, out);
+        else if (typeof x === 'string' || typeof x === 'number') out.push(String(x));
+      }
+    }
+    return out;
+  }
+
+  it('in the stored files, both copies, thumbnails and the database files on disk', async () => {
+    const r = residuals();
+    const files = [...filesUnder(app.config.dataDir), ...filesUnder(app.config.backupDir)];
+    assert.ok(files.length > 500, `${files.length} files under the data directory`);
+    for (const f of files) {
+      const bytes = fs.readFileSync(f);
+      assertClean(f, bytes, r);
+      if (bytes.subarray(128, 132).toString() === 'DICM') {
+        const ds = parse(bytes);
+        assert.notEqual(String(ds.DeviceSerialNumber ?? ''), r.serial, `${f} keeps the device serial`);
+        for (const v of values(ds)) assert.ok(v !== r.serial, `${f} has an element valued ${r.serial}`);
+      }
+    }
+  });
+
+  it('in every row of every table', async () => {
+    const r = residuals();
+    const k = knex();
+    const tables: string[] = k.client.dialect === 'sqlite3'
+      ? (await k.raw(`select name from sqlite_master where type = 'table'`)).map((t: any) => t.name)
+      : (await k.raw('show tables'))[0].map((t: any) => Object.values(t)[0]);
+    assert.ok(tables.includes('image') && tables.includes('submission_file'));
+    for (const table of tables) {
+      for (const row of await k(table).select('*')) {
+        const json = JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('latin1') : v));
+        assertClean(`table ${table}`, json, r);
+        for (const v of Object.values(row)) assert.ok(String(v) !== r.serial, `table ${table} holds ${r.serial}`);
+      }
+    }
+  });
+
+  it('in what the API serves: metadata, tag census, and each collection\'s download', async () => {
+    const r = residuals();
+    const meta = await app.gql(`{ studies(first: 100) { edges { node { accession studyDate description series { uid description modality anatomicalSite } } } } }`, {}, admin);
+    assert.equal(meta.errors, undefined, JSON.stringify(meta.errors));
+    assertClean('the studies query', JSON.stringify(meta.data), r);
+    for (const { id } of await knex()('submission').select('id')) {
+      const census = await app.gql(`query($id: Int!) { submission(id: $id) { tagCensus { tag keyword sampleValues } } }`, { id: Number(id) }, admin);
+      assert.equal(census.errors, undefined, JSON.stringify(census.errors));
+      assert.ok(census.data.submission.tagCensus.length > 20);
+      assertClean(`the tag census of submission ${id}`, JSON.stringify(census.data), r);
+    }
+    for (const def of SEED_COLLECTIONS) {
+      const link = await app.gql(`mutation($c: String!) { createDownloadLink(target: { collection: $c }, format: DICOM_ZIP) { url } }`, { c: def.accession }, admin);
+      const zip = Buffer.from(await (await fetch(link.data.createDownloadLink.url, { headers: { authorization: `Bearer ${admin}` } })).arrayBuffer());
+      for (const [name, bytes] of await unzip(zip)) assertClean(`${def.accession}.zip ${name}`, bytes, r);
+    }
   });
 });
