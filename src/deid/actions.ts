@@ -79,9 +79,6 @@ function apply(action: Action, basicCode: string, el: DicomElement, env: CleanEn
     case 'X':
       return { el: null, label: 'X removed' };
     case 'Z':
-      // A sequence emptied to zero items breaks its macro's "one or more items" rule (dciodvfy:
-      // "Bad Sequence number of Items 0"); where the profile allows X, removing it is as safe.
-      if (vr === 'SQ' && basicCode.split('/').includes('X')) return { el: null, label: 'X removed (sequence)' };
       return { el: emptied(el), label: 'Z emptied' };
     case 'K':
       return vr === 'SQ' ? { el: cleanItems(el, env, path, tag), label: 'K kept, items cleaned' } : { el, label: 'K kept' };
