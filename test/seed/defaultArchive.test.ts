@@ -163,6 +163,7 @@ describe('the default archive: the paper\'s four collections with real images', 
     if (hasDciodvfy()) for (const f of filesUnder(IMAGES_DIR).filter((f) => f.endsWith('.dcm'))) for (const e of await dciodvfyErrors(f)) known.add(e);
     try {
       for (const entry of manifest.files) {
+        await new Promise(setImmediate);
         const bytes = files.get(entry.path);
         assert.ok(bytes, `${entry.path} is in the zip`);
         assert.equal(crypto.createHash('sha256').update(bytes).digest('hex'), entry.sha256);
@@ -242,7 +243,9 @@ describe('no residual identifier of the source CT series survives in any seeded 
     const files = [...filesUnder(app.config.dataDir), ...filesUnder(app.config.backupDir)];
     assert.ok(files.length > 500, `${files.length} files under the data directory`);
     for (const f of files) {
-      const bytes = fs.readFileSync(f);
+      // Read asynchronously: the app serves from this process, and a long synchronous scan
+      // would let its keep-alive sockets expire unseen (the next request then meets ECONNRESET).
+      const bytes = await fs.promises.readFile(f);
       assertClean(f, bytes, r);
       if (bytes.subarray(128, 132).toString() === 'DICM') {
         const ds = parse(bytes);
