@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { locateBlob } from '../src/access/blobs.js';
 import type { RequestContext } from '../src/context.js';
 import { Image, Series } from '../src/entities/index.js';
 
@@ -12,5 +13,12 @@ export class ImageResolver {
   @FieldResolver(() => Series)
   series(@Root() image: Image, @Ctx() ctx: RequestContext) {
     return ctx.loaders.seriesById.load(image.series.id);
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: 'Whether the archive holds this image\'s DICOM file (primary or backup copy). False for metadata-only rows, as the full-scale benchmark seed (`npm run seed -- --scale 1`) writes them: they have no thumbnail, no download and a hash code borrowed from a real image of the same kind, or none.',
+  })
+  async stored(@Root() image: Image, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return !!ctx.ingest && !!(await locateBlob(ctx.ingest.store, image.sha256));
   }
 }

@@ -4,6 +4,7 @@ import {
   FAMILY_HISTORY, GEOMETRY, MEDICAL_HISTORY, MODALITY_MIX, PATHOLOGY, SEED_COLLECTIONS, SEED_OWNER,
   SERIES_DESCRIPTIONS, SITES_BY_MODALITY, TREATMENTS,
 } from './catalogue.js';
+import type { PoolCodes } from './poolCodes.js';
 import { Random } from './random.js';
 
 /** Rows as the tables hold them (snake_case columns), ready for bulk insert. */
@@ -35,7 +36,7 @@ function isoDate(base: Date, plusDays: number): string {
  * The paper's four collections at `scale` (1 = the paper's 937 / 4,136 / 24,701 / 1,938,309),
  * deterministic for a given seed.
  */
-export function generateArchive(scale: number, seed = 'obia-hub'): SeedArchive {
+export function generateArchive(scale: number, seed = 'obia-hub', codes: PoolCodes | null = null): SeedArchive {
   const rng = new Random(seed);
   const collections: Row[] = [], individuals: Row[] = [], studies: Row[] = [], series: Row[] = [];
   const imagesPerSeries: number[] = [];
@@ -118,13 +119,15 @@ export function generateArchive(scale: number, seed = 'obia-hub'): SeedArchive {
       // One generator per series keeps image rows deterministic whatever the batch size.
       const r = new Random(`${seed}:image:${s.id}`);
       const g = GEOMETRY[s.modality as string]!;
+      // No file, so no code of its own: a real image's code of the same kind, or none (issue 13).
+      const pool = codes?.byPair.get(`${s.modality}:${s.anatomical_site}`) ?? codes?.byModality.get(s.modality as string) ?? [];
       for (let k = 0; k < imagesPerSeries[si]!; k++) {
         const frames = g.frames ?? 1;
         batch.push({
           id: ++imageId, uid: r.uid(), series_id: s.id as number, sop_class_uid: g.sopClass, instance_number: k + 1,
           rows: g.rows, columns: g.columns, frames, bits_allocated: g.bits,
           transfer_syntax_uid: '1.2.840.10008.1.2.1', sha256: r.hex(64),
-          size: g.rows * g.columns * (g.bits / 8) * frames + 1800 + r.int(0, 600), hash_code: r.hex(16),
+          size: g.rows * g.columns * (g.bits / 8) * frames + 1800 + r.int(0, 600), hash_code: pool.length ? pool[r.uint32() % pool.length]! : (r.uint32(), null),
         });
         if (batch.length >= 2000) { yield batch; batch = []; }
       }

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Knex } from 'knex';
 import { generateArchive, type Row } from './generator.js';
+import { poolCodes } from './poolCodes.js';
 
 export interface SeedSummary { collections: number; individuals: number; studies: number; series: number; images: number }
 
@@ -14,7 +15,8 @@ async function insertChunks(trx: Knex.Transaction, table: string, rows: Row[], c
  * children reference parents without a round trip; the accession counters continue after them.
  */
 export async function seedArchive(orm: MikroORM, opts: { scale: number; seed?: string; onImages?: (done: number, total: number) => void }): Promise<SeedSummary> {
-  const archive = generateArchive(opts.scale, opts.seed);
+  // Metadata rows have no file; their hash codes are real images' codes (seeds/poolCodes.ts).
+  const archive = generateArchive(opts.scale, opts.seed, await poolCodes());
   const knex = (orm.em as EntityManager).getKnex();
   // knex writes SQLite multi-row inserts as a compound SELECT, which SQLite caps at 500 terms.
   const chunk = knex.client.dialect === 'sqlite3' ? 400 : 2000;

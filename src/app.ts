@@ -32,8 +32,11 @@ import { previewRoutes } from './qc/previewRoute.js';
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
-  /** Seed the archive when it holds no collection yet (what `npm start` does). */
-  seedIfEmpty?: { scale: number } | false;
+  /**
+   * Seed the archive when it holds no collection yet: `{ images: true }` (what `npm start` does)
+   * with real images through the submission path; `{ scale }` with metadata rows only (benchmarks).
+   */
+  seedIfEmpty?: { scale: number } | { images: true } | false;
   /** Listen on config.port; false keeps the app unbound (tests pick an ephemeral port with port 0). */
   listen?: boolean;
   log?: (message: string) => void;
@@ -62,7 +65,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const log = options.log ?? ((m: string) => logger.info(m));
   const orm = await openDatabase(config);
 
-  if (options.seedIfEmpty) {
+  if (options.seedIfEmpty && 'scale' in options.seedIfEmpty) {
     const { seedIfEmpty } = await import('../seeds/seed.js');
     const seeded = await seedIfEmpty(orm, { scale: options.seedIfEmpty.scale });
     if (seeded) log(`seeded ${seeded.collections} collections, ${seeded.individuals} individuals, ${seeded.studies} studies, ${seeded.series} series, ${seeded.images} images`);
@@ -72,6 +75,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks);
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
   const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
+  if (options.seedIfEmpty && 'images' in options.seedIfEmpty) await (await import('../seeds/imageSeed.js')).seedImagesIfEmpty(orm, ingest, log);
   // One blob store: downloads read what the pipeline wrote.
   const access = AccessModule.open(orm, config, verifier, ingest.store);
   // QC (issue 4): the pipeline's quarantines and duplicates become QC events as they happen.

@@ -1,9 +1,13 @@
 import { bootstrap } from './app.js';
 import { logger } from './log.js';
 
-/** `npm start`: the archive on the embedded defaults, seeded on first start. */
-const scale = Number(process.env.OBIA_SEED_SCALE ?? 0.02);
-bootstrap({ seedIfEmpty: process.env.OBIA_SEED === '0' ? false : { scale } })
+/**
+ * `npm start`: the archive on the embedded defaults, seeded on first start with real images
+ * (OBIA_SEED=metadata: metadata rows only, at OBIA_SEED_SCALE; OBIA_SEED=0: no seed).
+ */
+const seed = process.env.OBIA_SEED === '0' ? false as const
+  : process.env.OBIA_SEED === 'metadata' ? { scale: Number(process.env.OBIA_SEED_SCALE ?? 0.02) } : { images: true as const };
+bootstrap({ seedIfEmpty: seed })
   .then((app) => {
     logger.info(`OBIA Hub: portal at ${app.url}/, GraphQL at ${app.url}/graphql (database: ${app.config.databaseUrl ? app.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') : 'embedded SQLite in ' + app.config.dataDir})`);
     const stop = () => app.close().then(() => process.exit(0), () => process.exit(1));

@@ -17,6 +17,7 @@ import { locateBlob } from './blobs.js';
 import { archivePath, DownloadService, type DownloadFile } from './DownloadService.js';
 import { LinkError, type LinkClaims } from './links.js';
 import { Action } from './policy.js';
+import type { AccessModule } from './module.js';
 
 interface Authorized { claims: LinkClaims; user: Principal; downloads: DownloadService }
 
@@ -52,6 +53,12 @@ async function authorize(door: Door, request: FastifyRequest, token: string, wha
   return { claims, user, downloads };
 }
 
+/**
+ * Why an image the catalogue lists has no bytes to serve: a metadata-only row, as the
+ * full-scale benchmark seed (`npm run seed -- --scale 1`) writes them (Image.stored is false).
+ */
+export const NOT_HELD = 'the archive lists this image but holds no DICOM file for it (a metadata-only row, e.g. from the full-scale benchmark seed; Image.stored is false)';
+
 /** Hashes what passes through and fails the stream if it is not the blob it claims to be. */
 function verifying(sha256: string): Transform {
   const hash = crypto.createHash('sha256');
@@ -64,21 +71,30 @@ function verifying(sha256: string): Transform {
   });
 }
 
-async function* manifestJson(claims: LinkClaims, downloads: DownloadService): AsyncGenerator<string> {
+/**
+ * The manifest: the files the zip holds, then, apart, the images the target lists but the
+ * archive holds no file for, each with the reason. Two passes over the pages, so a collection
+ * of millions of metadata-only rows never sits in memory.
+ */
+async function* manifestJson(claims: LinkClaims, downloads: DownloadService, blobs: AccessModule['blobs']): AsyncGenerator<string> {
   yield `{"target":${JSON.stringify({ kind: claims.kind, id: claims.id })},"generatedAt":"${new Date().toISOString()}","files":[`;
-  let first = true;
-  for await (const page of downloads.files(claims.kind, claims.id)) {
-    let chunk = '';
-    for (const f of page) {
-      chunk += (first ? '\n' : ',\n') + JSON.stringify({
-        path: archivePath(f), collection: f.collectionAccession, individual: f.individualAccession, study: f.studyAccession,
-        studyInstanceUid: f.studyInstanceUid, seriesInstanceUid: f.seriesInstanceUid, sopInstanceUid: f.sopInstanceUid, sha256: f.sha256, size: f.size,
-      });
-      first = false;
+  for (const held of [true, false]) {
+    if (!held) yield `\n],"notHeld":{"reason":${JSON.stringify(NOT_HELD)},"files":[`;
+    let first = true;
+    for await (const page of downloads.files(claims.kind, claims.id)) {
+      let chunk = '';
+      for (const f of page) {
+        if (!!(await locateBlob(blobs, f.sha256)) !== held) continue;
+        chunk += (first ? '\n' : ',\n') + JSON.stringify({
+          path: archivePath(f), collection: f.collectionAccession, individual: f.individualAccession, study: f.studyAccession,
+          studyInstanceUid: f.studyInstanceUid, seriesInstanceUid: f.seriesInstanceUid, sopInstanceUid: f.sopInstanceUid, sha256: f.sha256, size: f.size,
+        });
+        first = false;
+      }
+      yield chunk;
     }
-    yield chunk;
   }
-  yield '\n]}\n';
+  yield '\n]}}\n';
 }
 
 /**
@@ -98,19 +114,17 @@ async function serveArchive(door: Door, request: FastifyRequest, reply: FastifyR
     await done;
   };
   const fill = async () => {
-    const missing: string[] = [];
-    await add(Readable.from(manifestJson(claims, downloads)), 'manifest.json');
+    await add(Readable.from(manifestJson(claims, downloads, door.access.blobs)), 'manifest.json');
     for await (const page of downloads.files(claims.kind, claims.id)) {
       for (const f of page) {
         if (aborted) return;
         const blob = await locateBlob(door.access.blobs, f.sha256);
-        // Metadata-only rows (e.g. the seeded catalogue) have no stored bytes: listed, not fatal.
-        if (!blob) { missing.push(archivePath(f)); continue; }
+        // Metadata-only rows have no stored bytes: the manifest lists them under notHeld.
+        if (!blob) continue;
         await add(fs.createReadStream(blob.path).pipe(verifying(f.sha256)), archivePath(f));
       }
     }
     if (aborted) return;
-    if (missing.length) await add(`Files listed in manifest.json but not held in storage:\n${missing.join('\n')}\n`, 'MISSING.txt');
     await archive.finalize();
   };
   // The archive fills while Fastify streams it out; a failure part-way cuts the response short.
@@ -141,7 +155,7 @@ async function serveImage(door: Door, request: FastifyRequest, reply: FastifyRep
   const file: DownloadFile | null = await downloads.fileIn(claims.kind, claims.id, uid);
   if (!file) throw new NotFoundError('this link holds no such image');
   const blob = await locateBlob(door.access.blobs, file.sha256);
-  if (!blob) throw new NotFoundError('the image is not held in storage');
+  if (!blob) throw new NotFoundError(NOT_HELD);
   const etag = `"${file.sha256}"`;
   const ifRange = request.headers['if-range'];
   reply.headers({
@@ -177,7 +191,7 @@ async function serveThumbnail(door: Door, request: FastifyRequest, reply: Fastif
   if (thumb) png = await fs.promises.readFile(thumb.path);
   if (!png) {
     const blob = await locateBlob(door.access.blobs, row.sha256);
-    if (!blob) throw new NotFoundError('the image is not held in storage');
+    if (!blob) throw new NotFoundError(`${NOT_HELD}: there is no thumbnail`);
     try { png = await renderThumbnail(await fs.promises.readFile(blob.path), { maxSize: 128 }); } catch { throw new NotFoundError('no thumbnail can be rendered for this image'); }
   }
   return sendPixels(reply, png, row.accessibility);

@@ -125,7 +125,11 @@ describe('downloads: signed links, zip with manifest, resumable single files', (
     const bare = await makeCollection(app.orm.em as EntityManager, { title: 'metadata only' }, { images: 2 });
     const link = await app.gql(LINK, { t: { collection: bare.accession } }, token);
     const files = await unzip((await fetchBytes(link.data.createDownloadLink.url, token)).body);
-    assert.equal(JSON.parse(files.get('manifest.json')!.toString()).files.length, 2);
-    assert.equal(files.get('MISSING.txt')!.toString().trim().split('\n').length, 3);
+    // Issue 13: listed apart, with the reason, in the manifest itself.
+    const manifest = JSON.parse(files.get('manifest.json')!.toString());
+    assert.equal(manifest.files.length, 0);
+    assert.equal(manifest.notHeld.files.length, 2);
+    assert.match(manifest.notHeld.reason, /metadata-only row/);
+    assert.deepEqual([...files.keys()], ['manifest.json']);
   });
 });

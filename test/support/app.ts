@@ -15,12 +15,12 @@ export interface TestApp extends App {
 }
 
 /** Starts the very app `npm start` runs, on a database of its own and an ephemeral port. */
-export async function startTestApp(opts: { seedScale?: number; config?: Partial<Config> } = {}): Promise<TestApp> {
+export async function startTestApp(opts: { seedScale?: number; seedImages?: boolean; config?: Partial<Config> } = {}): Promise<TestApp> {
   const db: TestDatabase = await createTestDatabase();
   const logs: string[] = [];
   const app = await bootstrap({
     config: { databaseUrl: db.databaseUrl, dataDir: db.dataDir, keysDir: `${db.dataDir}/keys`, stagingDir: `${db.dataDir}/staging`, backupDir: `${db.dataDir}/backup`, ...opts.config },
-    seedIfEmpty: opts.seedScale ? { scale: opts.seedScale } : false,
+    seedIfEmpty: opts.seedImages ? { images: true } : opts.seedScale ? { scale: opts.seedScale } : false,
     listen: false,
     log: (m) => logs.push(m),
   });

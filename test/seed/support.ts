@@ -1,0 +1,47 @@
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import yauzl from 'yauzl';
+
+export function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(buffer, { lazyEntries: true }, (err, zip) => {
+      if (err || !zip) return reject(err);
+      const out = new Map<string, Buffer>();
+      zip.on('entry', (entry: yauzl.Entry) => {
+        zip.openReadStream(entry, (e, stream) => {
+          if (e || !stream) return reject(e);
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => { out.set(entry.fileName, Buffer.concat(chunks)); zip.readEntry(); });
+        });
+      });
+      zip.on('end', () => resolve(out));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  });
+}
+
+/** Every regular file under `dir` (none when it does not exist). */
+export function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile()).map((d) => path.join(d.parentPath ?? (d as any).path, d.name));
+}
+
+export function hasDciodvfy(): boolean {
+  try { execFileSync('dciodvfy', [], { stdio: 'ignore' }); return true; } catch (err) { return (err as NodeJS.ErrnoException).code !== 'ENOENT'; }
+}
+
+/**
+ * dciodvfy's Error lines for a file (it exits non-zero whenever it reports one). Run without
+ * blocking: the app under test serves from this same process and must keep its sockets alive.
+ */
+export function dciodvfyErrors(file: string): Promise<string[]> {
+  return new Promise((resolve) => {
+    execFile('dciodvfy', [file], { encoding: 'utf8' }, (_err, stdout, stderr) => {
+      resolve([...new Set(`${stdout}${stderr}`.split('\n').filter((l) => l.startsWith('Error')).map((l) => l.trim()))]);
+    });
+  });
+}
