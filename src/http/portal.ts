@@ -59,7 +59,10 @@ export class PortalFiles {
     // A known file type is a file; anything else is a client-side route (/series/1.2.840… has dots
     // but is a page), answered with index.html when a browser asks for a page.
     const isFile = Object.hasOwn(TYPES, path.extname(file));
-    const wantsPage = !isFile && /text\/html|\*\/\*/.test(String(headers.accept ?? '*/*'));
+    // Only a browser navigating (Accept names text/html) gets index.html for an unknown path; an API
+    // client (`*/*`, JSON) gets the API's 404 NOT_FOUND, so a mistyped route is never a 200 page.
+    const accept = String(headers.accept ?? '*/*');
+    const wantsPage = !isFile && (/text\/html/.test(accept) || (pathname === '/' && accept.includes('*/*')));
     const target = isFile ? file : wantsPage ? path.join(this.dir, 'index.html') : null;
     if (!target) return null;
     const cached = this.read(target);
