@@ -16,6 +16,8 @@ import { StatisticsResolver } from './statistics.resolver.js';
 import { StudyResolver } from './study.resolver.js';
 import { SubmissionResolver } from './submission.resolver.js';
 import { ViewerResolver } from './viewer.resolver.js';
+import { ImageDrsUriResolver, SeriesDrsUriResolver } from './releases/drsUri.resolver.js';
+import { CollectionVersionResolver, CollectionVersionsResolver, ImageTombstoneResolver, ReleaseMutationsResolver } from './releases/versions.resolver.js';
 
 export const resolvers: NonEmptyArray<Function> = [
   CollectionResolver, IndividualResolver, StudyResolver, SeriesResolver, ImageResolver,
@@ -26,4 +28,6 @@ export const resolvers: NonEmptyArray<Function> = [
   // Quality control and curation (issue 4).
   CurationResolver, SubmissionQcResolver, SeriesReviewResolver, StudyReviewResolver, FileCurationResolver,
   ImageThumbnailResolver, SeriesPreviewResolver,
+  // Citable releases and GA4GH DRS ids (issue 19).
+  CollectionVersionsResolver, CollectionVersionResolver, ImageTombstoneResolver, ReleaseMutationsResolver, ImageDrsUriResolver, SeriesDrsUriResolver,
 ];

@@ -26,6 +26,10 @@ import { BlobStore } from './storage/BlobStore.js';
 import { HashCatalog } from './similarity/HashCatalog.js';
 import { attachQcEvents } from './qc/pipelineEvents.js';
 import { previewRoutes } from './qc/previewRoute.js';
+import { passportConfigFromEnv } from './ga4gh/passport/config.js';
+import { PassportVerifier } from './ga4gh/passport/PassportVerifier.js';
+import { releasesConfigFromEnv } from './releases/config.js';
+import { ReleasesModule } from './releases/module.js';
 
 const MAX_GRAPHQL_BODY = 28 * 1024 * 1024;
 
@@ -63,11 +67,15 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   }
 
   const issuer = await LocalIssuer.open(config);
-  const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks);
+  // GA4GH passports from trusted brokers are accepted wherever a bearer token is (issue 19).
+  const passports = new PassportVerifier(config.passports ?? passportConfigFromEnv());
+  const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks, { passports });
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
   const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
   // One blob store: downloads read what the pipeline wrote.
   const access = AccessModule.open(orm, config, verifier, ingest.store);
+  // Collection versions, tombstones and DOIs (issue 19).
+  ReleasesModule.open(orm, config.releases ?? releasesConfigFromEnv(), access, hashCatalog, { passports: passports.visaIssuers, bearer: [config.oidc.issuer] });
   // QC (issue 4): the pipeline's quarantines and duplicates become QC events as they happen.
   attachQcEvents(orm.em as EntityManager, ingest, log);
   const createContext = contextFactory(orm, verifier, hashCatalog, ingest);

@@ -11,6 +11,7 @@ import type { Ingest } from '../ingest/index.js';
 import { releaseBlockers, type ReleaseBlocker } from './blockers.js';
 import { recordQcEvent } from './events.js';
 import { repairedCopy, type Repair } from './repair.js';
+import { versionRelease } from '../releases/ReleaseService.js';
 
 export function requireCurator(user: Principal | null): Principal {
   if (!user) throw new GraphQLError('Sign in as a curator to do this.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -141,8 +142,9 @@ export class CurationService {
     const curator = requireCurator(this.user);
     const collection = await this.em.findOne(Collection, { accession });
     if (!collection) throw notFound(`collection ${accession}`);
-    if (collection.releaseState === ReleaseState.RELEASED) return { released: true, collection, blockers: [] };
-    const blockers = await releaseBlockers(this.em, collection.id);
+    // Released again after changes (new series, withdrawals): the next version is cut, nothing else changes.
+    const again = collection.releaseState === ReleaseState.RELEASED;
+    const blockers = again ? [] : await releaseBlockers(this.em, collection.id);
     const subject = `collection:${accession}`;
     if (blockers.length > 0) {
       await recordQcEvent(this.em, {
@@ -151,8 +153,12 @@ export class CurationService {
       });
       return { released: false, collection, blockers };
     }
-    Object.assign(collection, { releaseState: ReleaseState.RELEASED, releasedAt: new Date() });
-    await recordQcEvent(this.em, { collectionId: collection.id, submissionId: null, kind: QcEventKind.RELEASED, subject, actor: curator.id, reason: null, message: 'released' });
+    if (!again) {
+      Object.assign(collection, { releaseState: ReleaseState.RELEASED, releasedAt: new Date() });
+      await recordQcEvent(this.em, { collectionId: collection.id, submissionId: null, kind: QcEventKind.RELEASED, subject, actor: curator.id, reason: null, message: 'released' });
+    }
+    // Issue 19: every release is an immutable, numbered version (src/releases).
+    await versionRelease(this.em, collection.id, curator);
     return { released: true, collection, blockers: [] };
   }
 
