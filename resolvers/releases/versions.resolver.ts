@@ -53,7 +53,7 @@ export class CollectionVersionResolver {
 
   @FieldResolver(() => String, { description: 'How to cite this version: Creators (Year). Title (Version n) [Data set]. Publisher. DOI (or the local identifier, labelled).' })
   citation(@Root() version: CollectionVersion) {
-    return citation(version.dataCite, version.identifierKind);
+    return citation(version.dataCite, version.identifierKind, version.identifier);
   }
 
   @FieldResolver(() => String, { description: 'The version as a GA4GH DRS bundle: drs://<host>/OBIA0001.v2.' })

@@ -132,8 +132,10 @@ export class ReleaseService {
     if (!datacite || version.identifierKind !== IdentifierKind.MINT_PENDING) return;
     try {
       const doi = await mintDoi(datacite, version.identifier, version.dataCite);
-      await this.knex('collection_version').where('id', version.id).update({ identifier_kind: IdentifierKind.DOI, identifier: doi });
-      Object.assign(version, { identifierKind: IdentifierKind.DOI, identifier: doi });
+      // DataCite may normalise the DOI's case: what it registered is what the version shows.
+      const dataCite = { ...version.dataCite, doi, identifiers: [{ identifier: doi, identifierType: 'DOI' }] };
+      await this.knex('collection_version').where('id', version.id).update({ identifier_kind: IdentifierKind.DOI, identifier: doi, data_cite: JSON.stringify(dataCite) });
+      Object.assign(version, { identifierKind: IdentifierKind.DOI, identifier: doi, dataCite });
     } catch (err) {
       if (!(err instanceof DataCiteError)) throw err;
       this.module.log.warn({ err, version: version.id }, 'DOI minting failed; the version stays MINT_PENDING');

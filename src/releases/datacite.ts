@@ -79,10 +79,11 @@ export function dataCiteAttributes(f: VersionFacts, identifier: string, kind: 'D
 }
 
 /** A citation in DataCite's recommended form: Creator (Year). Title. Version. Publisher. (Dataset). Identifier. */
-export function citation(attrs: Record<string, any>, kind: string): string {
+export function citation(attrs: Record<string, any>, kind: string, id: string): string {
   const creators = (attrs.creators as any[]).map((c) => c.name).join('; ');
-  const id = attrs.identifiers?.[0]?.identifier as string;
-  const tail = kind === 'DOI' ? `https://doi.org/${id}` : `${id} (local identifier; no DOI has been minted)`;
+  const tail = kind === 'DOI' ? `https://doi.org/${id}`
+    : kind === 'MINT_PENDING' ? `${id} (DOI registration pending; not yet resolvable)`
+    : `${id} (local identifier; no DOI has been minted)`;
   return `${creators} (${attrs.publicationYear}). ${attrs.titles[0].title} (Version ${attrs.version}) [Data set]. ${attrs.publisher}. ${tail}`;
 }
 
