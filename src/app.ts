@@ -30,6 +30,8 @@ import { passportConfigFromEnv } from './ga4gh/passport/config.js';
 import { PassportVerifier } from './ga4gh/passport/PassportVerifier.js';
 import { releasesConfigFromEnv } from './releases/config.js';
 import { ReleasesModule } from './releases/module.js';
+import { bearerAuthenticate } from './ga4gh/drs/bearerAdapter.js';
+import { drsBridge } from './ga4gh/drs/bridge.js';
 
 const MAX_GRAPHQL_BODY = 28 * 1024 * 1024;
 
@@ -81,7 +83,13 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const createContext = contextFactory(orm, verifier, hashCatalog, ingest);
   const schema = await buildObiaSchema();
 
+  // GA4GH DRS 1.4 (issue 19); the bridge goes when the Fastify front door registers drsRoutes itself.
+  const drs = await drsBridge({
+    orm, passports, authenticate: bearerAuthenticate(verifier), recordUser: (em, user) => access.users.record(em, user),
+    serviceInfo: { organization: { name: 'OBIA Hub', url: access.baseUrl }, version: '0.1.0' },
+  });
   const routes: Route[] = [
+    ...drs.routes,
     { method: 'GET', path: /^\/health$/, handle: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     { method: 'GET', path: /^\/\.well-known\/jwks\.json$/, handle: async (_req, res) => sendJson(res, 200, issuer.jwks) },
     ...accessRoutes(access),
@@ -171,6 +179,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await wsCleanup.dispose();
       wss.close();
       await apollo.stop();
+      await drs.close();
       await orm.close(true);
     },
   };

@@ -196,6 +196,20 @@ describe('GA4GH DRS 1.4 at /ga4gh/drs/v1', () => {
     assert.equal((await drs('GET', `${server.url}/service-info`)).status, 200);
   });
 
+  it('the archive itself serves DRS at /ga4gh/drs/v1 (same plugin, bridged until the Fastify front door)', async () => {
+    const info = await drs('GET', `${app.url}/ga4gh/drs/v1/service-info`);
+    assert.equal(info.status, 200);
+    assertValid('serviceInfo', info.body);
+    const [uid, bytes] = [...open.bytes][0]!;
+    const object = await drs('GET', `${app.url}/ga4gh/drs/v1/objects/${uid}`);
+    assert.equal(object.body.checksums[0].checksum, sha256(bytes));
+    const url = await drs('POST', `${app.url}/ga4gh/drs/v1/objects/${uid}/access/https`, { token: researcher, body: {} });
+    assert.ok((await follow(url.body)).body.equals(bytes));
+    const missing = await drs('GET', `${app.url}/ga4gh/drs/v1/objects/1.2.3.999`);
+    assert.equal(missing.status, 404);
+    assertValid('error', missing.body);
+  });
+
   it('GraphQL shows each image\'s and series\' drsUri', async () => {
     const res = await app.gql(`{ series(uid: "${open.series[0]}") { drsUri images(first: 5) { edges { node { uid drsUri } } } } }`);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
