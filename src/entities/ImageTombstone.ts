@@ -19,6 +19,13 @@ registerEnumType(WithdrawalReason, {
   description: 'Why an image was withdrawn: the IOCM rejection notes (QUALITY 113001, PATIENT_SAFETY 113037, INCORRECT_WORKLIST_ENTRY 113038, RETENTION_EXPIRED 113039) or the archive\'s IDENTIFIABLE_INFORMATION and SUBMITTER_REQUEST.',
 });
 
+/**
+ * Reasons whose bytes are withheld from every version, including those released before the
+ * withdrawal: identifiable information must stop being served. The tombstone is listed in every
+ * version instead (never a silent hole); other withdrawals leave earlier versions as released.
+ */
+export const WITHHELD_FROM_ALL_VERSIONS: readonly WithdrawalReason[] = [WithdrawalReason.IDENTIFIABLE_INFORMATION];
+
 /** The DICOM code of an IOCM rejection note, where the reason is one (DCM coding scheme). */
 export const IOCM_CODES: Partial<Record<WithdrawalReason, string>> = {
   [WithdrawalReason.QUALITY]: '113001',

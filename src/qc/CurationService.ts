@@ -29,6 +29,9 @@ function notFound(what: string): GraphQLError {
   return new GraphQLError(`no ${what}`, { extensions: { code: 'NOT_FOUND' } });
 }
 
+/** Released collections' new series cannot be reviewed (reviewSeries refuses); files still in flight or quarantined do block the next version. */
+const REAPPLY_ON_RERELEASE = new Set(['PROCESSING', 'UNRESOLVED_QUARANTINE']);
+
 export interface ReleaseOutcome {
   released: boolean;
   collection: Collection;
@@ -144,7 +147,7 @@ export class CurationService {
     if (!collection) throw notFound(`collection ${accession}`);
     // Released again after changes (new series, withdrawals): the next version is cut, nothing else changes.
     const again = collection.releaseState === ReleaseState.RELEASED;
-    const blockers = again ? [] : await releaseBlockers(this.em, collection.id);
+    const blockers = (await releaseBlockers(this.em, collection.id)).filter((b) => !again || REAPPLY_ON_RERELEASE.has(b.reason));
     const subject = `collection:${accession}`;
     if (blockers.length > 0) {
       await recordQcEvent(this.em, {

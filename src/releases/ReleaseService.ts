@@ -5,7 +5,7 @@ import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../bro
 import { Accessibility, ReleaseState } from '../domain.js';
 import { CollectionDataset, CollectionVersion, ImageTombstone } from '../entities/index.js';
 import { IdentifierKind } from '../entities/CollectionVersion.js';
-import type { WithdrawalReason } from '../entities/ImageTombstone.js';
+import { WITHHELD_FROM_ALL_VERSIONS, type WithdrawalReason } from '../entities/ImageTombstone.js';
 import type { ReleaseManifestEntry } from '../entities/ReleaseManifestEntry.js';
 import { requireCurator } from '../qc/CurationService.js';
 import { dataCiteAttributes, DataCiteError, mintDoi, versionIdentifier, type VersionFacts } from './datacite.js';
@@ -190,9 +190,15 @@ export class ReleaseService {
     return rows.map((r: any) => ({ seriesInstanceUid: r.series_instance_uid, studyAccession: r.study_accession, individualAccession: r.individual_accession, modality: r.modality ?? null, imageCount: Number(r.n) }));
   }
 
-  /** Images withdrawn before (or in) this version: what it lists instead of silent holes. */
+  /**
+   * Images withdrawn before (or in) this version, and those withheld from every version
+   * (identifiable information): what it lists instead of silent holes.
+   */
   async tombstones(version: CollectionVersion): Promise<ImageTombstone[]> {
-    return this.em.find(ImageTombstone, { collection: version.collection.id, firstAbsentFrom: { $lte: version.number } }, { orderBy: { sopInstanceUid: 'asc' } });
+    return this.em.find(ImageTombstone, {
+      collection: version.collection.id,
+      $or: [{ firstAbsentFrom: { $lte: version.number } }, { reason: { $in: [...WITHHELD_FROM_ALL_VERSIONS] } }],
+    }, { orderBy: { sopInstanceUid: 'asc' } });
   }
 
   /**

@@ -210,6 +210,23 @@ describe('GA4GH DRS 1.4 at /ga4gh/drs/v1', () => {
     assertValid('error', missing.body);
   });
 
+  it('a withdrawn image stays resolvable through the versions that hold it; one withdrawn for identifiable information is no longer served', async () => {
+    const [[quality, qualityBytes], [phi]] = [...open.bytes].slice(2, 4) as [string, Buffer][];
+    const withdraw = `mutation($u: String!, $r: WithdrawalReason!) { withdrawImage(uid: $u, reason: $r, note: "found in review") { sopInstanceUid } }`;
+    for (const [u, r] of [[quality, 'QUALITY'], [phi, 'IDENTIFIABLE_INFORMATION']]) assert.equal((await app.gql(withdraw, { u, r }, curator)).errors, undefined);
+    const object = await drs('GET', `${server.url}/objects/${quality}`);
+    assert.equal(object.status, 200);
+    assertValid('drsObject', object.body);
+    assert.match(object.body.description, /withdrawn \(QUALITY: found in review\)/);
+    const url = await drs('GET', `${server.url}/objects/${quality}/access/https`, { token: researcher });
+    assert.ok((await follow(url.body)).body.equals(qualityBytes), 'served from v1, where it still is');
+    const withheld = await drs('GET', `${server.url}/objects/${phi}/access/https`, { token: researcher });
+    assert.equal(withheld.status, 404);
+    assertValid('error', withheld.body);
+    const latest = await drs('GET', `${server.url}/objects/${open.accession}.v3`);
+    assert.equal(latest.body.contents.length, 2, 'the latest version holds neither');
+  });
+
   it('GraphQL shows each image\'s and series\' drsUri', async () => {
     const res = await app.gql(`{ series(uid: "${open.series[0]}") { drsUri images(first: 5) { edges { node { uid drsUri } } } } }`);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));

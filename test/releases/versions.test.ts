@@ -43,6 +43,7 @@ describe('citable collection versions', () => {
   let c: StoredCollection;
   const bytes = new Map<string, Buffer>();
   let withdrawnUid: string;
+  let phiUid: string;
 
   const versions = async () => {
     const res = await app.gql(VERSIONS, { a: c.accession }, researcher);
@@ -104,29 +105,38 @@ describe('citable collection versions', () => {
     assert.deepEqual(v1, before, 'v1 is immutable');
   });
 
-  it('withdrawing an image leaves a tombstone with the reason and cuts v3 at once; v2 still holds it', async () => {
+  it('withdrawing an image leaves a tombstone with the reason (an IOCM rejection note) and cuts v3 at once; v2 still holds it', async () => {
     withdrawnUid = [...c.bytes.keys()][0]!;
-    const res = await app.gql(WITHDRAW, { u: withdrawnUid, r: 'IDENTIFIABLE_INFORMATION', n: 'burned-in name found in the corner' }, curator);
+    const res = await app.gql(WITHDRAW, { u: withdrawnUid, r: 'QUALITY', n: 'motion artefact' }, curator);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
-    assert.deepEqual(res.data.withdrawImage, { sopInstanceUid: withdrawnUid, reason: 'IDENTIFIABLE_INFORMATION', iocmCode: null, note: 'burned-in name found in the corner', firstAbsentFrom: 3 });
+    assert.deepEqual(res.data.withdrawImage, { sopInstanceUid: withdrawnUid, reason: 'QUALITY', iocmCode: '113001', note: 'motion artefact', firstAbsentFrom: 3 });
     const [v3, v2] = await versions();
     assert.equal(v3.number, 3);
     assert.equal(v3.imageCount, 6);
     assert.equal(v3.withdrawnCount, 1);
     assert.ok(!v3.files.edges.some((e: any) => e.node.sopInstanceUid === withdrawnUid));
-    assert.deepEqual(v3.withdrawn.map((t: any) => [t.sopInstanceUid, t.reason, t.firstAbsentFrom]), [[withdrawnUid, 'IDENTIFIABLE_INFORMATION', 3]]);
-    assert.equal(v3.manifestSha256, expectedManifest(await catalogueFiles(app, c.id), [{ uid: withdrawnUid, reason: 'IDENTIFIABLE_INFORMATION' }]));
+    assert.deepEqual(v3.withdrawn.map((t: any) => [t.sopInstanceUid, t.reason, t.firstAbsentFrom]), [[withdrawnUid, 'QUALITY', 3]]);
+    assert.equal(v3.manifestSha256, expectedManifest(await catalogueFiles(app, c.id), [{ uid: withdrawnUid, reason: 'QUALITY' }]));
     assert.ok(v2.files.edges.some((e: any) => e.node.sopInstanceUid === withdrawnUid), 'v2 still lists it');
     assert.deepEqual(v2.withdrawn, [], 'v2 predates the withdrawal');
+    assert.ok(v2.files.edges.some((e: any) => e.node.sopInstanceUid === withdrawnUid));
     // The live catalogue no longer shows it.
     const live = await app.gql(`{ lookup(id: "${withdrawnUid}") { __typename } }`, {}, researcher);
     assert.equal(live.data?.lookup ?? null, null);
   });
 
-  it('an IOCM rejection reason carries its DICOM code', async () => {
-    const uid = [...c.bytes.keys()][1]!;
-    const res = await app.gql(WITHDRAW, { u: uid, r: 'QUALITY', n: 'motion artefact' }, curator);
-    assert.equal(res.data.withdrawImage.iocmCode, '113001');
+  it('an image withdrawn for identifiable information is withheld from every version, listed in each instead', async () => {
+    phiUid = [...c.bytes.keys()][1]!;
+    const res = await app.gql(WITHDRAW, { u: phiUid, r: 'IDENTIFIABLE_INFORMATION', n: 'burned-in name in the corner' }, curator);
+    assert.equal(res.data.withdrawImage.iocmCode, null, 'not an IOCM reason');
+    const [v4, , , v1] = await versions();
+    assert.equal(v4.number, 4);
+    assert.ok(v1.files.edges.some((e: any) => e.node.sopInstanceUid === phiUid), 'v1\'s manifest is history and still names it');
+    assert.deepEqual(v1.withdrawn.map((t: any) => t.sopInstanceUid), [phiUid], 'and v1 lists the tombstone');
+    const link = await app.gql(`mutation { createVersionDownloadLink(collection: "${c.accession}", number: 1) { url } }`, {}, researcher);
+    const entries = await unzip((await fetchBytes(link.data.createVersionDownloadLink.url, researcher)).body);
+    assert.ok(![...entries.keys()].some((k) => k.includes(phiUid)), 'its bytes are not served from v1');
+    assert.equal(entries.size, 1 + 3, 'manifest.json and v1\'s other three files');
   });
 
   it('an old version downloads as it was released, the withdrawn image included', async () => {
@@ -136,7 +146,7 @@ describe('citable collection versions', () => {
     assert.equal(zip.status, 200);
     const entries = await unzip(zip.body);
     const manifest = JSON.parse(entries.get('manifest.json')!.toString());
-    assert.equal(manifest.files.length, 7);
+    assert.equal(manifest.files.length, 6, 'v2\'s seven files but the one withheld for identifiable information');
     const withdrawn = [...entries.keys()].find((k) => k.endsWith(`/${withdrawnUid}.dcm`));
     assert.ok(withdrawn, 'the withdrawn image is in v2\'s zip');
     assert.ok(entries.get(withdrawn!)!.equals(bytes.get(withdrawnUid)!));

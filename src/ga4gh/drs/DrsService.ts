@@ -4,6 +4,7 @@ import { DownloadService } from '../../access/DownloadService.js';
 import { canSee, type CollectionRow } from '../../access/policy.js';
 import type { Principal } from '../../auth/Principal.js';
 import { Accessibility } from '../../domain.js';
+import { WITHHELD_FROM_ALL_VERSIONS } from '../../entities/ImageTombstone.js';
 import { bundleChecksum } from '../../releases/manifest.js';
 import { ReleasesModule } from '../../releases/module.js';
 import { parseVersionId, versionId } from '../../releases/versionId.js';
@@ -17,7 +18,7 @@ export const HTTPS_ACCESS_ID = 'https';
 const COLLECTION = ['c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState', 'c.released_at as releasedAt', 'c.created_at as createdAt'];
 
 type Resolved =
-  | { kind: 'image'; id: string; collection: CollectionRow & { releasedAt: any; createdAt: any }; sha256: string; size: number; series: string; link: { kind: TargetKind; id: string }; withdrawn: string | null }
+  | { kind: 'image'; id: string; collection: CollectionRow & { releasedAt: any; createdAt: any }; sha256: string; size: number; series: string; link: { kind: TargetKind; id: string }; withdrawn: string | null; withheld: boolean }
   | { kind: 'series'; id: string; collection: CollectionRow & { releasedAt: any; createdAt: any } }
   | { kind: 'version'; id: string; collection: CollectionRow & { releasedAt: any; createdAt: any }; version: any };
 
@@ -70,7 +71,7 @@ export class DrsService {
       const image = await knex('image as im').join('series as s', 's.id', 'im.series_id').join('collection as c', 'c.id', 's.collection_id')
         .where('im.uid', id).first(...COLLECTION, 'im.sha256', 'im.size', 's.uid as seriesUid');
       if (image) {
-        found = { kind: 'image', id, collection: collectionRow(image), sha256: image.sha256, size: Number(image.size), series: image.seriesUid, link: { kind: 'series', id: image.seriesUid }, withdrawn: null };
+        found = { kind: 'image', id, collection: collectionRow(image), sha256: image.sha256, size: Number(image.size), series: image.seriesUid, link: { kind: 'series', id: image.seriesUid }, withdrawn: null, withheld: false };
       } else {
         const series = await knex('series as s').join('collection as c', 'c.id', 's.collection_id').where('s.uid', id).first(...COLLECTION);
         if (series) found = { kind: 'series', id, collection: collectionRow(series) };
@@ -84,6 +85,7 @@ export class DrsService {
             found = {
               kind: 'image', id, collection: collectionRow(entry), sha256: entry.sha256, size: Number(entry.size), series: entry.seriesUid,
               link: { kind: 'version', id: versionId(entry.accession, entry.number) }, withdrawn: entry.reason ? `${entry.reason}: ${entry.note}` : null,
+              withheld: WITHHELD_FROM_ALL_VERSIONS.includes(entry.reason),
             };
           }
         }
@@ -155,6 +157,7 @@ export class DrsService {
   async accessUrl(rawId: unknown, accessId: string, credential: string | null): Promise<{ url: string; headers?: string[] }> {
     const r = await this.resolve(rawId);
     if (accessId !== HTTPS_ACCESS_ID) throw new DrsError(404, `no access method ${accessId} for this object (use "${HTTPS_ACCESS_ID}")`);
+    if (r.kind === 'image' && r.withheld) throw new DrsError(404, 'this image was withdrawn for identifiable information; its bytes are no longer served');
     let link: { url: string };
     try {
       link = r.kind === 'image' ? await this.downloads.createLinkFor(r.link.kind, r.link.id, r.id)
