@@ -1,5 +1,6 @@
 import { Field, Float, ObjectType, Int } from 'type-graphql';
-import { Connection } from '../types/connection.js';
+import type { Page } from '../../src/browse/pagination.js';
+import { PageInfo } from '../types/connection.js';
 
 @ObjectType({ description: 'One image of a collection version, as its manifest lists it.' })
 export class VersionFile {
@@ -24,4 +25,18 @@ export class VersionSeries {
   @Field(() => Int, { description: 'Images of the series in this version.' }) imageCount!: number;
 }
 
-export const VersionFileConnection = Connection(VersionFile, 'VersionFile');
+@ObjectType({ description: 'An edge in a VersionFile connection.' })
+export class VersionFileEdge {
+  @Field({ description: 'Opaque cursor of this file.' }) cursor!: string;
+  @Field(() => VersionFile, { description: 'The file.' }) node!: VersionFile;
+}
+
+// Spelled out rather than made by Connection(): every field here is described (they reach clients through introspection).
+@ObjectType({ description: 'A page of a version\'s files, with the total over all pages.' })
+export class VersionFileConnection {
+  page!: Page<VersionFile & { id: number }>;
+  @Field(() => [VersionFileEdge], { description: 'The files of this page, in manifest order.' }) edges!: VersionFileEdge[];
+  @Field(() => PageInfo, { description: 'Where this page lies.' }) pageInfo!: PageInfo;
+  @Field(() => Int, { description: 'Number of files matching, over all pages.' })
+  totalCount(): Promise<number> { return this.page.totalCount(); }
+}

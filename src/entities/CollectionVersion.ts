@@ -12,6 +12,11 @@ export enum IdentifierKind {
 registerEnumType(IdentifierKind, {
   name: 'IdentifierKind',
   description: 'DOI: minted at DataCite. LOCAL: no DataCite credentials are configured, so the archive shows a local identifier of the same shape (not a DOI). MINT_PENDING: minting failed and may be retried.',
+  valuesConfig: {
+    DOI: { description: 'A DOI registered and published at DataCite.' },
+    LOCAL: { description: 'A local identifier (LOCAL/OBIA0001.v2): no DataCite credentials are configured; not a DOI.' },
+    MINT_PENDING: { description: 'DataCite registration failed or is pending; not yet a resolvable DOI (mintVersionDoi retries).' },
+  },
 });
 
 /**

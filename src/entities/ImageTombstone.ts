@@ -17,6 +17,14 @@ export enum WithdrawalReason {
 registerEnumType(WithdrawalReason, {
   name: 'WithdrawalReason',
   description: 'Why an image was withdrawn: the IOCM rejection notes (QUALITY 113001, PATIENT_SAFETY 113037, INCORRECT_WORKLIST_ENTRY 113038, RETENTION_EXPIRED 113039) or the archive\'s IDENTIFIABLE_INFORMATION and SUBMITTER_REQUEST.',
+  valuesConfig: {
+    QUALITY: { description: 'Rejected for quality reasons (DCM 113001).' },
+    PATIENT_SAFETY: { description: 'Rejected for patient safety reasons (DCM 113037).' },
+    INCORRECT_WORKLIST_ENTRY: { description: 'Incorrect modality worklist entry: the image belongs to another patient or procedure (DCM 113038).' },
+    RETENTION_EXPIRED: { description: 'Data retention policy expired (DCM 113039).' },
+    IDENTIFIABLE_INFORMATION: { description: 'Identifiable information survived de-identification: the bytes are withheld from every version, earlier ones included.' },
+    SUBMITTER_REQUEST: { description: 'Withdrawn at the submitter\'s request.' },
+  },
 });
 
 /**
