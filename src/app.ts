@@ -86,7 +86,6 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   // GA4GH DRS 1.4 (issue 19); the bridge goes when the Fastify front door registers drsRoutes itself.
   const drs = await drsBridge({
     orm, passports, authenticate: bearerAuthenticate(verifier), recordUser: (em, user) => access.users.record(em, user),
-    serviceInfo: { organization: { name: 'OBIA Hub', url: access.baseUrl }, version: '0.1.0' },
   });
   const routes: Route[] = [
     ...drs.routes,

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { AccessModule } from '../../src/access/module.js';
 import { bearerAuthenticate } from '../../src/ga4gh/drs/bearerAdapter.js';
-import { drsRoutes } from '../../src/ga4gh/drs/routes.js';
+import { drsDoorPlugin } from '../../src/ga4gh/drs/routes.js';
 import type { PassportConfig } from '../../src/ga4gh/passport/config.js';
 import { PassportVerifier } from '../../src/ga4gh/passport/PassportVerifier.js';
 import type { TestApp } from '../support/app.js';
@@ -16,12 +16,8 @@ export interface DrsServer { url: string; fastify: FastifyInstance; close: () =>
 export async function startDrs(app: TestApp, passports: PassportConfig = { brokers: [], visaIssuers: [], clockToleranceSeconds: 0 }): Promise<DrsServer> {
   const access = AccessModule.of(app.orm)!;
   const fastify = Fastify({ logger: false });
-  await fastify.register(drsRoutes, {
-    orm: app.orm,
-    authenticate: bearerAuthenticate(access.verifier),
-    passports: new PassportVerifier(passports),
-    recordUser: (em, user) => access.users.record(em, user),
-  });
+  // Registered the way the front door's route list will: with the door's authenticate and access module as options.
+  await fastify.register(drsDoorPlugin(new PassportVerifier(passports)), { authenticate: bearerAuthenticate(access.verifier), access });
   await fastify.listen({ host: '127.0.0.1', port: 0 });
   const port = (fastify.server.address() as AddressInfo).port;
   return { url: `http://127.0.0.1:${port}/ga4gh/drs/v1`, fastify, close: () => fastify.close() };

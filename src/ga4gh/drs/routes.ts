@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/Principal.js';
 import { logger } from '../../log.js';
+import { ReleasesModule } from '../../releases/module.js';
 import type { PassportVerifier } from '../passport/PassportVerifier.js';
 import { DrsError } from './errors.js';
 import { DrsService } from './DrsService.js';
@@ -77,7 +78,8 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
     }
 
     drs.get('/service-info', async () => {
-      const base = opts.serviceInfo ?? { organization: { name: 'OBIA Hub', url: 'https://ngdc.cncb.ac.cn/obia' }, version: '0.1.0' };
+      const releases = ReleasesModule.of(opts.orm.em as EntityManager);
+      const base = opts.serviceInfo ?? { organization: { name: releases.config.publisher, url: releases.baseUrl }, version: '0.1.0' };
       return {
         id: 'org.obia-hub.drs', name: 'OBIA Hub DRS',
         type: { group: 'org.ga4gh', artifact: 'drs', version: '1.4.0' },
@@ -177,5 +179,22 @@ async function bulk(ids: unknown[], one: (id: unknown) => Promise<any>, field: s
     summary: { requested: ids.length, resolved: resolved.length, unresolved: ids.length - resolved.length },
     unresolved_drs_objects: [...failures].map(([error_code, object_ids]) => ({ error_code, object_ids })),
     [field]: resolved,
+  };
+}
+
+/**
+ * DRS for the Fastify front door's route list (a plugin registered with the door as options):
+ * `drsDoorPlugin(passports)` takes the door's one `authenticate` and the access module's user
+ * directory. Typed structurally, so it needs nothing from the door's module.
+ */
+export function drsDoorPlugin(passports: PassportVerifier): FastifyPluginAsync<{
+  authenticate: (request: FastifyRequest) => Promise<Principal | null>;
+  access: { orm: MikroORM; users: { record: (em: EntityManager, user: Principal | null) => Promise<unknown> } };
+}> {
+  return async (app, door) => {
+    await app.register(drsRoutes, {
+      orm: door.access.orm, authenticate: door.authenticate, passports,
+      recordUser: async (em, user) => { await door.access.users.record(em, user); },
+    });
   };
 }
