@@ -17,6 +17,8 @@ import { StatisticsResolver } from './statistics.resolver.js';
 import { StudyResolver } from './study.resolver.js';
 import { SubmissionResolver } from './submission.resolver.js';
 import { ViewerResolver } from './viewer.resolver.js';
+import { ImageDrsUriResolver, SeriesDrsUriResolver } from './releases/drsUri.resolver.js';
+import { CollectionVersionResolver, CollectionVersionsResolver, ImageTombstoneResolver, ReleaseMutationsResolver } from './releases/versions.resolver.js';
 
 export const resolvers: NonEmptyArray<Function> = [
   CollectionResolver, IndividualResolver, StudyResolver, SeriesResolver, ImageResolver,
@@ -27,4 +29,6 @@ export const resolvers: NonEmptyArray<Function> = [
   // Quality control and curation (issue 4).
   CurationResolver, SubmissionQcResolver, SeriesReviewResolver, StudyReviewResolver, FileCurationResolver,
   ImageThumbnailResolver, SeriesPreviewResolver, QuarantineReasonResolver,
+  // Citable releases and GA4GH DRS ids (issue 19).
+  CollectionVersionsResolver, CollectionVersionResolver, ImageTombstoneResolver, ReleaseMutationsResolver, ImageDrsUriResolver, SeriesDrsUriResolver,
 ];

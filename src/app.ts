@@ -29,6 +29,11 @@ import { QueryImages } from './similarity/QueryImages.js';
 import { queryImageRoute } from './similarity/queryImageRoute.js';
 import { attachQcEvents } from './qc/pipelineEvents.js';
 import { previewRoutes } from './qc/previewRoute.js';
+import { passportConfigFromEnv } from './ga4gh/passport/config.js';
+import { PassportVerifier } from './ga4gh/passport/PassportVerifier.js';
+import { releasesConfigFromEnv } from './releases/config.js';
+import { ReleasesModule } from './releases/module.js';
+import { drsDoorPlugin } from './ga4gh/drs/routes.js';
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
@@ -72,12 +77,16 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   }
 
   const issuer = await LocalIssuer.open(config);
-  const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks);
+  // GA4GH passports from trusted brokers are accepted wherever a bearer token is (issue 19).
+  const passports = new PassportVerifier(config.passports ?? passportConfigFromEnv());
+  const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks, { passports });
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
   const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
   if (options.seedIfEmpty && 'images' in options.seedIfEmpty) await (await import('../seeds/imageSeed.js')).seedImagesIfEmpty(orm, ingest, log);
   // One blob store: downloads read what the pipeline wrote.
   const access = AccessModule.open(orm, config, verifier, ingest.store);
+  // Collection versions, tombstones and DOIs (issue 19).
+  ReleasesModule.open(orm, config.releases ?? releasesConfigFromEnv(), access, hashCatalog, { passports: passports.visaIssuers, bearer: [config.oidc.issuer] });
   // QC (issue 4): the pipeline's quarantines and duplicates become QC events as they happen.
   attachQcEvents(orm.em as EntityManager, ingest, log);
   const authenticate = authenticator(verifier);
@@ -108,6 +117,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     uploadRoute,
     queryImageRoute(hashCatalog, queryImages),
     signInRoutes(config, issuer),
+    // GA4GH DRS 1.4 (issue 19).
+    drsDoorPlugin(passports),
     // The portal's wildcard GET ranks below every specific route, so the API's own routes win.
     async (app) => portalPlugin(app, { connectTo: signInOrigins(config) }),
   ]);

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import type { ReleasesConfig } from './releases/config.js';
+import type { PassportConfig } from './ga4gh/passport/config.js';
 
 /** Runtime settings, read once from the environment so every module sees the same values. */
 export interface Config {
@@ -41,6 +43,10 @@ export interface Config {
     maxZipExpandedBytes: number;
     maxZipEntries: number;
   };
+  /** DataCite and publisher settings of collection versions (issue 19); from the environment when absent. */
+  releases?: ReleasesConfig;
+  /** Trusted GA4GH Passport brokers and visa issuers (issue 19); from the environment when absent. */
+  passports?: PassportConfig;
 }
 
 function int(value: string | undefined, fallback: number): number {

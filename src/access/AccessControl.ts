@@ -5,9 +5,10 @@ import { Accessibility } from '../domain.js';
 import { AccessRequest, AccessRequestState } from '../entities/AccessRequest.js';
 import { CollectionDelegate } from '../entities/CollectionDelegate.js';
 import { AuditLog } from './AuditLog.js';
+import { visaGrantedCollections } from '../ga4gh/passport/grants.js';
 import { Action, assertCan, decide, decideWork, refusal, ROLE_ACTIONS, SUBMISSION_ACTIONS, type CollectionFacts, type CollectionRow, type Decision, type SubmissionRow } from './policy.js';
 
-interface ViewerFacts { delegate: boolean; approved: boolean; pending: boolean }
+interface ViewerFacts { delegate: boolean; approved: boolean; pending: boolean; viaVisa?: boolean }
 
 const NONE: ViewerFacts = { delegate: false, approved: false, pending: false };
 
@@ -45,14 +46,16 @@ export class AccessControl {
     this.audit = new AuditLog(em, user);
     this.viewerFacts = new DataLoader(async (ids) => {
       if (!user) return ids.map(() => NONE);
-      const [delegations, requests] = await Promise.all([
+      const [delegations, requests, visaGranted] = await Promise.all([
         em.find(CollectionDelegate, { userSub: user.id, collection: { $in: [...ids] } }),
         em.find(AccessRequest, { requester: user.id, collection: { $in: [...ids] }, state: { $in: [AccessRequestState.PENDING, AccessRequestState.APPROVED] } }),
+        visaGrantedCollections(em, user, ids),
       ]);
       const now = new Date();
       return ids.map((id) => ({
         delegate: delegations.some((d) => d.collection.id === id),
-        approved: requests.some((r) => r.collection.id === id && approvalValid(r, now)),
+        approved: requests.some((r) => r.collection.id === id && approvalValid(r, now)) || visaGranted.has(id),
+        viaVisa: visaGranted.has(id),
         pending: requests.some((r) => r.collection.id === id && r.state === AccessRequestState.PENDING),
       }));
     });

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { AccessControl } from './AccessControl.js';
 import type { LinkClaims, LinkSigner, TargetKind } from './links.js';
 import { Action, type CollectionRow } from './policy.js';
+import { versionCollectionOf, versionFilesQuery } from '../releases/downloads.js';
 
 /** How long a download link stays valid. Long enough for a large archive to start, short enough to leak little. */
 export const LINK_TTL_SECONDS = 3600;
@@ -47,6 +48,7 @@ export class DownloadService {
   /** The collection a target lies in, whatever its visibility (the policy decides that). */
   async collectionOf(kind: TargetKind, id: string): Promise<CollectionRow | null> {
     const k = this.knex;
+    if (kind === 'version') return versionCollectionOf(k, id, COLLECTION_COLUMNS);
     const qb = kind === 'collection' ? k('collection as c').where('c.accession', id)
       : kind === 'study' ? k('study as st').join('collection as c', 'c.id', 'st.collection_id').where('st.accession', id)
       : k('series as s').join('collection as c', 'c.id', 's.collection_id').where('s.uid', id);
@@ -56,15 +58,26 @@ export class DownloadService {
 
   async createLink(target: DownloadTarget): Promise<{ url: string; expiresAt: Date; claims: LinkClaims }> {
     const { kind, id } = DownloadService.targetOf(target);
+    return this.createLinkFor(kind, id);
+  }
+
+  /**
+   * A link to any target kind (collection versions and DRS objects come here directly).
+   * `file`: a link to that one image of the target. A passport holder's link ends with the
+   * passport (it never outlives the visa that granted it).
+   */
+  async createLinkFor(kind: TargetKind, id: string, file?: string): Promise<{ url: string; expiresAt: Date; claims: LinkClaims }> {
     const collection = await this.collectionOf(kind, id);
     await this.access.assertCan(Action.CREATE_DOWNLOAD_LINK, collection, `${kind} ${id}`);
-    const exp = Math.floor(Date.now() / 1000) + LINK_TTL_SECONDS;
+    const exp = Math.min(Math.floor(Date.now() / 1000) + LINK_TTL_SECONDS, this.access.user!.expiresAt ?? Infinity);
     const claims: LinkClaims = { sub: this.access.user!.id, kind, id, format: 'DICOM_ZIP', exp };
     const token = this.signer.sign(claims);
-    return { url: `${this.baseUrl()}/files/${token}/archive.zip`, expiresAt: new Date(exp * 1000), claims };
+    const path = file ? `images/${file}.dcm` : 'archive.zip';
+    return { url: `${this.baseUrl()}/files/${token}/${path}`, expiresAt: new Date(exp * 1000), claims };
   }
 
   private filesQuery(kind: TargetKind, id: string): Knex.QueryBuilder {
+    if (kind === 'version') return versionFilesQuery(this.knex, id);
     const qb = this.knex('image as im')
       .join('series as s', 's.id', 'im.series_id')
       .join('study as st', 'st.id', 's.study_id')
@@ -92,7 +105,7 @@ export class DownloadService {
 
   /** One file of the target by SOPInstanceUID; null when the target does not hold it. */
   async fileIn(kind: TargetKind, id: string, uid: string): Promise<DownloadFile | null> {
-    const row = await this.filesQuery(kind, id).where('im.uid', uid).first();
+    const row = await this.filesQuery(kind, id).where(kind === 'version' ? 'im.sop_instance_uid' : 'im.uid', uid).first();
     return row ? { ...row, id: Number(row.id), size: Number(row.size) } : null;
   }
 }

@@ -2,13 +2,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export type TargetKind = 'collection' | 'study' | 'series';
+/** 'version': a released collection version (`OBIA0001.v2`), served from its manifest (issue 19). */
+export type TargetKind = 'collection' | 'study' | 'series' | 'version';
 
 /** What a download link grants: one user, one target, one format, until `exp` (Unix seconds). */
 export interface LinkClaims {
   sub: string;
   kind: TargetKind;
-  /** Collection or study accession, or SeriesInstanceUID. */
+  /** Collection or study accession, SeriesInstanceUID, or collection version (OBIA0001.v2). */
   id: string;
   format: 'DICOM_ZIP';
   exp: number;

@@ -66,6 +66,8 @@ export interface CollectionFacts {
   approved: boolean;
   /** The caller has a request awaiting the owner's decision. */
   pending: boolean;
+  /** The approval is a GA4GH passport visa for a dataset the collection declares equivalent (issue 19). */
+  viaVisa?: boolean;
 }
 
 export interface Decision {
@@ -118,7 +120,7 @@ export function decide(user: Principal | null, action: Action, f: CollectionFact
     if (isCurator(user)) return allow(hasRole(user, Role.ADMIN) ? 'admin' : 'curator');
     if (!released) return deny('unreleased');
     if (open) return allow('open and released');
-    return f.approved ? allow('approved access request') : deny('controlled and no valid approval');
+    return f.approved ? allow(f.viaVisa ? 'GA4GH passport visa (ControlledAccessGrants)' : 'approved access request') : deny('controlled and no valid approval');
   };
   switch (action) {
     case Action.BROWSE:

@@ -16,7 +16,14 @@ export interface Principal {
   email: string | null;
   institution: string | null;
   roles: Role[];
+  /** GA4GH ControlledAccessGrants visas of a verified passport (src/ga4gh/passport); absent for bearer tokens. */
+  visas?: VisaGrant[];
+  /** When the passport the principal came from expires (Unix seconds); absent for bearer tokens. */
+  expiresAt?: number;
 }
+
+/** One dataset a verified visa grants, until `exp` (Unix seconds, never past the passport's own). */
+export interface VisaGrant { dataset: string; source: string; issuer: string; exp: number }
 
 export function hasRole(user: Principal | null, ...roles: Role[]): boolean {
   return !!user && user.roles.some((r) => roles.includes(r));

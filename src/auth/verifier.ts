@@ -2,6 +2,7 @@ import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPaylo
 import { UnauthenticatedError } from '../errors.js';
 import type { Config } from '../config.js';
 import { Role, type Principal } from './Principal.js';
+import type { PassportVerifier } from '../ga4gh/passport/PassportVerifier.js';
 
 const KNOWN_ROLES = new Set<string>(Object.values(Role));
 
@@ -16,7 +17,7 @@ export class TokenVerifier {
    * `jwksCooldownMs`: after a fetch of the remote set, how long a token naming an unknown kid is
    * refused without refetching (so forged kids cannot make us hammer the issuer).
    */
-  constructor(private readonly config: Config, localJwks: { keys: any[] } | null, options: { jwksCooldownMs?: number } = {}) {
+  constructor(private readonly config: Config, localJwks: { keys: any[] } | null, private readonly options: { jwksCooldownMs?: number; passports?: PassportVerifier | null } = {}) {
     if (config.oidc.jwksUrl) {
       // jose refetches the remote set when a token names a kid it has not seen (key rotation).
       this.keys = createRemoteJWKSet(new URL(config.oidc.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 30_000 });
@@ -32,6 +33,10 @@ export class TokenVerifier {
     if (!authorization) return null;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw new AuthenticationError('Authorization header must be "Bearer <token>".');
+    // A GA4GH passport from a trusted broker is a bearer token too (issue 19).
+    if (this.options.passports?.recognizes(match[1]!)) {
+      try { return await this.options.passports.principalFrom(match[1]!); } catch (err) { throw new AuthenticationError((err as Error).message); }
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(match[1]!, this.keys, {

@@ -16,11 +16,16 @@ import { FileCuration } from './FileCuration.js';
 import { QcEvent } from './QcEvent.js';
 import { SeriesReview } from './SeriesReview.js';
 import { SubmissionCensus } from './SubmissionCensus.js';
+import { CollectionDataset } from './CollectionDataset.js';
+import { CollectionVersion } from './CollectionVersion.js';
+import { ImageTombstone } from './ImageTombstone.js';
+import { ReleaseManifestEntry } from './ReleaseManifestEntry.js';
 
 export { AccessionCounter, Collection, Image, Individual, Series, Study };
 export { ClinicalRecord, PatientMapping, Submission, SubmissionFile };
 export { AccessRequest, AuditEvent, CollectionDelegate, User };
 export { FileCuration, QcEvent, SeriesReview, SubmissionCensus };
+export { CollectionDataset, CollectionVersion, ImageTombstone, ReleaseManifestEntry };
 export { AccessRequestState } from './AccessRequest.js';
 export { AuditDecision } from './AuditEvent.js';
 
@@ -31,4 +36,6 @@ export const ENTITIES = [AccessionCounter, Collection, Individual, Study, Series
   // Accounts, access requests, delegates and the audit log (issue 5).
   User, AccessRequest, CollectionDelegate, AuditEvent,
   // Quality control and curation (issue 4).
-  QcEvent, SeriesReview, FileCuration, SubmissionCensus];
+  QcEvent, SeriesReview, FileCuration, SubmissionCensus,
+  // Releases, tombstones and GA4GH dataset equivalence (issue 19).
+  CollectionVersion, ReleaseManifestEntry, ImageTombstone, CollectionDataset];

@@ -12,6 +12,7 @@ import type { Ingest } from '../ingest/index.js';
 import { releaseBlockers, type ReleaseBlocker } from './blockers.js';
 import { recordQcEvent } from './events.js';
 import { repairedCopy, type Repair } from './repair.js';
+import { versionRelease } from '../releases/ReleaseService.js';
 
 /** The policy's CURATE check (src/access/policy.ts): curators and admins. */
 export function requireCurator(user: Principal | null, named = 'this collection'): Principal {
@@ -25,6 +26,9 @@ function badInput(message: string, argument: string): GraphQLError {
 function notFound(what: string): GraphQLError {
   return new GraphQLError(`no ${what}`, { extensions: { code: 'NOT_FOUND' } });
 }
+
+/** Released collections' new series cannot be reviewed (reviewSeries refuses); files still in flight or quarantined do block the next version. */
+const REAPPLY_ON_RERELEASE = new Set(['PROCESSING', 'UNRESOLVED_QUARANTINE']);
 
 export interface ReleaseOutcome {
   released: boolean;
@@ -137,8 +141,9 @@ export class CurationService {
     const curator = requireCurator(this.user);
     const collection = await this.em.findOne(Collection, { accession });
     if (!collection) throw notFound(`collection ${accession}`);
-    if (collection.releaseState === ReleaseState.RELEASED) return { released: true, collection, blockers: [] };
-    const blockers = await releaseBlockers(this.em, collection.id);
+    // Released again after changes (new series, withdrawals): the next version is cut, nothing else changes.
+    const again = collection.releaseState === ReleaseState.RELEASED;
+    const blockers = (await releaseBlockers(this.em, collection.id)).filter((b) => !again || REAPPLY_ON_RERELEASE.has(b.reason));
     const subject = `collection:${accession}`;
     if (blockers.length > 0) {
       await recordQcEvent(this.em, {
@@ -147,8 +152,12 @@ export class CurationService {
       });
       return { released: false, collection, blockers };
     }
-    Object.assign(collection, { releaseState: ReleaseState.RELEASED, releasedAt: new Date() });
-    await recordQcEvent(this.em, { collectionId: collection.id, submissionId: null, kind: QcEventKind.RELEASED, subject, actor: curator.id, reason: null, message: 'released' });
+    if (!again) {
+      Object.assign(collection, { releaseState: ReleaseState.RELEASED, releasedAt: new Date() });
+      await recordQcEvent(this.em, { collectionId: collection.id, submissionId: null, kind: QcEventKind.RELEASED, subject, actor: curator.id, reason: null, message: 'released' });
+    }
+    // Issue 19: every release is an immutable, numbered version (src/releases).
+    await versionRelease(this.em, collection.id, curator);
     return { released: true, collection, blockers: [] };
   }
 

@@ -1,0 +1,170 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { AccessControl } from '../../access/AccessControl.js';
+import { DownloadService } from '../../access/DownloadService.js';
+import { canSee, type CollectionRow } from '../../access/policy.js';
+import type { Principal } from '../../auth/Principal.js';
+import { Accessibility } from '../../domain.js';
+import { WITHHELD_FROM_ALL_VERSIONS } from '../../entities/ImageTombstone.js';
+import { bundleChecksum } from '../../releases/manifest.js';
+import { ReleasesModule } from '../../releases/module.js';
+import { parseVersionId, versionId } from '../../releases/versionId.js';
+import type { TargetKind } from '../../access/links.js';
+import { DrsError, fromPolicy, notFound } from './errors.js';
+import { DRS_ID, drsUri, UID } from './ids.js';
+
+/** The one access method every object offers: a signed, expiring https URL from the archive's download links. */
+export const HTTPS_ACCESS_ID = 'https';
+
+const COLLECTION = ['c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState', 'c.released_at as releasedAt', 'c.created_at as createdAt'];
+
+type Resolved =
+  | { kind: 'image'; id: string; collection: CollectionRow & { releasedAt: any; createdAt: any }; sha256: string; size: number; series: string; link: { kind: TargetKind; id: string }; withdrawn: string | null; withheld: boolean }
+  | { kind: 'series'; id: string; collection: CollectionRow & { releasedAt: any; createdAt: any } }
+  | { kind: 'version'; id: string; collection: CollectionRow & { releasedAt: any; createdAt: any }; version: any };
+
+function collectionRow(r: any): any {
+  return { id: Number(r.id), accession: r.accession, submitter: r.submitter, accessibility: r.accessibility, releaseState: r.releaseState, releasedAt: r.releasedAt, createdAt: r.createdAt };
+}
+
+function iso(value: any): string {
+  const d = value instanceof Date ? value : new Date(typeof value === 'string' && !/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? `${value.replace(' ', 'T')}Z` : value);
+  return Number.isNaN(d.getTime()) ? new Date(0).toISOString() : d.toISOString();
+}
+
+/**
+ * GA4GH DRS 1.4 objects over the archive: images are blobs, series and collection versions are
+ * bundles. Metadata is shown to whoever browse shows the collection to (hidden = absent: 404);
+ * bytes go through the archive's signed download links and its policy (open data: any signed-in
+ * user; controlled: an approved request or a passport visa).
+ */
+export class DrsService {
+  readonly control: AccessControl;
+  private readonly downloads: DownloadService;
+  private readonly releases: ReleasesModule;
+
+  constructor(private readonly em: EntityManager, readonly user: Principal | null) {
+    this.releases = ReleasesModule.of(em);
+    this.control = new AccessControl(em, user);
+    this.downloads = new DownloadService(em, this.control, this.releases.access.signer, () => this.releases.baseUrl);
+  }
+
+  get host(): string { return this.releases.drsHost; }
+
+  static assertId(id: unknown): string {
+    if (typeof id !== 'string' || !DRS_ID.test(id)) throw new DrsError(400, 'malformed object id: a DRS id is 1-128 of [A-Za-z0-9._~-]');
+    return id;
+  }
+
+  /** What an id names, if the caller may see it; 404 otherwise (absent and hidden read the same). */
+  async resolve(rawId: unknown): Promise<Resolved> {
+    const id = DrsService.assertId(rawId);
+    const knex = this.em.getKnex();
+    let found: Resolved | null = null;
+    const version = parseVersionId(id);
+    if (version) {
+      const row = await knex('collection_version as v').join('collection as c', 'c.id', 'v.collection_id')
+        .where('c.accession', version.accession).where('v.number', version.number)
+        .first(...COLLECTION, 'v.id as versionId', 'v.number', 'v.image_count as imageCount', 'v.total_size as totalSize', 'v.bundle_sha256 as bundleSha256',
+          'v.created_at as versionCreatedAt', 'v.identifier', 'v.identifier_kind as identifierKind');
+      if (row) found = { kind: 'version', id, collection: collectionRow(row), version: row };
+    } else if (UID.test(id)) {
+      const image = await knex('image as im').join('series as s', 's.id', 'im.series_id').join('collection as c', 'c.id', 's.collection_id')
+        .where('im.uid', id).first(...COLLECTION, 'im.sha256', 'im.size', 's.uid as seriesUid');
+      if (image) {
+        found = { kind: 'image', id, collection: collectionRow(image), sha256: image.sha256, size: Number(image.size), series: image.seriesUid, link: { kind: 'series', id: image.seriesUid }, withdrawn: null, withheld: false };
+      } else {
+        const series = await knex('series as s').join('collection as c', 'c.id', 's.collection_id').where('s.uid', id).first(...COLLECTION);
+        if (series) found = { kind: 'series', id, collection: collectionRow(series) };
+        else {
+          // A withdrawn image stays resolvable through the versions that hold it.
+          const entry = await knex('release_manifest_entry as e').join('collection_version as v', 'v.id', 'e.version_id').join('collection as c', 'c.id', 'v.collection_id')
+            .leftJoin('image_tombstone as t', 't.sop_instance_uid', 'e.sop_instance_uid')
+            .where('e.sop_instance_uid', id).orderBy('v.id', 'desc')
+            .first(...COLLECTION, 'e.sha256', 'e.size', 'e.series_instance_uid as seriesUid', 'v.number', 't.reason', 't.note');
+          if (entry) {
+            found = {
+              kind: 'image', id, collection: collectionRow(entry), sha256: entry.sha256, size: Number(entry.size), series: entry.seriesUid,
+              link: { kind: 'version', id: versionId(entry.accession, entry.number) }, withdrawn: entry.reason ? `${entry.reason}: ${entry.note}` : null,
+              withheld: WITHHELD_FROM_ALL_VERSIONS.includes(entry.reason),
+            };
+          }
+        }
+      }
+    }
+    if (!found || !canSee(this.user, found.collection)) throw notFound();
+    return found;
+  }
+
+  private accessMethod(r: Resolved) {
+    return { type: 'https', access_id: HTTPS_ACCESS_ID, authorizations: this.authorizationsOf(r) };
+  }
+
+  /** How the `/access` call on an object is authorised (DRS `Authorizations`). */
+  authorizationsOf(r: Resolved) {
+    const controlled = r.collection.accessibility === Accessibility.CONTROLLED;
+    const passportIssuers = this.releases.passportIssuers;
+    return {
+      drs_object_id: r.id,
+      supported_types: controlled && passportIssuers.length ? ['BearerAuth', 'PassportAuth'] : ['BearerAuth'],
+      ...(controlled && passportIssuers.length ? { passport_auth_issuers: passportIssuers } : {}),
+      bearer_auth_issuers: this.releases.bearerIssuers,
+    };
+  }
+
+  /** The DrsObject for an id. */
+  async object(rawId: unknown, expand = false): Promise<Record<string, any>> {
+    const r = await this.resolve(rawId);
+    const knex = this.em.getKnex();
+    const created = iso(r.collection.releasedAt ?? r.collection.createdAt);
+    const self = drsUri(this.host, r.id);
+    if (r.kind === 'image') {
+      return {
+        id: r.id, name: `${r.id}.dcm`, self_uri: self, size: r.size, created_time: created,
+        checksums: [{ checksum: r.sha256, type: 'sha-256' }], mime_type: 'application/dicom',
+        access_methods: [this.accessMethod(r)],
+        description: r.withdrawn
+          ? `DICOM SOP instance of series ${r.series} in ${r.collection.accession}, withdrawn (${r.withdrawn}); kept for the versions that hold it`
+          : `DICOM SOP instance of series ${r.series} in ${r.collection.accession}`,
+        aliases: [`${r.collection.accession}/${r.series}/${r.id}`],
+      };
+    }
+    const files: { uid: string; sha256: string; size: number }[] = r.kind === 'series'
+      ? (await knex('image as im').join('series as s', 's.id', 'im.series_id').where('s.uid', r.id).orderBy('im.id').select('im.uid', 'im.sha256', 'im.size'))
+      : (await knex('release_manifest_entry').where('version_id', r.version.versionId).orderBy('id').select('sop_instance_uid as uid', 'sha256', 'size'));
+    // Flat bundles of blobs: `expand` has nothing further to expand.
+    void expand;
+    const contents = files.map((f) => ({ name: `${f.uid}.dcm`, id: f.uid, drs_uri: [drsUri(this.host, f.uid)] }));
+    const size = files.reduce((s, f) => s + Number(f.size), 0);
+    const base = {
+      id: r.id, name: r.id, self_uri: self, size, checksums: [{ checksum: bundleChecksum(files.map((f) => f.sha256)), type: 'sha-256' }],
+      mime_type: 'application/zip', access_methods: [this.accessMethod(r)], contents,
+    };
+    if (r.kind === 'series') {
+      return { ...base, created_time: created, description: `DICOM series ${r.id} of ${r.collection.accession} (${files.length} images, as the archive holds it now)` };
+    }
+    const v = r.version;
+    return {
+      ...base, created_time: iso(v.versionCreatedAt), updated_time: iso(v.versionCreatedAt), version: `v${v.number}`,
+      description: `Version ${v.number} of collection ${r.collection.accession}, immutable (${v.imageCount} images)`,
+      aliases: [v.identifier],
+    };
+  }
+
+  /**
+   * A signed, expiring URL for the object's bytes (the archive's own download link), with the
+   * header the download route needs: the credential the caller presented here.
+   */
+  async accessUrl(rawId: unknown, accessId: string, credential: string | null): Promise<{ url: string; headers?: string[] }> {
+    const r = await this.resolve(rawId);
+    if (accessId !== HTTPS_ACCESS_ID) throw new DrsError(404, `no access method ${accessId} for this object (use "${HTTPS_ACCESS_ID}")`);
+    if (r.kind === 'image' && r.withheld) throw new DrsError(404, 'this image was withdrawn for identifiable information; its bytes are no longer served');
+    let link: { url: string };
+    try {
+      link = r.kind === 'image' ? await this.downloads.createLinkFor(r.link.kind, r.link.id, r.id)
+        : await this.downloads.createLinkFor(r.kind, r.id);
+    } catch (err) {
+      throw fromPolicy(err);
+    }
+    return { url: link.url, ...(credential ? { headers: [`Authorization: Bearer ${credential}`] } : {}) };
+  }
+}

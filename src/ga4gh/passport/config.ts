@@ -1,0 +1,32 @@
+/** A Passport broker the archive trusts: passports it signs are verified against its JWKS. */
+export interface TrustedBroker { issuer: string; jwksUrl: string }
+/** A visa issuer the archive trusts, and the one JWKS URL (`jku`) its visas may name. */
+export interface TrustedVisaIssuer { issuer: string; jku: string }
+
+export interface PassportConfig {
+  brokers: TrustedBroker[];
+  visaIssuers: TrustedVisaIssuer[];
+  clockToleranceSeconds: number;
+}
+
+function list<T>(raw: string | undefined, name: string, keys: string[]): T[] {
+  if (!raw) return [];
+  const parsed = JSON.parse(raw);
+  if (!Array.isArray(parsed) || !parsed.every((e) => e && keys.every((k) => typeof e[k] === 'string'))) {
+    throw new Error(`${name} must be a JSON array of objects with ${keys.join(' and ')}`);
+  }
+  return parsed as T[];
+}
+
+/**
+ * OBIA_PASSPORT_BROKERS='[{"issuer":"https://broker.example","jwksUrl":"https://broker.example/jwks"}]'
+ * OBIA_VISA_ISSUERS='[{"issuer":"https://dac.example","jku":"https://dac.example/jwks"}]'
+ * Without brokers the archive accepts no passports at all.
+ */
+export function passportConfigFromEnv(env: NodeJS.ProcessEnv = process.env): PassportConfig {
+  return {
+    brokers: list<TrustedBroker>(env.OBIA_PASSPORT_BROKERS, 'OBIA_PASSPORT_BROKERS', ['issuer', 'jwksUrl']),
+    visaIssuers: list<TrustedVisaIssuer>(env.OBIA_VISA_ISSUERS, 'OBIA_VISA_ISSUERS', ['issuer', 'jku']),
+    clockToleranceSeconds: Number(env.OIDC_CLOCK_TOLERANCE ?? 30) || 30,
+  };
+}

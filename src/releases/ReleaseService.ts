@@ -1,0 +1,258 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Knex } from 'knex';
+import { hasRole, Role, type Principal } from '../auth/Principal.js';
+import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
+import { Accessibility, ReleaseState } from '../domain.js';
+import { CollectionDataset, CollectionVersion, ImageTombstone } from '../entities/index.js';
+import { IdentifierKind } from '../entities/CollectionVersion.js';
+import { WITHHELD_FROM_ALL_VERSIONS, type WithdrawalReason } from '../entities/ImageTombstone.js';
+import type { ReleaseManifestEntry } from '../entities/ReleaseManifestEntry.js';
+import { requireCurator } from '../qc/CurationService.js';
+import { dataCiteAttributes, DataCiteError, mintDoi, versionIdentifier, type VersionFacts } from './datacite.js';
+import { ManifestDigest, type ManifestFile } from './manifest.js';
+import { ReleasesModule } from './module.js';
+import { badInput, notFound } from './versionId.js';
+
+/** Thrown inside the version transaction when nothing changed since the last version (rolls it back). */
+class Unchanged extends Error {}
+
+const ENTRY_COLUMNS = ['sop_instance_uid', 'series_instance_uid', 'study_instance_uid', 'study_accession', 'individual_accession', 'modality', 'sha256', 'size'];
+
+function toFile(r: any): ManifestFile {
+  return {
+    sopInstanceUid: r.sop_instance_uid, seriesInstanceUid: r.series_instance_uid, studyInstanceUid: r.study_instance_uid,
+    studyAccession: r.study_accession, individualAccession: r.individual_accession, modality: r.modality ?? null,
+    sha256: r.sha256, size: Number(r.size),
+  };
+}
+
+/**
+ * Collection versions (issue 19): every release cuts an immutable, numbered version with a
+ * manifest of every image and its checksum; withdrawals leave tombstones and cut the next
+ * version; each version carries DataCite metadata and, when DataCite credentials are
+ * configured, a minted DOI.
+ */
+export class ReleaseService {
+  private readonly module: ReleasesModule;
+
+  constructor(private readonly em: EntityManager, private readonly user: Principal | null) {
+    this.module = ReleasesModule.of(em);
+  }
+
+  private get knex(): Knex { return this.em.getKnex(); }
+
+  /**
+   * Cuts the next version of a released collection from the live catalogue, unless nothing
+   * changed since the last one (then the last one is returned). What CurationService calls on
+   * every release. The version and its manifest are written in one transaction; the DOI is
+   * minted after it commits.
+   */
+  async cutVersion(collectionId: number, actor: string): Promise<CollectionVersion> {
+    const knex = this.knex;
+    const platform = this.em.getPlatform();
+    const collection = await knex('collection').where('id', collectionId).first();
+    if (!collection || collection.release_state !== ReleaseState.RELEASED) throw badInput('only a released collection has versions', 'collection');
+    const datacite = this.module.config.datacite;
+    let createdId: number | null = null;
+    try {
+      createdId = await knex.transaction(async (trx) => {
+        const last = await trx('collection_version').where('collection_id', collectionId).orderBy('number', 'desc').first();
+        const number = (last?.number ?? 0) + 1;
+        const releasedAt = new Date();
+        const [id] = await trx('collection_version').insert({
+          collection_id: collectionId, number, created_at: platform.processDateProperty(releasedAt), created_by: actor,
+          image_count: 0, series_count: 0, total_size: 0, manifest_sha256: '', bundle_sha256: '', added_count: 0, withdrawn_count: 0,
+          identifier_kind: IdentifierKind.LOCAL, identifier: '', data_cite: '{}',
+        });
+        const versionId = Number(id);
+        // One INSERT … SELECT in hierarchy order: entry ids follow the manifest's order.
+        await trx.into(trx.raw('?? (??, ??, ??, ??, ??, ??, ??, ??, ??)', ['release_manifest_entry', 'version_id', ...ENTRY_COLUMNS])).insert(
+          trx('image as im').join('series as s', 's.id', 'im.series_id').join('study as st', 'st.id', 's.study_id').join('individual as i', 'i.id', 's.individual_id')
+            .where('s.collection_id', collectionId)
+            .select(trx.raw('?', [versionId]), 'im.uid', 's.uid', 'st.study_instance_uid', 'st.accession', 'i.accession', 's.modality', 'im.sha256', 'im.size')
+            .orderBy([{ column: 'i.accession' }, { column: 'st.accession' }, { column: 's.uid' }, { column: 'im.uid' }]),
+        );
+        const digest = new ManifestDigest(collection.accession);
+        const series = new Set<string>();
+        for (let after = 0; ;) {
+          const rows = await trx('release_manifest_entry').where('version_id', versionId).where('id', '>', after).orderBy('id').limit(5000).select('id', ...ENTRY_COLUMNS);
+          for (const r of rows) { digest.add(toFile(r)); series.add(r.series_instance_uid); }
+          if (rows.length < 5000) break;
+          after = Number(rows[rows.length - 1].id);
+        }
+        const tombstones = await trx('image_tombstone').where('collection_id', collectionId).select('sop_instance_uid as sopInstanceUid', 'reason', 'first_absent_from');
+        const { manifestSha256, bundleSha256 } = digest.finish(tombstones);
+        if (last && last.manifest_sha256 === manifestSha256) throw new Unchanged();
+        const added = last
+          ? Number((await trx('release_manifest_entry as e').where('e.version_id', versionId)
+            .whereNotExists(trx('release_manifest_entry as p').where('p.version_id', last.id).whereRaw('p.sop_instance_uid = e.sop_instance_uid').select(trx.raw('1')))
+            .count({ n: '*' }).first())?.n ?? 0)
+          : digest.count;
+        const withdrawn = tombstones.filter((t: any) => t.first_absent_from == null).length;
+        await trx('image_tombstone').where('collection_id', collectionId).whereNull('first_absent_from').update({ first_absent_from: number });
+        const submitter = await trx('user_account').where('sub', collection.submitter).first('name', 'institution');
+        const kind = datacite ? 'DOI' : 'LOCAL';
+        const identifier = versionIdentifier(collection.accession, number, datacite);
+        const facts: VersionFacts = {
+          accession: collection.accession, number, title: collection.title, description: collection.description ?? '',
+          keywords: typeof collection.keywords === 'string' ? JSON.parse(collection.keywords) : collection.keywords ?? [],
+          disease: collection.disease, accessibility: collection.accessibility, bioProjectAccession: collection.bio_project_accession ?? null,
+          submitter: { sub: collection.submitter, name: submitter?.name ?? null, institution: submitter?.institution ?? null },
+          submitterOrganization: collection.submitter_organization ?? null, publisher: this.module.config.publisher,
+          releasedAt, imageCount: digest.count, totalSize: digest.totalSize, landingUrl: this.module.landingUrl(collection.accession, number),
+          previous: last ? { identifier: last.identifier, kind: last.identifier_kind === IdentifierKind.DOI ? 'DOI' : 'LOCAL' } : null,
+        };
+        await trx('collection_version').where('id', versionId).update({
+          image_count: digest.count, series_count: series.size, total_size: digest.totalSize, manifest_sha256: manifestSha256, bundle_sha256: bundleSha256,
+          added_count: added, withdrawn_count: withdrawn,
+          identifier_kind: datacite ? IdentifierKind.MINT_PENDING : IdentifierKind.LOCAL, identifier,
+          data_cite: JSON.stringify(dataCiteAttributes(facts, identifier, kind)),
+        });
+        return versionId;
+      });
+    } catch (err) {
+      if (!(err instanceof Unchanged)) throw err;
+    }
+    const version = createdId
+      ? await this.em.findOneOrFail(CollectionVersion, { id: createdId }, { refresh: true })
+      : await this.em.findOneOrFail(CollectionVersion, { collection: collectionId }, { orderBy: { number: 'desc' } });
+    if (createdId) {
+      this.module.log.info({ collection: collection.accession, version: version.number, images: version.imageCount }, 'collection version cut');
+      if (datacite) await this.mint(version);
+    }
+    return version;
+  }
+
+  /**
+   * Registers a version's DOI at DataCite. A failure is logged and leaves the version
+   * MINT_PENDING (shown as such, never as a DOI) for `mintVersionDoi` to retry.
+   */
+  private async mint(version: CollectionVersion): Promise<void> {
+    const datacite = this.module.config.datacite;
+    if (!datacite || version.identifierKind !== IdentifierKind.MINT_PENDING) return;
+    try {
+      const doi = await mintDoi(datacite, version.identifier, version.dataCite);
+      // DataCite may normalise the DOI's case: what it registered is what the version shows.
+      const dataCite = { ...version.dataCite, doi, identifiers: [{ identifier: doi, identifierType: 'DOI' }] };
+      await this.knex('collection_version').where('id', version.id).update({ identifier_kind: IdentifierKind.DOI, identifier: doi, data_cite: JSON.stringify(dataCite) });
+      Object.assign(version, { identifierKind: IdentifierKind.DOI, identifier: doi, dataCite });
+    } catch (err) {
+      if (!(err instanceof DataCiteError)) throw err;
+      this.module.log.warn({ err, version: version.id }, 'DOI minting failed; the version stays MINT_PENDING');
+    }
+  }
+
+  /** Curators retry minting a version's DOI after a failure. */
+  async retryMint(accession: string, number: number): Promise<CollectionVersion> {
+    requireCurator(this.user);
+    const version = await this.versionOf(accession, number);
+    if (!version) throw notFound(`no version ${number} of ${accession}`);
+    if (!this.module.config.datacite) throw badInput('no DataCite credentials are configured: versions carry local identifiers', 'number');
+    await this.mint(version);
+    return version;
+  }
+
+  async versions(collectionId: number): Promise<CollectionVersion[]> {
+    return this.em.find(CollectionVersion, { collection: collectionId }, { orderBy: { number: 'desc' } });
+  }
+
+  async version(collectionId: number, number: number): Promise<CollectionVersion | null> {
+    if (!Number.isInteger(number) || number < 1) throw badInput('a version number is a positive integer', 'number');
+    return this.em.findOne(CollectionVersion, { collection: collectionId, number });
+  }
+
+  async versionOf(accession: string, number: number): Promise<CollectionVersion | null> {
+    return this.em.findOne(CollectionVersion, { collection: { accession }, number }, { populate: ['collection'] });
+  }
+
+  /** A page of a version's files, in manifest order. */
+  async files(version: CollectionVersion, args: PageArgs & { series?: string | null }): Promise<Page<ReleaseManifestEntry & { id: number }>> {
+    const size = pageSize(args.first);
+    const afterId = decodeCursor('versionFile', args.after);
+    const base = () => {
+      const q = this.knex('release_manifest_entry').where('version_id', version.id);
+      if (args.series) q.where('series_instance_uid', args.series);
+      return q;
+    };
+    const rows = await base().where('id', '>', afterId).orderBy('id').limit(size + 1).select('id', ...ENTRY_COLUMNS);
+    const nodes = rows.map((r: any) => ({ id: Number(r.id), ...toFile(r) })) as any[];
+    return toPage('versionFile', nodes, size, afterId, async () => args.series
+      ? Number((await base().count({ n: '*' }).first())?.n ?? 0)
+      : version.imageCount);
+  }
+
+  /** The series a version holds, with their image counts. */
+  async series(version: CollectionVersion): Promise<{ seriesInstanceUid: string; studyAccession: string; individualAccession: string; modality: string | null; imageCount: number }[]> {
+    const rows = await this.knex('release_manifest_entry').where('version_id', version.id)
+      .groupBy('series_instance_uid', 'study_accession', 'individual_accession', 'modality')
+      .select('series_instance_uid', 'study_accession', 'individual_accession', 'modality').count({ n: '*' })
+      .orderBy([{ column: 'individual_accession' }, { column: 'study_accession' }, { column: 'series_instance_uid' }]);
+    return rows.map((r: any) => ({ seriesInstanceUid: r.series_instance_uid, studyAccession: r.study_accession, individualAccession: r.individual_accession, modality: r.modality ?? null, imageCount: Number(r.n) }));
+  }
+
+  /**
+   * Images withdrawn before (or in) this version, and those withheld from every version
+   * (identifiable information): what it lists instead of silent holes.
+   */
+  async tombstones(version: CollectionVersion): Promise<ImageTombstone[]> {
+    return this.em.find(ImageTombstone, {
+      collection: version.collection.id,
+      $or: [{ firstAbsentFrom: { $lte: version.number } }, { reason: { $in: [...WITHHELD_FROM_ALL_VERSIONS] } }],
+    }, { orderBy: { sopInstanceUid: 'asc' } });
+  }
+
+  /**
+   * Withdraws an image (IOCM-style): its catalogue row goes, a tombstone with the reason stays,
+   * and a released collection gets its next version at once. Earlier versions keep the image in
+   * their manifests and the bytes in storage, so they stay downloadable as released.
+   */
+  async withdrawImage(uid: string, reason: WithdrawalReason, note: string): Promise<ImageTombstone> {
+    const curator = requireCurator(this.user);
+    if (!note.trim()) throw badInput('say why the image is withdrawn', 'note');
+    const row = await this.knex('image as im').join('series as s', 's.id', 'im.series_id').join('study as st', 'st.id', 's.study_id')
+      .join('individual as i', 'i.id', 's.individual_id').join('collection as c', 'c.id', 's.collection_id').where('im.uid', uid)
+      .first('im.id', 'im.sha256', 'im.size', 's.id as seriesId', 's.uid as seriesUid', 'st.accession as study', 'i.accession as individual', 'c.id as collectionId', 'c.release_state as releaseState');
+    if (!row) throw notFound(`no image ${uid}`);
+    const platform = this.em.getPlatform();
+    await this.knex.transaction(async (trx) => {
+      await trx('image_tombstone').insert({
+        collection_id: row.collectionId, sop_instance_uid: uid, series_instance_uid: row.seriesUid, study_accession: row.study, individual_accession: row.individual,
+        sha256: row.sha256, size: row.size, reason, note: note.trim(), withdrawn_by: curator.id, withdrawn_at: platform.processDateProperty(new Date()),
+      });
+      await trx('image').where('id', row.id).del();
+      await trx('series').where('id', row.seriesId).decrement('image_count', 1);
+    });
+    this.module.hashCatalog?.remove(Number(row.id));
+    if (row.releaseState === ReleaseState.RELEASED) await this.cutVersion(Number(row.collectionId), curator.id);
+    return this.em.findOneOrFail(ImageTombstone, { sopInstanceUid: uid }, { refresh: true });
+  }
+
+  /**
+   * Declares a dataset at another repository equivalent to a controlled collection, so that a
+   * ControlledAccessGrants visa for it grants the collection's files. Its submitter or a curator.
+   */
+  async declareEquivalentDataset(accession: string, datasetId: string, repository: string): Promise<CollectionDataset> {
+    if (!this.user) requireCurator(this.user);
+    const collection = await this.knex('collection').where('accession', accession).first('id', 'submitter', 'accessibility');
+    const mayDeclare = !!collection && (collection.submitter === this.user!.id || hasRole(this.user, Role.CURATOR, Role.ADMIN));
+    if (!mayDeclare) throw notFound(`no collection ${accession} you may declare datasets for`);
+    if (collection.accessibility !== Accessibility.CONTROLLED) throw badInput('only a controlled collection is granted by visas; open collections need none', 'collection');
+    const id = datasetId.trim();
+    if (!/^\S{3,255}$/.test(id)) throw badInput('a dataset id is 3 to 255 characters without spaces (an accession such as HRA000001 or phs000001.v1.p1, or a URL)', 'dataset');
+    const existing = await this.em.findOne(CollectionDataset, { collection: collection.id, datasetId: id });
+    if (existing) return existing;
+    const row = this.em.create(CollectionDataset, { collection: collection.id, datasetId: id, repository: repository.trim() || 'unspecified', declaredBy: this.user!.id, declaredAt: new Date() });
+    await this.em.flush();
+    return row;
+  }
+
+  async datasetsOf(collectionId: number): Promise<CollectionDataset[]> {
+    return this.em.find(CollectionDataset, { collection: collectionId }, { orderBy: { id: 'asc' } });
+  }
+}
+
+/** What CurationService calls when a collection is released (or released again after changes). */
+export async function versionRelease(em: EntityManager, collectionId: number, actor: Principal): Promise<CollectionVersion> {
+  await em.flush();
+  return new ReleaseService(em, actor).cutVersion(collectionId, actor.id);
+}
