@@ -1,0 +1,206 @@
+import { displayParsed, grayOf, parseImage, type ParsedImage } from '../../imaging';
+import type { IdentifyingAttributes } from './identity';
+import { OcrEngine, type Box, type Gray8, type OcrWord } from './ocrEngine';
+import { classifyWords, type ClassifiedWord, type PhiKind } from './phiText';
+import { redactBoxes } from './redact';
+
+/**
+ * What OCR concluded about one image.
+ * - clean: no text but harmless annotations (orientation markers, measurements, units) and
+ *   readable text that is not PHI; nothing was changed.
+ * - redacted: PHI text was found and blanked in every frame (`output` holds the new file).
+ * - needs-review: text-like marks OCR could not read remain (the image stays held).
+ * - failed: OCR or decoding could not run (the image stays held; `reason` says why).
+ */
+export type BurnedInVerdict = 'clean' | 'redacted' | 'needs-review' | 'failed';
+
+export interface RedactedRegion extends Box { why: PhiKind }
+
+export interface BurnedInScan {
+  verdict: BurnedInVerdict;
+  /** Why the image needs a person, or null for a clean verdict. Never quotes the text. */
+  reason: string | null;
+  /** Blanked rectangles in pixel coordinates, the same in every frame; drawn on curators' previews. */
+  regions: RedactedRegion[];
+  /** Words by class (no text): what a curator's summary shows. */
+  counts: { words: number; phi: number; harmless: number; text: number; unread: number };
+  /** Frames OCR read (0-based). */
+  frames: number[];
+  /** The redacted file (native Explicit VR Little Endian), when anything was blanked. */
+  output: Buffer | null;
+  transferSyntaxUid: string | null;
+}
+
+export interface BurnedInScanOptions {
+  /** Blank what is found (the Clean Pixel Data option); false only reports. */
+  redact?: boolean;
+  /** The engine to reuse (one per thread); a private one is created and closed otherwise. */
+  engine?: OcrEngine;
+  timeoutMs?: number;
+  /** Frames of a multi-frame image OCR reads (first, middle, last, …): burned-in text is static across a cine loop. */
+  maxFrames?: number;
+  minConfidence?: number;
+}
+
+function framesToRead(n: number, max: number): number[] {
+  if (n <= max) return [...Array(n).keys()];
+  const out = new Set<number>();
+  for (let i = 0; i < max; i++) out.add(Math.round((i * (n - 1)) / Math.max(1, max - 1)));
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Tesseract reads glyphs best at 20-40 px; small matrices (ultrasound, CT at 512) are upscaled. */
+function scaleFor(img: Gray8): number {
+  const longest = Math.max(img.width, img.height);
+  return longest <= 320 ? 3 : longest <= 800 ? 2 : 1;
+}
+
+function upscale(img: Gray8, s: number): Gray8 {
+  if (s === 1) return img;
+  const w = img.width * s, h = img.height * s;
+  const out = new Uint8Array(w * h);
+  // Bilinear: nearest-neighbour blocks read as jagged glyphs.
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(img.height - 1, Math.max(0, (y + 0.5) / s - 0.5));
+    const y0 = Math.floor(sy), y1 = Math.min(img.height - 1, y0 + 1), fy = sy - y0;
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(img.width - 1, Math.max(0, (x + 0.5) / s - 0.5));
+      const x0 = Math.floor(sx), x1 = Math.min(img.width - 1, x0 + 1), fx = sx - x0;
+      const d = img.data;
+      const top = d[y0 * img.width + x0] * (1 - fx) + d[y0 * img.width + x1] * fx;
+      const bottom = d[y1 * img.width + x0] * (1 - fx) + d[y1 * img.width + x1] * fx;
+      out[y * w + x] = (top * (1 - fy) + bottom * fy + 0.5) | 0;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+function crop(img: Gray8, b: Box): Gray8 {
+  const x0 = Math.max(0, Math.floor(b.x)), y0 = Math.max(0, Math.floor(b.y));
+  const x1 = Math.min(img.width, Math.ceil(b.x + b.w)), y1 = Math.min(img.height, Math.ceil(b.y + b.h));
+  const w = Math.max(1, x1 - x0), h = Math.max(1, y1 - y0);
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) out.set(img.data.subarray((y0 + y) * img.width + x0, (y0 + y) * img.width + x0 + w), y * w);
+  return { width: w, height: h, data: out };
+}
+
+function padBox(b: Box, p: number): Box {
+  return { x: b.x - p, y: b.y - p, w: b.w + 2 * p, h: b.h + 2 * p };
+}
+
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+/** Overlapping boxes merged (one rectangle per run of PHI words on a line, mostly). */
+function merge(regions: RedactedRegion[]): RedactedRegion[] {
+  const out = [...regions];
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = 0; i < out.length && !changed; i++) {
+      for (let j = i + 1; j < out.length; j++) {
+        if (!overlaps(out[i], out[j])) continue;
+        const a = out[i], b = out[j];
+        const x = Math.min(a.x, b.x), y = Math.min(a.y, b.y);
+        out[i] = { x, y, w: Math.max(a.x + a.w, b.x + b.w) - x, h: Math.max(a.y + a.h, b.y + b.h) - y, why: a.why };
+        out.splice(j, 1);
+        changed = true;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Marks that are not text at all: a box as tall as a fifth of the image is anatomy or a border. */
+function textSized(w: OcrWord, img: Gray8): boolean {
+  return w.box.h >= 4 && w.box.h <= Math.max(48, img.height / 5) && w.box.w >= 2;
+}
+
+function clamp(b: RedactedRegion, width: number, height: number): RedactedRegion {
+  const x = Math.max(0, Math.floor(b.x)), y = Math.max(0, Math.floor(b.y));
+  return { x, y, w: Math.min(width, Math.ceil(b.x + b.w)) - x, h: Math.min(height, Math.ceil(b.y + b.h)) - y, why: b.why };
+}
+
+async function readFrame(parsed: ParsedImage, index: number, engine: OcrEngine, attrs: IdentifyingAttributes, minConfidence: number): Promise<ClassifiedWord[]> {
+  const grey = grayOf(await displayParsed(parsed, index));
+  const s = scaleFor(grey);
+  const big = upscale(grey, s);
+  const words = (await engine.recognize(big)).filter((w) => textSized(w, big));
+  const classified = classifyWords(words, attrs, minConfidence);
+  // Han characters: the English model reads a Chinese name as low-confidence Latin junk; the
+  // Chinese model, on that word's crop only, says whether it is Han text (a name, on a screen).
+  let cjkCrops = 0;
+  for (const w of classified) {
+    if (w.cls.kind !== 'unread' || cjkCrops >= 8) continue;
+    cjkCrops++;
+    const m = Math.round(w.box.h * 0.4);
+    const read = await engine.recognizeCjkLine(crop(big, padBox(w.box, m)));
+    const han = (read.text.match(/\p{Script=Han}/gu) ?? []).length;
+    if (han >= 1 && read.confidence >= 50) w.cls = { kind: 'phi', why: 'han-name' };
+  }
+  for (const w of classified) w.box = { x: w.box.x / s, y: w.box.y / s, w: w.box.w / s, h: w.box.h / s };
+  return classified;
+}
+
+/**
+ * The worker half: OCR on the de-identified image's frames, each word judged against the file's
+ * own identifying attributes (read from the source before de-identification) and PHI patterns,
+ * and the PHI blanked in every frame. Never throws for a bad image: decoding or OCR failure and
+ * timeouts come back as a 'failed' verdict with the reason, which keeps the image held.
+ */
+export async function scanBurnedInText(deidentified: Uint8Array, attrs: IdentifyingAttributes, opts: BurnedInScanOptions = {}): Promise<BurnedInScan> {
+  const engine = opts.engine ?? new OcrEngine(opts.timeoutMs);
+  const counts = { words: 0, phi: 0, harmless: 0, text: 0, unread: 0 };
+  const empty = { regions: [], counts, frames: [], output: null, transferSyntaxUid: null };
+  try {
+    let parsed: ParsedImage;
+    try {
+      parsed = parseImage(deidentified);
+    } catch (e) {
+      return { ...empty, verdict: 'failed', reason: `OCR could not run: pixels not decodable (${e instanceof Error ? e.message : String(e)})` };
+    }
+    const frames = framesToRead(parsed.attrs.numberOfFrames, opts.maxFrames ?? 3);
+    const regions: RedactedRegion[] = [];
+    try {
+      for (const f of frames) {
+        for (const w of await readFrame(parsed, f, engine, attrs, opts.minConfidence ?? 55)) {
+          if (w.cls.kind === 'noise') continue;
+          counts.words++;
+          if (w.cls.kind === 'phi') {
+            counts.phi++;
+            // A margin of a third of the glyph height covers ascenders, descenders and the
+            // anti-aliased fringe OCR's box leaves out.
+            const p = Math.max(2, Math.ceil(w.box.h / 3));
+            regions.push({ ...padBox(w.box, p), why: w.cls.why });
+          } else counts[w.cls.kind]++;
+        }
+      }
+    } catch (e) {
+      return { ...empty, counts, frames, verdict: 'failed', reason: `OCR could not run: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    const merged = merge(regions).map((r) => clamp(r, parsed.attrs.columns, parsed.attrs.rows));
+    const unread = counts.unread > 0 ? `; ${counts.unread} text-like mark(s) OCR could not read` : '';
+    if (merged.length === 0) {
+      return counts.unread > 0
+        ? { ...empty, counts, frames, verdict: 'needs-review', reason: `burned-in text check: ${counts.unread} text-like mark(s) OCR could not read` }
+        : { ...empty, counts, frames, verdict: 'clean', reason: null };
+    }
+    if (opts.redact === false) {
+      return { regions: merged, counts, frames, output: null, transferSyntaxUid: null, verdict: 'needs-review', reason: `burned-in PHI found in ${merged.length} region(s); Clean Pixel Data is off, so nothing was blanked${unread}` };
+    }
+    let redacted: { output: Buffer; transferSyntaxUid: string };
+    try {
+      redacted = await redactBoxes(deidentified, merged, `Burned-in text: ${merged.length} region(s) blanked after OCR`);
+    } catch (e) {
+      return { ...empty, counts, frames, regions: merged, verdict: 'failed', reason: `burned-in PHI found in ${merged.length} region(s) but could not be blanked: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    return {
+      verdict: counts.unread > 0 ? 'needs-review' : 'redacted',
+      reason: `burned-in PHI blanked in ${merged.length} region(s)${unread}`,
+      regions: merged, counts, frames, ...redacted,
+    };
+  } finally {
+    if (!opts.engine) await engine.close();
+  }
+}
