@@ -61,7 +61,13 @@ export class OcrEngine {
       const w = await createWorker(lang, OEM.LSTM_ONLY, { ...quiet, langPath: langPath(lang), cachePath: langPath(lang) } as Parameters<typeof createWorker>[2]);
       // Sparse text: burned-in annotations are scattered words, not paragraphs. A fixed DPI stops
       // the engine estimating one (and printing that it did) for every image.
-      await w.setParameters({ tessedit_pageseg_mode: kind === 'latin' ? PSM.SPARSE_TEXT : PSM.SINGLE_LINE, user_defined_dpi: '300', ...this.params });
+      // Whole images: Sauvola (local) thresholding, since a global Otsu threshold set by bright
+      // anatomy drops grey text drawn on a dark background. Crops of one line (the Chinese
+      // model's input) hold little but the text, and Otsu reads them where Sauvola breaks strokes.
+      await w.setParameters({
+        tessedit_pageseg_mode: PSM.SPARSE_TEXT, user_defined_dpi: '300',
+        thresholding_method: kind === 'latin' ? '2' : '0', debug_file: '/dev/null', ...this.params,
+      });
       return w;
     })();
     created.catch(() => this.forget(kind, created));
@@ -78,9 +84,15 @@ export class OcrEngine {
   private async withTimeout<T>(kind: 'latin' | 'cjk', run: (w: Worker) => Promise<T>): Promise<T> {
     const pending = this.worker(kind);
     let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new OcrTimeoutError(this.timeoutMs)), this.timeoutMs); });
+    let expiredAlready = false;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => { expiredAlready = true; reject(new OcrTimeoutError(this.timeoutMs)); }, this.timeoutMs);
+    });
+    // A worker that comes up after the deadline is not given the job: it is terminated unused.
+    const job = pending.then((w) => (expiredAlready ? Promise.reject(new OcrTimeoutError(this.timeoutMs)) : run(w)));
+    job.catch(() => undefined);
     try {
-      return await Promise.race([pending.then(run), expired]);
+      return await Promise.race([job, expired]);
     } catch (e) {
       // Whatever state the engine is in after a failure or a timeout, it is not reused.
       this.forget(kind, pending);

@@ -5,7 +5,7 @@ import type { OcrWord } from './ocrEngine';
  * Why a word is PHI. Categories only: the text itself never leaves the worker, so neither the
  * verdict nor a log line can leak what was burned in.
  */
-export type PhiKind = 'name' | 'id' | 'date' | 'institution' | 'labelled' | 'date-pattern' | 'id-pattern' | 'name-shape' | 'han-name';
+export type PhiKind = 'name' | 'id' | 'date' | 'institution' | 'labelled' | 'date-pattern' | 'id-pattern' | 'name-shape' | 'han-name' | 'adjacent';
 export type WordClass = { kind: 'phi'; why: PhiKind } | { kind: 'harmless' } | { kind: 'text' } | { kind: 'unread' } | { kind: 'noise' };
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
@@ -121,7 +121,8 @@ function classifyAlone(w: OcrWord, minConfidence: number): WordClass {
   const n = normalise(raw);
   if (n === '') return { kind: 'noise' };
   if (hanRun(n) && w.confidence >= minConfidence) return { kind: 'phi', why: 'han-name' };
-  if (w.confidence < minConfidence) return { kind: 'unread' };
+  // Low confidence: unread text if it spans a few glyphs, speckle otherwise.
+  if (w.confidence < minConfidence) return n.length >= 2 && w.box.w >= 1.2 * w.box.h ? { kind: 'unread' } : { kind: 'noise' };
   const up = raw.toUpperCase().replace(/[:;,]+$/, '');
   if (ORIENTATION.has(n) || MEASURE.test(up.replace(/\s+/g, '')) || UNIT_ONLY.test(up) || TIME.test(up)) return { kind: 'harmless' };
   if (/^\d+[X×]\d+$/.test(n)) return { kind: 'harmless' };
@@ -132,6 +133,11 @@ function classifyAlone(w: OcrWord, minConfidence: number): WordClass {
 }
 
 export interface ClassifiedWord extends OcrWord { cls: WordClass }
+
+/** Whether a more specific reason may replace this class: anything but noise and PHI, and the bare ID shape. */
+function weaker(c: WordClass): boolean {
+  return c.kind !== 'noise' && (c.kind !== 'phi' || c.why === 'id-pattern');
+}
 
 /**
  * Classifies every OCR word of one image: matched against the file's own identifying attributes
@@ -156,7 +162,7 @@ export function classifyWords(words: OcrWord[], attrs: IdentifyingAttributes, mi
     const mark = (from: number, to: number, why: PhiKind) => {
       for (let c = Math.max(0, from); c <= Math.min(to, owner.length - 1); c++) {
         const w = lineWords[owner[c]];
-        if (w.cls.kind !== 'phi' && w.cls.kind !== 'noise') w.cls = { kind: 'phi', why };
+        if (weaker(w.cls)) w.cls = { kind: 'phi', why };
       }
     };
     for (const needle of needles) {
@@ -164,7 +170,7 @@ export function classifyWords(words: OcrWord[], attrs: IdentifyingAttributes, mi
       const hit = approximateFind(needle.text, text);
       if (hit.end >= 0 && hit.distance <= tolerance(needle.text.length)) mark(hit.end - needle.text.length + 1, hit.end, needle.why);
     }
-    const raw = lineWords.map((w) => w.text).join(' ');
+    const raw = lineWords.map((w) => w.text).join(' ').replace(/[\u2010-\u2015\u2212]/g, '-');
     for (const re of DATE_PATTERNS) {
       const m = re.exec(raw);
       if (!m) continue;
@@ -172,7 +178,7 @@ export function classifyWords(words: OcrWord[], attrs: IdentifyingAttributes, mi
       let pos = 0;
       for (const w of lineWords) {
         const end = pos + w.text.length;
-        if (end > m.index && pos < m.index + m[0].length && w.cls.kind !== 'noise' && w.cls.kind !== 'phi') w.cls = { kind: 'phi', why: 'date-pattern' };
+        if (end > m.index && pos < m.index + m[0].length && weaker(w.cls)) w.cls = { kind: 'phi', why: 'date-pattern' };
         pos = end + 1;
       }
     }
@@ -183,14 +189,45 @@ export function classifyWords(words: OcrWord[], attrs: IdentifyingAttributes, mi
       if (LABELS.test(n)) { labelled = true; continue; }
       if (labelled && w.cls.kind !== 'noise' && w.cls.kind !== 'phi' && w.cls.kind !== 'harmless') w.cls = { kind: 'phi', why: 'labelled' };
     }
-    // A word OCR could not read next to PHI on the same line is most likely more of it.
-    if (lineWords.some((w) => w.cls.kind === 'phi')) {
-      for (const w of lineWords) if (w.cls.kind === 'unread') w.cls = { kind: 'phi', why: 'labelled' };
-    }
     // An institution's line is the institution ("… Hospital", "…医院").
-    if (/(HOSPITAL|CLINIC|MEDICAL\s*CENT|UNIVERSITY|INSTITUTE|医院|诊所|卫生院)/i.test(raw)) {
+    if (/(HOSPITAL|CLINIC|MEDICAL|UNIVERSITY|INSTITUTE|医院|诊所|卫生院)/i.test(raw)) {
       for (const w of lineWords) if (w.cls.kind !== 'noise' && w.cls.kind !== 'harmless') w.cls = { kind: 'phi', why: 'institution' };
     }
   }
   return out;
+}
+
+function similarHeight(a: OcrWord, b: OcrWord): boolean {
+  return a.box.h <= 1.7 * b.box.h && b.box.h <= 1.7 * a.box.h;
+}
+
+/** Whether `c` sits in the same block of text as `p`: on the same line or the next ones, about the same glyph size. */
+function sameBlock(c: OcrWord, p: OcrWord): boolean {
+  if (!similarHeight(c, p)) return false;
+  const h = Math.max(c.box.h, p.box.h);
+  const dy = Math.abs(c.box.y + c.box.h / 2 - (p.box.y + p.box.h / 2));
+  if (dy > 2.2 * h) return false;
+  const reach = dy < h / 2 ? 3 * h : 1.5 * h;
+  return c.box.x <= p.box.x + p.box.w + reach && c.box.x + c.box.w >= p.box.x - reach;
+}
+
+/**
+ * PHI comes in blocks (a patient header of name, ID and birth date). Text that is neither
+ * harmless nor already PHI and sits in the block of a PHI word, on its line or the lines
+ * around it at about the same size, is taken as more of it: a name OCR misread does not
+ * escape because its neighbour, the ID, was read. Runs after every other rule.
+ */
+export function spreadThroughBlocks(words: ClassifiedWord[]): void {
+  for (let round = 0; round < 6; round++) {
+    let changed = false;
+    const phi = words.filter((w) => w.cls.kind === 'phi');
+    for (const w of words) {
+      if (w.cls.kind !== 'text' && w.cls.kind !== 'unread') continue;
+      if (phi.some((p) => sameBlock(w, p))) {
+        w.cls = { kind: 'phi', why: 'adjacent' };
+        changed = true;
+      }
+    }
+    if (!changed) return;
+  }
 }

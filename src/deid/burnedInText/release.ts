@@ -37,7 +37,7 @@ export function decideBurnedInHold(held: string | null, scan: BurnedInScan, poli
     case 'clean':
       return { held: policy === 'never' ? held : null, record };
     case 'redacted':
-      return { held: policy === 'redacted' ? null : join(`${scan.reason}: a curator confirms the redaction`), record };
+      return { held: policy === 'redacted' && scan.counts.unread === 0 ? null : join(`${scan.reason}: a curator confirms the redaction`), record };
     case 'needs-review':
     case 'failed':
       return { held: join(scan.reason ?? 'burned-in text check did not finish'), record };

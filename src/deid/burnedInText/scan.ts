@@ -1,14 +1,16 @@
 import { displayParsed, grayOf, parseImage, type ParsedImage } from '../../imaging';
+import { strokeImage } from './enhance';
 import type { IdentifyingAttributes } from './identity';
 import { OcrEngine, type Box, type Gray8, type OcrWord } from './ocrEngine';
-import { classifyWords, type ClassifiedWord, type PhiKind } from './phiText';
+import { classifyWords, normalise, spreadThroughBlocks, type ClassifiedWord, type PhiKind } from './phiText';
 import { redactBoxes } from './redact';
 
 /**
  * What OCR concluded about one image.
  * - clean: no text but harmless annotations (orientation markers, measurements, units) and
  *   readable text that is not PHI; nothing was changed.
- * - redacted: PHI text was found and blanked in every frame (`output` holds the new file).
+ * - redacted: PHI text was found and blanked in every frame (`output` holds the new file);
+ *   `counts.unread` says whether text-like marks OCR could not read remain elsewhere.
  * - needs-review: text-like marks OCR could not read remain (the image stays held).
  * - failed: OCR or decoding could not run (the image stays held; `reason` says why).
  */
@@ -52,7 +54,7 @@ function framesToRead(n: number, max: number): number[] {
 /** Tesseract reads glyphs best at 20-40 px; small matrices (ultrasound, CT at 512) are upscaled. */
 function scaleFor(img: Gray8): number {
   const longest = Math.max(img.width, img.height);
-  return longest <= 320 ? 3 : longest <= 800 ? 2 : 1;
+  return longest < 200 ? 3 : longest < 400 ? 2 : 1;
 }
 
 function upscale(img: Gray8, s: number): Gray8 {
@@ -82,6 +84,23 @@ function crop(img: Gray8, b: Box): Gray8 {
   const out = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) out.set(img.data.subarray((y0 + y) * img.width + x0, (y0 + y) * img.width + x0 + w), y * w);
   return { width: w, height: h, data: out };
+}
+
+/** The crop's grey range stretched to 0..255 (a line of text is most of what a crop holds). */
+function stretch(img: Gray8): Gray8 {
+  let lo = 255, hi = 0;
+  for (const v of img.data) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  if (hi <= lo) return img;
+  const k = 255 / (hi - lo);
+  return { ...img, data: img.data.map((v) => Math.round((v - lo) * k)) };
+}
+
+/** Dark glyphs on a light ground, which the models were trained on: inverted when the border is dark. */
+function inkOnWhite(img: Gray8): Gray8 {
+  let sum = 0, n = 0;
+  for (let x = 0; x < img.width; x++) { sum += img.data[x] + img.data[(img.height - 1) * img.width + x]; n += 2; }
+  for (let y = 0; y < img.height; y++) { sum += img.data[y * img.width] + img.data[y * img.width + img.width - 1]; n += 2; }
+  return sum / n < 128 ? { ...img, data: img.data.map((v) => 255 - v) } : img;
 }
 
 function padBox(b: Box, p: number): Box {
@@ -122,23 +141,37 @@ function clamp(b: RedactedRegion, width: number, height: number): RedactedRegion
   return { x, y, w: Math.min(width, Math.ceil(b.x + b.w)) - x, h: Math.min(height, Math.ceil(b.y + b.h)) - y, why: b.why };
 }
 
-async function readFrame(parsed: ParsedImage, index: number, engine: OcrEngine, attrs: IdentifyingAttributes, minConfidence: number): Promise<ClassifiedWord[]> {
+export async function readFrame(parsed: ParsedImage, index: number, engine: OcrEngine, attrs: IdentifyingAttributes, minConfidence: number): Promise<ClassifiedWord[]> {
   const grey = grayOf(await displayParsed(parsed, index));
   const s = scaleFor(grey);
   const big = upscale(grey, s);
-  const words = (await engine.recognize(big)).filter((w) => textSized(w, big));
-  const classified = classifyWords(words, attrs, minConfidence);
-  // Han characters: the English model reads a Chinese name as low-confidence Latin junk; the
-  // Chinese model, on that word's crop only, says whether it is Han text (a name, on a screen).
-  let cjkCrops = 0;
-  for (const w of classified) {
-    if (w.cls.kind !== 'unread' || cjkCrops >= 8) continue;
-    cjkCrops++;
+  // Two readings: the display image, and its bright strokes alone (white top-hat), where grey
+  // text over tissue or at low contrast stands out as ink on white. Lines keep apart per reading.
+  const plain = (await engine.recognize(big)).filter((w) => textSized(w, big));
+  const strokes = (await engine.recognize(strokeImage(big))).filter((w) => textSized(w, big)).map((w) => ({ ...w, line: w.line + 1_000_000 }));
+  const classified = classifyWords([...plain, ...strokes], attrs, minConfidence);
+  // Han characters: the English model reads a Chinese name as short junk ("RE", "HE:"), often
+  // confidently; the Chinese model, on that word's crop only, says whether it is Han text.
+  // Candidates: short non-PHI words at least two glyphs wide, tallest first (the plain and the
+  // stroke readings often both hold one; a box overlapping one already read is skipped).
+  const candidates = classified
+    .filter((w) => (w.cls.kind === 'unread' || w.cls.kind === 'text') && normalise(w.text).length <= 4 && w.box.w >= 1.2 * w.box.h && w.box.h >= 8)
+    .sort((a, b) => b.box.h - a.box.h);
+  const read: Box[] = [];
+  const hanNames = attrs.names.flatMap((n) => n.split(/[\^=,\s]+/)).map((p) => normalise(p)).filter((p) => /^\p{Script=Han}+$/u.test(p));
+  for (const w of candidates) {
+    if (read.length >= 16) break;
+    if (read.some((b) => overlaps(b, w.box))) continue;
+    read.push(w.box);
     const m = Math.round(w.box.h * 0.4);
-    const read = await engine.recognizeCjkLine(crop(big, padBox(w.box, m)));
-    const han = (read.text.match(/\p{Script=Han}/gu) ?? []).length;
-    if (han >= 1 && read.confidence >= 50) w.cls = { kind: 'phi', why: 'han-name' };
+    const line = await engine.recognizeCjkLine(inkOnWhite(upscale(stretch(crop(big, padBox(w.box, m))), 2)));
+    const han = line.text.match(/\p{Script=Han}/gu) ?? [];
+    // The file's own name in Han characters, however unsure the reading; any other run of two or
+    // more Han characters when the model is fairly sure (a Chinese name on a screen).
+    if (hanNames.some((n) => han.join('').includes(n))) w.cls = { kind: 'phi', why: 'name' };
+    else if (han.length >= 2 && line.confidence >= 30) w.cls = { kind: 'phi', why: 'han-name' };
   }
+  spreadThroughBlocks(classified);
   for (const w of classified) w.box = { x: w.box.x / s, y: w.box.y / s, w: w.box.w / s, h: w.box.h / s };
   return classified;
 }
@@ -196,7 +229,7 @@ export async function scanBurnedInText(deidentified: Uint8Array, attrs: Identify
       return { ...empty, counts, frames, regions: merged, verdict: 'failed', reason: `burned-in PHI found in ${merged.length} region(s) but could not be blanked: ${e instanceof Error ? e.message : String(e)}` };
     }
     return {
-      verdict: counts.unread > 0 ? 'needs-review' : 'redacted',
+      verdict: 'redacted',
       reason: `burned-in PHI blanked in ${merged.length} region(s)${unread}`,
       regions: merged, counts, frames, ...redacted,
     };
