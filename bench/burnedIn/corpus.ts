@@ -42,7 +42,7 @@ export function registerFonts(): void {
   if (fontsReady) return;
   for (const [family, file] of [...LATIN_FONTS, HAN_FONT]) {
     const p = path.join(FONT_DIR, file);
-    if (!fs.existsSync(p)) throw new Error(`font ${p} is missing: .ci/run installs fonts-dejavu-core, fonts-liberation2 and fonts-wqy-microhei`);
+    if (!fs.existsSync(p)) throw new Error(`font ${p} is missing: .ci/run installs fonts-dejavu-core, fonts-liberation and fonts-wqy-microhei`);
     GlobalFonts.registerFromPath(p, family);
   }
   fontsReady = true;
