@@ -127,8 +127,9 @@ function classifyAlone(w: OcrWord, minConfidence: number): WordClass {
   if (ORIENTATION.has(n) || MEASURE.test(up.replace(/\s+/g, '')) || UNIT_ONLY.test(up) || TIME.test(up)) return { kind: 'harmless' };
   if (/^\d+[X×]\d+$/.test(n)) return { kind: 'harmless' };
   if (/\p{L}\^\p{L}/u.test(raw)) return { kind: 'phi', why: 'name-shape' };
-  const digits = n.replace(/\D/g, '').length;
-  if (n.length >= 5 && digits >= 4 && !/^\d{1,4}[.,]\d+$/.test(raw)) return { kind: 'phi', why: 'id-pattern' };
+  // ID-like: six or more digits, or a short letter prefix and five or more (MRN242251, A17375455);
+  // device readouts (127/128, 22.5, R15, 44CG43) do not have that shape.
+  if (/^(?:\d{6,}|[A-Z]{1,4}[-#]?\d{5,}[A-Z]?)$/.test(up.replace(/^[#:]+/, ''))) return { kind: 'phi', why: 'id-pattern' };
   return { kind: 'text' };
 }
 

@@ -2,7 +2,7 @@ import { displayParsed, grayOf, parseImage, type ParsedImage } from '../../imagi
 import { strokeImage } from './enhance';
 import type { IdentifyingAttributes } from './identity';
 import { OcrEngine, type Box, type Gray8, type OcrWord } from './ocrEngine';
-import { classifyWords, normalise, spreadThroughBlocks, type ClassifiedWord, type PhiKind } from './phiText';
+import { approximateFind, classifyWords, normalise, spreadThroughBlocks, type ClassifiedWord, type PhiKind } from './phiText';
 import { redactBoxes } from './redact';
 
 /**
@@ -158,7 +158,11 @@ export async function readFrame(parsed: ParsedImage, index: number, engine: OcrE
     .filter((w) => (w.cls.kind === 'unread' || w.cls.kind === 'text') && normalise(w.text).length <= 4 && w.box.w >= 1.2 * w.box.h && w.box.h >= 8)
     .sort((a, b) => b.box.h - a.box.h);
   const read: Box[] = [];
-  const hanNames = attrs.names.flatMap((n) => n.split(/[\^=,\s]+/)).map((p) => normalise(p)).filter((p) => /^\p{Script=Han}+$/u.test(p));
+  // The file's own values in Han characters: each part of two or more characters, and each
+  // whole name without separators (张^伟 is printed 张伟).
+  const hanNames = [...attrs.names, ...attrs.institutions]
+    .flatMap((n) => [normalise(n.split('=').find((g) => /\p{Script=Han}/u.test(g)) ?? ''), ...n.split(/[\^=,\s]+/).map((p) => normalise(p))])
+    .filter((p) => p.length >= 2 && /^\p{Script=Han}+$/u.test(p));
   for (const w of candidates) {
     if (read.length >= 16) break;
     if (read.some((b) => overlaps(b, w.box))) continue;
@@ -167,9 +171,11 @@ export async function readFrame(parsed: ParsedImage, index: number, engine: OcrE
     const line = await engine.recognizeCjkLine(inkOnWhite(upscale(stretch(crop(big, padBox(w.box, m))), 2)));
     const han = line.text.match(/\p{Script=Han}/gu) ?? [];
     // The file's own name in Han characters, however unsure the reading; any other run of two or
-    // more Han characters when the model is fairly sure (a Chinese name on a screen).
-    if (hanNames.some((n) => han.join('').includes(n))) w.cls = { kind: 'phi', why: 'name' };
-    else if (han.length >= 2 && line.confidence >= 30) w.cls = { kind: 'phi', why: 'han-name' };
+    // more Han characters only when the model is sure (it makes Han characters out of tissue).
+    // One character of a Han name may be misread (张伟 as 筷伟): the other one, in place, matches.
+    const hanText = han.join('');
+    if (han.length >= 2 && hanNames.some((n) => approximateFind(n, hanText).distance <= Math.ceil(n.length / 3))) w.cls = { kind: 'phi', why: 'name' };
+    else if (han.length >= 2 && line.confidence >= 70) w.cls = { kind: 'phi', why: 'han-name' };
   }
   spreadThroughBlocks(classified);
   for (const w of classified) w.box = { x: w.box.x / s, y: w.box.y / s, w: w.box.w / s, h: w.box.h / s };
