@@ -1,5 +1,5 @@
 /**
- * `npm run eval:burned-in [-- --seed 20 --phi 60 --clean 20 --harmless 20 --previews DIR]`
+ * `npm run eval:burned-in [-- --seed 20 --phi 48 --clean 16 --harmless 16 --previews DIR]`
  *
  * Builds the seeded corpus (corpus.ts), runs every image through de-identification and then the
  * burned-in text scan (OCR, PHI judgement, redaction), and prints:
@@ -107,7 +107,7 @@ function inside(x: number, y: number, boxes: Box[], pad: number): boolean {
 
 async function main(): Promise<void> {
   const seed = arg('seed', 20);
-  const size = { phi: arg('phi', 60), clean: arg('clean', 20), harmless: arg('harmless', 20) };
+  const size = { phi: arg('phi', 48), clean: arg('clean', 16), harmless: arg('harmless', 16) };
   const t0 = performance.now();
   const corpus = await buildCorpus(seed, size);
   console.log(`corpus: seed ${seed}, ${corpus.length} images (${size.phi} with PHI text, ${size.clean} clean, ${size.harmless} harmless annotations only), built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -5,6 +5,6 @@ export { identifyingAttributesOf, readIdentifyingAttributes, type IdentifyingAtt
 export { OcrEngine, OcrTimeoutError, type Box, type Gray8, type OcrWord } from './ocrEngine';
 export { classifyWords, normalise, type ClassifiedWord, type PhiKind, type WordClass } from './phiText';
 export { redactBoxes, RedactionError } from './redact';
-export { decideBurnedInHold, needsBurnedInScan, releasePolicyFromEnv, type BurnedInRecord, type BurnedInReleasePolicy } from './release';
+export { decideBurnedInHold, needsBurnedInScan, releasePolicyFromEnv, scanAllFromEnv, type BurnedInRecord, type BurnedInReleasePolicy } from './release';
 export { outlineRegions, redactionPreviewPng } from './preview';
 export { scanBurnedInText, type BurnedInScan, type BurnedInScanOptions, type BurnedInVerdict, type RedactedRegion } from './scan';

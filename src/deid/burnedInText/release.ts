@@ -44,6 +44,13 @@ export function decideBurnedInHold(held: string | null, scan: BurnedInScan, poli
   }
 }
 
+/** OBIA_BURNED_IN_SCAN: `held` (default) scans what a hold rule holds plus text-prone modalities; `all` scans every image (OCR costs about half a CPU second an image). */
+export function scanAllFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = (env.OBIA_BURNED_IN_SCAN ?? 'held').trim().toLowerCase();
+  if (v === 'held' || v === 'all') return v === 'all';
+  throw new Error(`OBIA_BURNED_IN_SCAN must be held or all (got "${v}")`);
+}
+
 /** Whether an image's pixels go through OCR: every image a hold rule holds, plus whatever the deployment adds. */
 export function needsBurnedInScan(held: string | null, modality: string | null, scanAll: boolean): boolean {
   if (held !== null || scanAll) return true;
