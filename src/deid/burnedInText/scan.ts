@@ -131,6 +131,35 @@ function merge(regions: RedactedRegion[]): RedactedRegion[] {
   return out;
 }
 
+/** 1 where either stroke image (bright or dark strokes) shows ink. */
+function inkMask(bright: Gray8, dark: Gray8): Uint8Array {
+  const out = new Uint8Array(bright.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = bright.data[i] < 128 || dark.data[i] < 128 ? 1 : 0;
+  return out;
+}
+
+/**
+ * OCR often boxes only part of a word it half-read ("2008.1" of "2008.11.25"): a PHI box grows
+ * sideways along its text band while ink continues, across gaps narrower than a glyph, by at
+ * most its own width each way.
+ */
+function growAlongLine(b: Box, ink: Uint8Array, width: number, height: number): Box {
+  const y0 = Math.max(0, Math.floor(b.y + b.h * 0.15)), y1 = Math.min(height, Math.ceil(b.y + b.h * 0.85));
+  const inked = (x: number) => {
+    for (let y = y0; y < y1; y++) if (ink[y * width + x]) return true;
+    return false;
+  };
+  const gap = Math.max(2, Math.round(b.h * 0.7));
+  let right = Math.min(width - 1, Math.ceil(b.x + b.w)), left = Math.max(0, Math.floor(b.x));
+  for (let x = right + 1, blank = 0; x < Math.min(width, b.x + 2 * b.w + 1) && blank <= gap; x++) {
+    if (inked(x)) { right = x; blank = 0; } else blank++;
+  }
+  for (let x = left - 1, blank = 0; x >= Math.max(0, b.x - b.w - 1) && blank <= gap; x--) {
+    if (inked(x)) { left = x; blank = 0; } else blank++;
+  }
+  return { x: left, y: b.y, w: right + 1 - left, h: b.h };
+}
+
 /** Marks that are not text at all: a box as tall as a fifth of the image is anatomy or a border. */
 function textSized(w: OcrWord, img: Gray8): boolean {
   return w.box.h >= 4 && w.box.h <= Math.max(48, img.height / 5) && w.box.w >= 2;
@@ -148,7 +177,8 @@ export async function readFrame(parsed: ParsedImage, index: number, engine: OcrE
   // Two readings: the display image, and its bright strokes alone (white top-hat), where grey
   // text over tissue or at low contrast stands out as ink on white. Lines keep apart per reading.
   const plain = (await engine.recognize(big)).filter((w) => textSized(w, big));
-  const strokes = (await engine.recognize(strokeImage(big))).filter((w) => textSized(w, big)).map((w) => ({ ...w, line: w.line + 1_000_000 }));
+  const bright = strokeImage(big);
+  const strokes = (await engine.recognize(bright)).filter((w) => textSized(w, big)).map((w) => ({ ...w, line: w.line + 1_000_000 }));
   const classified = classifyWords([...plain, ...strokes], attrs, minConfidence);
   // Han characters: the English model reads a Chinese name as short junk ("RE", "HE:"), often
   // confidently; the Chinese model, on that word's crop only, says whether it is Han text.
@@ -178,6 +208,8 @@ export async function readFrame(parsed: ParsedImage, index: number, engine: OcrE
     else if (han.length >= 2 && line.confidence >= 70) w.cls = { kind: 'phi', why: 'han-name' };
   }
   spreadThroughBlocks(classified);
+  const ink = inkMask(bright, strokeImage(big, 6, true));
+  for (const w of classified) if (w.cls.kind === 'phi') w.box = growAlongLine(w.box, ink, big.width, big.height);
   for (const w of classified) w.box = { x: w.box.x / s, y: w.box.y / s, w: w.box.w / s, h: w.box.h / s };
   return classified;
 }
