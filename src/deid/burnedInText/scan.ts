@@ -208,6 +208,27 @@ export async function readFrame(parsed: ParsedImage, index: number, engine: OcrE
     else if (han.length >= 2 && line.confidence >= 70) w.cls = { kind: 'phi', why: 'han-name' };
   }
   spreadThroughBlocks(classified);
+  // The line just above or below a PHI block that no reading turned into a word: a small Han
+  // name over a patient header reads as nothing in English. The Chinese model reads that band.
+  const bands: ClassifiedWord[] = [];
+  for (const w of classified) {
+    if (w.cls.kind !== 'phi' || bands.length >= 8) continue;
+    for (const dir of [-1, 1]) {
+      const h = w.box.h;
+      const band = { x: w.box.x - h, y: dir < 0 ? w.box.y - 1.5 * h : w.box.y + w.box.h, w: w.box.w + 2 * h, h: 1.5 * h };
+      if (band.y < 0 || band.y + band.h > big.height) continue;
+      const centre = (b: Box) => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
+      const holds = (b: Box) => { const c = centre(b); return c.x >= band.x && c.x < band.x + band.w && c.y >= band.y && c.y < band.y + band.h; };
+      if (classified.some((o) => o.cls.kind !== 'noise' && holds(o.box)) || bands.some((o) => overlaps(o.box, band))) continue;
+      const line = await engine.recognizeCjkLine(inkOnWhite(upscale(stretch(crop(big, band)), 2)));
+      const han = (line.text.match(/\p{Script=Han}/gu) ?? []).join('');
+      if ((han.length >= 2 && line.confidence >= 30) || hanNames.some((n) => han.length >= 2 && approximateFind(n, han).distance <= Math.ceil(n.length / 3))) {
+        bands.push({ text: '', confidence: line.confidence, box: band, line: -1, cls: { kind: 'phi', why: 'adjacent' } });
+      }
+      if (bands.length >= 8) break;
+    }
+  }
+  classified.push(...bands);
   const ink = inkMask(bright, strokeImage(big, 6, true));
   for (const w of classified) if (w.cls.kind === 'phi') w.box = growAlongLine(w.box, ink, big.width, big.height);
   for (const w of classified) w.box = { x: w.box.x / s, y: w.box.y / s, w: w.box.w / s, h: w.box.h / s };
