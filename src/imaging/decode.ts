@@ -208,7 +208,44 @@ function decodeFailure(e: unknown): Error {
   return new PixelDataError(`failed to decode pixel data: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
+/** Stored sample values of one frame (before any LUT), as the codec or native layout gives them. */
+export interface StoredFrameOf {
+  stored: StoredFrame;
+  bitsStored: number;
+  /** The codec turned YBR into RGB already: the samples are RGB whatever the header says. */
+  codecColour: boolean;
+}
+
+/**
+ * The stored values of one frame at full resolution (no modality or display LUT): what a
+ * caller that edits pixels (burned-in text redaction) re-encodes. Throws as decodeParsed does.
+ */
+export async function decodeStoredFrame(parsed: ParsedImage, frameIndex: number): Promise<StoredFrameOf> {
+  try {
+    const { decoded } = await storedFrame(parsed, frameIndex);
+    return decoded;
+  } catch (e) {
+    throw decodeFailure(e);
+  }
+}
+
 async function decodeParsedUnchecked(parsed: ParsedImage, frameIndex?: number, maxSize?: number): Promise<DecodedFrame> {
+  const { decoded, a, index } = await storedFrame(parsed, frameIndex, maxSize);
+  const { data, samplesPerPixel } = toFrameData(decoded.stored, a, decoded.bitsStored, decoded.codecColour);
+  return {
+    rows: a.rows,
+    columns: a.columns,
+    samplesPerPixel,
+    photometricInterpretation: a.photometricInterpretation,
+    numberOfFrames: a.numberOfFrames,
+    frameIndex: index,
+    data,
+    windowCenter: samplesPerPixel === 1 ? a.windowCenter : null,
+    windowWidth: samplesPerPixel === 1 ? a.windowWidth : null,
+  };
+}
+
+async function storedFrame(parsed: ParsedImage, frameIndex?: number, maxSize?: number): Promise<{ decoded: CodecFrame; a: ImageAttributes; index: number }> {
   let a = parsed.attrs;
   const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
   const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
@@ -247,16 +284,5 @@ async function decodeParsedUnchecked(parsed: ParsedImage, frameIndex?: number, m
       }
     }
   }
-  const { data, samplesPerPixel } = toFrameData(decoded.stored, a, decoded.bitsStored, decoded.codecColour);
-  return {
-    rows: a.rows,
-    columns: a.columns,
-    samplesPerPixel,
-    photometricInterpretation: a.photometricInterpretation,
-    numberOfFrames: a.numberOfFrames,
-    frameIndex: index,
-    data,
-    windowCenter: samplesPerPixel === 1 ? a.windowCenter : null,
-    windowWidth: samplesPerPixel === 1 ? a.windowWidth : null,
-  };
+  return { decoded, a, index };
 }

@@ -1,5 +1,5 @@
-export { decodeFrame, decodeFrameAtSize, decodeParsed, displayParsed, type DecodedFrame } from './decode';
-export { imageFromHeader } from './parse';
+export { decodeFrame, decodeFrameAtSize, decodeParsed, decodeStoredFrame, displayParsed, type DecodedFrame, type StoredFrameOf } from './decode';
+export { imageFromHeader, parseImage, type ImageAttributes, type ParsedImage } from './parse';
 export { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 export { encodePng } from './png';
 export { renderMontage, renderThumbnail, thumbnailOfDisplay } from './thumbnail';
