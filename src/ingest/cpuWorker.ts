@@ -3,7 +3,7 @@
 // once while the main thread keeps the database and the HTTP server responsive.
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { dcmjs } from '../deid/dcmjs.js';
+import { silenceDcmjs } from '../dicom/index.js';
 import { deidentify, readSourceIdentity, type DeidContext, type DeidResult } from '../deid/index.js';
 import { decodeFrame, displayParsed, grayOf, imageFromHeader, thumbnailOfDisplay, toDisplay8, type Image8 } from '../imaging/index.js';
 import { checkFile } from '../qc/checks.js';
@@ -14,7 +14,7 @@ import type { CpuRequest, CpuResponse, DeidOutcome, MetadataFields, WorkerStorag
 
 // dcmjs warns on the console about what it reads (odd VRs, values it cannot convert), and such
 // messages can quote attribute values: a worker that parses submitted files keeps it quiet.
-for (const logger of [dcmjs.log, dcmjs.log.getLogger('validation.dcmjs')]) logger.setLevel('silent');
+silenceDcmjs();
 
 const FIELDS: [keyof MetadataFields, string][] = [
   ['StudyInstanceUID', '0020000D'], ['SeriesInstanceUID', '0020000E'], ['SOPInstanceUID', '00080018'], ['SOPClassUID', '00080016'],
