@@ -163,6 +163,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await wsCleanup.dispose();
       wss.close();
       await apollo.stop();
+      // Running ingest lanes finish (or park) their batch and the worker threads stop (SIGTERM).
+      await ingest.pipeline.close();
       await orm.close(true);
     },
   };

@@ -19,6 +19,26 @@ const SENSITIVE = [
 
 const paths = SENSITIVE.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
+type Tap = (line: string) => void;
+const taps = new Set<Tap>();
+const stdout = pino.destination({ dest: 1, sync: false });
+
+/**
+ * Every line the logger writes also goes to the taps (after redaction: a tap sees exactly what
+ * the log file would). Tests read the log through one (the PHI scan looks for markers in it).
+ */
+export function tapLog(tap: Tap): () => void {
+  taps.add(tap);
+  return () => taps.delete(tap);
+}
+
+const destination = {
+  write(line: string): void {
+    for (const tap of taps) tap(line);
+    stdout.write(line);
+  },
+};
+
 export const logger = pino({
   level: process.env.OBIA_LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info'),
   base: { service: 'obia-hub' },
@@ -30,6 +50,6 @@ export const logger = pino({
       return { type: e.constructor.name, code: typeof code === 'string' ? code : undefined, message: e.message, stack: e.stack };
     },
   },
-});
+}, destination);
 
 export type Logger = pino.Logger;
