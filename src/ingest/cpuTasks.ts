@@ -64,10 +64,15 @@ export class CpuPool {
   private readonly pool: Piscina;
   private readonly log: Logger;
 
-  constructor(readonly size = Math.max(1, Number(process.env.OBIA_INGEST_WORKERS) || os.availableParallelism()), log: Logger = logger) {
+  constructor(
+    readonly size = Math.max(1, Number(process.env.OBIA_INGEST_WORKERS) || os.availableParallelism()),
+    log: Logger = logger,
+    /** The worker module (a test gives one that dies, to prove a dead worker's task is not lost). */
+    filename = path.join(__dirname, 'cpuWorker.js'),
+  ) {
     this.log = log.child({ component: 'cpu-pool' });
     this.pool = new Piscina({
-      filename: path.join(__dirname, 'cpuWorker.js'),
+      filename,
       minThreads: 0,
       maxThreads: size,
       // Workers start in ~100 ms and hold the codecs they loaded: keep them for the next batch.
