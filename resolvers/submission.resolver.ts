@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, FieldResolver, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { Topic } from '../src/events/pubsub.js';
+import { pubSub, Topic } from '../src/events/pubsub.js';
 import type { RequestContext } from '../src/context.js';
 import { Accessibility, Sex } from '../src/domain.js';
 import { Collection, Submission, SubmissionFile } from '../src/entities/index.js';
@@ -8,6 +8,12 @@ import { FileState } from '../src/entities/SubmissionFile.js';
 import type { Ingest } from '../src/ingest/index.js';
 import { isCurator, requireSubmitter } from '../src/ingest/SubmissionService.js';
 import { GraphQLError } from 'graphql';
+
+/** `first`, then everything `rest` yields; ending the subscription ends `rest` too (yield* forwards return()). */
+async function* startingWith<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {
+  yield first;
+  yield* rest;
+}
 
 @InputType({ description: 'De-identification options; omitted ones take the OBIA defaults (all six on).' })
 class DeidOptionsInput {
@@ -119,9 +125,10 @@ export class SubmissionResolver {
   }
 
   @Subscription(() => SubmissionProgress, {
-    description: 'Counts per file state, pushed whenever a file of the submission changes state (graphql-ws).',
-    topics: Topic.SUBMISSION_PROGRESS,
-    topicId: ({ args }) => String(args.id),
+    description: 'Counts per file state: first the current counts, then whenever a file of the submission changes state (graphql-ws).',
+    // The first event is the current state, so a client (or a test) knows it is subscribed and
+    // what it missed, without waiting an arbitrary time.
+    subscribe: ({ args }) => startingWith({ submissionId: String(args.id) }, pubSub.subscribe(Topic.SUBMISSION_PROGRESS, String(args.id))),
   })
   async submissionProgress(@Arg('id', () => Int) id: number, @Ctx() ctx: RequestContext) {
     // Payloads carry only the id: counts are re-read for, and only shown to, a subscriber who may see them.
