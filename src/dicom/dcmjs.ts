@@ -31,6 +31,7 @@ interface DcmjsModule {
     DicomDict: new (meta: DicomDataset) => DicomDictInstance;
     DicomMetaDictionary: {
       naturalizeDataset(dataset: DicomDataset): Record<string, unknown>;
+      denaturalizeDataset(dataset: Record<string, unknown>): DicomDataset;
       dictionary: Record<string, { tag: string; vr: string; name: string } | undefined>;
     };
   };
