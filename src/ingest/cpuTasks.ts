@@ -78,7 +78,7 @@ export class CpuPool {
       // Workers start in ~100 ms and hold the codecs they loaded: keep them for the next batch.
       idleTimeout: 30_000,
       // A task hands its thread on while its durable write is in flight (cpuWorker.ts).
-      concurrentTasksPerWorker: 2,
+      concurrentTasksPerWorker: 1 + Math.max(1, Number(process.env.OBIA_INGEST_WRITES_PER_WORKER) || 3),
     });
     // Errors outside any task (a worker dying while idle): logged, the pool replaces the worker.
     this.pool.on('error', (err) => this.log.error({ err }, 'worker thread failed outside a task'));

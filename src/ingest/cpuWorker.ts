@@ -138,7 +138,7 @@ const scratch = { staged: new Scratch(), display: new Scratch() };
  * Output buffers, one per file whose durable write is in flight; at most OUTPUTS_IN_FLIGHT, so
  * a slow disk holds the worker back instead of piling up memory.
  */
-const OUTPUTS_IN_FLIGHT = 3;
+const OUTPUTS_IN_FLIGHT = Math.max(1, Number(process.env.OBIA_INGEST_WRITES_PER_WORKER) || 3);
 const outputs = {
   free: [] as Scratch[],
   lent: 0,
