@@ -52,7 +52,7 @@ export interface DerivedProduct<V = unknown> {
   /** Main-thread half, once per batch, for the files whose worker half succeeded. */
   accept(items: readonly { work: FileWork; value: V }[], env: ProductEnv): Promise<void> | void;
   /** For a file stored by an earlier, interrupted run: whether it still lacks this product. */
-  missing(file: SubmissionFile, image: { hashCode?: string | null } | null): boolean;
+  missing(file: SubmissionFile, image: { hashCode?: string | null; metadataSha256?: string | null } | null): boolean;
   /** Once the run's batches are done (persist what was accumulated). */
   finish?(env: ProductEnv): Promise<void>;
 }

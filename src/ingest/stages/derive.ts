@@ -38,7 +38,7 @@ export const derive: Stage = {
 async function resumeStored(batch: Batch, deps: PipelineDeps): Promise<void> {
   const resumed = batch.works.filter((w) => batch.live(w) && w.file.state === FileState.STORED && !w.image);
   if (resumed.length === 0) return;
-  const images = new Map((await deps.em().find(Image, { uid: { $in: resumed.map((w) => w.file.imageUid!) } }, { fields: ['id', 'uid', 'series', 'hashCode'] })).map((i) => [i.uid, i]));
+  const images = new Map((await deps.em().find(Image, { uid: { $in: resumed.map((w) => w.file.imageUid!) } }, { fields: ['id', 'uid', 'series', 'hashCode', 'metadataSha256'] })).map((i) => [i.uid, i]));
   await Promise.all(resumed.map(async (w) => {
     const image = images.get(w.file.imageUid!) ?? null;
     if (image) {
