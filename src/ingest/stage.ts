@@ -80,3 +80,12 @@ export interface Batch {
   /** Whether the file is still going (no outcome, not in a final state). */
   live(work: FileWork): boolean;
 }
+
+/**
+ * What QC's curation may ask of ingest (a repaired file reprocessed): the slice of `Ingest` that
+ * src/qc sees, so QC depends on this interface and not on the pipeline's wiring.
+ */
+export interface IngestPort {
+  pipeline: { process(submissionId: number): Promise<unknown> };
+  staging: { absolute(stagingPath: string): string; copyName(from: string, to: string): Promise<void> };
+}
