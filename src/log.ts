@@ -21,7 +21,8 @@ const paths = SENSITIVE.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 type Tap = (line: string) => void;
 const taps = new Set<Tap>();
-const stdout = pino.destination({ dest: 1, sync: false });
+// Synchronous, as pino's default: a process that exits (the CLI, a crash) loses no line.
+const stdout = pino.destination({ dest: 1, sync: true });
 
 /**
  * Every line the logger writes also goes to the taps (after redaction: a tap sees exactly what
