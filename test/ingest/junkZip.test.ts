@@ -53,7 +53,9 @@ describe('a zip of 1,500 junk entries', () => {
     // One UPDATE and one multi-row INSERT per 400 files (and reads that do not depend on N): the
     // old pipeline spent a statement per file and re-read every quarantined row per batch.
     assert.ok(statements < 80, `${statements} statements for ${N} quarantines`);
-    assert.ok(delay.max / 1e6 < 2000, `the event loop was blocked for ${(delay.max / 1e6).toFixed(0)} ms`);
+    // The embedded SQLite driver is synchronous, so a commit's fsync on a busy disk stalls the
+    // loop by itself; the bound catches work that grows with the submission (seconds per run).
+    assert.ok(delay.max / 1e6 < 10_000, `the event loop was blocked for ${(delay.max / 1e6).toFixed(0)} ms`);
 
     const events = await app.orm.em.fork().find(QcEvent, { submission: sub.id }, { fields: ['subject', 'kind', 'actor'] });
     assert.equal(events.length, N, 'one QC event per quarantined file');
