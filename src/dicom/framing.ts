@@ -4,7 +4,8 @@ import { DicomParseError } from './errors';
 import { DEFLATED_LE, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from './transferSyntax';
 
 // dcmjs trusts declared lengths (a truncated file parses "fine", minus data) and can
-// loop forever on some malformed sequences. So before dcmjs sees a byte, this walker
+// loop forever on some malformed sequences (https://github.com/dcmjs-org/dcmjs/issues/326,
+// https://github.com/dcmjs-org/dcmjs/issues/125). So before dcmjs sees a byte, this walker
 // checks the whole element structure and rebuilds a canonical Part 10 buffer.
 
 

@@ -25,8 +25,9 @@ export interface ReadOptions {
 
 /**
  * THE way to read DICOM bytes. Framing checks the whole element structure first (dcmjs trusts
- * declared lengths, zero-fills truncated values and can loop on malformed sequences: dcmjs#326,
- * dcmjs#125) and rebuilds canonical Part 10; then dcmjs parses, strictly and silently. Throws
+ * declared lengths, zero-fills truncated values and can loop on malformed sequences:
+ * https://github.com/dcmjs-org/dcmjs/issues/326, https://github.com/dcmjs-org/dcmjs/issues/125)
+ * and rebuilds canonical Part 10; then dcmjs parses, strictly and silently. Throws
  * DicomParseError for bytes that are not sound DICOM and DicomDatasetError (a subclass) for a
  * sound structure dcmjs cannot read; neither reason quotes attribute values.
  */
