@@ -18,8 +18,17 @@
  * ten times more while many files were deleted in the last minutes: the allocator reads every
  * recently freed inode it passes over. This bench deletes its scratch archive when done, so
  * runs back to back measure less than the pipeline does; leave a few minutes between them.
+ *
+ * Side by side: the same corpus (the throughput run's files) then goes through Debian's
+ * `orthanc` (apt-get install -y orthanc), HTTP POST /instances from 4 clients, in a private
+ * network namespace (bench/orthancSide.ts under `unshare -n`; needs root). The rates compared
+ * are end to end (received to archived): Orthanc stores one copy and de-identifies nothing;
+ * OBIA Hub screens, de-identifies, stores two verified copies and makes the thumbnail, census
+ * and hash code. The last line is JSON: instancesPerSecond (end to end), pipelineInstancesPerSecond,
+ * orthancInstancesPerSecond, ratioToOrthanc, cpuMsPerInstance, orthancCpuMsPerInstance.
  */
 import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,11 +116,48 @@ async function main() {
 
   console.log(`ingest bench: 512×512 16-bit CT, ${config.databaseUrl ? 'MariaDB' : 'SQLite'}, thumbnails ${THUMBNAILS ? 'on' : 'off'}, ${os.cpus().length} cores`);
   await run('warm-up', make(Number(process.env.BENCH_WARMUP ?? 600), 5, 2));
-  const many = await run('throughput', make(INSTANCES, 5, 2));
+  const corpus = make(INSTANCES, 5, 2);
+  const many = await run('throughput', corpus);
   const study = await run('one 150-instance study', make(150, 1, 1));
-  console.log(JSON.stringify({ instancesPerSecond: +(many.instances / (many.pipelineMs / 1000)).toFixed(1), endToEndPerSecond: +(many.instances / (many.totalMs / 1000)).toFixed(1), study150Ms: Math.round(study.totalMs), cpuMsPerInstance: +(many.cpuMs / many.instances).toFixed(1) }));
+  await ingest.pipeline.close();
   await orm.close(true);
   fs.rmSync(dataDir, { recursive: true, force: true });
+
+  const orthanc = runOrthanc(corpus);
+  const perSecond = many.instances / (many.totalMs / 1000);
+  const cpuMsPerInstance = many.cpuMs / many.instances;
+  if (orthanc.figures) {
+    const o = orthanc.figures;
+    console.log(`orthanc (Debian, POST /instances from 4 clients, one copy, no de-identification): ${o.orthancInstancesPerSecond} instances/s, ` +
+      `${o.orthancCpuMsPerInstance} ms CPU per instance`);
+    console.log(`OBIA Hub end to end ${perSecond.toFixed(1)} instances/s = ${(perSecond / o.orthancInstancesPerSecond).toFixed(2)}× Orthanc's rate; ` +
+      `CPU per instance ${cpuMsPerInstance.toFixed(1)} ms = ${(cpuMsPerInstance / o.orthancCpuMsPerInstance).toFixed(2)}× Orthanc's`);
+  } else {
+    console.log(`orthanc: not measured (${orthanc.why})`);
+  }
+  console.log(JSON.stringify({
+    instancesPerSecond: +perSecond.toFixed(1),
+    pipelineInstancesPerSecond: +(many.instances / (many.pipelineMs / 1000)).toFixed(1),
+    orthancInstancesPerSecond: orthanc.figures?.orthancInstancesPerSecond ?? null,
+    ratioToOrthanc: orthanc.figures ? +(perSecond / orthanc.figures.orthancInstancesPerSecond).toFixed(2) : null,
+    cpuMsPerInstance: +cpuMsPerInstance.toFixed(1),
+    orthancCpuMsPerInstance: orthanc.figures?.orthancCpuMsPerInstance ?? null,
+    study150Ms: Math.round(study.totalMs),
+  }));
+}
+
+/** The corpus through Orthanc in a network namespace of its own (bench/orthancSide.ts). */
+function runOrthanc(files: Buffer[]): { figures?: { orthancInstancesPerSecond: number; orthancCpuMsPerInstance: number }; why?: string } {
+  if (!fs.existsSync('/usr/sbin/Orthanc')) return { why: 'Debian orthanc is not installed: apt-get install -y orthanc' };
+  const corpus = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-bench-corpus-'));
+  try {
+    files.forEach((f, i) => fs.writeFileSync(path.join(corpus, `${String(i).padStart(6, '0')}.dcm`), f));
+    const r = spawnSync('unshare', ['-n', '--', process.execPath, path.join(__dirname, 'orthancSide.js'), corpus], { encoding: 'utf8', timeout: 30 * 60_000 });
+    if (r.status !== 0) return { why: `unshare -n / Orthanc failed (${r.status}): ${(r.stderr || String(r.error ?? '')).trim().slice(0, 300)}` };
+    return { figures: JSON.parse(r.stdout.trim().split('\n').at(-1)!) };
+  } finally {
+    fs.rmSync(corpus, { recursive: true, force: true });
+  }
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });

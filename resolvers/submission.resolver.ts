@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, FieldResolver, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { Topic } from '../src/events/pubsub.js';
+import { pubSub, Topic } from '../src/events/pubsub.js';
 import type { RequestContext } from '../src/context.js';
 import { Accessibility, Sex } from '../src/domain.js';
 import { Collection, Submission, SubmissionFile } from '../src/entities/index.js';
@@ -8,7 +8,6 @@ import { FileState } from '../src/entities/SubmissionFile.js';
 import type { Ingest } from '../src/ingest/index.js';
 import { Action } from '../src/access/policy.js';
 import { ServiceUnavailableError } from '../src/errors.js';
-import { pubSub } from '../src/events/pubsub.js';
 import { logger } from '../src/log.js';
 
 @InputType({ description: 'De-identification options; omitted ones take the OBIA defaults (all six on).' })

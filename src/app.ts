@@ -140,6 +140,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await ws.close();
       await fastify.close();
       await apollo.stop();
+      // Running ingest lanes finish (or park) their batch and the worker threads stop (SIGTERM).
+      await ingest.pipeline.close();
       await orm.close(true);
     },
   };

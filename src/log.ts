@@ -19,6 +19,27 @@ const SENSITIVE = [
 
 const paths = SENSITIVE.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
+type Tap = (line: string) => void;
+const taps = new Set<Tap>();
+// Synchronous, as pino's default: a process that exits (the CLI, a crash) loses no line.
+const stdout = pino.destination({ dest: 1, sync: true });
+
+/**
+ * Every line the logger writes also goes to the taps (after redaction: a tap sees exactly what
+ * the log file would). Tests read the log through one (the PHI scan looks for markers in it).
+ */
+export function tapLog(tap: Tap): () => void {
+  taps.add(tap);
+  return () => taps.delete(tap);
+}
+
+const destination = {
+  write(line: string): void {
+    for (const tap of taps) tap(line);
+    stdout.write(line);
+  },
+};
+
 export const logger = pino({
   level: process.env.OBIA_LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info'),
   base: { service: 'obia-hub' },
@@ -27,9 +48,12 @@ export const logger = pino({
     err: (e: unknown) => {
       if (!(e instanceof Error)) return { type: typeof e };
       const code = (e as { code?: unknown }).code;
+      // Database drivers put the statement, with its parameters, in the message: a parameter can
+      // be a stored value, so such errors are logged by class and code only.
+      if ('sql' in e || 'sqlMessage' in e || 'sqlState' in e) return { type: e.constructor.name, code: typeof code === 'string' ? code : undefined };
       return { type: e.constructor.name, code: typeof code === 'string' ? code : undefined, message: e.message, stack: e.stack };
     },
   },
-});
+}, destination);
 
 export type Logger = pino.Logger;

@@ -8,7 +8,7 @@ import { pubSub, Topic } from '../../src/events/pubsub.js';
 import { releaseBlockers } from '../../src/qc/blockers.js';
 import { currentCensus } from '../../src/qc/CensusService.js';
 import { CurationService } from '../../src/qc/CurationService.js';
-import { attachQcEvents, syncPipelineOutcomes } from '../../src/qc/pipelineEvents.js';
+import { attachQcEvents } from '../../src/qc/pipelineEvents.js';
 import { ingestOf } from '../submission.resolver.js';
 import { QcEventNotice, QcSummaryView, TagCensusEntryView } from './qc.types.js';
 
@@ -26,7 +26,6 @@ export class SubmissionQcResolver {
 
   @FieldResolver(() => [QcEvent], { description: 'Every QC and curation decision about this submission and its collection (who, when, why), oldest first.' })
   async qcHistory(@Root() submission: Submission, @Ctx() ctx: RequestContext) {
-    await syncPipelineOutcomes(ctx.em, submission.id);
     return new CurationService(ctx.em, ctx.user, ingestOf(ctx)).history(submission);
   }
 

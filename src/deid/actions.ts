@@ -1,5 +1,5 @@
-import type { DicomDataset, DicomElement } from './dcmjs';
-import { dictionaryKeyword } from './dcmjs';
+import type { DicomDataset, DicomElement } from '../dicom/dcmjs';
+import { dictionaryKeyword } from '../dicom/dcmjs';
 import { shiftDate, shiftDateTime } from './dates';
 import type { Action, Profile } from './profile';
 import { blockKey, creatorsOf, isPrivateCreatorElement, isPrivateGroup, isPurelyNumeric, isSafePrivate } from './privateTags';

@@ -1,8 +1,7 @@
 import { cleanDataset, type CleanEnv } from './actions';
 import { burnedInReason, burnedInView, matchPixelRule } from './burnedIn';
-import { dcmjs, type DicomDataset, type DicomDictInstance } from './dcmjs';
-import { DicomParseError } from './errors';
-import { EXPLICIT_BE, EXPLICIT_LE, frame, IMPLICIT_LE } from './framing';
+import { dcmjs, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, NATIVE_SYNTAXES, frame, readDicom, tagText, type DicomDataset, type DicomFile, type FramedFile } from '../dicom';
+import { DicomParseError } from '../dicom/errors';
 import { stampMethod } from './method';
 import { blankRegions } from './pixels';
 import { buildProfile } from './profile';
@@ -12,7 +11,6 @@ import { Part10Writer } from './writer';
 
 const IMPLEMENTATION_CLASS_UID = remapUid('OBIA Hub de-identification engine', 'obia-hub');
 const IMPLEMENTATION_VERSION = 'OBIA_DEID_1';
-const NATIVE_SYNTAXES = new Set([IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE]);
 const part10 = new Part10Writer();
 
 /** How a de-identified dataset becomes bytes (the cached dcmjs encoding of writer.ts, unless a caller names another). */
@@ -24,52 +22,32 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-interface Parsed {
-  dict: DicomDictInstance;
-  framed: ReturnType<typeof frame>;
-  /**
-   * True when `dict` holds everything but the top-level Pixel Data that ends the dataset, which
-   * stays untouched at `framed.pixelElement`: parsing and rewriting a header of a few kilobytes
-   * instead of copying megabytes of pixels through dcmjs is what makes ingest fast.
-   */
-  headerOnly: boolean;
-}
+/** A file as the front door read it (src/dicom): its framing, dcmjs's reading, and whether that is the header only. */
+type Parsed = DicomFile;
 
 /**
  * `headerOnly`: parse everything but a Pixel Data that ends the dataset (elements after one,
  * such as trailing padding or signatures, need the full parse so that the profile sees them).
  */
 function parse(input: Uint8Array, headerOnly = false): Parsed {
-  const framed = frame(input);
-  const header = headerOnly ? framed.canonicalHeader() : null;
-  let dict: DicomDictInstance;
-  try {
-    dict = dcmjs.data.DicomMessage.readFile(header ?? framed.canonical, { ignoreErrors: false });
-  } catch (e) {
-    throw new DicomParseError(`the dataset could not be parsed: ${message(e).slice(0, 200)}`);
-  }
-  const ds = dict.dict;
-  // A cut at an element boundary leaves a well-formed dataset; an image whose Pixel Data
-  // is gone is the tell-tale of such a truncated upload.
-  if (ds['00280010'] && ds['00280011'] && !header && !ds['7FE00010'] && !ds['7FE00008'] && !ds['7FE00009']) {
+  const file = readDicom(input, { headerOnly });
+  const ds = file.message.dict;
+  // A cut at an element boundary leaves a well-formed dataset; an image whose Pixel Data is
+  // gone is the tell-tale of such a truncated upload (QC names it NO_PIXEL_DATA).
+  if (ds['00280010'] && ds['00280011'] && !file.headerOnly && !ds['7FE00010'] && !ds['7FE00008'] && !ds['7FE00009']) {
     throw new DicomParseError('truncated: the image has Rows and Columns but no Pixel Data');
   }
-  return { framed, dict, headerOnly: header !== null };
-}
-
-function firstString(ds: DicomDataset, tag: string): string | null {
-  const v = ds[tag]?.Value?.[0];
-  return typeof v === 'string' && v.trim() !== '' ? v.replace(/[\0 ]+$/, '').trim() : null;
+  return file;
 }
 
 /** Parse only: what the pipeline needs to map the file to an individual before de-identifying it. */
 export function readSourceIdentity(input: Uint8Array): SourceIdentity {
-  const { dict } = parse(input, true);
+  const { message: dict } = parse(input, true);
   return {
-    patientId: firstString(dict.dict, '00100020'),
-    studyInstanceUid: firstString(dict.dict, '0020000D'),
-    seriesInstanceUid: firstString(dict.dict, '0020000E'),
-    sopInstanceUid: firstString(dict.dict, '00080018'),
+    patientId: tagText(dict.dict, '00100020'),
+    studyInstanceUid: tagText(dict.dict, '0020000D'),
+    seriesInstanceUid: tagText(dict.dict, '0020000E'),
+    sopInstanceUid: tagText(dict.dict, '00080018'),
   };
 }
 
@@ -97,21 +75,21 @@ function checkContext(ctx: DeidContext): void {
 export function deidentify(input: Uint8Array, ctx: DeidContext, opts: { outputBuffer?: (size: number) => Buffer; writer?: DatasetWriter } = {}): DeidResult {
   checkContext(ctx);
   let parsed = parse(input, true);
-  let view = burnedInView(parsed.dict.dict);
+  let view = burnedInView(parsed.message.dict);
   if (parsed.headerOnly) view.PixelData = true;
   let held = burnedInReason(view);
   // Blanking regions and dropping an empty Pixel Data edit the pixels, so those rare files
   // take the full parse.
   if (parsed.headerOnly && ((held !== null && ctx.options.cleanPixelData && matchPixelRule(view)) || parsed.framed.pixelDataLength === 0)) {
     parsed = parse(input);
-    view = burnedInView(parsed.dict.dict);
+    view = burnedInView(parsed.message.dict);
   }
-  const { dict, framed, headerOnly } = parsed;
+  const { message: dict, framed, headerOnly } = parsed;
   const ds = dict.dict;
   const env: CleanEnv = { profile: buildProfile(ctx.options), ctx, actions: [], datesShifted: false };
   for (const d of framed.dropped) env.actions.push({ tag: d.tag, action: `X removed before parsing (${d.why})` });
-  const sourceSopClass = firstString(ds, '00080016') ?? framed.sourceMeta['00020002'] ?? null;
-  const sourceSopInstance = firstString(ds, '00080018') ?? framed.sourceMeta['00020003'] ?? null;
+  const sourceSopClass = tagText(ds, '00080016') ?? framed.sourceMeta['00020002'] ?? null;
+  const sourceSopInstance = tagText(ds, '00080018') ?? framed.sourceMeta['00020003'] ?? null;
 
   cleanDataset(ds, env);
   // The archive knows the individual even when the sender left the Patient module out;
@@ -170,7 +148,7 @@ export function deidentify(input: Uint8Array, ctx: DeidContext, opts: { outputBu
   // writer bug into a quarantined file instead of a broken archive entry. The framing walk
   // checks every element of the output down to the last byte (lengths, VRs, sequence and item
   // delimiters); the header it holds is the dataset just written, so nothing is parsed twice.
-  let stored: ReturnType<typeof frame>;
+  let stored: FramedFile;
   try {
     stored = frame(output);
   } catch (e) {

@@ -1,14 +1,2 @@
-/**
- * Thrown when the input cannot be read as DICOM (empty, truncated, not DICOM, or a
- * structure the parser cannot handle). The submission pipeline quarantines the file and
- * shows `reason` to the submitter, so the reason never contains attribute values.
- */
-export class DicomParseError extends Error {
-  readonly reason: string;
-
-  constructor(reason: string) {
-    super(`DICOM parse error: ${reason}`);
-    this.name = 'DicomParseError';
-    this.reason = reason;
-  }
-}
+// DICOM bytes are read through src/dicom; its parse error is the one deid throws.
+export { DicomParseError } from '../dicom/errors';

@@ -1,4 +1,4 @@
-import type { DicomDataset } from './dcmjs';
+import type { DicomDataset } from '../dicom/dcmjs';
 import cid7050 from './data/cid7050_deidentification_method.json';
 import type { DeidOptions } from './types';
 

@@ -1,4 +1,4 @@
-import type { DicomDataset } from './dcmjs';
+import type { DicomDataset } from '../dicom/dcmjs';
 
 function num(ds: DicomDataset, tag: string, fallback: number): number {
   const v = ds[tag]?.Value?.[0];

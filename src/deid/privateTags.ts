@@ -1,4 +1,4 @@
-import type { DicomDataset, DicomElement } from './dcmjs';
+import type { DicomDataset, DicomElement } from '../dicom/dcmjs';
 import safePrivate from './data/table_e3_10_1_safe_private_2020b.json';
 
 interface SafeRow { group: string; elementInBlock: string; privateCreator: string }

@@ -1,4 +1,4 @@
-import { dcmjs, type DicomDataset, type DicomElement } from './dcmjs';
+import { dcmjs, type DicomDataset, type DicomElement } from '../dicom/dcmjs';
 
 // dcmjs writes every element through two fresh buffer streams, and writing a de-identified
 // header cost more than everything else de-identification does together. The files of a series

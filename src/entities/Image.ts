@@ -59,4 +59,8 @@ export class Image {
   @Field(() => String, { nullable: true, description: '64-bit deep-hash code, 16 hex digits.' })
   @Property({ type: 'string', length: 16, nullable: true })
   hashCode?: string | null;
+
+  /** SHA-256 of the image's DICOM JSON metadata (PS3.18 Annex F) in the derived-data cache; for DICOMweb. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  metadataSha256?: string | null;
 }

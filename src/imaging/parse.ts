@@ -1,22 +1,7 @@
-import { normalisePart10 } from './dicomInput';
+import { DicomParseError, EXPLICIT_BE, readDicom, tagDecimal, tagText, type DicomDataset } from '../dicom';
 import { PixelDataError } from './errors';
 
-interface DcmjsElement { vr: string; Value?: unknown[] }
-export type DcmjsDict = Record<string, DcmjsElement>;
-interface DcmjsLogger { getLevel(): number; setLevel(level: number | string): void }
-interface DcmjsModule {
-  data: {
-    DicomMessage: {
-      readFile(buffer: ArrayBuffer, options?: { ignoreErrors?: boolean }): { meta: DcmjsDict; dict: DcmjsDict };
-    };
-  };
-  log: DcmjsLogger & { getLogger(name: string): DcmjsLogger };
-}
-
-// dcmjs ships no type declarations; a local interface keeps the module self-contained
-// instead of adding an ambient `declare module` that could clash with other code.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dcmjs = require('dcmjs') as DcmjsModule;
+export type DcmjsDict = DicomDataset;
 
 export interface PaletteChannel { entries: number; firstMapped: number; bits: number; data: Uint8Array; segmented: boolean }
 
@@ -47,21 +32,12 @@ export interface ParsedImage {
   source: Uint8Array | null;
 }
 
-function first(dict: DcmjsDict | undefined, tag: string): unknown {
-  const v = dict?.[tag]?.Value;
-  return Array.isArray(v) && v.length > 0 ? v[0] : undefined;
-}
-
 function num(dict: DcmjsDict | undefined, tag: string): number | undefined {
-  const v = first(dict, tag);
-  if (v === undefined || v === null || v === '') return undefined;
-  const n = typeof v === 'number' ? v : Number(String(v).trim());
-  return Number.isFinite(n) ? n : undefined;
+  return tagDecimal(dict, tag) ?? undefined;
 }
 
 function str(dict: DcmjsDict | undefined, tag: string): string | undefined {
-  const v = first(dict, tag);
-  return typeof v === 'string' ? v.trim() : undefined;
+  return tagText(dict, tag) ?? undefined;
 }
 
 function bytesOf(dict: DcmjsDict | undefined, tag: string): Uint8Array | undefined {
@@ -111,45 +87,34 @@ function palette(dict: DcmjsDict, pixelRepresentation: number): ImageAttributes[
   return [channels[0], channels[1], channels[2]];
 }
 
-interface ReadResult { meta: DcmjsDict; dict: DcmjsDict; strictError: string | null }
-
-function readDicom(part10: Uint8Array): ReadResult {
-  const input = normalisePart10(part10);
-  // dcmjs wants an ArrayBuffer; only copy when the view does not cover its whole buffer.
-  const ab = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer
-    ? input.buffer
-    : (input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength) as ArrayBuffer);
-  // dcmjs logs through process-wide loglevel loggers; quieten them only while we parse
-  // (synchronously, so nobody else's messages are affected) to keep ingest logs readable.
-  const loggers = [dcmjs.log, dcmjs.log.getLogger('validation.dcmjs')];
-  const previous = loggers.map((l) => l.getLevel());
-  loggers.forEach((l) => l.setLevel('silent'));
-  try {
-    try {
-      return { ...dcmjs.data.DicomMessage.readFile(ab), strictError: null };
-    } catch (strict) {
-      // Lenient retry: recovers files with e.g. ISO 2022 character sets or damage after Pixel Data.
-      const strictError = strict instanceof Error ? strict.message : String(strict);
-      return { ...dcmjs.data.DicomMessage.readFile(ab, { ignoreErrors: true }), strictError };
-    }
-  } catch (e) {
-    throw new PixelDataError(`cannot parse DICOM: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  } finally {
-    loggers.forEach((l, i) => l.setLevel(previous[i]));
-  }
-}
-
+/**
+ * Reads the file through the front door (src/dicom), so imaging accepts and refuses exactly the
+ * files de-identification does: framing has proven every length, so no truncation check is left
+ * to do later (`source` is null). A native Pixel Data that ends the file is taken as a view of
+ * the input instead of a copy through dcmjs.
+ */
 export function parseImage(part10: Uint8Array, frameIndexHint?: number): ParsedImage {
-  const { meta, dict, strictError } = readDicom(part10);
-  const transferSyntaxUid = (str(meta, '00020010') ?? '').replace(/\0+$/, '');
-  const pixel = dict['7FE00010'] ?? dict['7FE00008'] ?? dict['7FE00009'];
-  const pixelItems = (Array.isArray(pixel?.Value) ? pixel.Value : [])
-    .filter((x): x is ArrayBuffer => x instanceof ArrayBuffer)
-    .map((x) => new Uint8Array(x));
-  if (!pixel || pixelItems.length === 0) {
-    throw new PixelDataError(strictError ? `no pixel data (data set only partly parsed: ${strictError})` : 'no pixel data');
+  let file;
+  try {
+    file = readDicom(part10, { headerOnly: true });
+  } catch (e) {
+    if (e instanceof DicomParseError) throw new PixelDataError(`cannot parse DICOM: ${e.reason}`, { cause: e });
+    throw e;
   }
-  return { transferSyntaxUid, attrs: imageAttributes(dict, frameIndexHint), pixelItems, source: part10 };
+  const { framed, message } = file;
+  const dict = message.dict;
+  const transferSyntaxUid = framed.transferSyntaxUid;
+  let pixelItems: Uint8Array[];
+  if (file.headerOnly && framed.pixelDataLength !== -1 && framed.transferSyntaxUid !== EXPLICIT_BE) {
+    pixelItems = [framed.pixelElement!.value];
+  } else {
+    // Encapsulated (dcmjs splits items into frames or fragments) or big endian (dcmjs swaps): the full parse.
+    const whole = file.headerOnly ? readDicom(part10).message.dict : dict;
+    const pixel = whole['7FE00010'] ?? whole['7FE00008'] ?? whole['7FE00009'];
+    pixelItems = (Array.isArray(pixel?.Value) ? pixel.Value : []).filter((x): x is ArrayBuffer => x instanceof ArrayBuffer).map((x) => new Uint8Array(x));
+  }
+  if (pixelItems.length === 0) throw new PixelDataError('no pixel data');
+  return { transferSyntaxUid, attrs: imageAttributes(dict, frameIndexHint), pixelItems, source: null };
 }
 
 /**

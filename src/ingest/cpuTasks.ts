@@ -1,12 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { DicomParseError, type DeidContext, type SourceIdentity } from '../deid/index.js';
+import { logger, type Logger } from '../log.js';
 import type { FileCheckResult } from '../qc/checks.js';
-import type { TagCensusJson } from '../qc/TagCensus.js';
 import type { BlobStore } from '../storage/BlobStore.js';
+import type { ProductResult } from './products/index.js';
 
-/** The dataset attributes the archive's metadata needs, as plain values. */
+/** The dataset attributes the archive's catalogue needs, as plain values (src/dicom's `scalar`). */
 export interface MetadataFields {
   StudyInstanceUID: string | null; SeriesInstanceUID: string | null; SOPInstanceUID: string | null; SOPClassUID: string | null;
   Modality: string | null; BodyPartExamined: string | null; StudyDescription: string | null; SeriesDescription: string | null;
@@ -14,17 +15,19 @@ export interface MetadataFields {
   NumberOfFrames: string | number | null; BitsAllocated: number | null; StudyDate: string | null; PatientAge: string | null;
 }
 
-export type CpuTask =
-  | { task: 'check'; path: string }
-  | { task: 'identify'; path: string }
-  | { task: 'deidentify'; path: string; ctx: DeidContext; thumbnail: boolean; hashInput: boolean; storage: WorkerStorage };
-export type CpuRequest = CpuTask & { id: number };
-
 /** Where a worker stores what it de-identifies (BlobStore.roots of the archive and of the thumbnail cache). */
 export interface WorkerStorage {
   blobs: BlobStore['roots'];
   thumbnails: BlobStore['roots'];
 }
+
+export type CpuTask =
+  | { task: 'check'; path: string }
+  | { task: 'identify'; path: string }
+  /** de-identify → store (both copies) → the products' worker halves, in one visit to the file. */
+  | { task: 'deidentify'; path: string; ctx: DeidContext; products: string[]; storage: WorkerStorage }
+  /** The products' worker halves over a file already archived (a run stopped after STORED). */
+  | { task: 'derive'; sha256: string; options: DeidContext['options']; products: string[]; storage: WorkerStorage };
 
 /** A de-identified file, already stored (both copies, verified) by the worker. */
 export interface DeidOutcome {
@@ -33,70 +36,66 @@ export interface DeidOutcome {
   heldForPixelReview: string | null;
   fields: MetadataFields;
   transferSyntaxUid: string | null;
-  /** This file's tag census, merged into the submission's. */
-  census: TagCensusJson;
-  /** The PNG thumbnail in the thumbnail cache; null with the reason when none could be made. */
-  thumbnailSha256: string | null;
-  thumbnailError: string | null;
-  /** The retrieval model's input (preprocess.ts), batched through onnxruntime by the pipeline. */
-  hashInput: Float32Array | null;
-  hashError: string | null;
+  /** Each wanted product's worker half: its value, or why it is missing. */
+  products: Record<string, ProductResult>;
 }
 
 export interface CpuResponse {
-  id: number;
   check?: FileCheckResult;
   identity?: SourceIdentity;
   deid?: DeidOutcome;
+  products?: Record<string, ProductResult>;
   error?: { kind: 'missing' | 'empty' | 'parse' | 'internal'; message: string };
 }
 
 /** A failure the pipeline turns into a quarantine reason. */
 export class CpuTaskError extends Error {
-  constructor(readonly kind: 'missing' | 'empty' | 'internal', message: string) { super(message); }
+  constructor(readonly kind: 'missing' | 'empty' | 'internal' | 'died', message: string) { super(message); this.name = 'CpuTaskError'; }
 }
 
 /**
- * A fixed pool of worker threads (one per core by default) for the CPU-bound steps. Workers
- * are unref'd, so an idle pool never keeps a process alive.
+ * The worker pool for the CPU-bound halves of the stages (piscina): one shared queue, so a slow
+ * file never holds back the files queued behind it on another thread; a worker that dies is
+ * replaced by piscina and its task is retried once on another (logged), then fails visibly as
+ * the file's quarantine; `close()` aborts what is queued (shutdown). Idle workers do not keep
+ * the process alive.
  */
 export class CpuPool {
-  private workers: { worker: Worker; busy: number }[] = [];
-  private next = 1;
-  private readonly pending = new Map<number, { resolve: (r: CpuResponse) => void; reject: (e: Error) => void }>();
+  private readonly pool: Piscina;
+  private readonly log: Logger;
 
-  constructor(readonly size = Math.max(1, Number(process.env.OBIA_INGEST_WORKERS) || os.availableParallelism())) {}
-
-  private spawn(): { worker: Worker; busy: number } {
-    const worker = new Worker(path.join(__dirname, 'cpuWorker.js'));
-    const slot = { worker, busy: 0 };
-    worker.on('message', (res: CpuResponse) => {
-      const p = this.pending.get(res.id);
-      this.pending.delete(res.id);
-      // Referenced only while it has work: a pending task must keep the process alive, an idle pool must not.
-      if (--slot.busy === 0) worker.unref();
-      p?.resolve(res);
+  constructor(
+    readonly size = Math.max(1, Number(process.env.OBIA_INGEST_WORKERS) || os.availableParallelism()),
+    log: Logger = logger,
+    /** The worker module (a test gives one that dies, to prove a dead worker's task is not lost). */
+    filename = path.join(__dirname, 'cpuWorker.js'),
+  ) {
+    this.log = log.child({ component: 'cpu-pool' });
+    this.pool = new Piscina({
+      filename,
+      minThreads: 0,
+      maxThreads: size,
+      // Workers start in ~100 ms and hold the codecs they loaded: keep them for the next batch.
+      idleTimeout: 30_000,
+      // A task hands its thread on while its durable write is in flight (cpuWorker.ts).
+      concurrentTasksPerWorker: 1 + Math.max(1, Number(process.env.OBIA_INGEST_WRITES_PER_WORKER) || 3),
     });
-    worker.on('error', (err) => {
-      // A crashed worker fails its tasks (they are quarantined or retried on the next run) and is replaced.
-      this.workers = this.workers.filter((w) => w !== slot);
-      for (const [id, p] of this.pending) if ((p as any).slot === slot) { this.pending.delete(id); p.reject(err); }
-    });
-    // After the listeners: attaching a 'message' listener refs the worker again.
-    worker.unref();
-    this.workers.push(slot);
-    return slot;
+    // Errors outside any task (a worker dying while idle): logged, the pool replaces the worker.
+    this.pool.on('error', (err) => this.log.error({ err }, 'worker thread failed outside a task'));
   }
 
-  private run(req: CpuTask): Promise<CpuResponse> {
-    const idle = this.workers.find((w) => w.busy === 0);
-    const slot = idle ?? (this.workers.length < this.size ? this.spawn() : this.workers.reduce((a, b) => (b.busy < a.busy ? b : a)));
-    const id = this.next++;
-    if (slot.busy++ === 0) slot.worker.ref();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, Object.assign({ resolve, reject }, { slot }));
-      slot.worker.postMessage({ ...req, id });
-    });
+  private async run(req: CpuTask): Promise<CpuResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.pool.run(req)) as CpuResponse;
+      } catch (err) {
+        // The worker's own failures come back as `error` responses; a rejection means the thread
+        // died (out of memory, a native crash) or the pool was closed.
+        if (this.closed) throw new CpuTaskError('internal', 'the worker pool was closed (shutdown)');
+        if (attempt >= 2) throw new CpuTaskError('died', 'the worker thread processing this file died twice');
+        this.log.warn({ err, task: req.task }, 'a worker thread died; its task is retried once on another');
+      }
+    }
   }
 
   private static unwrap(res: CpuResponse): CpuResponse {
@@ -116,13 +115,21 @@ export class CpuPool {
     return CpuPool.unwrap(await this.run({ task: 'identify', path: file })).identity!;
   }
 
-  /** De-identifies a staged file and stores the result (and its thumbnail) from the worker. */
-  async deidentify(file: string, ctx: DeidContext, want: { thumbnail: boolean; hashInput: boolean; storage: WorkerStorage }): Promise<DeidOutcome> {
-    return CpuPool.unwrap(await this.run({ task: 'deidentify', path: file, ctx, ...want })).deid!;
+  /** De-identifies a staged file, stores the result and runs the products' worker halves on it. */
+  async deidentify(file: string, ctx: DeidContext, products: string[], storage: WorkerStorage): Promise<DeidOutcome> {
+    return CpuPool.unwrap(await this.run({ task: 'deidentify', path: file, ctx, products, storage })).deid!;
   }
 
+  /** The products' worker halves over an archived file. */
+  async derive(sha256: string, options: DeidContext['options'], products: string[], storage: WorkerStorage): Promise<Record<string, ProductResult>> {
+    return CpuPool.unwrap(await this.run({ task: 'derive', sha256, options, products, storage })).products!;
+  }
+
+  private closed = false;
+
+  /** Aborts queued and running tasks (their promises reject) and stops the threads. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
-    this.workers = [];
+    this.closed = true;
+    await this.pool.destroy();
   }
 }

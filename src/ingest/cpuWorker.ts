@@ -1,20 +1,18 @@
-// The CPU-bound half of the pipeline (screening, parsing, de-identification, thumbnails, hash
-// inputs, census), run in worker threads so a multi-core machine works on several files at
-// once while the main thread keeps the database and the HTTP server responsive.
+// The worker halves of the stages (screen, identify, de-identify → store → derive), run on the
+// piscina pool (cpuTasks.ts) so a multi-core machine works on several files at once while the
+// main thread keeps the database and the HTTP server responsive. Every task answers: a failure
+// comes back as an `error` response the pipeline turns into the file's quarantine.
 import fs from 'node:fs';
-import { parentPort } from 'node:worker_threads';
-import { dcmjs } from '../deid/dcmjs.js';
-import { deidentify, readSourceIdentity, type DeidContext, type DeidResult } from '../deid/index.js';
-import { decodeFrame, displayParsed, grayOf, imageFromHeader, thumbnailOfDisplay, toDisplay8, type Image8 } from '../imaging/index.js';
+import { deidentify, readSourceIdentity, type DeidResult } from '../deid/index.js';
+import { EXPLICIT_BE, readDicom, scalar, silenceDcmjs } from '../dicom/index.js';
+import { decodeFrame, displayParsed, imageFromHeader, toDisplay8, type Image8 } from '../imaging/index.js';
 import { checkFile } from '../qc/checks.js';
-import { TagCensus } from '../qc/TagCensus.js';
-import { preprocess } from '../retrieval/preprocess.js';
 import { BlobStore } from '../storage/BlobStore.js';
-import type { CpuRequest, CpuResponse, DeidOutcome, MetadataFields, WorkerStorage } from './cpuTasks.js';
+import type { CpuResponse, CpuTask, MetadataFields, WorkerStorage } from './cpuTasks.js';
+import { productNamed, type DeriveSource, type ProductResult } from './products/index.js';
 
-// dcmjs warns on the console about what it reads (odd VRs, values it cannot convert), and such
-// messages can quote attribute values: a worker that parses submitted files keeps it quiet.
-for (const logger of [dcmjs.log, dcmjs.log.getLogger('validation.dcmjs')]) logger.setLevel('silent');
+// dcmjs warns on the console about what it reads, and such messages can quote attribute values.
+silenceDcmjs();
 
 const FIELDS: [keyof MetadataFields, string][] = [
   ['StudyInstanceUID', '0020000D'], ['SeriesInstanceUID', '0020000E'], ['SOPInstanceUID', '00080018'], ['SOPClassUID', '00080016'],
@@ -22,14 +20,6 @@ const FIELDS: [keyof MetadataFields, string][] = [
   ['SeriesNumber', '00200011'], ['InstanceNumber', '00200013'], ['Rows', '00280010'], ['Columns', '00280011'],
   ['NumberOfFrames', '00280008'], ['BitsAllocated', '00280100'], ['StudyDate', '00080020'], ['PatientAge', '00101010'],
 ];
-
-function plain(v: unknown): unknown {
-  if (Array.isArray(v)) return plain(v[0]);
-  if (v && typeof v === 'object' && 'Alphabetic' in (v as object)) return (v as { Alphabetic: unknown }).Alphabetic;
-  return v === undefined || v === null || typeof v === 'object' ? null : v;
-}
-
-type Derived = Pick<DeidOutcome, 'census' | 'thumbnailSha256' | 'thumbnailError' | 'hashInput' | 'hashError'>;
 
 let opened: { key: string; blobs: BlobStore; thumbnails: BlobStore } | null = null;
 
@@ -46,44 +36,47 @@ function stores(s: WorkerStorage): { blobs: BlobStore; thumbnails: BlobStore } {
   return opened;
 }
 
-/** The stored image's middle frame for display, from the header and pixels de-identification already holds where it can. */
-async function storedDisplay(result: DeidResult): Promise<Image8> {
-  const h = result.header;
-  if (h && !h.encapsulated) return displayParsed(imageFromHeader(h.transferSyntaxUid, h.dict, h.pixelValue), undefined, (size) => scratch.display.take(size));
-  return toDisplay8(await decodeFrame(result.output));
+/**
+ * The de-identified file as the products see it: the header de-identification just wrote where
+ * it has one (no second parse), else the archived bytes read once through src/dicom.
+ */
+function deriveSource(output: Uint8Array, header: DeidResult['header'], options: DeriveSource['options'], thumbnails: BlobStore): DeriveSource {
+  let h: DeriveSource['header'];
+  if (header) {
+    h = header;
+  } else {
+    const file = readDicom(output, { headerOnly: true });
+    const pixel = file.headerOnly ? file.framed.pixelElement : null;
+    h = {
+      dict: file.message.dict, transferSyntaxUid: file.framed.transferSyntaxUid, pixelValue: pixel?.value ?? null,
+      pixelVr: pixel && file.framed.transferSyntaxUid !== '1.2.840.10008.1.2' ? Buffer.from(pixel.bytes.subarray(4, 6)).toString('latin1') : 'OW',
+      encapsulated: file.framed.pixelDataLength === -1,
+    };
+  }
+  let display: Promise<Image8> | null = null;
+  return {
+    output, header: h, options, thumbnails,
+    display: () => (display ??= (async () => {
+      if (h.pixelValue && !h.encapsulated && h.transferSyntaxUid !== EXPLICIT_BE) {
+        return displayParsed(imageFromHeader(h.transferSyntaxUid, h.dict, h.pixelValue), undefined, (size) => scratch.display.take(size));
+      }
+      return toDisplay8(await decodeFrame(output));
+    })()),
+  };
 }
 
-/**
- * Everything the archive derives from a de-identified file, computed where the file is parsed:
- * the tag census of its header, and from one decode of its pixels both the thumbnail (stored
- * in the thumbnail cache) and the retrieval model's input. A derivative that fails is
- * reported, not fatal.
- */
-async function derive(result: DeidResult, ctx: DeidContext, want: { thumbnail: boolean; hashInput: boolean }, thumbnails: BlobStore): Promise<Derived> {
-  const census = new TagCensus({ options: ctx.options });
-  if (result.header) {
-    const { dict, pixelValue, pixelVr } = result.header;
-    census.addDataset({ ...dict, '7FE00010': { vr: pixelVr, Value: [pixelValue] } });
-  } else {
-    census.addPart10(result.output);
-  }
-  const out: Derived = { census: census.toJSON(), thumbnailSha256: null, thumbnailError: null, hashInput: null, hashError: null };
-  if (!want.thumbnail && !want.hashInput) return out;
-  let display;
-  try {
-    display = await storedDisplay(result);
-  } catch (e) {
-    const why = (e as Error)?.name ?? 'Error';
-    return { ...out, thumbnailError: want.thumbnail ? why : null, hashError: want.hashInput ? why : null };
-  }
-  if (want.thumbnail) {
+/** Runs the named products' worker halves; one that fails is reported by its error's class, never fatal. */
+async function deriveAll(source: DeriveSource, names: string[]): Promise<Record<string, ProductResult>> {
+  const out: Record<string, ProductResult> = {};
+  for (const name of names) {
+    const product = productNamed(name);
+    if (!product) { out[name] = { error: 'UnknownProduct' }; continue; }
     try {
-      out.thumbnailSha256 = thumbnails.putSync(thumbnailOfDisplay(display, 128));
+      out[name] = { value: await product.derive(source) };
     } catch (e) {
-      out.thumbnailError = (e as Error)?.name ?? 'Error';
+      out[name] = { error: (e as Error)?.name ?? 'Error' };
     }
   }
-  if (want.hashInput) out.hashInput = preprocess(grayOf(display));
   return out;
 }
 
@@ -91,46 +84,31 @@ async function derive(result: DeidResult, ctx: DeidContext, want: { thumbnail: b
  * `cpuDone` is called once the task no longer needs the thread (nor the staged read buffer):
  * the next task starts then, while this one's durable write waits on the devices.
  */
-async function handle(req: CpuRequest, cpuDone: () => void): Promise<CpuResponse> {
-  let bytes: Buffer;
-  try { bytes = readStaged(req.path); } catch { return { id: req.id, error: { kind: 'missing', message: 'the received bytes are no longer in the staging area' } }; }
-  try {
-    if (req.task === 'check') return { id: req.id, check: await checkFile(bytes, { decodePixels: 'compressed' }) };
-    if (bytes.length === 0) return { id: req.id, error: { kind: 'empty', message: 'the file is empty (0 bytes)' } };
-    if (req.task === 'identify') return { id: req.id, identity: readSourceIdentity(bytes) };
-    const output = await outputs.take();
-    try {
-      const result = deidentify(bytes, req.ctx, { outputBuffer: (size) => output.take(size) });
-      // From the header dict where there is one (naturalizing the whole dataset for 16 values costs more than they do).
-      const dict = result.header?.dict;
-      const natural = dict ? null : (result.dataset as Record<string, unknown>);
-      const fields = Object.fromEntries(FIELDS.map(([keyword, tag]) => [keyword, plain(dict ? dict[tag]?.Value : natural![keyword])])) as unknown as MetadataFields;
-      const { blobs, thumbnails } = stores(req.storage);
-      const derived = await derive(result, req.ctx, req, thumbnails);
-      cpuDone();
-      const sha = await blobs.put(result.output);
-      return {
-        id: req.id,
-        deid: {
-          sha256: sha, size: result.output.length, heldForPixelReview: result.heldForPixelReview, fields, transferSyntaxUid: result.transferSyntaxUid,
-          ...derived,
-        },
-      };
-    } finally {
-      outputs.give(output);
-    }
-  } catch (e) {
-    const err = e as Error & { reason?: string };
-    // Only DicomParseError's reason is shown to submitters: other messages may quote file contents.
-    return { id: req.id, error: err?.name === 'DicomParseError' ? { kind: 'parse', message: err.reason ?? 'unparseable' } : { kind: 'internal', message: err?.name ?? 'Error' } };
+async function handle(req: CpuTask, cpuDone: () => void): Promise<CpuResponse> {
+  if (req.task === 'derive') {
+    const { blobs, thumbnails } = stores(req.storage);
+    const output = await blobs.get(req.sha256);
+    return { products: await deriveAll(deriveSource(output, null, req.options, thumbnails), req.products) };
   }
-}
-
-/** The hash input moves to the main thread without a copy (when it owns its ArrayBuffer). */
-function transferable(res: CpuResponse): ArrayBuffer[] {
-  const d = res.deid;
-  const input = d?.hashInput;
-  return input && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? [input.buffer as ArrayBuffer] : [];
+  let bytes: Buffer;
+  try { bytes = readStaged(req.path); } catch { return { error: { kind: 'missing', message: 'the received bytes are no longer in the staging area' } }; }
+  if (req.task === 'check') return { check: await checkFile(bytes, { decodePixels: 'compressed' }) };
+  if (bytes.length === 0) return { error: { kind: 'empty', message: 'the file is empty (0 bytes)' } };
+  if (req.task === 'identify') return { identity: readSourceIdentity(bytes) };
+  const output = await outputs.take();
+  try {
+    const result = deidentify(bytes, req.ctx, { outputBuffer: (size) => output.take(size) });
+    const { blobs, thumbnails } = stores(req.storage);
+    const source = deriveSource(result.output, result.header, req.ctx.options, thumbnails);
+    const dict = source.header.dict;
+    const fields = Object.fromEntries(FIELDS.map(([keyword, tag]) => [keyword, scalar(dict[tag]?.Value)])) as unknown as MetadataFields;
+    const products = await deriveAll(source, req.products);
+    cpuDone();
+    const sha = await blobs.put(result.output);
+    return { deid: { sha256: sha, size: result.output.length, heldForPixelReview: result.heldForPixelReview, fields, transferSyntaxUid: result.transferSyntaxUid, products } };
+  } finally {
+    outputs.give(output);
+  }
 }
 
 const REUSED_MAX = 64 * 1024 * 1024;
@@ -160,7 +138,7 @@ const scratch = { staged: new Scratch(), display: new Scratch() };
  * Output buffers, one per file whose durable write is in flight; at most OUTPUTS_IN_FLIGHT, so
  * a slow disk holds the worker back instead of piling up memory.
  */
-const OUTPUTS_IN_FLIGHT = 3;
+const OUTPUTS_IN_FLIGHT = Math.max(1, Number(process.env.OBIA_INGEST_WRITES_PER_WORKER) || 3);
 const outputs = {
   free: [] as Scratch[],
   lent: 0,
@@ -191,19 +169,24 @@ function readStaged(file: string): Buffer {
   }
 }
 
-// One task on the thread at a time (a task awaits codecs and the disk): the pool already queues
-// by worker, and the reused read buffer relies on it. A task lets the next one start when it has
-// only its durable write left to wait for.
+// One task on the thread's CPU at a time (a task awaits codecs and the disk; piscina lets two
+// share a worker): the reused read buffer relies on it. A task lets the next one start when it
+// has only its durable write left to wait for.
 let queue: Promise<unknown> = Promise.resolve();
-parentPort!.on('message', (req: CpuRequest) => {
-  const failed = (e: unknown): CpuResponse => ({ id: req.id, error: { kind: 'internal', message: (e as Error)?.name ?? 'Error' } });
+
+export default async function run(req: CpuTask): Promise<CpuResponse> {
   let cpuDone!: () => void;
   const released = new Promise<void>((resolve) => { cpuDone = resolve; });
   const turn = queue;
   queue = turn.then(() => released);
-  void turn.then(() => handle(req, cpuDone)).catch(failed).then((res) => {
+  await turn;
+  try {
+    return await handle(req, cpuDone);
+  } catch (e) {
+    const err = e as Error & { reason?: string };
+    // Only a DicomParseError's reason is shown to submitters: other messages may quote file contents.
+    return { error: err instanceof Error && 'reason' in err && /DicomParseError|DicomDatasetError/.test(err.name) ? { kind: 'parse', message: err.reason ?? 'unparseable' } : { kind: 'internal', message: err?.name ?? 'Error' } };
+  } finally {
     cpuDone();
-    // Every task gets an answer, or the pipeline would wait on it for ever.
-    try { parentPort!.postMessage(res, transferable(res)); } catch (e) { parentPort!.postMessage(failed(e)); }
-  });
-});
+  }
+}

@@ -1,5 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Config } from '../config.js';
+import { logger } from '../log.js';
+import { qcObserver } from '../qc/pipelineEvents.js';
 import { HashCatalog } from '../similarity/HashCatalog.js';
 import { BlobStore } from '../storage/BlobStore.js';
 import { IngestPipeline } from './IngestPipeline.js';
@@ -10,6 +12,7 @@ import { SubmissionService } from './SubmissionService.js';
 export { IngestPipeline, type ProcessSummary } from './IngestPipeline.js';
 export { SubmissionService } from './SubmissionService.js';
 export { UploadError } from './staging.js';
+export type { FileOutcome, IngestObserver } from './stage.js';
 
 /** The submission side of the archive, wired once per process and shared by every request. */
 export interface Ingest {
@@ -19,15 +22,17 @@ export interface Ingest {
   staging: StagingArea;
 }
 
-export function createIngest(orm: MikroORM, config: Config, log: (message: string) => void = () => {}, opts: { thumbnails?: boolean; catalog?: HashCatalog } = {}): Ingest {
+/**
+ * Wires the ingest side. The pipeline logs through src/log.ts (a child per submission and file);
+ * `_log` is the old message callback, kept so callers written against it still compile.
+ * QC's observer is registered here, so every pipeline (server, CLI, bench) records QC events.
+ */
+export function createIngest(orm: MikroORM, config: Config, _log: ((message: string) => void) | null = null, opts: { thumbnails?: boolean; catalog?: HashCatalog } = {}): Ingest {
   const secret = loadArchiveSecret(config);
   const staging = new StagingArea(config.stagingDir, config.ingest);
   const store = BlobStore.fromConfig(config);
-  return {
-    submissions: new SubmissionService(orm, staging, secret),
-    // Offline ingests (the CLI) still store hash codes; the server's index is rebuilt from them.
-    pipeline: new IngestPipeline(orm, staging, store, secret, log, opts.thumbnails ?? true ? BlobStore.thumbnailsOf(config) : null, opts.catalog ?? new HashCatalog()),
-    store,
-    staging,
-  };
+  // Offline ingests (the CLI) still store hash codes; the server's index is rebuilt from them.
+  const pipeline = new IngestPipeline(orm, staging, store, secret, logger, opts.thumbnails ?? true ? BlobStore.thumbnailsOf(config) : null, opts.catalog ?? new HashCatalog());
+  pipeline.observe(qcObserver);
+  return { submissions: new SubmissionService(orm, staging, secret), pipeline, store, staging };
 }

@@ -8,7 +8,7 @@ import { FileCuration, QuarantineAction } from '../entities/FileCuration.js';
 import { QcEvent, QcEventKind } from '../entities/QcEvent.js';
 import { QcVerdict, SeriesReview } from '../entities/SeriesReview.js';
 import { FileState } from '../entities/SubmissionFile.js';
-import type { Ingest } from '../ingest/index.js';
+import type { IngestPort } from '../ingest/stage.js';
 import { releaseBlockers, type ReleaseBlocker } from './blockers.js';
 import { recordQcEvent } from './events.js';
 import { repairedCopy, type Repair } from './repair.js';
@@ -42,7 +42,7 @@ export interface ReleaseOutcome {
  * announces the event on the QC_EVENTS topic.
  */
 export class CurationService {
-  constructor(private readonly em: EntityManager, private readonly user: Principal | null, private readonly ingest: Ingest) {}
+  constructor(private readonly em: EntityManager, private readonly user: Principal | null, private readonly ingest: IngestPort) {}
 
   /** The submission that delivered a series' images (events are filed under it). */
   private async submissionOfSeries(seriesId: number): Promise<number | null> {

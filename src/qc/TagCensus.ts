@@ -1,5 +1,5 @@
-import { dcmjs, dictionaryKeyword, type DicomDataset, type DicomElement } from '../deid/dcmjs.js';
-import { frame } from '../deid/framing.js';
+import { dictionaryKeyword, type DicomDataset, type DicomElement } from '../dicom/dcmjs.js';
+import { readDicom } from '../dicom/read.js';
 import { blockKey, creatorsOf, isPrivateCreatorElement } from '../deid/privateTags.js';
 import { buildProfile, type Profile } from '../deid/profile.js';
 import { OBIA_DEFAULT_OPTIONS, type DeidOptions } from '../deid/types.js';
@@ -176,8 +176,7 @@ export class TagCensus {
 
   /** Parses a de-identified Part 10 file and adds it. */
   addPart10(bytes: Uint8Array): void {
-    const framed = frame(bytes);
-    this.addDataset(dcmjs.data.DicomMessage.readFile(framed.canonical, { ignoreErrors: false }).dict);
+    this.addDataset(readDicom(bytes).message.dict);
   }
 
   private walk(ds: DicomDataset, prefix: string, fileNo: number): void {

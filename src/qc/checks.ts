@@ -1,4 +1,4 @@
-import { DicomParseError } from '../deid/errors.js';
+import { DicomParseError } from '../dicom/errors.js';
 import { decodeFrame, isSupportedTransferSyntax, PixelDataError, UnsupportedTransferSyntaxError } from '../imaging/index.js';
 import { readFacts, UnreadableFileError, type FileFacts } from './facts.js';
 import { bySeverity, finding, QcReason, type QcFinding } from './reasons.js';

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { dcmjs, type DicomDataset } from '../deid/dcmjs.js';
-import { DicomParseError } from '../deid/errors.js';
-import { EXPLICIT_BE, frame, type FramedFile } from '../deid/framing.js';
+import { cleanUid, DicomDatasetError, EXPLICIT_BE, readDicom, tagInt, tagText, type DicomDataset, type DicomParseError, type FramedFile } from '../dicom/index.js';
 
 /**
  * What QC needs to know about one received file, read once. Identity values are the
@@ -45,20 +43,8 @@ export class UnreadableFileError extends Error {
   }
 }
 
-function text(ds: DicomDataset, tag: string): string | null {
-  let v = ds[tag]?.Value?.[0];
-  if (v && typeof v === 'object' && 'Alphabetic' in v) v = (v as { Alphabetic: unknown }).Alphabetic;
-  if (v === undefined || v === null) return null;
-  const s = String(v).replace(/[\0 ]+$/, '').trim();
-  return s === '' ? null : s;
-}
-
-function int(ds: DicomDataset, tag: string): number | null {
-  const s = text(ds, tag);
-  if (s === null) return null;
-  const n = Number(s);
-  return Number.isInteger(n) ? n : null;
-}
+const text = tagText;
+const int = tagInt;
 
 function pixelFacts(ds: DicomDataset, declaredLength: number | null): PixelFacts | null {
   const el = ds['7FE00010'] ?? ds['7FE00008'] ?? ds['7FE00009'];
@@ -99,27 +85,26 @@ function rawPixelFacts(framed: FramedFile): PixelFacts {
 }
 
 /**
- * Parses a file with the de-identification engine's framing walker (which refuses truncated
- * or structurally broken files instead of letting dcmjs zero-fill them) and dcmjs.
- * Throws DicomParseError (from framing) or UnreadableFileError (dcmjs refused the dataset).
+ * Reads a file through the front door (src/dicom: framing refuses truncated or structurally
+ * broken files instead of letting dcmjs zero-fill them), header only where the Pixel Data ends
+ * the file. Throws DicomParseError (framing) or UnreadableFileError (dcmjs refused the dataset).
  */
 export function readFacts(bytes: Uint8Array): { facts: FileFacts; dataset: DicomDataset } {
-  const framed = frame(bytes);
-  // A trailing little-endian Pixel Data is hashed from the bytes; dcmjs reads only the header.
-  const header = framed.transferSyntaxUid !== EXPLICIT_BE ? framed.canonicalHeader() : null;
-  const level = dcmjs.log.getLevel();
-  dcmjs.log.setLevel('silent');
-  let ds: DicomDataset;
+  let file;
   try {
-    ds = dcmjs.data.DicomMessage.readFile(header ?? framed.canonical, { ignoreErrors: false }).dict;
+    // A trailing little-endian Pixel Data is hashed from the bytes; dcmjs reads only the header.
+    file = readDicom(bytes, { headerOnly: true });
+    // Big-endian pixels are byte-swapped by dcmjs; the hash is taken of what it hands back.
+    if (file.headerOnly && file.framed.transferSyntaxUid === EXPLICIT_BE) file = readDicom(bytes);
   } catch (e) {
-    const why = e instanceof Error ? e.name : 'error';
-    throw new UnreadableFileError(`the dataset could not be parsed (${why})`, e instanceof Error ? e : undefined);
-  } finally {
-    dcmjs.log.setLevel(level as unknown as string);
+    if (e instanceof DicomDatasetError) throw new UnreadableFileError(e.reason, e);
+    throw e;
   }
+  const { framed } = file;
+  const ds = file.message.dict;
+  const header = file.headerOnly;
   const facts: FileFacts = {
-    transferSyntaxUid: framed.sourceTransferSyntaxUid.replace(/[\0 ]+$/, ''),
+    transferSyntaxUid: cleanUid(framed.sourceTransferSyntaxUid),
     sopClassUid: text(ds, '00080016'),
     metaSopClassUid: framed.sourceMeta['00020002'] || null,
     sopInstanceUid: text(ds, '00080018'),

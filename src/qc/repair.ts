@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dcmjs } from '../deid/dcmjs.js';
-import { frame } from '../deid/framing.js';
+import { readDicom } from '../dicom/index.js';
 
 /** What a submitter supplies to fix a quarantined file; each field overwrites that attribute. */
 export interface Repair {
@@ -25,8 +24,7 @@ const FIELDS: [keyof Repair, string, string, string][] = [
  */
 export async function repairedCopy(stagedAbsolute: string, repair: Repair): Promise<{ applied: string[]; stagingPath: (original: string) => string }> {
   const bytes = await fs.promises.readFile(stagedAbsolute);
-  const framed = frame(bytes);
-  const dict = dcmjs.data.DicomMessage.readFile(framed.canonical, { ignoreErrors: false });
+  const dict = readDicom(bytes).message;
   const applied: string[] = [];
   for (const [field, tag, vr, keyword] of FIELDS) {
     const value = repair[field]?.trim();

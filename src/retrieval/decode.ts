@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
+import { decodeFrame, toGray8 } from '../imaging/index';
 import type { Gray8Image } from './preprocess';
 
 export type ImageFormat = 'png' | 'jpeg' | 'dicom';
@@ -57,28 +58,10 @@ interface ImagingModule {
   toGray8(frame: unknown): Gray8Image;
 }
 
-let imaging: ImagingModule | null | undefined;
+const imaging: ImagingModule = { decodeFrame, toGray8 };
 
-/**
- * src/imaging is developed separately; resolving it at run time keeps retrieval
- * buildable and usable for PNG/JPEG when it is absent.
- */
+/** DICOM pixels are decoded by src/imaging (which reads the bytes through src/dicom, the front door). */
 export function loadImaging(): ImagingModule | null {
-  if (imaging !== undefined) return imaging;
-  const candidates = ['../imaging/index.js', '../imaging'];
-  imaging = null;
-  for (const c of candidates) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const m = require(c) as Partial<ImagingModule>;
-      if (typeof m.decodeFrame === 'function' && typeof m.toGray8 === 'function') {
-        imaging = m as ImagingModule;
-        break;
-      }
-    } catch {
-      /* try the next spelling */
-    }
-  }
   return imaging;
 }
 

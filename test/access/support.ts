@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LinkSigner, type LinkClaims } from '../../src/access/links.js';
+import { frame } from '../../src/dicom/index.js';
 import { AccessRequestState } from '../../src/entities/index.js';
 import { BlobStore } from '../../src/storage/BlobStore.js';
 import type { TestApp } from '../support/app.js';
@@ -14,14 +15,17 @@ const SAMPLE = path.resolve(process.cwd(), '../shared/deid/dicom/pydicom__CT_sma
 /**
  * A real DICOM file (pydicom's CT_small) whose last pixel bytes are replaced by random ones, so
  * every file is distinct and carries a 64-byte slice of pixel data that appears nowhere else.
+ * Only Pixel Data is touched: CT_small has elements after it, and a file whose structure is
+ * broken is refused by every reader (src/dicom), thumbnails included.
  */
 export function distinctDicom(): { bytes: Buffer; marker: Buffer } {
   const bytes = Buffer.from(fs.readFileSync(SAMPLE));
+  const pixels = frame(bytes).pixelElement!.value;
+  const end = pixels.byteOffset - bytes.byteOffset + pixels.length;
   const marker = crypto.randomBytes(64);
-  // CT_small ends with 128×128×2 bytes of Pixel Data; the tail is pixels.
   const tail = crypto.randomBytes(1024);
   marker.copy(tail, 512);
-  tail.copy(bytes, bytes.length - tail.length);
+  tail.copy(bytes, end - tail.length);
   return { bytes, marker };
 }
 

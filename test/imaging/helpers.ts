@@ -2,13 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dcmjs = require('dcmjs') as {
-  data: {
-    DicomDict: new (meta: Record<string, unknown>) => { dict: Record<string, unknown>; write(): ArrayBuffer };
-    DicomMetaDictionary: { denaturalizeDataset(ds: Record<string, unknown>): Record<string, unknown> };
-  };
-};
+import { dcmjs } from '../../src/dicom';
+import { buildImage } from '../support/dicom';
 
 export const SAMPLES = path.resolve(process.cwd(), '../shared/deid/dicom');
 export const PREVIEWS = path.resolve(process.cwd(), '../shared/deid/previews');
@@ -68,41 +63,16 @@ export interface SyntheticOptions {
   pixels: Uint8Array;
 }
 
-/** Builds a Part 10 file with dcmjs, so tests exercise exactly what a real writer produces. */
+/** A Part 10 file from the test kit's one DICOM builder (dcmjs), so tests exercise exactly what a real writer produces. */
 export function makeDicom(o: SyntheticOptions): Uint8Array {
-  const spp = o.samplesPerPixel ?? 1;
-  const ba = o.bitsAllocated ?? 16;
-  const ds: Record<string, unknown> = {
-    SOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
-    SOPInstanceUID: '1.2.826.0.1.3680043.8.498.1',
-    Modality: 'CT',
-    Rows: o.rows ?? 512,
-    Columns: o.columns ?? 512,
-    SamplesPerPixel: spp,
-    PhotometricInterpretation: o.photometric ?? (spp === 3 ? 'RGB' : 'MONOCHROME2'),
-    BitsAllocated: ba,
-    BitsStored: o.bitsStored ?? ba,
-    HighBit: (o.bitsStored ?? ba) - 1,
-    PixelRepresentation: o.pixelRepresentation ?? 0,
-    PixelData: [o.pixels.buffer.slice(o.pixels.byteOffset, o.pixels.byteOffset + o.pixels.byteLength)],
-    _vrMap: { PixelData: ba === 8 ? 'OB' : 'OW' },
-    ...o.extra,
-  };
-  if (spp === 3) ds.PlanarConfiguration = o.planarConfiguration ?? 0;
-  if (o.frames) ds.NumberOfFrames = String(o.frames);
-  if (o.rescale) { ds.RescaleSlope = String(o.rescale.slope); ds.RescaleIntercept = String(o.rescale.intercept); }
-  if (o.window) { ds.WindowCenter = String(o.window.center); ds.WindowWidth = String(o.window.width); }
-  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
-  const meta = DicomMetaDictionary.denaturalizeDataset({
-    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: ds.SOPClassUID,
-    MediaStorageSOPInstanceUID: ds.SOPInstanceUID,
-    TransferSyntaxUID: o.transferSyntax ?? '1.2.840.10008.1.2.1',
-    ImplementationClassUID: '1.2.826.0.1.3680043.8.498.2',
-  });
-  const dict = new DicomDict(meta);
-  dict.dict = DicomMetaDictionary.denaturalizeDataset(ds);
-  return new Uint8Array(dict.write());
+  return new Uint8Array(buildImage({
+    sop: '1.2.826.0.1.3680043.8.498.1', rows: o.rows ?? 512, columns: o.columns ?? 512, frames: o.frames,
+    bitsAllocated: o.bitsAllocated, bitsStored: o.bitsStored, pixelRepresentation: o.pixelRepresentation,
+    samplesPerPixel: o.samplesPerPixel, photometric: o.photometric, planarConfiguration: o.planarConfiguration,
+    rescale: o.rescale, window: o.window, pixels: o.pixels, transferSyntax: o.transferSyntax,
+    extra: o.extra ? dcmjs.data.DicomMetaDictionary.denaturalizeDataset(o.extra) : undefined,
+    extraMeta: { '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.8.498.2'] } },
+  }));
 }
 
 /** Stored values (HU + 1024) of a synthetic 512×512 CT: air, a body disc, and a bone disc. */

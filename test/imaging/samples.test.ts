@@ -135,7 +135,12 @@ describe('lossy and special transfer syntaxes', () => {
     assert.ok(ct.windowCenter !== null && ct.windowWidth !== null);
     assert.equal(stats(ct.data).min, -1024); // rescale from Pixel Value Transformation Sequence
     const native = await decodeFrame(sample('pydicomdata__emri_small.dcm'), 7);
-    const j2k = await decodeFrame(sample('pydicomdata__emri_small_jpeg_2k_lossless_too_short.dcm'), 7);
+    // The sample ends without its Sequence Delimitation Item, so the front door refuses it as
+    // truncated (as de-identification does); with the 8 bytes restored its frames are whole.
+    const cut = sample('pydicomdata__emri_small_jpeg_2k_lossless_too_short.dcm');
+    await assert.rejects(decodeFrame(cut, 7), (e: unknown) => e instanceof PixelDataError && /truncated/.test(e.message));
+    const closed = Buffer.concat([cut, Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0])]);
+    const j2k = await decodeFrame(closed, 7);
     assert.deepEqual(j2k.data, native.data);
     const other = await decodeFrame(sample('pydicomdata__emri_small.dcm'), 2);
     assert.notDeepEqual(other.data, native.data);
@@ -171,7 +176,7 @@ describe('errors', () => {
     await assert.rejects(decodeFrame(sample('pydicom__MR_truncated.dcm')), (e: unknown) => e instanceof PixelDataError && /truncated/.test(e.message));
   });
 
-  for (const file of ['pydicom__test-SR.dcm', 'pydicom__rtstruct.dcm', 'pydicom__ExplVR_LitEndNoMeta.dcm', 'pydicom__rtplan_truncated.dcm']) {
+  for (const file of ['pydicom__test-SR.dcm', 'pydicom__rtstruct.dcm', 'pydicom__ExplVR_LitEndNoMeta.dcm']) {
     it(`no pixel data: ${file}`, async () => {
       await assert.rejects(decodeFrame(sample(file)), (e: unknown) => e instanceof PixelDataError && e.message.startsWith('no pixel data'));
     });
@@ -181,10 +186,15 @@ describe('errors', () => {
     await assert.rejects(decodeFrame(sample('pydicom__JPEG2000-embedded-sequence-delimiter.dcm')), (e: unknown) => e instanceof PixelDataError && /openjpeg/.test(e.message));
   });
 
-  it('a headerless data set with a stray leading byte still renders', async () => {
-    const a = await decodeFrame(sample('pydicom__no_meta.dcm'));
-    const b = await decodeFrame(sample('pydicom__CT_small.dcm'));
-    assert.deepEqual(a.data, b.data);
+  // Imaging reads through src/dicom, so it refuses what de-identification refuses (issue 14):
+  // a truncated RT plan is not "a file without pixels", and a headerless dataset behind a
+  // stray byte is not guessed at.
+  it('a truncated file is refused as truncated, not read as far as it goes', async () => {
+    await assert.rejects(decodeFrame(sample('pydicom__rtplan_truncated.dcm')), (e: unknown) => e instanceof PixelDataError && /truncated/.test(e.message));
+  });
+
+  it('a headerless data set behind a stray leading byte is refused, as de-identification refuses it', async () => {
+    await assert.rejects(decodeFrame(sample('pydicom__no_meta.dcm')), (e: unknown) => e instanceof PixelDataError && /not a DICOM file/.test(e.message));
   });
 });
 

@@ -1,8 +1,9 @@
-// Shared by the ingest tests: GraphQL calls a submitter makes, HTTP uploads, and a DICOM
-// generator (dcmjs) for CT images with chosen identifiers.
+// Shared by the ingest tests: GraphQL calls a submitter makes, HTTP uploads, and a preset of
+// the test kit's DICOM builder for CT images with chosen identifiers.
 import assert from 'node:assert/strict';
 import { Role } from '../../src/auth/Principal.js';
-import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs.js';
+import type { DicomDataset } from '../../src/dicom/index.js';
+import { buildImage } from '../support/dicom.js';
 import type { TestApp } from '../support/app.js';
 
 export const SUBMISSION_FIELDS = `id title state uploadUrl collection { accession releaseState }
@@ -58,7 +59,7 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** A CT image, Explicit VR Little Endian, 16-bit, `size`×`size` pixels with a gradient. */
+/** A CT image, Explicit VR Little Endian, 16-bit signed, `size`×`size` pixels with a gradient. */
 export function makeCt(o: CtOptions): Buffer {
   const size = o.size ?? 64;
   const pixels = new Int16Array(size * size);
@@ -68,47 +69,21 @@ export function makeCt(o: CtOptions): Buffer {
   const h = fnv1a(o.sopUid);
   pixels[0] = (h & 0xffff) - 0x8000;
   pixels[1] = (h >>> 16) - 0x8000;
-  const ds: DicomDataset = {
-    '00080005': { vr: 'CS', Value: ['ISO_IR 100'] },
-    '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },
-    '00080018': { vr: 'UI', Value: [o.sopUid] },
-    '00080020': { vr: 'DA', Value: ['20200115'] },
-    '00080060': { vr: 'CS', Value: ['CT'] },
-    '00100010': { vr: 'PN', Value: [{ Alphabetic: o.patientName ?? 'Test^Patient' }] },
-    '00100020': { vr: 'LO', Value: [o.patientId] },
-    '00100040': { vr: 'CS', Value: ['F'] },
-    '00101010': { vr: 'AS', Value: ['052Y'] },
-    '00180015': { vr: 'CS', Value: ['CHEST'] },
-    '0020000D': { vr: 'UI', Value: [o.studyUid] },
-    '0020000E': { vr: 'UI', Value: [o.seriesUid] },
-    '00200011': { vr: 'IS', Value: [1] },
-    '00200013': { vr: 'IS', Value: [o.instanceNumber ?? 1] },
-    '00280002': { vr: 'US', Value: [1] },
-    '00280004': { vr: 'CS', Value: ['MONOCHROME2'] },
-    '00280010': { vr: 'US', Value: [size] },
-    '00280011': { vr: 'US', Value: [size] },
-    '00280100': { vr: 'US', Value: [16] },
-    '00280101': { vr: 'US', Value: [16] },
-    '00280102': { vr: 'US', Value: [15] },
-    '00280103': { vr: 'US', Value: [1] },
-    '00281050': { vr: 'DS', Value: [40] },
-    '00281051': { vr: 'DS', Value: [400] },
-    '00281052': { vr: 'DS', Value: [0] },
-    '00281053': { vr: 'DS', Value: [1] },
-    '7FE00010': { vr: 'OW', Value: [pixels.buffer] },
-    ...o.extra,
-  };
-  const meta: DicomDataset = {
-    '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
-    '00020002': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },
-    '00020003': { vr: 'UI', Value: [o.sopUid] },
-    '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
-    '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.9.7777'] },
-    ...o.extraMeta,
-  };
-  const dict = new dcmjs.data.DicomDict(meta);
-  dict.dict = ds;
-  return Buffer.from(dict.write());
+  return buildImage({
+    patientId: o.patientId, patientName: o.patientName ?? 'Test^Patient', study: o.studyUid, series: o.seriesUid, sop: o.sopUid,
+    instanceNumber: o.instanceNumber ?? 1, rows: size, columns: size, bitsAllocated: 16, bitsStored: 16, pixelRepresentation: 1,
+    window: { center: 40, width: 400 }, rescale: { slope: 1, intercept: 0 }, pixels: new Uint8Array(pixels.buffer),
+    extra: {
+      '00080005': { vr: 'CS', Value: ['ISO_IR 100'] },
+      '00080020': { vr: 'DA', Value: ['20200115'] },
+      '00100040': { vr: 'CS', Value: ['F'] },
+      '00101010': { vr: 'AS', Value: ['052Y'] },
+      '00180015': { vr: 'CS', Value: ['CHEST'] },
+      '00200011': { vr: 'IS', Value: [1] },
+      ...o.extra,
+    },
+    extraMeta: { '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.9.7777'] }, ...o.extraMeta },
+  });
 }
 
 let n = 0;

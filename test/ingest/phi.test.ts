@@ -11,10 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs.js';
+import { logger } from '../../src/log.js';
 import { BlobStore } from '../../src/storage/BlobStore.js';
 import { TEST_DB } from '../support/database.js';
-import { startLoggedApp, type LoggedApp } from './app.js';
+import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, makeCt, processSubmission, uid, upload } from './helpers.js';
+
+// The scan reads every line the archive could log, down to the finest level.
+logger.level = 'trace';
 
 const LOCAL_ID = 'MARKPID0001';
 const MARKERS = [
@@ -67,12 +71,12 @@ function findMarkers(bytes: Buffer, markers: string[]): string[] {
 }
 
 describe('no PHI outside staging', () => {
-  let app: LoggedApp;
+  let app: TestApp;
   const sourceUids: string[] = [];
   let files: any[];
 
   before(async () => {
-    app = await startLoggedApp();
+    app = await startTestApp();
     const token = await app.token('phi-submitter', Role.SUBMITTER);
     const submission = await createSubmission(app, token, { title: 'PHI scan' });
     for (let i = 0; i < 4; i++) {

@@ -14,7 +14,6 @@ import { openDatabase } from '../../src/db/orm.js';
 import { Image, Series, SubmissionFile } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
-import { startLoggedApp } from './app.js';
 import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
 
 const CLI = path.resolve(__dirname, '../../src/ingest/cli.js');
@@ -89,7 +88,7 @@ describe('a killed import resumes', () => {
     assert.ok(stored >= 20, `the pipeline never got going: ${stderr}`);
     assert.ok(atKill < N, 'the kill came after the run had finished; the test proves nothing');
 
-    const app = await startLoggedApp({ db });
+    const app = await startTestApp({ db });
     try {
       const curator = await app.token('curator-1', Role.CURATOR);
       const id = Number(/submission (\d+)/.exec(stderr)![1]);
@@ -102,6 +101,7 @@ describe('a killed import resumes', () => {
       assert.equal(await imageCountsAgree(app.orm.em.fork() as EntityManager, s.collection.accession), N);
     } finally {
       await app.stop();
+      await db.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

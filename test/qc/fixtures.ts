@@ -1,9 +1,9 @@
-// Crafted DICOM files for the QC tests, written by dcmjs (the way a modality or PACS export
-// produces them) through the deid test kit, plus the public samples in ../shared/deid/dicom.
+// Presets for the QC tests: crafted images built by the test kit's one DICOM builder
+// (test/support/dicom.ts), plus the public samples in ../shared/deid/dicom.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DicomDataset } from '../../src/deid/dcmjs';
-import { writePart10 } from '../deid/fixtures';
+import { buildImage } from '../support/dicom';
 
 export const SAMPLES = path.resolve(process.cwd(), '../shared/deid/dicom');
 
@@ -46,34 +46,12 @@ let counter = 0;
 export function image(spec: ImageSpec = {}): Buffer {
   const rows = spec.rows ?? 16, columns = spec.columns ?? 16, bits = spec.bits ?? 16;
   const sop = spec.sop === undefined ? `1.2.826.0.1.3680043.99.7.${++counter}` : spec.sop;
-  const ds: DicomDataset = {
-    '00080016': { vr: 'UI', Value: [CT_IMAGE_STORAGE] },
-    '00080060': { vr: 'CS', Value: ['CT'] },
-    '00280002': { vr: 'US', Value: [1] },
-    '00280004': { vr: 'CS', Value: ['MONOCHROME2'] },
-    '00280100': { vr: 'US', Value: [bits] },
-    '00280101': { vr: 'US', Value: [bits === 16 ? 12 : 8] },
-    '00280102': { vr: 'US', Value: [bits === 16 ? 11 : 7] },
-    '00280103': { vr: 'US', Value: [0] },
-    ...spec.extra,
-  };
-  const set = (tag: string, vr: string, v: string | null | undefined, fallback: string) => {
-    const value = v === undefined ? fallback : v;
-    if (value !== null) ds[tag] = { vr, Value: [value] };
-  };
-  set('00080018', 'UI', sop, '');
-  set('00100020', 'LO', spec.patientId, 'PAT-001');
-  set('0020000D', 'UI', spec.study, '1.2.826.0.1.3680043.99.5.1');
-  set('0020000E', 'UI', spec.series, '1.2.826.0.1.3680043.99.6.1');
-  if (!spec.noGeometry) {
-    ds['00280010'] = { vr: 'US', Value: [rows] };
-    ds['00280011'] = { vr: 'US', Value: [columns] };
-  }
-  const pixels = spec.pixels === undefined ? pixelsFor(rows, columns, bits, spec.seed ?? 0) : spec.pixels;
-  if (pixels !== null) {
-    const ab = pixels.buffer.slice(pixels.byteOffset, pixels.byteOffset + pixels.byteLength) as ArrayBuffer;
-    ds['7FE00010'] = { vr: bits === 8 ? 'OB' : 'OW', Value: [ab] };
-  }
-  const meta: DicomDataset = sop === null ? { '00020003': { vr: 'UI', Value: ['1.2.826.0.1.3680043.99.8'] } } : {};
-  return writePart10(ds, meta, spec.transferSyntax ?? EXPLICIT_LE);
+  const or = <T>(v: T | null | undefined, fallback: T) => (v === undefined ? fallback : v);
+  return buildImage({
+    patientId: or(spec.patientId, 'PAT-001'), study: or(spec.study, '1.2.826.0.1.3680043.99.5.1'), series: or(spec.series, '1.2.826.0.1.3680043.99.6.1'),
+    sop, rows, columns, bitsAllocated: bits, bitsStored: bits === 16 ? 12 : 8, noGeometry: spec.noGeometry,
+    pixels: spec.pixels === undefined ? pixelsFor(rows, columns, bits, spec.seed ?? 0) : spec.pixels,
+    transferSyntax: spec.transferSyntax ?? EXPLICIT_LE, extra: spec.extra,
+    extraMeta: sop === null ? { '00020003': { vr: 'UI', Value: ['1.2.826.0.1.3680043.99.8'] } } : {},
+  });
 }

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EntityManager } from '@mikro-orm/knex';
 import { Role } from '../../src/auth/Principal.js';
 import { SubmissionFile } from '../../src/entities/index.js';
-import { screenSubmission, stagedChecker } from '../../src/qc/screen.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, processSubmission, upload } from '../ingest/helpers.js';
 import { image } from './fixtures.js';
 
-describe('screenSubmission: QC before de-identification, on a real database and staging area', () => {
+describe('screening: QC before de-identification, on a real database and staging area', () => {
   let app: TestApp;
   let token: string;
   before(async () => {
@@ -33,11 +31,10 @@ describe('screenSubmission: QC before de-identification, on a real database and 
     ];
     for (const [name, bytes] of inputs) assert.equal((await upload(app, token, sub.uploadUrl, bytes, name)).status, 201, name);
 
+    // The pipeline's first stage alone: QC's rules over the RECEIVED files.
     const ctx = await app.createContext(null);
-    const em = app.orm.em.fork() as EntityManager;
-    const { passed, ...summary } = await screenSubmission(em, stagedChecker((p) => ctx.ingest!.staging.absolute(p)), sub.id);
+    const summary = await ctx.ingest!.pipeline.screen(sub.id);
     assert.deepEqual(summary, { screened: 9, quarantined: 4, duplicates: 2 });
-    assert.equal(passed.size, 3, 'the facts of the files that passed go on to the pipeline');
 
     // The names files were sent under live in the staging area, beside their bytes.
     const byName = async () => new Map(await Promise.all((await app.orm.em.fork().find(SubmissionFile, { submission: sub.id }))
@@ -45,16 +42,16 @@ describe('screenSubmission: QC before de-identification, on a real database and 
     let files = await byName();
     const verdict = (n: string) => `${files.get(n)!.state}:${files.get(n)!.quarantineReason ?? ''}`;
     assert.deepEqual(inputs.map(([n]) => [n, verdict(n)]), [
-      ['good-1.dcm', 'RECEIVED:'], ['good-2.dcm', 'RECEIVED:'], ['good-3.dcm', 'RECEIVED:'],
+      // What screening read of the files that passed maps them: they go on PARSED, not read again.
+      ['good-1.dcm', 'PARSED:'], ['good-2.dcm', 'PARSED:'], ['good-3.dcm', 'PARSED:'],
       ['other-patient.dcm', 'QUARANTINED:MIXED_PATIENTS'], ['odd-size.dcm', 'QUARANTINED:INCONSISTENT_GEOMETRY'],
       ['same-uid.dcm', 'DUPLICATE:DUPLICATE_UID'], ['same-pixels.dcm', 'DUPLICATE:DUPLICATE_PIXELS'],
       ['short-pixels.dcm', 'QUARANTINED:SHORT_PIXEL_DATA'], ['meta-only.dcm', 'QUARANTINED:BLANK_HEADER'],
     ]);
     assert.match(files.get('same-pixels.dcm')!.quarantineMessage!, new RegExp(`file ${files.get('good-2.dcm')!.id}\\)`));
 
-    // Screening again looks only at the files still RECEIVED (the three that passed): nothing new.
-    const again = await screenSubmission(app.orm.em.fork() as EntityManager, stagedChecker((p) => ctx.ingest!.staging.absolute(p)), sub.id);
-    assert.deepEqual({ ...again, passed: again.passed.size }, { screened: 3, quarantined: 0, duplicates: 0, passed: 3 });
+    // Screening again looks only at the files still RECEIVED: none, so nothing new.
+    assert.deepEqual(await ctx.ingest!.pipeline.screen(sub.id), { screened: 0, quarantined: 0, duplicates: 0 });
 
     const result = await processSubmission(app, token, sub.id);
     assert.deepEqual([result.ingested, result.quarantined, result.duplicates], [3, 4, 2]);

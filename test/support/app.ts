@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { bootstrap, type App } from '../../src/app.js';
 import type { Role } from '../../src/auth/Principal.js';
 import type { Config } from '../../src/config.js';
+import { tapLog } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestApp extends App {
@@ -11,21 +12,35 @@ export interface TestApp extends App {
   token(sub: string, ...roles: Role[]): Promise<string>;
   /** Counts SQL statements the app sends while `fn` runs. */
   countQueries(fn: () => Promise<unknown>): Promise<number>;
+  /** Every line the app logged (its own messages and the structured log of src/log.ts), as written. */
+  logs: string[];
+  /** The app's database; it outlives the app when the test passed one in. */
+  db: TestDatabase;
   stop(): Promise<void>;
 }
 
-/** Starts the very app `npm start` runs, on a database of its own and an ephemeral port. */
-export async function startTestApp(opts: { seedScale?: number; seedImages?: boolean; config?: Partial<Config> } = {}): Promise<TestApp> {
-  const db: TestDatabase = await createTestDatabase();
+/** The same layout loadConfig derives from OBIA_DATA_DIR, so a CLI given only that env var agrees. */
+export function appConfig(db: TestDatabase): Partial<Config> {
+  return { databaseUrl: db.databaseUrl, dataDir: db.dataDir, keysDir: `${db.dataDir}/keys`, stagingDir: `${db.dataDir}/staging`, backupDir: `${db.dataDir}/backup` };
+}
+
+/**
+ * Starts the very app `npm start` runs, on an ephemeral port and a database of its own, or on
+ * `opts.db` (made by the test, e.g. for a CLI to work on first; then the test drops it).
+ */
+export async function startTestApp(opts: { seedScale?: number; seedImages?: boolean; config?: Partial<Config>; db?: TestDatabase } = {}): Promise<TestApp> {
+  const db: TestDatabase = opts.db ?? await createTestDatabase();
   const logs: string[] = [];
+  const untap = tapLog((line) => logs.push(line));
   const app = await bootstrap({
-    config: { databaseUrl: db.databaseUrl, dataDir: db.dataDir, keysDir: `${db.dataDir}/keys`, stagingDir: `${db.dataDir}/staging`, backupDir: `${db.dataDir}/backup`, ...opts.config },
+    config: { ...appConfig(db), ...opts.config },
     seedIfEmpty: opts.seedImages ? { images: true } : opts.seedScale ? { scale: opts.seedScale } : false,
     listen: false,
     log: (m) => logs.push(m),
   });
   const knex = (app.orm.em as EntityManager).getKnex();
   return Object.assign(app, {
+    logs, db,
     async gql(query: string, variables?: Record<string, unknown>, token?: string | null) {
       const res = await fetch(`${app.url}/graphql`, {
         method: 'POST',
@@ -45,9 +60,10 @@ export async function startTestApp(opts: { seedScale?: number; seedImages?: bool
       return n;
     },
     async stop() {
+      untap();
       await app.close();
       await new Promise((r) => app.server.close(r));
-      await db.drop();
+      if (!opts.db) await db.drop();
     },
   });
 }

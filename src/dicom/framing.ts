@@ -1,0 +1,317 @@
+import { inflateRawSync } from 'node:zlib';
+import { dictionaryVr } from './dcmjs';
+import { DicomParseError } from './errors';
+import { DEFLATED_LE, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from './transferSyntax';
+
+// dcmjs trusts declared lengths (a truncated file parses "fine", minus data) and can
+// loop forever on some malformed sequences (https://github.com/dcmjs-org/dcmjs/issues/326,
+// https://github.com/dcmjs-org/dcmjs/issues/125). So before dcmjs sees a byte, this walker
+// checks the whole element structure and rebuilds a canonical Part 10 buffer.
+
+
+const VRS = new Set('AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '));
+const LONG_VRS = new Set('OB OD OF OL OV OW SQ SV UC UN UR UT UV'.split(' '));
+const UNDEFINED = 0xffffffff;
+const MAX_DEPTH = 32;
+const MAX_ELEMENTS = 5_000_000;
+
+export interface FramedFile {
+  /** Preamble + DICM + minimal meta + dataset, in a form dcmjs reads without surprises (assembled on first use). */
+  readonly canonical: ArrayBuffer;
+  /**
+   * `canonical` up to a top-level Pixel Data that ends the dataset, assembled without it; null
+   * when no Pixel Data ends the dataset. Most readers need the header only, and copying
+   * megabytes of pixels is left to those that do not.
+   */
+  canonicalHeader(): ArrayBuffer | null;
+  /** The transfer syntax of the dataset inside `canonical`. */
+  transferSyntaxUid: string;
+  /** Transfer syntax the source file declared (or that was inferred). */
+  sourceTransferSyntaxUid: string;
+  sourceMeta: Record<string, string>;
+  /** Top-level elements dropped before parsing because dcmjs cannot read them (all are removed by the profile anyway). */
+  dropped: { tag: string; why: string }[];
+  hadFileMeta: boolean;
+  /** Declared length of top-level Pixel Data: null when absent, -1 when encapsulated (undefined length). */
+  pixelDataLength: number | null;
+  /** Top-level Pixel Data as views of the input (no copy): the whole element, and its value. */
+  pixelElement: { bytes: Uint8Array; value: Uint8Array } | null;
+}
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+  return (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) as ArrayBuffer;
+}
+
+interface TopElement { tag: string; vr: string | null; start: number; valueStart: number; length: number; end: number; undefinedLength: boolean }
+
+interface Walk { buf: Uint8Array; view: DataView; little: boolean; explicit: boolean; count: number }
+
+function hex4(n: number): string {
+  return n.toString(16).toUpperCase().padStart(4, '0');
+}
+
+function tagName(group: number, element: number): string {
+  return `(${hex4(group)},${hex4(element)})`;
+}
+
+function fail(reason: string): never {
+  throw new DicomParseError(reason);
+}
+
+function readTag(w: Walk, offset: number, end: number): [number, number] {
+  if (offset + 8 > end) fail(`truncated: element header at offset ${offset} runs past the end of its container`);
+  return [w.view.getUint16(offset, w.little), w.view.getUint16(offset + 2, w.little)];
+}
+
+/** Walks items of an undefined-length element until the Sequence Delimitation Item. */
+function walkItems(w: Walk, offset: number, end: number, depth: number, itemsImplicit: boolean, owner: string): number {
+  for (;;) {
+    const [group, element] = readTag(w, offset, end);
+    const length = w.view.getUint32(offset + 4, w.little);
+    offset += 8;
+    if (group === 0xfffe && element === 0xe0dd) return offset;
+    if (group !== 0xfffe || element !== 0xe000) {
+      fail(`malformed sequence ${owner}: expected an item tag at offset ${offset - 8}, found ${tagName(group, element)}`);
+    }
+    if (length === UNDEFINED) {
+      const inner: Walk = itemsImplicit && w.explicit ? { ...w, explicit: false } : w;
+      offset = walkDataset(inner, offset, end, depth + 1, true);
+      w.count = inner.count;
+    } else {
+      if (offset + length > end) fail(`truncated: an item of ${owner} declares ${length} bytes but only ${end - offset} remain`);
+      offset += length;
+    }
+  }
+}
+
+/** Walks a dataset (or an undefined-length item) and returns the offset after it. */
+function walkDataset(w: Walk, offset: number, end: number, depth: number, inItem: boolean, onTop?: (e: TopElement) => void): number {
+  if (depth > MAX_DEPTH) fail(`sequences nested deeper than ${MAX_DEPTH} levels`);
+  while (offset < end) {
+    if (++w.count > MAX_ELEMENTS) fail(`more than ${MAX_ELEMENTS} data elements`);
+    const start = offset;
+    const [group, element] = readTag(w, offset, end);
+    if (group === 0xfffe) {
+      if (inItem && element === 0xe00d) return offset + 8;
+      fail(`unexpected delimiter ${tagName(group, element)} at offset ${offset}`);
+    }
+    let vr: string | null = null;
+    let length: number;
+    if (w.explicit) {
+      vr = String.fromCharCode(w.buf[offset + 4], w.buf[offset + 5]);
+      if (!VRS.has(vr)) fail(`invalid VR "${vr.replace(/[^\x20-\x7e]/g, '?')}" for ${tagName(group, element)} at offset ${offset}`);
+      if (LONG_VRS.has(vr)) {
+        if (offset + 12 > end) fail(`truncated: element ${tagName(group, element)} header runs past the end`);
+        length = w.view.getUint32(offset + 8, w.little);
+        offset += 12;
+      } else {
+        length = w.view.getUint16(offset + 6, w.little);
+        offset += 8;
+      }
+    } else {
+      length = w.view.getUint32(offset + 4, w.little);
+      offset += 8;
+    }
+    const valueStart = offset;
+    const undefinedLength = length === UNDEFINED;
+    // Top-level ones are dropped by frame(); deeper down dcmjs would misread them (and can spin).
+    if (depth > 0 && vr === 'UN' && group % 2 === 0 && dictionaryVr(hex4(group) + hex4(element)) === 'SQ') {
+      fail(`nested sequence ${tagName(group, element)} is encoded as UN, which the parser cannot read safely`);
+    }
+    if (undefinedLength) {
+      if (vr !== null && vr !== 'SQ' && vr !== 'UN' && vr !== 'OB' && vr !== 'OW') {
+        fail(`element ${tagName(group, element)} with VR ${vr} has undefined length`);
+      }
+      offset = walkItems(w, offset, end, depth + 1, vr === 'UN', tagName(group, element));
+    } else {
+      if (offset + length > end) {
+        fail(`truncated: element ${tagName(group, element)} declares ${length} bytes but only ${end - offset} remain`);
+      }
+      offset += length;
+    }
+    onTop?.({ tag: hex4(group) + hex4(element), vr, start, valueStart, length: undefinedLength ? -1 : length, end: offset, undefinedLength });
+  }
+  if (inItem) fail('truncated: an undefined-length item has no Item Delimitation Item');
+  return offset;
+}
+
+function looksExplicit(buf: Uint8Array, offset: number): boolean {
+  if (offset + 6 > buf.length) return false;
+  return VRS.has(String.fromCharCode(buf[offset + 4], buf[offset + 5]));
+}
+
+interface MetaScan { end: number; values: Record<string, string> }
+
+/** File Meta is always Explicit VR Little Endian, group 0002, no sequences. */
+function scanMeta(buf: Uint8Array, view: DataView, offset: number): MetaScan {
+  const values: Record<string, string> = {};
+  while (offset + 8 <= buf.length && view.getUint16(offset, true) === 0x0002) {
+    const element = view.getUint16(offset + 2, true);
+    const vr = String.fromCharCode(buf[offset + 4], buf[offset + 5]);
+    if (!VRS.has(vr)) fail(`invalid VR in File Meta Information at offset ${offset}`);
+    let length: number;
+    if (LONG_VRS.has(vr)) {
+      if (offset + 12 > buf.length) fail('truncated File Meta Information');
+      length = view.getUint32(offset + 8, true);
+      offset += 12;
+    } else {
+      length = view.getUint16(offset + 6, true);
+      offset += 8;
+    }
+    if (length === UNDEFINED || offset + length > buf.length) fail('truncated File Meta Information');
+    if (vr === 'UI' || vr === 'SH' || vr === 'AE') {
+      values['0002' + hex4(element)] = Buffer.from(buf.subarray(offset, offset + length)).toString('latin1').replace(/[\0 ]+$/, '');
+    }
+    offset += length;
+  }
+  return { end: offset, values };
+}
+
+function encodeShort(tag: string, vr: string, value: Uint8Array): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt16LE(parseInt(tag.slice(0, 4), 16), 0);
+  header.writeUInt16LE(parseInt(tag.slice(4, 8), 16), 2);
+  header.write(vr, 4, 'latin1');
+  header.writeUInt16LE(value.length, 6);
+  return Buffer.concat([header, value]);
+}
+
+function padEven(s: string, pad: string): Buffer {
+  const b = Buffer.from(s, 'latin1');
+  return b.length % 2 ? Buffer.concat([b, Buffer.from(pad, 'latin1')]) : b;
+}
+
+/**
+ * dcmjs decodes text with a single decoder chosen from the first Specific Character Set
+ * value and refuses several values. ISO 2022 code extensions are switched by escape
+ * sequences that the matching WHATWG decoder (e.g. iso-2022-jp) understands, so the
+ * set is collapsed to the one term that names the non-ASCII repertoire.
+ */
+function collapseCharset(raw: string): string | null {
+  const terms = raw.split('\\').map((t) => t.trim());
+  if (terms.length < 2) return null;
+  const nonAscii = terms.find((t) => t !== '' && t !== 'ISO 2022 IR 6' && t !== 'ISO_IR 6');
+  return nonAscii ?? 'ISO_IR 6';
+}
+
+export function frame(input: Uint8Array): FramedFile {
+  if (!(input instanceof Uint8Array)) fail('input is not a byte array');
+  if (input.length === 0) fail('empty file (0 bytes)');
+  const buf = input;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const ascii = (o: number, n: number) => (o + n <= buf.length ? Buffer.from(buf.subarray(o, o + n)).toString('latin1') : '');
+
+  let datasetStart: number;
+  let sourceMeta: Record<string, string> = {};
+  let hadFileMeta = false;
+  if (ascii(128, 4) === 'DICM') {
+    const meta = scanMeta(buf, view, 132);
+    if (meta.end === 132) fail('no File Meta Information after the DICM prefix');
+    sourceMeta = meta.values;
+    datasetStart = meta.end;
+    hadFileMeta = true;
+  } else if (ascii(0, 4) === 'DICM') {
+    const meta = scanMeta(buf, view, 4);
+    sourceMeta = meta.values;
+    datasetStart = meta.end;
+    hadFileMeta = meta.end > 4;
+  } else if (buf.length >= 8 && view.getUint16(0, true) === 0x0002 && looksExplicit(buf, 0)) {
+    const meta = scanMeta(buf, view, 0);
+    sourceMeta = meta.values;
+    datasetStart = meta.end;
+    hadFileMeta = true;
+  } else {
+    // A bare dataset (no preamble, no meta) is still DICOM if it starts with a plausible
+    // low even group: PS3.10 predecessors wrote such files, and rtstruct.dcm is one.
+    const group = buf.length >= 8 ? view.getUint16(0, true) : -1;
+    if (!(group === 0x0008 || group === 0x0004 || group === 0x0010)) {
+      fail(buf.length >= 132
+        ? 'not a DICOM file: no "DICM" prefix at offset 128 and the data does not start with a data element'
+        : `not a DICOM file: ${buf.length} bytes without a DICM prefix or a recognisable data element`);
+    }
+    datasetStart = 0;
+  }
+
+  let ts = sourceMeta['00020010'];
+  if (!ts) ts = looksExplicit(buf, datasetStart) ? EXPLICIT_LE : IMPLICIT_LE;
+  const sourceTs = ts;
+  let body: Uint8Array = buf.subarray(datasetStart);
+  if (ts === DEFLATED_LE) {
+    try {
+      body = inflateRawSync(body);
+    } catch {
+      fail('deflated dataset could not be inflated');
+    }
+    // dcmjs inflates on read but writes uncompressed bytes under the deflate UID; the
+    // content is the same Explicit VR LE dataset, so that is what we declare.
+    ts = EXPLICIT_LE;
+  }
+  const little = ts !== EXPLICIT_BE;
+  const explicit = ts !== IMPLICIT_LE;
+  if (body.length === 0) fail('the file has no dataset after the File Meta Information');
+  const bview = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const tops: TopElement[] = [];
+  const walk: Walk = { buf: body, view: bview, little, explicit, count: 0 };
+  if (explicit && !looksExplicit(body, 0)) fail(`transfer syntax ${ts} says explicit VR but the dataset is not explicit VR`);
+  walkDataset(walk, 0, body.length, 0, false, (e) => tops.push(e));
+  if (tops.length === 0) fail('empty dataset');
+
+  // Undefined-length private or UN elements defeat dcmjs (it misreads or fails on them), and
+  // the profile removes them anyway unless safe-listed; standard SQs sent as UN make dcmjs
+  // re-read implicit items as explicit and spin. Dropping them here keeps dcmjs on safe ground.
+  const dropped: { tag: string; why: string }[] = [];
+  const parts: Uint8Array[] = [];
+  const tsValue = padEven(ts, '\0');
+  const tsElement = encodeShort('00020010', 'UI', tsValue);
+  let pixelElement: FramedFile['pixelElement'] = null;
+  let trailingPixelPart = -1;
+  for (const e of tops) {
+    const group = parseInt(e.tag.slice(0, 4), 16);
+    const isPrivate = group % 2 === 1;
+    let why: string | null = null;
+    if (e.undefinedLength && (isPrivate || e.vr === 'UN') && e.tag !== '7FE00010') why = 'undefined-length private/UN element dcmjs cannot parse';
+    else if (e.vr === 'UN' && !isPrivate && dictionaryVr(e.tag) === 'SQ') why = 'sequence encoded as UN';
+    else if (!isPrivate && e.vr === null && e.undefinedLength && dictionaryVr(e.tag) !== 'SQ' && e.tag !== '7FE00010') why = 'undefined-length element that is not a sequence';
+    if (why) {
+      dropped.push({ tag: e.tag, why });
+      continue;
+    }
+    if (e.tag === '00080005' && !e.undefinedLength && little) {
+      const raw = Buffer.from(body.subarray(e.valueStart, e.end)).toString('latin1').replace(/[\0 ]+$/, '');
+      const collapsed = collapseCharset(raw);
+      if (collapsed !== null) {
+        const value = padEven(collapsed, ' ');
+        if (explicit) {
+          parts.push(encodeShort('00080005', 'CS', value));
+        } else {
+          const header = Buffer.alloc(8);
+          header.writeUInt16LE(0x0008, 0);
+          header.writeUInt16LE(0x0005, 2);
+          header.writeUInt32LE(value.length, 4);
+          parts.push(header, value);
+        }
+        continue;
+      }
+    }
+    if (e.tag === '7FE00010') {
+      pixelElement = { bytes: body.subarray(e.start, e.end), value: body.subarray(e.valueStart, e.end) };
+      if (e === tops.at(-1)) trailingPixelPart = parts.length;
+    }
+    parts.push(body.subarray(e.start, e.end));
+  }
+  const groupLength = Buffer.alloc(12);
+  groupLength.writeUInt16LE(0x0002, 0);
+  groupLength.writeUInt16LE(0x0000, 2);
+  groupLength.write('UL', 4, 'latin1');
+  groupLength.writeUInt16LE(4, 6);
+  groupLength.writeUInt32LE(tsElement.length, 8);
+  const prefix = [Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLength, tsElement];
+  const assemble = (partCount: number) => toArrayBuffer(Buffer.concat([...prefix, ...parts.slice(0, partCount)]));
+  let whole: ArrayBuffer | null = null;
+  const pixel = tops.find((e) => e.tag === '7FE00010');
+  return {
+    get canonical() { return (whole ??= assemble(parts.length)); },
+    canonicalHeader: () => (trailingPixelPart < 0 ? null : assemble(trailingPixelPart)),
+    transferSyntaxUid: ts, sourceTransferSyntaxUid: sourceTs, sourceMeta, dropped, hadFileMeta, pixelDataLength: pixel ? pixel.length : null, pixelElement,
+  };
+}

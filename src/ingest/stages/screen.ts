@@ -1,0 +1,26 @@
+// screen: QC's per-file checks (on the worker pool) and cross-file checks over the whole
+// submission's RECEIVED files, before anything is de-identified. A file that fails leaves with
+// its outcome (told to QC as it is decided); one that passes becomes PARSED with its patient key
+// and de-identified image UID, learnt from the same read.
+import { localPatientKey, remapUid } from '../../deid/index.js';
+import { SubmissionFile } from '../../entities/index.js';
+import { FileState } from '../../entities/SubmissionFile.js';
+import { screenFiles, type ScreenSummary } from '../../qc/screen.js';
+import { updateRows } from '../batchWrites.js';
+import type { FileOutcome, RunContext } from '../stage.js';
+import type { PipelineDeps } from './deps.js';
+
+export async function screen(run: Pick<RunContext, 'submissionId' | 'collectionId'>, deps: PipelineDeps): Promise<ScreenSummary> {
+  const files = await deps.em().find(SubmissionFile, { submission: run.submissionId, state: FileState.RECEIVED },
+    { fields: ['id', 'stagingPath'], orderBy: { id: 'asc' } });
+  const result = await screenFiles(files, (p) => deps.cpu.check(deps.staging.absolute(p)));
+  const outcomes: FileOutcome[] = [...result.verdicts].map(([fileId, v]) => ({
+    fileId, kind: v.state === FileState.DUPLICATE ? 'DUPLICATE' : 'QUARANTINED', reason: v.finding.reason, message: v.finding.message,
+  }));
+  await deps.outcomes.write(run, outcomes);
+  const parsed = [...result.passed].map(([id, facts]) => ({
+    id, values: { state: FileState.PARSED, patient_key: localPatientKey(facts.patientId!, deps.secret), image_uid: remapUid(facts.sopInstanceUid!, deps.secret) },
+  }));
+  await updateRows(deps.em(), 'submission_file', parsed);
+  return result.summary;
+}

@@ -1,0 +1,67 @@
+// src/dicom is the one front door for DICOM bytes: de-identification, imaging and QC read every
+// file through it, so they accept and refuse the same files (issue 14: before, imaging and deid
+// disagreed on three of the shared samples: a truncated RT plan, a truncated JPEG 2000 and a
+// headerless dataset behind a stray byte).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { deidentify, OBIA_DEFAULT_OPTIONS } from '../../src/deid';
+import { DicomParseError, readDicom } from '../../src/dicom';
+import { PixelDataError } from '../../src/imaging';
+import { parseImage } from '../../src/imaging/parse';
+import { readFacts, UnreadableFileError } from '../../src/qc';
+
+const SAMPLES_DIR = path.resolve(__dirname, '../../../../shared/deid/dicom');
+const samples = fs.existsSync(SAMPLES_DIR) ? fs.readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.dcm')).sort() : [];
+const ctx = { secret: 'front-door-test-secret-0123456789', individualAccession: 'I000001', dateOffsetDays: 11, options: OBIA_DEFAULT_OPTIONS };
+
+type Verdict = { accepted: true } | { accepted: false; reason: string };
+
+function verdict(fn: () => unknown, refusal: (e: unknown) => string | null): Verdict {
+  try {
+    fn();
+    return { accepted: true };
+  } catch (e) {
+    const reason = refusal(e);
+    if (reason === null) throw e;
+    return { accepted: false, reason };
+  }
+}
+
+describe('every shared sample is accepted or refused alike by deid, imaging and QC', () => {
+  it('the shared sample set is present (CI keeps ../shared beside the clone)', () => {
+    assert.ok(samples.length >= 41, `found ${samples.length} samples in ${SAMPLES_DIR}`);
+  });
+
+  for (const file of samples) {
+    it(file, () => {
+      const bytes = fs.readFileSync(path.join(SAMPLES_DIR, file));
+      const door = verdict(() => readDicom(bytes), (e) => (e instanceof DicomParseError ? e.reason : null));
+      const deid = verdict(() => deidentify(bytes, ctx), (e) => (e instanceof DicomParseError ? e.reason : null));
+      // Imaging may still refuse a sound file for its pixels ("no pixel data", no Rows): only a
+      // refusal of the bytes themselves counts here.
+      const imaging = verdict(() => parseImage(bytes), (e) => {
+        if (!(e instanceof PixelDataError)) return null;
+        return e.message.startsWith('cannot parse DICOM: ') ? e.message : '';
+      });
+      const qc = verdict(() => readFacts(bytes), (e) => (e instanceof DicomParseError ? e.reason : e instanceof UnreadableFileError ? e.reason : null));
+      const imagingRefusedBytes = !imaging.accepted && imaging.reason !== '';
+      assert.equal(deid.accepted, door.accepted, `deid ${JSON.stringify(deid)} vs front door ${JSON.stringify(door)}`);
+      assert.equal(!imagingRefusedBytes, door.accepted, `imaging ${JSON.stringify(imaging)} vs front door ${JSON.stringify(door)}`);
+      assert.equal(qc.accepted, door.accepted, `qc ${JSON.stringify(qc)} vs front door ${JSON.stringify(door)}`);
+      if (!door.accepted) {
+        // The same reason everywhere, and one a submitter may read: it names tags, never values.
+        assert.ok(door.reason.length > 10);
+        assert.ok(!deid.accepted && deid.reason === door.reason);
+        assert.ok(!imaging.accepted && imaging.reason.endsWith(door.reason));
+      }
+    });
+  }
+
+  it('the three files the modules used to disagree on are refused by all', () => {
+    for (const file of ['pydicom__rtplan_truncated.dcm', 'pydicomdata__emri_small_jpeg_2k_lossless_too_short.dcm', 'pydicom__no_meta.dcm']) {
+      assert.throws(() => readDicom(fs.readFileSync(path.join(SAMPLES_DIR, file))), DicomParseError, file);
+    }
+  });
+});

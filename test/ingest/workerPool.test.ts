@@ -1,0 +1,52 @@
+// The worker pool (piscina): one shared queue; a worker that dies without an 'error' event is
+// replaced and its task is retried once on another worker, visibly (logged), then fails as a
+// CpuTaskError the pipeline quarantines; close() rejects what is still queued.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CpuPool, CpuTaskError } from '../../src/ingest/cpuTasks.js';
+import { logger, tapLog } from '../../src/log.js';
+
+const DYING = path.join(__dirname, 'fixtures/dyingWorker.js');
+
+describe('the ingest worker pool', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-pool-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('retries a task whose worker died once, and says so in the log', async () => {
+    const lines: string[] = [];
+    const untap = tapLog((l) => lines.push(l));
+    const pool = new CpuPool(2, logger, DYING);
+    try {
+      const identity = await pool.identify(path.join(dir, 'die-once'));
+      assert.equal(identity.sopInstanceUid, '1.4');
+      assert.ok(lines.some((l) => /worker thread died; its task is retried/.test(l)), lines.join(''));
+    } finally {
+      untap();
+      await pool.close();
+    }
+  });
+
+  it('fails a task whose worker dies twice, and keeps serving the others', async () => {
+    const pool = new CpuPool(2, logger, DYING);
+    try {
+      await assert.rejects(pool.identify(path.join(dir, 'die-always')), (e: unknown) => e instanceof CpuTaskError && e.kind === 'died');
+      // The dead workers were replaced: the queue goes on.
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.identify(path.join(dir, `fine-${i}`))));
+      assert.equal(answers.length, 6);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('close() rejects queued tasks instead of leaving them pending', async () => {
+    const pool = new CpuPool(1, logger, DYING);
+    const queued = Array.from({ length: 20 }, (_, i) => pool.identify(path.join(dir, `queued-${i}`)).then(() => 'done', (e) => e));
+    await pool.close();
+    const outcomes = await Promise.all(queued);
+    assert.ok(outcomes.every((o) => o === 'done' || o instanceof CpuTaskError), String(outcomes.find((o) => o !== 'done')));
+    assert.ok(outcomes.some((o) => o instanceof CpuTaskError), 'some tasks were still queued at close');
+  });
+});
