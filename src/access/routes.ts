@@ -2,19 +2,21 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { Knex } from 'knex';
 import { ZipArchive } from 'archiver';
 import { GraphQLError } from 'graphql';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import { once } from 'node:events';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import path from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+import { logger } from '../log.js';
+import { BlobCorruptError, type VerifiedBlob } from '../storage/VerifiedReader.js';
 import type { Principal } from '../auth/Principal.js';
 import { Accessibility } from '../domain.js';
 import { renderThumbnail } from '../imaging/thumbnail.js';
 import { HttpError, type Route } from '../http/router.js';
 import { AccessControl } from './AccessControl.js';
 import { BlobStore } from '../storage/BlobStore.js';
-import { locateBlob } from './blobs.js';
-import { archivePath, DownloadService, type DownloadFile } from './DownloadService.js';
+import { locateBlob, readVerifiedBlob } from './blobs.js';
+import { DownloadService, fillArchive, type DownloadFile } from './DownloadService.js';
 import { LinkError, type LinkClaims } from './links.js';
 import type { AccessModule } from './module.js';
 import { Action } from './policy.js';
@@ -64,72 +66,39 @@ async function authorize(module: AccessModule, req: http.IncomingMessage, token:
   return { claims, user, em, downloads };
 }
 
-/** Hashes what passes through and fails the stream if it is not the blob it claims to be. */
-function verifying(sha256: string): Transform {
-  const hash = crypto.createHash('sha256');
-  return new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) { hash.update(chunk); done(null, chunk); },
-    flush(done: TransformCallback) {
-      const got = hash.digest('hex');
-      done(got === sha256 ? null : new Error(`stored blob ${sha256} does not match its hash (got ${got})`));
-    },
-  });
-}
-
-async function* manifestJson(claims: LinkClaims, downloads: DownloadService): AsyncGenerator<string> {
-  yield `{"target":${JSON.stringify({ kind: claims.kind, id: claims.id })},"generatedAt":"${new Date().toISOString()}","files":[`;
-  let first = true;
-  for await (const page of downloads.files(claims.kind, claims.id)) {
-    let chunk = '';
-    for (const f of page) {
-      chunk += (first ? '\n' : ',\n') + JSON.stringify({
-        path: archivePath(f), collection: f.collectionAccession, individual: f.individualAccession, study: f.studyAccession,
-        studyInstanceUid: f.studyInstanceUid, seriesInstanceUid: f.seriesInstanceUid, sopInstanceUid: f.sopInstanceUid, sha256: f.sha256, size: f.size,
-      });
-      first = false;
-    }
-    yield chunk;
-  }
-  yield '\n]}\n';
-}
-
 /**
- * Streams the zip: the manifest first (itself streamed from the database a page at a time), then
- * each file, one open at a time. Entries are STOREd (DICOM pixel data rarely deflates well and
- * store keeps the CPU off the path); sizes past 4 GiB switch archiver to ZIP64 by itself.
+ * Streams the zip: each file verified before it goes in (see fillArchive), one open at a time,
+ * manifest.json last. Entries are STOREd (DICOM pixel data rarely deflates well and store keeps
+ * the CPU off the path); sizes past 4 GiB switch archiver to ZIP64 by itself. Whatever fails
+ * once bytes are out (the client leaves, a disk error mid-file) ends this response only.
  */
 async function serveArchive(module: AccessModule, req: http.IncomingMessage, res: http.ServerResponse, token: string): Promise<void> {
   const { claims, downloads } = await authorize(module, req, token, 'download archive');
   const archive = new ZipArchive({ store: true });
   let aborted = false;
-  res.on('close', () => { if (!res.writableFinished) { aborted = true; archive.abort(); } });
-  archive.on('error', () => { aborted = true; res.destroy(); });
+  const stop = () => { if (!aborted) { aborted = true; archive.abort(); res.destroy(); } };
+  res.on('close', () => { if (!res.writableFinished) stop(); });
+  archive.on('error', stop);
   res.writeHead(200, {
     'content-type': 'application/zip',
     'content-disposition': `attachment; filename="${claims.id}.zip"`,
     'cache-control': 'no-store',
   });
-  archive.pipe(res);
-  const missing: string[] = [];
+  pipeline(archive, res, () => {});
   const add = async (source: Readable | string, name: string) => {
     const done = once(archive, 'entry');
+    const failed = typeof source === 'string' ? null : new Promise<never>((_, reject) => source.once('error', reject));
     archive.append(source, { name });
-    await done;
+    await (failed ? Promise.race([done, failed]) : done);
   };
-  await add(Readable.from(manifestJson(claims, downloads)), 'manifest.json');
-  for await (const page of downloads.files(claims.kind, claims.id)) {
-    for (const f of page) {
-      if (aborted) return;
-      const blob = await locateBlob(module.blobs, f.sha256);
-      // Metadata-only rows (e.g. the seeded catalogue) have no stored bytes: listed, not fatal.
-      if (!blob) { missing.push(archivePath(f)); continue; }
-      const stream = fs.createReadStream(blob.path).pipe(verifying(f.sha256));
-      await add(stream, archivePath(f));
-    }
+  try {
+    await fillArchive(downloads, claims, (sha) => module.blobs.verified.open(sha), { add, aborted: () => aborted }, path.join(module.config.dataDir, 'tmp'));
+  } catch (err) {
+    stop();
+    if (!(err instanceof Error) || !/abort|premature|EPIPE|ECONNRESET/i.test(err.message)) logger.error({ err, target: claims.id }, 'download archive failed');
+    return;
   }
-  if (aborted) return;
-  if (missing.length) await add(`Files listed in manifest.json but not held in storage:\n${missing.join('\n')}\n`, 'MISSING.txt');
-  await archive.finalize();
+  if (!aborted) await archive.finalize();
 }
 
 /** One byte range of `size`, or null for the whole file; throws 416 for a range outside it. */
@@ -150,32 +119,39 @@ async function serveImage(module: AccessModule, req: http.IncomingMessage, res: 
   const { claims, downloads } = await authorize(module, req, token, `image ${uid}`);
   const file: DownloadFile | null = await downloads.fileIn(claims.kind, claims.id, uid);
   if (!file) throw new HttpError(404, 'this link holds no such image');
-  const blob = await locateBlob(module.blobs, file.sha256);
+  // Verified whole before a byte goes out, ranges included: a copy bad in both roots is a 500 here, never bytes.
+  let blob: VerifiedBlob | null;
+  try {
+    blob = await module.blobs.verified.open(file.sha256);
+  } catch (err) {
+    if (err instanceof BlobCorruptError) throw new HttpError(500, 'the stored file failed its integrity check in every copy; the archive has been alerted');
+    throw err;
+  }
   if (!blob) throw new HttpError(404, 'the image is not held in storage');
   const etag = `"${file.sha256}"`;
   const ifRange = req.headers['if-range'];
-  const range = ifRange && ifRange !== etag ? null : parseRange(req.headers.range, blob.size);
+  let range: { start: number; end: number } | null;
+  try {
+    range = ifRange && ifRange !== etag ? null : parseRange(req.headers.range, blob.size);
+  } catch (err) {
+    await blob.close();
+    throw err;
+  }
   const headers: http.OutgoingHttpHeaders = {
     'content-type': 'application/dicom', 'accept-ranges': 'bytes', etag, 'cache-control': 'no-store',
     'content-disposition': `attachment; filename="${file.sopInstanceUid}.dcm"`,
   };
   // HEAD: what a resuming client asks first (size, ETag, Accept-Ranges), without the bytes.
   if (req.method === 'HEAD') {
+    await blob.close();
     res.writeHead(200, { ...headers, 'content-length': blob.size });
     res.end();
     return;
   }
-  let stream: Readable;
-  if (range) {
-    res.writeHead(206, { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${blob.size}`, 'content-length': range.end - range.start + 1 });
-    stream = fs.createReadStream(blob.path, range);
-  } else {
-    res.writeHead(200, { ...headers, 'content-length': blob.size });
-    stream = fs.createReadStream(blob.path).pipe(verifying(file.sha256));
-  }
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
-  await once(res, 'close');
+  if (range) res.writeHead(206, { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${blob.size}`, 'content-length': range.end - range.start + 1 });
+  else res.writeHead(200, { ...headers, 'content-length': blob.size });
+  // pipeline: a read error or a client that leaves ends this response, never the process.
+  await new Promise<void>((resolve) => pipeline(blob!.stream(range ?? undefined), res, () => resolve()));
 }
 
 /**
@@ -193,9 +169,12 @@ async function serveThumbnail(module: AccessModule, req: http.IncomingMessage, r
   const thumb = stored && (await locateBlob(BlobStore.thumbnailsOf(module.config), stored.thumbnail_sha256));
   if (thumb) png = await fs.promises.readFile(thumb.path);
   if (!png) {
-    const blob = await locateBlob(module.blobs, row.sha256);
-    if (!blob) throw new HttpError(404, 'the image is not held in storage');
-    try { png = await renderThumbnail(await fs.promises.readFile(blob.path), { maxSize: 128 }); } catch { throw new HttpError(404, 'no thumbnail can be rendered for this image'); }
+    const bytes = await readVerifiedBlob(module.blobs, row.sha256).catch((err) => {
+      if (err instanceof BlobCorruptError) throw new HttpError(500, 'the stored file failed its integrity check in every copy; the archive has been alerted');
+      throw err;
+    });
+    if (!bytes) throw new HttpError(404, 'the image is not held in storage');
+    try { png = await renderThumbnail(bytes, { maxSize: 128 }); } catch { throw new HttpError(404, 'no thumbnail can be rendered for this image'); }
   }
   sendPixels(res, png, row.accessibility);
 }

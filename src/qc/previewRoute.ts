@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import type http from 'node:http';
-import { locateBlob } from '../access/blobs.js';
+import { readVerifiedBlob } from '../access/blobs.js';
 import type { AccessModule } from '../access/module.js';
 import { authorizePixelView, COLLECTION_COLUMNS, sendPixels } from '../access/routes.js';
 import { HttpError, type Route } from '../http/router.js';
@@ -47,9 +46,8 @@ async function servePreview(module: AccessModule, req: http.IncomingMessage, res
     const picked = spread(images.length, TILES).map((i) => images[i]!);
     const bytes: Uint8Array[] = [];
     for (const im of picked) {
-      const blob = await locateBlob(module.blobs, im.sha256);
-      // A missing blob still gets a (crossed-out) tile from renderMontage, so the grid keeps its shape.
-      bytes.push(blob ? await fs.promises.readFile(blob.path) : new Uint8Array(0));
+      // A missing or corrupt blob still gets a (crossed-out) tile from renderMontage, so the grid keeps its shape.
+      bytes.push((await readVerifiedBlob(module.blobs, im.sha256).catch(() => null)) ?? new Uint8Array(0));
     }
     png = await renderMontage(bytes, { tile: 128 });
     remember(key, png);
