@@ -76,7 +76,11 @@ async function serveArchive(module: AccessModule, req: http.IncomingMessage, res
   const { claims, downloads } = await authorize(module, req, token, 'download archive');
   const archive = new ZipArchive({ store: true });
   let aborted = false;
-  const stop = () => { if (!aborted) { aborted = true; archive.abort(); res.destroy(); } };
+  let cancel!: (err: Error) => void;
+  // Settles an entry still being written when the client leaves (archiver then emits nothing more).
+  const cancelled = new Promise<never>((_, reject) => { cancel = reject; });
+  cancelled.catch(() => {});
+  const stop = () => { if (!aborted) { aborted = true; cancel(new Error('download aborted')); archive.abort(); res.destroy(); } };
   res.on('close', () => { if (!res.writableFinished) stop(); });
   archive.on('error', stop);
   res.writeHead(200, {
@@ -87,9 +91,14 @@ async function serveArchive(module: AccessModule, req: http.IncomingMessage, res
   pipeline(archive, res, () => {});
   const add = async (source: Readable | string, name: string) => {
     const done = once(archive, 'entry');
-    const failed = typeof source === 'string' ? null : new Promise<never>((_, reject) => source.once('error', reject));
+    const failed = typeof source === 'string' ? null : new Promise<never>((_, reject) => source.on('error', reject));
     archive.append(source, { name });
-    await (failed ? Promise.race([done, failed]) : done);
+    try {
+      await Promise.race([done, cancelled, ...(failed ? [failed] : [])]);
+    } catch (err) {
+      if (typeof source !== 'string') source.destroy();
+      throw err;
+    }
   };
   try {
     await fillArchive(downloads, claims, (sha) => module.blobs.verified.open(sha), { add, aborted: () => aborted }, path.join(module.config.dataDir, 'tmp'));
