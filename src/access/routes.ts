@@ -2,7 +2,6 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { Knex } from 'knex';
 import { ZipArchive } from 'archiver';
 import { GraphQLError } from 'graphql';
-import fs from 'node:fs';
 import type http from 'node:http';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -15,7 +14,7 @@ import { renderThumbnail } from '../imaging/thumbnail.js';
 import { HttpError, type Route } from '../http/router.js';
 import { AccessControl } from './AccessControl.js';
 import { BlobStore } from '../storage/BlobStore.js';
-import { locateBlob, readVerifiedBlob } from './blobs.js';
+import { readVerifiedBlob } from './blobs.js';
 import { DownloadService, fillArchive, type DownloadFile } from './DownloadService.js';
 import { LinkError, type LinkClaims } from './links.js';
 import type { AccessModule } from './module.js';
@@ -174,9 +173,8 @@ async function serveThumbnail(module: AccessModule, req: http.IncomingMessage, r
     .join('series as s', 's.id', 'im.series_id').join('collection as c', 'c.id', 's.collection_id')
     .where('im.uid', uid).first('im.sha256', ...COLLECTION_COLUMNS));
   const stored = await knex('submission_file').where('image_uid', uid).whereNotNull('thumbnail_sha256').first('thumbnail_sha256');
-  let png: Buffer | null = null;
-  const thumb = stored && (await locateBlob(BlobStore.thumbnailsOf(module.config), stored.thumbnail_sha256));
-  if (thumb) png = await fs.promises.readFile(thumb.path);
+  // The cached thumbnail only if it still hashes to its name; else it is rendered again below.
+  let png: Buffer | null = stored ? await BlobStore.thumbnailsOf(module.config).get(stored.thumbnail_sha256).catch(() => null) : null;
   if (!png) {
     const bytes = await readVerifiedBlob(module.blobs, row.sha256).catch((err) => {
       if (err instanceof BlobCorruptError) throw new HttpError(500, 'the stored file failed its integrity check in every copy; the archive has been alerted');

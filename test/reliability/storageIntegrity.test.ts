@@ -56,7 +56,7 @@ describe('stored files are verified on every read path', () => {
   before(async () => {
     app = await startTestApp();
     store = BlobStore.fromConfig(app.config);
-    open = await collectionWithFiles(app, { accessibility: Accessibility.OPEN, releaseState: ReleaseState.RELEASED, title: 'integrity' }, { individuals: 1, studies: 1, series: 2, images: 3 });
+    open = await collectionWithFiles(app, { accessibility: Accessibility.OPEN, releaseState: ReleaseState.RELEASED, title: 'integrity' }, { individuals: 1, studies: 1, series: 2, images: 4 });
     uids = [...open.bytes.keys()];
     token = await app.token('integrity-user', Role.RESEARCHER);
   });
@@ -138,5 +138,19 @@ describe('stored files are verified on every read path', () => {
     const res = await fetchBytes(await imageUrl(uid), token, { range: 'bytes=0-9' });
     assert.deepEqual(res.body, whole.subarray(0, 10));
     assert.deepEqual(fs.readFileSync(store.pathIn(store.primaryRoot, sha(whole))), whole);
+  });
+
+  it('a thumbnail rendered from the archived file reads it verified: backup for a corrupt primary, 500 for a file bad in both', async () => {
+    const uid = uids[5]!;
+    corrupt(uid, 'primaryRoot');
+    const ok = await fetchBytes(`${app.url}/thumbnails/${uid}.png`);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('content-type'), 'image/png');
+    assert.deepEqual(fs.readFileSync(store.pathIn(store.primaryRoot, sha(open.bytes.get(uid)!))), open.bytes.get(uid), 'primary repaired');
+    const other = uids[6]!;
+    corrupt(other, 'primaryRoot'); corrupt(other, 'backupRoot');
+    assert.equal((await fetchBytes(`${app.url}/thumbnails/${other}.png`)).status, 500);
+    await alive();
+    restore(other);
   });
 });
