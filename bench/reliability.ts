@@ -150,12 +150,22 @@ async function main() {
   const check = (ok: boolean, text: string) => { if (!ok) failed++; results.push(`${ok ? 'PASS' : 'FAIL'} ${text}`); };
   try {
     for (let i = 0; i < 30; i++) await browseOnce(hub); // warm caches and JIT
+    // Legitimate use first, so what loads once (the ingest worker threads and their codecs, the
+    // hashing model) is in the 'before' figure and the comparison is of what abuse leaves behind.
+    const warm = await newSubmission(hub);
+    const [ws, wr] = [uid(), uid()];
+    for (let i = 0; i < 3; i++) await upload(hub, warm, makeCt({ patientId: 'WARM-1', studyUid: ws, seriesUid: wr, sopUid: uid(), instanceNumber: i + 1 }), `${i}.dcm`);
+    await processSubmission(hub, warm);
+    await gql(hub, 'query($i: ImageQueryInput!) { similarImages(image: $i, k: 5) { distance } }', { i: { base64: (await pngBomb(64)).toString('base64') } });
     const quiet: number[] = [];
     const quietErrors: string[] = [];
+    const quietCpu0 = hubCpu(hub.pid);
     const quietEnd = performance.now() + 3000;
     await browse(hub, () => performance.now() > quietEnd, quiet, quietErrors);
+    // What one probe request costs the hub, so the abuse's own CPU can be told from the probe's.
+    const browseCpu = (hubCpu(hub.pid) - quietCpu0) / Math.max(1, quiet.length);
     quiet.sort((a, b) => a - b);
-    console.log(`browse, quiet hub: p50 ${percentile(quiet, 50).toFixed(1)} ms, p99 ${percentile(quiet, 99).toFixed(1)} ms (n=${quiet.length})`);
+    console.log(`browse, quiet hub: p50 ${percentile(quiet, 50).toFixed(1)} ms, p99 ${percentile(quiet, 99).toFixed(1)} ms (n=${quiet.length}), hub CPU ${(browseCpu * 1000).toFixed(2)} ms per request`);
     const memBefore = await hubMemory(hub);
 
     // Bad in both copies: the zip and range abuses hit it.
@@ -232,11 +242,11 @@ async function main() {
       await browse(hub, () => !abusing, probe, probeErrors);
       await attacker;
       const seconds = (performance.now() - started) / 1000;
-      const cpu = hubCpu(hub.pid) - cpu0;
+      const cpu = Math.max(0, hubCpu(hub.pid) - cpu0 - probe.length * browseCpu);
       if (hub.child.exitCode !== null) throw new Error(`the hub died during: ${abuse.name}`);
       probe.sort((a, b) => a - b);
       const max = probe.at(-1) ?? NaN;
-      console.log(`${abuse.name}: ${rounds} in ${seconds.toFixed(1)} s (${tally(outcomes)}); hub CPU ${(cpu * 1000 / Math.max(1, rounds)).toFixed(0)} ms per abusive request, ${(cpu / seconds * 100).toFixed(0)}% of a core;`
+      console.log(`${abuse.name}: ${rounds} in ${seconds.toFixed(1)} s (${tally(outcomes)}); hub CPU ${(cpu * 1000 / Math.max(1, rounds)).toFixed(0)} ms per abusive request (the probe's share taken out), ${(cpu / seconds * 100).toFixed(0)}% of a core;`
         + ` browse meanwhile p50 ${percentile(probe, 50).toFixed(1)} ms, p99 ${percentile(probe, 99).toFixed(1)} ms, max ${max.toFixed(1)} ms (n=${probe.length}, errors ${probeErrors.length})`);
       check(max <= 1000 + percentile(quiet, 99) && probeErrors.length === 0, `${abuse.name}: slowest browse ${max.toFixed(0)} ms (target: no wait over 1 s beyond the quiet p99)`);
     }

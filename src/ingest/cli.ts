@@ -75,7 +75,8 @@ async function clearLeftovers(em: EntityManager, config: Config, submissionId: n
   const dead = new Set(deadPids.map(String));
   const store = BlobStore.fromConfig(config);
   for (const root of new Set([store.primaryRoot, store.backupRoot, BlobStore.thumbnailsOf(config).primaryRoot])) {
-    const shards = fs.existsSync(root) ? fs.readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(root, d.name)) : [];
+    if (!fs.existsSync(root)) continue;
+    const shards = fs.readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(root, d.name));
     for (const shard of [root, ...shards]) {
       for (const name of fs.readdirSync(shard)) {
         const m = TEMP_OF_PID.exec(name);
@@ -155,6 +156,21 @@ async function main() {
       process.stderr.write(`resuming submission ${submissionId}${cleared ? `: cleared ${cleared} files an interrupted run left` : ''}\n`);
     }
 
+    // SIGTERM or Ctrl-C while staging: the files being received finish, no new one starts, and the
+    // import stops resumable. While processing, the pipeline's own checkpoints make stopping at
+    // once as safe as a crash: the same command resumes either way.
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping || phase === 'processing') {
+        process.stderr.write(`\n${signal}: stopped; run the same command to resume submission ${submissionId}\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+      stopping = true;
+      process.stderr.write(`\n${signal}: finishing the files being received; run the same command to resume\n`);
+    };
+    let phase: 'staging' | 'processing' = 'staging';
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
     const files = filesUnder(dir);
     // Bytes received by a run killed between staging a file and journalling it: its rows are there.
     const held = resumed ? new Set<string>((await em().getKnex()('submission_file').where('submission_id', submissionId).select('sha256')).map((r: any) => r.sha256)) : new Set<string>();
@@ -166,7 +182,7 @@ async function main() {
     const bar = progress('staged', files.length);
     // A few files at once: staging waits on fsync and the database, not on the CPU.
     await Promise.all(Array.from({ length: Math.min(STAGING_LANES, files.length) }, async () => {
-      while (next < files.length) {
+      while (next < files.length && !stopping) {
         const file = files[next++]!;
         const rel = path.relative(dir, file);
         const st = fs.statSync(file);
@@ -195,6 +211,12 @@ async function main() {
       }
     }));
     bar.stop();
+    if (stopping) {
+      process.stderr.write(`stopped after receiving ${staged} of ${files.length} source files; run the same command to resume submission ${submissionId}\n`);
+      process.exitCode = 143;
+      return;
+    }
+    phase = 'processing';
     process.stderr.write(`submission ${submissionId}: received ${received} files${already ? ` (${already} source files received by an earlier run)` : ''}${refused ? `, refused ${refused}` : ''}\n`);
     if (values.clinical) await ingest.submissions.addClinicalCsv(curator, submissionId, fs.readFileSync(values.clinical, 'utf8'));
     const pipeline = progress('processed', received);

@@ -45,7 +45,7 @@ describe('a killed offline import resumes with the same command', () => {
   const args = () => [CLI, dir, '--title', 'Interrupted import', '--disease', 'test'];
 
   /** Runs the CLI; with `killAt`, SIGKILLs it once a progress line of that phase reaches that count. */
-  function runCli(killAt: { phase: 'staged' | 'processed'; at: number } | null): Promise<Run> {
+  function runCli(killAt: { phase: 'staged' | 'processed'; at: number; signal?: NodeJS.Signals } | null): Promise<Run> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, args(), { env, stdio: ['ignore', 'pipe', 'pipe'] });
       const run: Run = { code: null, signal: null, stdout: '', stderr: '', killedAt: null };
@@ -60,7 +60,7 @@ describe('a killed offline import resumes with the same command', () => {
           const m = /^(staged|processed) (\d+)\//.exec(line);
           if (killAt && !run.killedAt && m && m[1] === killAt.phase && Number(m[2]) >= killAt.at) {
             run.killedAt = line;
-            child.kill('SIGKILL');
+            child.kill(killAt.signal ?? 'SIGKILL');
           }
         }
       });
@@ -91,12 +91,16 @@ describe('a killed offline import resumes with the same command', () => {
   it(`lands every file once after SIGKILLs at seeded moments (seed ${SEED})`, { timeout: 600_000 }, async (t) => {
     const rand = random(SEED);
     const kills: string[] = [];
-    for (let round = 0; round < 3; round++) {
+    // SIGTERM while staging: the files in flight finish, and it stops, resumable.
+    const termed = await runCli({ phase: 'staged', at: 10, signal: 'SIGTERM' });
+    assert.equal(termed.code, 143, termed.stderr);
+    assert.match(termed.stderr, /run the same command to resume submission \d+/);
+    for (let round = 1; round <= 3; round++) {
       // Staging counts source files (the zip is one); processing counts received files.
       const killAt = rand() < 0.5 ? { phase: 'staged' as const, at: 1 + Math.floor(rand() * (SINGLE - 1)) } : { phase: 'processed' as const, at: 1 + Math.floor(rand() * (TOTAL - 40)) };
       const run = await runCli(killAt);
       kills.push(run.killedAt ? `${run.killedAt} (${killAt.phase} ${killAt.at})` : `not reached: ${killAt.phase} ${killAt.at}, exit ${run.code}`);
-      if (round > 0) assert.match(run.stderr, /resuming submission \d+/, 'a rerun finds the submission of the first run');
+      assert.match(run.stderr, /resuming submission \d+/, 'a rerun finds the submission of the first run');
       if (!run.killedAt) assert.equal(run.code, 0, run.stderr);
     }
     t.diagnostic(`kills: ${kills.join('; ')}`);
