@@ -42,6 +42,13 @@ export interface Config {
     maxFileBytes: number;
     maxZipExpandedBytes: number;
     maxZipEntries: number;
+    /** Expanded bytes per compressed byte a zip (and each entry) may reach: DICOM deflates a few times, a bomb a thousand. */
+    maxZipRatio: number;
+    /** Received bytes one submission, and all submissions of one submitter, may hold in staging. */
+    submissionQuotaBytes: number;
+    userQuotaBytes: number;
+    /** Uploads stop (507) before the staging disk's free space falls under this. */
+    minFreeBytes: number;
   };
   /** DataCite and publisher settings of collection versions (issue 19); from the environment when absent. */
   releases?: ReleasesConfig;
@@ -86,6 +93,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxFileBytes: int(env.OBIA_MAX_FILE_BYTES, 1 << 30),
       maxZipExpandedBytes: int(env.OBIA_MAX_ZIP_EXPANDED_BYTES, 16 * 2 ** 30),
       maxZipEntries: int(env.OBIA_MAX_ZIP_ENTRIES, 200_000),
+      maxZipRatio: int(env.OBIA_MAX_ZIP_RATIO, 100),
+      submissionQuotaBytes: int(env.OBIA_SUBMISSION_QUOTA_BYTES, 64 * 2 ** 30),
+      userQuotaBytes: int(env.OBIA_USER_QUOTA_BYTES, 256 * 2 ** 30),
+      minFreeBytes: int(env.OBIA_STAGING_MIN_FREE_BYTES, 2 * 2 ** 30),
     },
   };
   return { ...config, ...overrides };

@@ -28,7 +28,9 @@ export const HTTP_STATUS = {
   RANGE_NOT_SATISFIABLE: 416,
   TOO_MANY_SUBSCRIPTIONS: 429,
   INTERNAL_SERVER_ERROR: 500,
+  STORAGE_CORRUPT: 500,
   SERVICE_UNAVAILABLE: 503,
+  INSUFFICIENT_STORAGE: 507,
 } as const;
 
 export type ErrorCode = keyof typeof HTTP_STATUS;
@@ -103,6 +105,12 @@ export class TooManySubscriptionsError extends ArchiveError {
 export class ServiceUnavailableError extends ArchiveError {
   readonly code = 'SERVICE_UNAVAILABLE' as const;
   constructor(message: string) { super('SERVICE_UNAVAILABLE', message); }
+}
+
+/** A stored file fails its sha256 in every copy: refused before any byte is sent (the archive logs it for repair). */
+export class StorageCorruptError extends ArchiveError {
+  readonly code = 'STORAGE_CORRUPT' as const;
+  constructor() { super('STORAGE_CORRUPT', 'the stored file failed its integrity check in every copy; the archive has been alerted'); }
 }
 
 /** The HTTP status for any error: its code's status when it has a known one, else 500. */

@@ -1,6 +1,11 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { GraphQLError } from 'graphql';
 import type { Knex } from 'knex';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { BlobCorruptError, type VerifiedBlob } from '../storage/VerifiedReader.js';
 import type { AccessControl } from './AccessControl.js';
 import type { LinkClaims, LinkSigner, TargetKind } from './links.js';
 import { Action, type CollectionRow } from './policy.js';
@@ -113,4 +118,76 @@ export class DownloadService {
 /** Where a file sits in the zip: collection/individual/study/series/SOPInstanceUID.dcm. */
 export function archivePath(f: DownloadFile): string {
   return `${f.collectionAccession}/${f.individualAccession}/${f.studyAccession}/${f.seriesInstanceUid}/${f.sopInstanceUid}.dcm`;
+}
+
+/** Where a zip's entries go: `add` resolves once the entry is fully written (and rejects if it or the zip fails). */
+export interface ArchiveSink {
+  add(source: Readable | string, name: string): Promise<void>;
+  /** The client went away: stop reading files. */
+  aborted(): boolean;
+}
+
+/** Opens a stored file verified (see src/storage/VerifiedReader.ts); null when it is not held. */
+export type OpenBlob = (sha256: string) => Promise<VerifiedBlob | null>;
+
+/**
+ * Fills a download's zip: each file is verified before it is added (the backup serves for a
+ * corrupt primary), so a bad copy never reaches the client; a file held in no good copy is
+ * left out and says so in manifest.json, which comes last for that reason. The manifest's
+ * lines wait in a temporary file under `tmpDir`, so a collection of millions never sits in memory.
+ */
+export async function fillArchive(downloads: DownloadService, claims: LinkClaims, open: OpenBlob, sink: ArchiveSink, tmpDir: string, notHeldReason: string): Promise<void> {
+  await fs.promises.mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  const tmp = path.join(tmpDir, `manifest-${crypto.randomUUID()}.json`);
+  const lines = await fs.promises.open(tmp, 'w', 0o600);
+  // Images listed but not held (metadata-only rows) go apart, to a file of their own: a target may list millions.
+  const tmpNotHeld = `${tmp}.not-held`;
+  const notHeldLines = await fs.promises.open(tmpNotHeld, 'w', 0o600);
+  let notHeld = 0;
+  let failed = 0;
+  let count = 0;
+  try {
+    for await (const page of downloads.files(claims.kind, claims.id)) {
+      let chunk = '';
+      let apart = '';
+      for (const f of page) {
+        if (sink.aborted()) return;
+        const entry: Record<string, unknown> = {
+          path: archivePath(f), collection: f.collectionAccession, individual: f.individualAccession, study: f.studyAccession,
+          studyInstanceUid: f.studyInstanceUid, seriesInstanceUid: f.seriesInstanceUid, sopInstanceUid: f.sopInstanceUid, sha256: f.sha256, size: f.size,
+        };
+        let blob: VerifiedBlob | null = null;
+        try {
+          blob = await open(f.sha256);
+          // Metadata-only rows (the full-scale benchmark seed) have no stored bytes: listed apart, not fatal.
+          if (!blob) { apart += (notHeld++ ? ',\n' : '\n') + JSON.stringify(entry); continue; }
+        } catch (err) {
+          if (!(err instanceof BlobCorruptError)) throw err;
+          failed++;
+          Object.assign(entry, { error: 'CORRUPT', message: 'both stored copies fail their sha256; the file is left out of this archive and the archive has been alerted' });
+        }
+        if (blob) await sink.add(blob.stream(), archivePath(f));
+        chunk += (count++ ? ',\n' : '\n') + JSON.stringify(entry);
+      }
+      await lines.write(chunk);
+      if (apart) await notHeldLines.write(apart);
+    }
+    await lines.close();
+    await notHeldLines.close();
+    if (sink.aborted()) return;
+    const head = `{"target":${JSON.stringify({ kind: claims.kind, id: claims.id })},"generatedAt":"${new Date().toISOString()}","complete":${failed === 0 && notHeld === 0},"failed":${failed},"files":[`;
+    const middle = `\n],"notHeld":{"reason":${JSON.stringify(notHeldReason)},"files":[`;
+    await sink.add(Readable.from((async function* () {
+      yield Buffer.from(head);
+      for await (const c of fs.createReadStream(tmp)) yield c as Buffer;
+      yield Buffer.from(middle);
+      for await (const c of fs.createReadStream(tmpNotHeld)) yield c as Buffer;
+      yield Buffer.from('\n]}}\n');
+    })(), { objectMode: false }), 'manifest.json');
+  } finally {
+    await lines.close().catch(() => {});
+    await notHeldLines.close().catch(() => {});
+    await fs.promises.rm(tmp, { force: true });
+    await fs.promises.rm(tmpNotHeld, { force: true });
+  }
 }

@@ -1,23 +1,22 @@
 import type { Knex } from 'knex';
 import { ZipArchive } from 'archiver';
 import { GraphQLError } from 'graphql';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { once } from 'node:events';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/Principal.js';
 import { Accessibility } from '../domain.js';
 import { renderThumbnail } from '../imaging/thumbnail.js';
-import { ForbiddenError, NotFoundError, RangeNotSatisfiableError, UnauthenticatedError } from '../errors.js';
+import { ForbiddenError, NotFoundError, RangeNotSatisfiableError, StorageCorruptError, UnauthenticatedError } from '../errors.js';
 import type { Door } from '../http/door.js';
 import type { RoutePlugin } from '../http/server.js';
 import { BlobStore } from '../storage/BlobStore.js';
-import { locateBlob } from './blobs.js';
-import { archivePath, DownloadService, type DownloadFile } from './DownloadService.js';
+import { BlobCorruptError } from '../storage/VerifiedReader.js';
+import { readVerifiedBlob } from './blobs.js';
+import { DownloadService, fillArchive, type DownloadFile } from './DownloadService.js';
 import { LinkError, type LinkClaims } from './links.js';
 import { Action } from './policy.js';
-import type { AccessModule } from './module.js';
 
 interface Authorized { claims: LinkClaims; user: Principal; downloads: DownloadService }
 
@@ -59,76 +58,45 @@ async function authorize(door: Door, request: FastifyRequest, token: string, wha
  */
 export const NOT_HELD = 'the archive lists this image but holds no DICOM file for it (a metadata-only row, e.g. from the full-scale benchmark seed; Image.stored is false)';
 
-/** Hashes what passes through and fails the stream if it is not the blob it claims to be. */
-function verifying(sha256: string): Transform {
-  const hash = crypto.createHash('sha256');
-  return new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) { hash.update(chunk); done(null, chunk); },
-    flush(done: TransformCallback) {
-      const got = hash.digest('hex');
-      done(got === sha256 ? null : new Error(`stored blob ${sha256} does not match its hash (got ${got})`));
-    },
-  });
-}
 
 /**
- * The manifest: the files the zip holds, then, apart, the images the target lists but the
- * archive holds no file for, each with the reason. Two passes over the pages, so a collection
- * of millions of metadata-only rows never sits in memory.
- */
-async function* manifestJson(claims: LinkClaims, downloads: DownloadService, blobs: AccessModule['blobs']): AsyncGenerator<string> {
-  yield `{"target":${JSON.stringify({ kind: claims.kind, id: claims.id })},"generatedAt":"${new Date().toISOString()}","files":[`;
-  for (const held of [true, false]) {
-    if (!held) yield `\n],"notHeld":{"reason":${JSON.stringify(NOT_HELD)},"files":[`;
-    let first = true;
-    for await (const page of downloads.files(claims.kind, claims.id)) {
-      let chunk = '';
-      for (const f of page) {
-        if (!!(await locateBlob(blobs, f.sha256)) !== held) continue;
-        chunk += (first ? '\n' : ',\n') + JSON.stringify({
-          path: archivePath(f), collection: f.collectionAccession, individual: f.individualAccession, study: f.studyAccession,
-          studyInstanceUid: f.studyInstanceUid, seriesInstanceUid: f.seriesInstanceUid, sopInstanceUid: f.sopInstanceUid, sha256: f.sha256, size: f.size,
-        });
-        first = false;
-      }
-      yield chunk;
-    }
-  }
-  yield '\n]}}\n';
-}
-
-/**
- * Streams the zip: the manifest first (itself streamed from the database a page at a time), then
- * each file, one open at a time. Entries are STOREd (DICOM pixel data rarely deflates well and
- * store keeps the CPU off the path); sizes past 4 GiB switch archiver to ZIP64 by itself.
+ * Streams the zip: each file verified before it goes in (see fillArchive), one open at a time,
+ * manifest.json last (held files with any per-file error, then the images the archive lists but
+ * holds no file for, apart, with the reason). Entries are STOREd (DICOM pixel data rarely deflates
+ * well and store keeps the CPU off the path); sizes past 4 GiB switch archiver to ZIP64 by itself.
+ * Whatever fails once bytes are out (the client leaves, a disk error mid-file) ends this response only.
  */
 async function serveArchive(door: Door, request: FastifyRequest, reply: FastifyReply, token: string): Promise<FastifyReply> {
   const { claims, downloads } = await authorize(door, request, token, 'download archive');
   const archive = new ZipArchive({ store: true });
   let aborted = false;
-  reply.raw.on('close', () => { if (!reply.raw.writableFinished) { aborted = true; archive.abort(); } });
-  archive.on('error', () => { aborted = true; reply.raw.destroy(); });
+  let cancel!: (err: Error) => void;
+  // Settles an entry still being written when the client leaves (archiver then emits nothing more).
+  const cancelled = new Promise<never>((_, reject) => { cancel = reject; });
+  cancelled.catch(() => {});
+  const stop = () => { if (!aborted) { aborted = true; cancel(new Error('download aborted')); archive.abort(); reply.raw.destroy(); } };
+  reply.raw.on('close', () => { if (!reply.raw.writableFinished) stop(); });
+  archive.on('error', stop);
   const add = async (source: Readable | string, name: string) => {
     const done = once(archive, 'entry');
+    const failed = typeof source === 'string' ? null : new Promise<never>((_, reject) => source.on('error', reject));
     archive.append(source, { name });
-    await done;
+    try {
+      await Promise.race([done, cancelled, ...(failed ? [failed] : [])]);
+    } catch (err) {
+      if (typeof source !== 'string') source.destroy();
+      throw err;
+    }
   };
   const fill = async () => {
-    await add(Readable.from(manifestJson(claims, downloads, door.access.blobs)), 'manifest.json');
-    for await (const page of downloads.files(claims.kind, claims.id)) {
-      for (const f of page) {
-        if (aborted) return;
-        const blob = await locateBlob(door.access.blobs, f.sha256);
-        // Metadata-only rows have no stored bytes: the manifest lists them under notHeld.
-        if (!blob) continue;
-        await add(fs.createReadStream(blob.path).pipe(verifying(f.sha256)), archivePath(f));
-      }
-    }
-    if (aborted) return;
-    await archive.finalize();
+    await fillArchive(downloads, claims, (sha) => door.access.blobs.verified.open(sha), { add, aborted: () => aborted }, path.join(door.config.dataDir, 'tmp'), NOT_HELD);
+    if (!aborted) await archive.finalize();
   };
-  // The archive fills while Fastify streams it out; a failure part-way cuts the response short.
-  fill().catch((err) => { request.log.error({ err }, 'download archive failed'); aborted = true; reply.raw.destroy(); });
+  // The archive fills while Fastify streams it out; a failure part-way cuts this response short.
+  fill().catch((err) => {
+    stop();
+    if (!(err instanceof Error) || !/abort|premature|EPIPE|ECONNRESET/i.test(err.message)) request.log.error({ err, target: claims.id }, 'download archive failed');
+  });
   return reply.headers({
     'content-type': 'application/zip',
     'content-disposition': `attachment; filename="${claims.id}.zip"`,
@@ -154,7 +122,10 @@ async function serveImage(door: Door, request: FastifyRequest, reply: FastifyRep
   const { claims, downloads } = await authorize(door, request, token, `image ${uid}`);
   const file: DownloadFile | null = await downloads.fileIn(claims.kind, claims.id, uid);
   if (!file) throw new NotFoundError('this link holds no such image');
-  const blob = await locateBlob(door.access.blobs, file.sha256);
+  // Verified whole before a byte goes out, ranges included: a copy bad in both roots is refused here, never sent.
+  const blob = await door.access.blobs.verified.open(file.sha256).catch((err) => {
+    throw err instanceof BlobCorruptError ? new StorageCorruptError() : err;
+  });
   if (!blob) throw new NotFoundError(NOT_HELD);
   const etag = `"${file.sha256}"`;
   const ifRange = request.headers['if-range'];
@@ -163,16 +134,22 @@ async function serveImage(door: Door, request: FastifyRequest, reply: FastifyRep
     'content-disposition': `attachment; filename="${file.sopInstanceUid}.dcm"`,
   });
   if (ifRange && ifRange !== etag) request.headers.range = undefined;
+  let range: { start: number; end: number } | null;
+  try {
+    range = request.method === 'HEAD' ? null : parseRange(request.headers.range, blob.size);
+  } catch (err) {
+    await blob.close();
+    throw err;
+  }
   if (request.method === 'HEAD') {
-    // What a resuming client asks first (size, ETag, Accept-Ranges), without opening the file.
+    // What a resuming client asks first (size, ETag, Accept-Ranges), without the bytes.
+    await blob.close();
     return reply.header('content-length', blob.size).send();
   }
-  const range = parseRange(request.headers.range, blob.size);
-  if (range) {
-    reply.code(206).headers({ 'content-range': `bytes ${range.start}-${range.end}/${blob.size}`, 'content-length': range.end - range.start + 1 });
-    return reply.send(fs.createReadStream(blob.path, range));
-  }
-  return reply.header('content-length', blob.size).send(fs.createReadStream(blob.path).pipe(verifying(file.sha256)));
+  if (range) reply.code(206).headers({ 'content-range': `bytes ${range.start}-${range.end}/${blob.size}`, 'content-length': range.end - range.start + 1 });
+  else reply.header('content-length', blob.size);
+  // Fastify pipes the stream and ends only this response on a read error or a client that leaves.
+  return reply.send(blob.stream(range ?? undefined));
 }
 
 /**
@@ -186,13 +163,14 @@ async function serveThumbnail(door: Door, request: FastifyRequest, reply: Fastif
     .join('series as s', 's.id', 'im.series_id').join('collection as c', 'c.id', 's.collection_id')
     .where('im.uid', uid).first('im.sha256', ...COLLECTION_COLUMNS));
   const stored = await knex('submission_file').where('image_uid', uid).whereNotNull('thumbnail_sha256').first('thumbnail_sha256');
-  let png: Buffer | null = null;
-  const thumb = stored && (await locateBlob(BlobStore.thumbnailsOf(door.config), stored.thumbnail_sha256));
-  if (thumb) png = await fs.promises.readFile(thumb.path);
+  // The cached thumbnail only if it still hashes to its name; else it is rendered again below.
+  let png: Buffer | null = stored ? await BlobStore.thumbnailsOf(door.config).get(stored.thumbnail_sha256).catch(() => null) : null;
   if (!png) {
-    const blob = await locateBlob(door.access.blobs, row.sha256);
-    if (!blob) throw new NotFoundError(`${NOT_HELD}: there is no thumbnail`);
-    try { png = await renderThumbnail(await fs.promises.readFile(blob.path), { maxSize: 128 }); } catch { throw new NotFoundError('no thumbnail can be rendered for this image'); }
+    const bytes = await readVerifiedBlob(door.access.blobs, row.sha256).catch((err) => {
+      throw err instanceof BlobCorruptError ? new StorageCorruptError() : err;
+    });
+    if (!bytes) throw new NotFoundError(`${NOT_HELD}: there is no thumbnail`);
+    try { png = await renderThumbnail(bytes, { maxSize: 128 }); } catch { throw new NotFoundError('no thumbnail can be rendered for this image'); }
   }
   return sendPixels(reply, png, row.accessibility);
 }

@@ -5,6 +5,11 @@ import type { Door } from './door.js';
 /** A route family: one Fastify plugin, given the door (src/http/door.ts) as its options. */
 export type RoutePlugin = FastifyPluginAsync<Door>;
 
+/** Statuses an error of our own may carry through as is: client errors, and "try later" / "disk full". */
+function passesThrough(status: number): boolean {
+  return status < 500 || status === 503 || status === 507;
+}
+
 /** Largest request body a route accepts unless it says otherwise (uploads stream past it). */
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -37,8 +42,8 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
     if (isExpected(err)) {
       status = statusOf(err);
       message = err.message;
-    } else if (typeof (err as unknown as { status?: unknown }).status === 'number' && (err as unknown as { status: number }).status < 500) {
-      // Errors of the pipeline's own (UploadError) carry the status they mean.
+    } else if (typeof (err as unknown as { status?: unknown }).status === 'number' && passesThrough((err as unknown as { status: number }).status)) {
+      // Errors of the pipeline's own (UploadError: quotas, zip bombs, a full staging disk) carry the status they mean.
       status = (err as unknown as { status: number }).status;
       message = err.message;
     } else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500) {

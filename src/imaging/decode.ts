@@ -3,6 +3,7 @@ import { decodeWithCodec, type CodecName } from './codecs';
 import { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 import { checkNativeNotTruncated, encapsulatedFrame } from './frames';
 import { decodeJpeg } from './jpeg';
+import { assertDicomSize } from './limits';
 import { parseImage, type ImageAttributes, type ParsedImage } from './parse';
 import { toFrameData } from './photometric';
 import { decodeRle } from './rle';
@@ -179,6 +180,7 @@ export async function decodeParsed(parsed: ParsedImage, frameIndex?: number, max
  */
 export async function displayParsed(parsed: ParsedImage, frameIndex?: number, into?: (size: number) => Uint8Array): Promise<Image8> {
   const a = parsed.attrs;
+  assertDicomSize(a);
   const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
   const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
   const grey = a.samplesPerPixel === 1 && (a.photometricInterpretation === 'MONOCHROME2' || a.photometricInterpretation === 'MONOCHROME1');
@@ -247,6 +249,8 @@ async function decodeParsedUnchecked(parsed: ParsedImage, frameIndex?: number, m
 
 async function storedFrame(parsed: ParsedImage, frameIndex?: number, maxSize?: number): Promise<{ decoded: CodecFrame; a: ImageAttributes; index: number }> {
   let a = parsed.attrs;
+  // From the header, before any decoder allocates: see limits.ts.
+  assertDicomSize(a);
   const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
   const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
   if (!Number.isInteger(index) || index < 0 || index >= a.numberOfFrames) {

@@ -5,3 +5,4 @@ export { encodePng } from './png';
 export { renderMontage, renderThumbnail, thumbnailOfDisplay } from './thumbnail';
 export { isSupportedTransferSyntax, supportedTransferSyntaxes, type TransferSyntaxInfo } from './transferSyntax';
 export { grayOf, toDisplay8, toGray8, type Image8 } from './window';
+export { assertDicomSize, assertRasterSize, decodeLimits, DecodeLimitError, dicomSizeProblem, setDecodeLimits, type DecodeLimits } from './limits';

@@ -111,28 +111,38 @@ export class SubmissionService {
   }
 
   /**
-   * Whether `user` may add files to the submission (its submitter, or a curator). One indexed
-   * lookup and no entity: it runs for every upload, and a study arrives as hundreds of them.
+   * The submission's submitter when `user` may add files to it (its submitter, or a curator);
+   * null otherwise. One indexed lookup and no entity: it runs for every upload, and a study
+   * arrives as hundreds of them.
    */
-  private async mayUpload(user: Principal | null, id: number): Promise<boolean> {
-    if (!user || !Number.isSafeInteger(id)) return false;
+  private async uploadOwner(user: Principal | null, id: number): Promise<string | null> {
+    if (!user || !Number.isSafeInteger(id)) return null;
     const row: { submitter: string } | undefined = await this.em().getKnex()('submission').where({ id }).first('submitter');
-    return !!row && canWork(user, Action.UPLOAD, { id, submitter: row.submitter });
+    return !!row && canWork(user, Action.UPLOAD, { id, submitter: row.submitter }) ? row.submitter : null;
   }
 
   /**
    * Stages an upload (one DICOM file or a zip) and records each file as RECEIVED, with the name
    * it was sent under. The rows are inserted directly, not through the unit of work: nothing
    * else of the submission changes, and per upload the ORM's bookkeeping cost more than the insert.
+   * Staging counts the bytes against the submission's and its submitter's quotas (see staging.ts);
+   * staged bytes whose rows cannot be written are removed again, so a failed upload leaves nothing.
    */
   async receive(user: Principal, submissionId: number, body: Readable, name: string): Promise<ReceivedFile[]> {
-    if (!(await this.mayUpload(user, submissionId))) throw refusal(user, Action.UPLOAD, `submission ${submissionId}`);
-    const staged = await this.staging.receive(submissionId, body, name);
+    const owner = await this.uploadOwner(user, submissionId);
+    if (!owner) throw refusal(user, Action.UPLOAD, `submission ${submissionId}`);
+    const siblings: number[] = (await this.em().getKnex()('submission').where({ submitter: owner }).select('id')).map((r: { id: number }) => Number(r.id));
+    const staged = await this.staging.receive(submissionId, body, name, { user: owner, submissions: siblings });
     const em = this.em();
     const submission = em.getReference(Submission, submissionId, { wrapped: true });
     // As entities, so the driver gives each row its id (from a multi-row insert, raw rows get only one).
     const rows = staged.map((f) => Object.assign(new SubmissionFile(), { submission, originalName: f.label, stagingPath: f.stagingPath, size: f.size, sha256: f.sha256 }));
-    await em.insertMany(rows);
+    try {
+      await em.insertMany(rows);
+    } catch (err) {
+      await Promise.all(staged.map((f) => this.staging.discard(f.stagingPath)));
+      throw err;
+    }
     return staged.map((f, i) => ({ id: rows[i]!.id, name: f.name, size: f.size, sha256: f.sha256, state: rows[i]!.state }));
   }
 

@@ -19,25 +19,161 @@ export interface StagingLimits {
   maxFileBytes: number;
   maxZipExpandedBytes: number;
   maxZipEntries: number;
+  /** Expanded bytes per compressed byte, per entry and for the whole zip (see Config.ingest). */
+  maxZipRatio?: number;
+  submissionQuotaBytes?: number;
+  userQuotaBytes?: number;
+  minFreeBytes?: number;
 }
+
+/** Why an upload was refused, for programs: the HTTP status says the class, this the case. */
+export type UploadErrorCode = 'TOO_LARGE' | 'ZIP_BOMB' | 'TOO_MANY_ENTRIES' | 'SUBMISSION_QUOTA' | 'USER_QUOTA' | 'DISK_FULL' | 'BAD_ZIP' | 'UNREADABLE';
 
 /** A refused upload: the HTTP layer turns `status` into the response code. */
 export class UploadError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly code: UploadErrorCode = status === 413 ? 'TOO_LARGE' : 'UNREADABLE') {
     super(message);
   }
+}
+
+/** Whose quota an upload counts against: the submission's submitter, and every submission of theirs. */
+export interface StagingOwner {
+  user: string;
+  submissions: number[];
+}
+
+/** How long a measured staging directory size stands before it is measured again (discards shrink it). */
+const USAGE_FRESH_MS = 60_000;
+
+/**
+ * Bytes held in staging per submission: measured from the directory (so a curator's discard
+ * counts), then kept current by the uploads themselves; bytes being received count at once,
+ * so concurrent uploads cannot overshoot a quota together.
+ */
+class StagingUsage {
+  private readonly measured = new Map<number, { bytes: number; at: number }>();
+  private readonly pending = new Map<number, number>();
+
+  constructor(private readonly dirOf: (submissionId: number) => string) {}
+
+  async of(submissionId: number): Promise<number> {
+    const m = this.measured.get(submissionId);
+    const pending = this.pending.get(submissionId) ?? 0;
+    if (m && (pending > 0 || Date.now() - m.at < USAGE_FRESH_MS)) return m.bytes + pending;
+    const bytes = await directoryBytes(this.dirOf(submissionId));
+    this.measured.set(submissionId, { bytes, at: Date.now() });
+    return bytes + (this.pending.get(submissionId) ?? 0);
+  }
+
+  /** What `of` last found plus what is arriving now, without touching the disk (every chunk asks). */
+  peek(submissionId: number): number {
+    return (this.measured.get(submissionId)?.bytes ?? 0) + (this.pending.get(submissionId) ?? 0);
+  }
+
+  charge(submissionId: number, bytes: number): void {
+    this.pending.set(submissionId, (this.pending.get(submissionId) ?? 0) + bytes);
+  }
+
+  /** An upload ended: what it kept moves from pending to measured; what it removed is forgotten. */
+  settle(submissionId: number, charged: number, kept: number): void {
+    const left = (this.pending.get(submissionId) ?? 0) - charged;
+    if (left > 0) this.pending.set(submissionId, left); else this.pending.delete(submissionId);
+    const m = this.measured.get(submissionId);
+    if (m) m.bytes += kept;
+  }
+}
+
+async function directoryBytes(dir: string): Promise<number> {
+  let names: string[];
+  try { names = await fs.promises.readdir(dir); } catch { return 0; }
+  let total = 0;
+  for (const name of names) {
+    try { total += (await fs.promises.stat(path.join(dir, name))).size; } catch { /* removed meanwhile */ }
+  }
+  return total;
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 /** Beside each staged file, the name it was sent under. */
 const NAME_SUFFIX = '.name';
 
+interface Bound { code: UploadErrorCode; status: number; why: string; /** Room left now, before this chunk. */ room: () => number }
+
+/**
+ * Counts one upload's bytes against every bound it is under, refusing the chunk that would
+ * cross one. Quotas are read afresh for every chunk, so uploads running side by side see each
+ * other's bytes and cannot overshoot together.
+ */
+class Meter {
+  charged = 0;
+  constructor(private readonly usage: StagingUsage, private readonly submissionId: number, private readonly bounds: Bound[]) {}
+
+  take(bytes: number): void {
+    for (const b of this.bounds) if (bytes > b.room()) throw new UploadError(b.status, b.why, b.code);
+    this.charged += bytes;
+    this.usage.charge(this.submissionId, bytes);
+  }
+
+  /** A narrower meter for part of the upload (a zip's expansion within its ratio bound). */
+  within(room: number, code: UploadErrorCode, why: string): Meter {
+    const start = this.charged;
+    return new Meter(this.usage, this.submissionId, [...this.bounds, { code, status: 413, why, room: () => room - (this.charged - start) }]).sharing(this);
+  }
+
+  /** Charges land on `outer` too (its total is what the upload settles). */
+  private sharing(outer: Meter): Meter {
+    const own = this.take.bind(this);
+    this.take = (bytes: number) => { own(bytes); outer.charged += bytes; };
+    return this;
+  }
+}
+
 /**
  * The staging area holds received bytes exactly as sent, under the submission, until a
  * curator discards them. It is never served and nothing else reads from it but the pipeline.
  */
 export class StagingArea {
-  constructor(readonly root: string, private readonly limits: StagingLimits) {}
+  private readonly usage: StagingUsage;
+
+  constructor(readonly root: string, private readonly limits: StagingLimits) {
+    this.usage = new StagingUsage((id) => path.join(this.root, 'submissions', String(id)));
+  }
+
+  /** Bytes one submission holds in staging now (received, not discarded), uploads in flight included. */
+  async bytesHeld(submissionId: number): Promise<number> {
+    return this.usage.of(submissionId);
+  }
+
+  /**
+   * What an upload to `submissionId` may still write: the per-submission and per-submitter
+   * quotas, and the staging disk's free space above its floor. Refuses at once when one is spent.
+   */
+  private async meter(submissionId: number, owner: StagingOwner | undefined): Promise<Meter> {
+    const l = this.limits;
+    const bounds: Bound[] = [];
+    if (l.submissionQuotaBytes) {
+      const quota = l.submissionQuotaBytes;
+      await this.usage.of(submissionId);
+      bounds.push({ code: 'SUBMISSION_QUOTA', status: 413, room: () => quota - this.usage.peek(submissionId),
+        why: `the submission would hold more than its staging quota of ${quota} bytes; ask a curator to process and discard received files, or start another submission` });
+    }
+    if (l.userQuotaBytes && owner) {
+      const quota = l.userQuotaBytes;
+      const ids = [...new Set([...owner.submissions, submissionId])];
+      for (const id of ids) await this.usage.of(id);
+      bounds.push({ code: 'USER_QUOTA', status: 413, room: () => quota - ids.reduce((n, id) => n + this.usage.peek(id), 0),
+        why: `your submissions would hold more than the per-submitter staging quota of ${quota} bytes` });
+    }
+    const meter = new Meter(this.usage, submissionId, bounds);
+    if (l.minFreeBytes) {
+      const free = await freeBytes(this.root);
+      const floor = l.minFreeBytes;
+      // This upload's own bytes count against what statfs found; others' show in the next upload's statfs.
+      if (free !== null) bounds.push({ code: 'DISK_FULL', status: 507, room: () => free - floor - meter.charged, why: 'the staging area is nearly full; try again later' });
+    }
+    for (const b of bounds) if (b.room() <= 0) throw new UploadError(b.status, b.why, b.code);
+    return meter;
+  }
 
   /**
    * The name a staged file was sent under, while its bytes are staged (null once discarded).
@@ -81,38 +217,62 @@ export class StagingArea {
    * file first, counted and hashed as it arrives; a zip is expanded with bounds on every
    * entry and on the total, so a zip bomb is refused without filling the disk.
    */
-  async receive(submissionId: number, body: Readable, name: string): Promise<StagedFile[]> {
+  async receive(submissionId: number, body: Readable, name: string, owner?: StagingOwner): Promise<StagedFile[]> {
     const dir = path.join(this.root, 'submissions', String(submissionId));
-    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(dir, `.upload-${crypto.randomUUID()}`);
-    // A zip may hold many files, so the body may exceed the per-file limit; its expansion is bounded below.
-    const received = await writeBounded(body, tmp, this.limits.maxZipExpandedBytes, (head, size) =>
-      size > this.limits.maxFileBytes && !head.subarray(0, 4).equals(ZIP_MAGIC)
-        ? `the file exceeds the per-file limit of ${this.limits.maxFileBytes} bytes` : null);
+    let meter: Meter;
     try {
-      if (received.head.subarray(0, 4).equals(ZIP_MAGIC)) return await this.expandZip(submissionId, tmp, name);
-      const id = crypto.randomUUID();
-      const rel = path.join('submissions', String(submissionId), id);
-      await fs.promises.rename(tmp, this.absolute(rel));
-      await this.stage(rel, name);
-      return [{ name: safeName(name), label: 'uploaded file', stagingPath: rel, size: received.size, sha256: received.sha256 }];
+      meter = await this.meter(submissionId, owner);
+    } catch (err) {
+      // Refused before a byte is read: the body is drained, not kept (an HTTP client still sending
+      // would otherwise see its connection reset instead of the answer).
+      body.resume();
+      throw err;
+    }
+    let kept = 0;
+    try {
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+      const tmp = path.join(dir, `.upload-${crypto.randomUUID()}`);
+      // A zip may hold many files, so the body may exceed the per-file limit; its expansion is bounded below.
+      const received = await writeBounded(body, tmp, this.limits.maxZipExpandedBytes, (head, size) =>
+        size > this.limits.maxFileBytes && !head.subarray(0, 4).equals(ZIP_MAGIC)
+          ? `the file exceeds the per-file limit of ${this.limits.maxFileBytes} bytes` : null, meter);
+      try {
+        if (received.head.subarray(0, 4).equals(ZIP_MAGIC)) {
+          const staged = await this.expandZip(submissionId, tmp, name, received.size, meter);
+          kept = staged.reduce((n, f) => n + f.size, 0);
+          return staged;
+        }
+        const id = crypto.randomUUID();
+        const rel = path.join('submissions', String(submissionId), id);
+        await fs.promises.rename(tmp, this.absolute(rel));
+        await this.stage(rel, name);
+        kept = received.size;
+        return [{ name: safeName(name), label: 'uploaded file', stagingPath: rel, size: received.size, sha256: received.sha256 }];
+      } finally {
+        await fs.promises.rm(tmp, { force: true });
+      }
     } finally {
-      await fs.promises.rm(tmp, { force: true });
+      this.usage.settle(submissionId, meter.charged, kept);
     }
   }
 
-  private async expandZip(submissionId: number, zipPath: string, zipName: string): Promise<StagedFile[]> {
+  private async expandZip(submissionId: number, zipPath: string, zipName: string, zipSize: number, meter: Meter): Promise<StagedFile[]> {
+    const ratio = this.limits.maxZipRatio ?? Infinity;
+    // A little slack, so a zip of a few tiny files is never refused for its ratio.
+    const slack = 1 << 20;
     let zip: yauzl.ZipFile;
     try {
       zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
         yauzl.open(zipPath, { lazyEntries: true, validateEntrySizes: true, autoClose: false }, (err, z) => (err ? reject(err) : resolve(z!))));
     } catch (err) {
-      throw new UploadError(400, `the zip could not be read: ${(err as Error).message}`);
+      throw new UploadError(400, `the zip could not be read: ${(err as Error).message}`, 'BAD_ZIP');
     }
     const staged: StagedFile[] = [];
     let expanded = 0;
     try {
-      if (zip.entryCount > this.limits.maxZipEntries) throw new UploadError(413, `the zip holds ${zip.entryCount} entries, more than the limit of ${this.limits.maxZipEntries}`);
+      if (zip.entryCount > this.limits.maxZipEntries) throw new UploadError(413, `the zip holds ${zip.entryCount} entries, more than the limit of ${this.limits.maxZipEntries}`, 'TOO_MANY_ENTRIES');
+      const expansion = meter.within(Math.min(this.limits.maxZipExpandedBytes, ratio * zipSize + slack), 'ZIP_BOMB',
+        `the zip expands beyond ${Math.min(this.limits.maxZipExpandedBytes, ratio * zipSize + slack)} bytes (at most ${ratio} times its own size, and ${this.limits.maxZipExpandedBytes} bytes in all)`);
       for (;;) {
         const entry = await new Promise<yauzl.Entry | null>((resolve, reject) => {
           zip.once('entry', resolve); zip.once('end', () => resolve(null)); zip.once('error', reject);
@@ -123,12 +283,15 @@ export class StagingArea {
         if (entry.fileName.endsWith('/') || entry.fileName.startsWith('__MACOSX/') || path.basename(entry.fileName).startsWith('._')) continue;
         // Declared sizes are checked first (cheap) and the actual bytes again while streaming (a lying header).
         if (entry.uncompressedSize > this.limits.maxFileBytes) throw new UploadError(413, `zip entry ${staged.length + 1} exceeds the per-file limit of ${this.limits.maxFileBytes} bytes`);
-        if (expanded + entry.uncompressedSize > this.limits.maxZipExpandedBytes) throw new UploadError(413, `the zip expands beyond the limit of ${this.limits.maxZipExpandedBytes} bytes`);
+        if (expanded + entry.uncompressedSize > this.limits.maxZipExpandedBytes) throw new UploadError(413, `the zip expands beyond the limit of ${this.limits.maxZipExpandedBytes} bytes`, 'ZIP_BOMB');
+        if (entry.uncompressedSize > ratio * entry.compressedSize + slack || expanded + entry.uncompressedSize > ratio * zipSize + slack) {
+          throw new UploadError(413, `zip entry ${staged.length + 1} expands more than ${ratio} times (a zip bomb?)`, 'ZIP_BOMB');
+        }
         const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s!))));
         const id = crypto.randomUUID();
         const rel = path.join('submissions', String(submissionId), id);
         const budget = Math.min(this.limits.maxFileBytes, this.limits.maxZipExpandedBytes - expanded);
-        const got = await writeBounded(stream, this.absolute(rel), budget, () => null);
+        const got = await writeBounded(stream, this.absolute(rel), budget, () => null, expansion, 'destroy');
         expanded += got.size;
         staged.push({ name: safeName(`${zipName}/${entry.fileName}`), label: `zip entry ${staged.length + 1}`, stagingPath: rel, size: got.size, sha256: got.sha256 });
         await this.stage(rel, staged.at(-1)!.name);
@@ -137,7 +300,7 @@ export class StagingArea {
       // All or nothing per upload: a refused zip leaves no half of itself behind.
       await Promise.all(staged.map((f) => this.discard(f.stagingPath)));
       if (err instanceof UploadError) throw err;
-      throw new UploadError(400, `the zip could not be expanded: ${(err as Error).message}`);
+      throw new UploadError(400, `the zip could not be expanded: ${(err as Error).message}`, 'BAD_ZIP');
     } finally {
       zip.close();
     }
@@ -149,20 +312,34 @@ function safeName(name: string): string {
   return name.replace(/[\0-\x1f]/g, '').slice(-500) || 'upload';
 }
 
+/** Free bytes on the filesystem holding `dir` (the nearest existing ancestor); null where statfs is unavailable. */
+async function freeBytes(dir: string): Promise<number | null> {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      const st = await fs.promises.statfs(d);
+      return st.bavail * st.bsize;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || d === path.dirname(d)) return null;
+    }
+  }
+}
+
 /** Streams into `file` (fsynced), refusing more than `limit` bytes or whatever `refuse` objects to. */
-async function writeBounded(body: Readable, file: string, limit: number, refuse: (head: Buffer, size: number) => string | null): Promise<{ size: number; sha256: string; head: Buffer }> {
+async function writeBounded(body: Readable, file: string, limit: number, refuse: (head: Buffer, size: number) => string | null, meter?: Meter, onRefusal: 'drain' | 'destroy' = 'drain'): Promise<{ size: number; sha256: string; head: Buffer }> {
   const hash = crypto.createHash('sha256');
   const fh = await fs.promises.open(file, 'w', 0o600);
   let size = 0;
   let head = Buffer.alloc(0);
   try {
-    for await (const chunk of body) {
+    // Not destroyed on a refusal (see the catch below).
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
       const buf = chunk as Buffer;
       size += buf.length;
       if (head.length < 4) head = Buffer.concat([head, buf.subarray(0, 4)]);
       if (size > limit) throw new UploadError(413, `the upload exceeds the limit of ${limit} bytes`);
       const why = refuse(head, size);
       if (why) throw new UploadError(413, why);
+      meter?.take(buf.length);
       hash.update(buf);
       await fh.write(buf);
     }
@@ -170,6 +347,10 @@ async function writeBounded(body: Readable, file: string, limit: number, refuse:
   } catch (err) {
     await fh.close();
     await fs.promises.rm(file, { force: true });
+    // A refusal drains the rest of the body rather than cutting the connection, so an HTTP
+    // client still sending reads the 413 instead of a reset; a body that failed is ended.
+    // A zip entry is destroyed instead: draining a bomb would inflate it.
+    if (err instanceof UploadError && onRefusal === 'drain') { body.resume(); throw err; }
     body.destroy();
     if (err instanceof UploadError) throw err;
     throw new UploadError(400, `the upload could not be read: ${(err as Error).message}`);

@@ -1,5 +1,5 @@
 import { DicomParseError } from '../dicom/errors.js';
-import { decodeFrame, isSupportedTransferSyntax, PixelDataError, UnsupportedTransferSyntaxError } from '../imaging/index.js';
+import { decodeFrame, DecodeLimitError, dicomSizeProblem, isSupportedTransferSyntax, PixelDataError, UnsupportedTransferSyntaxError } from '../imaging/index.js';
 import { readFacts, UnreadableFileError, type FileFacts } from './facts.js';
 import { bySeverity, finding, QcReason, type QcFinding } from './reasons.js';
 
@@ -111,14 +111,19 @@ export async function checkFile(bytes: Uint8Array, opts: FileCheckOptions = {}):
     throw e;
   }
   const findings = headerFindings(facts);
-  const pixelFindingAlready = findings.some((x) => x.reason === QcReason.NO_PIXEL_DATA || x.reason === QcReason.SHORT_PIXEL_DATA
+  // From the header alone, before anything is decoded (issue 22: bounded work per upload).
+  const tooLarge = facts.pixelData ? dicomSizeProblem(facts) : null;
+  if (tooLarge) findings.push(finding(QcReason.IMAGE_TOO_LARGE, tooLarge));
+  const pixelFindingAlready = !!tooLarge || findings.some((x) => x.reason === QcReason.NO_PIXEL_DATA || x.reason === QcReason.SHORT_PIXEL_DATA
     || x.reason === QcReason.CORRUPT_PIXEL_DATA || x.reason === QcReason.UNSUPPORTED_TRANSFER_SYNTAX || x.reason === QcReason.BLANK_HEADER);
   const decode = opts.decodePixels ?? true;
   if (decode && facts.pixelData && !pixelFindingAlready && (decode === true || facts.pixelData.encapsulated)) {
     try {
       await decodeFrame(bytes);
     } catch (e) {
-      if (e instanceof UnsupportedTransferSyntaxError) {
+      if (e instanceof DecodeLimitError) {
+        findings.push(finding(QcReason.IMAGE_TOO_LARGE, e.message));
+      } else if (e instanceof UnsupportedTransferSyntaxError) {
         findings.push(finding(QcReason.UNSUPPORTED_TRANSFER_SYNTAX, `transfer syntax ${facts.transferSyntaxUid} cannot be decoded`));
       } else if (e instanceof PixelDataError) {
         // Decoder messages describe sizes and structure, not attribute values.

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { locateBlob } from '../access/blobs.js';
+import { readVerifiedBlob } from '../access/blobs.js';
 import { authorizePixelView, COLLECTION_COLUMNS, sendPixels } from '../access/routes.js';
 import { NotFoundError } from '../errors.js';
 import type { Door } from '../http/door.js';
@@ -48,9 +47,8 @@ async function servePreview(door: Door, request: FastifyRequest, reply: FastifyR
     const picked = spread(images.length, TILES).map((i) => images[i]!);
     const bytes: Uint8Array[] = [];
     for (const im of picked) {
-      const blob = await locateBlob(door.access.blobs, im.sha256);
-      // A missing blob still gets a (crossed-out) tile from renderMontage, so the grid keeps its shape.
-      bytes.push(blob ? await fs.promises.readFile(blob.path) : new Uint8Array(0));
+      // A missing or corrupt blob still gets a (crossed-out) tile from renderMontage, so the grid keeps its shape.
+      bytes.push((await readVerifiedBlob(door.access.blobs, im.sha256).catch(() => null)) ?? new Uint8Array(0));
     }
     png = await renderMontage(bytes, { tile: 128 });
     remember(key, png);

@@ -20,6 +20,8 @@ export const QcReason = {
   SHORT_PIXEL_DATA: 'SHORT_PIXEL_DATA',
   CORRUPT_PIXEL_DATA: 'CORRUPT_PIXEL_DATA',
   UNSUPPORTED_TRANSFER_SYNTAX: 'UNSUPPORTED_TRANSFER_SYNTAX',
+  /** The header declares more pixels than the archive decodes (OBIA_MAX_FRAME_PIXELS, OBIA_MAX_DECODED_BYTES). */
+  IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
   /** One StudyInstanceUID carries more than one PatientID. */
   MIXED_PATIENTS: 'MIXED_PATIENTS',
   /** The images of one series disagree on patient or study. */
@@ -48,6 +50,7 @@ export const QC_REASON_DESCRIPTIONS: Record<QcReason, string> = {
   SHORT_PIXEL_DATA: 'Pixel Data is shorter than rows × columns × samples × frames require.',
   CORRUPT_PIXEL_DATA: 'The compressed pixel data cannot be decoded.',
   UNSUPPORTED_TRANSFER_SYNTAX: 'The transfer syntax is not one the archive can decode.',
+  IMAGE_TOO_LARGE: 'The header declares more pixels than the archive decodes (OBIA_MAX_FRAME_PIXELS, OBIA_MAX_DECODED_BYTES); refused before decoding.',
   MIXED_PATIENTS: 'One StudyInstanceUID carries more than one PatientID.',
   MIXED_SERIES: 'The images of one series disagree on patient or study.',
   INCONSISTENT_GEOMETRY: 'Rows, Columns or Bits Allocated differ from the rest of the series.',
@@ -70,7 +73,7 @@ export function finding(reason: QcReason, message: string): QcFinding {
 // Order of severity: what makes the bytes unusable first, then what a repair (a patient
 // mapping, a UID) could fix, then what only matters relative to other files.
 const SEVERITY: QcReason[] = [
-  'EMPTY', 'MISSING_HEADER', 'BLANK_HEADER', 'PARSE_ERROR', 'TRUNCATED', 'UNSUPPORTED_TRANSFER_SYNTAX',
+  'EMPTY', 'MISSING_HEADER', 'BLANK_HEADER', 'PARSE_ERROR', 'TRUNCATED', 'UNSUPPORTED_TRANSFER_SYNTAX', 'IMAGE_TOO_LARGE',
   'NO_PIXEL_DATA', 'SHORT_PIXEL_DATA', 'CORRUPT_PIXEL_DATA', 'MISSING_UID', 'MISSING_PATIENT_ID',
   'MIXED_PATIENTS', 'MIXED_SERIES', 'INCONSISTENT_GEOMETRY', 'DUPLICATE_UID', 'DUPLICATE_PIXELS',
   'MISSING_SOP_INSTANCE_UID', 'STAGING_MISSING', 'PROCESSING_ERROR',

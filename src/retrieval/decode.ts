@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { decodeFrame, toGray8 } from '../imaging/index';
+import { assertRasterSize } from '../imaging/limits';
 import type { Gray8Image } from './preprocess';
 
 export type ImageFormat = 'png' | 'jpeg' | 'dicom';
@@ -36,6 +37,8 @@ function rgbaToGray(width: number, height: number, rgba: Uint8Array): Gray8Image
 }
 
 export function decodePng(bytes: Uint8Array): Gray8Image {
+  // Refused from the header, before the decoder allocates width × height × 4 bytes.
+  try { assertRasterSize('png', bytes); } catch (e) { throw new ImageDecodeError((e as Error).message, { cause: e }); }
   try {
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     return rgbaToGray(png.width, png.height, png.data);
@@ -45,6 +48,7 @@ export function decodePng(bytes: Uint8Array): Gray8Image {
 }
 
 export function decodeJpeg(bytes: Uint8Array): Gray8Image {
+  try { assertRasterSize('jpeg', bytes); } catch (e) { throw new ImageDecodeError((e as Error).message, { cause: e }); }
   try {
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 200 });
     return rgbaToGray(img.width, img.height, img.data);

@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DirectIo } from './directIo';
+import { syncDir, syncDirAsync, tempName } from './paths';
+import { VerifiedReader } from './VerifiedReader';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const SCRATCH_MAX = 64 * 1024 * 1024;
@@ -32,6 +34,8 @@ export interface VerifyReport {
 export class BlobStore {
   /** Durable copies bypass the page cache where the filesystem allows (see directIo.ts). */
   private readonly direct: DirectIo | null;
+  /** Reads for serving: hashed whole before a byte goes out, backup used and primary repaired (see VerifiedReader.ts). */
+  readonly verified: VerifiedReader = new VerifiedReader(this);
 
   constructor(readonly primaryRoot: string, readonly backupRoot: string, private readonly durable = true) {
     this.direct = durable ? new DirectIo() : null;
@@ -188,19 +192,4 @@ export class BlobStore {
     if (this.durable) syncDir(dir);
     if (!this.holds(root, sha, bytes)) throw new Error(`blob ${sha} did not verify after writing to ${root}`);
   }
-}
-
-function tempName(target: string): string {
-  return `${target}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
-}
-
-/** The rename is durable only once the directory entry is. */
-function syncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try { fs.fsyncSync(fd); } catch { /* some filesystems refuse fsync on directories */ } finally { fs.closeSync(fd); }
-}
-
-async function syncDirAsync(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r');
-  try { await fh.sync(); } catch { /* as syncDir */ } finally { await fh.close(); }
 }

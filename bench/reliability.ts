@@ -1,0 +1,312 @@
+/**
+ * `npm run bench:reliability` (issue 22): what abuse costs everyone else. Starts the hub in a
+ * process of its own (bench/reliabilityHub.ts, 127.0.0.1 only, a fresh seeded SQLite archive
+ * unless DATABASE_URL names one), then for each abuse runs it for a bounded time while one
+ * probe client browses, and reports the probe's p50/p99/max (target: no browse request waits
+ * more than 1 s because of another's abuse) with the hub's CPU per abusive request. Then the
+ * hub's memory against before the abuse (target: within 100 MB) and the load it still holds:
+ * 50 clients browsing for 30 s (target: >= 170 req/s, p99 <= 600 ms, no errors), with hub CPU
+ * per request. Everything is bounded; it stops the hub and removes its data when done.
+ *
+ * BENCH_ABUSE_SECONDS (8), BENCH_LOAD_SECONDS (30), BENCH_CLIENTS (50), BENCH_SCALE (0.02),
+ * BENCH_JUNK_ENTRIES (1500).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import zlib from 'node:zlib';
+import { zipSync } from 'fflate';
+import { pngBomb, rleDicomBomb } from '../test/reliability/bombs.js';
+import { makeCt, uid } from '../test/ingest/helpers.js';
+
+const ABUSE_SECONDS = Number(process.env.BENCH_ABUSE_SECONDS ?? 8);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const JUNK_ENTRIES = Number(process.env.BENCH_JUNK_ENTRIES ?? 1500);
+const MB = 1024 * 1024;
+/** How long the probe waits at most for the hub to finish an abuse's aftermath. */
+const TAIL_LIMIT_MS = 180_000;
+const TICK = 100; // clock ticks per second in /proc/<pid>/stat (USER_HZ on Linux)
+
+const BROWSE = `query($after: String) { seriesList(first: 50, after: $after, filter: { modality: ["CT", "MR"], ageMin: 30, ageMax: 80 }) {
+  totalCount pageInfo { endCursor } edges { node { uid modality anatomicalSite imageCount } } } }`;
+
+interface Hub { child: ChildProcess; url: string; pid: number; tokens: Record<'submitter' | 'researcher' | 'curator', string>; dataDir: string; backupDir: string;
+  collection: { accession: string; series: string[]; images: { uid: string; sha256: string }[] }; lines: readline.Interface }
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
+}
+
+/** User + system CPU seconds the hub has used so far. */
+function hubCpu(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICK;
+}
+
+async function startHub(dataDir: string): Promise<Hub> {
+  const entry = path.resolve(__dirname, 'reliabilityHub.js');
+  const child = spawn(process.execPath, ['--expose-gc', entry], {
+    env: {
+      ...process.env, OBIA_DATA_DIR: dataDir, OBIA_LOG_LEVEL: 'error',
+      // Small quotas, so the flood below reaches them in seconds.
+      OBIA_SUBMISSION_QUOTA_BYTES: String(16 * MB), OBIA_USER_QUOTA_BYTES: String(48 * MB),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the hub exited (${code}) before it listened`)));
+  });
+  return { child, lines, ...JSON.parse(first) };
+}
+
+/** The hub's memory after a full collection (it answers SIGUSR2 with process.memoryUsage()). */
+async function hubMemory(hub: Hub): Promise<{ rss: number; heapUsed: number }> {
+  const answer = new Promise<string>((resolve) => hub.lines.once('line', resolve));
+  hub.child.kill('SIGUSR2');
+  return JSON.parse(await answer).memory;
+}
+
+async function gql(hub: Hub, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
+  const res = await fetch(`${hub.url}/graphql`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return res.json();
+}
+
+async function browseOnce(hub: Hub): Promise<void> {
+  const body = await gql(hub, BROWSE);
+  if (body.errors || !body.data?.seriesList) throw new Error(JSON.stringify(body.errors ?? body).slice(0, 200));
+}
+
+/** One client browsing back to back until `until`; latencies in ms, and errors. */
+async function browse(hub: Hub, until: () => boolean, into: number[], errors: string[]): Promise<void> {
+  while (!until()) {
+    const t0 = performance.now();
+    try { await browseOnce(hub); into.push(performance.now() - t0); } catch (err) { errors.push((err as Error).message); }
+  }
+}
+
+async function upload(hub: Hub, submissionId: number, bytes: Uint8Array, name: string): Promise<number> {
+  const res = await fetch(`${hub.url}/submissions/${submissionId}/files?name=${encodeURIComponent(name)}`, {
+    method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${hub.tokens.submitter}` },
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function newSubmission(hub: Hub): Promise<number> {
+  const body = await gql(hub, 'mutation($i: CreateSubmissionInput!) { createSubmission(input: $i) { id } }', { i: { title: `abuse ${uid()}`, disease: 'bench' } }, hub.tokens.submitter);
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return Number(body.data.createSubmission.id);
+}
+
+async function processSubmission(hub: Hub, id: number): Promise<any> {
+  const body = await gql(hub, 'mutation($id: Int!) { processSubmission(id: $id) { ingested quarantined duplicates } }', { id }, hub.tokens.submitter);
+  return body.errors ? { error: body.errors[0].extensions?.code } : body.data.processSubmission;
+}
+
+/** A zip of one entry of `bytes` zeros, deflated as it is made (a bomb of ratio ~1000). */
+async function zeroZip(bytes: number): Promise<Buffer> {
+  const deflate = zlib.createDeflateRaw({ level: 9 });
+  const parts: Buffer[] = [];
+  deflate.on('data', (c: Buffer) => parts.push(c));
+  const done = new Promise((resolve) => deflate.on('end', resolve));
+  const block = Buffer.alloc(MB);
+  let crc = 0;
+  for (let left = bytes; left > 0; left -= MB) {
+    crc = zlib.crc32(block, crc);
+    if (!deflate.write(block)) await new Promise((r) => deflate.once('drain', r));
+  }
+  deflate.end();
+  await done;
+  const data = Buffer.concat(parts);
+  const name = Buffer.from('bomb.dcm');
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc >>> 0, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(bytes, 22); local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc >>> 0, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(bytes, 24); central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + name.length, 12); end.writeUInt32LE(local.length + name.length + data.length, 16);
+  return Buffer.concat([local, name, data, central, name, end]);
+}
+
+interface Abuse { name: string; once?: boolean; run: (hub: Hub) => Promise<string> }
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-bench-reliability-'));
+  const t0 = performance.now();
+  const hub = await startHub(dataDir);
+  console.log(`hub ${hub.url} (pid ${hub.pid}) seeded and listening in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${os.cpus().length} cores here`);
+  const results: string[] = [];
+  let failed = 0;
+  const check = (ok: boolean, text: string) => { if (!ok) failed++; results.push(`${ok ? 'PASS' : 'FAIL'} ${text}`); };
+  try {
+    for (let i = 0; i < 30; i++) await browseOnce(hub); // warm caches and JIT
+    // Legitimate use first, so what loads once (the ingest worker threads and their codecs, the
+    // hashing model) is in the 'before' figure and the comparison is of what abuse leaves behind.
+    const warm = await newSubmission(hub);
+    const [ws, wr] = [uid(), uid()];
+    for (let i = 0; i < 3; i++) await upload(hub, warm, makeCt({ patientId: 'WARM-1', studyUid: ws, seriesUid: wr, sopUid: uid(), instanceNumber: i + 1 }), `${i}.dcm`);
+    await processSubmission(hub, warm);
+    await gql(hub, 'query($i: ImageQueryInput!) { similarImages(image: $i, k: 5) { distance } }', { i: { base64: (await pngBomb(64)).toString('base64') } });
+    const quiet: number[] = [];
+    const quietErrors: string[] = [];
+    const quietCpu0 = hubCpu(hub.pid);
+    const quietEnd = performance.now() + 3000;
+    await browse(hub, () => performance.now() > quietEnd, quiet, quietErrors);
+    const browseCpu = (hubCpu(hub.pid) - quietCpu0) / Math.max(1, quiet.length);
+    quiet.sort((a, b) => a - b);
+    console.log(`browse, quiet hub: p50 ${percentile(quiet, 50).toFixed(1)} ms, p99 ${percentile(quiet, 99).toFixed(1)} ms (n=${quiet.length}), hub CPU ${(browseCpu * 1000).toFixed(2)} ms per request`);
+    const memBefore = await hubMemory(hub);
+
+    // Bad in both copies: the zip and range abuses hit it.
+    const [bad] = hub.collection.images;
+    for (const root of [path.join(hub.dataDir, 'blobs'), hub.backupDir]) {
+      const file = path.join(root, bad!.sha256.slice(0, 2), bad!.sha256);
+      const bytes = fs.readFileSync(file); bytes[bytes.length - 5] ^= 0xff; fs.writeFileSync(file, bytes);
+    }
+    const link = await gql(hub, 'mutation($t: DownloadTargetInput!) { createDownloadLink(target: $t, format: DICOM_ZIP) { url } }', { t: { collection: hub.collection.accession } }, hub.tokens.researcher);
+    const zipUrl: string = link.data.createDownloadLink.url;
+    const imageUrl = zipUrl.replace('/archive.zip', `/images/${bad!.uid}.dcm`);
+    const png = await pngBomb(16_000);
+    const dicomBomb = rleDicomBomb(16_000);
+    const zipBomb = await zeroZip(512 * MB);
+    const junk = zipSync(Object.fromEntries(Array.from({ length: JUNK_ENTRIES }, (_, i) => [`junk/${i}.dcm`, crypto.randomBytes(100)])), { level: 1 });
+    const statuses = () => new Map<string, number>();
+    const tally = (m: Map<string, number>) => [...m].map(([k, v]) => `${k} x${v}`).join(', ');
+
+    const abuses: Abuse[] = [
+      { name: 'zip download including a file corrupt in both copies', run: async (h) => {
+        const res = await fetch(zipUrl, { headers: { authorization: `Bearer ${h.tokens.researcher}` } });
+        const body = Buffer.from(await res.arrayBuffer());
+        return `${res.status} ${body.includes(Buffer.from('"error":"CORRUPT"')) ? 'manifest names it' : 'NO ERROR ENTRY'}`;
+      } },
+      { name: 'Range requests of a file corrupt in both copies', run: async (h) => {
+        const res = await fetch(imageUrl, { headers: { authorization: `Bearer ${h.tokens.researcher}`, range: 'bytes=0-1023' } });
+        await res.arrayBuffer();
+        return String(res.status);
+      } },
+      { name: `similarImages with a ${Math.round(png.length / 1024)} KB PNG of 16,000 x 16,000`, run: async (h) => {
+        const body = await gql(h, 'query($i: ImageQueryInput!) { similarImages(image: $i, k: 5) { distance } }', { i: { base64: png.toString('base64') } });
+        return body.errors?.[0]?.extensions?.code ?? 'answered';
+      } },
+      { name: `ingest of a ${(dicomBomb.length / MB).toFixed(1)} MB RLE DICOM decoding to 16,000 x 16,000`, run: async (h) => {
+        const id = await newSubmission(h);
+        const status = await upload(h, id, dicomBomb, 'bomb.dcm');
+        const r = await processSubmission(h, id);
+        return `${status} ${JSON.stringify(r)}`;
+      } },
+      { name: `upload of a ${(zipBomb.length / 1024).toFixed(0)} KB zip expanding to 512 MB`, run: async (h) => String(await upload(h, await newSubmission(h), zipBomb, 'bomb.zip')) },
+      { name: 'staging flood: 1 MB uploads past the per-submission and per-submitter quotas', run: async (h) => {
+        const id = await newSubmission(h);
+        let last = 0;
+        for (let i = 0; i < 20 && last !== 413 && last !== 507; i++) last = await upload(h, id, crypto.randomBytes(MB), `junk-${i}.dcm`);
+        return String(last);
+      } },
+      { name: `zip of ${JUNK_ENTRIES} tiny junk entries, processed`, once: true, run: async (h) => {
+        const id = await newSubmission(h);
+        const status = await upload(h, id, junk, 'junk.zip');
+        return `${status} ${JSON.stringify(await processSubmission(h, id))}`;
+      } },
+    ];
+
+    for (const abuse of abuses) {
+      // The abuse's own cost, alone for a few seconds (the probe below would blur it).
+      let soloRounds = 0;
+      let soloCpu = NaN;
+      if (!abuse.once) {
+        const soloEnd = performance.now() + 3000;
+        const c0 = hubCpu(hub.pid);
+        do { await abuse.run(hub).catch(() => null); soloRounds++; } while (performance.now() < soloEnd);
+        soloCpu = (hubCpu(hub.pid) - c0) / soloRounds;
+      }
+      const end = performance.now() + ABUSE_SECONDS * 1000;
+      let abusing = true;
+      const probe: number[] = [];
+      const probeErrors: string[] = [];
+      const outcomes = statuses();
+      const cpu0 = hubCpu(hub.pid);
+      const started = performance.now();
+      let rounds = 0;
+      const attacker = (async () => {
+        try {
+          do {
+            const out = await abuse.run(hub).catch((err) => `threw ${(err as Error).message.slice(0, 80)}`);
+            outcomes.set(out, (outcomes.get(out) ?? 0) + 1);
+            rounds++;
+          } while (!abuse.once && performance.now() < end);
+        } finally { abusing = false; }
+      })();
+      // Let the abuse start before the probe measures. The probe goes on after the abuse has been
+      // answered for as long as the hub keeps working on it (e.g. QC events recorded after a run):
+      // until a 2 s window in which the hub spent little more CPU than the probe's own requests.
+      await new Promise((r) => setImmediate(r));
+      let tailFrom = 0;
+      let window = { at: performance.now(), cpu: hubCpu(hub.pid), n: 0 };
+      const settled = () => {
+        if (abusing) return false;
+        const now = performance.now();
+        if (!tailFrom) { tailFrom = now; window = { at: now, cpu: hubCpu(hub.pid), n: probe.length }; return false; }
+        if (now - tailFrom > TAIL_LIMIT_MS) return true;
+        if (now - window.at < 2000) return false;
+        const cpu = hubCpu(hub.pid) - window.cpu;
+        const quietEnough = cpu <= (probe.length - window.n) * browseCpu * 1.5 + 0.2;
+        window = { at: now, cpu: hubCpu(hub.pid), n: probe.length };
+        return quietEnough;
+      };
+      await browse(hub, settled, probe, probeErrors);
+      await attacker;
+      const tail = (performance.now() - tailFrom) / 1000;
+      const seconds = (performance.now() - started) / 1000;
+      const cpu = hubCpu(hub.pid) - cpu0;
+      if (hub.child.exitCode !== null) throw new Error(`the hub died during: ${abuse.name}`);
+      probe.sort((a, b) => a - b);
+      const max = probe.at(-1) ?? NaN;
+      console.log(`${abuse.name}: ${rounds} in ${seconds.toFixed(1)} s (${tally(outcomes)}); hub CPU ${abuse.once ? `${(cpu * 1000).toFixed(0)} ms for it (probe included)` : `${(soloCpu * 1000).toFixed(1)} ms per abusive request alone (${soloRounds} in 3 s)`}, ${(cpu / seconds * 100).toFixed(0)}% of a core with the probe;`
+        + ` the hub worked on it ${tail.toFixed(1)} s after it was answered;`
+        + ` browse meanwhile p50 ${percentile(probe, 50).toFixed(1)} ms, p99 ${percentile(probe, 99).toFixed(1)} ms, max ${max.toFixed(1)} ms (n=${probe.length}, errors ${probeErrors.length}${probeErrors.length ? `: ${probeErrors[0]!.slice(0, 160)}` : ''})`);
+      check(max <= 1000 + percentile(quiet, 99) && probeErrors.length === 0, `${abuse.name}: slowest browse ${max.toFixed(0)} ms (target: no wait over 1 s beyond the quiet p99)`);
+    }
+
+    const memAfter = await hubMemory(hub);
+    const grew = (memAfter.rss - memBefore.rss) / MB;
+    console.log(`hub memory: rss ${(memBefore.rss / MB).toFixed(0)} MB before the abuse, ${(memAfter.rss / MB).toFixed(0)} MB after (heap ${(memBefore.heapUsed / MB).toFixed(0)} -> ${(memAfter.heapUsed / MB).toFixed(0)} MB)`);
+    check(grew <= 100, `memory after the abuse within 100 MB of before (${grew >= 0 ? '+' : ''}${grew.toFixed(0)} MB)`);
+
+    const latencies: number[] = [];
+    const errors: string[] = [];
+    const cpu0 = hubCpu(hub.pid);
+    const own0 = process.cpuUsage();
+    const started = performance.now();
+    const loadEnd = started + LOAD_SECONDS * 1000;
+    await Promise.all(Array.from({ length: CLIENTS }, () => browse(hub, () => performance.now() > loadEnd, latencies, errors)));
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = hubCpu(hub.pid) - cpu0;
+    const own = process.cpuUsage(own0);
+    latencies.sort((a, b) => a - b);
+    const rate = latencies.length / seconds;
+    console.log(`load: ${CLIENTS} clients browsing ${seconds.toFixed(1)} s: ${latencies.length} requests, ${rate.toFixed(1)} req/s, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, errors ${errors.length}${errors.length ? ` (${errors[0]!.slice(0, 160)})` : ''};`
+      + ` hub CPU ${(cpu * 1000 / Math.max(1, latencies.length)).toFixed(2)} ms per request (${(cpu / seconds).toFixed(2)} cores), load generator ${((own.user + own.system) / 1000 / Math.max(1, latencies.length)).toFixed(2)} ms per request`);
+    const perRequest = (cpu * 1000 + (own.user + own.system) / 1000) / Math.max(1, latencies.length);
+    console.log(`capacity: ${os.cpus().length} idle cores / ${perRequest.toFixed(2)} ms of CPU per request (hub + load generator) = ${(os.cpus().length * 1000 / perRequest).toFixed(0)} req/s; load average here ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
+    check(rate >= 170 && percentile(latencies, 99) <= 600 && errors.length === 0, `load: ${rate.toFixed(0)} req/s (>= 170), p99 ${percentile(latencies, 99).toFixed(0)} ms (<= 600), ${errors.length} errors (0)`);
+  } finally {
+    hub.child.kill('SIGTERM');
+    await new Promise((r) => { if (hub.child.exitCode !== null) r(null); else hub.child.once('exit', r); });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  console.log(results.join('\n'));
+  console.log(failed ? `${failed} target(s) missed` : 'every target met');
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
