@@ -121,11 +121,12 @@ export function buildImage(f: ImageFixture): Buffer {
   if (f.frames) set('00280008', 'IS', String(f.frames));
   if (f.window) { set('00281050', 'DS', f.window.center); set('00281051', 'DS', f.window.width); }
   if (f.rescale) { set('00281052', 'DS', f.rescale.intercept); set('00281053', 'DS', f.rescale.slope); }
-  Object.assign(ds, f.extra);
-  if (f.pixels !== null) {
+  // Pixel Data given in `extra` (an encapsulated frame, say) wins like every other extra attribute.
+  if (f.pixels !== null && !(f.extra && '7FE00010' in f.extra)) {
     const ab = f.pixels.buffer.slice(f.pixels.byteOffset, f.pixels.byteOffset + f.pixels.byteLength) as ArrayBuffer;
     ds['7FE00010'] = { vr: bits === 8 ? 'OB' : 'OW', Value: [ab] };
   }
+  Object.assign(ds, f.extra);
   // dcmjs writes elements in the order given; DICOM wants them sorted by tag.
   const sorted = Object.fromEntries(Object.entries(ds).sort(([a], [b]) => a.localeCompare(b)));
   return writePart10(sorted, f.extraMeta, f.transferSyntax ?? EXPLICIT_LE);
