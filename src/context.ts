@@ -42,7 +42,7 @@ export class RequestContext {
 
   /** A MikroORM unit of work of this request's own (identity map and loaders never outlive it). */
   get em(): EntityManager { return (this._em ??= this.deps.orm.em.fork() as EntityManager); }
-  get loaders(): Loaders { return (this._loaders ??= createLoaders(this.em)); }
+  get loaders(): Loaders { return (this._loaders ??= createLoaders(this.em, this.user)); }
   /** The authorization session: `assertCan` before a service reads or writes, `can` for `viewerCan*`. */
   get session(): AccessControl { return (this._session ??= new AccessControl(this.em, this.user)); }
   /** Access requests and download links (src/access), over this request's session. */

@@ -416,6 +416,9 @@ export class IngestPipeline {
           seriesByUid.set(seriesUid, series);
         }
         series.imageCount += 1;
+        // Release means reviewed (issue 22): a series that gains images is hidden again
+        // (src/browse/visibility.ts) until a curator passes it once more.
+        series.published = false;
         images.push({
           work: w,
           image: Object.assign(new Image(), {

@@ -51,11 +51,15 @@ export class CurationService {
     const curator = requireCurator(this.user);
     const series = await this.em.findOne(Series, { uid }, { populate: ['collection'] });
     if (!series) throw notFound(`series ${uid}`);
-    if (series.collection.getEntity().releaseState === ReleaseState.RELEASED) throw badInput('the collection is released; its series can no longer be reviewed', 'uid');
+    // In a released collection only series that arrived after the release (unpublished) await
+    // review; a PASS publishes one (issue 22: release means reviewed).
+    const released = series.collection.getEntity().releaseState === ReleaseState.RELEASED;
+    if (released && series.published) throw badInput('the series is released; it can no longer be reviewed', 'uid');
     if (verdict === QcVerdict.FAIL && !note.trim()) throw badInput('a FAIL verdict needs a note saying what is wrong', 'note');
     let review = await this.em.findOne(SeriesReview, { series: series.id });
     if (!review) review = this.em.create(SeriesReview, { series, verdict, note, reviewer: curator.id, reviewedAt: new Date() });
     Object.assign(review, { verdict, note, reviewer: curator.id, reviewedAt: new Date() });
+    if (released) series.published = verdict === QcVerdict.PASS;
     const submissionId = await this.submissionOfSeries(series.id);
     await recordQcEvent(this.em, {
       collectionId: series.collection.id, submissionId,
@@ -148,6 +152,8 @@ export class CurationService {
       return { released: false, collection, blockers };
     }
     Object.assign(collection, { releaseState: ReleaseState.RELEASED, releasedAt: new Date() });
+    // Every series passed review (no blockers): all of them become visible with the release.
+    await this.em.nativeUpdate(Series, { collection: collection.id }, { published: true });
     await recordQcEvent(this.em, { collectionId: collection.id, submissionId: null, kind: QcEventKind.RELEASED, subject, actor: curator.id, reason: null, message: 'released' });
     return { released: true, collection, blockers: [] };
   }

@@ -5,6 +5,7 @@ import { Migration20261122013125 as M1 } from './Migration20261122013125.js';
 import { Migration20261122013222 as M2 } from './Migration20261122013222.js';
 import { Migration20261122014118 as M3 } from './Migration20261122014118.js';
 import { Migration20261122014928 as M4 } from './Migration20261122014928.js';
+import { Migration20261202082800 as M5 } from './Migration20261202082800.js';
 
 export const mysqlMigrations: MigrationObject[] = [
   { name: 'Migration20261122010937', class: M0 },
@@ -12,4 +13,5 @@ export const mysqlMigrations: MigrationObject[] = [
   { name: 'Migration20261122013222', class: M2 },
   { name: 'Migration20261122014118', class: M3 },
   { name: 'Migration20261122014928', class: M4 },
+  { name: 'Migration20261202082800', class: M5 },
 ];

@@ -5,6 +5,7 @@ import { Migration20261122013123 as M1 } from './Migration20261122013123.js';
 import { Migration20261122013221 as M2 } from './Migration20261122013221.js';
 import { Migration20261122014117 as M3 } from './Migration20261122014117.js';
 import { Migration20261122014922 as M4 } from './Migration20261122014922.js';
+import { Migration20261202082800 as M5 } from './Migration20261202082800.js';
 
 export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122010937', class: M0 },
@@ -12,4 +13,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122013221', class: M2 },
   { name: 'Migration20261122014117', class: M3 },
   { name: 'Migration20261122014922', class: M4 },
+  { name: 'Migration20261202082800', class: M5 },
 ];

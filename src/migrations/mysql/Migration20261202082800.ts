@@ -1,0 +1,20 @@
+import { Migration } from '@mikro-orm/migrations';
+
+// Issue 22, point 3: a series is public only once a curator passed it and its collection is
+// released. Series already in released collections were reviewed before that release.
+export class Migration20261202082800 extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`alter table \`series\` add \`published\` tinyint(1) not null default false;`);
+    this.addSql(`update \`series\` set \`published\` = true where \`collection_id\` in (select \`id\` from \`collection\` where \`release_state\` = 'RELEASED');`);
+    this.addSql(`drop index \`series_statistics_index\` on \`series\`;`);
+    this.addSql(`create index \`series_statistics_index\` on \`series\` (\`collection_id\`, \`modality\`, \`anatomical_site\`, \`individual_id\`, \`study_id\`, \`image_count\`, \`published\`);`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`drop index \`series_statistics_index\` on \`series\`;`);
+    this.addSql(`create index \`series_statistics_index\` on \`series\` (\`collection_id\`, \`modality\`, \`anatomical_site\`, \`individual_id\`, \`study_id\`, \`image_count\`);`);
+    this.addSql(`alter table \`series\` drop column \`published\`;`);
+  }
+
+}
