@@ -49,7 +49,7 @@ export class RequestContext {
   get access(): AccessContext { return (this._access ??= this.deps.access.services(this.em, this.session)); }
   get browse(): BrowseService { return (this._browse ??= new BrowseService(this.em, this.user, this.loaders)); }
   get statistics(): StatisticsService { return (this._statistics ??= new StatisticsService(this.em, this.user)); }
-  get similarImages(): SimilarImagesService { return (this._similarImages ??= new SimilarImagesService(this.em, this.user, this.browse, this.deps.hashCatalog, this.deps.queryImages ?? null)); }
+  get similarImages(): SimilarImagesService { return (this._similarImages ??= new SimilarImagesService(this.em, this.user, this.browse, this.deps.hashCatalog, this.deps.queryImages ?? null, this.session)); }
   /** Submission services; null where a process runs without them. */
   get ingest(): Ingest | null { return this.deps.ingest; }
   get accessModule(): AccessModule { return this.deps.access; }
