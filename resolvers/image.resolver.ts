@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { locateBlob } from '../src/access/blobs.js';
+import { mayViewPixelsOf } from '../src/access/pixels.js';
 import type { RequestContext } from '../src/context.js';
 import { Image, Series } from '../src/entities/index.js';
 
@@ -20,5 +21,21 @@ export class ImageResolver {
   })
   async stored(@Root() image: Image, @Ctx() ctx: RequestContext): Promise<boolean> {
     return !!ctx.ingest && !!(await locateBlob(ctx.ingest.store, image.sha256));
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'SHA-256 of the stored (de-identified) file, hex. Null for callers who may not view the image\'s pixels (a CONTROLLED collection without an approved request): a digest confirms whether someone holds a given file.',
+  })
+  async sha256(@Root() image: Image, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return (await mayViewPixelsOf(ctx, image)) ? image.sha256 : null;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: '64-bit deep-hash code, 16 hex digits; null until hashed, and for callers who may not view the image\'s pixels (the code describes them).',
+  })
+  async hashCode(@Root() image: Image, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return image.hashCode && (await mayViewPixelsOf(ctx, image)) ? image.hashCode : null;
   }
 }

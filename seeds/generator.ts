@@ -87,7 +87,7 @@ export function generateArchive(scale: number, seed = 'obia-hub', codes: PoolCod
             id: series.length + collectionSeries.length + 1, uid: rng.uid(), study_id: studyId,
             individual_id: individualId, collection_id: collectionId, modality,
             anatomical_site: rng.weighted(SITES_BY_MODALITY[modality]!),
-            description: rng.pick(SERIES_DESCRIPTIONS[modality]!), series_number: k + 1, image_count: 0,
+            description: rng.pick(SERIES_DESCRIPTIONS[modality]!), series_number: k + 1, image_count: 0, published: 1,
           };
           collectionSeries.push({ row, modality });
         }

@@ -42,14 +42,14 @@ export class RequestContext {
 
   /** A MikroORM unit of work of this request's own (identity map and loaders never outlive it). */
   get em(): EntityManager { return (this._em ??= this.deps.orm.em.fork() as EntityManager); }
-  get loaders(): Loaders { return (this._loaders ??= createLoaders(this.em)); }
+  get loaders(): Loaders { return (this._loaders ??= createLoaders(this.em, this.user)); }
   /** The authorization session: `assertCan` before a service reads or writes, `can` for `viewerCan*`. */
   get session(): AccessControl { return (this._session ??= new AccessControl(this.em, this.user)); }
   /** Access requests and download links (src/access), over this request's session. */
   get access(): AccessContext { return (this._access ??= this.deps.access.services(this.em, this.session)); }
   get browse(): BrowseService { return (this._browse ??= new BrowseService(this.em, this.user, this.loaders)); }
   get statistics(): StatisticsService { return (this._statistics ??= new StatisticsService(this.em, this.user)); }
-  get similarImages(): SimilarImagesService { return (this._similarImages ??= new SimilarImagesService(this.em, this.user, this.browse, this.deps.hashCatalog, this.deps.queryImages ?? null)); }
+  get similarImages(): SimilarImagesService { return (this._similarImages ??= new SimilarImagesService(this.em, this.user, this.browse, this.deps.hashCatalog, this.deps.queryImages ?? null, this.session)); }
   /** Submission services; null where a process runs without them. */
   get ingest(): Ingest | null { return this.deps.ingest; }
   get accessModule(): AccessModule { return this.deps.access; }

@@ -3,6 +3,8 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { EntityName } from '@mikro-orm/core';
 import { Collection, Image, Individual, Series, Study } from './entities/index.js';
 import { createCurationLoaders } from './qc/curationLoader.js';
+import type { Principal } from './auth/Principal.js';
+import { visibleSeriesWhere, withVisibleSeries, type Where } from './browse/visibility.js';
 
 /** Rows for many parents in one query, in parent order. */
 function groupBy<T>(rows: T[], key: (row: T) => number, parents: readonly number[]): T[][] {
@@ -22,7 +24,7 @@ export interface ChildPageKey { parentId: number; afterId: number; limit: number
  * The first `limit` children after `afterId` of many parents at once: ROW_NUMBER() over the
  * parent partition keeps it to one statement however many parents a page shows.
  */
-function childPageLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string, parentColumn: string) {
+function childPageLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string, parentColumn: string, scope: Where | null = null) {
   return new DataLoader<ChildPageKey, T[], string>(async (keys) => {
     const groups = new Map<string, ChildPageKey[]>();
     for (const k of keys) {
@@ -38,6 +40,7 @@ function childPageLoader<T extends object>(em: EntityManager, entity: EntityName
         .select(`${table}.*`, knex.raw(`row_number() over (partition by ${parentColumn} order by id) as rn__`))
         .whereIn(parentColumn, parents)
         .where('id', '>', afterId);
+      scope?.(inner);
       const rows: any[] = await knex.select('*').from(inner.as('t')).where('rn__', '<=', limit).orderBy('id');
       const byParent = groupBy(rows, (r) => Number(r[parentColumn]), parents);
       parents.forEach((p, i) => results.set(`${p}:${afterId}:${limit}`, byParent[i]!.map(({ rn__, ...row }) => em.map(entity, row))));
@@ -54,34 +57,44 @@ function byIdLoader<T extends { id: number }>(em: EntityManager, entity: EntityN
   });
 }
 
-function countLoader(em: EntityManager, table: string, parentColumn: string) {
+function countLoader(em: EntityManager, table: string, parentColumn: string, scope: Where | null = null) {
   return new DataLoader<number, number>(async (parents) => {
-    const rows: any[] = await em.getKnex()(table).select(parentColumn).count({ n: '*' }).whereIn(parentColumn, [...parents]).groupBy(parentColumn);
+    const qb = em.getKnex()(table).select(parentColumn).count({ n: '*' }).whereIn(parentColumn, [...parents]).groupBy(parentColumn);
+    scope?.(qb);
+    const rows: any[] = await qb;
     const map = new Map(rows.map((r) => [Number(r[parentColumn]), Number(r.n)]));
     return parents.map((p) => map.get(p) ?? 0);
   });
 }
 
-function childrenLoader<T extends object>(em: EntityManager, entity: EntityName<T>, relation: string) {
+function childrenLoader<T extends object>(em: EntityManager, entity: EntityName<T>, table: string, parentColumn: string, scope: Where | null) {
   return new DataLoader<number, T[]>(async (parents) => {
-    const rows = await em.find(entity, { [relation]: { $in: [...parents] } } as any, { orderBy: { id: 'asc' } as any });
-    return groupBy(rows, (r: any) => r[relation].id, parents);
+    const qb = em.getKnex()(table).select(`${table}.*`).whereIn(parentColumn, [...parents]).orderBy('id');
+    scope?.(qb);
+    const rows: any[] = await qb;
+    return groupBy(rows, (r) => Number(r[parentColumn]), parents).map((g) => g.map((r) => em.map(entity, r)));
   });
 }
 
-/** One set per request: batching across a query, and no cache that outlives the caller's rights. */
-export function createLoaders(em: EntityManager) {
+/**
+ * One set per request: batching across a query, and no cache that outlives the caller's rights.
+ * Children and counts read through the viewer's series scope (src/browse/visibility.ts), so an
+ * unpublished series, and a study or individual with nothing else, is neither listed nor counted.
+ */
+export function createLoaders(em: EntityManager, viewer: Principal | null = null) {
+  const series = visibleSeriesWhere(viewer, 'series');
   return {
     collectionById: byIdLoader(em, Collection),
     individualById: byIdLoader(em, Individual),
     studyById: byIdLoader(em, Study),
     seriesById: byIdLoader(em, Series),
-    studiesByIndividual: childrenLoader(em, Study, 'individual'),
-    seriesByStudy: childrenLoader(em, Series, 'study'),
-    individualsPageByCollection: childPageLoader(em, Individual, 'individual', 'collection_id'),
+    studiesByIndividual: childrenLoader(em, Study, 'study', 'individual_id', withVisibleSeries(viewer, 'study', 'study_id')),
+    seriesByStudy: childrenLoader(em, Series, 'series', 'study_id', series),
+    individualsPageByCollection: childPageLoader(em, Individual, 'individual', 'collection_id', withVisibleSeries(viewer, 'individual', 'individual_id')),
+    // A series' images are reached only through a series the viewer may see.
     imagesPageBySeries: childPageLoader(em, Image, 'image', 'series_id'),
-    individualCountByCollection: countLoader(em, 'individual', 'collection_id'),
-    ...createFederationLoaders(em),
+    individualCountByCollection: countLoader(em, 'individual', 'collection_id', withVisibleSeries(viewer, 'individual', 'individual_id')),
+    ...createFederationLoaders(em, viewer),
     ...createCurationLoaders(em),
   };
 }
@@ -114,13 +127,15 @@ function byLinkLoader<T extends object>(em: EntityManager, entity: EntityName<T>
 export interface SeriesTotals { individuals: number; studies: number; series: number; images: number }
 
 /** Individuals, studies, series and images under many parents from one grouped scan of `series`. */
-function seriesTotalsLoader(em: EntityManager, parentColumn: string) {
+function seriesTotalsLoader(em: EntityManager, parentColumn: string, scope: Where | null) {
   return new DataLoader<number, SeriesTotals>(async (parents) => {
     const knex = em.getKnex();
-    const rows: any[] = await knex('series').select(parentColumn)
+    const qb = knex('series').select(parentColumn)
       .select(knex.raw('count(distinct individual_id) as individuals'), knex.raw('count(distinct study_id) as studies'))
       .select(knex.raw('count(*) as series'), knex.raw('coalesce(sum(image_count), 0) as images'))
       .whereIn(parentColumn, [...parents]).groupBy(parentColumn);
+    scope?.(qb);
+    const rows: any[] = await qb;
     const map = new Map(rows.map((r) => [Number(r[parentColumn]), {
       individuals: Number(r.individuals), studies: Number(r.studies), series: Number(r.series), images: Number(r.images),
     }]));
@@ -131,19 +146,31 @@ function seriesTotalsLoader(em: EntityManager, parentColumn: string) {
 export interface ModalityTotals { modality: string; studies: number; series: number; images: number }
 
 /** Series per modality of many collections, one grouped statement. */
-function modalityTotalsLoader(em: EntityManager) {
+function modalityTotalsLoader(em: EntityManager, scope: Where | null) {
   return new DataLoader<number, ModalityTotals[]>(async (collections) => {
     const knex = em.getKnex();
-    const rows: any[] = await knex('series').select('collection_id', 'modality')
+    const qb = knex('series').select('collection_id', 'modality')
       .select(knex.raw('count(distinct study_id) as studies'), knex.raw('count(*) as series'), knex.raw('coalesce(sum(image_count), 0) as images'))
       .whereIn('collection_id', [...collections]).groupBy('collection_id', 'modality').orderBy('modality');
+    scope?.(qb);
+    const rows: any[] = await qb;
     const grouped = groupBy(rows, (r) => Number(r.collection_id), collections);
     return grouped.map((g) => g.map((r) => ({ modality: r.modality, studies: Number(r.studies), series: Number(r.series), images: Number(r.images) })));
   });
 }
 
+function hasVisibleSeriesLoader(em: EntityManager, parentColumn: string, scope: Where | null) {
+  return new DataLoader<number, boolean>(async (parents) => {
+    const qb = em.getKnex()('series').distinct(parentColumn).whereIn(parentColumn, [...parents]);
+    scope?.(qb);
+    const found = new Set((await qb).map((r: any) => Number(r[parentColumn])));
+    return parents.map((p) => found.has(p));
+  });
+}
+
 /** The federation loaders; `createLoaders` stays as it was, and these join it per request. */
-export function createFederationLoaders(em: EntityManager) {
+export function createFederationLoaders(em: EntityManager, viewer: Principal | null = null) {
+  const series = visibleSeriesWhere(viewer, 'series');
   return {
     collectionByAccession: byKeyLoader(em, Collection, 'accession'),
     individualByAccession: byKeyLoader(em, Individual, 'accession'),
@@ -152,8 +179,11 @@ export function createFederationLoaders(em: EntityManager) {
     imageByUid: byKeyLoader(em, Image, 'uid'),
     collectionsByBioProject: byLinkLoader(em, Collection, 'bioProjectAccession'),
     individualsByGsaHuman: byLinkLoader(em, Individual, 'gsaHumanAccession'),
-    seriesTotalsByCollection: seriesTotalsLoader(em, 'collection_id'),
-    seriesTotalsByIndividual: seriesTotalsLoader(em, 'individual_id'),
-    modalityTotalsByCollection: modalityTotalsLoader(em),
+    seriesTotalsByCollection: seriesTotalsLoader(em, 'collection_id', series),
+    seriesTotalsByIndividual: seriesTotalsLoader(em, 'individual_id', series),
+    modalityTotalsByCollection: modalityTotalsLoader(em, series),
+    /** Whether a study or an individual has a series the viewer may see (federation references). */
+    studyHasVisibleSeries: hasVisibleSeriesLoader(em, 'study_id', series),
+    individualHasVisibleSeries: hasVisibleSeriesLoader(em, 'individual_id', series),
   };
 }

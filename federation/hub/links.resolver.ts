@@ -62,7 +62,8 @@ export class GsaHumanImagingResolver {
   private async visible(ref: GsaHumanIndividualRef, ctx: RequestContext): Promise<Individual[]> {
     const rows = await ctx.loaders.individualsByGsaHuman.load(ref.accession);
     const collections = await Promise.all(rows.map((i) => ctx.loaders.collectionById.load(i.collection.id)));
-    return rows.filter((_, k) => canSeeCollection(ctx.user, collections[k]));
+    const shown = await Promise.all(rows.map((i) => ctx.loaders.individualHasVisibleSeries.load(i.id)));
+    return rows.filter((_, k) => canSeeCollection(ctx.user, collections[k]) && shown[k]);
   }
 
   @FieldResolver(() => Individual, { nullable: true, description: 'The imaging individual linked to this GSA-Human individual, if the caller may see it.' })

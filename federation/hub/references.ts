@@ -24,10 +24,17 @@ async function ifVisible<T extends { collection: Ref<Collection> }>(row: T | nul
   return canSeeCollection(ctx.user, collection) ? row : null;
 }
 
+/** A series (and its images) also needs to be published: passed in a released collection. */
+async function seriesIfVisible(series: Series | null, ctx: RequestContext): Promise<Series | null> {
+  if (!series) return null;
+  const collection = await ctx.loaders.collectionById.load(series.collection.id);
+  return canSeeCollection(ctx.user, collection, series) ? series : null;
+}
+
 async function imageIfVisible(image: Image | null, ctx: RequestContext): Promise<Image | null> {
   if (!image) return null;
   const series: Series | null = await ctx.loaders.seriesById.load(image.series.id);
-  return (await ifVisible(series, ctx)) ? image : null;
+  return (await seriesIfVisible(series, ctx)) ? image : null;
 }
 
 export const referenceResolvers = {
@@ -41,19 +48,21 @@ export const referenceResolvers = {
   Individual: {
     async __resolveReference(rep: Representation, ctx: RequestContext) {
       const accession = key(rep, 'accession');
-      return ifVisible(accession ? await ctx.loaders.individualByAccession.load(accession) : null, ctx);
+      const row = await ifVisible(accession ? await ctx.loaders.individualByAccession.load(accession) : null, ctx);
+      return row && (await ctx.loaders.individualHasVisibleSeries.load(row.id)) ? row : null;
     },
   },
   Study: {
     async __resolveReference(rep: Representation, ctx: RequestContext) {
       const accession = key(rep, 'accession');
-      return ifVisible(accession ? await ctx.loaders.studyByAccession.load(accession) : null, ctx);
+      const row = await ifVisible(accession ? await ctx.loaders.studyByAccession.load(accession) : null, ctx);
+      return row && (await ctx.loaders.studyHasVisibleSeries.load(row.id)) ? row : null;
     },
   },
   Series: {
     async __resolveReference(rep: Representation, ctx: RequestContext) {
       const uid = key(rep, 'uid');
-      return ifVisible(uid ? await ctx.loaders.seriesByUid.load(uid) : null, ctx);
+      return seriesIfVisible(uid ? await ctx.loaders.seriesByUid.load(uid) : null, ctx);
     },
   },
   Image: {

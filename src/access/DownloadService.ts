@@ -10,6 +10,7 @@ import type { AccessControl } from './AccessControl.js';
 import type { LinkClaims, LinkSigner, TargetKind } from './links.js';
 import { Action, type CollectionRow } from './policy.js';
 import { versionCollectionOf, versionFilesQuery } from '../releases/downloads.js';
+import { visibleSeriesWhere } from '../browse/visibility.js';
 
 /** How long a download link stays valid. Long enough for a large archive to start, short enough to leak little. */
 export const LINK_TTL_SECONDS = 3600;
@@ -57,7 +58,10 @@ export class DownloadService {
     const qb = kind === 'collection' ? k('collection as c').where('c.accession', id)
       : kind === 'study' ? k('study as st').join('collection as c', 'c.id', 'st.collection_id').where('st.accession', id)
       : k('series as s').join('collection as c', 'c.id', 's.collection_id').where('s.uid', id);
-    const row = await qb.first(COLLECTION_COLUMNS);
+    // A series or study target is only as visible as its (published) series: release means reviewed.
+    const published = kind === 'series' ? 's.published'
+      : kind === 'study' ? k.raw('(select max(ps.published) from series as ps where ps.study_id = st.id) as published') : null;
+    const row = await qb.first(published ? [...COLLECTION_COLUMNS, published] : COLLECTION_COLUMNS);
     return row ? { ...row, id: Number(row.id) } : null;
   }
 
@@ -90,6 +94,8 @@ export class DownloadService {
       .join('collection as c', 'c.id', 's.collection_id')
       .select('im.id', 'im.uid as sopInstanceUid', 'im.sha256', 'im.size', 's.uid as seriesInstanceUid', 'st.accession as studyAccession',
         'st.study_instance_uid as studyInstanceUid', 'i.accession as individualAccession', 'c.accession as collectionAccession');
+    // Only series the link's user may see: files added since the release wait for review.
+    visibleSeriesWhere(this.access.user, 's')?.(qb);
     if (kind === 'collection') qb.where('c.accession', id);
     else if (kind === 'study') qb.where('st.accession', id);
     else qb.where('s.uid', id);

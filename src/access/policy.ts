@@ -55,6 +55,12 @@ export interface CollectionRow {
   submitter: string;
   accessibility: Accessibility | string;
   releaseState: ReleaseState | string;
+  /**
+   * When the target is a series or lies in one (an image, its thumbnail, preview or file): whether
+   * that series is published, i.e. passed by a curator in a released collection
+   * (src/browse/visibility.ts). Absent when the target is the collection itself.
+   */
+  published?: boolean | number | null;
 }
 
 /** What the policy needs to know about one caller and one collection besides the row itself. */
@@ -85,10 +91,12 @@ export const isCurator = (user: Principal | null) => hasRole(user, Role.CURATOR,
 /**
  * Unreleased collections, and everything under them, are visible only to their submitter and to
  * curators (admins included). Delegates act for a released collection's owner; they do not
- * see unreleased work.
+ * see unreleased work. Release means reviewed: a series added to a released collection stays
+ * as unreleased work (unpublished) until a curator passes it.
  */
 export function canSee(user: Principal | null, c: CollectionRow): boolean {
-  return c.releaseState === ReleaseState.RELEASED || isCurator(user) || (!!user && c.submitter === user.id);
+  if (isCurator(user) || (!!user && c.submitter === user.id)) return true;
+  return c.releaseState === ReleaseState.RELEASED && (c.published == null || !!Number(c.published));
 }
 
 /** The same rule in SQL, against a collection aliased `c` (what the browse queries join). */

@@ -175,8 +175,11 @@ async function serveThumbnail(door: Door, request: FastifyRequest, reply: Fastif
   return sendPixels(reply, png, row.accessibility);
 }
 
-/** The collection columns a pixel route's lookup selects (alias c) for the policy. */
-export const COLLECTION_COLUMNS = ['c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState'];
+/**
+ * The columns a pixel route's lookup selects for the policy: the collection (alias c) and whether
+ * the series the pixels lie in (alias s) is published (src/browse/visibility.ts).
+ */
+export const COLLECTION_COLUMNS = ['c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState', 's.published'];
 
 /**
  * The check every route serving pixels (thumbnails, series previews) makes: who is asking,
@@ -189,7 +192,7 @@ export async function authorizePixelView(
   const ctx = await door.createContext(request);
   const knex = ctx.em.getKnex();
   const row = await find(knex);
-  const collection = row ? { id: Number(row.id), accession: row.accession, submitter: row.submitter, accessibility: row.accessibility, releaseState: row.releaseState } : null;
+  const collection = row ? { id: Number(row.id), accession: row.accession, submitter: row.submitter, accessibility: row.accessibility, releaseState: row.releaseState, published: row.published } : null;
   try {
     await ctx.session.assertCan(Action.VIEW_THUMBNAIL, collection, label);
   } catch (err) {

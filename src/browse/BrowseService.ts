@@ -42,10 +42,12 @@ export class BrowseService {
 
   private collectionQuery(p: FilterPredicates): Knex.QueryBuilder {
     const qb = p.apply(this.knex('collection as c'), p.collection);
+    // A released collection is shown as a whole (its published series); series filters match
+    // only series the viewer may see, so an unpublished series never makes a collection match.
     if (p.series.length) {
       const sub = this.knex('series as s').select(this.knex.raw('1')).whereRaw('s.collection_id = c.id');
       if (p.individual.length) sub.join('individual as i', 'i.id', 's.individual_id');
-      qb.whereExists(p.apply(sub, [...p.individual, ...p.series]));
+      qb.whereExists(p.apply(sub, [...p.individual, ...p.series, ...p.visibleSeries]));
     } else if (p.individual.length) {
       qb.whereExists(p.apply(this.knex('individual as i').select(this.knex.raw('1')).whereRaw('i.collection_id = c.id'), p.individual));
     }
@@ -55,8 +57,10 @@ export class BrowseService {
   private individualQuery(p: FilterPredicates): Knex.QueryBuilder {
     const qb = this.knex('individual as i').join('collection as c', 'c.id', 'i.collection_id');
     p.apply(qb, [...p.collection, ...p.individual]);
-    if (p.series.length) {
-      qb.whereExists(p.apply(this.knex('series as s').select(this.knex.raw('1')).whereRaw('s.individual_id = i.id'), p.series));
+    // An individual is shown when it has a series the viewer may see (and that matches).
+    const series = [...p.series, ...p.visibleSeries];
+    if (series.length) {
+      qb.whereExists(p.apply(this.knex('series as s').select(this.knex.raw('1')).whereRaw('s.individual_id = i.id'), series));
     }
     return qb;
   }
@@ -65,8 +69,9 @@ export class BrowseService {
     const qb = this.knex('study as st').join('collection as c', 'c.id', 'st.collection_id');
     if (p.individual.length) qb.join('individual as i', 'i.id', 'st.individual_id');
     p.apply(qb, [...p.collection, ...p.individual]);
-    if (p.series.length) {
-      qb.whereExists(p.apply(this.knex('series as s').select(this.knex.raw('1')).whereRaw('s.study_id = st.id'), p.series));
+    const series = [...p.series, ...p.visibleSeries];
+    if (series.length) {
+      qb.whereExists(p.apply(this.knex('series as s').select(this.knex.raw('1')).whereRaw('s.study_id = st.id'), series));
     }
     return qb;
   }
@@ -74,7 +79,7 @@ export class BrowseService {
   seriesQuery(p: FilterPredicates): Knex.QueryBuilder {
     const qb = this.knex('series as s').join('collection as c', 'c.id', 's.collection_id');
     if (p.individual.length) qb.join('individual as i', 'i.id', 's.individual_id');
-    return p.apply(qb, [...p.collection, ...p.individual, ...p.series]);
+    return p.apply(qb, [...p.collection, ...p.individual, ...p.series, ...p.visibleSeries]);
   }
 
   private async page<T extends { id: number }>(

@@ -24,7 +24,7 @@ export class StatisticsService {
     const p = new FilterPredicates(filter, this.viewer);
     const qb = knex('series as s').join('collection as c', 'c.id', 's.collection_id');
     if (p.individual.length) qb.join('individual as i', 'i.id', 's.individual_id');
-    p.apply(qb, [...p.collection, ...p.individual, ...p.series]);
+    p.apply(qb, [...p.collection, ...p.individual, ...p.series, ...p.visibleSeries]);
     qb.select(
       knex.raw(keyColumn ? `${keyColumn} as k` : `'all' as k`),
       knex.raw('count(distinct s.individual_id) as individuals'),

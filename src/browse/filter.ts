@@ -3,6 +3,7 @@ import { Sex } from '../domain.js';
 import type { Principal } from '../auth/Principal.js';
 import { visibleCollectionsWhere } from '../access/policy.js';
 import { BadUserInputError } from '../errors.js';
+import { visibleSeriesWhere } from './visibility.js';
 
 /** Browse filters, shared by every connection and by statistics. All fields are optional and ANDed. */
 export interface BrowseFilter {
@@ -58,6 +59,8 @@ export class FilterPredicates {
   readonly collection: Where[] = [];
   readonly individual: Where[] = [];
   readonly series: Where[] = [];
+  /** The series the viewer may see (src/browse/visibility.ts); empty for curators. */
+  readonly visibleSeries: Where[] = [];
 
   constructor(filter: BrowseFilter | null | undefined, viewer: Principal | null) {
     const f = filter ?? {};
@@ -65,6 +68,8 @@ export class FilterPredicates {
     // Visibility is the access policy's (src/access/policy.ts), here in its SQL form.
     const visible = visibleCollectionsWhere(viewer);
     if (visible) this.collection.push(visible);
+    const series = visibleSeriesWhere(viewer);
+    if (series) this.visibleSeries.push(series);
     if (f.accessibility) this.collection.push((qb) => qb.where('c.accessibility', f.accessibility!));
     if (f.collection?.length) this.collection.push((qb) => qb.whereIn('c.accession', f.collection!));
     if (f.keyword?.trim()) {

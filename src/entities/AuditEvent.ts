@@ -1,5 +1,5 @@
-import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Entity, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum AuditDecision {
   ALLOW = 'ALLOW',
@@ -14,6 +14,7 @@ registerEnumType(AuditDecision, { name: 'AuditDecision', description: 'Whether t
 @ObjectType({ description: 'One audited access decision, request review or download.' })
 @Entity({ tableName: 'audit_event' })
 @Index({ properties: ['collectionId', 'id'] })
+@Unique({ properties: ['bucket'] })
 export class AuditEvent {
   @PrimaryKey({ autoincrement: true })
   id!: number;
@@ -47,4 +48,16 @@ export class AuditEvent {
   @Field({ description: 'Why the policy decided as it did.' })
   @Property({ length: 500 })
   reason!: string;
+
+  @Field(() => Int, { description: 'How many attempts this row stands for: 1 for an allowed decision; refusals are counted on one row per caller, action and collection per 10-minute window (the first attempt\'s time and resource are kept).' })
+  @Property({ type: 'integer', default: 1 })
+  attempts: number = 1;
+
+  @Field(() => Date, { nullable: true, description: 'When the last refusal counted on this row happened; null for allowed decisions.' })
+  @Property({ type: 'datetime', nullable: true })
+  lastAt?: Date | null;
+
+  /** For refusals: a digest of (caller, action, collection, window), unique, so a repeat adds to `attempts`. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  bucket?: string | null;
 }

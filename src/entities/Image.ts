@@ -47,7 +47,7 @@ export class Image {
   @Property({ length: 64 })
   transferSyntaxUid!: string;
 
-  @Field({ description: 'SHA-256 of the stored (de-identified) file, hex.' })
+  /** Served through ImageResolver.sha256: only to callers who may view the pixels. */
   @Property({ length: 64 })
   @Index()
   sha256!: string;
@@ -56,7 +56,7 @@ export class Image {
   @Property({ type: new BigIntType('number') })
   size!: number;
 
-  @Field(() => String, { nullable: true, description: '64-bit deep-hash code, 16 hex digits.' })
+  /** Served through ImageResolver.hashCode: only to callers who may view the pixels. */
   @Property({ type: 'string', length: 16, nullable: true })
   hashCode?: string | null;
 

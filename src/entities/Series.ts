@@ -1,4 +1,4 @@
-import { Entity, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
 import { Directive, Field, Int, ObjectType } from 'type-graphql';
 import { Collection } from './Collection.js';
 import { Individual } from './Individual.js';
@@ -13,8 +13,10 @@ import { Study } from './Study.js';
 @Index({ properties: ['anatomicalSite', 'id'] })
 @Index({ properties: ['collection', 'modality'] })
 // Covers the statistics scan: counts per collection/modality/site read the index, not the rows.
-@Index({ name: 'series_statistics_index', properties: ['collection', 'modality', 'anatomicalSite', 'individual', 'study', 'imageCount'] })
+@Index({ name: 'series_statistics_index', properties: ['collection', 'modality', 'anatomicalSite', 'individual', 'study', 'imageCount', 'published'] })
 export class Series {
+  [OptionalProps]?: 'published';
+
   @PrimaryKey({ autoincrement: true })
   id!: number;
 
@@ -51,4 +53,13 @@ export class Series {
   @Field(() => Int, { description: 'Number of images in the series.' })
   @Property({ default: 0 })
   imageCount: number = 0;
+
+  /**
+   * Passed by a curator in a released collection: only then do callers other than its submitter
+   * and curators see the series, its images and its pixels (src/browse/visibility.ts). Set for
+   * every series when a collection is released, and by a PASS review after that; a series that
+   * arrives in an already released collection stays unpublished until a curator passes it.
+   */
+  @Property({ default: false })
+  published: boolean = false;
 }

@@ -55,11 +55,15 @@ export class CurationService {
     const curator = requireCurator(this.user);
     const series = await this.em.findOne(Series, { uid }, { populate: ['collection'] });
     if (!series) throw notFound(`series ${uid}`);
-    if (series.collection.getEntity().releaseState === ReleaseState.RELEASED) throw badInput('the collection is released; its series can no longer be reviewed', 'uid');
+    // In a released collection only series that arrived after the release (unpublished) await
+    // review; a PASS publishes one (issue 22: release means reviewed).
+    const released = series.collection.getEntity().releaseState === ReleaseState.RELEASED;
+    if (released && series.published) throw badInput('the series is released; it can no longer be reviewed', 'uid');
     if (verdict === QcVerdict.FAIL && !note.trim()) throw badInput('a FAIL verdict needs a note saying what is wrong', 'note');
     let review = await this.em.findOne(SeriesReview, { series: series.id });
     if (!review) review = this.em.create(SeriesReview, { series, verdict, note, reviewer: curator.id, reviewedAt: new Date() });
     Object.assign(review, { verdict, note, reviewer: curator.id, reviewedAt: new Date() });
+    if (released) series.published = verdict === QcVerdict.PASS;
     const submissionId = await this.submissionOfSeries(series.id);
     await recordQcEvent(this.em, {
       collectionId: series.collection.id, submissionId,
@@ -154,6 +158,9 @@ export class CurationService {
     }
     if (!again) {
       Object.assign(collection, { releaseState: ReleaseState.RELEASED, releasedAt: new Date() });
+      // Every series passed review (no blockers): all of them become visible with the first release.
+      // Later arrivals are published one by one as a curator passes them (reviewSeries).
+      await this.em.nativeUpdate(Series, { collection: collection.id }, { published: true });
       await recordQcEvent(this.em, { collectionId: collection.id, submissionId: null, kind: QcEventKind.RELEASED, subject, actor: curator.id, reason: null, message: 'released' });
     }
     // Issue 19: every release is an immutable, numbered version (src/releases).

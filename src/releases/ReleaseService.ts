@@ -68,7 +68,8 @@ export class ReleaseService {
         // One INSERT … SELECT in hierarchy order: entry ids follow the manifest's order.
         await trx.into(trx.raw('?? (??, ??, ??, ??, ??, ??, ??, ??, ??)', ['release_manifest_entry', 'version_id', ...ENTRY_COLUMNS])).insert(
           trx('image as im').join('series as s', 's.id', 'im.series_id').join('study as st', 'st.id', 's.study_id').join('individual as i', 'i.id', 's.individual_id')
-            .where('s.collection_id', collectionId)
+            // Release means reviewed (issue 22): a version holds only the series a curator has passed.
+            .where('s.collection_id', collectionId).where('s.published', true)
             .select(trx.raw('?', [versionId]), 'im.uid', 's.uid', 'st.study_instance_uid', 'st.accession', 'i.accession', 's.modality', 'im.sha256', 'im.size')
             .orderBy([{ column: 'i.accession' }, { column: 'st.accession' }, { column: 's.uid' }, { column: 'im.uid' }]),
         );

@@ -9,6 +9,9 @@ import { decodeImage } from '../retrieval/decode.js';
 import type { HashCatalog } from './HashCatalog.js';
 import type { QueryImages } from './QueryImages.js';
 import { BadUserInputError } from '../errors.js';
+import type { AccessControl } from '../access/AccessControl.js';
+import { Accessibility } from '../domain.js';
+import { Action, type CollectionRow } from '../access/policy.js';
 
 export const MAX_K = 1000;
 /** Uploaded query images are decoded in memory; 20 MB covers a large single-frame DICOM. */
@@ -32,15 +35,34 @@ export class SimilarImagesService {
     private readonly catalog: HashCatalog,
     /** Codes of images uploaded to `POST /query-images`. */
     private readonly uploads: QueryImages | null = null,
+    /** The request's authorization session: controlled pixels are ranked only for those who may view them. */
+    private readonly session: AccessControl | null = null,
   ) {}
+
+  /**
+   * Collections among `ids` whose images the caller may not view (controlled, no approval):
+   * similarImages never ranks them (issue 22, point 5: a ranking leaks what the pixels look like).
+   */
+  private async withoutPixels(ids: Set<number>): Promise<Set<number>> {
+    if (!ids.size) return new Set();
+    const rows: any[] = await this.em.getKnex()('collection as c').whereIn('c.id', [...ids]).where('c.accessibility', Accessibility.CONTROLLED)
+      .select('c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState');
+    const denied = new Set<number>();
+    for (const r of rows) {
+      const row: CollectionRow = { ...r, id: Number(r.id) };
+      if (!this.session || !(await this.session.can(Action.VIEW_THUMBNAIL, row))) denied.add(row.id);
+    }
+    return denied;
+  }
 
   async similar(query: ImageQuery, k: number, filter: BrowseFilter | null | undefined): Promise<SimilarImage[]> {
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw badInput(`"k" must be between 1 and ${MAX_K}; got ${k}.`, 'k');
     const { code, excludeId } = await this.queryCode(query);
 
     const p = new FilterPredicates(filter, this.viewer);
-    const rows: { id: number }[] = await this.browse.seriesQuery(p).select('s.id');
-    const admissible = new Set(rows.map((r) => Number(r.id)));
+    const rows: { id: number; cid: number }[] = await this.browse.seriesQuery(p).select('s.id', 's.collection_id as cid');
+    const denied = await this.withoutPixels(new Set(rows.map((r) => Number(r.cid))));
+    const admissible = new Set(rows.filter((r) => !denied.has(Number(r.cid))).map((r) => Number(r.id)));
     const hits = this.catalog.index.search(code, k + (excludeId ? 1 : 0), (id) => id !== excludeId && admissible.has(this.catalog.seriesIdOf(id)))
       .slice(0, k);
     if (!hits.length) return [];
@@ -60,6 +82,11 @@ export class SimilarImagesService {
     if (query.uid) {
       const image = await this.browse.imageByUid(query.uid);
       if (!image) throw badInput(`No image ${query.uid} is visible to you.`, 'image.uid');
+      // Its code stands for its pixels: querying by it needs VIEW_PIXELS (refusals are audited).
+      const c: any = await this.em.getKnex()('series as s').join('collection as c', 'c.id', 's.collection_id').where('s.id', image.series.id)
+        .first('c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState', 's.published');
+      if (this.session) await this.session.assertCan(Action.VIEW_THUMBNAIL, { ...c, id: Number(c.id) }, `image ${query.uid}`);
+      else if (c.accessibility !== Accessibility.OPEN) throw badInput(`No image ${query.uid} is visible to you.`, 'image.uid');
       const code = this.catalog.index.get(image.id) ?? (image.hashCode ? hexToCode(image.hashCode) : null);
       if (code == null) throw badInput(`Image ${query.uid} has not been hashed yet.`, 'image.uid');
       return { code, excludeId: image.id };

@@ -80,7 +80,10 @@ describe('series previews and image thumbnails over HTTP', () => {
 
   it('exposes previewUrl and thumbnailUrl, and both serve PNGs to the public once released (open collection)', async () => {
     const em = app.orm.em.fork() as EntityManager;
-    await em.nativeUpdate(Collection, { accession }, { releaseState: ReleaseState.RELEASED, releasedAt: new Date() });
+    const released = await em.nativeUpdate(Collection, { accession }, { releaseState: ReleaseState.RELEASED, releasedAt: new Date() });
+    assert.equal(released, 1);
+    // As releaseCollection does: its reviewed series are published with it (issue 22).
+    await em.nativeUpdate(Series, { uid: seriesUid }, { published: true });
     const res = await app.gql(`query($u: String!) { series(uid: $u) { previewUrl images(first: 5) { edges { node { uid thumbnailUrl } } } } }`, { u: seriesUid }, null);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     assert.equal(res.data.series.previewUrl, `/previews/${seriesUid}.png`);

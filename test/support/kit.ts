@@ -50,6 +50,8 @@ export async function makeCollection(
         const series = em.create(Series, {
           uid: testUid(), study, individual, collection, modality: shape.modality ?? 'CT',
           anatomicalSite: shape.anatomicalSite ?? 'CHEST', imageCount: shape.images ?? 1,
+          // A released collection's series were all passed before its release (issue 22).
+          published: collection.releaseState === ReleaseState.RELEASED,
         });
         for (let m = 0; m < (shape.images ?? 1); m++) {
           em.create(Image, { uid: testUid(), series, transferSyntaxUid: '1.2.840.10008.1.2.1', sha256: '0'.repeat(64), size: 1000, frames: 1 });

@@ -93,6 +93,9 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
         seriesByUid.set(seriesUid, series);
       }
       series.imageCount += 1;
+      // Release means reviewed (issue 22): a series that gains images is hidden again
+      // (src/browse/visibility.ts) until a curator passes it once more.
+      series.published = false;
       images.push({
         work: w,
         image: Object.assign(new Image(), {

@@ -1,0 +1,20 @@
+import type { RequestContext } from '../context.js';
+import type { Image } from '../entities/index.js';
+import { Action } from './policy.js';
+
+/**
+ * Whether the caller may view an image's pixels (the policy's VIEW_PIXELS on its collection, with
+ * its series' review state). An image's sha256 and 64-bit hash code stand for its pixels: the
+ * sha256 confirms whether someone holds a given file, the code says what the image looks like.
+ * So they are served only to callers who may view them (issue 22, point 5); a field left null
+ * is not an attempt, and is not audited. Batched: a page of images costs one load per level.
+ */
+export async function mayViewPixelsOf(ctx: RequestContext, image: Image): Promise<boolean> {
+  const series = await ctx.loaders.seriesById.load(image.series.id);
+  if (!series) return false;
+  const c = await ctx.loaders.collectionById.load(series.collection.id);
+  if (!c) return false;
+  return ctx.session.can(Action.VIEW_THUMBNAIL, {
+    id: c.id, accession: c.accession, submitter: c.submitter, accessibility: c.accessibility, releaseState: c.releaseState, published: series.published,
+  });
+}
