@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import { dcmjs } from '../../src/deid/dcmjs.js';
 import { BlobStore } from '../../src/storage/BlobStore.js';
+import { SeedGsaHumanSource } from '../../federation/gsa-human/source.js';
 import { SEED_COLLECTIONS } from '../../seeds/catalogue.js';
 import { IMAGES_DIR } from '../../seeds/imageSources.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -85,8 +86,21 @@ describe('the default archive: the paper\'s four collections with real images', 
     // Table 1's proportions: OBIA0001 is the largest collection, OBIA0004 the smallest.
     const sizes = collections.map((c: any) => c.individuals.totalCount);
     assert.ok(sizes[0] >= sizes[1] && sizes[1] >= sizes[2] && sizes[2] >= sizes[3], `individuals per collection ${sizes}`);
-    const linked = collections.flatMap((c: any) => c.individuals.edges.map((e: any) => e.node.gsaHumanAccession)).filter(Boolean);
-    assert.ok(linked.length > 0 && linked.every((a: string) => /^HRI\d{6}$/.test(a)), 'some individuals link GSA-Human');
+    const linked = collections.flatMap((c: any) => c.individuals.edges.filter((e: any) => e.node.gsaHumanAccession).map((e: any) => ({ collection: c, individual: e.node })));
+    assert.ok(linked.length > 0 && linked.every((l: any) => /^HRI\d{6}$/.test(l.individual.gsaHumanAccession)), 'some individuals link GSA-Human');
+    // The reference GSA-Human subgraph holds the other side of every link, and tells the same story.
+    const gsaHuman = new SeedGsaHumanSource();
+    const records = await gsaHuman.byAccessions(linked.map((l: any) => l.individual.gsaHumanAccession));
+    linked.forEach(({ collection, individual }: any, i: number) => {
+      const record = records[i];
+      assert.ok(record, `GSA-Human holds ${individual.gsaHumanAccession}`);
+      assert.equal(record.datasetAccession, SEED_COLLECTIONS.find((d) => d.accession === collection.accession)!.gsaDataset);
+      assert.equal(record.bioProjectAccession, collection.bioProjectAccession);
+      assert.equal(record.accessType, collection.accessibility);
+      assert.equal(record.disease, collection.disease);
+      assert.equal(record.age, individual.age);
+      assert.equal(record.sex, individual.sex.toLowerCase());
+    });
   });
 
   it('came through a submission per collection: every file indexed, with a model hash code, stored twice, every series reviewed, then released', async () => {
