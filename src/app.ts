@@ -82,13 +82,15 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks, { passports });
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
   const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
-  if (options.seedIfEmpty && 'images' in options.seedIfEmpty) await (await import('../seeds/imageSeed.js')).seedImagesIfEmpty(orm, ingest, log);
   // One blob store: downloads read what the pipeline wrote.
   const access = AccessModule.open(orm, config, verifier, ingest.store);
   // Collection versions, tombstones and DOIs (issue 19).
   ReleasesModule.open(orm, config.releases ?? releasesConfigFromEnv(), access, hashCatalog, { passports: passports.visaIssuers, bearer: [config.oidc.issuer] });
   // QC (issue 4): the pipeline's quarantines and duplicates become QC events as they happen.
   attachQcEvents(orm.em as EntityManager, ingest, log);
+  // The default archive goes through the services like any submission, so it is seeded once
+  // they are all open: the release cuts a version (releases) and QC records its events.
+  if (options.seedIfEmpty && 'images' in options.seedIfEmpty) await (await import('../seeds/imageSeed.js')).seedImagesIfEmpty(orm, ingest, log);
   const authenticate = authenticator(verifier);
   const queryImages = new QueryImages();
   const createContext: CreateContext = contextFactory(authenticate, { orm, access, hashCatalog, ingest, queryImages });
