@@ -43,6 +43,7 @@ class ClinicalRecordInput {
   @Field({ nullable: true }) medicalHistory?: string;
   @Field({ nullable: true }) familyHistory?: string;
   @Field({ nullable: true }) treatment?: string;
+  @Field({ nullable: true, description: 'The patient\'s GSA-Human individual (HRI + 6 to 9 digits) or dataset (HRA + digits) accession; links the individual to its sequencing data. Omitted: an existing link is kept.' }) gsaHumanAccession?: string;
 }
 
 @ObjectType()
@@ -113,7 +114,7 @@ export class SubmissionResolver {
     return ingestOf(ctx).submissions.addClinicalData(ctx.user!, submission, records);
   }
 
-  @Mutation(() => Int, { description: 'Clinical data as CSV (header: patient_id, sex, age, species, disease, pathological_type, medical_history, family_history, treatment).' })
+  @Mutation(() => Int, { description: 'Clinical data as CSV (header: patient_id, sex, age, species, disease, pathological_type, medical_history, family_history, treatment, gsa_human_accession).' })
   async addClinicalDataCsv(@Arg('submission', () => Int) submission: number, @Arg('csv') csv: string, @Ctx() ctx: RequestContext) {
     await ctx.session.assertCan(Action.SUBMIT, null, 'clinical data');
     return ingestOf(ctx).submissions.addClinicalCsv(ctx.user!, submission, csv);

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { zipSync } from 'fflate';
 import { Readable } from 'node:stream';
 import { Role, type Principal } from '../src/auth/Principal.js';
-import { ClinicalRecord, Collection, PatientMapping, Series } from '../src/entities/index.js';
+import { Collection, Series } from '../src/entities/index.js';
 import { QcVerdict } from '../src/entities/SeriesReview.js';
 import { Sex } from '../src/domain.js';
 import type { Ingest, ProcessSummary } from '../src/ingest/index.js';
@@ -23,8 +23,8 @@ export interface ImageSeedSummary { collections: number; individuals: number; st
  * The default archive with real images, built the way any submitter's data arrives: per
  * collection a submission, its series uploaded as zips of DICOM files, its clinical data, the
  * pipeline (de-identification, QC, thumbnails, hash codes, two stored copies), then a curator's
- * review of every series and the release. Nothing is written past the services; only the
- * GSA-Human links, which no submission field carries yet, are set as a curator's metadata edit.
+ * review of every series and the release. Nothing is written past the services: even the
+ * GSA-Human links arrive in the clinical data and reach the individuals through the pipeline.
  */
 export async function seedImageArchive(orm: MikroORM, ingest: Ingest, opts: { scale?: ImageScale; log?: (m: string) => void } = {}): Promise<ImageSeedSummary> {
   const started = performance.now();
@@ -74,6 +74,8 @@ async function seedCollection(orm: MikroORM, ingest: Ingest, planned: PlannedCol
   await ingest.submissions.addClinicalData(SEED_SUBMITTER, submission.id, planned.individuals.map((i) => ({
     localPatientId: i.localPatientId, sex: Sex.FEMALE, age: i.age, species: 'Homo sapiens', disease: def.disease,
     pathologicalType: i.pathologicalType, medicalHistory: i.medicalHistory, familyHistory: i.familyHistory, treatment: i.treatment,
+    // The link to the patient's sequencing travels with the clinical data, as any submitter's does.
+    gsaHumanAccession: i.gsaHumanAccession,
   })));
   const summary = await processToEnd(ingest, submission.id);
   if (summary.quarantined || summary.duplicates) {
@@ -82,7 +84,6 @@ async function seedCollection(orm: MikroORM, ingest: Ingest, planned: PlannedCol
 
   const em = orm.em.fork() as EntityManager;
   const collection = await em.findOneOrFail(Collection, { id: submission.collection.id });
-  await linkGsaHuman(em, collection, submission.id, planned);
   const curation = new CurationService(em, SEED_CURATOR, ingest);
   const series = await em.find(Series, { collection }, { fields: ['uid'], orderBy: { id: 'asc' } });
   for (const s of series) await curation.reviewSeries(s.uid, QcVerdict.PASS, 'seed: real images from openly licensed sources, inspected when the seed was assembled (seeds/images/ATTRIBUTION.md)');
@@ -108,23 +109,6 @@ async function processToEnd(ingest: Ingest, submissionId: number): Promise<Proce
     summary = await ingest.pipeline.summary(submissionId);
   }
   return summary;
-}
-
-/**
- * The planned GSA-Human link of each individual (no submission field carries it yet, so the
- * seed sets it as a curator's metadata edit). The clinical records were staged in the plan's
- * order; each names its patient by the same key the pipeline mapped the patient's files under.
- */
-async function linkGsaHuman(em: EntityManager, collection: Collection, submissionId: number, planned: PlannedCollection): Promise<void> {
-  const records = await em.find(ClinicalRecord, { submission: submissionId }, { orderBy: { id: 'asc' } });
-  const mappings = new Map((await em.find(PatientMapping, { collection }, { populate: ['individual'] })).map((m) => [m.patientKey, m.individual.getEntity()]));
-  if (records.length !== planned.individuals.length) throw new Error(`seed: ${collection.accession} has ${records.length} clinical records, the plan ${planned.individuals.length} individuals`);
-  records.forEach((r, i) => {
-    const individual = mappings.get(r.patientKey);
-    if (!individual) throw new Error(`seed: a patient of ${collection.accession} was not mapped to an individual`);
-    individual.gsaHumanAccession = planned.individuals[i]!.gsaHumanAccession;
-  });
-  await em.flush();
 }
 
 /** Seeds only an empty archive (no collection yet): `npm start` calls this on every start. */

@@ -1,4 +1,4 @@
-import { generateGsaHuman, type GsaHumanIndividualRecord } from '../../seeds/genomics/index.js';
+import { generateGsaHuman, generateImageSeedGsaHuman, type GsaHumanIndividualRecord } from '../../seeds/genomics/index.js';
 
 /**
  * Where GSA-Human records come from. This is the place to plug in a live source: implement
@@ -12,14 +12,18 @@ export interface GsaHumanSource {
 }
 
 /**
- * Records generated from the hub's seed archive at the same scale (seeds/genomics/gsaHuman.ts),
- * so every HRI the seeded hub links exists here.
+ * Records generated from what the hub seeds (seeds/genomics/gsaHuman.ts), so every HRI the
+ * seeded hub links exists here with the same dataset, disease, sex and age. A number is the
+ * scale of the metadata-only seed (OBIA_SEED=metadata); without one the source follows the
+ * hub's own environment: the default archive of real images unless OBIA_SEED=metadata.
  */
 export class SeedGsaHumanSource implements GsaHumanSource {
   private readonly records: Map<string, GsaHumanIndividualRecord>;
 
-  constructor(scale = Number(process.env.OBIA_SEED_SCALE ?? 0.02)) {
-    this.records = new Map(generateGsaHuman(scale).map((r) => [r.accession, r]));
+  constructor(metadataScale?: number) {
+    const scale = metadataScale ?? (process.env.OBIA_SEED === 'metadata' ? Number(process.env.OBIA_SEED_SCALE ?? 0.02) : null);
+    const records = scale == null ? generateImageSeedGsaHuman() : generateGsaHuman(scale);
+    this.records = new Map(records.map((r) => [r.accession, r]));
   }
 
   async byAccessions(accessions: readonly string[]) {

@@ -1,5 +1,6 @@
 import { SEED_COLLECTIONS } from '../catalogue.js';
 import { generateArchive } from '../generator.js';
+import { planImageArchive } from '../imagePlan.js';
 import { Random } from '../random.js';
 
 /** A GSA-Human run: one sequencing run (HRR…) and its files. */
@@ -27,21 +28,62 @@ const STRATEGIES: readonly (readonly [{ strategy: string; source: string; select
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
+/** What the hub's seed knows of a linked individual: enough to write its GSA-Human side. */
+interface LinkedIndividual {
+  accession: string;
+  /** Ordinal of the individual in its seed (names it within the dataset). */
+  ordinal: number;
+  def: (typeof SEED_COLLECTIONS)[number];
+  sex: string;
+  age: number | null;
+  disease: string | null;
+}
+
 /**
- * GSA-Human records for every individual the hub's seed links (`HRI` + 6 digits, numbered in
- * individual order), generated from the same seed archive so that HRI000007 here is the
- * GSA-Human side of the very individual that links it there. `scale` must match the hub's seed
- * scale (OBIA_SEED_SCALE, 0.02 by default); the numbering depends on it.
+ * GSA-Human records for the individuals the hub's default archive of real images links
+ * (seeds/imagePlan.ts: the same plan `npm start` submits), so that HRI000003 here is the
+ * sequencing side of the very individual whose clinical data named it there: the same dataset
+ * (the collection's HRA…), BioProject, access, sex, age and disease.
+ */
+export function generateImageSeedGsaHuman(seed = 'obia-hub'): GsaHumanIndividualRecord[] {
+  const linked: LinkedIndividual[] = [];
+  let ordinal = 0;
+  for (const c of planImageArchive().collections) {
+    for (const i of c.individuals) {
+      ordinal++;
+      // The seed's clinical data: every patient of these gynaecological collections is female.
+      if (i.gsaHumanAccession) linked.push({ accession: i.gsaHumanAccession, ordinal, def: c.def, sex: 'female', age: i.age, disease: c.def.disease });
+    }
+  }
+  return records(linked, seed);
+}
+
+/**
+ * GSA-Human records for every individual the full-scale metadata seed links (`HRI` + 6 digits,
+ * numbered in individual order), generated from the same seed archive so that HRI000007 here
+ * is the GSA-Human side of the very individual that links it there. `scale` must match the
+ * hub's seed scale (OBIA_SEED_SCALE, 0.02 by default); the numbering depends on it.
  */
 export function generateGsaHuman(scale: number, seed = 'obia-hub'): GsaHumanIndividualRecord[] {
   const archive = generateArchive(scale, seed);
   const collectionById = new Map(archive.collections.map((c) => [Number(c.id), SEED_COLLECTIONS.find((d) => d.accession === c.accession)!]));
-  const records: GsaHumanIndividualRecord[] = [];
-  let experimentNo = 0, runNo = 0;
+  const linked: LinkedIndividual[] = [];
   for (const individual of archive.individuals) {
     const accession = individual.gsa_human_accession as string | null;
     if (!accession) continue;
-    const def = collectionById.get(Number(individual.collection_id))!;
+    linked.push({
+      accession, ordinal: Number(individual.id), def: collectionById.get(Number(individual.collection_id))!,
+      sex: String(individual.sex).toLowerCase(), age: individual.age == null ? null : Number(individual.age),
+      disease: individual.disease as string | null,
+    });
+  }
+  return records(linked, seed);
+}
+
+function records(linked: LinkedIndividual[], seed: string): GsaHumanIndividualRecord[] {
+  const out: GsaHumanIndividualRecord[] = [];
+  let experimentNo = 0, runNo = 0;
+  for (const { accession, ordinal, def, sex, age, disease } of linked) {
     // One generator per record: a record does not change when others are added.
     const rng = new Random(`${seed}:gsa-human:${accession}`);
     const hriNo = Number(accession.slice(3));
@@ -68,13 +110,12 @@ export function generateGsaHuman(scale: number, seed = 'obia-hub'): GsaHumanIndi
         librarySelection: kind.selection, libraryLayout: paired ? 'PAIRED' : 'SINGLE', runs,
       });
     }
-    records.push({
-      accession, individualName: `${def.gsaDataset}_P${pad(Number(individual.id), 4)}`,
+    out.push({
+      accession, individualName: `${def.gsaDataset}_P${pad(ordinal, 4)}`,
       datasetAccession: def.gsaDataset, datasetTitle: `${def.title} (sequencing)`, bioProjectAccession: def.bioProject,
-      accessType: def.accessibility === 'OPEN' ? 'OPEN' : 'CONTROLLED', sex: String(individual.sex).toLowerCase(),
-      age: individual.age == null ? null : Number(individual.age), disease: individual.disease as string | null,
+      accessType: def.accessibility === 'OPEN' ? 'OPEN' : 'CONTROLLED', sex, age, disease,
       bioSamples, experiments, releaseDate: '2023-03-01',
     });
   }
-  return records;
+  return out;
 }

@@ -17,4 +17,4 @@ export function loadBioProjects(): BioProjectRecord[] {
   return JSON.parse(fs.readFileSync(file, 'utf8')).records;
 }
 
-export { generateGsaHuman, type GsaHumanIndividualRecord } from './gsaHuman.js';
+export { generateGsaHuman, generateImageSeedGsaHuman, type GsaHumanIndividualRecord } from './gsaHuman.js';

@@ -1,6 +1,7 @@
 import type { DicomDataset, DicomElement } from '../dicom/dcmjs';
 import { dictionaryKeyword } from '../dicom/dcmjs';
 import { shiftDate, shiftDateTime } from './dates';
+import { resolveForIod, type IodRequirements } from './iod';
 import type { Action, Profile } from './profile';
 import { blockKey, creatorsOf, isPrivateCreatorElement, isPrivateGroup, isPurelyNumeric, isSafePrivate } from './privateTags';
 import type { DeidAction, DeidContext } from './types';
@@ -8,6 +9,8 @@ import { isDefinitionUidTag, isWellKnownUid, remapUid } from './uids';
 
 export interface CleanEnv {
   profile: Profile;
+  /** The Types the dataset's IOD gives the combined-code attributes; null for an IOD src/deid/data/iod_requirements.json does not cover. */
+  iod: IodRequirements | null;
   ctx: DeidContext;
   actions: DeidAction[];
   datesShifted: boolean;
@@ -179,10 +182,14 @@ export function cleanDataset(ds: DicomDataset, env: CleanEnv, path = ''): void {
     }
     const rule = env.profile.ruleFor(tag);
     if (rule) {
-      const { el: out, label } = apply(rule.action, rule.basicCode, el, env, path, tag);
+      // The IOD's module tables describe the top level; inside a sequence item the attribute's
+      // Type depends on the macro, so items keep the IOD-blind resolution.
+      const action = path === '' && env.iod ? resolveForIod(rule, tag, env.iod) : rule.action;
+      const { el: out, label } = apply(action, rule.basicCode, el, env, path, tag);
       if (out === null) delete ds[tag];
       else ds[tag] = out;
-      record(env, path, tag, rule.code === rule.action ? label : `${rule.code}→${label}`);
+      const why = action !== rule.action ? ` (${env.iod!.typeOf(tag) ? `Type ${env.iod!.typeOf(tag)}` : 'optional'} in ${env.iod!.name})` : '';
+      record(env, path, tag, rule.code === action ? label : `${rule.code}→${label}${why}`);
       continue;
     }
     if (el.vr === 'SQ') {

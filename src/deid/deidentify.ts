@@ -4,6 +4,7 @@ import { dcmjs, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, NATIVE_SYNTAXES, frame, r
 import { DicomParseError } from '../dicom/errors';
 import { stampMethod } from './method';
 import { blankRegions } from './pixels';
+import { iodRequirements } from './iod';
 import { buildProfile } from './profile';
 import type { DeidContext, DeidResult, SourceIdentity } from './types';
 import { remapUid } from './uids';
@@ -86,9 +87,9 @@ export function deidentify(input: Uint8Array, ctx: DeidContext, opts: { outputBu
   }
   const { message: dict, framed, headerOnly } = parsed;
   const ds = dict.dict;
-  const env: CleanEnv = { profile: buildProfile(ctx.options), ctx, actions: [], datesShifted: false };
-  for (const d of framed.dropped) env.actions.push({ tag: d.tag, action: `X removed before parsing (${d.why})` });
   const sourceSopClass = tagText(ds, '00080016') ?? framed.sourceMeta['00020002'] ?? null;
+  const env: CleanEnv = { profile: buildProfile(ctx.options), iod: iodRequirements(sourceSopClass), ctx, actions: [], datesShifted: false };
+  for (const d of framed.dropped) env.actions.push({ tag: d.tag, action: `X removed before parsing (${d.why})` });
   const sourceSopInstance = tagText(ds, '00080018') ?? framed.sourceMeta['00020003'] ?? null;
 
   cleanDataset(ds, env);

@@ -45,7 +45,9 @@ const TYPE1_WHEN_PRESENT = new Set<string>([
 ]);
 
 /**
- * Combined codes, resolved the same way for every row:
+ * Combined codes, resolved without the IOD: for the top level of a dataset whose IOD
+ * src/deid/data/iod_requirements.json covers, src/deid/iod.ts resolveForIod decides instead
+ * (D for Type 1, Z for Type 2, X otherwise); this rule is for other IODs and sequence items:
  * - U* (X/Z/U*): keep the sequence and clean its items recursively, remapping the UIDs.
  *   Remapped UIDs carry nothing identifying and the references stay usable; it is valid
  *   whatever the sequence's Type.

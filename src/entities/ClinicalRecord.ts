@@ -42,6 +42,10 @@ export class ClinicalRecord {
   @Property({ type: 'text', nullable: true })
   treatment?: string | null;
 
+  /** The patient's GSA-Human individual (HRI…) or dataset (HRA…) accession, as the submitter linked it. */
+  @Property({ type: 'string', length: 32, nullable: true })
+  gsaHumanAccession?: string | null;
+
   /** Set once the record has been copied onto an Individual. */
   @Property({ type: 'boolean', default: false })
   applied: boolean = false;

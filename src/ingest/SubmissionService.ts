@@ -10,7 +10,7 @@ import { Accessibility, ReleaseState, Sex } from '../domain.js';
 import { ClinicalRecord, Collection, Individual, PatientMapping, Submission, SubmissionFile } from '../entities/index.js';
 import { FileState } from '../entities/SubmissionFile.js';
 import { SubmissionState } from '../entities/Submission.js';
-import { ClinicalDataError, parseClinicalCsv, type ClinicalInput } from './clinicalCsv.js';
+import { ClinicalDataError, parseClinicalCsv, parseGsaHumanAccession, type ClinicalInput } from './clinicalCsv.js';
 import type { StagingArea } from './staging.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
@@ -169,6 +169,12 @@ export class SubmissionService {
       if (r.age != null && (!Number.isInteger(r.age) || r.age < 0 || r.age > 150)) throw badInput(`record ${i + 1}: age must be a whole number of years`, 'records');
       return localPatientKey(id, this.secret);
     });
+    const gsaHuman = records.map((r, i) => {
+      try { return parseGsaHumanAccession(r.gsaHumanAccession, `record ${i + 1}: gsaHumanAccession`); } catch (err) {
+        if (err instanceof ClinicalDataError) throw badInput(err.message, 'records');
+        throw err;
+      }
+    });
     const files = await em.find(SubmissionFile, { submission }, { fields: ['patientKey', 'state'] });
     const unparsed = files.some((f) => f.state === FileState.RECEIVED);
     if (files.length > 0 && !unparsed) {
@@ -184,7 +190,7 @@ export class SubmissionService {
       const data = {
         sex: r.sex ?? Sex.UNKNOWN, age: r.age ?? null, species: r.species?.trim() || 'Homo sapiens',
         disease: r.disease ?? null, pathologicalType: r.pathologicalType ?? null, medicalHistory: r.medicalHistory ?? null,
-        familyHistory: r.familyHistory ?? null, treatment: r.treatment ?? null, applied: false,
+        familyHistory: r.familyHistory ?? null, treatment: r.treatment ?? null, gsaHumanAccession: gsaHuman[i], applied: false,
       };
       const record = existing.get(key);
       if (record) em.assign(record, data);
@@ -226,12 +232,16 @@ export class SubmissionService {
   }
 }
 
-/** Copies a staged clinical record onto its individual. */
+/**
+ * Copies a staged clinical record onto its individual. A record without a GSA-Human accession
+ * keeps the individual's link (a later submission's sheet need not repeat it).
+ */
 export function applyClinical(em: EntityManager, record: ClinicalRecord, individual: Individual): void {
   em.assign(individual, {
     sex: record.sex, age: record.age ?? individual.age ?? null, species: record.species,
     disease: record.disease ?? individual.disease ?? null, pathologicalType: record.pathologicalType,
     medicalHistory: record.medicalHistory, familyHistory: record.familyHistory, treatment: record.treatment,
+    gsaHumanAccession: record.gsaHumanAccession ?? individual.gsaHumanAccession ?? null,
   });
   record.applied = true;
 }

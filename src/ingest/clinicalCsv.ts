@@ -11,9 +11,26 @@ export interface ClinicalInput {
   medicalHistory?: string | null;
   familyHistory?: string | null;
   treatment?: string | null;
+  /** The patient's GSA-Human individual (HRI…) or, where only that is known, dataset (HRA…) accession. */
+  gsaHumanAccession?: string | null;
 }
 
 export class ClinicalDataError extends Error {}
+
+/**
+ * A GSA-Human accession an individual may link to: the individual (HRI) or, when the submitter
+ * knows only the dataset that releases the patient's sequencing, the dataset (HRA); NGDC
+ * numbers both with six or more digits (HRI000001, HRA003701).
+ */
+export const GSA_HUMAN_PATTERN = /^HR[IA]\d{6,9}$/;
+
+/** The accession in its canonical form (upper case, no spaces), or null for none; throws naming `where` for a malformed one. */
+export function parseGsaHumanAccession(value: string | null | undefined, where: string): string | null {
+  const v = value?.trim().toUpperCase() ?? '';
+  if (v === '') return null;
+  if (!GSA_HUMAN_PATTERN.test(v)) throw new ClinicalDataError(`${where} must be a GSA-Human individual or dataset accession (HRI or HRA followed by 6 to 9 digits)`);
+  return v;
+}
 
 /** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
 export function parseCsv(text: string): string[][] {
@@ -49,6 +66,7 @@ const COLUMNS: Record<string, keyof ClinicalInput> = {
   pathological_type: 'pathologicalType', pathologicaltype: 'pathologicalType',
   medical_history: 'medicalHistory', medicalhistory: 'medicalHistory',
   family_history: 'familyHistory', familyhistory: 'familyHistory', treatment: 'treatment',
+  gsa_human_accession: 'gsaHumanAccession', gsahumanaccession: 'gsaHumanAccession', gsa_human: 'gsaHumanAccession', gsahuman: 'gsaHumanAccession',
 };
 
 const SEXES: Record<string, Sex> = { f: Sex.FEMALE, female: Sex.FEMALE, m: Sex.MALE, male: Sex.MALE, o: Sex.OTHER, other: Sex.OTHER, u: Sex.UNKNOWN, unknown: Sex.UNKNOWN, '': Sex.UNKNOWN };
@@ -64,6 +82,8 @@ export function parseClinicalCsv(text: string): ClinicalInput[] {
   const rows = parseCsv(text);
   if (rows.length === 0) throw new ClinicalDataError('the CSV is empty');
   const header = rows[0]!.map((h) => COLUMNS[h.trim().toLowerCase().replace(/[\s-]+/g, '_')] ?? COLUMNS[h.trim().toLowerCase().replace(/[\s_-]+/g, '')]);
+  // Errors name the column as the submitter wrote it, so the sheet can be fixed where it is wrong.
+  const columnName = (key: keyof ClinicalInput) => rows[0]![header.indexOf(key)]!.trim();
   if (!header.includes('localPatientId')) throw new ClinicalDataError('the CSV header needs a patient_id column');
   return rows.slice(1).map((cells, i) => {
     const record: ClinicalInput = { localPatientId: '' };
@@ -76,7 +96,8 @@ export function parseClinicalCsv(text: string): ClinicalInput[] {
         const age = Number(value);
         if (!Number.isInteger(age) || age < 0 || age > 150) throw new ClinicalDataError(`row ${i + 2}: age must be a whole number of years`);
         record.age = age;
-      } else (record as any)[key] = value === '' ? null : value;
+      } else if (key === 'gsaHumanAccession') record.gsaHumanAccession = parseGsaHumanAccession(value, `row ${i + 2}: column ${columnName(key)}`);
+      else (record as any)[key] = value === '' ? null : value;
     });
     if (!record.localPatientId) throw new ClinicalDataError(`row ${i + 2}: patient_id is empty`);
     return record;

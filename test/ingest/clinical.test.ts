@@ -70,4 +70,40 @@ describe('clinical data and patient mapping', () => {
     assert.equal(rows.length, 2, 'the rows stay');
     assert.deepEqual(rows.map((f: any) => f.originalName), ['uploaded file', 'uploaded file'], 'once discarded, a file is known by a neutral label');
   });
+
+  it('links an individual to GSA-Human when the clinical CSV names its accession, and refuses a malformed one by column', async () => {
+    const sub = await createSubmission(app, token, { title: 'Linked to sequencing', disease: 'ovarian cancer', keywords: ['CT'] });
+    await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'SEQ-1', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
+    await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'SEQ-2', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
+    const addCsv = `mutation($s: Int!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`;
+
+    const malformed = await app.gql(addCsv, { s: sub.id, c: 'patient_id,sex,GSA-Human Accession\nSEQ-1,F,HRI12\n' }, token);
+    assert.equal(malformed.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(malformed.errors![0]!.message, /row 2: column GSA-Human Accession must be a GSA-Human/);
+    assert.doesNotMatch(malformed.errors![0]!.message, /HRI12/, 'the value is not echoed');
+    const byGraphql = await app.gql(`mutation($s: Int!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
+      { s: sub.id, r: [{ localPatientId: 'SEQ-2', gsaHumanAccession: 'PRJCA013581' }] }, token);
+    assert.equal(byGraphql.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(byGraphql.errors![0]!.message, /record 1: gsaHumanAccession/);
+
+    const csv = 'patient_id,sex,age,gsa_human_accession\nSEQ-1,F,61, hri004211 \nSEQ-2,F,48,\n';
+    assert.equal((await app.gql(addCsv, { s: sub.id, c: csv }, token)).data?.addClinicalDataCsv, 2);
+    assert.equal((await processSubmission(app, token, sub.id)).ingested, 2);
+
+    const s = await fetchSubmission(app, token, sub.id);
+    const res = await app.gql(`query($a: String!) { collection(accession: $a) { individuals(first: 10) { edges { node { age gsaHumanAccession } } } } }`,
+      { a: s.collection.accession }, await app.token('curator-gsa', Role.CURATOR));
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    const links = Object.fromEntries(res.data.collection.individuals.edges.map((e: any) => [e.node.age, e.node.gsaHumanAccession]));
+    assert.deepEqual(links, { 61: 'HRI004211', 48: null }, 'the link lands on the patient it names, in canonical form; none where the cell is empty');
+
+    // A later sheet for the same patient without the column keeps the link.
+    const later = await createSubmission(app, token, { collection: s.collection.accession });
+    await upload(app, token, later.uploadUrl, makeCt({ patientId: 'SEQ-1', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
+    assert.equal((await app.gql(addCsv, { s: later.id, c: 'patient_id,sex,age\nSEQ-1,F,62\n' }, token)).data?.addClinicalDataCsv, 1);
+    await processSubmission(app, token, later.id);
+    const em = app.orm.em.fork() as EntityManager;
+    const seq1 = await em.findOneOrFail(Individual, { collection: { accession: s.collection.accession }, age: 62 });
+    assert.equal(seq1.gsaHumanAccession, 'HRI004211');
+  });
 });
