@@ -34,6 +34,7 @@ import { PassportVerifier } from './ga4gh/passport/PassportVerifier.js';
 import { releasesConfigFromEnv } from './releases/config.js';
 import { ReleasesModule } from './releases/module.js';
 import { drsDoorPlugin } from './ga4gh/drs/routes.js';
+import { connectRedisEvents } from './events/redisBus.js';
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
@@ -80,7 +81,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   // GA4GH passports from trusted brokers are accepted wherever a bearer token is (issue 19).
   const passports = new PassportVerifier(config.passports ?? passportConfigFromEnv());
   const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks, { passports });
-  const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
+  // Replicas (issue 18): with Redis, events and similarity-index updates reach every hub.
+  const events = config.redisUrl ? await connectRedisEvents(config.redisUrl, logger) : null;
+  const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager, undefined, { share: events !== null });
   const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
   if (options.seedIfEmpty && 'images' in options.seedIfEmpty) await (await import('../seeds/imageSeed.js')).seedImagesIfEmpty(orm, ingest, log);
   // One blob store: downloads read what the pipeline wrote.
@@ -140,6 +143,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await ws.close();
       await fastify.close();
       await apollo.stop();
+      await hashCatalog.close();
+      await events?.release();
       await orm.close(true);
     },
   };
