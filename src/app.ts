@@ -35,6 +35,9 @@ import { releasesConfigFromEnv } from './releases/config.js';
 import { ReleasesModule } from './releases/module.js';
 import { drsDoorPlugin } from './ga4gh/drs/routes.js';
 import { connectRedisEvents } from './events/redisBus.js';
+import { OpsMetrics } from './ops/metrics.js';
+import { blobRootsDependency, databaseDependency, redisDependency } from './ops/readiness.js';
+import { opsRoutes } from './ops/routes.js';
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
@@ -96,6 +99,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const queryImages = new QueryImages();
   const createContext: CreateContext = contextFactory(authenticate, { orm, access, hashCatalog, ingest, queryImages });
   const door: Door = { config, authenticate, createContext, access, ingest, log: logger };
+  const metrics = new OpsMetrics(orm, hashCatalog, ingest);
   const schema = await buildObiaSchema();
   const queryLimits = config.limits;
 
@@ -106,13 +110,15 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     // Every operation is guarded before it gets here; these are defence in depth.
     parseOptions: { maxTokens: queryLimits.maxTokens },
     persistedQueries: false,
-    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret)],
+    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret), metrics.apolloPlugin()],
     formatError: (formatted, error) => maskError(formatted, error, logger),
   });
   await apollo.start();
 
   // Every route family, registered once here (README: "Adding a route").
   const fastify = await buildHttpServer(door, [
+    // First: its request-timing hook covers every route. /metrics, /health, /ready (issue 18).
+    opsRoutes(metrics, [databaseDependency(orm), blobRootsDependency([ingest.store.roots.primaryRoot, ingest.store.roots.backupRoot]), ...(events ? [redisDependency(events.ping)] : [])]),
     metaRoutes(() => issuer.jwks),
     graphqlRoutes(apollo, schema, queryLimits),
     accessRoutes,

@@ -45,7 +45,12 @@ export async function connectRedisEvents(url: string, log: Logger, prefix = proc
     const subscriber = new Redis(url, options);
     const redisLog = log.child({ component: 'events' });
     // ioredis reconnects on its own (a subscriber re-subscribes its channels);; without a listener an 'error' event would end the process.
-    for (const client of [publisher, subscriber]) client.on('error', (err) => redisLog.warn({ err }, 'redis connection error'));
+    // Logged once per outage, not once per reconnect attempt.
+    for (const client of [publisher, subscriber]) {
+      let down = false;
+      client.on('error', (err) => { if (!down) redisLog.warn({ err }, 'redis connection error'); down = true; });
+      client.on('ready', () => { if (down) redisLog.info('redis connection back'); down = false; });
+    }
     await Promise.all([publisher.connect(), subscriber.connect()]);
     const target = createRedisEventTarget<CustomEvent>({
       // A publish that fails (Redis away past the retries) is logged, not an unhandled rejection:
@@ -76,7 +81,8 @@ export async function connectRedisEvents(url: string, log: Logger, prefix = proc
       if (--holders > 0) return;
       useTransport(null);
       current = null;
-      await Promise.all([held.publisher.quit().catch(() => held.publisher.disconnect()), held.subscriber.quit().catch(() => held.subscriber.disconnect())]);
+      // QUIT waits for Redis to answer; one that has gone away would keep us waiting on reconnects.
+      await Promise.all([held.publisher, held.subscriber].map((c) => c.status === 'ready' ? c.quit().then(() => undefined, () => c.disconnect()) : c.disconnect()));
     },
   };
 }
