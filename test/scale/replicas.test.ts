@@ -49,13 +49,15 @@ describe('hub replicas sharing events through Redis', () => {
   let redis: TestRedis;
   let hubA: TestApp;
   let hubB: { url: string; child: ChildProcess };
+  let hubConfig: Record<string, unknown>;
 
   before(async () => {
     redis = await startRedis();
     hubA = await startTestApp({ config: { redisUrl: redis.url } });
     const { databaseUrl, dataDir, keysDir, stagingDir, backupDir } = hubA.config;
     // The same database and data directory (hence the same token-signing key): sessions are tokens.
-    hubB = await startReplica({ databaseUrl, dataDir, keysDir, stagingDir, backupDir, redisUrl: redis.url });
+    hubConfig = { databaseUrl, dataDir, keysDir, stagingDir, backupDir };
+    hubB = await startReplica({ ...hubConfig, redisUrl: redis.url });
   });
   after(async () => {
     if (hubB?.child.connected) {
@@ -116,6 +118,17 @@ describe('hub replicas sharing events through Redis', () => {
         if (others.every((s) => found.includes(s))) break;
       }
       assert.deepEqual([...found].sort(), others, 'hub B finds the new images within a second of their storing');
+
+      // A replica started afterwards builds its index from the database, not from events it never heard.
+      const hubC = await startReplica({ ...hubConfig, redisUrl: null });
+      try {
+        const metrics = await (await fetch(`${hubC.url}/metrics`)).text();
+        assert.match(metrics, /^obia_hash_index_size 6$/m);
+      } finally {
+        const exited = new Promise((r) => hubC.child.once('exit', r));
+        hubC.child.disconnect();
+        await exited;
+      }
     } finally {
       progress.client.dispose();
       qc.client.dispose();
