@@ -34,6 +34,10 @@ import { PassportVerifier } from './ga4gh/passport/PassportVerifier.js';
 import { releasesConfigFromEnv } from './releases/config.js';
 import { ReleasesModule } from './releases/module.js';
 import { drsDoorPlugin } from './ga4gh/drs/routes.js';
+import { connectRedisEvents } from './events/redisBus.js';
+import { OpsMetrics } from './ops/metrics.js';
+import { blobRootsDependency, databaseDependency, redisDependency } from './ops/readiness.js';
+import { opsRoutes } from './ops/routes.js';
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
@@ -80,7 +84,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   // GA4GH passports from trusted brokers are accepted wherever a bearer token is (issue 19).
   const passports = new PassportVerifier(config.passports ?? passportConfigFromEnv());
   const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks, { passports });
-  const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager);
+  // Replicas (issue 18): with Redis, events and similarity-index updates reach every hub.
+  const events = config.redisUrl ? await connectRedisEvents(config.redisUrl, logger) : null;
+  const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager, undefined, { share: events !== null });
   const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
   // One blob store: downloads read what the pipeline wrote.
   const access = AccessModule.open(orm, config, verifier, ingest.store);
@@ -94,6 +100,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const queryImages = new QueryImages();
   const createContext: CreateContext = contextFactory(authenticate, { orm, access, hashCatalog, ingest, queryImages });
   const door: Door = { config, authenticate, createContext, access, ingest, log: logger };
+  const metrics = new OpsMetrics(orm, hashCatalog, ingest);
   const schema = await buildObiaSchema();
   const queryLimits = config.limits;
 
@@ -104,13 +111,15 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     // Every operation is guarded before it gets here; these are defence in depth.
     parseOptions: { maxTokens: queryLimits.maxTokens },
     persistedQueries: false,
-    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret)],
+    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret), metrics.apolloPlugin()],
     formatError: (formatted, error) => maskError(formatted, error, logger),
   });
   await apollo.start();
 
   // Every route family, registered once here (README: "Adding a route").
   const fastify = await buildHttpServer(door, [
+    // First: its request-timing hook covers every route. /metrics, /health, /ready (issue 18).
+    opsRoutes(metrics, [databaseDependency(orm), blobRootsDependency([ingest.store.roots.primaryRoot, ingest.store.roots.backupRoot]), ...(events ? [redisDependency(events.ping)] : [])]),
     metaRoutes(() => issuer.jwks),
     graphqlRoutes(apollo, schema, queryLimits),
     accessRoutes,
@@ -143,6 +152,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await apollo.stop();
       // Running ingest lanes finish (or park) their batch and the worker threads stop (SIGTERM).
       await ingest.pipeline.close();
+      await hashCatalog.close();
+      await events?.release();
       await orm.close(true);
     },
   };

@@ -35,6 +35,8 @@ export interface Config {
     subscriptionsPerUser: number;
   };
   logQueries: boolean;
+  /** Redis (`redis://host:port`) through which hub replicas share events; null keeps them in-process. */
+  redisUrl?: string | null;
   /** Shared secret the federation gateway sends; when set, only it and admins may call _entities/_service. */
   gatewaySecret: string | null;
   /** Submission uploads: per-file size limit, and the bounds a zip may expand to (zip bombs). */
@@ -89,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,
+    redisUrl: env.OBIA_REDIS_URL || null,
     ingest: {
       maxFileBytes: int(env.OBIA_MAX_FILE_BYTES, 1 << 30),
       maxZipExpandedBytes: int(env.OBIA_MAX_ZIP_EXPANDED_BYTES, 16 * 2 ** 30),

@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { hexToCode } from '../retrieval/code.js';
+import { randomUUID } from 'node:crypto';
+import { pubSub, Topic, type HashCodesChanged } from '../events/pubsub.js';
+import { codeToHex, hexToCode } from '../retrieval/code.js';
 import { HashIndex } from '../retrieval/HashIndex.js';
 import { HashModel } from '../retrieval/HashModel.js';
 
@@ -7,15 +9,27 @@ import { HashModel } from '../retrieval/HashModel.js';
  * The archive's Hamming index plus what filtering needs to know about each entry (its series),
  * rebuilt from the hash codes stored on Image at start-up and kept current as images are
  * stored or removed. The model is loaded on first use: a browse-only server never pays for it.
+ *
+ * Shared (several hub replicas, events through Redis): what this replica adds or removes is
+ * published on Topic.HASH_CODES, batched for a few milliseconds, and every other replica's
+ * catalog applies it, so a code stored anywhere is searchable everywhere well within a second.
  */
 export class HashCatalog {
   readonly index = new HashIndex(1 << 16);
   /** seriesOf[imageId] = series id; ids are dense auto-increment keys. */
   private seriesOf = new Int32Array(1 << 16);
   private model: Promise<HashModel> | null = null;
+  /** Who this replica is on Topic.HASH_CODES (its own changes come back from Redis: ignored). */
+  private readonly origin = randomUUID();
+  private sharing: { iterator: AsyncIterator<HashCodesChanged>; outbox: HashCodesChanged | null; timer: NodeJS.Timeout | null } | null = null;
 
-  static async load(em: EntityManager, batch = 50_000): Promise<HashCatalog> {
+  /**
+   * Reads every stored code. With `share`, listens to other replicas first, so a code stored
+   * elsewhere while the pages are read is not missed (adding twice is harmless).
+   */
+  static async load(em: EntityManager, batch = 50_000, options: { share?: boolean } = {}): Promise<HashCatalog> {
     const catalog = new HashCatalog();
+    if (options.share) catalog.share();
     const knex = em.getKnex();
     let after = 0;
     for (;;) {
@@ -23,7 +37,7 @@ export class HashCatalog {
       const rows: { id: number; series_id: number; hash_code: string }[] = await knex('image')
         .select('id', 'series_id', 'hash_code').whereNotNull('hash_code').where('id', '>', after).orderBy('id').limit(batch);
       if (!rows.length) break;
-      for (const r of rows) catalog.add(Number(r.id), Number(r.series_id), hexToCode(r.hash_code));
+      for (const r of rows) catalog.apply(Number(r.id), Number(r.series_id), hexToCode(r.hash_code));
       after = Number(rows[rows.length - 1]!.id);
     }
     return catalog;
@@ -37,10 +51,73 @@ export class HashCatalog {
     }
     this.seriesOf[imageId] = seriesId;
     this.index.add(imageId, code);
+    this.outbox()?.added.push([imageId, seriesId, codeToHex(code)]);
   }
 
   remove(imageId: number): void {
     this.index.remove(imageId);
+    this.outbox()?.removed.push(imageId);
+  }
+
+  /** Entries held (the `obia_hash_index_size` metric). */
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Starts exchanging changes with the other replicas' catalogs (see the class comment). */
+  share(): void {
+    if (this.sharing) return;
+    const iterator = pubSub.subscribe(Topic.HASH_CODES)[Symbol.asyncIterator]() as AsyncIterator<HashCodesChanged>;
+    this.sharing = { iterator, outbox: null, timer: null };
+    const apply = (r: IteratorResult<HashCodesChanged>): unknown => {
+      if (r.done) return undefined;
+      const change = r.value;
+      if (change.origin !== this.origin) {
+        for (const [imageId, seriesId, hex] of change.added) this.apply(imageId, seriesId, hexToCode(hex));
+        for (const imageId of change.removed) this.index.remove(imageId);
+      }
+      return this.sharing?.iterator === iterator ? iterator.next().then(apply) : undefined;
+    };
+    // The first next() is what subscribes (the iterator is lazy).
+    void iterator.next().then(apply);
+  }
+
+  /** Publishes what is queued and stops listening. */
+  async close(): Promise<void> {
+    const sharing = this.sharing;
+    if (!sharing) return;
+    this.flush();
+    this.sharing = null;
+    await sharing.iterator.return?.();
+  }
+
+  /** Adds without publishing: a change another replica made, or what the database already holds. */
+  private apply(imageId: number, seriesId: number, code: bigint): void {
+    const sharing = this.sharing;
+    this.sharing = null;
+    try { this.add(imageId, seriesId, code); } finally { this.sharing = sharing; }
+  }
+
+  private outbox(): HashCodesChanged | null {
+    const sharing = this.sharing;
+    if (!sharing) return null;
+    // Bounded messages when a whole archive is seeded at once.
+    if (sharing.outbox && sharing.outbox.added.length + sharing.outbox.removed.length >= 4096) this.flush();
+    if (!sharing.outbox) {
+      sharing.outbox = { origin: this.origin, added: [], removed: [] };
+      // One message per burst (an ingest batch stores tens of images at once), not one per image.
+      sharing.timer = setTimeout(() => this.flush(), 20);
+    }
+    return sharing.outbox;
+  }
+
+  private flush(): void {
+    const sharing = this.sharing;
+    if (!sharing?.outbox) return;
+    if (sharing.timer) clearTimeout(sharing.timer);
+    pubSub.publish(Topic.HASH_CODES, sharing.outbox);
+    sharing.outbox = null;
+    sharing.timer = null;
   }
 
   seriesIdOf(imageId: number): number {

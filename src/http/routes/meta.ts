@@ -1,9 +1,8 @@
 import type { RoutePlugin } from '../server.js';
 
-/** `/health` (the process answers) and the local issuer's public keys. */
+/** The local issuer's public keys (`/health`, `/ready` and `/metrics` are src/ops/routes.ts). */
 export function metaRoutes(jwks: () => unknown): RoutePlugin {
   return async (app) => {
-    app.get('/health', async () => ({ status: 'ok' }));
     app.get('/.well-known/jwks.json', async () => jwks());
   };
 }

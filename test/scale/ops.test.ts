@@ -1,0 +1,84 @@
+// Operations (issue 18): /health answers, /ready checks the database, both blob roots and Redis
+// and names what failed with a 503, /metrics counts requests by route, times GraphQL operations
+// by name, and reports ingest progress and the hash index size.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { createSubmission, makeCt, processSubmission, submitter, uid, upload } from '../ingest/helpers.js';
+import { startRedis, type TestRedis } from './redis.js';
+
+/** The value of one sample line of Prometheus text, or undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('operations endpoints', () => {
+  let redis: TestRedis;
+  let app: TestApp;
+  before(async () => {
+    redis = await startRedis();
+    app = await startTestApp({ config: { redisUrl: redis.url } });
+  });
+  after(async () => {
+    await app?.stop();
+    await redis?.stop();
+  });
+
+  const get = async (path: string) => {
+    const res = await fetch(`${app.url}${path}`);
+    return { status: res.status, text: await res.text() };
+  };
+
+  it('counts requests by route and status, times GraphQL operations by name, and reports ingest and the index', async () => {
+    assert.deepEqual(JSON.parse((await get('/health')).text), { status: 'ok' });
+    const token = await submitter(app);
+    const sub = await createSubmission(app, token);
+    const [study, series] = [uid(), uid()];
+    for (let i = 0; i < 3; i++) await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'OPS-1', studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: i + 1 }));
+    assert.equal((await processSubmission(app, token, sub.id)).ingested, 3);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ operationName: 'CollectionsPage', query: 'query CollectionsPage { collections(first: 5) { totalCount } }' }) });
+      assert.equal(res.status, 200);
+    }
+    assert.equal((await get('/no/such/route/123')).status, 404);
+
+    const metrics = await get('/metrics');
+    assert.equal(metrics.status, 200);
+    const m = metrics.text;
+    assert.ok((sample(m, 'obia_http_requests_total{route="/graphql",method="POST",status="200"}') ?? 0) >= 2, m.slice(0, 2000));
+    assert.equal(sample(m, 'obia_http_requests_total{route="unmatched",method="GET",status="404"}'), 1, 'an unknown path is one label, not its URL');
+    assert.ok(!m.includes('/no/such/route'), 'raw URLs never become labels');
+    assert.equal(sample(m, 'obia_graphql_operation_duration_seconds_count{operation="CollectionsPage",type="query",outcome="ok"}'), 2);
+    assert.equal(sample(m, 'obia_hash_index_size'), 3, 'the three new codes are in the index');
+    assert.equal(sample(m, 'obia_ingest_files_processed_total{outcome="INDEXED"}'), 3);
+    assert.equal(sample(m, 'obia_ingest_queue_depth{state="RECEIVED"}'), 0, 'nothing is left waiting');
+  });
+
+  it('is ready when the database, both blob roots and Redis answer, and says which one does not', async () => {
+    const ready = await get('/ready');
+    assert.equal(ready.status, 200, ready.text);
+    assert.deepEqual(JSON.parse(ready.text), { status: 'ready', checks: { database: 'ok', storage: 'ok', redis: 'ok' } });
+
+    // A backup root that cannot be written to (here: a file where the directory should be).
+    const backup = app.config.backupDir;
+    fs.renameSync(backup, `${backup}.moved`);
+    fs.writeFileSync(backup, 'not a directory');
+    try {
+      const broken = await get('/ready');
+      assert.equal(broken.status, 503);
+      assert.deepEqual(JSON.parse(broken.text), { status: 'not ready', checks: { database: 'ok', storage: 'failed', redis: 'ok' }, failed: ['storage'] });
+    } finally {
+      fs.rmSync(backup);
+      fs.renameSync(`${backup}.moved`, backup);
+    }
+    assert.equal((await get('/ready')).status, 200);
+
+    await redis.stop();
+    const noRedis = await get('/ready');
+    assert.equal(noRedis.status, 503);
+    assert.deepEqual(JSON.parse(noRedis.text).failed, ['redis']);
+    assert.equal((await get('/health')).status, 200, 'the process itself still answers');
+  });
+});
