@@ -1,4 +1,4 @@
-import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Collection } from '../../src/entities/index.js';
 import { QcEventKind } from '../../src/entities/QcEvent.js';
 
@@ -56,7 +56,7 @@ export class QcSummaryView {
 
 @ObjectType({ description: 'A QC decision as announced over the qcEvents subscription.' })
 export class QcEventNotice {
-  @Field(() => Int) submissionId!: number;
+  @Field(() => ID, { description: 'The submission it concerns.' }) submissionId!: number;
   @Field(() => QcEventKind) kind!: QcEventKind;
   @Field() subject!: string;
   @Field() message!: string;

@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
+import { rowId } from '../../src/graphql/ids.js';
 import { Action } from '../../src/access/policy.js';
 import type { RequestContext } from '../../src/context.js';
 import { Submission } from '../../src/entities/index.js';
@@ -52,13 +53,13 @@ export class SubmissionQcResolver {
     subscribe: ({ args, context }) => {
       const ctx = context as RequestContext;
       attachQcEvents(ctx.em, ingestOf(ctx));
-      return pubSub.subscribe(Topic.QC_EVENTS, String(args.submission));
+      return pubSub.subscribe(Topic.QC_EVENTS, String(rowId(args.submission, 'submission')));
     },
   })
   async qcEvents(@Root() payload: { submissionId: string; kind: string; subject: string; message: string; at: Date },
-    @Arg('submission', () => Int) submission: number, @Ctx() ctx: RequestContext): Promise<QcEventNotice> {
+    @Arg('submission', () => ID, { description: 'The submission\'s id (Submission.id).' }) submission: string, @Ctx() ctx: RequestContext): Promise<QcEventNotice> {
     // Re-checked for every event: the payload goes only to who may see the submission now.
-    await ingestOf(ctx).submissions.findOrFail(ctx.user, submission, ctx.em.fork(), Action.VIEW_SUBMISSION);
+    await ingestOf(ctx).submissions.findOrFail(ctx.user, rowId(submission, 'submission'), ctx.em.fork(), Action.VIEW_SUBMISSION);
     return { ...payload, submissionId: Number(payload.submissionId), kind: payload.kind as QcEventNotice['kind'] };
   }
 }

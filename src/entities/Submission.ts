@@ -1,12 +1,12 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Accessibility } from '../domain.js';
 import { Collection } from './Collection.js';
 
 export enum SubmissionState {
   /** Accepting files and clinical data. */
   OPEN = 'OPEN',
-  /** processSubmission is running over its files. */
+  /** An ingest run (processSubmission) is going over its files. */
   PROCESSING = 'PROCESSING',
   /** Every received file has reached a final state (indexed, quarantined or duplicate). */
   PROCESSED = 'PROCESSED',
@@ -28,7 +28,7 @@ export class DeidOptionsView {
 @ObjectType({ description: 'A submission: files and clinical data on their way into a collection.' })
 @Entity({ tableName: 'submission' })
 export class Submission {
-  @Field(() => Int)
+  @Field(() => ID, { description: 'The archive\'s id of the submission; what `submission:` arguments take.' })
   @PrimaryKey({ autoincrement: true })
   id!: number;
 

@@ -1,5 +1,5 @@
 import { BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Submission } from './Submission.js';
 
 export enum FileState {
@@ -19,7 +19,7 @@ registerEnumType(FileState, { name: 'FileState', description: 'Where one receive
 @Entity({ tableName: 'submission_file' })
 @Index({ properties: ['submission', 'state'] })
 export class SubmissionFile {
-  @Field(() => Int)
+  @Field(() => ID, { description: 'The archive\'s id of the file; what `file:` arguments take.' })
   @PrimaryKey({ autoincrement: true })
   id!: number;
 

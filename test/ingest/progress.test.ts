@@ -6,17 +6,18 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Role } from '../../src/auth/Principal.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, makeCt, submitter, uid, upload } from './helpers.js';
 
 describe('submissionProgress subscription', () => {
   let app: TestApp;
   before(async () => { app = await startTestApp(); });
   after(async () => app?.stop());
 
-  function subscribe(token: string, id: number) {
+  function subscribe(token: string, id: string) {
     const client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
     const events: any[] = [];
-    client.subscribe({ query: `subscription($id: Int!) { submissionProgress(id: $id) { submissionId state total counts { state count } } }`, variables: { id } },
+    client.subscribe({ query: `subscription($id: ID!) { submissionProgress(submission: $id) { submissionId state total counts { state count } } }`, variables: { id } },
       { next: (v) => events.push(v), error: (e) => events.push({ error: e }), complete: () => {} });
     return { client, events };
   }
@@ -29,7 +30,7 @@ describe('submissionProgress subscription', () => {
     const mine = subscribe(token, sub.id);
     const stranger = subscribe(await app.token('stranger', Role.SUBMITTER), sub.id);
     await new Promise((r) => setTimeout(r, 300));
-    await processSubmission(app, token, sub.id);
+    await processToEnd(app, token, sub.id);
     await new Promise((r) => setTimeout(r, 500));
     mine.client.dispose(); stranger.client.dispose();
     const payloads = mine.events.map((e) => e.data?.submissionProgress).filter(Boolean);

@@ -137,14 +137,14 @@ const SUBMISSION_FIELDS = `id title description disease keywords accessibility b
   collection { accession releaseState }
   progress { state total counts { state count } }
   qcSummary { quarantined duplicates unresolvedQuarantined releaseBlockers { reason count message } }
-  files { id originalName size state quarantineReason quarantineMessage heldForPixelReview repairRequest resolution imageUid }`;
+  files(first: 500) { totalCount edges { node { id originalName size state quarantineReason quarantineMessage heldForPixelReview repairRequest resolution imageUid } } }`;
 
 export const CREATE_SUBMISSION = `mutation CreateSubmission($input: CreateSubmissionInput!) { createSubmission(input: $input) { ${SUBMISSION_FIELDS} } }`;
-export const SUBMISSION = `query Submission($id: Int!) { submission(id: $id) { ${SUBMISSION_FIELDS} } }`;
-export const ADD_CLINICAL_CSV = `mutation AddClinicalCsv($submission: Int!, $csv: String!) { addClinicalDataCsv(submission: $submission, csv: $csv) }`;
-export const PROCESS_SUBMISSION = `mutation ProcessSubmission($id: Int!) { processSubmission(id: $id) { ingested quarantined duplicates pending unmatchedClinicalRecords } }`;
-export const SUBMISSION_PROGRESS = `subscription SubmissionProgress($id: Int!) { submissionProgress(id: $id) { submissionId state total counts { state count } } }`;
-export const RESOLVE_QUARANTINED = `mutation ResolveQuarantined($file: Int!, $action: QuarantineAction!) { resolveQuarantined(file: $file, action: $action) { id state resolution } }`;
+export const SUBMISSION = `query Submission($id: ID!) { submission(id: $id) { ${SUBMISSION_FIELDS} } }`;
+export const ADD_CLINICAL_CSV = `mutation AddClinicalCsv($submission: ID!, $csv: String!) { addClinicalDataCsv(submission: $submission, csv: $csv) }`;
+export const PROCESS_SUBMISSION = `mutation ProcessSubmission($submission: ID!) { processSubmission(submission: $submission) { id state progress { submissionId state total counts { state count } unmatchedClinicalRecords } } }`;
+export const SUBMISSION_PROGRESS = `subscription SubmissionProgress($submission: ID!) { submissionProgress(submission: $submission) { submissionId state total counts { state count } unmatchedClinicalRecords } }`;
+export const RESOLVE_QUARANTINED = `mutation ResolveQuarantined($file: ID!, $action: QuarantineAction!) { resolveQuarantined(file: $file, action: $action) { id state resolution } }`;
 
 // --- access ---------------------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ export const COLLECTION_TITLE = `query CollectionTitle($accession: String!) { co
 
 // --- curation -------------------------------------------------------------------------------
 
-export const CURATION = `query Curation($id: Int!) {
+export const CURATION = `query Curation($id: ID!) {
   submission(id: $id) { ${SUBMISSION_FIELDS}
     tagCensus(textOnly: true) { tag keyword vr files distinctValues distinctValuesCapped sampleValues retained privateCreator }
     qcHistory { id at actor kind subject reason message }
