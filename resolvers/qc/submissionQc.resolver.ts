@@ -31,7 +31,7 @@ export class SubmissionQcResolver {
     return new CurationService(ctx.em, ctx.user, ingestOf(ctx)).history(submission);
   }
 
-  @FieldResolver(() => QcSummaryView)
+  @FieldResolver(() => QcSummaryView, { description: 'Quarantined and duplicate files, and what still stands in the way of release.' })
   async qcSummary(@Root() submission: Submission, @Ctx() ctx: RequestContext): Promise<QcSummaryView> {
     const knex = ctx.em.getKnex();
     const rows: { state: string; n: number }[] = await knex('submission_file').where('submission_id', submission.id)

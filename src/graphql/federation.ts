@@ -38,6 +38,18 @@ function withAppliedDirectives(schema: GraphQLSchema, document: DocumentNode): D
   });
 }
 
+/** TypeGraphQL offers no way to describe the root types; they are described here, on the SDL. */
+const ROOT_DESCRIPTIONS: Record<string, string> = {
+  Query: 'Browse the archive (collections, individuals, studies, series, images, statistics, similar images), your submissions, access requests and audit log.',
+  Mutation: 'Submit and process data, curate and release collections, request and review access, create download links.',
+  Subscription: 'Live events over graphql-ws on /graphql: a submission\'s progress, its QC decisions, and access-request updates.',
+};
+
+function describeRoots(def: DefinitionNode): DefinitionNode {
+  if (def.kind !== Kind.OBJECT_TYPE_DEFINITION || def.description || !ROOT_DESCRIPTIONS[def.name.value]) return def;
+  return { ...def, description: { kind: Kind.STRING, value: ROOT_DESCRIPTIONS[def.name.value]!, block: true } };
+}
+
 /**
  * Builds the subgraph around a TypeGraphQL schema: its SDL, sorted so the printed schema is
  * deterministic, plus `@link` to Federation 2, with TypeGraphQL's resolvers and the reference
@@ -47,7 +59,7 @@ export function toSubgraphSchema(schema: GraphQLSchema, referenceResolvers: Reco
   const sorted = parse(printSchema(lexicographicSortSchema(schema)));
   const typeDefs: DocumentNode = {
     kind: Kind.DOCUMENT,
-    definitions: [...parse(FEDERATION_LINK).definitions, ...withAppliedDirectives(schema, sorted)],
+    definitions: [...parse(FEDERATION_LINK).definitions, ...withAppliedDirectives(schema, sorted).map(describeRoots)],
   };
   const resolvers: Record<string, any> = { ...createResolversMap(schema) };
   for (const [type, fields] of Object.entries(referenceResolvers)) resolvers[type] = { ...resolvers[type], ...fields };

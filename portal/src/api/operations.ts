@@ -14,7 +14,7 @@ export const HOME = `query Home {
   collections(first: 100) { totalCount edges { node { accession title disease accessibility releaseState bioProjectAccession } } }
 }`;
 
-export const LOOKUP = `query Lookup($id: String!) {
+export const LOOKUP = `query Lookup($id: ID!) {
   lookup(id: $id) { __typename
     ... on Collection { accession } ... on Individual { accession } ... on Study { accession }
     ... on Series { uid } ... on Image { uid series { uid } } }
@@ -84,7 +84,7 @@ export const INDIVIDUAL = `query IndividualPage($accession: String!) {
   individual(accession: $accession) {
     accession sex age species disease pathologicalType medicalHistory familyHistory treatment gsaHumanAccession
     collection { accession title accessibility viewerCanViewThumbnails viewerCanDownload bioProjectAccession }
-    studies { accession studyDate ageAtStudy description modalities series { uid modality anatomicalSite imageCount description } }
+    studies { accession studyDate ageAtStudy description modalities series: seriesList { uid modality anatomicalSite imageCount description } }
   }
 }`;
 
@@ -93,7 +93,7 @@ export const STUDY = `query StudyPage($accession: String!) {
     accession studyInstanceUid studyDate ageAtStudy description modalities reviewState
     individual { accession sex age disease }
     collection { accession title accessibility viewerCanViewThumbnails viewerCanDownload }
-    series { uid modality anatomicalSite description imageCount seriesNumber previewUrl }
+    series: seriesList { uid modality anatomicalSite description imageCount seriesNumber previewUrl }
   }
 }`;
 
