@@ -5,7 +5,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import {
   GraphQLError, Kind, lexicographicSortSchema, parse, printSchema,
-  type DefinitionNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
+  type ConstDirectiveNode, type DefinitionNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
 import { createResolversMap } from 'type-graphql';
 import { hasRole, Role, type Principal } from '../auth/Principal.js';
@@ -30,10 +30,13 @@ function withAppliedDirectives(schema: GraphQLSchema, document: DocumentNode): D
     if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION) return def;
     const type = schema.getType(def.name.value) as any;
     const fields = type?.getFields?.() ?? {};
+    // The printed directives (@deprecated) stay; TypeGraphQL's own (@key, …) are added to them.
+    const merged = (printed: readonly ConstDirectiveNode[] | undefined, own: readonly ConstDirectiveNode[] | undefined) =>
+      [...(printed ?? []), ...(own ?? []).filter((d) => !printed?.some((p) => p.name.value === d.name.value))];
     return {
       ...def,
-      directives: type?.astNode?.directives ?? [],
-      fields: def.fields?.map((f) => ({ ...f, directives: fields[f.name.value]?.astNode?.directives ?? [] })),
+      directives: merged(def.directives, type?.astNode?.directives),
+      fields: def.fields?.map((f) => ({ ...f, directives: merged(f.directives, fields[f.name.value]?.astNode?.directives) })),
     };
   });
 }
