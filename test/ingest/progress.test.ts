@@ -17,9 +17,17 @@ describe('submissionProgress subscription', () => {
   function subscribe(token: string, id: string) {
     const client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
     const events: any[] = [];
-    client.subscribe({ query: `subscription($id: ID!) { submissionProgress(submission: $id) { submissionId state total counts { state count } } }`, variables: { id } },
-      { next: (v) => events.push(v), error: (e) => events.push({ error: e }), complete: () => {} });
-    return { client, events };
+    // The first event (the current state, or a refusal) says the subscription is live; the end is
+    // the event reading PROCESSED, or a refusal (an event with errors). Waited on, never slept for.
+    let live!: () => void, over!: () => void;
+    const first = new Promise<void>((r) => { live = r; });
+    const end = new Promise<void>((r) => { over = r; });
+    client.subscribe({ query: `subscription($id: ID!) { submissionProgress(submission: $id) { submissionId state total counts { state count } } }`, variables: { id } }, {
+      next: (v: any) => { events.push(v); live(); if (v.errors || v.data?.submissionProgress?.state === 'PROCESSED') over(); },
+      error: (e) => { events.push({ error: e }); live(); over(); },
+      complete: () => { live(); over(); },
+    });
+    return { client, events, first, end };
   }
 
   it('streams counts per state while the submission is processed', async () => {
@@ -29,9 +37,9 @@ describe('submissionProgress subscription', () => {
     for (let i = 0; i < 5; i++) await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'WS-1', studyUid: study, seriesUid: series, sopUid: uid() }));
     const mine = subscribe(token, sub.id);
     const stranger = subscribe(await app.token('stranger', Role.SUBMITTER), sub.id);
-    await new Promise((r) => setTimeout(r, 300));
+    await Promise.all([mine.first, stranger.first]);
     await processToEnd(app, token, sub.id);
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all([mine.end, stranger.end]);
     mine.client.dispose(); stranger.client.dispose();
     const payloads = mine.events.map((e) => e.data?.submissionProgress).filter(Boolean);
     assert.ok(payloads.length >= 2, `expected several progress events, got ${JSON.stringify(mine.events).slice(0, 300)}`);
