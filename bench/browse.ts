@@ -31,7 +31,7 @@ async function main() {
       { after: null, i })],
     ['(b) statistics, unfiltered', () => post('{ statistics { byCollection { key individuals studies series images } byModality { key individuals studies series images } byAnatomicalSite { key individuals studies series images } } }')],
     ['(b) statistics, filtered (CT, age 40-60, GSA-Human link)', () => post('{ statistics(filter: { modality: ["CT"], ageMin: 40, ageMax: 60, hasGsaHumanLink: true }) { byCollection { key individuals studies series images } byModality { key series images } byAnatomicalSite { key series images } } }')],
-    ['(c) lookup by accession', (i) => post('query($id: String!) { lookup(id: $id) { __typename ... on Study { accession studyDate } } }', { id: accessions[i % accessions.length] })],
+    ['(c) lookup by accession', (i) => post('query($id: ID!) { lookup(id: $id) { __typename ... on Study { accession studyDate } } }', { id: accessions[i % accessions.length] })],
   ];
   for (const [name, run] of cases) {
     for (let i = 0; i < 10; i++) await run(i); // warm caches and JIT

@@ -7,11 +7,11 @@ import { Image, Series } from '../src/entities/index.js';
 @Resolver(() => Image)
 export class ImageResolver {
   @Query(() => Image, { nullable: true, description: 'An image by its de-identified SOPInstanceUID.' })
-  image(@Arg('uid') uid: string, @Ctx() ctx: RequestContext) {
+  image(@Arg('uid', { description: 'The image\'s de-identified SOPInstanceUID.' }) uid: string, @Ctx() ctx: RequestContext) {
     return ctx.browse.imageByUid(uid);
   }
 
-  @FieldResolver(() => Series)
+  @FieldResolver(() => Series, { description: 'The series the image belongs to.' })
   series(@Root() image: Image, @Ctx() ctx: RequestContext) {
     return ctx.loaders.seriesById.load(image.series.id);
   }

@@ -9,12 +9,12 @@ import { PageArgs } from './types/PageArgs.js';
 @Resolver(() => Individual)
 export class IndividualResolver {
   @Query(() => Individual, { nullable: true, description: 'An individual by accession (I + 6 digits).' })
-  individual(@Arg('accession') accession: string, @Ctx() ctx: RequestContext) {
+  individual(@Arg('accession', { description: 'I followed by 6 digits (e.g. I000001).' }) accession: string, @Ctx() ctx: RequestContext) {
     return ctx.browse.individual(accession);
   }
 
   @Query(() => IndividualConnection, { description: 'Individuals matching the filter.' })
-  async individuals(@Args() page: PageArgs, @Arg('filter', () => BrowseFilterInput, { nullable: true }) filter: BrowseFilterInput | null, @Ctx() ctx: RequestContext) {
+  async individuals(@Args() page: PageArgs, @Arg('filter', () => BrowseFilterInput, { description: 'Only individuals matching; every visible individual when omitted.', nullable: true }) filter: BrowseFilterInput | null, @Ctx() ctx: RequestContext) {
     return fromPage(IndividualConnection, await ctx.browse.individuals(filter, page));
   }
 

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Query, Resolver, createUnionType } from 'type-graphql';
+import { Arg, Ctx, ID, Query, Resolver, createUnionType } from 'type-graphql';
 import type { RequestContext } from '../src/context.js';
 import { Collection, Image, Individual, Series, Study } from '../src/entities/index.js';
 
@@ -15,7 +15,7 @@ export const LookupResult = createUnionType({
 @Resolver()
 export class LookupResolver {
   @Query(() => LookupResult, { nullable: true, description: 'Resolves an accession (OBIA0001, I000001, S00000001) or a Study/Series/SOP Instance UID.' })
-  lookup(@Arg('id') id: string, @Ctx() ctx: RequestContext) {
+  lookup(@Arg('id', () => ID, { description: 'An accession (OBIA0001, I000001, S00000001) or a de-identified Study, Series or SOP Instance UID.' }) id: string, @Ctx() ctx: RequestContext) {
     return ctx.browse.lookup(id);
   }
 }

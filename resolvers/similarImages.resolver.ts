@@ -21,7 +21,7 @@ class ImageQueryInput {
 
 @ObjectType({ description: 'An archived image and its Hamming distance to the query image.' })
 class SimilarImage {
-  @Field(() => Image)
+  @Field(() => Image, { description: 'The archived image found; its metadata as browse shows it to the caller.' })
   image!: Image;
 
   @Field(() => Int, { description: 'Number of the 64 hash bits that differ (0 = same code).' })
@@ -32,9 +32,9 @@ class SimilarImage {
 export class SimilarImagesResolver {
   @Query(() => [SimilarImage], { description: 'The k archived images nearest to the query image by deep-hash Hamming distance, nearest first, among those browse would show you.' })
   similarImages(
-    @Arg('image', () => ImageQueryInput) image: ImageQueryInput,
-    @Arg('k', () => Int, { defaultValue: 30 }) k: number,
-    @Arg('filter', () => BrowseFilterInput, { nullable: true }) filter: BrowseFilterInput | null,
+    @Arg('image', () => ImageQueryInput, { description: 'The query image: an archived image by UID, or an image POSTed to /query-images by its id.' }) image: ImageQueryInput,
+    @Arg('k', () => Int, { description: 'How many images to return, nearest first (at most 100).', defaultValue: 30 }) k: number,
+    @Arg('filter', () => BrowseFilterInput, { description: 'Only images of series that browse would show with this filter.', nullable: true }) filter: BrowseFilterInput | null,
     @Ctx() ctx: RequestContext,
   ) {
     return ctx.similarImages.similar(image, k, filter);

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Field, FieldResolver, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { pubSub, Topic } from '../src/events/pubsub.js';
 import type { RequestContext } from '../src/context.js';
 import { Accessibility, Sex } from '../src/domain.js';
@@ -9,66 +9,62 @@ import type { Ingest } from '../src/ingest/index.js';
 import { Action } from '../src/access/policy.js';
 import { ServiceUnavailableError } from '../src/errors.js';
 import { logger } from '../src/log.js';
+import { rowId } from '../src/graphql/ids.js';
+import { Connection, fromPage } from './types/connection.js';
+import { PageArgs } from './types/PageArgs.js';
 
 @InputType({ description: 'De-identification options; omitted ones take the OBIA defaults (all six on).' })
 class DeidOptionsInput {
-  @Field({ nullable: true }) cleanPixelData?: boolean;
-  @Field({ nullable: true }) cleanDescriptors?: boolean;
-  @Field({ nullable: true }) retainLongitudinalModifiedDates?: boolean;
-  @Field({ nullable: true }) retainPatientCharacteristics?: boolean;
-  @Field({ nullable: true }) retainDeviceIdentity?: boolean;
-  @Field({ nullable: true }) retainSafePrivate?: boolean;
+  @Field({ nullable: true, description: 'Clean Pixel Data: hold images that may carry burned-in text for pixel review.' }) cleanPixelData?: boolean;
+  @Field({ nullable: true, description: 'Clean Descriptors: remove free-text descriptions that may identify.' }) cleanDescriptors?: boolean;
+  @Field({ nullable: true, description: 'Retain Longitudinal Temporal Information with Modified Dates: shift dates by a per-individual offset instead of removing them.' }) retainLongitudinalModifiedDates?: boolean;
+  @Field({ nullable: true, description: 'Retain Patient Characteristics: keep sex, age, size and weight.' }) retainPatientCharacteristics?: boolean;
+  @Field({ nullable: true, description: 'Retain Device Identity: keep manufacturer, model and station attributes.' }) retainDeviceIdentity?: boolean;
+  @Field({ nullable: true, description: 'Retain Safe Private: keep private attributes that are purely numeric or listed as safe.' }) retainSafePrivate?: boolean;
 }
 
-@InputType()
+@InputType({ description: 'What a new submission deposits: the metadata of the collection it fills.' })
 class CreateSubmissionInput {
-  @Field() title!: string;
-  @Field({ nullable: true }) description?: string;
-  @Field(() => [String], { nullable: true }) keywords?: string[];
-  @Field() disease!: string;
-  @Field(() => Accessibility, { nullable: true }) accessibility?: Accessibility;
+  @Field({ description: 'Title of the collection (at most 500 characters).' }) title!: string;
+  @Field({ nullable: true, description: 'Free-text description of the collection.' }) description?: string;
+  @Field(() => [String], { nullable: true, description: 'Keywords that browse and keyword search match.' }) keywords?: string[];
+  @Field({ description: 'The disease the collection is about; also the default disease of its individuals.' }) disease!: string;
+  @Field(() => Accessibility, { nullable: true, description: 'OPEN (public once released) or CONTROLLED (files only on an approved access request); OPEN when omitted.' }) accessibility?: Accessibility;
   @Field({ nullable: true, description: 'PRJCA, PRJNA, PRJEB or PRJDB followed by digits.' }) bioProjectAccession?: string;
-  @Field(() => DeidOptionsInput, { nullable: true }) deidOptions?: DeidOptionsInput;
+  @Field(() => DeidOptionsInput, { nullable: true, description: 'De-identification options; the OBIA defaults when omitted.' }) deidOptions?: DeidOptionsInput;
   @Field({ nullable: true, description: 'Add to this existing collection (OBIA accession) instead of a new one.' }) collection?: string;
 }
 
 @InputType({ description: 'Clinical data for one local patient. The local ID is only used to match files; the archive keeps a keyed hash of it.' })
 class ClinicalRecordInput {
-  @Field() localPatientId!: string;
-  @Field(() => Sex, { nullable: true }) sex?: Sex;
-  @Field(() => Int, { nullable: true }) age?: number;
-  @Field({ nullable: true }) species?: string;
-  @Field({ nullable: true }) disease?: string;
-  @Field({ nullable: true }) pathologicalType?: string;
-  @Field({ nullable: true }) medicalHistory?: string;
-  @Field({ nullable: true }) familyHistory?: string;
-  @Field({ nullable: true }) treatment?: string;
+  @Field({ description: 'The PatientID the files of this patient carry; matched, never stored in clear.' }) localPatientId!: string;
+  @Field(() => Sex, { nullable: true, description: 'Sex of the individual.' }) sex?: Sex;
+  @Field(() => Int, { nullable: true, description: 'Age in years at the first study.' }) age?: number;
+  @Field({ nullable: true, description: 'Species (Homo sapiens when omitted).' }) species?: string;
+  @Field({ nullable: true, description: 'Disease or diagnosis; the submission\'s disease when omitted.' }) disease?: string;
+  @Field({ nullable: true, description: 'Pathological type of the disease.' }) pathologicalType?: string;
+  @Field({ nullable: true, description: 'Relevant medical history, free text without identifiers.' }) medicalHistory?: string;
+  @Field({ nullable: true, description: 'Relevant family history, free text without identifiers.' }) familyHistory?: string;
+  @Field({ nullable: true, description: 'Treatment received, free text without identifiers.' }) treatment?: string;
   @Field({ nullable: true, description: 'The patient\'s GSA-Human individual (HRI + 6 to 9 digits) or dataset (HRA + digits) accession; links the individual to its sequencing data. Omitted: an existing link is kept.' }) gsaHumanAccession?: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'How many of a submission\'s files are in one pipeline state.' })
 class FileStateCount {
-  @Field(() => FileState) state!: FileState;
-  @Field(() => Int) count!: number;
+  @Field(() => FileState, { description: 'The pipeline state.' }) state!: FileState;
+  @Field(() => Int, { description: 'Files in that state.' }) count!: number;
 }
 
 @ObjectType({ description: 'Counts of a submission\'s files per pipeline state.' })
 export class SubmissionProgress {
-  @Field(() => Int) submissionId!: number;
-  @Field(() => SubmissionState) state!: SubmissionState;
-  @Field(() => Int) total!: number;
-  @Field(() => [FileStateCount]) counts!: FileStateCount[];
+  @Field(() => ID, { description: 'The submission these counts are of.' }) submissionId!: number;
+  @Field(() => SubmissionState, { description: 'PROCESSING while a run is under way; PROCESSED once it has ended.' }) state!: SubmissionState;
+  @Field(() => Int, { description: 'Files received.' }) total!: number;
+  @Field(() => [FileStateCount], { description: 'Files per pipeline state, every state listed (zero included).' }) counts!: FileStateCount[];
+  @Field(() => Int, { description: 'Clinical records whose local patient no file of the submission has (yet).' }) unmatchedClinicalRecords!: number;
 }
 
-@ObjectType({ description: 'What processSubmission did.' })
-class ProcessResult {
-  @Field(() => Int) submissionId!: number;
-  @Field(() => Int) ingested!: number;
-  @Field(() => Int) quarantined!: number;
-  @Field(() => Int) duplicates!: number;
-  @Field(() => Int, { description: 'Files not yet in a final state.' }) pending!: number;
-  @Field(() => Int, { description: 'Clinical records whose patient no file had.' }) unmatchedClinicalRecords!: number;
-}
+export const SubmissionFileConnection = Connection(SubmissionFile, 'SubmissionFile');
 
 export function ingestOf(ctx: RequestContext): Ingest {
   if (!ctx.ingest) throw new ServiceUnavailableError('submissions are not enabled on this server');
@@ -76,11 +72,12 @@ export function ingestOf(ctx: RequestContext): Ingest {
 }
 
 export async function progressOf(ingest: Ingest, submission: Submission): Promise<SubmissionProgress> {
-  const counts = await ingest.submissions.countsByState(submission.id);
+  const [counts, summary] = await Promise.all([ingest.submissions.countsByState(submission.id), ingest.pipeline.summary(submission.id)]);
   return {
     submissionId: submission.id, state: submission.state,
     total: Object.values(counts).reduce((a, b) => a + b, 0),
     counts: Object.entries(counts).map(([state, count]) => ({ state: state as FileState, count })),
+    unmatchedClinicalRecords: summary.unmatchedClinicalRecords,
   };
 }
 
@@ -100,68 +97,86 @@ async function* currentThenLive(submissionId: string): AsyncGenerator<{ submissi
   }
 }
 
+const SUBMISSION_ARG = { description: 'The submission\'s id (Submission.id).' };
+
+@ArgsType()
+class SubmissionFilesArgs extends PageArgs {
+  @Field(() => [FileState], { nullable: true, description: 'Only files in one of these states (e.g. [QUARANTINED] for what needs a repair); every file when omitted.' })
+  state?: FileState[] | null;
+}
+
 @Resolver(() => Submission)
 export class SubmissionResolver {
   @Mutation(() => Submission, { description: 'Starts a submission (and its DRAFT collection). Submitters and curators only.' })
-  async createSubmission(@Arg('input', () => CreateSubmissionInput) input: CreateSubmissionInput, @Ctx() ctx: RequestContext) {
+  async createSubmission(@Arg('input', () => CreateSubmissionInput, { description: 'The collection\'s metadata and the de-identification options.' }) input: CreateSubmissionInput, @Ctx() ctx: RequestContext) {
     await ctx.session.assertCan(Action.SUBMIT, null, 'data');
     return ingestOf(ctx).submissions.create(ctx.user!, { ...input, collectionAccession: input.collection ?? null });
   }
 
   @Mutation(() => Int, { description: 'Stages clinical data per local patient; returns how many records were accepted.' })
-  async addClinicalData(@Arg('submission', () => Int) submission: number, @Arg('records', () => [ClinicalRecordInput]) records: ClinicalRecordInput[], @Ctx() ctx: RequestContext) {
+  async addClinicalData(
+    @Arg('submission', () => ID, SUBMISSION_ARG) submission: string,
+    @Arg('records', () => [ClinicalRecordInput], { description: 'One record per local patient; a later record for the same patient replaces an earlier one.' }) records: ClinicalRecordInput[],
+    @Ctx() ctx: RequestContext,
+  ) {
     await ctx.session.assertCan(Action.SUBMIT, null, 'clinical data');
-    return ingestOf(ctx).submissions.addClinicalData(ctx.user!, submission, records);
+    return ingestOf(ctx).submissions.addClinicalData(ctx.user!, rowId(submission, 'submission'), records);
   }
 
-  @Mutation(() => Int, { description: 'Clinical data as CSV (header: patient_id, sex, age, species, disease, pathological_type, medical_history, family_history, treatment, gsa_human_accession).' })
-  async addClinicalDataCsv(@Arg('submission', () => Int) submission: number, @Arg('csv') csv: string, @Ctx() ctx: RequestContext) {
+  @Mutation(() => Int, { description: 'Clinical data as CSV (header: patient_id, sex, age, species, disease, pathological_type, medical_history, family_history, treatment, gsa_human_accession); returns how many records were accepted.' })
+  async addClinicalDataCsv(
+    @Arg('submission', () => ID, SUBMISSION_ARG) submission: string,
+    @Arg('csv', { description: 'The CSV text, UTF-8, one row per local patient.' }) csv: string,
+    @Ctx() ctx: RequestContext,
+  ) {
     await ctx.session.assertCan(Action.SUBMIT, null, 'clinical data');
-    return ingestOf(ctx).submissions.addClinicalCsv(ctx.user!, submission, csv);
+    return ingestOf(ctx).submissions.addClinicalCsv(ctx.user!, rowId(submission, 'submission'), csv);
   }
 
   @Mutation(() => Submission, {
-    description: 'Starts the ingest pipeline over every unfinished file and returns the submission as it is now, without waiting: '
-      + 'progress flows over `submissionProgress`, whose first event is the current state. Safe to repeat (a run in progress is joined; a finished one resumes what is left).',
+    description: 'Starts the ingest pipeline over every unfinished file and returns the submission as it is now (PROCESSING), without waiting for the run: '
+      + 'progress flows over `submissionProgress`, whose first event is the current state, and the run has ended when it reads PROCESSED. '
+      + 'Safe to repeat (a run in progress is joined; a finished one resumes what is left).',
   })
-  async startProcessing(@Arg('submission', () => Int, { description: 'The submission\'s id.' }) submission: number, @Ctx() ctx: RequestContext) {
+  async processSubmission(@Arg('submission', () => ID, SUBMISSION_ARG) submission: string, @Ctx() ctx: RequestContext) {
+    const id = rowId(submission, 'submission');
     const ingest = ingestOf(ctx);
-    const found = await ingest.submissions.findOrFail(ctx.user, submission, ctx.em, Action.PROCESS);
+    const found = await ingest.submissions.findOrFail(ctx.user, id, ctx.em, Action.PROCESS);
+    const { run } = await ingest.pipeline.start(id);
     // The run outlives this request; its failures are the pipeline's to record per file, and logged here.
-    ingest.pipeline.process(submission).catch((err) => logger.error({ err, submission }, 'ingest run failed'));
-    return found;
+    run.catch((err) => logger.error({ err, submission: id }, 'ingest run failed'));
+    return ctx.em.refresh(found);
   }
 
-  @Mutation(() => ProcessResult, {
-    description: 'Runs the ingest pipeline over every unfinished file and answers when the run ends; safe to repeat (it resumes).',
-    deprecationReason: 'Holds the request for the whole ingest: use startProcessing and the submissionProgress subscription. Removed in the next release.',
+  @Mutation(() => Submission, {
+    description: 'The same as processSubmission, under the name of the previous release.',
+    deprecationReason: 'Use processSubmission, which now starts the run and returns at once. Removed in the next release.',
   })
-  async processSubmission(@Arg('id', () => Int, { description: 'The submission\'s id.' }) id: number, @Ctx() ctx: RequestContext) {
-    const ingest = ingestOf(ctx);
-    await ingest.submissions.findOrFail(ctx.user, id, ctx.em, Action.PROCESS);
-    return ingest.pipeline.process(id);
+  async startProcessing(@Arg('submission', () => ID, SUBMISSION_ARG) submission: string, @Ctx() ctx: RequestContext) {
+    return this.processSubmission(submission, ctx);
   }
 
   @Mutation(() => Int, { description: 'Curators: delete the received bytes of files that reached a final state (the staging area holds identifying data); returns how many were removed.' })
-  async discardStagedFiles(@Arg('submission', () => Int) submission: number, @Ctx() ctx: RequestContext) {
-    await ctx.session.assertCan(Action.DISCARD_STAGED, null, `submission ${submission}`);
-    return ingestOf(ctx).submissions.discardStaged(ctx.user!, submission);
+  async discardStagedFiles(@Arg('submission', () => ID, SUBMISSION_ARG) submission: string, @Ctx() ctx: RequestContext) {
+    const id = rowId(submission, 'submission');
+    await ctx.session.assertCan(Action.DISCARD_STAGED, null, `submission ${id}`);
+    return ingestOf(ctx).submissions.discardStaged(ctx.user!, id);
   }
 
   @Query(() => Submission, { nullable: true, description: 'A submission you submitted (curators: any); null otherwise.' })
-  async submission(@Arg('id', () => Int) id: number, @Ctx() ctx: RequestContext) {
-    return ingestOf(ctx).submissions.find(ctx.user, id);
+  async submission(@Arg('id', () => ID, { description: 'The submission\'s id.' }) id: string, @Ctx() ctx: RequestContext) {
+    return ingestOf(ctx).submissions.find(ctx.user, rowId(id, 'id'));
   }
 
   @Subscription(() => SubmissionProgress, {
     description: 'Counts per file state (graphql-ws): first the current state, then again whenever a file of the submission changes state, '
-      + 'so a client that subscribes late misses nothing.',
-    subscribe: ({ args }) => currentThenLive(String(args.id)),
+      + 'so a client that subscribes late misses nothing. A run has ended when `state` reads PROCESSED.',
+    subscribe: ({ args }) => currentThenLive(String(rowId(args.submission, 'submission'))),
   })
-  async submissionProgress(@Arg('id', () => Int, { description: 'The submission\'s id.' }) id: number, @Ctx() ctx: RequestContext) {
+  async submissionProgress(@Arg('submission', () => ID, SUBMISSION_ARG) submission: string, @Ctx() ctx: RequestContext) {
     // Payloads carry only the id: counts are re-read for, and only shown to, a subscriber who may see them.
-    const submission = await ingestOf(ctx).submissions.findOrFail(ctx.user, id, ctx.em.fork(), Action.VIEW_SUBMISSION);
-    return progressOf(ingestOf(ctx), submission);
+    const found = await ingestOf(ctx).submissions.findOrFail(ctx.user, rowId(submission, 'submission'), ctx.em.fork(), Action.VIEW_SUBMISSION);
+    return progressOf(ingestOf(ctx), found);
   }
 
   @FieldResolver(() => String, { description: 'Where to PUT or POST DICOM files or a zip of them, with your bearer token (path on this server).' })
@@ -174,13 +189,22 @@ export class SubmissionResolver {
     return ctx.em.findOneOrFail(Collection, { id: submission.collection.id });
   }
 
-  @FieldResolver(() => SubmissionProgress)
+  @FieldResolver(() => SubmissionProgress, { description: 'Counts of its files per pipeline state, as now.' })
   async progress(@Root() submission: Submission, @Ctx() ctx: RequestContext) {
     return progressOf(ingestOf(ctx), submission);
   }
 
-  @FieldResolver(() => [SubmissionFile], { description: 'Every file received, with its state.' })
-  async files(@Root() submission: Submission, @Ctx() ctx: RequestContext) {
+  @FieldResolver(() => SubmissionFileConnection, { description: 'The files received, in the order they arrived, with their states; `state` filters (e.g. the quarantined ones).' })
+  async files(@Root() submission: Submission, @Args() args: SubmissionFilesArgs, @Ctx() ctx: RequestContext) {
+    await ctx.session.assertCan(Action.VIEW_SUBMISSION, submission, `submission ${submission.id}`);
+    return fromPage(SubmissionFileConnection, await ingestOf(ctx).submissions.filesPage(submission.id, { first: args.first, after: args.after, states: args.state }));
+  }
+
+  @FieldResolver(() => [SubmissionFile], {
+    description: 'Every file received, with its state, as one list.',
+    deprecationReason: 'Use files, a connection with a state filter. Removed in the next release.',
+  })
+  async fileList(@Root() submission: Submission, @Ctx() ctx: RequestContext) {
     if (!(await ctx.session.can(Action.VIEW_SUBMISSION, submission))) return [];
     return ingestOf(ctx).submissions.files(submission.id);
   }

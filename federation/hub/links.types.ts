@@ -28,10 +28,10 @@ export class ImagingCounts {
   @Field(() => Int, { description: 'Individuals with at least one series.' })
   individuals!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Studies with at least one series.' })
   studies!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Series, of every modality.' })
   series!: number;
 
   @Field(() => Float, { description: 'Images (a Float: archives outgrow 32-bit counts).' })
@@ -46,9 +46,9 @@ export class ModalityCount {
   @Field(() => Int, { description: 'Studies with at least one series of this modality.' })
   studies!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Series of this modality.' })
   series!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: 'Images of this modality.' })
   images!: number;
 }

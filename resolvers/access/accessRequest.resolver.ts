@@ -12,7 +12,7 @@ type Updated = { requestId: string; collectionAccession: string; requesterId: st
 
 @Resolver(() => AccessRequest)
 export class AccessRequestResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: 'The archive\'s id of the request; what reviewAccessRequest and revokeAccess take.' })
   id(@Root() r: AccessRequest) {
     return String(r.id);
   }
@@ -22,7 +22,7 @@ export class AccessRequestResolver {
     return r.state === AccessRequestState.APPROVED && !approvalValid(r) ? AccessRequestState.EXPIRED : r.state;
   }
 
-  @FieldResolver(() => Collection)
+  @FieldResolver(() => Collection, { description: 'The controlled collection whose files are asked for.' })
   collection(@Root() r: AccessRequest, @Ctx() ctx: RequestContext) {
     return ctx.loaders.collectionById.load(r.collection.id);
   }
@@ -43,38 +43,38 @@ export class AccessRequestResolver {
   }
 
   @Query(() => AuditEventConnection, { description: 'Access decisions, reviews and downloads of a collection, oldest first; for its owners and admins.' })
-  async auditLog(@Arg('collection') collection: string, @Args() page: PageArgs, @Ctx() ctx: RequestContext) {
+  async auditLog(@Arg('collection', { description: 'The collection\'s accession (OBIA + 4 digits).' }) collection: string, @Args() page: PageArgs, @Ctx() ctx: RequestContext) {
     return fromPage(AuditEventConnection, await ctx.access.requests.auditLog(collection, page));
   }
 
   @Mutation(() => AccessRequest, { description: 'Asks a controlled collection\'s owner for its files.' })
-  requestAccess(@Arg('collection') collection: string, @Arg('input', () => AccessRequestInput) input: AccessRequestInput, @Ctx() ctx: RequestContext) {
+  requestAccess(@Arg('collection', { description: 'The controlled collection\'s accession (OBIA + 4 digits).' }) collection: string, @Arg('input', () => AccessRequestInput, { description: 'Purpose, scope of use, institution and the pledge not to re-identify.' }) input: AccessRequestInput, @Ctx() ctx: RequestContext) {
     return ctx.access.requests.request(collection, input);
   }
 
   @Mutation(() => AccessRequest, { description: 'Approves (optionally until expiresAt) or rejects a pending request; owners and admins.' })
   reviewAccessRequest(
-    @Arg('id', () => ID) id: string,
-    @Arg('decision', () => ReviewDecision) decision: ReviewDecision,
-    @Arg('note', () => String, { nullable: true }) note: string | null,
-    @Arg('expiresAt', () => Date, { nullable: true }) expiresAt: Date | null,
+    @Arg('id', () => ID, { description: 'The request\'s id (AccessRequest.id).' }) id: string,
+    @Arg('decision', () => ReviewDecision, { description: 'APPROVE or REJECT.' }) decision: ReviewDecision,
+    @Arg('note', () => String, { description: 'Why, shown to the requester and kept in the audit log.', nullable: true }) note: string | null,
+    @Arg('expiresAt', () => Date, { description: 'For APPROVE: when access ends (no end when omitted).', nullable: true }) expiresAt: Date | null,
     @Ctx() ctx: RequestContext,
   ) {
     return ctx.access.requests.review(id, decision, note, expiresAt);
   }
 
   @Mutation(() => AccessRequest, { description: 'Ends an approval at once; download links already made stop working.' })
-  revokeAccess(@Arg('id', () => ID) id: string, @Arg('note', () => String, { nullable: true }) note: string | null, @Ctx() ctx: RequestContext) {
+  revokeAccess(@Arg('id', () => ID, { description: 'The approved request\'s id (AccessRequest.id).' }) id: string, @Arg('note', () => String, { description: 'Why, shown to the requester and kept in the audit log.', nullable: true }) note: string | null, @Ctx() ctx: RequestContext) {
     return ctx.access.requests.revoke(id, note);
   }
 
   @Mutation(() => Collection, { description: 'Lets another user review this collection\'s requests and read its audit log; the submitter or an admin.' })
-  addCollectionDelegate(@Arg('collection') collection: string, @Arg('user') user: string, @Ctx() ctx: RequestContext) {
+  addCollectionDelegate(@Arg('collection', { description: 'The collection\'s accession (OBIA + 4 digits).' }) collection: string, @Arg('user', { description: 'The delegate\'s subject identifier at the issuer (User.id).' }) user: string, @Ctx() ctx: RequestContext) {
     return ctx.access.requests.addDelegate(collection, user);
   }
 
   @Mutation(() => Collection, { description: 'Withdraws a delegation; the submitter or an admin.' })
-  removeCollectionDelegate(@Arg('collection') collection: string, @Arg('user') user: string, @Ctx() ctx: RequestContext) {
+  removeCollectionDelegate(@Arg('collection', { description: 'The collection\'s accession (OBIA + 4 digits).' }) collection: string, @Arg('user', { description: 'The delegate\'s subject identifier at the issuer (User.id).' }) user: string, @Ctx() ctx: RequestContext) {
     return ctx.access.requests.removeDelegate(collection, user);
   }
 

@@ -27,7 +27,7 @@ export class CollectionAccessResolver {
   }
 
   @FieldResolver(() => [AccessRequest], { description: 'Access requests for this collection, optionally in one state; for its owners and admins only (FORBIDDEN otherwise).' })
-  accessRequests(@Root() c: Collection, @Arg('state', () => AccessRequestState, { nullable: true }) state: AccessRequestState | null, @Ctx() ctx: RequestContext) {
+  accessRequests(@Root() c: Collection, @Arg('state', () => AccessRequestState, { description: 'Only requests in this state; every request when omitted.', nullable: true }) state: AccessRequestState | null, @Ctx() ctx: RequestContext) {
     return ctx.access.requests.ofCollection(c, state);
   }
 

@@ -3,10 +3,21 @@ import { ReviewDecision } from '../../src/access/AccessRequestService.js';
 import { AuditEvent } from '../../src/entities/index.js';
 import { Connection } from '../types/connection.js';
 
-registerEnumType(ReviewDecision, { name: 'ReviewDecision', description: 'The data owner\'s decision on a pending access request.' });
+registerEnumType(ReviewDecision, {
+  name: 'ReviewDecision', description: 'The data owner\'s decision on a pending access request.',
+  valuesConfig: {
+    APPROVE: { description: 'Grant the requester the collection\'s files.' },
+    REJECT: { description: 'Refuse the request.' },
+  },
+});
 
 export enum DownloadFormat { DICOM_ZIP = 'DICOM_ZIP' }
-registerEnumType(DownloadFormat, { name: 'DownloadFormat', description: 'DICOM_ZIP: the de-identified DICOM files in a zip, with manifest.json (accessions, UIDs, sha256).' });
+registerEnumType(DownloadFormat, {
+  name: 'DownloadFormat', description: 'DICOM_ZIP: the de-identified DICOM files in a zip, with manifest.json (accessions, UIDs, sha256).',
+  valuesConfig: {
+    DICOM_ZIP: { description: 'The de-identified DICOM files in a zip, with manifest.json (accessions, UIDs, sha256).' },
+  },
+});
 
 @InputType({ description: 'What a researcher tells the data owner when asking for a controlled collection\'s files.' })
 export class AccessRequestInput {
@@ -40,7 +51,7 @@ export class DownloadLink {
   @Field({ description: 'GET it with the same bearer token; single images are under the same path at images/<SOPInstanceUID>.dcm, resumable with Range.' })
   url!: string;
 
-  @Field()
+  @Field({ description: 'After this instant the link answers 403; ask for a new one.' })
   expiresAt!: Date;
 }
 

@@ -1,4 +1,5 @@
-import { Arg, Ctx, Int, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { rowId } from '../../src/graphql/ids.js';
 import type { RequestContext } from '../../src/context.js';
 import { SubmissionFile } from '../../src/entities/index.js';
 import { QuarantineAction } from '../../src/entities/FileCuration.js';
@@ -14,23 +15,27 @@ function curation(ctx: RequestContext): CurationService {
 @Resolver()
 export class CurationResolver {
   @Mutation(() => SeriesReview, { description: 'A curator\'s verdict on a series after looking at it (thumbnails, preview). PASS also accepts its images held for pixel review. Curators only.' })
-  reviewSeries(@Arg('uid') uid: string, @Arg('verdict', () => QcVerdict) verdict: QcVerdict, @Arg('note', { defaultValue: '' }) note: string, @Ctx() ctx: RequestContext) {
+  reviewSeries(@Arg('uid', { description: 'The series\' de-identified SeriesInstanceUID.' }) uid: string,
+    @Arg('verdict', () => QcVerdict, { description: 'PASS or FAIL.' }) verdict: QcVerdict,
+    @Arg('note', { defaultValue: '', description: 'What the curator saw; required in practice for FAIL, shown to the submitter.' }) note: string, @Ctx() ctx: RequestContext) {
     return curation(ctx).reviewSeries(uid, verdict, note);
   }
 
   @Mutation(() => SubmissionFile, { description: 'Asks the submitter to repair a file, saying what is wrong. Curators only.' })
-  requestRepair(@Arg('file', () => Int) file: number, @Arg('message') message: string, @Ctx() ctx: RequestContext) {
-    return curation(ctx).requestRepair(file, message);
+  requestRepair(@Arg('file', () => ID, { description: 'The file\'s id (SubmissionFile.id).' }) file: string,
+    @Arg('message', { description: 'What is wrong and what to send, shown to the submitter.' }) message: string, @Ctx() ctx: RequestContext) {
+    return curation(ctx).requestRepair(rowId(file, 'file'), message);
   }
 
   @Mutation(() => SubmissionFile, { description: 'Resolves a quarantined file: DISCARD it, or REPROCESS it (with `repair` supplying what was missing), after which it runs through the pipeline again. Its submitter or a curator.' })
-  resolveQuarantined(@Arg('file', () => Int) file: number, @Arg('action', () => QuarantineAction) action: QuarantineAction,
-    @Arg('repair', () => RepairInput, { nullable: true }) repair: RepairInput | null, @Ctx() ctx: RequestContext) {
-    return curation(ctx).resolveQuarantined(file, action, repair);
+  resolveQuarantined(@Arg('file', () => ID, { description: 'The quarantined file\'s id (SubmissionFile.id).' }) file: string,
+    @Arg('action', () => QuarantineAction, { description: 'DISCARD or REPROCESS.' }) action: QuarantineAction,
+    @Arg('repair', () => RepairInput, { nullable: true, description: 'For REPROCESS: what the file was missing (e.g. its local patient ID).' }) repair: RepairInput | null, @Ctx() ctx: RequestContext) {
+    return curation(ctx).resolveQuarantined(rowId(file, 'file'), action, repair);
   }
 
   @Mutation(() => ReleaseOutcomeView, { description: 'Releases a collection to the public, or refuses with the reasons (unreviewed or failed series, images held for pixel review, unresolved quarantined files, files still processing). Curators only.' })
-  releaseCollection(@Arg('accession') accession: string, @Ctx() ctx: RequestContext) {
+  releaseCollection(@Arg('accession', { description: 'The collection\'s accession (OBIA + 4 digits).' }) accession: string, @Ctx() ctx: RequestContext) {
     return curation(ctx).releaseCollection(accession);
   }
 }

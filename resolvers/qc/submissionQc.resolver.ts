@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
+import { rowId } from '../../src/graphql/ids.js';
 import { Action } from '../../src/access/policy.js';
 import type { RequestContext } from '../../src/context.js';
 import { Submission } from '../../src/entities/index.js';
@@ -29,7 +30,7 @@ export class SubmissionQcResolver {
     return new CurationService(ctx.em, ctx.user, ingestOf(ctx)).history(submission);
   }
 
-  @FieldResolver(() => QcSummaryView)
+  @FieldResolver(() => QcSummaryView, { description: 'Quarantined and duplicate files, and what still stands in the way of release.' })
   async qcSummary(@Root() submission: Submission, @Ctx() ctx: RequestContext): Promise<QcSummaryView> {
     const knex = ctx.em.getKnex();
     const rows: { state: string; n: number }[] = await knex('submission_file').where('submission_id', submission.id)
@@ -51,13 +52,13 @@ export class SubmissionQcResolver {
     subscribe: ({ args, context }) => {
       const ctx = context as RequestContext;
       attachQcEvents(ctx.em, ingestOf(ctx));
-      return pubSub.subscribe(Topic.QC_EVENTS, String(args.submission));
+      return pubSub.subscribe(Topic.QC_EVENTS, String(rowId(args.submission, 'submission')));
     },
   })
   async qcEvents(@Root() payload: { submissionId: string; kind: string; subject: string; message: string; at: Date },
-    @Arg('submission', () => Int) submission: number, @Ctx() ctx: RequestContext): Promise<QcEventNotice> {
+    @Arg('submission', () => ID, { description: 'The submission\'s id (Submission.id).' }) submission: string, @Ctx() ctx: RequestContext): Promise<QcEventNotice> {
     // Re-checked for every event: the payload goes only to who may see the submission now.
-    await ingestOf(ctx).submissions.findOrFail(ctx.user, submission, ctx.em.fork(), Action.VIEW_SUBMISSION);
+    await ingestOf(ctx).submissions.findOrFail(ctx.user, rowId(submission, 'submission'), ctx.em.fork(), Action.VIEW_SUBMISSION);
     return { ...payload, submissionId: Number(payload.submissionId), kind: payload.kind as QcEventNotice['kind'] };
   }
 }

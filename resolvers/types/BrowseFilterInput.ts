@@ -4,7 +4,7 @@ import type { BrowseFilter } from '../../src/browse/filter.js';
 
 @InputType({ description: 'Browse filters. Every field is optional; given fields are combined with AND, values within a list with OR.' })
 export class BrowseFilterInput implements BrowseFilter {
-  @Field(() => [Sex], { nullable: true })
+  @Field(() => [Sex], { description: 'Only individuals of this sex.', nullable: true })
   sex?: Sex[] | null;
 
   @Field(() => Int, { nullable: true, description: 'Minimum age in years (inclusive).' })
@@ -22,7 +22,7 @@ export class BrowseFilterInput implements BrowseFilter {
   @Field(() => [String], { nullable: true, description: 'Anatomical sites (BodyPartExamined terms: CHEST, PELVIS, …).' })
   anatomicalSite?: string[] | null;
 
-  @Field(() => Accessibility, { nullable: true })
+  @Field(() => Accessibility, { description: 'Only collections of this accessibility (OPEN or CONTROLLED).', nullable: true })
   accessibility?: Accessibility | null;
 
   @Field(() => [String], { nullable: true, description: 'Collection accessions (OBIA0001, …).' })

@@ -5,13 +5,13 @@ export class CountRow {
   @Field({ description: 'Collection accession, modality or anatomical site ("UNKNOWN" when unrecorded).' })
   key!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Individuals with at least one matching series.' })
   individuals!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Studies with at least one matching series.' })
   studies!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Matching series.' })
   series!: number;
 
   @Field(() => Float, { description: 'Number of images (a Float: archives outgrow 32-bit counts).' })
@@ -23,12 +23,12 @@ export class Statistics {
   @Field(() => CountRow, { description: 'Totals over everything the filter matches.' })
   total!: CountRow;
 
-  @Field(() => [CountRow])
+  @Field(() => [CountRow], { description: 'Counts per collection (key: its accession).' })
   byCollection!: CountRow[];
 
-  @Field(() => [CountRow])
+  @Field(() => [CountRow], { description: 'Counts per DICOM modality.' })
   byModality!: CountRow[];
 
-  @Field(() => [CountRow])
+  @Field(() => [CountRow], { description: 'Counts per anatomical site (BodyPartExamined defined terms), largest first.' })
   byAnatomicalSite!: CountRow[];
 }

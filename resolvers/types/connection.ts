@@ -26,7 +26,7 @@ export function Connection<TNode extends object>(TNodeClass: ClassType<TNode>, n
     @Field({ description: 'Opaque cursor of this item.' })
     cursor!: string;
 
-    @Field(() => TNodeClass)
+    @Field(() => TNodeClass, { description: `The ${name} item.` })
     node!: TNode;
   }
 
@@ -34,10 +34,10 @@ export function Connection<TNode extends object>(TNodeClass: ClassType<TNode>, n
   class ConnectionClass {
     page!: Page<TNode & { id: number }>;
 
-    @Field(() => [Edge])
+    @Field(() => [Edge], { description: 'The items of this page, each with its cursor, in list order.' })
     edges!: Edge[];
 
-    @Field(() => PageInfo)
+    @Field(() => PageInfo, { description: 'Whether more pages follow, and the cursor to ask for the next one with.' })
     pageInfo!: PageInfo;
 
     @Field(() => Int, { description: 'Number of items matching, over all pages.' })

@@ -6,7 +6,15 @@ export enum Role {
   CURATOR = 'curator',
   ADMIN = 'admin',
 }
-registerEnumType(Role, { name: 'Role', description: 'What a signed-in user may do: researchers browse and request, submitters deposit, curators review and release, admins administer.' });
+registerEnumType(Role, {
+  name: 'Role', description: 'What a signed-in user may do: researchers browse and request, submitters deposit, curators review and release, admins administer.',
+  valuesConfig: {
+    RESEARCHER: { description: 'Browses and requests access to controlled collections.' },
+    SUBMITTER: { description: 'Also deposits submissions.' },
+    CURATOR: { description: 'Also reviews, repairs and releases any submission.' },
+    ADMIN: { description: 'Everything, including other users\' delegations and federation internals.' },
+  },
+});
 
 /** Who is asking. Anonymous callers have no principal at all (context.user is null). */
 export interface Principal {

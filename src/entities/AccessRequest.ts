@@ -13,6 +13,13 @@ export enum AccessRequestState {
 registerEnumType(AccessRequestState, {
   name: 'AccessRequestState',
   description: 'PENDING until the data owner decides; APPROVED grants files until expiresAt (if any) or revocation.',
+  valuesConfig: {
+    PENDING: { description: 'Waiting for the data owner\'s decision.' },
+    APPROVED: { description: 'Granted: the requester may download the collection\'s files until expiresAt, if set.' },
+    REJECTED: { description: 'Refused by the data owner.' },
+    REVOKED: { description: 'An approval withdrawn by the data owner.' },
+    EXPIRED: { description: 'An approval whose expiresAt has passed.' },
+  },
 });
 
 /** A researcher's request for the files of a controlled collection, and the owner's decision. */
@@ -59,7 +66,7 @@ export class AccessRequest {
   @Property({ type: 'string', length: 200, nullable: true })
   reviewer?: string | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { description: 'When the data owner decided; null while PENDING.', nullable: true })
   @Property({ type: 'datetime', nullable: true })
   reviewedAt?: Date | null;
 
@@ -68,11 +75,11 @@ export class AccessRequest {
   @Property({ type: 'datetime', nullable: true })
   expiresAt?: Date | null;
 
-  @Field()
+  @Field({ description: 'When the request was made.' })
   @Property()
   createdAt: Date = new Date();
 
-  @Field()
+  @Field({ description: 'When the request last changed state.' })
   @Property()
   updatedAt: Date = new Date();
 }

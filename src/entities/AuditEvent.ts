@@ -5,7 +5,13 @@ export enum AuditDecision {
   ALLOW = 'ALLOW',
   DENY = 'DENY',
 }
-registerEnumType(AuditDecision, { name: 'AuditDecision', description: 'Whether the policy allowed or denied the action.' });
+registerEnumType(AuditDecision, {
+  name: 'AuditDecision', description: 'Whether the policy allowed or denied the action.',
+  valuesConfig: {
+    ALLOW: { description: 'The policy allowed the action.' },
+    DENY: { description: 'The policy refused the action.' },
+  },
+});
 
 /**
  * One access decision, request review or download. Written with plain inserts (src/access/AuditLog.ts)
@@ -41,7 +47,7 @@ export class AuditEvent {
   @Property({ length: 200 })
   resource!: string;
 
-  @Field(() => AuditDecision)
+  @Field(() => AuditDecision, { description: 'Whether the policy allowed or denied the action.' })
   @Enum({ items: () => AuditDecision, length: 8 })
   decision!: AuditDecision;
 

@@ -55,12 +55,12 @@ export class Collection {
   @Property({ type: 'string', length: 300, nullable: true })
   submitterOrganization?: string | null;
 
-  @Field(() => Accessibility)
+  @Field(() => Accessibility, { description: 'OPEN: files public once released; CONTROLLED: files only on an approved access request.' })
   @Enum({ items: () => Accessibility })
   @Index()
   accessibility: Accessibility = Accessibility.OPEN;
 
-  @Field(() => ReleaseState)
+  @Field(() => ReleaseState, { description: 'DRAFT while being submitted, IN_REVIEW while curated, RELEASED once public.' })
   @Enum({ items: () => ReleaseState })
   releaseState: ReleaseState = ReleaseState.DRAFT;
 

@@ -8,7 +8,13 @@ export enum QuarantineAction {
   /** Leave the file out of the collection for good (its bytes stay in staging). */
   DISCARD = 'DISCARD',
 }
-registerEnumType(QuarantineAction, { name: 'QuarantineAction', description: 'How a quarantined file is resolved.' });
+registerEnumType(QuarantineAction, {
+  name: 'QuarantineAction', description: 'How a quarantined file is resolved.',
+  valuesConfig: {
+    DISCARD: { description: 'Drop the file; it will not be archived.' },
+    REPROCESS: { description: 'Send the file through the pipeline again, with the repair given.' },
+  },
+});
 
 /**
  * Curation state of one received file beside its pipeline state: the curator's open repair

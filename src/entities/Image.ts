@@ -23,15 +23,15 @@ export class Image {
   @Property({ type: 'string', length: 64, nullable: true })
   sopClassUid?: string | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { description: 'Position of the image within its series (InstanceNumber), when recorded.', nullable: true })
   @Property({ type: 'integer', nullable: true })
   instanceNumber?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { description: 'Height in pixels (Rows).', nullable: true })
   @Property({ type: 'integer', nullable: true })
   rows?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { description: 'Width in pixels (Columns).', nullable: true })
   @Property({ type: 'integer', nullable: true })
   columns?: number | null;
 
@@ -39,7 +39,7 @@ export class Image {
   @Property({ type: 'integer', default: 1 })
   frames: number = 1;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { description: 'Bits allocated per pixel sample (BitsAllocated: 8, 16 or 32).', nullable: true })
   @Property({ type: 'integer', nullable: true })
   bitsAllocated?: number | null;
 

@@ -22,7 +22,7 @@ export class Individual {
   @ManyToOne(() => Collection, { ref: true, index: false })
   collection!: Ref<Collection>;
 
-  @Field(() => Sex)
+  @Field(() => Sex, { description: 'Sex as recorded in the clinical data (UNKNOWN when none was given).' })
   @Enum({ items: () => Sex })
   @Index()
   sex: Sex = Sex.UNKNOWN;
@@ -44,15 +44,15 @@ export class Individual {
   @Property({ type: 'string', length: 200, nullable: true })
   pathologicalType?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'Relevant medical history from the clinical data, free text.', nullable: true })
   @Property({ type: 'text', nullable: true })
   medicalHistory?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'Relevant family history from the clinical data, free text.', nullable: true })
   @Property({ type: 'text', nullable: true })
   familyHistory?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'Treatment received, from the clinical data, free text.', nullable: true })
   @Property({ type: 'text', nullable: true })
   treatment?: string | null;
 

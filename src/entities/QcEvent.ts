@@ -1,5 +1,5 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Collection } from './Collection.js';
 import { Submission } from './Submission.js';
 
@@ -14,7 +14,20 @@ export enum QcEventKind {
   RELEASE_REFUSED = 'RELEASE_REFUSED',
   RELEASED = 'RELEASED',
 }
-registerEnumType(QcEventKind, { name: 'QcEventKind', description: 'What a quality-control or curation decision was.' });
+registerEnumType(QcEventKind, {
+  name: 'QcEventKind', description: 'What a quality-control or curation decision was.',
+  valuesConfig: {
+    QUARANTINED: { description: 'The pipeline quarantined a file.' },
+    DUPLICATE: { description: 'The pipeline set a file aside as a duplicate.' },
+    SERIES_PASSED: { description: 'A curator passed a series.' },
+    SERIES_FAILED: { description: 'A curator failed a series.' },
+    REPAIR_REQUESTED: { description: 'A curator asked the submitter to repair a file.' },
+    REPROCESSED: { description: 'A quarantined file was sent through the pipeline again.' },
+    DISCARDED: { description: 'A quarantined file was discarded.' },
+    RELEASE_REFUSED: { description: 'Release of the collection was refused, with its blockers.' },
+    RELEASED: { description: 'The collection was released.' },
+  },
+});
 
 /**
  * One quality-control or curation decision: who, when, what and why. Append-only; the
@@ -26,7 +39,7 @@ registerEnumType(QcEventKind, { name: 'QcEventKind', description: 'What a qualit
 @Index({ properties: ['submission', 'id'] })
 @Index({ properties: ['collection', 'id'] })
 export class QcEvent {
-  @Field(() => Int)
+  @Field(() => ID, { description: 'The archive\'s id of this event; later events have larger ids.' })
   @PrimaryKey({ autoincrement: true })
   id!: number;
 
@@ -36,7 +49,7 @@ export class QcEvent {
   @ManyToOne(() => Submission, { ref: true, index: false, nullable: true })
   submission?: Ref<Submission> | null;
 
-  @Field(() => QcEventKind)
+  @Field(() => QcEventKind, { description: 'What was decided (quarantine, duplicate, review verdict, repair, release, …).' })
   @Enum({ items: () => QcEventKind })
   kind!: QcEventKind;
 
@@ -56,7 +69,7 @@ export class QcEvent {
   @Property({ type: 'text' })
   message: string = '';
 
-  @Field()
+  @Field({ description: 'When the decision was made.' })
   @Property()
   at: Date = new Date();
 }

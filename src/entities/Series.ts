@@ -42,11 +42,11 @@ export class Series {
   @Property({ type: 'string', length: 32, nullable: true })
   anatomicalSite?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'SeriesDescription, after de-identification (empty when cleaned or absent).' })
   @Property({ type: 'string', length: 500, nullable: true })
   description?: string | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'SeriesNumber within the study, when recorded.' })
   @Property({ type: 'integer', nullable: true })
   seriesNumber?: number | null;
 

@@ -6,7 +6,13 @@ export enum QcVerdict {
   PASS = 'PASS',
   FAIL = 'FAIL',
 }
-registerEnumType(QcVerdict, { name: 'QcVerdict', description: 'A curator\'s verdict on a series after looking at it.' });
+registerEnumType(QcVerdict, {
+  name: 'QcVerdict', description: 'A curator\'s verdict on a series after looking at it.',
+  valuesConfig: {
+    PASS: { description: 'The series is fit to release; also accepts its images held for pixel review.' },
+    FAIL: { description: 'The series must not be released as it is.' },
+  },
+});
 
 /** The current verdict on a series; earlier verdicts stay in the QcEvent history. */
 @ObjectType({ description: 'A curator\'s current verdict on a series after visual inspection.' })
@@ -19,7 +25,7 @@ export class SeriesReview {
   @ManyToOne(() => Series, { ref: true, index: false })
   series!: Ref<Series>;
 
-  @Field(() => QcVerdict)
+  @Field(() => QcVerdict, { description: 'PASS or FAIL.' })
   @Enum({ items: () => QcVerdict })
   verdict!: QcVerdict;
 
@@ -31,7 +37,7 @@ export class SeriesReview {
   @Property({ length: 200 })
   reviewer!: string;
 
-  @Field()
+  @Field({ description: 'When the verdict was given.' })
   @Property()
   reviewedAt: Date = new Date();
 }

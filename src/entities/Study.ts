@@ -27,7 +27,7 @@ export class Study {
   @ManyToOne(() => Collection, { ref: true, index: true })
   collection!: Ref<Collection>;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'StudyDescription, after de-identification (empty when cleaned or absent).', nullable: true })
   @Property({ type: 'string', length: 500, nullable: true })
   description?: string | null;
 

@@ -1,5 +1,5 @@
 import { BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
-import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Submission } from './Submission.js';
 
 export enum FileState {
@@ -12,14 +12,25 @@ export enum FileState {
   /** The same SOP instance (by its de-identified UID) is already in the archive; kept once. */
   DUPLICATE = 'DUPLICATE',
 }
-registerEnumType(FileState, { name: 'FileState', description: 'Where one received file is in the ingest pipeline.' });
+registerEnumType(FileState, {
+  name: 'FileState', description: 'Where one received file is in the ingest pipeline.',
+  valuesConfig: {
+    RECEIVED: { description: 'Staged as received; not yet screened.' },
+    PARSED: { description: 'Passed screening; its header has been read.' },
+    DEIDENTIFIED: { description: 'De-identified (PS3.15 Annex E); not yet stored.' },
+    STORED: { description: 'Stored in the archive (both copies verified); not yet indexed.' },
+    INDEXED: { description: 'Catalogued, thumbnailed and hashed: in the archive.' },
+    QUARANTINED: { description: 'Set aside with a reason; waits for a repair or a discard.' },
+    DUPLICATE: { description: 'Another file carries the same instance (by UID or pixels); kept once.' },
+  },
+});
 
 /** One received file and its progress; the row is the pipeline's durable checkpoint. */
 @ObjectType({ description: 'One file of a submission and its pipeline state.' })
 @Entity({ tableName: 'submission_file' })
 @Index({ properties: ['submission', 'state'] })
 export class SubmissionFile {
-  @Field(() => Int)
+  @Field(() => ID, { description: 'The archive\'s id of the file; what `file:` arguments take.' })
   @PrimaryKey({ autoincrement: true })
   id!: number;
 
@@ -37,7 +48,7 @@ export class SubmissionFile {
   @Property({ length: 500 })
   stagingPath!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: 'Bytes received.' })
   @Property({ type: new BigIntType('number') })
   size!: number;
 
@@ -45,7 +56,7 @@ export class SubmissionFile {
   @Property({ length: 64 })
   sha256!: string;
 
-  @Field(() => FileState)
+  @Field(() => FileState, { description: 'Where the file is in the pipeline.' })
   @Enum({ items: () => FileState })
   state: FileState = FileState.RECEIVED;
 

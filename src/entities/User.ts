@@ -1,5 +1,5 @@
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { Role } from '../auth/Principal.js';
 
 /**
@@ -13,15 +13,15 @@ export class User {
   @PrimaryKey({ autoincrement: true })
   id!: number;
 
-  @Field({ name: 'id', description: 'Subject identifier at the issuer (the token\'s `sub`).' })
+  @Field(() => ID, { name: 'id', description: 'Subject identifier at the issuer (the token\'s `sub`).' })
   @Property({ length: 200, unique: true })
   sub!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Display name from the identity token, when the issuer sends one.' })
   @Property({ type: 'string', length: 300, nullable: true })
   name?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'E-mail address from the identity token, when the issuer sends one.' })
   @Property({ type: 'string', length: 300, nullable: true })
   email?: string | null;
 
@@ -29,7 +29,7 @@ export class User {
   @Property({ type: 'string', length: 300, nullable: true })
   institution?: string | null;
 
-  @Field(() => [Role])
+  @Field(() => [Role], { description: 'Roles the user held at the last request seen.' })
   @Property({ type: 'json' })
   roles: Role[] = [];
 

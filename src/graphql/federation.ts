@@ -5,7 +5,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import {
   GraphQLError, Kind, lexicographicSortSchema, parse, printSchema,
-  type DefinitionNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
+  type ConstDirectiveNode, type DefinitionNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
 import { createResolversMap } from 'type-graphql';
 import { hasRole, Role, type Principal } from '../auth/Principal.js';
@@ -30,12 +30,27 @@ function withAppliedDirectives(schema: GraphQLSchema, document: DocumentNode): D
     if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.INTERFACE_TYPE_DEFINITION) return def;
     const type = schema.getType(def.name.value) as any;
     const fields = type?.getFields?.() ?? {};
+    // The printed directives (@deprecated) stay; TypeGraphQL's own (@key, …) are added to them.
+    const merged = (printed: readonly ConstDirectiveNode[] | undefined, own: readonly ConstDirectiveNode[] | undefined) =>
+      [...(printed ?? []), ...(own ?? []).filter((d) => !printed?.some((p) => p.name.value === d.name.value))];
     return {
       ...def,
-      directives: type?.astNode?.directives ?? [],
-      fields: def.fields?.map((f) => ({ ...f, directives: fields[f.name.value]?.astNode?.directives ?? [] })),
+      directives: merged(def.directives, type?.astNode?.directives),
+      fields: def.fields?.map((f) => ({ ...f, directives: merged(f.directives, fields[f.name.value]?.astNode?.directives) })),
     };
   });
+}
+
+/** TypeGraphQL offers no way to describe the root types; they are described here, on the SDL. */
+const ROOT_DESCRIPTIONS: Record<string, string> = {
+  Query: 'Browse the archive (collections, individuals, studies, series, images, statistics, similar images), your submissions, access requests and audit log.',
+  Mutation: 'Submit and process data, curate and release collections, request and review access, create download links.',
+  Subscription: 'Live events over graphql-ws on /graphql: a submission\'s progress, its QC decisions, and access-request updates.',
+};
+
+function describeRoots(def: DefinitionNode): DefinitionNode {
+  if (def.kind !== Kind.OBJECT_TYPE_DEFINITION || def.description || !ROOT_DESCRIPTIONS[def.name.value]) return def;
+  return { ...def, description: { kind: Kind.STRING, value: ROOT_DESCRIPTIONS[def.name.value]!, block: true } };
 }
 
 /**
@@ -47,7 +62,7 @@ export function toSubgraphSchema(schema: GraphQLSchema, referenceResolvers: Reco
   const sorted = parse(printSchema(lexicographicSortSchema(schema)));
   const typeDefs: DocumentNode = {
     kind: Kind.DOCUMENT,
-    definitions: [...parse(FEDERATION_LINK).definitions, ...withAppliedDirectives(schema, sorted)],
+    definitions: [...parse(FEDERATION_LINK).definitions, ...withAppliedDirectives(schema, sorted).map(describeRoots)],
   };
   const resolvers: Record<string, any> = { ...createResolversMap(schema) };
   for (const [type, fields] of Object.entries(referenceResolvers)) resolvers[type] = { ...resolvers[type], ...fields };

@@ -53,6 +53,8 @@ export class IngestPipeline {
   /** Emits 'progress' (submissionId) after every batch step, for the subscription. */
   readonly events = new EventEmitter();
   private readonly running = new Map<number, Promise<ProcessSummary>>();
+  /** Per running submission: settles once the run has marked the submission PROCESSING. */
+  private readonly started = new Map<number, Promise<unknown>>();
   /** The worker halves of the stages and products run here, several files at once. */
   readonly cpu: CpuPool;
   private readonly lanes = Math.max(1, Number(process.env.OBIA_INGEST_CONCURRENCY) || 2);
@@ -95,10 +97,25 @@ export class IngestPipeline {
   process(submissionId: number, onFile?: (done: number, total: number) => void): Promise<ProcessSummary> {
     let run = this.running.get(submissionId);
     if (!run) {
-      run = this.run(submissionId, onFile).finally(() => this.running.delete(submissionId));
+      let marked!: () => void;
+      const started = new Promise<void>((resolve) => { marked = resolve; });
+      run = this.run(submissionId, onFile, marked).finally(() => { this.running.delete(submissionId); this.started.delete(submissionId); });
       this.running.set(submissionId, run);
+      // A run that fails before marking the submission settles `started` too; its failure is the run's to report.
+      this.started.set(submissionId, Promise.race([started, run]).catch(() => undefined));
     }
     return run;
+  }
+
+  /**
+   * Starts a run (or joins the one in progress) without waiting for it: resolves once the
+   * submission reads PROCESSING, so whoever asked can answer with its current state and follow
+   * the rest on submissionProgress. `run` is the run itself, for whoever must log its failure.
+   */
+  async start(submissionId: number): Promise<{ run: Promise<ProcessSummary> }> {
+    const run = this.process(submissionId);
+    await this.started.get(submissionId);
+    return { run };
   }
 
   /** Only the screen stage, over the submission's RECEIVED files (the pipeline's first stage). */
@@ -134,11 +151,14 @@ export class IngestPipeline {
     pubSub.publish(Topic.SUBMISSION_PROGRESS, String(submissionId), { submissionId: String(submissionId) });
   }
 
-  private async run(submissionId: number, onFile?: (done: number, total: number) => void): Promise<ProcessSummary> {
+  private async run(submissionId: number, onFile?: (done: number, total: number) => void, onStarted?: () => void): Promise<ProcessSummary> {
     const em = this.em();
     const submission = await em.findOneOrFail(Submission, { id: submissionId });
     submission.state = SubmissionState.PROCESSING;
     await em.flush();
+    onStarted?.();
+    // Subscribers learn of the new run before screening's first step ends.
+    this.progress(submissionId);
     const run: RunContext = {
       submissionId, collectionId: submission.collection.id, disease: submission.disease,
       options: submission.deidOptions, individuals: new Map(), accumulated: new Map(),
@@ -167,13 +187,15 @@ export class IngestPipeline {
         await yieldToEventLoop();
       }
     }));
+    const env: ProductEnv = { run, catalog: this.catalog, store: this.store };
+    for (const p of this.deps.products) await p.finish?.(env);
     if (next < batches.length) run.log.info({ parked: pending.length - done }, 'run stopped between batches; the rest resumes on the next run');
     else {
+      // PROCESSED is written last, after every product's finish (the tag census): a client
+      // following submissionProgress takes it as "the run is over".
       submission.state = SubmissionState.PROCESSED;
       await em.flush();
     }
-    const env: ProductEnv = { run, catalog: this.catalog, store: this.store };
-    for (const p of this.deps.products) await p.finish?.(env);
     this.progress(submissionId);
     return this.summary(submissionId);
   }

@@ -12,6 +12,7 @@ import { FileState } from '../entities/SubmissionFile.js';
 import { SubmissionState } from '../entities/Submission.js';
 import { ClinicalDataError, parseClinicalCsv, parseGsaHumanAccession, type ClinicalInput } from './clinicalCsv.js';
 import type { StagingArea } from './staging.js';
+import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
 export const BIOPROJECT_PATTERN = /^PRJ(CA|NA|EB|DB)\d{1,9}$/;
@@ -229,6 +230,16 @@ export class SubmissionService {
 
   async files(submissionId: number): Promise<SubmissionFile[]> {
     return this.em().find(SubmissionFile, { submission: submissionId }, { orderBy: { id: 'asc' } });
+  }
+
+  /** One page of a submission's files in the order received, optionally only those in `states` (keyset on the id). */
+  async filesPage(submissionId: number, args: PageArgs & { states?: FileState[] | null }): Promise<Page<SubmissionFile>> {
+    const size = pageSize(args.first);
+    const afterId = decodeCursor('file', args.after);
+    const where = { submission: submissionId, ...(args.states?.length ? { state: { $in: args.states } } : {}) };
+    const em = this.em();
+    const rows = size === 0 ? [] : await em.find(SubmissionFile, { ...where, id: { $gt: afterId } }, { orderBy: { id: 'asc' }, limit: size + 1 });
+    return toPage('file', rows, size, afterId, () => em.fork().count(SubmissionFile, where));
   }
 }
 

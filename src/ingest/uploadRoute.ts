@@ -20,7 +20,8 @@ export const uploadRoute: RoutePlugin = async (app, door) => {
     const name = request.query.name ?? (typeof header === 'string' ? header : 'upload');
     try {
       const files = await ctx.ingest.submissions.receive(ctx.user, id, request.raw, name);
-      return reply.code(201).send({ files });
+      // Files are named as GraphQL names them (SubmissionFile.id is an ID: a string).
+      return reply.code(201).send({ files: files.map((f) => ({ ...f, id: String(f.id) })) });
     } catch (err) {
       // receive() checks the submission before it reads a byte of the body; hidden = absent.
       if ((err as { extensions?: { code?: unknown } }).extensions?.code === 'NOT_FOUND') throw new NotFoundError(`no submission ${id} you may upload to`);

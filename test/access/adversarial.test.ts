@@ -56,7 +56,7 @@ describe('an unapproved researcher never receives a controlled file\'s bytes', (
         await gql(`series ${s}`, `query($u: String!) { series(uid: $u) { uid modality images(first: 100) { edges { node { uid sha256 size transferSyntaxUid hashCode } } } } }`, { u: s });
       }
       for (const uid of c.markers.keys()) {
-        await gql(`image ${uid}`, `query($u: String!) { image(uid: $u) { uid sha256 size } lookup(id: $u) { __typename } }`, { u: uid });
+        await gql(`image ${uid}`, `query($u: String!, $id: ID!) { image(uid: $u) { uid sha256 size } lookup(id: $id) { __typename } }`, { u: uid, id: uid });
         const thumb = await get(`thumbnail ${uid}`, `${app.url}/thumbnails/${uid}.png`);
         assert.equal(thumb.status, 403, `thumbnail ${uid}`);
         await gql(`similar ${uid}`, `query($u: String!) { similarImages(image: { uid: $u }, k: 5) { distance image { uid sha256 } } }`, { u: uid });

@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, makeCt, processSubmission, uid, upload } from '../ingest/helpers.js';
+import { createSubmission, makeCt, uid, upload } from '../ingest/helpers.js';
+import { processToEnd } from '../support/kit.js';
 import { fetchBytes } from './support.js';
 
 const REVIEW = `mutation($uid: String!, $v: QcVerdict!, $note: String) { reviewSeries(uid: $uid, verdict: $v, note: $note) { verdict } }`;
@@ -51,7 +52,7 @@ describe('a submission into a released collection waits for review', () => {
     const study = uid();
     const a = uid();
     assert.equal((await upload(app, submitter, first.uploadUrl, makeCt({ patientId: 'PAT-1', studyUid: study, seriesUid: a, sopUid: uid(), extra: pixels(1) }), 'a.dcm')).status, 201);
-    await processSubmission(app, submitter, first.id);
+    await processToEnd(app, submitter, first.id);
     accession = (await knex('submission as s').join('collection as c', 'c.id', 's.collection_id').where('s.id', first.id).first('c.accession')).accession;
     const [released] = await seriesOf();
     assert.equal((await app.gql(REVIEW, { uid: released!.uid, v: 'PASS' }, curator)).errors, undefined);
@@ -65,7 +66,7 @@ describe('a submission into a released collection waits for review', () => {
       ['burned-in.dcm', makeCt({ patientId: 'PAT-1', studyUid: study, seriesUid: uid(), sopUid: uid(), extra: { '00280301': { vr: 'CS', Value: ['YES'] }, ...pixels(3) } })],
     ];
     for (const [name, bytes] of files) assert.equal((await upload(app, submitter, later.uploadUrl, bytes, name)).status, 201, name);
-    const outcome = await processSubmission(app, submitter, later.id);
+    const outcome = await processToEnd(app, submitter, later.id);
     assert.equal(outcome.ingested, 2);
   });
   after(async () => { await app?.stop(); });

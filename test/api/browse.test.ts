@@ -92,7 +92,7 @@ describe('browsing the seeded archive', () => {
     const s = page.data.seriesList.edges[0].node;
     const ids = { OBIA0002: 'Collection', I000001: 'Individual', [s.study.accession]: 'Study', [s.uid]: 'Series', [s.images.edges[0].node.uid]: 'Image', [s.study.studyInstanceUid]: 'Study' };
     for (const [id, type] of Object.entries(ids)) {
-      const { data } = await app.gql(`query($id: String!) { lookup(id: $id) { __typename } }`, { id });
+      const { data } = await app.gql(`query($id: ID!) { lookup(id: $id) { __typename } }`, { id });
       assert.equal(data.lookup?.__typename, type, id);
     }
     const single = await app.gql(`query($uid: String!) { series(uid: $uid) { uid } image(uid: "1.2.3.4") { uid } }`, { uid: s.uid });

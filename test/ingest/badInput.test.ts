@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import { Role } from '../../src/auth/Principal.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
 
 const LIMITS = { maxFileBytes: 256 * 1024, maxZipExpandedBytes: 1024 * 1024, maxZipEntries: 50 };
 
@@ -39,7 +40,7 @@ describe('bad input', () => {
       const res = await upload(app, token, sub.uploadUrl, bytes, name);
       assert.equal(res.status, 201, `${name}: ${JSON.stringify(res.body)}`);
     }
-    const result = await processSubmission(app, token, sub.id);
+    const result = await processToEnd(app, token, sub.id);
     const files = new Map((await fetchSubmission(app, token, sub.id)).files.map((f: any) => [f.originalName, f]));
     assert.equal(files.size, Object.keys(inputs).length);
     assert.equal((files.get('good.dcm') as any).state, 'INDEXED');
@@ -81,19 +82,19 @@ describe('bad input', () => {
     const rows = (await fetchSubmission(app, token, sub.id)).files;
     assert.deepEqual(res.body.files.map((f: any) => f.id).sort(), rows.map((f: any) => f.id).sort(), 'the response names each file by its row');
     assert.deepEqual(res.body.files.map((f: any) => f.state), ['RECEIVED', 'RECEIVED']);
-    assert.equal((await processSubmission(app, token, sub.id)).ingested, 2);
+    assert.equal((await processToEnd(app, token, sub.id)).ingested, 2);
   });
 
   it('refuses clinical data for a patient no file has, naming the record, not the ID', async () => {
     const sub = await createSubmission(app, token);
     await upload(app, token, sub.uploadUrl, good('KNOWN-1'));
-    await processSubmission(app, token, sub.id);
-    const res = await app.gql(`mutation($s: Int!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
+    await processToEnd(app, token, sub.id);
+    const res = await app.gql(`mutation($s: ID!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
       { s: sub.id, r: [{ localPatientId: 'KNOWN-1', sex: 'MALE' }, { localPatientId: 'STRANGER-9', sex: 'FEMALE' }] }, token);
     assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(res.errors![0].message, /record 2/);
     assert.doesNotMatch(res.errors![0].message, /STRANGER/);
-    const csv = await app.gql(`mutation($s: Int!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`, { s: sub.id, c: 'patient_id,sex,age\nKNOWN-1,X,40\n' }, token);
+    const csv = await app.gql(`mutation($s: ID!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`, { s: sub.id, c: 'patient_id,sex,age\nKNOWN-1,X,40\n' }, token);
     assert.equal(csv.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(csv.errors![0].message, /row 2/);
   });
@@ -113,11 +114,11 @@ describe('bad input', () => {
     assert.equal((await upload(app, 'not-a-token', sub.uploadUrl, good())).status, 401);
     const other = await app.token('someone-else', Role.SUBMITTER);
     assert.equal((await upload(app, other, sub.uploadUrl, good())).status, 403);
-    const p = await app.gql(`mutation($id: Int!) { processSubmission(id: $id) { ingested } }`, { id: sub.id }, other);
+    const p = await app.gql(`mutation($id: ID!) { processSubmission(submission: $id) { state } }`, { id: sub.id }, other);
     assert.equal(p.errors?.[0]?.extensions?.code, 'FORBIDDEN');
-    assert.equal((await app.gql(`query($id: Int!) { submission(id: $id) { id } }`, { id: sub.id }, other)).data.submission, null);
+    assert.equal((await app.gql(`query($id: ID!) { submission(id: $id) { id } }`, { id: sub.id }, other)).data.submission, null);
     const curator = await app.token('cur', Role.CURATOR);
-    assert.equal((await app.gql(`query($id: Int!) { submission(id: $id) { id } }`, { id: sub.id }, curator)).data.submission.id, sub.id);
+    assert.equal((await app.gql(`query($id: ID!) { submission(id: $id) { id } }`, { id: sub.id }, curator)).data.submission.id, sub.id);
     assert.equal((await fetch(`${app.url}/health`)).status, 200);
   });
 });

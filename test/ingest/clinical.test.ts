@@ -9,7 +9,8 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { Role } from '../../src/auth/Principal.js';
 import { Individual, PatientMapping, Study } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
 
 describe('clinical data and patient mapping', () => {
   let app: TestApp;
@@ -22,9 +23,9 @@ describe('clinical data and patient mapping', () => {
     await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'LOCAL-7', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
     await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'LOCAL-8', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
     const csv = 'Patient ID,Sex,Age,Disease,Pathological Type,Treatment\nLOCAL-7,F,57,ovarian cancer,"serous, high grade",surgery\nLOCAL-8,M,,,,\n';
-    const added = await app.gql(`mutation($s: Int!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`, { s: sub.id, c: csv }, token);
+    const added = await app.gql(`mutation($s: ID!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`, { s: sub.id, c: csv }, token);
     assert.equal(added.data?.addClinicalDataCsv, 2, JSON.stringify(added.errors));
-    const result = await processSubmission(app, token, sub.id);
+    const result = await processToEnd(app, token, sub.id);
     assert.equal(result.ingested, 2);
     assert.equal(result.unmatchedClinicalRecords, 0);
     const s = await fetchSubmission(app, token, sub.id);
@@ -49,7 +50,7 @@ describe('clinical data and patient mapping', () => {
     const later = await createSubmission(app, token, { collection: s.collection.accession });
     await upload(app, token, later.uploadUrl, makeCt({ patientId: 'LOCAL-7', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
     await upload(app, token, later.uploadUrl, makeCt({ patientId: 'LOCAL-9', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
-    await processSubmission(app, token, later.id);
+    await processToEnd(app, token, later.id);
     assert.equal(await em.count(Individual, { collection: { accession: s.collection.accession } }), 3);
     assert.equal(await em.count(Study, { individual: seven }), 2);
     const mappings = await em.find(PatientMapping, {});
@@ -60,7 +61,7 @@ describe('clinical data and patient mapping', () => {
     const staged = () => stagedFiles().filter((f) => !f.endsWith('.name')).length;
     assert.equal(staged(), 4);
     assert.equal(stagedFiles().length, 8, 'each staged file has the name it was sent under beside it');
-    const discard = `mutation($s: Int!) { discardStagedFiles(submission: $s) }`;
+    const discard = `mutation($s: ID!) { discardStagedFiles(submission: $s) }`;
     assert.equal((await app.gql(discard, { s: sub.id }, token)).errors?.[0]?.extensions?.code, 'FORBIDDEN');
     const curator = await app.token('curator-9', Role.CURATOR);
     assert.equal((await app.gql(discard, { s: sub.id }, curator)).data?.discardStagedFiles, 2);
@@ -88,7 +89,7 @@ describe('clinical data and patient mapping', () => {
 
     const csv = 'patient_id,sex,age,gsa_human_accession\nSEQ-1,F,61, hri004211 \nSEQ-2,F,48,\n';
     assert.equal((await app.gql(addCsv, { s: sub.id, c: csv }, token)).data?.addClinicalDataCsv, 2);
-    assert.equal((await processSubmission(app, token, sub.id)).ingested, 2);
+    assert.equal((await processToEnd(app, token, sub.id)).ingested, 2);
 
     const s = await fetchSubmission(app, token, sub.id);
     const res = await app.gql(`query($a: String!) { collection(accession: $a) { individuals(first: 10) { edges { node { age gsaHumanAccession } } } } }`,
@@ -101,7 +102,7 @@ describe('clinical data and patient mapping', () => {
     const later = await createSubmission(app, token, { collection: s.collection.accession });
     await upload(app, token, later.uploadUrl, makeCt({ patientId: 'SEQ-1', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
     assert.equal((await app.gql(addCsv, { s: later.id, c: 'patient_id,sex,age\nSEQ-1,F,62\n' }, token)).data?.addClinicalDataCsv, 1);
-    await processSubmission(app, token, later.id);
+    await processToEnd(app, token, later.id);
     const em = app.orm.em.fork() as EntityManager;
     const seq1 = await em.findOneOrFail(Individual, { collection: { accession: s.collection.accession }, age: 62 });
     assert.equal(seq1.gsaHumanAccession, 'HRI004211');

@@ -8,7 +8,8 @@ import { Image, SubmissionFile } from '../../src/entities/index.js';
 import { FileState } from '../../src/entities/SubmissionFile.js';
 import { BlobStore } from '../../src/storage/BlobStore.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
 
 describe('DICOM JSON metadata of ingested images', () => {
   let app: TestApp;
@@ -20,7 +21,7 @@ describe('DICOM JSON metadata of ingested images', () => {
     const sub = await createSubmission(app, token, { title: 'DICOM JSON' });
     const sop = uid();
     assert.equal((await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'JSON-1', patientName: 'MARKJSON^Name', studyUid: uid(), seriesUid: uid(), sopUid: sop, size: 32 }))).status, 201);
-    await processSubmission(app, token, sub.id);
+    await processToEnd(app, token, sub.id);
     const s = await fetchSubmission(app, token, sub.id);
     const em = app.orm.em.fork() as EntityManager;
     const image = await em.findOneOrFail(Image, { uid: s.files[0].imageUid });
@@ -38,7 +39,7 @@ describe('DICOM JSON metadata of ingested images', () => {
     // A run that stopped after STORED: the resume path runs the same worker half.
     await em.nativeUpdate(Image, { id: image.id }, { metadataSha256: null });
     await em.nativeUpdate(SubmissionFile, { id: s.files[0].id }, { state: FileState.STORED });
-    await processSubmission(app, token, sub.id);
+    await processToEnd(app, token, sub.id);
     const again = await app.orm.em.fork().findOneOrFail(Image, { id: image.id });
     assert.equal(again.metadataSha256, image.metadataSha256);
   });

@@ -8,13 +8,13 @@ import type { TestApp } from '../support/app.js';
 
 export const SUBMISSION_FIELDS = `id title state uploadUrl collection { accession releaseState }
   progress { total counts { state count } }
-  files { id originalName size sha256 state quarantineReason quarantineMessage heldForPixelReview imageUid storedSha256 }`;
+  files(first: 500) { edges { node { id originalName size sha256 state quarantineReason quarantineMessage heldForPixelReview imageUid storedSha256 } } }`;
 
 export async function submitter(app: TestApp, sub = 'submitter-1'): Promise<string> {
   return app.token(sub, Role.SUBMITTER);
 }
 
-export async function createSubmission(app: TestApp, token: string, input: Record<string, unknown> = {}): Promise<{ id: number; uploadUrl: string }> {
+export async function createSubmission(app: TestApp, token: string, input: Record<string, unknown> = {}): Promise<{ id: string; uploadUrl: string }> {
   const res = await app.gql(`mutation($input: CreateSubmissionInput!) { createSubmission(input: $input) { id uploadUrl } }`,
     { input: { title: 'Ingest test', disease: 'ovarian cancer', ...input } }, token);
   assert.equal(res.errors, undefined, JSON.stringify(res.errors));
@@ -28,16 +28,11 @@ export async function upload(app: TestApp, token: string | null, uploadUrl: stri
   return { status: res.status, body: await res.json() };
 }
 
-export async function processSubmission(app: TestApp, token: string, id: number): Promise<{ ingested: number; quarantined: number; duplicates: number; pending: number; unmatchedClinicalRecords: number }> {
-  const res = await app.gql(`mutation($id: Int!) { processSubmission(id: $id) { ingested quarantined duplicates pending unmatchedClinicalRecords } }`, { id }, token);
+export async function fetchSubmission(app: TestApp, token: string, id: string): Promise<any> {
+  const res = await app.gql(`query($id: ID!) { submission(id: $id) { ${SUBMISSION_FIELDS} } }`, { id }, token);
   assert.equal(res.errors, undefined, JSON.stringify(res.errors));
-  return res.data.processSubmission;
-}
-
-export async function fetchSubmission(app: TestApp, token: string, id: number): Promise<any> {
-  const res = await app.gql(`query($id: Int!) { submission(id: $id) { ${SUBMISSION_FIELDS} } }`, { id }, token);
-  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
-  return res.data.submission;
+  const submission = res.data.submission;
+  return submission && { ...submission, files: submission.files.edges.map((e: { node: unknown }) => e.node) };
 }
 
 export interface CtOptions {

@@ -9,7 +9,8 @@ import { zipSync } from 'fflate';
 import { QcEvent } from '../../src/entities/QcEvent.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { withSeed } from '../support/random.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
 
 describe('a zip of 1,500 junk entries', () => {
   let app: TestApp;
@@ -27,14 +28,14 @@ describe('a zip of 1,500 junk entries', () => {
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     let answered = 0;
-    let result!: Awaited<ReturnType<typeof processSubmission>>;
+    let result!: Awaited<ReturnType<typeof processToEnd>>;
     // Statements on the tables the pipeline writes per file (the polling below reads others).
     let statements = 0;
     const count = (q: { sql: string }) => { if (/submission_file|qc_event/.test(q.sql)) statements++; };
     const knex = (app.orm.em as EntityManager).getKnex();
     knex.on('query', count);
     try {
-      const run = processSubmission(app, token, sub.id).then((r) => { result = r; });
+      const run = processToEnd(app, token, sub.id).then((r) => { result = r; });
       // Requests made while the run goes on are answered (it yields between batches).
       let done = false;
       void run.finally(() => { done = true; });
@@ -57,7 +58,7 @@ describe('a zip of 1,500 junk entries', () => {
     // loop by itself; the bound catches work that grows with the submission (seconds per run).
     assert.ok(delay.max / 1e6 < 10_000, `the event loop was blocked for ${(delay.max / 1e6).toFixed(0)} ms`);
 
-    const events = await app.orm.em.fork().find(QcEvent, { submission: sub.id }, { fields: ['subject', 'kind', 'actor'] });
+    const events = await app.orm.em.fork().find(QcEvent, { submission: Number(sub.id) }, { fields: ['subject', 'kind', 'actor'] });
     assert.equal(events.length, N, 'one QC event per quarantined file');
     assert.equal(new Set(events.map((e) => e.subject)).size, N);
     assert.ok(events.every((e) => e.kind === 'QUARANTINED' && e.actor === 'pipeline'));
@@ -79,12 +80,12 @@ describe('a run stopped by shutdown', () => {
     // Stop as soon as the first batch has been indexed: waits on the pipeline's own event, no sleep.
     const firstBatch = new Promise<void>((resolve) => {
       const onProgress = async () => {
-        const s = await pipeline.summary(sub.id);
+        const s = await pipeline.summary(Number(sub.id));
         if (s.ingested > 0) { pipeline.events.off('progress', onProgress); resolve(); }
       };
       pipeline.events.on('progress', onProgress);
     });
-    const run = pipeline.process(sub.id);
+    const run = pipeline.process(Number(sub.id));
     await firstBatch;
     await pipeline.close();
     const parked = await run;
@@ -96,7 +97,7 @@ describe('a run stopped by shutdown', () => {
     const second = await startTestApp({ db: first.db });
     try {
       const curatorToken = await submitter(second);
-      const done = await processSubmission(second, curatorToken, sub.id);
+      const done = await processToEnd(second, curatorToken, sub.id);
       assert.deepEqual(done, { ingested: N, quarantined: 0, duplicates: 0, pending: 0, unmatchedClinicalRecords: 0 });
       const s = await fetchSubmission(second, curatorToken, sub.id);
       assert.equal(new Set(s.files.map((f: any) => f.imageUid)).size, N);

@@ -15,7 +15,8 @@ import { logger } from '../../src/log.js';
 import { BlobStore } from '../../src/storage/BlobStore.js';
 import { TEST_DB } from '../support/database.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, fetchSubmission, makeCt, uid, upload } from './helpers.js';
 
 // The scan reads every line the archive could log, down to the finest level.
 logger.level = 'trace';
@@ -83,9 +84,9 @@ describe('no PHI outside staging', () => {
       const res = await upload(app, token, submission.uploadUrl, markedCt(i, sourceUids), `MARKFILENAME-${i}.dcm`);
       assert.equal(res.status, 201);
     }
-    await app.gql(`mutation($s: Int!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
+    await app.gql(`mutation($s: ID!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
       { s: submission.id, r: [{ localPatientId: LOCAL_ID, sex: 'FEMALE', age: 61, disease: 'ovarian cancer' }] }, token);
-    const result = await processSubmission(app, token, submission.id);
+    const result = await processToEnd(app, token, submission.id);
     assert.equal(result.ingested, 4, JSON.stringify(await fetchSubmission(app, token, submission.id)));
     files = (await fetchSubmission(app, token, submission.id)).files;
   });

@@ -7,27 +7,28 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Role } from '../../src/auth/Principal.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, makeCt, submitter, uid, upload } from './helpers.js';
 
 describe('submissionProgress subscription', () => {
   let app: TestApp;
   before(async () => { app = await startTestApp(); });
   after(async () => app?.stop());
 
-  function subscribe(token: string, id: number) {
+  function subscribe(token: string, id: string) {
     const client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
     const events: any[] = [];
-    const arrived = new EventEmitter();
-    const push = (e: any) => { events.push(e); arrived.emit('event'); };
-    client.subscribe({ query: `subscription($id: Int!) { submissionProgress(id: $id) { submissionId state total counts { state count } } }`, variables: { id } },
-      { next: push, error: (e) => push({ error: e }), complete: () => {} });
-    /** Resolves once an event satisfying `check` has arrived (waits on the events, never on a clock). */
-    const until = (check: (e: any) => boolean) => new Promise<void>((resolve) => {
-      const look = () => { if (events.some(check)) { arrived.off('event', look); resolve(); } };
-      arrived.on('event', look);
-      look();
+    // The first event (the current state, or a refusal) says the subscription is live; the end is
+    // the event reading PROCESSED, or a refusal (an event with errors). Waited on, never slept for.
+    let live!: () => void, over!: () => void;
+    const first = new Promise<void>((r) => { live = r; });
+    const end = new Promise<void>((r) => { over = r; });
+    client.subscribe({ query: `subscription($id: ID!) { submissionProgress(submission: $id) { submissionId state total counts { state count } } }`, variables: { id } }, {
+      next: (v: any) => { events.push(v); live(); if (v.errors || v.data?.submissionProgress?.state === 'PROCESSED') over(); },
+      error: (e) => { events.push({ error: e }); live(); over(); },
+      complete: () => { live(); over(); },
     });
-    return { client, events, until };
+    return { client, events, first, end };
   }
 
   it('streams counts per state while the submission is processed', async () => {
@@ -37,11 +38,9 @@ describe('submissionProgress subscription', () => {
     for (let i = 0; i < 5; i++) await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'WS-1', studyUid: study, seriesUid: series, sopUid: uid() }));
     const mine = subscribe(token, sub.id);
     const stranger = subscribe(await app.token('stranger', Role.SUBMITTER), sub.id);
-    // The first event of each subscription is the current state (or the refusal): both are live.
-    await Promise.all([mine.until((e) => e.data?.submissionProgress?.total === 5), stranger.until(() => true)]);
-    assert.deepEqual(mine.events[0].data.submissionProgress.counts.find((c: any) => c.state === 'RECEIVED'), { state: 'RECEIVED', count: 5 });
-    await processSubmission(app, token, sub.id);
-    await mine.until((e) => e.data?.submissionProgress?.counts?.some((c: any) => c.state === 'INDEXED' && c.count === 5));
+    await Promise.all([mine.first, stranger.first]);
+    await processToEnd(app, token, sub.id);
+    await Promise.all([mine.end, stranger.end]);
     mine.client.dispose(); stranger.client.dispose();
     const payloads = mine.events.map((e) => e.data?.submissionProgress).filter(Boolean);
     assert.ok(payloads.length >= 2, `expected several progress events, got ${JSON.stringify(mine.events).slice(0, 300)}`);

@@ -14,7 +14,8 @@ import { openDatabase } from '../../src/db/orm.js';
 import { Image, Series, SubmissionFile } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
 
 const CLI = path.resolve(__dirname, '../../src/ingest/cli.js');
 
@@ -37,9 +38,9 @@ describe('processing is idempotent', () => {
     const images = Array.from({ length: 6 }, (_, i) => makeCt({ patientId: 'P-1', studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: i + 1 }));
     for (const [i, bytes] of images.entries()) assert.equal((await upload(app, token, sub.uploadUrl, bytes, `${i}.dcm`)).status, 201);
     assert.equal((await upload(app, token, sub.uploadUrl, images[0]!, 'again.dcm')).status, 201);
-    const first = await processSubmission(app, token, sub.id);
+    const first = await processToEnd(app, token, sub.id);
     assert.deepEqual({ ...first }, { ingested: 6, quarantined: 0, duplicates: 1, pending: 0, unmatchedClinicalRecords: 0 });
-    const second = await processSubmission(app, token, sub.id);
+    const second = await processToEnd(app, token, sub.id);
     assert.deepEqual(second, first);
     const s = await fetchSubmission(app, token, sub.id);
     const em = app.orm.em.fork() as EntityManager;
@@ -49,7 +50,7 @@ describe('processing is idempotent', () => {
     // The same images sent again in another submission to the same collection are duplicates too.
     const again = await createSubmission(app, token, { collection: s.collection.accession });
     for (const bytes of images.slice(0, 2)) await upload(app, token, again.uploadUrl, bytes);
-    const third = await processSubmission(app, token, again.id);
+    const third = await processToEnd(app, token, again.id);
     assert.equal(third.duplicates, 2);
     assert.equal(await imageCountsAgree(em, s.collection.accession), 6);
   });
@@ -91,8 +92,8 @@ describe('a killed import resumes', () => {
     const app = await startTestApp({ db });
     try {
       const curator = await app.token('curator-1', Role.CURATOR);
-      const id = Number(/submission (\d+)/.exec(stderr)![1]);
-      const result = await processSubmission(app, curator, id);
+      const id = /submission (\d+)/.exec(stderr)![1]!;
+      const result = await processToEnd(app, curator, id);
       assert.deepEqual(result, { ingested: N, quarantined: 0, duplicates: 0, pending: 0, unmatchedClinicalRecords: 0 });
       const s = await fetchSubmission(app, curator, id);
       assert.equal(s.files.length, N);

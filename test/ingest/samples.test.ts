@@ -10,7 +10,8 @@ import { dcmjs } from '../../src/deid/dcmjs.js';
 import { Image } from '../../src/entities/index.js';
 import { BlobStore } from '../../src/storage/BlobStore.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, fetchSubmission, processSubmission, submitter, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, fetchSubmission, submitter, upload } from './helpers.js';
 
 const SAMPLES = path.resolve(process.cwd(), '../shared/deid/dicom');
 const FILES = fs.readdirSync(SAMPLES).filter((f) => f.endsWith('.dcm')).sort();
@@ -18,8 +19,8 @@ const FILES = fs.readdirSync(SAMPLES).filter((f) => f.endsWith('.dcm')).sort();
 describe('sample DICOM files through the pipeline', () => {
   let app: TestApp;
   let token: string;
-  let submission: { id: number; uploadUrl: string };
-  let result: Awaited<ReturnType<typeof processSubmission>>;
+  let submission: { id: string; uploadUrl: string };
+  let result: Awaited<ReturnType<typeof processToEnd>>;
   let files: any[];
 
   before(async () => {
@@ -30,7 +31,7 @@ describe('sample DICOM files through the pipeline', () => {
       const res = await upload(app, token, submission.uploadUrl, fs.readFileSync(path.join(SAMPLES, f)), f);
       assert.equal(res.status, 201, `${f}: ${JSON.stringify(res.body)}`);
     }
-    result = await processSubmission(app, token, submission.id);
+    result = await processToEnd(app, token, submission.id);
     files = (await fetchSubmission(app, token, submission.id)).files;
   });
   after(async () => app?.stop());

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { EntityManager } from '@mikro-orm/knex';
 import { Image } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, fetchSubmission, processSubmission, submitter, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, fetchSubmission, submitter, upload } from './helpers.js';
 
 const SAMPLES = path.resolve(process.cwd(), '../shared/deid/dicom');
 const FILES = ['pydicom__MR_small.dcm', 'pydicom__CT_small.dcm', 'pydicom__JPEG2000.dcm'];
@@ -23,7 +24,7 @@ describe('similarity search over ingested images', () => {
     token = await submitter(app);
     const submission = await createSubmission(app, token, { title: 'Similarity', bioProjectAccession: 'PRJCA000002' });
     for (const f of FILES) assert.equal((await upload(app, token, submission.uploadUrl, fs.readFileSync(path.join(SAMPLES, f)), f)).status, 201);
-    await processSubmission(app, token, submission.id);
+    await processToEnd(app, token, submission.id);
     files = (await fetchSubmission(app, token, submission.id)).files;
   });
   after(async () => app?.stop());

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { BlobNotFoundError, BlobStore } from '../../src/storage/BlobStore.js';
 import { DirectIo } from '../../src/storage/directIo.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
 
 describe('blob store', () => {
   let dir: string;
@@ -132,7 +133,7 @@ describe('an ingested image with a corrupt primary copy', () => {
     const token = await submitter(app);
     const sub = await createSubmission(app, token);
     await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'B-1', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
-    await processSubmission(app, token, sub.id);
+    await processToEnd(app, token, sub.id);
     const [file] = (await fetchSubmission(app, token, sub.id)).files;
     const store = BlobStore.fromConfig(app.config);
     const good = fs.readFileSync(store.pathIn(store.backupRoot, file.storedSha256));

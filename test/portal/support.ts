@@ -8,7 +8,8 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Role } from '../../src/auth/Principal.js';
 import type { TestApp } from '../support/app.js';
-import { createSubmission, makeCt, processSubmission, uid, upload } from '../ingest/helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, makeCt, uid, upload } from '../ingest/helpers.js';
 
 export const SAMPLES = path.resolve(process.cwd(), '../shared/deid/dicom');
 export const SCREENSHOTS = path.resolve(process.cwd(), 'test-results/portal');
@@ -68,7 +69,7 @@ export async function signIn(page: Page, user: string, role: 'researcher' | 'sub
   await page.getByText(`Signed in as ${user}`).waitFor();
 }
 
-export interface Archived { accession: string; seriesUids: string[]; submissionId: number }
+export interface Archived { accession: string; seriesUids: string[]; submissionId: string }
 
 /**
  * A collection with real images put in the way a submitter and a curator would, through the API:
@@ -86,9 +87,9 @@ export async function archiveCollection(app: TestApp, opts: { submitter: string;
     const bytes = makeCt({ patientId: opts.patientId, studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: i, size: 96 });
     assert.equal((await upload(app, token, sub.uploadUrl, bytes, `slice-${i}.dcm`)).status, 201);
   }
-  const result = await processSubmission(app, token, sub.id);
+  const result = await processToEnd(app, token, sub.id);
   assert.equal(result.quarantined, 0, 'the fixture files are clean');
-  const accession = (await app.gql(`query($id: Int!) { submission(id: $id) { collection { accession } } }`, { id: sub.id }, token)).data.submission.collection.accession;
+  const accession = (await app.gql(`query($id: ID!) { submission(id: $id) { collection { accession } } }`, { id: sub.id }, token)).data.submission.collection.accession;
   const listed = await app.gql(`query($c: [String!]) { seriesList(filter: { collection: $c }, first: 50) { edges { node { uid } } } }`, { c: [accession] }, curator);
   const seriesUids: string[] = listed.data.seriesList.edges.map((e: any) => e.node.uid);
   for (const s of seriesUids) {

@@ -7,12 +7,13 @@ import { Role } from '../../src/auth/Principal.js';
 import { ReleaseState } from '../../src/domain.js';
 import { Collection, Series } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, makeCt, processSubmission, uid, upload } from '../ingest/helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, makeCt, uid, upload } from '../ingest/helpers.js';
 
 const RELEASE = `mutation($a: String!) { releaseCollection(accession: $a) { released blockers { reason count message } collection { accession releaseState releasedAt } } }`;
 const REVIEW = `mutation($uid: String!, $v: QcVerdict!, $note: String) { reviewSeries(uid: $uid, verdict: $v, note: $note) { verdict note reviewer reviewedAt } }`;
-const FILES = `query($id: Int!) { submission(id: $id) { files { id state quarantineReason heldForPixelReview repairRequest resolution } } }`;
-const HISTORY = `query($id: Int!) { submission(id: $id) { qcHistory { kind subject actor reason message at } } }`;
+const FILES = `query($id: ID!) { submission(id: $id) { files(first: 500) { edges { node { id state quarantineReason heldForPixelReview repairRequest resolution } } } } }`;
+const HISTORY = `query($id: ID!) { submission(id: $id) { qcHistory { kind subject actor reason message at } } }`;
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -22,7 +23,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 describe('curation: quarantine, repair, review and release over the API', () => {
   let app: TestApp;
   let submitter: string, curator: string, researcher: string;
-  let submissionId: number;
+  let submissionId: string;
   let accession: string;
   let seriesUids: string[];
   const gql = async (query: string, variables: Record<string, unknown>, token: string | null) => {
@@ -55,7 +56,7 @@ describe('curation: quarantine, repair, review and release over the API', () => 
       ['burned-in.dcm', makeCt({ patientId: 'PAT-1', patientName: 'Doe^Jane', studyUid: study, seriesUid: seriesB, sopUid: uid(), extra: { '00280301': { vr: 'CS', Value: ['YES'] }, ...pixels(4) } })],
     ];
     for (const [name, bytes] of files) assert.equal((await upload(app, submitter, sub.uploadUrl, bytes, name)).status, 201, name);
-    await processSubmission(app, submitter, submissionId);
+    await processToEnd(app, submitter, submissionId);
     const em = app.orm.em.fork() as EntityManager;
     const collection = await em.findOneOrFail(Collection, { submitter: 'qc-submitter' });
     accession = collection.accession;
@@ -68,7 +69,7 @@ describe('curation: quarantine, repair, review and release over the API', () => 
   });
 
   it('the pipeline\'s outcomes are visible per file and recorded in the history', async () => {
-    const files = (await ok(FILES, { id: submissionId }, submitter)).submission.files;
+    const files = (await ok(FILES, { id: submissionId }, submitter)).submission.files.edges.map((e: any) => e.node);
     assert.deepEqual(files.map((f: any) => f.state).sort(), ['DUPLICATE', 'INDEXED', 'INDEXED', 'INDEXED', 'QUARANTINED']);
     assert.equal(files.find((f: any) => f.state === 'QUARANTINED').quarantineReason, 'MISSING_PATIENT_ID');
     assert.equal(files.filter((f: any) => f.heldForPixelReview).length, 1);
@@ -100,13 +101,13 @@ describe('curation: quarantine, repair, review and release over the API', () => 
   });
 
   it('repair: the curator asks, the submitter supplies the patient ID, the file goes through the pipeline again', async () => {
-    const files = (await ok(FILES, { id: submissionId }, submitter)).submission.files;
+    const files = (await ok(FILES, { id: submissionId }, submitter)).submission.files.edges.map((e: any) => e.node);
     const quarantined = files.find((f: any) => f.state === 'QUARANTINED');
-    await ok(`mutation($f: Int!) { requestRepair(file: $f, message: "Which patient is this? Add the PatientID.") { id } }`, { f: quarantined.id }, curator);
-    const asked = (await ok(FILES, { id: submissionId }, submitter)).submission.files.find((f: any) => f.id === quarantined.id);
+    await ok(`mutation($f: ID!) { requestRepair(file: $f, message: "Which patient is this? Add the PatientID.") { id } }`, { f: quarantined.id }, curator);
+    const asked = (await ok(FILES, { id: submissionId }, submitter)).submission.files.edges.map((e: any) => e.node).find((f: any) => f.id === quarantined.id);
     assert.equal(asked.repairRequest, 'Which patient is this? Add the PatientID.');
 
-    const RESOLVE = `mutation($f: Int!, $a: QuarantineAction!, $r: RepairInput) { resolveQuarantined(file: $f, action: $a, repair: $r) { id state quarantineReason } }`;
+    const RESOLVE = `mutation($f: ID!, $a: QuarantineAction!, $r: RepairInput) { resolveQuarantined(file: $f, action: $a, repair: $r) { id state quarantineReason } }`;
     const missing = await gql(RESOLVE, { f: quarantined.id, a: 'REPROCESS' }, submitter);
     assert.equal(missing.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     const stranger = await gql(RESOLVE, { f: quarantined.id, a: 'DISCARD' }, await app.token('someone-else', Role.SUBMITTER));
@@ -114,14 +115,14 @@ describe('curation: quarantine, repair, review and release over the API', () => 
 
     const fixed = (await ok(RESOLVE, { f: quarantined.id, a: 'REPROCESS', r: { patientId: 'PAT-1' } }, submitter)).resolveQuarantined;
     assert.deepEqual([fixed.state, fixed.quarantineReason], ['INDEXED', null]);
-    const after = (await ok(FILES, { id: submissionId }, submitter)).submission.files.find((f: any) => f.id === quarantined.id);
+    const after = (await ok(FILES, { id: submissionId }, submitter)).submission.files.edges.map((e: any) => e.node).find((f: any) => f.id === quarantined.id);
     assert.equal(after.resolution, 'REPROCESS');
   });
 
   it('announces reviews over graphql-ws to the submitter, and FAIL blocks release until the series passes', async () => {
     const client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${submitter}` } });
     const events: any[] = [];
-    const stop = client.subscribe({ query: `subscription($s: Int!) { qcEvents(submission: $s) { submissionId kind subject message } }`, variables: { s: submissionId } },
+    const stop = client.subscribe({ query: `subscription($s: ID!) { qcEvents(submission: $s) { submissionId kind subject message } }`, variables: { s: submissionId } },
       { next: (v) => events.push(v), error: (e) => events.push({ error: e }), complete: () => {} });
     try {
       // graphql-ws has no "subscribed" acknowledgement; give the server time to register it (loaded CI machines are slow).
@@ -183,7 +184,7 @@ describe('curation: quarantine, repair, review and release over the API', () => 
   });
 
   it('the tag census lists a kept private tag and retained tags, filters, and carries no removed PHI', async () => {
-    const CENSUS = `query($id: Int!, $t: Boolean, $r: Boolean) { submission(id: $id) { tagCensus(textOnly: $t, retainedOnly: $r) { tag keyword vr privateCreator files distinctValues sampleValues retained textValued } } }`;
+    const CENSUS = `query($id: ID!, $t: Boolean, $r: Boolean) { submission(id: $id) { tagCensus(textOnly: $t, retainedOnly: $r) { tag keyword vr privateCreator files distinctValues sampleValues retained textValued } } }`;
     const all = (await ok(CENSUS, { id: submissionId }, curator)).submission.tagCensus;
     const byTag = (t: string) => all.find((e: any) => e.tag === t);
     assert.deepEqual([byTag('(0019,xx10)')?.privateCreator, byTag('(0019,xx10)')?.files, byTag('(0019,xx10)')?.sampleValues], ['ACME 1.0', 2, ['12.5']]);

@@ -9,7 +9,8 @@ import { Collection, Image, Series, SubmissionFile } from '../../src/entities/in
 import { BlobStore } from '../../src/storage/BlobStore.js';
 import { spread } from '../../src/qc/previewRoute.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, makeCt, processSubmission, uid, upload } from '../ingest/helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, makeCt, uid, upload } from '../ingest/helpers.js';
 
 describe('spread', () => {
   it('takes every index of a short series and evenly spaced ones of a long one, ends included', () => {
@@ -41,7 +42,7 @@ describe('series previews and image thumbnails over HTTP', () => {
       const bytes = makeCt({ patientId: 'PV-1', studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: i, size: 96 });
       assert.equal((await upload(app, submitter, sub.uploadUrl, bytes, `${i}.dcm`)).status, 201);
     }
-    const result = await processSubmission(app, submitter, sub.id);
+    const result = await processToEnd(app, submitter, sub.id);
     assert.equal(result.ingested, 3);
     const em = app.orm.em.fork() as EntityManager;
     const collection = await em.findOneOrFail(Collection, { submitter: 'preview-submitter' });

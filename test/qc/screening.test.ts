@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import { SubmissionFile } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, processSubmission, upload } from '../ingest/helpers.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, upload } from '../ingest/helpers.js';
 import { image } from './fixtures.js';
 
 describe('screening: QC before de-identification, on a real database and staging area', () => {
@@ -33,11 +34,11 @@ describe('screening: QC before de-identification, on a real database and staging
 
     // The pipeline's first stage alone: QC's rules over the RECEIVED files.
     const ctx = await app.createContext(null);
-    const summary = await ctx.ingest!.pipeline.screen(sub.id);
+    const summary = await ctx.ingest!.pipeline.screen(Number(sub.id));
     assert.deepEqual(summary, { screened: 9, quarantined: 4, duplicates: 2 });
 
     // The names files were sent under live in the staging area, beside their bytes.
-    const byName = async () => new Map(await Promise.all((await app.orm.em.fork().find(SubmissionFile, { submission: sub.id }))
+    const byName = async () => new Map(await Promise.all((await app.orm.em.fork().find(SubmissionFile, { submission: Number(sub.id) }))
       .map(async (f) => [await ctx.ingest!.staging.nameOf(f.stagingPath), f] as const)));
     let files = await byName();
     const verdict = (n: string) => `${files.get(n)!.state}:${files.get(n)!.quarantineReason ?? ''}`;
@@ -51,16 +52,16 @@ describe('screening: QC before de-identification, on a real database and staging
     assert.match(files.get('same-pixels.dcm')!.quarantineMessage!, new RegExp(`file ${files.get('good-2.dcm')!.id}\\)`));
 
     // Screening again looks only at the files still RECEIVED: none, so nothing new.
-    assert.deepEqual(await ctx.ingest!.pipeline.screen(sub.id), { screened: 0, quarantined: 0, duplicates: 0 });
+    assert.deepEqual(await ctx.ingest!.pipeline.screen(Number(sub.id)), { screened: 0, quarantined: 0, duplicates: 0 });
 
-    const result = await processSubmission(app, token, sub.id);
+    const result = await processToEnd(app, token, sub.id);
     assert.deepEqual([result.ingested, result.quarantined, result.duplicates], [3, 4, 2]);
     files = await byName();
     assert.equal(verdict('good-3.dcm'), 'INDEXED:');
     assert.equal(verdict('other-patient.dcm'), 'QUARANTINED:MIXED_PATIENTS', 'the pipeline left the screened verdict alone');
 
     // The history (read through the API) records each outcome once, by the pipeline.
-    const res = await app.gql(`query($id: Int!) { submission(id: $id) { qcHistory { kind reason actor } qcSummary { quarantined duplicates unresolvedQuarantined } } }`, { id: sub.id }, token);
+    const res = await app.gql(`query($id: ID!) { submission(id: $id) { qcHistory { kind reason actor } qcSummary { quarantined duplicates unresolvedQuarantined } } }`, { id: sub.id }, token);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     const history = res.data.submission.qcHistory;
     assert.deepEqual(history.map((e: any) => e.reason).sort(), ['BLANK_HEADER', 'DUPLICATE_PIXELS', 'DUPLICATE_UID', 'INCONSISTENT_GEOMETRY', 'MIXED_PATIENTS', 'SHORT_PIXEL_DATA']);
@@ -74,11 +75,11 @@ describe('screening: QC before de-identification, on a real database and staging
     for (const [name, bytes] of [['first.dcm', image({ study, series, seed: 9 })], ['twin.dcm', image({ study, series, seed: 9 })]] as const) {
       assert.equal((await upload(app, token, sub.uploadUrl, bytes, name)).status, 201);
     }
-    const result = await processSubmission(app, token, sub.id);
+    const result = await processToEnd(app, token, sub.id);
     assert.deepEqual([result.ingested, result.quarantined, result.duplicates], [1, 0, 1]);
-    const res = await app.gql(`query($id: Int!) { submission(id: $id) { files { originalName state quarantineReason } qcHistory { kind reason } } }`, { id: sub.id }, token);
+    const res = await app.gql(`query($id: ID!) { submission(id: $id) { files(first: 500) { edges { node { originalName state quarantineReason } } } qcHistory { kind reason } } }`, { id: sub.id }, token);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
-    assert.deepEqual(res.data.submission.files.map((f: any) => [f.state, f.quarantineReason]).sort(), [['DUPLICATE', 'DUPLICATE_PIXELS'], ['INDEXED', null]]);
+    assert.deepEqual(res.data.submission.files.edges.map((e: any) => e.node).map((f: any) => [f.state, f.quarantineReason]).sort(), [['DUPLICATE', 'DUPLICATE_PIXELS'], ['INDEXED', null]]);
     assert.deepEqual(res.data.submission.qcHistory.map((e: any) => [e.kind, e.reason]), [['DUPLICATE', 'DUPLICATE_PIXELS']]);
   });
 });

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { DecodeLimitError, decodeFrame, setDecodeLimits } from '../../src/imaging/index.js';
 import { decodeImage } from '../../src/retrieval/decode.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from '../ingest/helpers.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
+import { processToEnd } from '../support/kit.js';
 import { jpegHeaderBomb, pngBomb, rleDicomBomb } from './bombs.js';
 
 const SIMILAR = `query($image: ImageQueryInput!) { similarImages(image: $image, k: 5) { distance } }`;
@@ -65,7 +66,7 @@ describe('decoded size is bounded before decoding', () => {
     assert.equal((await upload(app, token, sub.uploadUrl, rleDicomBomb(16_000, { patientId: 'BIG-1', studyUid: study, seriesUid: uid() }), 'bomb.dcm')).status, 201);
     for (let i = 0; i < 3; i++) assert.equal((await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'BIG-1', studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: i + 1 }))).status, 201);
     const before = process.memoryUsage().rss;
-    const result = await processSubmission(app, token, sub.id);
+    const result = await processToEnd(app, token, sub.id);
     assert.deepEqual({ ingested: result.ingested, quarantined: result.quarantined }, { ingested: 3, quarantined: 1 });
     const bomb = (await fetchSubmission(app, token, sub.id)).files.find((f: any) => f.state === 'QUARANTINED');
     assert.equal(bomb.quarantineReason, 'IMAGE_TOO_LARGE');

@@ -68,11 +68,11 @@ describe('zip expansion and staging quotas', () => {
     assert.ok(bomb.length < MB, `the bomb is small (${bomb.length} bytes)`);
     // Under the default bounds (this app's quotas are tiny): well under the per-file and per-zip byte limits, but a thousandfold.
     const staging = new StagingArea(app.config.stagingDir, loadConfig({}).ingest);
-    await assert.rejects(staging.receive(sub.id, Readable.from([bomb]), 'bomb.zip'), (e: unknown) => e instanceof UploadError && e.status === 413 && e.code === 'ZIP_BOMB' && /expands more than 100 times/.test(e.message));
-    assert.deepEqual(stagedFiles(app, sub.id), [], 'no temporary body and no partial entry left behind');
+    await assert.rejects(staging.receive(Number(sub.id), Readable.from([bomb]), 'bomb.zip'), (e: unknown) => e instanceof UploadError && e.status === 413 && e.code === 'ZIP_BOMB' && /expands more than 100 times/.test(e.message));
+    assert.deepEqual(stagedFiles(app, Number(sub.id)), [], 'no temporary body and no partial entry left behind');
     const res = await upload(app, token, sub.uploadUrl, bomb, 'bomb.zip');
     assert.equal(res.status, 413, JSON.stringify(res.body));
-    assert.deepEqual(stagedFiles(app, sub.id), []);
+    assert.deepEqual(stagedFiles(app, Number(sub.id)), []);
     assert.deepEqual((await fetchSubmission(app, token, sub.id)).files, []);
   });
 
@@ -94,7 +94,7 @@ describe('zip expansion and staging quotas', () => {
     const over = await upload(app, token, a.uploadUrl, file());
     assert.equal(over.status, 413);
     assert.match(over.body.error, /staging quota/);
-    assert.equal(stagedFiles(app, a.id).filter((f) => !f.endsWith('.name')).length, 3);
+    assert.equal(stagedFiles(app, Number(a.id)).filter((f) => !f.endsWith('.name')).length, 3);
     const b = await createSubmission(app, token);
     for (let i = 0; i < 2; i++) assert.equal((await upload(app, token, b.uploadUrl, file())).status, 201);
     const third = await upload(app, token, b.uploadUrl, file());
@@ -111,7 +111,7 @@ describe('zip expansion and staging quotas', () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => upload(app, token, sub.uploadUrl, file())));
     assert.equal(results.filter((r) => r.status === 201).length, 3);
     assert.ok(results.every((r) => r.status === 201 || r.status === 413));
-    assert.equal(stagedFiles(app, sub.id).filter((f) => !f.endsWith('.name')).length, 3);
+    assert.equal(stagedFiles(app, Number(sub.id)).filter((f) => !f.endsWith('.name')).length, 3);
     assert.equal((await fetchSubmission(app, token, sub.id)).files.length, 3);
   });
 

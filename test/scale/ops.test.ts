@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, makeCt, processSubmission, submitter, uid, upload } from '../ingest/helpers.js';
+import { createSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
+import { processToEnd } from '../support/kit.js';
 import { startRedis, type TestRedis } from './redis.js';
 
 /** The value of one sample line of Prometheus text, or undefined when absent. */
@@ -37,7 +38,7 @@ describe('operations endpoints', () => {
     const sub = await createSubmission(app, token);
     const [study, series] = [uid(), uid()];
     for (let i = 0; i < 3; i++) await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'OPS-1', studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: i + 1 }));
-    assert.equal((await processSubmission(app, token, sub.id)).ingested, 3);
+    assert.equal((await processToEnd(app, token, sub.id)).ingested, 3);
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ operationName: 'CollectionsPage', query: 'query CollectionsPage { collections(first: 5) { totalCount } }' }) });
       assert.equal(res.status, 200);

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from '../ingest/helpers.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
+import { processToEnd } from '../support/kit.js';
 import { startRedis, type TestRedis } from './redis.js';
 
 
@@ -85,7 +86,7 @@ describe('hub replicas sharing events through Redis', () => {
     try {
       // submissionProgress leads with "now": once it has arrived, hub B's subscription is live.
       await progress.waitFor((e) => e.some((x) => x.data?.submissionProgress), 'the current state on hub B');
-      const result = await processSubmission(hubA, token, sub.id);
+      const result = await processToEnd(hubA, token, sub.id);
       assert.deepEqual({ ingested: result.ingested, duplicates: result.duplicates }, { ingested: 6, duplicates: 1 });
       const storedAt = Date.now();
 

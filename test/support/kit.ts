@@ -1,8 +1,12 @@
+import assert from 'node:assert/strict';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import type { EntityManager } from '@mikro-orm/knex';
 import { Reference } from '@mikro-orm/core';
 import { allocateAccession, allocateAccessionNumbers, formatAccession } from '../../src/accessions.js';
 import { Accessibility, ReleaseState, Sex } from '../../src/domain.js';
 import { Collection, Image, Individual, Series, Study } from '../../src/entities/index.js';
+import type { TestApp } from './app.js';
 
 let uidCounter = 0;
 /** Unique per call and per process, so concurrently running test files never collide. */
@@ -114,4 +118,56 @@ export async function makeCollections(
   })));
   await insertChunked(em, images);
   return collections.map((c) => ({ id: c.id, accession: c.accession }));
+}
+
+export interface ProcessOutcome {
+  ingested: number;
+  quarantined: number;
+  duplicates: number;
+  /** Files not in a final state. */
+  pending: number;
+  unmatchedClinicalRecords: number;
+}
+
+/**
+ * Processes a submission to the end, as a client does: `processSubmission` starts the run and
+ * answers at once (PROCESSING), then `submissionProgress` (graphql-ws) is followed until it reads
+ * PROCESSED. Its first event is the current state, so a run that ended before the subscription
+ * began is seen too. No sleeps, no polling.
+ */
+export async function processToEnd(app: TestApp, token: string, submission: string | number): Promise<ProcessOutcome> {
+  const started = await app.gql(`mutation($s: ID!) { processSubmission(submission: $s) { id state } }`, { s: String(submission) }, token);
+  assert.equal(started.errors, undefined, JSON.stringify(started.errors));
+  // PROCESSING, or PROCESSED where it joined a run that ended in the meantime; never the state before the run.
+  assert.notEqual(started.data.processSubmission.state, 'OPEN', 'processSubmission answers once the run has started');
+  const client = createClient({
+    url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true,
+    connectionParams: { authorization: `Bearer ${token}` },
+  });
+  try {
+    const progress = await new Promise<any>((resolve, reject) => {
+      client.subscribe<any>({
+        query: `subscription($s: ID!) { submissionProgress(submission: $s) { submissionId state counts { state count } unmatchedClinicalRecords } }`,
+        variables: { s: String(submission) },
+      }, {
+        next: (event) => {
+          if (event.errors) reject(new Error(JSON.stringify(event.errors)));
+          else if (event.data?.submissionProgress.state === 'PROCESSED') resolve(event.data.submissionProgress);
+        },
+        error: (err) => reject(err instanceof Error ? err : new Error(JSON.stringify(err))),
+        complete: () => reject(new Error('submissionProgress ended before the run did')),
+      });
+    });
+    const counts: Record<string, number> = Object.fromEntries(progress.counts.map((c: { state: string; count: number }) => [c.state, c.count]));
+    const final = ['INDEXED', 'QUARANTINED', 'DUPLICATE'];
+    return {
+      ingested: (counts.INDEXED ?? 0) + (counts.STORED ?? 0),
+      quarantined: counts.QUARANTINED ?? 0,
+      duplicates: counts.DUPLICATE ?? 0,
+      pending: Object.entries(counts).filter(([s]) => !final.includes(s)).reduce((n, [, c]) => n + c, 0),
+      unmatchedClinicalRecords: progress.unmatchedClinicalRecords,
+    };
+  } finally {
+    await client.dispose();
+  }
 }

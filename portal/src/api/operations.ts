@@ -14,7 +14,7 @@ export const HOME = `query Home {
   collections(first: 100) { totalCount edges { node { accession title disease accessibility releaseState bioProjectAccession } } }
 }`;
 
-export const LOOKUP = `query Lookup($id: String!) {
+export const LOOKUP = `query Lookup($id: ID!) {
   lookup(id: $id) { __typename
     ... on Collection { accession } ... on Individual { accession } ... on Study { accession }
     ... on Series { uid } ... on Image { uid series { uid } } }
@@ -84,7 +84,7 @@ export const INDIVIDUAL = `query IndividualPage($accession: String!) {
   individual(accession: $accession) {
     accession sex age species disease pathologicalType medicalHistory familyHistory treatment gsaHumanAccession
     collection { accession title accessibility viewerCanViewThumbnails viewerCanDownload bioProjectAccession }
-    studies { accession studyDate ageAtStudy description modalities series { uid modality anatomicalSite imageCount description } }
+    studies { accession studyDate ageAtStudy description modalities series: seriesList { uid modality anatomicalSite imageCount description } }
   }
 }`;
 
@@ -93,7 +93,7 @@ export const STUDY = `query StudyPage($accession: String!) {
     accession studyInstanceUid studyDate ageAtStudy description modalities reviewState
     individual { accession sex age disease }
     collection { accession title accessibility viewerCanViewThumbnails viewerCanDownload }
-    series { uid modality anatomicalSite description imageCount seriesNumber previewUrl }
+    series: seriesList { uid modality anatomicalSite description imageCount seriesNumber previewUrl }
   }
 }`;
 
@@ -137,14 +137,14 @@ const SUBMISSION_FIELDS = `id title description disease keywords accessibility b
   collection { accession releaseState }
   progress { state total counts { state count } }
   qcSummary { quarantined duplicates unresolvedQuarantined releaseBlockers { reason count message } }
-  files { id originalName size state quarantineReason quarantineMessage heldForPixelReview repairRequest resolution imageUid }`;
+  files(first: 500) { totalCount edges { node { id originalName size state quarantineReason quarantineMessage heldForPixelReview repairRequest resolution imageUid } } }`;
 
 export const CREATE_SUBMISSION = `mutation CreateSubmission($input: CreateSubmissionInput!) { createSubmission(input: $input) { ${SUBMISSION_FIELDS} } }`;
-export const SUBMISSION = `query Submission($id: Int!) { submission(id: $id) { ${SUBMISSION_FIELDS} } }`;
-export const ADD_CLINICAL_CSV = `mutation AddClinicalCsv($submission: Int!, $csv: String!) { addClinicalDataCsv(submission: $submission, csv: $csv) }`;
-export const PROCESS_SUBMISSION = `mutation ProcessSubmission($id: Int!) { processSubmission(id: $id) { ingested quarantined duplicates pending unmatchedClinicalRecords } }`;
-export const SUBMISSION_PROGRESS = `subscription SubmissionProgress($id: Int!) { submissionProgress(id: $id) { submissionId state total counts { state count } } }`;
-export const RESOLVE_QUARANTINED = `mutation ResolveQuarantined($file: Int!, $action: QuarantineAction!) { resolveQuarantined(file: $file, action: $action) { id state resolution } }`;
+export const SUBMISSION = `query Submission($id: ID!) { submission(id: $id) { ${SUBMISSION_FIELDS} } }`;
+export const ADD_CLINICAL_CSV = `mutation AddClinicalCsv($submission: ID!, $csv: String!) { addClinicalDataCsv(submission: $submission, csv: $csv) }`;
+export const PROCESS_SUBMISSION = `mutation ProcessSubmission($submission: ID!) { processSubmission(submission: $submission) { id state progress { submissionId state total counts { state count } unmatchedClinicalRecords } } }`;
+export const SUBMISSION_PROGRESS = `subscription SubmissionProgress($submission: ID!) { submissionProgress(submission: $submission) { submissionId state total counts { state count } unmatchedClinicalRecords } }`;
+export const RESOLVE_QUARANTINED = `mutation ResolveQuarantined($file: ID!, $action: QuarantineAction!) { resolveQuarantined(file: $file, action: $action) { id state resolution } }`;
 
 // --- access ---------------------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ export const COLLECTION_TITLE = `query CollectionTitle($accession: String!) { co
 
 // --- curation -------------------------------------------------------------------------------
 
-export const CURATION = `query Curation($id: Int!) {
+export const CURATION = `query Curation($id: ID!) {
   submission(id: $id) { ${SUBMISSION_FIELDS}
     tagCensus(textOnly: true) { tag keyword vr files distinctValues distinctValuesCapped sampleValues retained privateCreator }
     qcHistory { id at actor kind subject reason message }

@@ -77,9 +77,9 @@ export function CurationPage({ id }: { id: number }) {
           </section>
           <section aria-labelledby="quarantine"><h2 id="quarantine">Quarantine ({sub.qcSummary.unresolvedQuarantined} unresolved of {sub.qcSummary.quarantined})</h2>
             <ErrorBox error={resolve.error} />
-            {sub.files.filter((f: any) => f.state === 'QUARANTINED' || f.heldForPixelReview).length === 0 ? <p>No quarantined files.</p> : (
+            {sub.files.edges.map((e: any) => e.node).filter((f: any) => f.state === 'QUARANTINED' || f.heldForPixelReview).length === 0 ? <p>No quarantined files.</p> : (
               <table class="list compact"><thead><tr><th scope="col">#</th><th scope="col">File</th><th scope="col">Reason</th><th scope="col">Resolution</th></tr></thead>
-                <tbody>{sub.files.filter((f: any) => f.state === 'QUARANTINED' || f.heldForPixelReview).map((f: any) => (
+                <tbody>{sub.files.edges.map((e: any) => e.node).filter((f: any) => f.state === 'QUARANTINED' || f.heldForPixelReview).map((f: any) => (
                   <tr key={f.id}><td>{f.id}</td><td>{f.originalName}</td>
                     <td>{f.quarantineReason ? <><code>{f.quarantineReason}</code> {f.quarantineMessage}</> : `held for pixel review: ${f.heldForPixelReview}`}</td>
                     <td>{f.resolution?.toLowerCase() ?? (f.state === 'QUARANTINED' ? <button type="button" class="secondary" onClick={async () => { if (await resolve.run({ file: f.id, action: 'DISCARD' })) state.reload(); }}>Discard</button> : '')}</td></tr>))}</tbody></table>

@@ -116,7 +116,7 @@ function Uploader({ uploadUrl, onDone }: { uploadUrl: string; onDone: () => void
   );
 }
 
-function ClinicalCsv({ submission }: { submission: number }) {
+function ClinicalCsv({ submission }: { submission: string }) {
   const [csv, setCsv] = useState('');
   const add = useMutation(ADD_CLINICAL_CSV);
   return (
@@ -153,24 +153,35 @@ export function SubmissionPage({ id }: { id: number }) {
   const [liveError, setLiveError] = useState<Error | null>(null);
   const process = useMutation(PROCESS_SUBMISSION);
   const resolve = useMutation(RESOLVE_QUARANTINED);
+  // 'started' from the moment processSubmission answers (it does not wait for the run) until the
+  // live feed reads PROCESSED; then the outcome is the counts of that last event.
+  const [run, setRun] = useState<{ phase: 'idle' | 'started' | 'finished'; outcome?: any }>({ phase: 'idle' });
   useEffect(() => {
     if (!s) return;
-    // Live counts over graphql-ws while the pipeline runs (pushed on every state change).
-    return subscribe<any>(SUBMISSION_PROGRESS, { id }, (d) => setLive(d.submissionProgress), setLiveError);
+    // Live counts over graphql-ws (the current state first, then on every state change).
+    return subscribe<any>(SUBMISSION_PROGRESS, { submission: String(id) }, (d) => setLive(d.submissionProgress), setLiveError);
   }, [id, s?.token]);
   useEffect(() => { if (state.data?.submission) remember(id, state.data.submission.title); }, [state.data]);
+  useEffect(() => {
+    if (run.phase !== 'started' || live?.state !== 'PROCESSED') return;
+    setRun({ phase: 'finished', outcome: live });
+    state.reload();
+  }, [live]);
   if (!s) return <RequireSignIn why="see your submission" />;
   const runProcess = async () => {
-    await process.run({ id });
-    state.reload();
+    const answer = await process.run({ submission: String(id) });
+    if (!answer) return;
+    setLive(answer.processSubmission.progress);
+    setRun({ phase: 'started' });
   };
+  const count = (p: any, st: string) => p.counts.find((c: any) => c.state === st)?.count ?? 0;
   return (
     <QueryView state={state} label="Loading the submission…">
       {({ submission: sub }) => !sub ? <NotFound what={`submission ${id}`} /> : (
         <article class="submission">
           <h1>Submission #{sub.id}: {sub.title}</h1>
           <p class="muted">{sub.disease} · {sub.accessibility.toLowerCase()} · collection <Link href={`/collections/${sub.collection.accession}`}>{sub.collection.accession}</Link> ({sub.collection.releaseState.toLowerCase().replace('_', ' ')}) · submitted by {sub.submitter}</p>
-          <ProgressBar progress={process.loading && live ? live : sub.progress} />
+          <ProgressBar progress={live ?? sub.progress} />
           <ErrorBox error={liveError} />
           <div class="steps">
             <Uploader uploadUrl={sub.uploadUrl} onDone={state.reload} />
@@ -178,19 +189,19 @@ export function SubmissionPage({ id }: { id: number }) {
             <section class="panel">
               <h2>3. Process</h2>
               <p class="muted">Screens, de-identifies (PS3.15 Annex E), stores and indexes every file not yet finished. Safe to repeat.</p>
-              <button type="button" onClick={runProcess} disabled={process.loading || sub.progress.total === 0} aria-busy={process.loading}>{process.loading ? 'Processing…' : 'Process submission'}</button>
-              {process.data ? <p role="status" class="result">Finished: {process.data.processSubmission.ingested} ingested, {process.data.processSubmission.quarantined} quarantined, {process.data.processSubmission.duplicates} duplicates{process.data.processSubmission.unmatchedClinicalRecords ? `, ${process.data.processSubmission.unmatchedClinicalRecords} clinical records matched no file` : ''}.</p> : null}
+              <button type="button" onClick={runProcess} disabled={process.loading || run.phase === 'started' || sub.progress.total === 0} aria-busy={process.loading || run.phase === 'started'}>{process.loading || run.phase === 'started' ? 'Processing…' : 'Process submission'}</button>
+              {run.outcome ? <p role="status" class="result">Finished: {count(run.outcome, 'INDEXED') + count(run.outcome, 'STORED')} ingested, {count(run.outcome, 'QUARANTINED')} quarantined, {count(run.outcome, 'DUPLICATE')} duplicates{run.outcome.unmatchedClinicalRecords ? `, ${run.outcome.unmatchedClinicalRecords} clinical records matched no file` : ''}.</p> : null}
               <ErrorBox error={process.error} />
             </section>
           </div>
           {sub.qcSummary.releaseBlockers.length ? (
             <section aria-labelledby="blockers"><h2 id="blockers">Before release</h2>
               <ul>{sub.qcSummary.releaseBlockers.map((b: any) => <li key={b.reason}><strong>{b.reason}</strong> ({b.count}): {b.message}</li>)}</ul></section>) : null}
-          <section aria-labelledby="files"><h2 id="files">Files ({n(sub.files.length)})</h2>
+          <section aria-labelledby="files"><h2 id="files">Files ({n(sub.files.totalCount)})</h2>
             <ErrorBox error={resolve.error} />
             <div class="table-wrap"><table class="list compact">
               <thead><tr><th scope="col">#</th><th scope="col">Name</th><th scope="col">Size</th><th scope="col">State</th><th scope="col">Why</th><th scope="col">Action</th></tr></thead>
-              <tbody>{sub.files.map((f: any) => (
+              <tbody>{sub.files.edges.map((e: any) => e.node).map((f: any) => (
                 <tr key={f.id} class={f.state === 'QUARANTINED' ? 'quarantined' : ''}>
                   <td>{f.id}</td><td>{f.originalName}</td><td>{bytes(f.size)}</td><td><span class={`state ${f.state.toLowerCase()}`}>{f.state.toLowerCase()}</span>{f.resolution ? ` (${f.resolution.toLowerCase()})` : ''}</td>
                   <td>{f.quarantineReason ? <><code>{f.quarantineReason}</code> {f.quarantineMessage}</> : f.heldForPixelReview ? `held for pixel review: ${f.heldForPixelReview}` : ''}{f.repairRequest ? <div>Curator asks: {f.repairRequest}</div> : null}</td>
