@@ -16,6 +16,8 @@ classes) on u = tanh(h), batch-hard triplet on the Hamming surrogate, quantisati
 within-class structure term, and the bit-margin hinge between a view and its re-sampled copy
 (what keeps outputs away from 0, so JPEG q90 or a ±10 % resize does not flip bits).
 Input side 64 (preprocess.ts unchanged; HashModel reads the side from the ONNX).
+
+Its 400-step run is not shipped (training/README.md has its figures and why).
 """
 import argparse
 import os
