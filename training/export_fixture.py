@@ -3,7 +3,8 @@ preprocessing + the trained torch weights) gives for 30 val images, as-is and af
 deterministic re-sizing, so the TS side (preprocess.ts + onnxruntime-node) can be
 checked bit for bit.
 
-    /usr/bin/python3 training/export_fixture.py      (after train.py)
+    /usr/bin/python3 training/export_fixture.py           (after train.py)
+    /usr/bin/python3 training/export_fixture.py --joint   (after train_joint.py, whose ONNX was copied to models/)
 """
 import hashlib
 import json
@@ -32,8 +33,14 @@ def code_hex(out: np.ndarray) -> str:
 def main():
     torch.set_num_threads(2)
     imgs, labels, keys, classes = load_split("val")
-    model = HashNet(64, len(classes))
-    model.load_state_dict(torch.load(os.path.join(CACHE, "obia-hash64.pt")))
+    if "--joint" in sys.argv:
+        from train_joint import FusedHashNet
+        ckpt = torch.load(os.path.join(CACHE, "joint-hash64.pt"))
+        model = FusedHashNet(len(ckpt["classes"]))
+        model.load_state_dict(ckpt["state"])
+    else:
+        model = HashNet(64, len(classes))
+        model.load_state_dict(torch.load(os.path.join(CACHE, "obia-hash64.pt")))
     model.eval()
     onnx_path = os.path.join(REPO, "models", "obia-hash64.onnx")
     items = []

@@ -33,23 +33,38 @@ def resize_area(img: np.ndarray, out_w: int = MODEL_SIDE, out_h: int = MODEL_SID
     return ((2 * s + n) // (2 * n)).astype(np.uint8)
 
 
-def preprocess(img: np.ndarray) -> np.ndarray:
-    """uint8 [H,W] -> float32 [1,64,64]."""
-    if img.shape != (MODEL_SIDE, MODEL_SIDE):
-        img = resize_area(img)
+def preprocess(img: np.ndarray, side: int = MODEL_SIDE) -> np.ndarray:
+    """uint8 [H,W] -> float32 [1,side,side] (side = MODEL_SIDE for the shipped model)."""
+    if img.shape != (side, side):
+        img = resize_area(img, side, side)
     return NORMALISE[img][None, :, :]
 
 
-def load_split(split: str):
+BRAIN_ROOT = os.environ.get("OBIA_RETRIEVAL_BRAIN_DATA", os.path.join(os.path.dirname(REPO), "shared", "retrieval-brain"))
+BRAIN_BLOCK = 60
+
+
+def brain_block(key: str) -> int:
+    """(index - 1) div 60: one patient's slices share a block (src/retrieval/dataset.ts brainBlock)."""
+    return (int(os.path.splitext(os.path.basename(key))[0]) - 1) // BRAIN_BLOCK
+
+
+def brain_held_out(key: str) -> bool:
+    """Block 3 of every 5 is never trained on (src/retrieval/dataset.ts brainIsHeldOut)."""
+    return brain_block(key) % 5 == 3
+
+
+def load_split(split: str, root: str = None, name: str = None):
     """Decoded grey images of a split, decoded by the server's own JPEG decoder
     (node dist/src/retrieval/cli/dumpGray.js; run `npm run build` first).
     Returns (list of uint8 arrays, labels int64, keys, classes)."""
     os.makedirs(CACHE, exist_ok=True)
-    prefix = os.path.join(CACHE, split)
+    prefix = os.path.join(CACHE, name or split)
+    root = root or os.environ.get("OBIA_RETRIEVAL_DATA")
     if not (os.path.exists(prefix + ".u8") and os.path.exists(prefix + ".json")):
         cmd = ["node", os.path.join(REPO, "dist/src/retrieval/cli/dumpGray.js"), split, prefix]
-        if os.environ.get("OBIA_RETRIEVAL_DATA"):
-            cmd.append(os.environ["OBIA_RETRIEVAL_DATA"])
+        if root:
+            cmd.append(root)
         subprocess.run(cmd, check=True, cwd=REPO)
     meta = json.load(open(prefix + ".json"))
     blob = np.fromfile(prefix + ".u8", dtype=np.uint8)

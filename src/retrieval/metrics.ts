@@ -30,7 +30,16 @@ export function popcount32(x: number): number {
  * (AP@k divides by the relevant items found within k; 0 if none). `db` must be
  * ordered by id so a stable counting sort by distance yields the (distance, id) order.
  */
-export function averagePrecision(qLo: number, qHi: number, qLabel: number, db: CodeSet, topK: number): { full: number; atK: number } {
+export interface RankingQuality {
+  /** average precision over the whole ranking */
+  full: number;
+  /** average precision over the first k */
+  atK: number;
+  /** share of relevant items among the first 10 */
+  pAt10: number;
+}
+
+export function averagePrecision(qLo: number, qHi: number, qLabel: number, db: CodeSet, topK: number): RankingQuality {
   const n = db.lo.length;
   const dist = new Uint8Array(n);
   const count = new Int32Array(66);
@@ -42,9 +51,10 @@ export function averagePrecision(qLo: number, qHi: number, qLabel: number, db: C
   for (let d = 1; d < 66; d++) count[d] += count[d - 1];
   const relAtRank = new Uint8Array(n);
   for (let i = 0; i < n; i++) relAtRank[count[dist[i]]++] = db.labels[i] === qLabel ? 1 : 0;
-  let hits = 0, sum = 0, hitsK = 0, sumK = 0;
+  let hits = 0, sum = 0, hitsK = 0, sumK = 0, hits10 = 0;
   for (let r = 0; r < n; r++) {
     if (!relAtRank[r]) continue;
+    if (r < 10) hits10++;
     hits++;
     sum += hits / (r + 1);
     if (r < topK) {
@@ -52,17 +62,19 @@ export function averagePrecision(qLo: number, qHi: number, qLabel: number, db: C
       sumK += hitsK / (r + 1);
     }
   }
-  return { full: hits ? sum / hits : 0, atK: hitsK ? sumK / hitsK : 0 };
+  return { full: hits ? sum / hits : 0, atK: hitsK ? sumK / hitsK : 0, pAt10: hits10 / Math.min(10, n) };
 }
 
-export function meanAveragePrecision(queries: CodeSet, db: CodeSet, topK: number): { full: number; atK: number } {
-  let full = 0, atK = 0;
+export function meanAveragePrecision(queries: CodeSet, db: CodeSet, topK: number): RankingQuality {
+  let full = 0, atK = 0, pAt10 = 0;
   for (let q = 0; q < queries.lo.length; q++) {
     const ap = averagePrecision(queries.lo[q], queries.hi[q], queries.labels[q], db, topK);
     full += ap.full;
     atK += ap.atK;
+    pAt10 += ap.pAt10;
   }
-  return { full: full / queries.lo.length, atK: atK / queries.lo.length };
+  const n = queries.lo.length;
+  return { full: full / n, atK: atK / n, pAt10: pAt10 / n };
 }
 
 /** Seeded Fisher–Yates permutation (mulberry32), for database ids that carry no class order. */

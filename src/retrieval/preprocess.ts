@@ -69,10 +69,15 @@ export function resizeArea(img: Gray8Image, outW: number, outH: number): Gray8Im
   return { width: outW, height: outH, data: out };
 }
 
-/** An 8-bit grey image → the model's float32 [1,64,64] input. */
+/** An 8-bit grey image → the shipped model's float32 [1,MODEL_SIDE,MODEL_SIDE] input. */
 export function preprocess(img: Gray8Image): Float32Array {
-  const small = img.width === MODEL_SIDE && img.height === MODEL_SIDE ? img : resizeArea(img, MODEL_SIDE, MODEL_SIDE);
-  const out = new Float32Array(MODEL_SIDE * MODEL_SIDE);
+  return preprocessTo(img, MODEL_SIDE);
+}
+
+/** The same steps for another input side (an older model, read from its ONNX input shape). */
+export function preprocessTo(img: Gray8Image, side: number): Float32Array {
+  const small = img.width === side && img.height === side ? img : resizeArea(img, side, side);
+  const out = new Float32Array(side * side);
   for (let i = 0; i < out.length; i++) out[i] = NORMALISE[small.data[i]];
   return out;
 }

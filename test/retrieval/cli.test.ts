@@ -11,8 +11,8 @@ import { DIST_CLI } from './helpers';
 
 const LINE = /^(.+)\t([0-9a-f]{16})$/;
 
-function runHash(files: string[]) {
-  return spawnSync(process.execPath, [DIST_CLI, ...files], { encoding: 'utf8' });
+function runHash(files: string[], input?: string) {
+  return spawnSync(process.execPath, [DIST_CLI, ...files], { encoding: 'utf8', input, maxBuffer: 64 << 20 });
 }
 
 test('hash CLI: JPEG and the same pixels as PNG give one code; bad files fail at the end', () => {
@@ -51,4 +51,39 @@ test('hash CLI: DICOM', { skip: loadImaging() ? false : 'src/imaging not availab
   const r = runHash([dcm]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^${dcm.replace(/[.]/g, '\\.')}\\t[0-9a-f]{16}\\n$`));
+});
+
+test('hash CLI: 1,500 files as arguments, as a directory and as a list on stdin give the same codes; a bad file among them is reported', () => {
+  // onnxruntime-node crashed with SIGSEGV and no output when the argument list held about 600 paths.
+  const val = path.join(retrievalDataRoot(), 'val');
+  const files = readdirSync(val).sort().flatMap((c) => readdirSync(path.join(val, c)).sort().slice(0, 250).map((f) => path.join(val, c, f)));
+  assert.equal(files.length, 1500);
+  const dir = mkdtempSync(path.join(tmpdir(), 'obia-hash-many-'));
+  const bad = path.join(dir, 'not-an-image.dcm');
+  writeFileSync(bad, 'plain text, not DICOM');
+  const listed = [...files.slice(0, 700), bad, ...files.slice(700)];
+
+  const byArgs = runHash(listed);
+  assert.equal(byArgs.status, 1, byArgs.stderr);
+  assert.equal(byArgs.signal, null);
+  const lines = byArgs.stdout.trim().split('\n');
+  assert.equal(lines.length, 1500);
+  assert.deepEqual(lines.map((l) => LINE.exec(l)?.[1]), files, 'one line per readable file, in the order given');
+  assert.match(byArgs.stderr, /not-an-image\.dcm: error: /);
+  assert.match(byArgs.stderr, /1 of 1501 file\(s\) failed/);
+
+  const byStdin = runHash(['-'], listed.join('\n') + '\n');
+  assert.equal(byStdin.status, 1, byStdin.stderr);
+  assert.equal(byStdin.stdout, byArgs.stdout);
+
+  // A directory is walked in sorted order: val/<class>/<file>, all 3,000 images.
+  const byDir = runHash([val]);
+  assert.equal(byDir.status, 0, byDir.stderr);
+  const dirLines = byDir.stdout.trim().split('\n');
+  assert.equal(dirLines.length, 3000);
+  const codeOf = new Map(dirLines.map((l) => LINE.exec(l)!.slice(1, 3) as [string, string]));
+  for (const l of lines) {
+    const [, file, code] = LINE.exec(l)!;
+    assert.equal(codeOf.get(file), code, file);
+  }
 });

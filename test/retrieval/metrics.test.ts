@@ -13,6 +13,7 @@ test('average precision follows the (distance, id) ranking', () => {
   const ap = averagePrecision(0, 0, 1, db, 2);
   assert.equal(ap.full, (1 / 2 + 2 / 3 + 3 / 4) / 3);
   assert.equal(ap.atK, 1 / 2);
+  assert.equal(ap.pAt10, 3 / 4, 'P@10 over a 4-image database counts 3 relevant of 4');
   assert.equal(averagePrecision(0, 0, 7, db, 30).full, 0);
 });
 

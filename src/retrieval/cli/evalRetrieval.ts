@@ -1,21 +1,43 @@
 /**
- * npm run eval:retrieval [-- --model path.onnx]
+ * npm run eval:retrieval [-- --model path.onnx] [--previous path.onnx] [--stability-queries N] [--threads N]
  *
- * Database: the train split (24,000 images). Queries: every val image (3,000), none of
- * which is in the database. Relevant = same class. Ranking = (Hamming distance, id)
- * with database ids a seeded permutation of the files, so ties are not resolved in
- * class order. Reports mAP@30 and mAP over the full ranking for the model and for the
- * pHash/dHash baselines.
+ * Two benchmarks, one model (the hub runs one index):
+ *   Medical MNIST   database = train split (24,000), queries = val split (3,000), 6 classes.
+ *   brain-tumour MR database = patient blocks 0–2 of every 5 (what the model trained on), queries =
+ *                   block 3 of every 5, never trained on (src/retrieval/dataset.ts); 3 tumour types.
+ * Relevant = same class. Ranking = (Hamming distance, id), database ids a seeded permutation of
+ * the files, so ties are not resolved in class order. For each method: mAP@30, mAP over the
+ * full ranking, P@10, and stability — the share of queries whose code moves by at most 2 bits
+ * when the image is saved again as JPEG q90 or resized by ±10 % (bilinear), worst of the three.
+ * Methods: the shipped model, the previous model (models/obia-hash64-v1.onnx), pHash and dHash.
  */
+import * as path from 'node:path';
+import { hamming } from '../code';
 import { decodeImageFile } from '../decode';
-import { listSplit, retrievalDataRoot, type LabelledFile } from '../dataset';
+import { brainDataRoot, brainIsHeldOut, listSplit, retrievalDataRoot, type LabelledFile } from '../dataset';
 import { HashIndex } from '../HashIndex';
 import { DEFAULT_MODEL_PATH, HashModel } from '../HashModel';
 import { meanAveragePrecision, seededPermutation, toCodeSet } from '../metrics';
 import { dHash, pHash } from '../perceptualHash';
+import { PERTURBATIONS } from '../perturb';
 import type { Gray8Image } from '../preprocess';
 
 const TOP_K = 30;
+const STABLE_BITS = 2;
+export const PREVIOUS_MODEL_PATH = path.join(path.dirname(DEFAULT_MODEL_PATH), 'obia-hash64-v1.onnx');
+
+interface Benchmark {
+  name: string;
+  db: { files: LabelledFile[]; images: Gray8Image[] };
+  q: { files: LabelledFile[]; images: Gray8Image[] };
+}
+
+type Hasher = { name: string; hash: (images: Gray8Image[]) => Promise<bigint[]>; usPerImage?: number };
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 
 async function decodeAll(files: LabelledFile[]): Promise<Gray8Image[]> {
   const out: Gray8Image[] = [];
@@ -23,72 +45,104 @@ async function decodeAll(files: LabelledFile[]): Promise<Gray8Image[]> {
   return out;
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const modelPath = args.includes('--model') ? args[args.indexOf('--model') + 1] : DEFAULT_MODEL_PATH;
-  const root = retrievalDataRoot();
-  const t0 = performance.now();
-  const train = listSplit('train', root);
-  const val = listSplit('val', root);
-  const [dbImages, qImages] = [await decodeAll(train.files), await decodeAll(val.files)];
-  console.log(`data: ${root}\n  database = train split, ${dbImages.length} images; queries = val split, ${qImages.length} images; ${train.classes.length} classes`);
-  console.log(`  decoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+async function benchmarks(): Promise<Benchmark[]> {
+  const mnistRoot = retrievalDataRoot();
+  const train = listSplit('train', mnistRoot).files, val = listSplit('val', mnistRoot).files;
+  const brain = listSplit('train', brainDataRoot()).files;
+  const brainDb = brain.filter((f) => !brainIsHeldOut(f)), brainQ = brain.filter(brainIsHeldOut);
+  return [
+    { name: 'Medical MNIST', db: { files: train, images: await decodeAll(train) }, q: { files: val, images: await decodeAll(val) } },
+    { name: 'brain-tumour MR', db: { files: brainDb, images: await decodeAll(brainDb) }, q: { files: brainQ, images: await decodeAll(brainQ) } },
+  ];
+}
 
-  // File i of the train split gets database id perm[i]; metrics want the database in id order.
-  const perm = seededPermutation(dbImages.length, 1);
-  const byId = <T>(xs: readonly T[]): T[] => {
-    const out = new Array<T>(xs.length);
-    xs.forEach((x, i) => (out[perm[i]] = x));
-    return out;
+function modelHasher(name: string, model: HashModel): Hasher {
+  const h: Hasher = {
+    name,
+    hash: async (images) => {
+      const t = performance.now();
+      const codes = await model.hashImages(images);
+      h.usPerImage = ((performance.now() - t) * 1000) / images.length;
+      return codes;
+    },
   };
-  const dbLabels = byId(train.files.map((f) => f.label));
-  const qLabels = val.files.map((f) => f.label);
+  return h;
+}
 
-  const model = await HashModel.load(modelPath);
-  const t1 = performance.now();
-  const ours = { db: await model.hashImages(dbImages), q: await model.hashImages(qImages) };
-  const inferMs = performance.now() - t1;
-  await model.close();
-  console.log(`  model ${modelPath}: ${((inferMs / (dbImages.length + qImages.length)) * 1000).toFixed(0)} µs/image (preprocess + onnxruntime, 1 thread)`);
-
-  const methods: { name: string; db: bigint[]; q: bigint[] }[] = [
-    { name: 'obia-hash64 (CNN)', ...ours },
-    { name: 'pHash', db: dbImages.map(pHash), q: qImages.map(pHash) },
-    { name: 'dHash', db: dbImages.map(dHash), q: qImages.map(dHash) },
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const threads = Number(arg('--threads') ?? 1);
+  const ours = await HashModel.load(arg('--model') ?? DEFAULT_MODEL_PATH, { intraOpThreads: threads });
+  const previous = await HashModel.load(arg('--previous') ?? PREVIOUS_MODEL_PATH, { intraOpThreads: threads });
+  const nStable = Number(arg('--stability-queries') ?? 600);
+  const hashers: Hasher[] = [
+    modelHasher(`obia-hash64 (${ours.side}×${ours.side})`, ours),
+    modelHasher(`previous model (${previous.side}×${previous.side})`, previous),
+    { name: 'pHash (pixel DCT)', hash: async (imgs) => imgs.map(pHash) },
+    { name: 'dHash (pixel gradient)', hash: async (imgs) => imgs.map(dHash) },
   ];
 
   const rows: string[][] = [];
-  for (const m of methods) {
-    const db = toCodeSet(byId(m.db), dbLabels);
-    const { full, atK } = meanAveragePrecision(toCodeSet(m.q, qLabels), db, TOP_K);
-    rows.push([m.name, '64', atK.toFixed(4), full.toFixed(4)]);
+  let failed = false;
+  for (const b of await benchmarks()) {
+    console.log(`${b.name}: database ${b.db.images.length} images, queries ${b.q.images.length} (decoded at ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    // File i of the database gets id perm[i]; metrics want the database in id order.
+    const perm = seededPermutation(b.db.images.length, 1);
+    const byId = <T>(xs: readonly T[]): T[] => {
+      const out = new Array<T>(xs.length);
+      xs.forEach((x, i) => (out[perm[i]] = x));
+      return out;
+    };
+    const dbLabels = byId(b.db.files.map((f) => f.label));
+    const qLabels = b.q.files.map((f) => f.label);
+    // A seeded sample of queries for stability (perturbing 512×512 slices is the slow part).
+    const sample = [...seededPermutation(b.q.images.length, 2)].slice(0, nStable);
+    const perturbed = PERTURBATIONS.map((p) => ({ name: p.name, images: sample.map((i) => p.apply(b.q.images[i])) }));
+
+    for (const h of hashers) {
+      const db = await h.hash(b.db.images);
+      const q = await h.hash(b.q.images);
+      const quality = meanAveragePrecision(toCodeSet(q, qLabels), toCodeSet(byId(db), dbLabels), TOP_K);
+      const stable: number[] = [];
+      for (const p of perturbed) {
+        const moved = await h.hash(p.images);
+        stable.push(moved.filter((c, j) => hamming(c, q[sample[j]]) <= STABLE_BITS).length / sample.length);
+      }
+      rows.push([b.name, h.name, quality.atK.toFixed(4), quality.full.toFixed(4), quality.pAt10.toFixed(4),
+        ...stable.map((s) => `${(100 * s).toFixed(1)}%`), `${(100 * Math.min(...stable)).toFixed(1)}%`]);
+
+      if (h === hashers[0]) {
+        // Cross-check: mAP@30 from the production index must equal the metric's own ranking.
+        const index = new HashIndex();
+        index.rebuild(byId(db).map((c, id) => [id, c] as const));
+        let apSum = 0;
+        q.forEach((code, i) => {
+          let hits = 0, s = 0;
+          index.search(code, TOP_K).forEach((hit, r) => {
+            if (dbLabels[hit.id] === qLabels[i]) s += ++hits / (r + 1);
+          });
+          apSum += hits ? s / hits : 0;
+        });
+        if (Math.abs(apSum / q.length - quality.atK) > 1e-4) {
+          console.error(`${b.name}: HashIndex top-${TOP_K} mAP ${(apSum / q.length).toFixed(4)} differs from the metric's ${quality.atK.toFixed(4)}`);
+          failed = true;
+        }
+      }
+    }
   }
+  for (const h of hashers) if (h.usPerImage) console.log(`  ${h.name}: ${h.usPerImage.toFixed(0)} µs/image on the last batch (preprocess + onnxruntime, ${threads} thread(s))`);
+  await ours.close();
+  await previous.close();
 
-  // Cross-check: mAP@30 from the production index must equal the metric's own ranking.
-  const index = new HashIndex();
-  index.rebuild(byId(ours.db).map((c, id) => [id, c] as const));
-  let apSum = 0;
-  ours.q.forEach((q, i) => {
-    let hits = 0, s = 0;
-    index.search(q, TOP_K).forEach((h, r) => {
-      if (dbLabels[h.id] === qLabels[i]) s += ++hits / (r + 1);
-    });
-    apSum += hits ? s / hits : 0;
-  });
-  const indexMap = apSum / ours.q.length;
-
-  const header = ['method', 'bits', `mAP@${TOP_K}`, 'mAP (full ranking)'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const header = ['benchmark', 'method (64 bits)', `mAP@${TOP_K}`, 'mAP (full)', 'P@10', ...PERTURBATIONS.map((p) => `≤${STABLE_BITS} bits: ${p.name}`), 'stability (worst)'];
+  const widths = header.map((hd, c) => Math.max(hd.length, ...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c])).join('  ');
   console.log('\n' + line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
-  console.log(`\nHashIndex top-${TOP_K} cross-check for the CNN: mAP@${TOP_K} ${indexMap.toFixed(4)}`);
-  if (Math.abs(indexMap - Number(rows[0][2])) > 1e-4) {
-    console.error('mismatch between HashIndex ranking and metric ranking');
-    process.exitCode = 1;
-  }
+  console.log(`\nstability: share of ${nStable} seeded queries per benchmark whose code moves by ≤ ${STABLE_BITS} bits; HashIndex cross-check ${failed ? 'FAILED' : 'passed'}`);
   console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (failed) process.exitCode = 1;
 }
 
 main().catch((e) => {
