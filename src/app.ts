@@ -10,6 +10,7 @@ import { LocalIssuer } from './auth/issuer.js';
 import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig, type Config } from './config.js';
 import { contextFactory, type CreateContext, type RequestContext } from './context.js';
+import { dicomWebRoutes } from './dicomweb/routes.js';
 import { createIngest } from './ingest/index.js';
 import { uploadRoute } from './ingest/uploadRoute.js';
 import { openDatabase } from './db/orm.js';
@@ -101,6 +102,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     previewRoutes,
     uploadRoute,
     queryImageRoute(hashCatalog, queryImages),
+    dicomWebRoutes,
   ]);
   const ws = attachGraphqlWs(fastify.server, schema, door, queryLimits,
     { perConnection: queryLimits.subscriptionsPerConnection, perUser: queryLimits.subscriptionsPerUser }, logger);

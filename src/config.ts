@@ -41,6 +41,11 @@ export interface Config {
     maxZipExpandedBytes: number;
     maxZipEntries: number;
   };
+  /** DICOMweb (/dicom-web): the public base URL of the service root (else from X-Forwarded-Proto/Host or the request), and the origins CORS lets in (`*` for any). */
+  dicomweb: {
+    baseUrl: string | null;
+    corsOrigins: string[];
+  };
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -80,6 +85,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxFileBytes: int(env.OBIA_MAX_FILE_BYTES, 1 << 30),
       maxZipExpandedBytes: int(env.OBIA_MAX_ZIP_EXPANDED_BYTES, 16 * 2 ** 30),
       maxZipEntries: int(env.OBIA_MAX_ZIP_ENTRIES, 200_000),
+    },
+    dicomweb: {
+      baseUrl: env.OBIA_DICOMWEB_BASE_URL?.replace(/\/+$/, '') || null,
+      corsOrigins: (env.OBIA_DICOMWEB_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     },
   };
   return { ...config, ...overrides };
