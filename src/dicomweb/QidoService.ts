@@ -28,8 +28,8 @@ function applyCondition(qb: Knex.QueryBuilder, c: Condition): void {
     else qb.whereIn(expr as any, c.values);
   } else if (c.kind === 'like') {
     // Person names match case-insensitively; lower() on both sides makes that so on either database.
-    if (c.attr.matching === 'person') qb.whereRaw(`lower(${column}) like lower(?) escape '\\'`, [c.pattern]);
-    else qb.whereRaw(`${column} like ? escape '\\'`, [c.pattern]);
+    if (c.attr.matching === 'person') qb.whereRaw(`lower(${column}) like lower(?) escape '!'`, [c.pattern]);
+    else qb.whereRaw(`${column} like ? escape '!'`, [c.pattern]);
   } else {
     if (c.from) qb.where(expr, '>=', c.from);
     if (c.to) qb.where(expr, '<=', c.to);

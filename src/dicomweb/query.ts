@@ -51,7 +51,8 @@ function isoDate(key: string, v: string): string {
 
 /** `*` and `?` (PS3.4 C.2.2.2.4) as a LIKE pattern, with LIKE's own characters escaped. */
 function likePattern(v: string): string {
-  return v.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%').replace(/\?/g, '_');
+  // '!' escapes: a backslash would need escaping differently in MariaDB's and SQLite's string literals.
+  return v.replace(/[!%_]/g, (c) => `!${c}`).replace(/\*/g, '%').replace(/\?/g, '_');
 }
 
 function condition(attr: Attribute, key: string, v: string, fuzzy: boolean): Condition | null {
