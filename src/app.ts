@@ -11,6 +11,7 @@ import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig, type Config } from './config.js';
 import { contextFactory, type CreateContext, type RequestContext } from './context.js';
 import { dicomWebRoutes } from './dicomweb/routes.js';
+import { viewerRoutes } from './dicomweb/viewerRoute.js';
 import { createIngest } from './ingest/index.js';
 import { uploadRoute } from './ingest/uploadRoute.js';
 import { openDatabase } from './db/orm.js';
@@ -103,6 +104,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     uploadRoute,
     queryImageRoute(hashCatalog, queryImages),
     dicomWebRoutes,
+    viewerRoutes,
   ]);
   const ws = attachGraphqlWs(fastify.server, schema, door, queryLimits,
     { perConnection: queryLimits.subscriptionsPerConnection, perUser: queryLimits.subscriptionsPerUser }, logger);
