@@ -10,6 +10,8 @@ import { LocalIssuer } from './auth/issuer.js';
 import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig, type Config } from './config.js';
 import { contextFactory, type CreateContext, type RequestContext } from './context.js';
+import { dicomWebRoutes } from './dicomweb/routes.js';
+import { viewerRoutes } from './dicomweb/viewerRoute.js';
 import { createIngest } from './ingest/index.js';
 import { uploadRoute } from './ingest/uploadRoute.js';
 import { openDatabase } from './db/orm.js';
@@ -129,6 +131,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     signInRoutes(config, issuer),
     // GA4GH DRS 1.4 (issue 19).
     drsDoorPlugin(passports),
+    // DICOMweb (issue 15) and the OHIF viewer over it.
+    dicomWebRoutes,
+    viewerRoutes,
     // The portal's wildcard GET ranks below every specific route, so the API's own routes win.
     async (app) => portalPlugin(app, { connectTo: signInOrigins(config) }),
   ]);

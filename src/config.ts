@@ -56,6 +56,11 @@ export interface Config {
   releases?: ReleasesConfig;
   /** Trusted GA4GH Passport brokers and visa issuers (issue 19); from the environment when absent. */
   passports?: PassportConfig;
+  /** DICOMweb (/dicom-web): the public base URL of the service root (else from X-Forwarded-Proto/Host or the request), and the origins CORS lets in (`*` for any). */
+  dicomweb: {
+    baseUrl: string | null;
+    corsOrigins: string[];
+  };
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -100,6 +105,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       submissionQuotaBytes: int(env.OBIA_SUBMISSION_QUOTA_BYTES, 64 * 2 ** 30),
       userQuotaBytes: int(env.OBIA_USER_QUOTA_BYTES, 256 * 2 ** 30),
       minFreeBytes: int(env.OBIA_STAGING_MIN_FREE_BYTES, 2 * 2 ** 30),
+    },
+    dicomweb: {
+      baseUrl: env.OBIA_DICOMWEB_BASE_URL?.replace(/\/+$/, '') || null,
+      corsOrigins: (env.OBIA_DICOMWEB_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     },
   };
   return { ...config, ...overrides };

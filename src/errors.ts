@@ -22,6 +22,7 @@ export const HTTP_STATUS = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  NOT_ACCEPTABLE: 406,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -63,6 +64,12 @@ export class ForbiddenError extends ArchiveError {
 export class NotFoundError extends ArchiveError {
   readonly code = 'NOT_FOUND' as const;
   constructor(message = 'Not found.') { super('NOT_FOUND', message); }
+}
+
+/** None of the representations the request's Accept names can be given (DICOMweb, PS3.18 8.7). */
+export class NotAcceptableError extends ArchiveError {
+  readonly code = 'NOT_ACCEPTABLE' as const;
+  constructor(message: string) { super('NOT_ACCEPTABLE', message); }
 }
 
 export class ConflictError extends ArchiveError {

@@ -1,0 +1,280 @@
+import { ZipArchive } from 'archiver';
+import fs from 'node:fs';
+import { PassThrough } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GraphQLError } from 'graphql';
+import { Action } from '../access/policy.js';
+import type { RequestContext } from '../context.js';
+import { ForbiddenError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
+import type { Door } from '../http/door.js';
+import type { RoutePlugin } from '../http/server.js';
+import { acceptedRanges, negotiate } from './accept.js';
+import type { Level } from './attributes.js';
+import { bulkValue, frameMediaType, frameSyntax, framesOf } from './dicomFile.js';
+import { BadRequest, Conflict, NotAcceptable, NotFound, UnsupportedMediaType } from './errors.js';
+import { InstanceStore, type InstanceRow, type Target } from './InstanceStore.js';
+import { MetadataCache } from './MetadataCache.js';
+import { closing, multipartBody, multipartType, newBoundary, parseMultipart, partHead } from './multipart.js';
+import { QidoService, type Scope } from './QidoService.js';
+import { parseQido } from './query.js';
+import { renderFrame, renderOptions } from './rendered.js';
+import { storeParts } from './stow.js';
+
+/** The service root. */
+export const ROOT = '/dicom-web';
+const DICOM_JSON = 'application/dicom+json';
+const DICOM = 'application/dicom';
+/** STOW-RS bodies are read whole before anything is stored, so a bad part refuses nothing already staged; bounded. */
+const STOW_BODY_LIMIT = 512 * 1024 * 1024;
+/** A thumbnail's longest side when the request names no viewport. */
+const THUMBNAIL_SIZE = 128;
+
+type Query = Record<string, unknown>;
+type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Query }>;
+
+/**
+ * The service root as the client reached it: the configured base URL, else the proxy's
+ * X-Forwarded-Proto/Host, else this request's own scheme and Host. BulkDataURIs and
+ * RetrieveURLs are built on it so they work behind a reverse proxy.
+ */
+function baseUrl(door: Door, request: FastifyRequest): string {
+  if (door.config.dicomweb.baseUrl) return door.config.dicomweb.baseUrl;
+  const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h)?.split(',')[0]?.trim();
+  const proto = first(request.headers['x-forwarded-proto']);
+  const host = first(request.headers['x-forwarded-host']) ?? request.headers.host ?? '127.0.0.1';
+  const scheme = proto === 'https' || proto === 'http' ? proto : request.protocol;
+  // Only a host[:port] is taken from a header, never a path or anything a URL could be bent with.
+  return `${scheme}://${/^[A-Za-z0-9.[\]:-]{1,255}$/.test(host) ? host : '127.0.0.1'}${ROOT}`;
+}
+
+function sendJson(reply: FastifyReply, body: unknown[] | Record<string, unknown>, type = DICOM_JSON): FastifyReply {
+  return reply.header('content-type', type).send(JSON.stringify(body));
+}
+
+function privacy(reply: FastifyReply): FastifyReply {
+  // Pixels and files may be of controlled collections: never in shared caches.
+  return reply.header('cache-control', 'private, no-store');
+}
+
+/** `1,3,5` (1-based, PS3.18 8.3.5.1.3) as 0-based indices, each checked against the instance's frame count. */
+function frameList(raw: string, count: number): number[] {
+  if (!/^\d{1,6}(,\d{1,6}){0,999}$/.test(raw)) throw new BadRequest('frames must be a comma-separated list of frame numbers', 'frames');
+  const list = raw.split(',').map(Number);
+  if (list.some((n) => n < 1)) throw new BadRequest('frame numbers start at 1', 'frames');
+  if (list.some((n) => n > count)) throw new NotFound(`the instance has ${count} frame(s)`);
+  return list.map((n) => n - 1);
+}
+
+class DicomWeb {
+  readonly metadata = new MetadataCache();
+
+  constructor(private readonly door: Door) {}
+
+  async context(request: FastifyRequest): Promise<RequestContext> {
+    return this.door.createContext(request);
+  }
+
+  store(ctx: RequestContext): InstanceStore {
+    return new InstanceStore(ctx.em.getKnex(), ctx.session, this.door.access.blobs);
+  }
+
+  async search(request: Req, reply: FastifyReply, level: Level, scope: Scope): Promise<FastifyReply> {
+    negotiate(acceptedRanges(request.headers.accept, request.query.accept), [DICOM_JSON, 'application/json']);
+    const q = parseQido(level, request.query);
+    const ctx = await this.context(request);
+    const result = await new QidoService(ctx.em.getKnex(), ctx.user, baseUrl(this.door, request)).search(q, scope);
+    const warnings: string[] = [];
+    if (q.unsupported.length) warnings.push(`299 obia-hub "The following attributes are not supported for matching and were ignored: ${q.unsupported.join(',')}"`);
+    // PS3.18 8.3.4.3: a query cut at the server's maximum says so, and the client pages with offset.
+    if (result.truncated) warnings.push('299 obia-hub "The number of results exceeded the maximum supported by the server. Additional results can be requested."');
+    if (warnings.length) reply.header('warning', warnings);
+    return sendJson(reply, result.matches);
+  }
+
+  async retrieve(request: Req, reply: FastifyReply, target: Target): Promise<FastifyReply> {
+    const { type, range } = negotiate(acceptedRanges(request.headers.accept, request.query.accept),
+      ['multipart/related;type=application/dicom', 'application/zip', 'application/octet-stream']);
+    const wanted = range.params['transfer-syntax'];
+    const ctx = await this.context(request);
+    const store = this.store(ctx);
+    const rows = await store.instances(target, Action.DOWNLOAD);
+    // Files are sent as stored (no transfer-syntax parameter is taken to mean that too); a client
+    // that names another syntax gets 406, not a silent mismatch.
+    if (wanted && wanted !== '*' && rows.some((r) => r.transferSyntaxUid !== wanted)) {
+      throw new NotAcceptable(`instances are held as stored and not transcoded; ask with transfer-syntax=*`);
+    }
+    const paths = await Promise.all(rows.map((r) => store.path(r)));
+    privacy(reply);
+    if (type === 'application/zip') {
+      const zip = new ZipArchive({ zlib: { level: 0 } });
+      rows.forEach((r, i) => zip.file(paths[i]!, { name: `${r.studyUid}/${r.seriesUid}/${r.sopUid}.dcm` }));
+      void zip.finalize();
+      return reply.header('content-type', 'application/zip')
+        .header('content-disposition', `attachment; filename="${target.instance ?? target.series ?? target.study}.zip"`).send(zip);
+    }
+    const boundary = newBoundary();
+    const out = new PassThrough();
+    void (async () => {
+      try {
+        for (let i = 0; i < rows.length; i++) {
+          out.write(partHead(boundary, DICOM, { 'Content-Location': `${baseUrl(this.door, request)}/studies/${rows[i]!.studyUid}/series/${rows[i]!.seriesUid}/instances/${rows[i]!.sopUid}` }));
+          for await (const chunk of fs.createReadStream(paths[i]!)) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+          out.write('\r\n');
+        }
+        out.end(closing(boundary));
+      } catch (err) {
+        out.destroy(err as Error);
+      }
+    })();
+    return reply.header('content-type', multipartType(boundary, DICOM, '*')).send(out);
+  }
+
+  async metadataOf(request: Req, reply: FastifyReply, target: Target): Promise<FastifyReply> {
+    negotiate(acceptedRanges(request.headers.accept, request.query.accept), [DICOM_JSON, 'application/json']);
+    const ctx = await this.context(request);
+    const store = this.store(ctx);
+    const rows = await store.instances(target, Action.BROWSE);
+    const base = baseUrl(this.door, request);
+    const parts: string[] = [];
+    for (const row of rows) parts.push(await this.metadata.json(row, () => store.read(row), base));
+    return reply.header('content-type', DICOM_JSON).send(`[${parts.join(',')}]`);
+  }
+
+  async frames(request: Req, reply: FastifyReply, target: Target, raw: string): Promise<FastifyReply> {
+    const ranges = acceptedRanges(request.headers.accept, request.query.accept);
+    const { range } = negotiate(ranges, ['multipart/related;type=application/octet-stream', 'multipart/related;type=image/jpeg',
+      'multipart/related;type=image/jls', 'multipart/related;type=image/jp2', 'multipart/related;type=image/jphc', 'multipart/related;type=image/x-dicom-rle']);
+    const ctx = await this.context(request);
+    const store = this.store(ctx);
+    const [row] = await store.instances(target, Action.VIEW_THUMBNAIL);
+    const frames = framesOf(await store.read(row!));
+    const indices = frameList(raw, frames.numberOfFrames);
+    // Without a transfer-syntax parameter, application/octet-stream means Explicit VR Little Endian (PS3.18 8.7.3.5.2).
+    const wanted = range.params['transfer-syntax'] ?? (range.params.type?.toLowerCase() === 'application/octet-stream' || !range.params.type ? '1.2.840.10008.1.2.1' : '*');
+    const syntax = frameSyntax(frames.transferSyntaxUid, wanted);
+    const partType = syntax === frames.transferSyntaxUid ? frameMediaType(syntax) : 'application/octet-stream';
+    const boundary = newBoundary();
+    const base = `${baseUrl(this.door, request)}/studies/${row!.studyUid}/series/${row!.seriesUid}/instances/${row!.sopUid}/frames/`;
+    const body = multipartBody(boundary, `${partType}; transfer-syntax=${syntax}`, indices.map((i) => ({ bytes: frames.frame(i), headers: { 'Content-Location': `${base}${i + 1}` } })));
+    return privacy(reply).header('content-type', multipartType(boundary, partType, syntax)).send(body);
+  }
+
+  async bulkdata(request: Req, reply: FastifyReply, target: Target, tag: string): Promise<FastifyReply> {
+    if (!/^[0-9A-Fa-f]{8}$/.test(tag)) throw new NotFound('bulk data is addressed by an eight-digit tag');
+    negotiate(acceptedRanges(request.headers.accept, request.query.accept), ['multipart/related;type=application/octet-stream', 'application/octet-stream']);
+    const ctx = await this.context(request);
+    const store = this.store(ctx);
+    const [row] = await store.instances(target, Action.VIEW_THUMBNAIL);
+    const bytes = bulkValue(await store.read(row!), tag.toUpperCase());
+    const boundary = newBoundary();
+    return privacy(reply).header('content-type', multipartType(boundary, 'application/octet-stream'))
+      .send(multipartBody(boundary, 'application/octet-stream', [{ bytes }]));
+  }
+
+  async rendered(request: Req, reply: FastifyReply, target: Target, thumbnail: boolean, frameRaw?: string): Promise<FastifyReply> {
+    const { type } = negotiate(acceptedRanges(request.headers.accept, request.query.accept), ['image/jpeg', 'image/png']);
+    const opts = renderOptions(request.query, type as 'image/jpeg' | 'image/png', thumbnail ? THUMBNAIL_SIZE : null);
+    const ctx = await this.context(request);
+    const store = this.store(ctx);
+    const rows = await store.instances(target, Action.VIEW_THUMBNAIL);
+    // A study or series is rendered (or thumbnailed) by its middle instance, as a viewer's series strip shows it.
+    const row: InstanceRow = rows[Math.floor((rows.length - 1) / 2)]!;
+    const bytes = await store.read(row);
+    let frame = 0;
+    if (frameRaw !== undefined) {
+      const frames = framesOf(bytes);
+      const list = frameList(frameRaw, frames.numberOfFrames);
+      if (list.length !== 1) throw new BadRequest('rendered frames: one frame at a time', 'frames');
+      frame = list[0]!;
+    }
+    return privacy(reply).header('content-type', type).send(await renderFrame(bytes, frame, opts));
+  }
+
+  async stow(request: Req, reply: FastifyReply, submissionRaw: string, study: string | null): Promise<FastifyReply> {
+    const ctx = await this.context(request);
+    if (!ctx.user) throw new UnauthenticatedError('sign in to store instances: send Authorization: Bearer <token>');
+    if (!ctx.ingest) throw new ServiceUnavailableError('submissions are not enabled on this server');
+    const id = /^\d{1,12}$/.test(submissionRaw) ? Number(submissionRaw) : NaN;
+    const row = Number.isSafeInteger(id) ? await ctx.em.getKnex()('submission').where({ id }).first('id', 'submitter') : undefined;
+    try {
+      await ctx.session.assertCan(Action.UPLOAD, row ? { id: Number(row.id), submitter: row.submitter } : null, `submission ${submissionRaw.slice(0, 20)}`);
+    } catch (err) {
+      if (err instanceof GraphQLError) throw new ForbiddenError('no submission you may store into');
+      throw err;
+    }
+    if (study !== null && !/^[0-9.]{1,64}$/.test(study)) throw new BadRequest('the study UID in the path is not a UID');
+    if (!Buffer.isBuffer(request.body)) throw new UnsupportedMediaType('STOW-RS takes multipart/related; type="application/dicom"');
+    const { type, parts } = parseMultipart(request.headers['content-type'], request.body);
+    if (type && type !== DICOM) throw new UnsupportedMediaType('STOW-RS here takes application/dicom parts (multipart/related; type="application/dicom")');
+    if (parts.length === 0) throw new BadRequest('the body holds no parts');
+    await ctx.recordUser();
+    const outcome = await storeParts(ctx.ingest.submissions, ctx.user, id, study, parts);
+    return reply.code(outcome.status).header('content-type', DICOM_JSON).send(JSON.stringify(outcome.body));
+  }
+}
+
+/** CORS for viewers on another origin: only the configured origins (`*` for any), never credentials by cookie. */
+function cors(door: Door) {
+  const origins = door.config.dicomweb.corsOrigins;
+  return (request: FastifyRequest, reply: FastifyReply): boolean => {
+    const origin = request.headers.origin;
+    if (!origin || origins.length === 0) return false;
+    if (!origins.includes('*') && !origins.includes(origin)) return false;
+    reply.header('access-control-allow-origin', origins.includes('*') ? '*' : origin)
+      .header('vary', 'Origin')
+      .header('access-control-expose-headers', 'Warning, Content-Type, Content-Length, Content-Location');
+    return true;
+  };
+}
+
+/**
+ * DICOMweb (PS3.18) under /dicom-web: QIDO-RS, WADO-RS and STOW-RS over the archive's own
+ * tables, blob store, authorization session and error vocabulary.
+ */
+export const dicomWebRoutes: RoutePlugin = async (app, door) => {
+  const web = new DicomWeb(door);
+  const allowCors = cors(door);
+  app.addHook('onRequest', async (request, reply) => { allowCors(request, reply); });
+  app.options(`${ROOT}/*`, (request, reply) => {
+    if (!allowCors(request, reply)) return reply.code(204).send();
+    return reply.code(204).header('access-control-allow-methods', 'GET, HEAD, POST, OPTIONS')
+      .header('access-control-allow-headers', 'Authorization, Accept, Content-Type').header('access-control-max-age', '600').send();
+  });
+  app.addContentTypeParser('multipart/related', { parseAs: 'buffer', bodyLimit: STOW_BODY_LIMIT }, (_request, body, done) => done(null, body));
+
+  const get = (path: string, handler: (request: Req, reply: FastifyReply) => Promise<FastifyReply>) => app.get(`${ROOT}${path}`, handler);
+  const p = (request: Req) => request.params;
+
+  // QIDO-RS (PS3.18 10.6), every level and nested.
+  get('/studies', (rq, rp) => web.search(rq, rp, 'study', {}));
+  get('/series', (rq, rp) => web.search(rq, rp, 'series', {}));
+  get('/instances', (rq, rp) => web.search(rq, rp, 'instance', {}));
+  get('/studies/:study/series', (rq, rp) => web.search(rq, rp, 'series', { study: p(rq).study }));
+  get('/studies/:study/instances', (rq, rp) => web.search(rq, rp, 'instance', { study: p(rq).study }));
+  get('/studies/:study/series/:series/instances', (rq, rp) => web.search(rq, rp, 'instance', { study: p(rq).study, series: p(rq).series }));
+
+  // WADO-RS (PS3.18 10.4): instances, metadata, frames, bulk data, rendered and thumbnails.
+  const study = (rq: Req): Target => ({ study: p(rq).study! });
+  const series = (rq: Req): Target => ({ study: p(rq).study!, series: p(rq).series });
+  const instance = (rq: Req): Target => ({ study: p(rq).study!, series: p(rq).series, instance: p(rq).instance });
+  for (const [path, target] of [['/studies/:study', study], ['/studies/:study/series/:series', series], ['/studies/:study/series/:series/instances/:instance', instance]] as const) {
+    get(path, (rq, rp) => web.retrieve(rq, rp, target(rq)));
+    get(`${path}/metadata`, (rq, rp) => web.metadataOf(rq, rp, target(rq)));
+    get(`${path}/rendered`, (rq, rp) => web.rendered(rq, rp, target(rq), false));
+    get(`${path}/thumbnail`, (rq, rp) => web.rendered(rq, rp, target(rq), true));
+  }
+  const inst = '/studies/:study/series/:series/instances/:instance';
+  get(`${inst}/frames/:frames`, (rq, rp) => web.frames(rq, rp, instance(rq), p(rq).frames!));
+  get(`${inst}/frames/:frames/rendered`, (rq, rp) => web.rendered(rq, rp, instance(rq), false, p(rq).frames));
+  get(`${inst}/frames/:frames/thumbnail`, (rq, rp) => web.rendered(rq, rp, instance(rq), true, p(rq).frames));
+  get(`${inst}/bulkdata/:tag`, (rq, rp) => web.bulkdata(rq, rp, instance(rq), p(rq).tag!));
+
+  // STOW-RS (PS3.18 10.5) into a submission: the submission's own service root.
+  const stow = (rq: Req, rp: FastifyReply) => web.stow(rq, rp, p(rq).submission!, p(rq).study ?? null);
+  app.post(`${ROOT}/submissions/:submission/studies`, stow);
+  app.post(`${ROOT}/submissions/:submission/studies/:study`, stow);
+  // The archive's own root takes no instances: stored instances go through a submission (de-identification and QC) first.
+  const noStow = async () => { throw new Conflict(`instances are stored into a submission: POST them to ${ROOT}/submissions/{id}/studies`); };
+  app.post(`${ROOT}/studies`, noStow);
+  app.post(`${ROOT}/studies/:study`, noStow);
+};

@@ -1,0 +1,79 @@
+import { Readable } from 'node:stream';
+import type { Principal } from '../auth/Principal.js';
+import type { SubmissionService } from '../ingest/SubmissionService.js';
+import { readDataset } from './dicomFile.js';
+import type { Part } from './multipart.js';
+
+/** PS3.18 Table 10.5.3-3 / PS3.4 Annex B failure reasons. */
+const CANNOT_UNDERSTAND = 0xc000;
+const STUDY_MISMATCH = 0xa900;
+const NOT_DICOM_TYPE = 0xc122;
+
+export interface StowOutcome {
+  /** 200 every part stored, 202 some, 409 none (PS3.18 10.5.3). */
+  status: 200 | 202 | 409;
+  /** The Store Instances Response Module (PS3.18 Table 10.5.3-2) as DICOM JSON. */
+  body: Record<string, unknown>;
+}
+
+function uidOf(dict: Record<string, { Value?: unknown[] }>, tag: string): string | null {
+  const v = dict[tag]?.Value?.[0];
+  return typeof v === 'string' && v.trim() ? v.trim().replace(/\0+$/, '') : null;
+}
+
+function reference(sopClass: string | null, sopInstance: string | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    '00081150': sopClass ? { vr: 'UI', Value: [sopClass] } : { vr: 'UI' },
+    '00081155': sopInstance ? { vr: 'UI', Value: [sopInstance] } : { vr: 'UI' },
+    ...extra,
+  };
+}
+
+/**
+ * STOW-RS into a submission: each part that is a DICOM Part 10 file (of the study the URL
+ * names, when it names one) is staged exactly as a file PUT to the submission's upload URL, so
+ * it goes through screening, de-identification and QC when the submission is processed, and
+ * never straight into a released collection. Parts that are not DICOM, or of another study, are
+ * not stored and are listed with their failure reason.
+ */
+export async function storeParts(
+  submissions: SubmissionService, user: Principal, submissionId: number, study: string | null, parts: Part[],
+): Promise<StowOutcome> {
+  const referenced: Record<string, unknown>[] = [];
+  const failed: Record<string, unknown>[] = [];
+  let n = 0;
+  for (const part of parts) {
+    n++;
+    const type = (part.headers['content-type'] ?? 'application/dicom').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/dicom') {
+      failed.push(reference(null, null, { '00081197': { vr: 'US', Value: [NOT_DICOM_TYPE] } }));
+      continue;
+    }
+    let sopClass: string | null = null, sopInstance: string | null = null, partStudy: string | null = null;
+    const isPart10 = part.body.length > 132 && part.body.toString('latin1', 128, 132) === 'DICM';
+    if (isPart10) {
+      try {
+        const { meta, dict } = readDataset(part.body);
+        sopClass = uidOf(meta, '00020002') ?? uidOf(dict, '00080016');
+        sopInstance = uidOf(meta, '00020003') ?? uidOf(dict, '00080018');
+        partStudy = uidOf(dict, '0020000D');
+      } catch { /* not readable: refused below */ }
+    }
+    if (!isPart10 || !sopInstance) {
+      failed.push(reference(sopClass, sopInstance, { '00081197': { vr: 'US', Value: [CANNOT_UNDERSTAND] } }));
+      continue;
+    }
+    if (study && partStudy !== study) {
+      failed.push(reference(sopClass, sopInstance, { '00081197': { vr: 'US', Value: [STUDY_MISMATCH] } }));
+      continue;
+    }
+    await submissions.receive(user, submissionId, Readable.from([part.body]), `stow-rs-${n}.dcm`);
+    // No RetrieveURL yet: the instance is retrievable once processed and released, under its de-identified UID.
+    referenced.push(reference(sopClass, sopInstance));
+  }
+  const body: Record<string, unknown> = {};
+  if (failed.length) body['00081198'] = { vr: 'SQ', Value: failed };
+  if (referenced.length) body['00081199'] = { vr: 'SQ', Value: referenced };
+  const status = failed.length === 0 ? 200 : referenced.length === 0 ? 409 : 202;
+  return { status, body };
+}

@@ -1,0 +1,144 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { dcmjs } from '../../src/deid/dcmjs.js';
+import { AccessRequestState } from '../../src/entities/index.js';
+import { insertRequest } from '../access/support.js';
+import { startArchive, type Archive } from './archive.js';
+import { dicomwebClient, statusOf } from './client.js';
+
+function pixelData(part10: ArrayBuffer): Buffer {
+  const { dict } = dcmjs.data.DicomMessage.readFile(part10);
+  return Buffer.from(dict['7FE00010']!.Value![0] as ArrayBuffer);
+}
+
+async function get(a: Archive, path: string, token?: string | null, headers: Record<string, string> = {}) {
+  const res = await fetch(`${a.app.url}/dicom-web${path}`, { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  return { status: res.status, body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
+}
+
+describe('WADO-RS: instances, metadata, frames and rendered images, with dicomweb-client', () => {
+  let a: Archive;
+  let root: string;
+  before(async () => { a = await startArchive(); root = `${a.app.url}/dicom-web`; });
+  after(async () => { await a?.stop(); });
+
+  it('a viewer searches anonymously and reads series metadata with the archive identifiers and BulkDataURIs', async () => {
+    const client = dicomwebClient(root);
+    const studies = await client.searchForStudies();
+    assert.equal(studies.length, 3);
+    const study = a.open.studies[0]!;
+    const series = study.series[0]!;
+    const metadata = await client.retrieveSeriesMetadata({ studyInstanceUID: study.studyUid, seriesInstanceUID: series.uid });
+    assert.deepEqual(metadata.map((m: any) => m['00080018'].Value[0]), series.instances);
+    const m = metadata[0];
+    assert.equal(m['00100020'].Value[0], study.individual);
+    assert.equal(m['00080050'].Value[0], study.accession);
+    assert.equal(m['0020000D'].Value[0], study.studyUid);
+    assert.equal(m['00280010'].Value[0], 32);
+    assert.equal(m['7FE00010'].BulkDataURI, `${root}/studies/${study.studyUid}/series/${series.uid}/instances/${series.instances[0]}/bulkdata/7FE00010`);
+    assert.ok(!JSON.stringify(metadata).includes('PAT-A'), 'no submitted identifier survives');
+    const one = await client.retrieveInstanceMetadata({ studyInstanceUID: study.studyUid, seriesInstanceUID: series.uid, sopInstanceUID: series.instances[1] });
+    assert.equal(one.length, 1);
+    assert.equal((await client.retrieveStudyMetadata({ studyInstanceUID: study.studyUid })).length, 6);
+  });
+
+  it('BulkDataURIs and RetrieveURLs follow X-Forwarded-Proto/Host behind a proxy', async () => {
+    const study = a.open.studies[0]!;
+    const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'viewer.example.org' };
+    const res = await get(a, `/studies/${study.studyUid}/series/${study.series[0]!.uid}/metadata`, null, headers);
+    const m = JSON.parse(res.body.toString())[0];
+    assert.match(m['7FE00010'].BulkDataURI, /^https:\/\/viewer\.example\.org\/dicom-web\/studies\//);
+    const q = JSON.parse((await get(a, '/studies', null, headers)).body.toString());
+    assert.match(q[0]['00081190'].Value[0], /^https:\/\/viewer\.example\.org\/dicom-web\/studies\//);
+    const spoofed = JSON.parse((await get(a, '/studies', null, { 'x-forwarded-host': 'evil.example/path?' })).body.toString());
+    assert.match(spoofed[0]['00081190'].Value[0], /^http:\/\/127\.0\.0\.1\/dicom-web\//, 'a forwarded host that is not a host is not used');
+  });
+
+  it('retrieves instances as stored (multipart and zip) for signed-in users; frames are the stored pixel bytes', async () => {
+    const knex = (a.app.orm.em as EntityManager).getKnex();
+    const study = a.open.studies[1]!;
+    const series = study.series[1]!;
+    const ids = { studyInstanceUID: study.studyUid, seriesInstanceUID: series.uid, sopInstanceUID: series.instances[0] };
+    assert.equal(await statusOf(dicomwebClient(root).retrieveInstance(ids)), 401, 'files need a signed-in user');
+    const client = dicomwebClient(root, a.researcher);
+    const file: ArrayBuffer = await client.retrieveInstance(ids);
+    const { sha256 } = await knex('image').where('uid', series.instances[0]).first('sha256');
+    assert.equal(crypto.createHash('sha256').update(Buffer.from(file)).digest('hex'), sha256);
+    const all: ArrayBuffer[] = await client.retrieveSeries({ studyInstanceUID: study.studyUid, seriesInstanceUID: series.uid });
+    assert.equal(all.length, 3);
+    const frames: ArrayBuffer[] = await client.retrieveInstanceFrames({ ...ids, frameNumbers: [1] });
+    assert.ok(Buffer.from(frames[0]!).equals(pixelData(file)), 'frame 1 is the Pixel Data as stored');
+    const asStored = await get(a, `/studies/${study.studyUid}/series/${series.uid}/instances/${series.instances[0]}/frames/1`, a.researcher, { accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*' });
+    assert.equal(asStored.status, 200);
+    assert.match(asStored.headers.get('content-type')!, /transfer-syntax=1\.2\.840\.10008\.1\.2\.1/);
+    const zip = await get(a, `/studies/${study.studyUid}?accept=application/zip`, a.researcher);
+    assert.equal(zip.status, 200);
+    assert.equal(zip.headers.get('content-type'), 'application/zip');
+    assert.equal(zip.body.subarray(0, 4).toString('latin1'), 'PK\u0003\u0004');
+    assert.equal(zip.body.toString('latin1').split('PK\u0003\u0004').length - 1, 6);
+  });
+
+  it('renders frames as JPEG or PNG, fitted to the viewport and windowed as asked; thumbnails for series', async () => {
+    const study = a.open.studies[0]!;
+    const series = study.series[0]!;
+    const path = `/studies/${study.studyUid}/series/${series.uid}/instances/${series.instances[0]}`;
+    const jpeg = await get(a, `${path}/rendered`, null, { accept: 'image/jpeg' });
+    assert.equal(jpeg.status, 200);
+    assert.deepEqual([...jpeg.body.subarray(0, 2)], [0xff, 0xd8]);
+    const png = await get(a, `${path}/frames/1/rendered?viewport=16,16`, null, { accept: 'image/png' });
+    assert.equal(png.headers.get('content-type'), 'image/png');
+    assert.deepEqual([png.body.readUInt32BE(16), png.body.readUInt32BE(20)], [16, 16]);
+    const narrow = await get(a, `${path}/rendered?window=0,10`, null, { accept: 'image/png' });
+    const wide = await get(a, `${path}/rendered?window=0,4000`, null, { accept: 'image/png' });
+    assert.ok(!narrow.body.equals(wide.body), 'the window changes the rendering');
+    const thumb = await get(a, `/studies/${study.studyUid}/series/${series.uid}/thumbnail`, null, { accept: 'image/png' });
+    assert.equal(thumb.status, 200);
+    assert.ok(thumb.body.readUInt32BE(16) <= 128);
+    const client = dicomwebClient(root);
+    const rendered = await client.retrieveInstanceRendered({ studyInstanceUID: study.studyUid, seriesInstanceUID: series.uid, sopInstanceUID: series.instances[0], mediaTypes: [{ mediaType: 'image/jpeg' }] });
+    // dicomweb-client answers rendered images as a list of parts.
+    const bytes = Buffer.from(Array.isArray(rendered) ? rendered[0] : rendered);
+    assert.deepEqual([...bytes.subarray(0, 2)], [0xff, 0xd8], `dicomweb-client got a JPEG (${bytes.length} bytes)`);
+  });
+
+  it('a controlled collection: metadata as browse shows it, pixels and files only with an approved request', async () => {
+    const study = a.controlled.studies[0]!;
+    const series = study.series[0]!;
+    const path = `/studies/${study.studyUid}/series/${series.uid}/instances/${series.instances[0]}`;
+    assert.equal((await get(a, `${path}/metadata`)).status, 200);
+    for (const part of ['/frames/1', '/rendered', '/thumbnail', '/bulkdata/7FE00010', '']) {
+      assert.equal((await get(a, `${path}${part}`)).status, 401, `anonymous ${part}`);
+      assert.equal((await get(a, `${path}${part}`, a.researcher)).status, 403, `researcher ${part}`);
+    }
+    const knex = (a.app.orm.em as EntityManager).getKnex();
+    const { id } = await knex('collection').where('accession', a.controlled.collection).first('id');
+    const approved = await a.app.token('dw-approved', 'researcher' as any);
+    await insertRequest(a.app, id, 'dw-approved', AccessRequestState.APPROVED);
+    for (const part of ['/frames/1', '/rendered', '/thumbnail', '/bulkdata/7FE00010', '']) {
+      assert.equal((await get(a, `${path}${part}`, approved)).status, 200, `approved ${part}`);
+    }
+    const audit: any[] = await knex('audit_event').where('resource', `instance ${series.instances[0]}`).select('decision');
+    assert.deepEqual([...new Set(audit.map((e) => e.decision))].sort(), ['ALLOW', 'DENY'], 'decisions on controlled pixels are audited');
+  });
+
+  it('unknown UIDs are 404, malformed frame lists 400, unavailable representations 406; the server stays up', async () => {
+    const study = a.open.studies[0]!;
+    const series = study.series[0]!;
+    const inst = `/studies/${study.studyUid}/series/${series.uid}/instances/${series.instances[0]}`;
+    assert.equal((await get(a, '/studies/1.2.3.999/metadata')).status, 404);
+    assert.equal((await get(a, `/studies/${study.studyUid}/series/1.2.3.999/metadata`)).status, 404);
+    assert.equal((await get(a, '/studies/not-a-uid/metadata')).status, 404);
+    assert.equal((await get(a, `${inst}/frames/0`, a.researcher)).status, 400);
+    assert.equal((await get(a, `${inst}/frames/1,x`, a.researcher)).status, 400);
+    assert.equal((await get(a, `${inst}/frames/2`, a.researcher)).status, 404);
+    assert.equal((await get(a, `${inst}/frames/1`, a.researcher, { accept: 'multipart/related; type="image/jpeg"; transfer-syntax=1.2.840.10008.1.2.4.50' })).status, 406);
+    assert.equal((await get(a, `${inst}/rendered`, null, { accept: 'image/gif' })).status, 406);
+    assert.equal((await get(a, `${inst}/rendered?viewport=0,0`)).status, 400);
+    assert.equal((await get(a, `${inst}/rendered?window=abc`)).status, 400);
+    assert.equal((await get(a, `${inst}/metadata`, null, { accept: 'application/dicom+xml' })).status, 406);
+    assert.equal((await get(a, `${inst}/bulkdata/00100010`, a.researcher)).status, 404);
+    assert.equal((await get(a, '/studies')).status, 200);
+  });
+});
