@@ -7,6 +7,7 @@ import { Migration20261122014117 as M3 } from './Migration20261122014117.js';
 import { Migration20261122014922 as M4 } from './Migration20261122014922.js';
 import { Migration20261202065024 as M5 } from './Migration20261202065024.js';
 import { Migration20261202074500 as M6 } from './Migration20261202074500.js';
+import { Migration20261202083000 as M7 } from './Migration20261202083000.js';
 
 export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122010937', class: M0 },
@@ -16,4 +17,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122014922', class: M4 },
   { name: 'Migration20261202065024', class: M5 },
   { name: 'Migration20261202074500', class: M6 },
+  { name: 'Migration20261202083000', class: M7 },
 ];
