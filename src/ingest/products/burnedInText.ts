@@ -21,6 +21,8 @@ export interface BurnedInValue {
   heldBefore: string | null;
   scan: Omit<BurnedInScan, 'output'> & { output: null };
   redacted: boolean;
+  /** The file itself says text is burned in (BurnedInAnnotation YES). */
+  declared: boolean;
 }
 
 /** The hold a file has while its check is pending: if the run stops before the verdict is recorded, the image stays held. */
@@ -64,6 +66,7 @@ export const burnedInText: DerivedProduct<BurnedInValue | null> = {
     const modality = scalar(src.header.dict['00080060']?.Value);
     if (!needsBurnedInScan(received.heldForPixelReview, typeof modality === 'string' ? modality : null, scanAllFromEnv())) return null;
     const heldBefore = received.heldForPixelReview;
+    const declared = String(scalar(src.header.dict['00280301']?.Value) ?? '').trim().toUpperCase() === 'YES';
     received.heldForPixelReview = heldBefore ? `${heldBefore}; ${PENDING}` : PENDING;
     let attrs: IdentifyingAttributes;
     try {
@@ -74,13 +77,14 @@ export const burnedInText: DerivedProduct<BurnedInValue | null> = {
     }
     const result = await scan(src, attrs);
     if (result.output) src.replaceOutput!(result.output);
-    return { heldBefore, scan: { ...result, output: null }, redacted: result.output !== null };
+    return { heldBefore, scan: { ...result, output: null }, redacted: result.output !== null, declared };
   },
   accept(items) {
     const policy = releasePolicyFromEnv();
     for (const { work, value } of items) {
       if (!value) continue;
-      const { held, record } = decideBurnedInHold(value.heldBefore, value.scan, policy);
+      // The device says text is burned in and OCR saw none: OCR missed it, so only a curator lifts that hold.
+      const { held, record } = decideBurnedInHold(value.heldBefore, value.scan, value.declared && value.scan.verdict === 'clean' ? 'never' : policy);
       const code = held === null ? null : value.scan.verdict === 'failed' ? QcReason.BURNED_IN_OCR_FAILED : value.scan.verdict === 'clean' ? null : QcReason.BURNED_IN_TEXT;
       const hold = held === null ? null : (code ? `${code}: ${held}` : held).slice(0, HOLD_MAX);
       const kept: BurnedInImageRecord = { ...record, redacted: value.redacted, code };
