@@ -6,6 +6,7 @@ import { CollectionResolver } from './collection.resolver.js';
 import { ImageResolver } from './image.resolver.js';
 import { IndividualResolver } from './individual.resolver.js';
 import { LookupResolver } from './lookup.resolver.js';
+import { ImageBurnedInTextResolver } from './qc/burnedInText.resolver.js';
 import { CurationResolver } from './qc/curation.resolver.js';
 import { ImageThumbnailResolver, SeriesPreviewResolver } from './qc/preview.resolver.js';
 import { FileCurationResolver, SeriesReviewResolver, StudyReviewResolver } from './qc/review.resolver.js';
@@ -28,7 +29,7 @@ export const resolvers: NonEmptyArray<Function> = [
   CollectionAccessResolver, AccessRequestResolver, DownloadResolver,
   // Quality control and curation (issue 4).
   CurationResolver, SubmissionQcResolver, SeriesReviewResolver, StudyReviewResolver, FileCurationResolver,
-  ImageThumbnailResolver, SeriesPreviewResolver, QuarantineReasonResolver,
+  ImageThumbnailResolver, SeriesPreviewResolver, QuarantineReasonResolver, ImageBurnedInTextResolver,
   // Citable releases and GA4GH DRS ids (issue 19).
   CollectionVersionsResolver, CollectionVersionResolver, ImageTombstoneResolver, ReleaseMutationsResolver, ImageDrsUriResolver, SeriesDrsUriResolver,
 ];

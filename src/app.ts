@@ -31,6 +31,7 @@ import { QueryImages } from './similarity/QueryImages.js';
 import { queryImageRoute } from './similarity/queryImageRoute.js';
 import { attachQcEvents } from './qc/pipelineEvents.js';
 import { previewRoutes } from './qc/previewRoute.js';
+import { redactionPreviewRoutes } from './deid/burnedInText/previewRoute.js';
 import { passportConfigFromEnv } from './ga4gh/passport/config.js';
 import { PassportVerifier } from './ga4gh/passport/PassportVerifier.js';
 import { releasesConfigFromEnv } from './releases/config.js';
@@ -126,6 +127,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     graphqlRoutes(apollo, schema, queryLimits),
     accessRoutes,
     previewRoutes,
+    redactionPreviewRoutes,
     uploadRoute,
     queryImageRoute(hashCatalog, queryImages),
     signInRoutes(config, issuer),

@@ -63,4 +63,8 @@ export class Image {
   /** SHA-256 of the image's DICOM JSON metadata (PS3.18 Annex F) in the derived-data cache; for DICOMweb. */
   @Property({ type: 'string', length: 64, nullable: true })
   metadataSha256?: string | null;
+
+  /** The burned-in text check's record (src/ingest/products/burnedInText.ts), for curators: GraphQL `Image.burnedInText`. */
+  @Property({ type: 'json', nullable: true, lazy: true })
+  burnedInText?: unknown;
 }

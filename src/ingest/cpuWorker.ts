@@ -40,28 +40,37 @@ function stores(s: WorkerStorage): { blobs: BlobStore; thumbnails: BlobStore } {
  * The de-identified file as the products see it: the header de-identification just wrote where
  * it has one (no second parse), else the archived bytes read once through src/dicom.
  */
-function deriveSource(output: Uint8Array, header: DeidResult['header'], options: DeriveSource['options'], thumbnails: BlobStore): DeriveSource {
-  let h: DeriveSource['header'];
-  if (header) {
-    h = header;
-  } else {
-    const file = readDicom(output, { headerOnly: true });
-    const pixel = file.headerOnly ? file.framed.pixelElement : null;
-    h = {
-      dict: file.message.dict, transferSyntaxUid: file.framed.transferSyntaxUid, pixelValue: pixel?.value ?? null,
-      pixelVr: pixel && file.framed.transferSyntaxUid !== '1.2.840.10008.1.2' ? Buffer.from(pixel.bytes.subarray(4, 6)).toString('latin1') : 'OW',
-      encapsulated: file.framed.pixelDataLength === -1,
-    };
-  }
+function deriveSource(output: Uint8Array, header: DeidResult['header'], options: DeriveSource['options'], thumbnails: BlobStore, received?: DeriveSource['received']): DeriveSource {
   let display: Promise<Image8> | null = null;
-  return {
-    output, header: h, options, thumbnails,
+  const source: DeriveSource = {
+    output, header: header ?? headerOf(output), options, thumbnails,
     display: () => (display ??= (async () => {
+      const h = source.header;
       if (h.pixelValue && !h.encapsulated && h.transferSyntaxUid !== EXPLICIT_BE) {
         return displayParsed(imageFromHeader(h.transferSyntaxUid, h.dict, h.pixelValue), undefined, (size) => scratch.display.take(size));
       }
-      return toDisplay8(await decodeFrame(output));
+      return toDisplay8(await decodeFrame(source.output));
     })()),
+  };
+  if (received) {
+    source.received = received;
+    source.replaceOutput = (replacement) => {
+      source.output = replacement;
+      source.header = headerOf(replacement);
+      display = null;
+    };
+  }
+  return source;
+}
+
+/** The header of archived bytes, read once through src/dicom. */
+function headerOf(output: Uint8Array): DeriveSource['header'] {
+  const file = readDicom(output, { headerOnly: true });
+  const pixel = file.headerOnly ? file.framed.pixelElement : null;
+  return {
+    dict: file.message.dict, transferSyntaxUid: file.framed.transferSyntaxUid, pixelValue: pixel?.value ?? null,
+    pixelVr: pixel && file.framed.transferSyntaxUid !== '1.2.840.10008.1.2' ? Buffer.from(pixel.bytes.subarray(4, 6)).toString('latin1') : 'OW',
+    encapsulated: file.framed.pixelDataLength === -1,
   };
 }
 
@@ -99,13 +108,18 @@ async function handle(req: CpuTask, cpuDone: () => void): Promise<CpuResponse> {
   try {
     const result = deidentify(bytes, req.ctx, { outputBuffer: (size) => output.take(size) });
     const { blobs, thumbnails } = stores(req.storage);
-    const source = deriveSource(result.output, result.header, req.ctx.options, thumbnails);
+    // A product may tighten the hold (the burned-in text check holds a file until its verdict is recorded), never lift it here.
+    const received = { bytes, heldForPixelReview: result.heldForPixelReview };
+    const source = deriveSource(result.output, result.header, req.ctx.options, thumbnails, received);
     const dict = source.header.dict;
     const fields = Object.fromEntries(FIELDS.map(([keyword, tag]) => [keyword, scalar(dict[tag]?.Value)])) as unknown as MetadataFields;
     const products = await deriveAll(source, req.products);
     cpuDone();
-    const sha = await blobs.put(result.output);
-    return { deid: { sha256: sha, size: result.output.length, heldForPixelReview: result.heldForPixelReview, fields, transferSyntaxUid: result.transferSyntaxUid, products } };
+    // A product may have replaced the output (redacted pixels): store and hash what it left.
+    const stored = source.output;
+    const sha = await blobs.put(stored);
+    const transferSyntaxUid = stored === result.output ? result.transferSyntaxUid : source.header.transferSyntaxUid;
+    return { deid: { sha256: sha, size: stored.length, heldForPixelReview: received.heldForPixelReview, fields, transferSyntaxUid, products } };
   } finally {
     outputs.give(output);
   }

@@ -34,6 +34,9 @@ export const QcReason = {
   MISSING_SOP_INSTANCE_UID: 'MISSING_SOP_INSTANCE_UID',
   PROCESSING_ERROR: 'PROCESSING_ERROR',
   STAGING_MISSING: 'STAGING_MISSING',
+  /** Holds for pixel review set by the burned-in text check (issue 20): the image is stored, not quarantined. */
+  BURNED_IN_TEXT: 'BURNED_IN_TEXT',
+  BURNED_IN_OCR_FAILED: 'BURNED_IN_OCR_FAILED',
 } as const;
 export type QcReason = (typeof QcReason)[keyof typeof QcReason];
 
@@ -59,6 +62,8 @@ export const QC_REASON_DESCRIPTIONS: Record<QcReason, string> = {
   MISSING_SOP_INSTANCE_UID: 'No SOPInstanceUID: the image cannot be named.',
   PROCESSING_ERROR: 'The pipeline failed on this file for a reason of its own; it can be reprocessed.',
   STAGING_MISSING: 'The received bytes are no longer in the staging area.',
+  BURNED_IN_TEXT: 'Held for pixel review: OCR found identifying text in the pixels (blanked, for a curator to confirm) or text it could not read.',
+  BURNED_IN_OCR_FAILED: 'Held for pixel review: OCR could not check the pixels for burned-in text (it failed or timed out).',
 };
 
 export interface QcFinding {
@@ -76,7 +81,7 @@ const SEVERITY: QcReason[] = [
   'EMPTY', 'MISSING_HEADER', 'BLANK_HEADER', 'PARSE_ERROR', 'TRUNCATED', 'UNSUPPORTED_TRANSFER_SYNTAX', 'IMAGE_TOO_LARGE',
   'NO_PIXEL_DATA', 'SHORT_PIXEL_DATA', 'CORRUPT_PIXEL_DATA', 'MISSING_UID', 'MISSING_PATIENT_ID',
   'MIXED_PATIENTS', 'MIXED_SERIES', 'INCONSISTENT_GEOMETRY', 'DUPLICATE_UID', 'DUPLICATE_PIXELS',
-  'MISSING_SOP_INSTANCE_UID', 'STAGING_MISSING', 'PROCESSING_ERROR',
+  'MISSING_SOP_INSTANCE_UID', 'STAGING_MISSING', 'PROCESSING_ERROR', 'BURNED_IN_OCR_FAILED', 'BURNED_IN_TEXT',
 ];
 
 /** Most severe first; stable for equal reasons. */

@@ -215,8 +215,13 @@ export async function readFrame(parsed: ParsedImage, index: number, engine: OcrE
     if (w.cls.kind !== 'phi' || bands.length >= 8) continue;
     for (const dir of [-1, 1]) {
       const h = w.box.h;
-      const band = { x: w.box.x - h, y: dir < 0 ? w.box.y - 1.5 * h : w.box.y + w.box.h, w: w.box.w + 2 * h, h: 1.5 * h };
-      if (band.y < 0 || band.y + band.h > big.height) continue;
+      // Two and a half line heights (a Han name is often set larger than the Latin lines under it), clamped
+      // to the image: a name on the top or bottom edge is where screen headers put it.
+      const top = dir < 0 ? Math.max(0, w.box.y - 2.5 * h) : w.box.y + w.box.h;
+      const bottom = dir < 0 ? w.box.y : Math.min(big.height, w.box.y + w.box.h + 2.5 * h);
+      const left = Math.max(0, w.box.x - h), right = Math.min(big.width, w.box.x + w.box.w + h);
+      if (bottom - top < h) continue;
+      const band = { x: left, y: top, w: right - left, h: bottom - top };
       const centre = (b: Box) => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
       const holds = (b: Box) => { const c = centre(b); return c.x >= band.x && c.x < band.x + band.w && c.y >= band.y && c.y < band.y + band.h; };
       if (classified.some((o) => o.cls.kind !== 'noise' && holds(o.box)) || bands.some((o) => overlaps(o.box, band))) continue;

@@ -27,6 +27,18 @@ export interface DeriveSource {
   display(): Promise<Image8>;
   /** The archive's thumbnail cache, opened in the worker. */
   thumbnails: BlobStore;
+  /**
+   * First pass only (absent on resume): the file as received, before de-identification, and the
+   * hold de-identification decided. What identifies the patient is read from these inside the
+   * worker and never leaves it.
+   */
+  received?: { bytes: Uint8Array; heldForPixelReview: string | null };
+  /**
+   * First pass only: archive these bytes instead of the de-identified output (the burned-in
+   * text product's redacted pixels). The products after it in the registry see the new file;
+   * the stored hash is taken after the swap.
+   */
+  replaceOutput?(output: Uint8Array): void;
 }
 
 /** What the main-thread half may use. */

@@ -9,6 +9,7 @@ import { Migration20261202065030 as M5 } from './Migration20261202065030.js';
 import { Migration20261202074500 as M6 } from './Migration20261202074500.js';
 import { Migration20261202082800 as M7 } from './Migration20261202082800.js';
 import { Migration20261202083000 as M8 } from './Migration20261202083000.js';
+import { Migration20261202083100 as M9 } from './Migration20261202083100.js';
 
 export const mysqlMigrations: MigrationObject[] = [
   { name: 'Migration20261122010937', class: M0 },
@@ -20,4 +21,5 @@ export const mysqlMigrations: MigrationObject[] = [
   { name: 'Migration20261202074500', class: M6 },
   { name: 'Migration20261202082800', class: M7 },
   { name: 'Migration20261202083000', class: M8 },
+  { name: 'Migration20261202083100', class: M9 },
 ];
