@@ -16,7 +16,8 @@ import { decodeFrameAtSize, displayParsed, grayOf, parseImage, toDisplay8 } from
 import { BlobStore } from '../../src/storage/BlobStore.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { readPart10, writePart10 } from '../support/dicom.js';
-import { createSubmission, fetchSubmission, makeCt, processSubmission, submitter, uid, upload } from './helpers.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
+import { processToEnd } from '../support/kit.js';
 
 const SHARED = path.resolve(process.cwd(), '../shared');
 const ULTRASOUND = path.join(SHARED, 'deid/dicom/pydicomdata__US1_J2KR.dcm');
@@ -95,7 +96,7 @@ async function readBack(engine: OcrEngine, part10: Uint8Array): Promise<string> 
 async function ingest(app: TestApp, token: string, files: Buffer[]): Promise<any[]> {
   const sub = await createSubmission(app, token, { title: 'Burned-in text' });
   for (const [i, bytes] of files.entries()) assert.equal((await upload(app, token, sub.uploadUrl, bytes, `f${i}.dcm`)).status, 201);
-  await processSubmission(app, token, sub.id);
+  await processToEnd(app, token, sub.id);
   return (await fetchSubmission(app, token, sub.id)).files.map((f: any) => ({ ...f, submissionId: sub.id }));
 }
 
