@@ -345,13 +345,17 @@ async function writeBounded(body: Readable, file: string, limit: number, refuse:
     }
     await fh.sync();
   } catch (err) {
-    await fh.close();
-    await fs.promises.rm(file, { force: true });
+    // The loop no longer listens: a late error of the abandoned body (a zip entry's inflater
+    // finding more bytes than its header said, a client resetting) must not reach the process
+    // as an unhandled 'error' event. Settled here, before the awaits below give it the chance.
+    body.on('error', () => {});
     // A refusal drains the rest of the body rather than cutting the connection, so an HTTP
     // client still sending reads the 413 instead of a reset; a body that failed is ended.
     // A zip entry is destroyed instead: draining a bomb would inflate it.
-    if (err instanceof UploadError && onRefusal === 'drain') { body.resume(); throw err; }
-    body.destroy();
+    const drain = err instanceof UploadError && onRefusal === 'drain';
+    if (drain) body.resume(); else body.destroy();
+    await fh.close();
+    await fs.promises.rm(file, { force: true });
     if (err instanceof UploadError) throw err;
     throw new UploadError(400, `the upload could not be read: ${(err as Error).message}`);
   }

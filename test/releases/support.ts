@@ -12,6 +12,8 @@ export async function addSeries(app: TestApp, collectionId: number, images: numb
   const study = await em.findOneOrFail(Study, { collection: collectionId }, { orderBy: { id: 'asc' } });
   const series = em.create(Series, {
     uid: testUid(), study, individual: study.individual, collection: study.collection, modality: 'CT', anatomicalSite: 'CHEST', imageCount: images,
+    // A series a curator has passed (release means reviewed, issue 22): what a new version takes in.
+    published: true,
   });
   const store = BlobStore.fromConfig(app.config);
   const bytes = new Map<string, Buffer>();

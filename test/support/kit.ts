@@ -111,6 +111,8 @@ export async function makeCollections(
   const series = studies.flatMap((study) => Array.from({ length: per.series }, () => Object.assign(new Series(), {
     uid: testUid(), study: Reference.create(study), individual: study.individual, collection: study.collection, modality,
     anatomicalSite: shape.anatomicalSite ?? 'CHEST', imageCount: per.images,
+    // As a release does (issue 22): every series of a released collection has been passed.
+    published: (study.collection.unwrap() as Collection).releaseState === ReleaseState.RELEASED,
   })));
   await insertChunked(em, series);
   const images = series.flatMap((s) => Array.from({ length: per.images }, () => Object.assign(new Image(), {
