@@ -8,8 +8,8 @@ import { processToEnd } from '../support/kit.js';
 import { fetchBytes } from './support.js';
 
 const REVIEW = `mutation($uid: String!, $v: QcVerdict!, $note: String) { reviewSeries(uid: $uid, verdict: $v, note: $note) { verdict } }`;
-const SEEN = `query($c: String!, $s: String!, $i: String!) {
-  series(uid: $s) { uid } image(uid: $i) { uid } lookup(id: $s) { __typename }
+const SEEN = `query($c: String!, $s: String!, $i: String!, $sid: ID!) {
+  series(uid: $s) { uid } image(uid: $i) { uid } lookup(id: $sid) { __typename }
   statistics(filter: { collection: [$c] }) { total { series images } } }`;
 
 /**
@@ -31,7 +31,7 @@ describe('a submission into a released collection waits for review', () => {
 
   async function anonymousSees(seriesUid: string, imageUid: string): Promise<string[]> {
     const seen: string[] = [];
-    const res = await app.gql(SEEN, { c: accession, s: seriesUid, i: imageUid });
+    const res = await app.gql(SEEN, { c: accession, s: seriesUid, sid: seriesUid, i: imageUid });
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     if (res.data.series) seen.push('series');
     if (res.data.image) seen.push('image');
@@ -40,7 +40,7 @@ describe('a submission into a released collection waits for review', () => {
     if ((await fetchBytes(`${app.url}/previews/${seriesUid}.png`)).status === 200) seen.push('preview');
     return seen;
   }
-  const totals = async () => (await app.gql(SEEN, { c: accession, s: '1.2.3', i: '1.2.3' })).data.statistics.total;
+  const totals = async () => (await app.gql(SEEN, { c: accession, s: '1.2.3', sid: '1.2.3', i: '1.2.3' })).data.statistics.total;
 
   before(async () => {
     app = await startTestApp();
@@ -78,7 +78,7 @@ describe('a submission into a released collection waits for review', () => {
     assert.deepEqual(await anonymousSees(series[0]!.uid, await imageOf(series[0]!.id)), ['series', 'image', 'lookup', 'thumbnail', 'preview']);
     for (const s of series.slice(1)) assert.deepEqual(await anonymousSees(s.uid, await imageOf(s.id)), [], s.uid);
     assert.deepEqual(await totals(), { series: 1, images: 1 });
-    const asCurator = await app.gql(SEEN, { c: accession, s: series[2]!.uid, i: await imageOf(series[2]!.id) }, curator);
+    const asCurator = await app.gql(SEEN, { c: accession, s: series[2]!.uid, sid: series[2]!.uid, i: await imageOf(series[2]!.id) }, curator);
     assert.equal(asCurator.data.image?.uid, await imageOf(series[2]!.id));
     assert.deepEqual(asCurator.data.statistics.total, { series: 3, images: 3 });
   });

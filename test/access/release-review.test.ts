@@ -50,16 +50,16 @@ describe('files added to a released collection stay hidden until a curator passe
   async function sightings(token: string | null): Promise<string[]> {
     const seen: string[] = [];
     const { study, individual } = await ids();
-    const q = `query($c: String!, $s: String!, $i: String!, $st: String!, $ind: String!) {
+    const q = `query($c: String!, $s: String!, $sid: ID!, $i: String!, $st: String!, $ind: String!) {
       series(uid: $s) { uid } image(uid: $i) { uid } study(accession: $st) { accession } individual(accession: $ind) { accession }
-      lookup(id: $s) { __typename }
+      lookup(id: $sid) { __typename }
       seriesList(filter: { collection: [$c] }) { totalCount edges { node { uid } } }
       studies(filter: { collection: [$c] }) { totalCount }
       individuals(filter: { collection: [$c] }) { totalCount }
       collection(accession: $c) { individuals { totalCount edges { node { studies { series { uid } } } } } }
       statistics(filter: { collection: [$c] }) { total { individuals studies series images } }
     }`;
-    const res = await app.gql(q, { c: c.accession, s: hiddenSeries, i: hiddenImage, st: study, ind: individual }, token);
+    const res = await app.gql(q, { c: c.accession, s: hiddenSeries, sid: hiddenSeries, i: hiddenImage, st: study, ind: individual }, token);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     const d = res.data;
     if (d.series) seen.push('series lookup');
