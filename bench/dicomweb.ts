@@ -45,7 +45,9 @@ async function main() {
       const res = await fetch(`${app.url}${sub.uploadUrl}?name=${i}.dcm`, { method: 'PUT', body: makeCt({ patientId: 'BENCH', studyUid, seriesUid, sopUid: uid(), instanceNumber: i + 1, size: 256 }), headers: { authorization: `Bearer ${submitter}` } });
       if (res.status !== 201) throw new Error(`upload ${res.status}`);
     }
-    await gql('mutation($id: Int!) { processSubmission(id: $id) { ingested } }', { id: sub.id }, submitter);
+    // processSubmission starts the run; the in-process pipeline's process() joins it until it ends.
+    await gql('mutation($id: ID!) { processSubmission(submission: $id) { state } }', { id: sub.id }, submitter);
+    await app.door.ingest!.pipeline.process(Number(sub.id));
     const knex = (app.orm.em as any).getKnex();
     const series: any = await knex('series as s').join('study as st', 'st.id', 's.study_id').join('submission as sb', 'sb.collection_id', 's.collection_id').where('sb.id', sub.id).first('s.uid', 'st.study_instance_uid as study', 's.collection_id as collectionId');
     await gql('mutation($u: String!) { reviewSeries(uid: $u, verdict: PASS, note: "bench") { verdict } }', { u: series.uid }, curator);

@@ -19,6 +19,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import zlib from 'node:zlib';
 import { zipSync } from 'fflate';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { pngBomb, rleDicomBomb } from '../test/reliability/bombs.js';
 import { makeCt, uid } from '../test/ingest/helpers.js';
 
@@ -107,9 +109,31 @@ async function newSubmission(hub: Hub): Promise<number> {
   return Number(body.data.createSubmission.id);
 }
 
+/**
+ * Processes a submission to the end as a client does: processSubmission starts the run and
+ * answers at once; submissionProgress (graphql-ws, current state first) is followed to PROCESSED.
+ */
 async function processSubmission(hub: Hub, id: number): Promise<any> {
-  const body = await gql(hub, 'mutation($id: Int!) { processSubmission(id: $id) { ingested quarantined duplicates } }', { id }, hub.tokens.submitter);
-  return body.errors ? { error: body.errors[0].extensions?.code } : body.data.processSubmission;
+  const body = await gql(hub, 'mutation($id: ID!) { processSubmission(submission: $id) { id state } }', { id: String(id) }, hub.tokens.submitter);
+  if (body.errors) return { error: body.errors[0].extensions?.code };
+  const client = createClient({ url: `${hub.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${hub.tokens.submitter}` } });
+  try {
+    const counts = await new Promise<Record<string, number>>((resolve, reject) => {
+      client.subscribe<any>({ query: 'subscription($id: ID!) { submissionProgress(submission: $id) { state counts { state count } } }', variables: { id: String(id) } }, {
+        next: (e) => {
+          if (e.errors) reject(new Error(e.errors[0]?.message));
+          else if (e.data?.submissionProgress.state === 'PROCESSED') resolve(Object.fromEntries(e.data.submissionProgress.counts.map((c: any) => [c.state, c.count])));
+        },
+        error: (err) => reject(err instanceof Error ? err : new Error(String(err))),
+        complete: () => reject(new Error('submissionProgress ended before the run did')),
+      });
+    });
+    return { ingested: (counts.INDEXED ?? 0) + (counts.STORED ?? 0), quarantined: counts.QUARANTINED ?? 0, duplicates: counts.DUPLICATE ?? 0 };
+  } catch (err) {
+    return { error: (err as Error).message };
+  } finally {
+    await client.dispose();
+  }
 }
 
 /** A zip of one entry of `bytes` zeros, deflated as it is made (a bomb of ratio ~1000). */

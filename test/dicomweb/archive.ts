@@ -43,7 +43,7 @@ async function release(app: TestApp, submitter: string, curator: string, accessi
   }
   const summary = await processToEnd(app, submitter, sub.id);
   assert.equal(summary.ingested, patients.length * shape.studies * shape.series * shape.instances, JSON.stringify(summary));
-  const data = await ok(app, `query($id: Int!) { submission(id: $id) { collection { accession } } }`, { id: sub.id }, submitter);
+  const data = await ok(app, `query($id: ID!) { submission(id: $id) { collection { accession } } }`, { id: String(sub.id) }, submitter);
   const collection = data.submission.collection;
   // Read back from the catalogue what the pipeline stored (de-identified UIDs, accessions).
   const knex = (app.orm.em as EntityManager).getKnex();

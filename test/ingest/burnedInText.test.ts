@@ -195,7 +195,7 @@ describe('burned-in PHI when OCR cannot run', () => {
     const check = (await imageCheck(app, curator, file.imageUid)).burnedInText;
     assert.deepEqual([check.verdict, check.code, check.redacted], ['FAILED', 'BURNED_IN_OCR_FAILED', false]);
     // The collection cannot be released while the image is held and its series unreviewed.
-    const accession = (await app.gql(`query($id: Int!) { submission(id: $id) { collection { accession } } }`, { id: file.submissionId }, token)).data.submission.collection.accession;
+    const accession = (await app.gql(`query($id: ID!) { submission(id: $id) { collection { accession } } }`, { id: String(file.submissionId) }, token)).data.submission.collection.accession;
     const res = await app.gql(`mutation($a: String!) { releaseCollection(accession: $a) { released blockers { reason } } }`, { a: accession }, curator);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     assert.equal(res.data.releaseCollection.released, false);

@@ -76,13 +76,13 @@ describe('clinical data and patient mapping', () => {
     const sub = await createSubmission(app, token, { title: 'Linked to sequencing', disease: 'ovarian cancer', keywords: ['CT'] });
     await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'SEQ-1', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
     await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'SEQ-2', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
-    const addCsv = `mutation($s: Int!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`;
+    const addCsv = `mutation($s: ID!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`;
 
     const malformed = await app.gql(addCsv, { s: sub.id, c: 'patient_id,sex,GSA-Human Accession\nSEQ-1,F,HRI12\n' }, token);
     assert.equal(malformed.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(malformed.errors![0]!.message, /row 2: column GSA-Human Accession must be a GSA-Human/);
     assert.doesNotMatch(malformed.errors![0]!.message, /HRI12/, 'the value is not echoed');
-    const byGraphql = await app.gql(`mutation($s: Int!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
+    const byGraphql = await app.gql(`mutation($s: ID!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
       { s: sub.id, r: [{ localPatientId: 'SEQ-2', gsaHumanAccession: 'PRJCA013581' }] }, token);
     assert.equal(byGraphql.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(byGraphql.errors![0]!.message, /record 1: gsaHumanAccession/);

@@ -81,8 +81,8 @@ describe('hub replicas sharing events through Redis', () => {
     // The same SOP instance again, with other bytes: kept once, announced as a DUPLICATE QC event.
     await upload(hubA, token, sub.uploadUrl, makeCt({ patientId: 'REPLICA-1', studyUid: study, seriesUid: series, sopUid: sops[0]!, instanceNumber: 99 }));
 
-    const progress = subscriber(hubB.url, token, `subscription($id: Int!) { submissionProgress(id: $id) { submissionId total counts { state count } } }`, { id: sub.id });
-    const qc = subscriber(hubB.url, token, `subscription($s: Int!) { qcEvents(submission: $s) { submissionId kind subject at } }`, { s: sub.id });
+    const progress = subscriber(hubB.url, token, `subscription($id: ID!) { submissionProgress(submission: $id) { submissionId total counts { state count } } }`, { id: String(sub.id) });
+    const qc = subscriber(hubB.url, token, `subscription($s: ID!) { qcEvents(submission: $s) { submissionId kind subject at } }`, { s: String(sub.id) });
     try {
       // submissionProgress leads with "now": once it has arrived, hub B's subscription is live.
       await progress.waitFor((e) => e.some((x) => x.data?.submissionProgress), 'the current state on hub B');

@@ -276,7 +276,7 @@ describe('no residual identifier of the source CT series survives in any seeded 
     assert.equal(meta.errors, undefined, JSON.stringify(meta.errors));
     assertClean('the studies query', JSON.stringify(meta.data), r);
     for (const { id } of await knex()('submission').select('id')) {
-      const census = await app.gql(`query($id: Int!) { submission(id: $id) { tagCensus { tag keyword sampleValues } } }`, { id: Number(id) }, admin);
+      const census = await app.gql(`query($id: ID!) { submission(id: $id) { tagCensus { tag keyword sampleValues } } }`, { id: String(id) }, admin);
       assert.equal(census.errors, undefined, JSON.stringify(census.errors));
       assert.ok(census.data.submission.tagCensus.length > 20);
       assertClean(`the tag census of submission ${id}`, JSON.stringify(census.data), r);
