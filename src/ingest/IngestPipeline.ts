@@ -159,44 +159,52 @@ export class IngestPipeline {
     onStarted?.();
     // Subscribers learn of the new run before screening's first step ends.
     this.progress(submissionId);
-    const run: RunContext = {
-      submissionId, collectionId: submission.collection.id, disease: submission.disease,
-      options: submission.deidOptions, individuals: new Map(), accumulated: new Map(),
-      log: this.log.child({ submission: submissionId }), em: () => this.em(),
-    };
-    await screen(run, this.deps);
-    this.progress(submissionId);
+    try {
+      const run: RunContext = {
+        submissionId, collectionId: submission.collection.id, disease: submission.disease,
+        options: submission.deidOptions, individuals: new Map(), accumulated: new Map(),
+        log: this.log.child({ submission: submissionId }), em: () => this.em(),
+      };
+      await screen(run, this.deps);
+      this.progress(submissionId);
 
-    const pending = await em.find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id', 'size'], orderBy: { id: 'asc' } });
-    const batches: number[][] = [];
-    let bytes = 0;
-    for (const f of pending) {
-      const last = batches.at(-1);
-      if (!last || last.length >= BATCH_FILES || bytes + Number(f.size ?? 0) > BATCH_BYTES) { batches.push([f.id]); bytes = 0; } else last.push(f.id);
-      bytes += Number(f.size ?? 0);
-    }
-    let done = 0;
-    let next = 0;
-    await Promise.all(Array.from({ length: Math.min(batches.length, this.lanes) }, async () => {
-      while (next < batches.length && !this.stopping) {
-        const ids = batches[next++]!;
-        await this.processBatch(ids, run);
-        done += ids.length;
-        onFile?.(done, pending.length);
-        // Let requests waiting on the event loop go first: a long run must not starve the API.
-        await yieldToEventLoop();
+      const pending = await em.find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id', 'size'], orderBy: { id: 'asc' } });
+      const batches: number[][] = [];
+      let bytes = 0;
+      for (const f of pending) {
+        const last = batches.at(-1);
+        if (!last || last.length >= BATCH_FILES || bytes + Number(f.size ?? 0) > BATCH_BYTES) { batches.push([f.id]); bytes = 0; } else last.push(f.id);
+        bytes += Number(f.size ?? 0);
       }
-    }));
-    const env: ProductEnv = { run, catalog: this.catalog, store: this.store };
-    for (const p of this.deps.products) await p.finish?.(env);
-    if (next < batches.length) run.log.info({ parked: pending.length - done }, 'run stopped between batches; the rest resumes on the next run');
-    else {
-      // PROCESSED is written last, after every product's finish (the tag census): a client
-      // following submissionProgress takes it as "the run is over".
-      submission.state = SubmissionState.PROCESSED;
-      await em.flush();
+      let done = 0;
+      let next = 0;
+      await Promise.all(Array.from({ length: Math.min(batches.length, this.lanes) }, async () => {
+        while (next < batches.length && !this.stopping) {
+          const ids = batches[next++]!;
+          await this.processBatch(ids, run);
+          done += ids.length;
+          onFile?.(done, pending.length);
+          // Let requests waiting on the event loop go first: a long run must not starve the API.
+          await yieldToEventLoop();
+        }
+      }));
+      const env: ProductEnv = { run, catalog: this.catalog, store: this.store };
+      for (const p of this.deps.products) await p.finish?.(env);
+      if (next < batches.length) run.log.info({ parked: pending.length - done }, 'run stopped between batches; the rest resumes on the next run');
+      else {
+        // PROCESSED is written last, after every product's finish (the tag census): a client
+        // following submissionProgress takes it as "the run is over".
+        submission.state = SubmissionState.PROCESSED;
+        await em.flush();
+      }
+      this.progress(submissionId);
+    } catch (err) {
+      // A run that fails (the database went away, a bug) must not leave the submission PROCESSING
+      // for ever: it is open again, subscribers are told, and the next processSubmission resumes it.
+      await this.em().nativeUpdate(Submission, { id: submissionId }, { state: SubmissionState.OPEN }).catch(() => undefined);
+      this.progress(submissionId);
+      throw err;
     }
-    this.progress(submissionId);
     return this.summary(submissionId);
   }
 

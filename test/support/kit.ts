@@ -155,6 +155,8 @@ export async function processToEnd(app: TestApp, token: string, submission: stri
         next: (event) => {
           if (event.errors) reject(new Error(JSON.stringify(event.errors)));
           else if (event.data?.submissionProgress.state === 'PROCESSED') resolve(event.data.submissionProgress);
+          // OPEN again after the run started: it failed (and says so in the hub's log); waiting longer would hang.
+          else if (event.data?.submissionProgress.state === 'OPEN') reject(new Error('the ingest run ended without finishing (the submission is OPEN again)'));
         },
         error: (err) => reject(err instanceof Error ? err : new Error(JSON.stringify(err))),
         complete: () => reject(new Error('submissionProgress ended before the run did')),
