@@ -326,11 +326,17 @@ async function freeBytes(dir: string): Promise<number | null> {
 
 /** Streams into `file` (fsynced), refusing more than `limit` bytes or whatever `refuse` objects to. */
 async function writeBounded(body: Readable, file: string, limit: number, refuse: (head: Buffer, size: number) => string | null, meter?: Meter, onRefusal: 'drain' | 'destroy' = 'drain'): Promise<{ size: number; sha256: string; head: Buffer }> {
+  // Listened to from the start: a zip entry's streams are already flowing while the file below is
+  // opened, and an error raised then (a header that lies about the entry's size) would otherwise
+  // be an 'error' event with nobody listening, which ends the process.
+  let failed: unknown = null;
+  body.on('error', (err) => { failed ??= err; });
   const hash = crypto.createHash('sha256');
   const fh = await fs.promises.open(file, 'w', 0o600);
   let size = 0;
   let head = Buffer.alloc(0);
   try {
+    if (failed) throw failed;
     // Not destroyed on a refusal (see the catch below).
     for await (const chunk of body.iterator({ destroyOnReturn: false })) {
       const buf = chunk as Buffer;
@@ -343,12 +349,9 @@ async function writeBounded(body: Readable, file: string, limit: number, refuse:
       hash.update(buf);
       await fh.write(buf);
     }
+    if (failed) throw failed;
     await fh.sync();
   } catch (err) {
-    // The loop no longer listens: a late error of the abandoned body (a zip entry's inflater
-    // finding more bytes than its header said, a client resetting) must not reach the process
-    // as an unhandled 'error' event. Settled here, before the awaits below give it the chance.
-    body.on('error', () => {});
     // A refusal drains the rest of the body rather than cutting the connection, so an HTTP
     // client still sending reads the 413 instead of a reset; a body that failed is ended.
     // A zip entry is destroyed instead: draining a bomb would inflate it.
