@@ -225,6 +225,8 @@ describe('the web portal in a browser', () => {
     await page.locator('.progress[data-state="PROCESSED"]').waitFor();
     assert.ok(frames.length >= 2, `progress was pushed live (${frames.length} messages)`);
     const row = page.locator('tr.quarantined');
+    // The file list is fetched again once the run reads PROCESSED: wait for it, not for a clock.
+    await row.first().waitFor();
     assert.equal(await row.count(), 1);
     assert.match(await row.textContent() ?? '', /truncated\.dcm.*[A-Z_]{5,}/);
     await screenshot(page, '10-submission-processed');
