@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import yauzl from 'yauzl';
 import { Role } from '../../src/auth/Principal.js';
 import { parseRange } from '../../src/access/routes.js';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
@@ -9,28 +8,10 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import { makeCollection } from '../support/kit.js';
 import { collectionWithFiles, fetchBytes, type StoredCollection } from './support.js';
+import { unzip } from '../support/zip.js';
 
 const LINK = `mutation($t: DownloadTargetInput!) { createDownloadLink(target: $t, format: DICOM_ZIP) { url expiresAt } }`;
 
-function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (err, zip) => {
-      if (err || !zip) return reject(err);
-      const out = new Map<string, Buffer>();
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(e);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => { out.set(entry.fileName, Buffer.concat(chunks)); zip.readEntry(); });
-        });
-      });
-      zip.on('end', () => resolve(out));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  });
-}
 
 describe('downloads: signed links, zip with manifest, resumable single files', () => {
   let app: TestApp;

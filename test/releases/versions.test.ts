@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import yauzl from 'yauzl';
 import { Role } from '../../src/auth/Principal.js';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
 import { collectionWithFiles, fetchBytes, type StoredCollection } from '../access/support.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { addSeries, catalogueFiles, expectedManifest, sha256 } from './support.js';
+import { unzip } from '../support/zip.js';
 
 const VERSIONS = `query($a: String!) { collection(accession: $a) { versions {
   number imageCount seriesCount totalSize manifestSha256 bundleSha256 addedCount withdrawnCount identifier identifierKind doi citation dataCite drsUri accession
@@ -18,23 +18,6 @@ const RELEASE = `mutation($a: String!) { releaseCollection(accession: $a) { rele
 const REVIEW = `mutation($u: String!) { reviewSeries(uid: $u, verdict: PASS, note: "looked at every slice") { verdict } }`;
 const WITHDRAW = `mutation($u: String!, $r: WithdrawalReason!, $n: String!) { withdrawImage(uid: $u, reason: $r, note: $n) { sopInstanceUid reason iocmCode note firstAbsentFrom } }`;
 
-function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (err, zip) => {
-      if (err || !zip) return reject(err);
-      const out = new Map<string, Buffer>();
-      zip.on('entry', (entry: yauzl.Entry) => zip.openReadStream(entry, (e, stream) => {
-        if (e || !stream) return reject(e);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => { out.set(entry.fileName, Buffer.concat(chunks)); zip.readEntry(); });
-      }));
-      zip.on('end', () => resolve(out));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  });
-}
 
 describe('citable collection versions', () => {
   let app: TestApp;

@@ -5,32 +5,15 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import yauzl from 'yauzl';
 import { Role } from '../../src/auth/Principal.js';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
 import { BlobStore } from '../../src/storage/BlobStore.js';
 import { collectionWithFiles, fetchBytes, type StoredCollection } from '../access/support.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { unzip } from '../support/zip.js';
 
 const LINK = `mutation($t: DownloadTargetInput!) { createDownloadLink(target: $t, format: DICOM_ZIP) { url } }`;
 
-function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (err, zip) => {
-      if (err || !zip) return reject(err);
-      const out = new Map<string, Buffer>();
-      zip.on('entry', (entry: yauzl.Entry) => zip.openReadStream(entry, (e, stream) => {
-        if (e || !stream) return reject(e);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => { out.set(entry.fileName, Buffer.concat(chunks)); zip.readEntry(); });
-      }));
-      zip.on('end', () => resolve(out));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  });
-}
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
