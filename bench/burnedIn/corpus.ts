@@ -12,20 +12,12 @@ import path from 'node:path';
 import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs';
 import { decodeFrameAtSize, grayOf, toDisplay8 } from '../../src/imaging';
 import type { Box } from '../../src/deid/burnedInText';
+import { mulberry32 } from '../../test/support/random.js';
 
 export const SHARED = path.resolve(process.cwd(), '../shared');
 
-/** Deterministic PRNG (mulberry32): the corpus is the same for a seed on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the test kit's mulberry32): the corpus is the same for a seed on every machine. */
+export const rng = mulberry32;
 
 const LATIN_FONTS: [string, string][] = [
   ['DejaVu Sans', 'dejavu/DejaVuSans.ttf'], ['DejaVu Sans Bold', 'dejavu/DejaVuSans-Bold.ttf'], ['DejaVu Serif', 'dejavu/DejaVuSerif.ttf'],

@@ -17,21 +17,13 @@ import { BlobStore } from '../../src/storage/BlobStore.js';
 import { findStrays } from '../../src/storage/strays.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { makeCt, uid } from '../ingest/helpers.js';
+import { mulberry32 } from '../support/random.js';
 
 const CLI = path.resolve(__dirname, '../../src/ingest/cli.js');
 const SEED = Number(process.env.OBIA_TEST_SEED ?? 22);
 
-/** mulberry32: a small seeded generator, so a failing schedule of kills can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so a failing schedule of kills can be replayed. */
+const random = mulberry32;
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; killedAt: string | null }
 
