@@ -19,7 +19,7 @@ import { Role } from '../src/auth/Principal.js';
 import { TokenVerifier } from '../src/auth/verifier.js';
 import { Accessibility, ReleaseState } from '../src/domain.js';
 import { Collection } from '../src/entities/index.js';
-import { BlobStore } from '../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../src/storage/BlobStore.js';
 import { makeCollection } from '../test/support/kit.js';
 
 const TOTAL_MB = Number(process.env.BENCH_DOWNLOAD_MB ?? 2048);
@@ -60,7 +60,7 @@ async function main() {
 
     // Blobs: written straight into the primary root's layout (no fsync, no backup copy): the
     // bench measures serving, not storing. Each file differs (a counter in a random base).
-    const store = BlobStore.fromConfig(app.config);
+    const store = LocalBlobStore.fromConfig(app.config);
     const base = crypto.randomBytes(FILE_MB << 20);
     const knex = em.getKnex();
     const images: any[] = await knex('image as im').join('series as s', 's.id', 'im.series_id').where('s.collection_id', c.id).select('im.id').orderBy('im.id').limit(files);

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import { locateBlob } from '../src/access/blobs.js';
+import { isHeld } from '../src/access/blobs.js';
 import { mayViewPixelsOf } from '../src/access/pixels.js';
 import type { RequestContext } from '../src/context.js';
 import { Image, Series } from '../src/entities/index.js';
@@ -20,7 +20,7 @@ export class ImageResolver {
     description: 'Whether the archive holds this image\'s DICOM file (primary or backup copy). False for metadata-only rows, as the full-scale benchmark seed (`npm run seed -- --scale 1`) writes them: they have no thumbnail, no download and a hash code borrowed from a real image of the same kind, or none.',
   })
   async stored(@Root() image: Image, @Ctx() ctx: RequestContext): Promise<boolean> {
-    return !!ctx.ingest && !!(await locateBlob(ctx.ingest.store, image.sha256));
+    return !!ctx.ingest && (await isHeld(ctx.ingest.store, image.sha256));
   }
 
   @FieldResolver(() => String, {

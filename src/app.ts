@@ -39,7 +39,7 @@ import { ReleasesModule } from './releases/module.js';
 import { drsDoorPlugin } from './ga4gh/drs/routes.js';
 import { connectRedisEvents } from './events/redisBus.js';
 import { OpsMetrics } from './ops/metrics.js';
-import { blobRootsDependency, databaseDependency, redisDependency } from './ops/readiness.js';
+import { blobStoreDependency, databaseDependency, redisDependency } from './ops/readiness.js';
 import { opsRoutes } from './ops/routes.js';
 
 export interface BootstrapOptions {
@@ -122,7 +122,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   // Every route family, registered once here (README: "Adding a route").
   const fastify = await buildHttpServer(door, [
     // First: its request-timing hook covers every route. /metrics, /health, /ready (issue 18).
-    opsRoutes(metrics, [databaseDependency(orm), blobRootsDependency([ingest.store.roots.primaryRoot, ingest.store.roots.backupRoot]), ...(events ? [redisDependency(events.ping)] : [])]),
+    opsRoutes(metrics, [databaseDependency(orm), blobStoreDependency(ingest.store), ...(events ? [redisDependency(events.ping)] : [])]),
     metaRoutes(() => issuer.jwks),
     graphqlRoutes(apollo, schema, queryLimits),
     accessRoutes,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ReleasesConfig } from './releases/config.js';
 import type { PassportConfig } from './ga4gh/passport/config.js';
+import type { BlobStoreSpec } from './storage/store.js';
 
 /** Runtime settings, read once from the environment so every module sees the same values. */
 export interface Config {
@@ -10,6 +11,8 @@ export interface Config {
   databaseUrl: string | null;
   stagingDir: string;
   backupDir: string;
+  /** Where archived files are kept: the two local roots (dataDir/blobs, backupDir) or two S3 locations; from the environment when absent (src/storage/config.ts). */
+  blobStore?: BlobStoreSpec;
   /** Where the archive keeps its signing keys and HMAC secret when no external issuer is configured. */
   keysDir: string;
   oidc: {

@@ -1,37 +1,21 @@
-import fs from 'node:fs';
-import type { VerifiedBlob } from '../storage/VerifiedReader.js';
+import type { BlobStore } from '../storage/store.js';
+import { readAll } from '../storage/store.js';
 
-/** Where a stored file's bytes are: the shape of src/storage/BlobStore.ts that downloads need. */
-export interface BlobLocator {
-  readonly primaryRoot: string;
-  readonly backupRoot: string;
-  pathIn(root: string, sha256: string): string;
-  /** Verified reads (hashed before serving; backup used and primary repaired): src/storage/VerifiedReader.ts. */
-  readonly verified: { open(sha256: string): Promise<VerifiedBlob | null> };
-}
+/** Where a stored file's bytes are: the archive's blob store (src/storage/store.ts), local or S3. */
+export type BlobLocator = Pick<BlobStore, 'open' | 'stat'>;
 
-/**
- * The path of a blob, primary copy first, backup when the primary is missing; unverified, so
- * only for derived files that are checked otherwise (the thumbnail cache). Archived files are
- * read through readVerifiedBlob or `verified.open`.
- */
-export async function locateBlob(store: Pick<BlobLocator, 'primaryRoot' | 'backupRoot' | 'pathIn'>, sha256: string): Promise<{ path: string; size: number } | null> {
-  for (const root of [store.primaryRoot, store.backupRoot]) {
-    let file: string;
-    try { file = store.pathIn(root, sha256); } catch { return null; }
-    try {
-      const stat = await fs.promises.stat(file);
-      if (stat.isFile()) return { path: file, size: stat.size };
-    } catch { /* try the next root */ }
-  }
-  return null;
-}
-
-/** A stored file's bytes, verified; null when no root holds it. Throws BlobCorruptError when both copies are bad. */
+/** A stored file's bytes, verified; null when no copy holds it. Throws BlobCorruptError when both copies are bad. */
 export async function readVerifiedBlob(store: BlobLocator, sha256: string): Promise<Buffer | null> {
-  const blob = await store.verified.open(sha256);
-  if (!blob) return null;
-  const chunks: Buffer[] = [];
-  for await (const chunk of blob.stream()) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  const blob = await store.open(sha256);
+  return blob ? readAll(blob.stream()) : null;
+}
+
+/** Whether either copy of a stored file exists (unverified: a listing's "stored" flag, not a read). */
+export async function isHeld(store: Pick<BlobStore, 'stat'>, sha256: string): Promise<boolean> {
+  try {
+    const { primary, backup } = await store.stat(sha256);
+    return !!(primary ?? backup);
+  } catch {
+    return false;
+  }
 }

@@ -11,7 +11,7 @@ import { renderThumbnail } from '../imaging/thumbnail.js';
 import { ForbiddenError, NotFoundError, RangeNotSatisfiableError, StorageCorruptError, UnauthenticatedError } from '../errors.js';
 import type { Door } from '../http/door.js';
 import type { RoutePlugin } from '../http/server.js';
-import { BlobStore } from '../storage/BlobStore.js';
+import { LocalBlobStore } from '../storage/BlobStore.js';
 import { BlobCorruptError } from '../storage/VerifiedReader.js';
 import { readVerifiedBlob } from './blobs.js';
 import { DownloadService, fillArchive, type DownloadFile } from './DownloadService.js';
@@ -89,7 +89,7 @@ async function serveArchive(door: Door, request: FastifyRequest, reply: FastifyR
     }
   };
   const fill = async () => {
-    await fillArchive(downloads, claims, (sha) => door.access.blobs.verified.open(sha), { add, aborted: () => aborted }, path.join(door.config.dataDir, 'tmp'), NOT_HELD);
+    await fillArchive(downloads, claims, (sha) => door.access.blobs.open(sha), { add, aborted: () => aborted }, path.join(door.config.dataDir, 'tmp'), NOT_HELD);
     if (!aborted) await archive.finalize();
   };
   // The archive fills while Fastify streams it out; a failure part-way cuts this response short.
@@ -123,7 +123,7 @@ async function serveImage(door: Door, request: FastifyRequest, reply: FastifyRep
   const file: DownloadFile | null = await downloads.fileIn(claims.kind, claims.id, uid);
   if (!file) throw new NotFoundError('this link holds no such image');
   // Verified whole before a byte goes out, ranges included: a copy bad in both roots is refused here, never sent.
-  const blob = await door.access.blobs.verified.open(file.sha256).catch((err) => {
+  const blob = await door.access.blobs.open(file.sha256).catch((err) => {
     throw err instanceof BlobCorruptError ? new StorageCorruptError() : err;
   });
   if (!blob) throw new NotFoundError(NOT_HELD);
@@ -164,7 +164,7 @@ async function serveThumbnail(door: Door, request: FastifyRequest, reply: Fastif
     .where('im.uid', uid).first('im.sha256', ...COLLECTION_COLUMNS));
   const stored = await knex('submission_file').where('image_uid', uid).whereNotNull('thumbnail_sha256').first('thumbnail_sha256');
   // The cached thumbnail only if it still hashes to its name; else it is rendered again below.
-  let png: Buffer | null = stored ? await BlobStore.thumbnailsOf(door.config).get(stored.thumbnail_sha256).catch(() => null) : null;
+  let png: Buffer | null = stored ? await LocalBlobStore.thumbnailsOf(door.config).get(stored.thumbnail_sha256).catch(() => null) : null;
   if (!png) {
     const bytes = await readVerifiedBlob(door.access.blobs, row.sha256).catch((err) => {
       throw err instanceof BlobCorruptError ? new StorageCorruptError() : err;

@@ -1,11 +1,11 @@
-import fs from 'node:fs';
 import type { Knex } from 'knex';
 import { GraphQLError } from 'graphql';
-import { locateBlob, type BlobLocator } from '../access/blobs.js';
+import { readVerifiedBlob, type BlobLocator } from '../access/blobs.js';
 import { Action, canSee, type CollectionRow } from '../access/policy.js';
 import { visibleSeriesWhere } from '../browse/visibility.js';
 import type { AccessControl } from '../access/AccessControl.js';
-import { ForbiddenError, PayloadTooLargeError, UnauthenticatedError } from '../errors.js';
+import { ForbiddenError, PayloadTooLargeError, StorageCorruptError, UnauthenticatedError } from '../errors.js';
+import { BlobCorruptError, type VerifiedBlob } from '../storage/VerifiedReader.js';
 import { NotFound } from './errors.js';
 
 /** What a WADO-RS request names: a study, a series of it, or an instance of that. */
@@ -75,16 +75,23 @@ export class InstanceStore {
     }));
   }
 
-  /** The stored bytes of an instance (primary copy, else backup). */
+  /** The stored bytes of an instance, verified (the backup serves, and repairs, a bad primary). */
   async read(row: InstanceRow): Promise<Buffer> {
-    const blob = await locateBlob(this.blobs, row.sha256);
-    if (!blob) throw new NotFound('the instance is catalogued but its file is not held in storage');
-    return fs.promises.readFile(blob.path);
+    const bytes = await readVerifiedBlob(this.blobs, row.sha256).catch(corrupt);
+    if (!bytes) throw new NotFound(NOT_HELD);
+    return bytes;
   }
 
-  async path(row: InstanceRow): Promise<string> {
-    const blob = await locateBlob(this.blobs, row.sha256);
-    if (!blob) throw new NotFound('the instance is catalogued but its file is not held in storage');
-    return blob.path;
+  /** An instance's file, verified and ready to stream: nothing of a copy bad in both goes out. */
+  async open(row: InstanceRow): Promise<VerifiedBlob> {
+    const blob = await this.blobs.open(row.sha256).catch(corrupt);
+    if (!blob) throw new NotFound(NOT_HELD);
+    return blob;
   }
+}
+
+const NOT_HELD = 'the instance is catalogued but its file is not held in storage';
+
+function corrupt(err: unknown): never {
+  throw err instanceof BlobCorruptError ? new StorageCorruptError() : err;
 }

@@ -1,5 +1,4 @@
 import { ZipArchive } from 'archiver';
-import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
@@ -103,12 +102,26 @@ class DicomWeb {
     if (wanted && wanted !== '*' && rows.some((r) => r.transferSyntaxUid !== wanted)) {
       throw new NotAcceptable(`instances are held as stored and not transcoded; ask with transfer-syntax=*`);
     }
-    const paths = await Promise.all(rows.map((r) => store.path(r)));
+    // The first file is verified before the response starts: a single instance bad in both copies is a clean 5xx.
+    const first = rows.length ? await store.open(rows[0]!) : null;
+    const next = (i: number) => (i === 0 ? Promise.resolve(first!) : store.open(rows[i]!));
     privacy(reply);
     if (type === 'application/zip') {
       const zip = new ZipArchive({ zlib: { level: 0 } });
-      rows.forEach((r, i) => zip.file(paths[i]!, { name: `${r.studyUid}/${r.seriesUid}/${r.sopUid}.dcm` }));
-      void zip.finalize();
+      // One file open at a time, each verified before it goes in; a later file bad in both copies cuts the zip short, never sends its bytes.
+      void (async () => {
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i]!;
+          const blob = await next(i);
+          await new Promise<void>((resolve, reject) => {
+            const failed = (err: Error) => reject(err);
+            zip.once('error', failed);
+            zip.once('entry', () => { zip.off('error', failed); resolve(); });
+            zip.append(blob.stream(), { name: `${r.studyUid}/${r.seriesUid}/${r.sopUid}.dcm` });
+          });
+        }
+        await zip.finalize();
+      })().catch((err) => zip.destroy(err as Error));
       return reply.header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="${target.instance ?? target.series ?? target.study}.zip"`).send(zip);
     }
@@ -117,8 +130,9 @@ class DicomWeb {
     void (async () => {
       try {
         for (let i = 0; i < rows.length; i++) {
+          const blob = await next(i);
           out.write(partHead(boundary, DICOM, { 'Content-Location': `${baseUrl(this.door, request)}/studies/${rows[i]!.studyUid}/series/${rows[i]!.seriesUid}/instances/${rows[i]!.sopUid}` }));
-          for await (const chunk of fs.createReadStream(paths[i]!)) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+          for await (const chunk of blob.stream()) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
           out.write('\r\n');
         }
         out.end(closing(boundary));

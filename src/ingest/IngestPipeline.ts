@@ -10,7 +10,7 @@ import { pubSub, Topic } from '../events/pubsub.js';
 import { logger as rootLogger, type Logger } from '../log.js';
 import type { ScreenSummary } from '../qc/screen.js';
 import type { HashCatalog } from '../similarity/HashCatalog.js';
-import type { BlobStore } from '../storage/BlobStore.js';
+import type { BlobStore, LocalBlobStore } from '../storage/BlobStore.js';
 import { CpuPool, CpuTaskError } from './cpuTasks.js';
 import { OutcomeWriter } from './outcomes.js';
 import { PRODUCTS, type ProductEnv } from './products/index.js';
@@ -71,7 +71,7 @@ export class IngestPipeline {
     secret: string,
     log: Logger = rootLogger,
     /** The thumbnail cache, or null to make no thumbnails. */
-    thumbnails: BlobStore | null = null,
+    thumbnails: LocalBlobStore | null = null,
     /** Hashes stored images for similarImages and keeps the live index current. */
     private readonly catalog: HashCatalog | null = null,
   ) {
@@ -81,7 +81,7 @@ export class IngestPipeline {
     this.outcomes = new OutcomeWriter(orm);
     this.deps = {
       orm, cpu: this.cpu, staging, store, catalog, secret, outcomes: this.outcomes,
-      storage: { blobs: store.roots, thumbnails: (thumbnails ?? store).roots },
+      storage: { blobs: store.spec, thumbnails: thumbnails?.spec ?? null },
       products: PRODUCTS.filter((p) => p.wanted({ thumbnails: !!thumbnails, hashCodes: !!catalog })),
       exclusive: (fn) => this.exclusive(fn),
       em: () => this.em(),

@@ -19,7 +19,8 @@ import { parseArgs } from 'node:util';
 import { Role, type Principal } from '../auth/Principal.js';
 import { loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db/orm.js';
-import { BlobStore } from '../storage/BlobStore.js';
+import { LocalBlobStore } from '../storage/BlobStore.js';
+import { blobStoreSpecOf } from '../storage/open.js';
 import { alive, ImportJournal } from './importJournal.js';
 import { createIngest, UploadError } from './index.js';
 
@@ -73,8 +74,10 @@ async function clearLeftovers(em: EntityManager, config: Config, submissionId: n
   }
   if (!deadPids.length) return removed;
   const dead = new Set(deadPids.map(String));
-  const store = BlobStore.fromConfig(config);
-  for (const root of new Set([store.primaryRoot, store.backupRoot, BlobStore.thumbnailsOf(config).primaryRoot])) {
+  // Local roots only: an S3 store has no temporary objects (a dead upload is aborted by verify-storage).
+  const spec = blobStoreSpecOf(config);
+  const roots = spec.kind === 'local' ? [spec.primaryRoot, spec.backupRoot] : [];
+  for (const root of new Set([...roots, LocalBlobStore.thumbnailsOf(config).primaryRoot])) {
     if (!fs.existsSync(root)) continue;
     const shards = fs.readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(root, d.name));
     for (const shard of [root, ...shards]) {

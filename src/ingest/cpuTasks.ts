@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { DicomParseError, type DeidContext, type SourceIdentity } from '../deid/index.js';
 import { logger, type Logger } from '../log.js';
 import type { FileCheckResult } from '../qc/checks.js';
-import type { BlobStore } from '../storage/BlobStore.js';
+import type { BlobStoreSpec } from '../storage/store.js';
 import type { ProductResult } from './products/index.js';
 
 /** The dataset attributes the archive's catalogue needs, as plain values (src/dicom's `scalar`). */
@@ -15,10 +15,10 @@ export interface MetadataFields {
   NumberOfFrames: string | number | null; BitsAllocated: number | null; StudyDate: string | null; PatientAge: string | null;
 }
 
-/** Where a worker stores what it de-identifies (BlobStore.roots of the archive and of the thumbnail cache). */
+/** Where a worker stores what it de-identifies: the archive's store and the (local) thumbnail cache, null when none is kept. */
 export interface WorkerStorage {
-  blobs: BlobStore['roots'];
-  thumbnails: BlobStore['roots'];
+  blobs: BlobStoreSpec;
+  thumbnails: Extract<BlobStoreSpec, { kind: 'local' }> | null;
 }
 
 export type CpuTask =

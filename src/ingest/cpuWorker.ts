@@ -7,7 +7,9 @@ import { deidentify, readSourceIdentity, type DeidResult } from '../deid/index.j
 import { EXPLICIT_BE, readDicom, scalar, silenceDcmjs } from '../dicom/index.js';
 import { decodeFrame, displayParsed, imageFromHeader, toDisplay8, type Image8 } from '../imaging/index.js';
 import { checkFile } from '../qc/checks.js';
-import { BlobStore } from '../storage/BlobStore.js';
+import { LocalBlobStore } from '../storage/BlobStore.js';
+import { openBlobStore } from '../storage/open.js';
+import type { BlobStore } from '../storage/store.js';
 import type { CpuResponse, CpuTask, MetadataFields, WorkerStorage } from './cpuTasks.js';
 import { productNamed, type DeriveSource, type ProductResult } from './products/index.js';
 
@@ -21,16 +23,17 @@ const FIELDS: [keyof MetadataFields, string][] = [
   ['NumberOfFrames', '00280008'], ['BitsAllocated', '00280100'], ['StudyDate', '00080020'], ['PatientAge', '00101010'],
 ];
 
-let opened: { key: string; blobs: BlobStore; thumbnails: BlobStore } | null = null;
+let opened: { key: string; blobs: BlobStore; thumbnails: LocalBlobStore | null } | null = null;
 
 /** The archive's stores, opened once per worker (every task names the same ones). */
-function stores(s: WorkerStorage): { blobs: BlobStore; thumbnails: BlobStore } {
+function stores(s: WorkerStorage): { blobs: BlobStore; thumbnails: LocalBlobStore | null } {
   const key = JSON.stringify(s);
   if (opened?.key !== key) {
+    void opened?.blobs.close();
     opened = {
       key,
-      blobs: new BlobStore(s.blobs.primaryRoot, s.blobs.backupRoot, s.blobs.durable),
-      thumbnails: new BlobStore(s.thumbnails.primaryRoot, s.thumbnails.backupRoot, s.thumbnails.durable),
+      blobs: openBlobStore(s.blobs),
+      thumbnails: s.thumbnails && new LocalBlobStore(s.thumbnails.primaryRoot, s.thumbnails.backupRoot, s.thumbnails.durable),
     };
   }
   return opened;
@@ -40,7 +43,7 @@ function stores(s: WorkerStorage): { blobs: BlobStore; thumbnails: BlobStore } {
  * The de-identified file as the products see it: the header de-identification just wrote where
  * it has one (no second parse), else the archived bytes read once through src/dicom.
  */
-function deriveSource(output: Uint8Array, header: DeidResult['header'], options: DeriveSource['options'], thumbnails: BlobStore, received?: DeriveSource['received']): DeriveSource {
+function deriveSource(output: Uint8Array, header: DeidResult['header'], options: DeriveSource['options'], thumbnails: LocalBlobStore | null, received?: DeriveSource['received']): DeriveSource {
   let display: Promise<Image8> | null = null;
   const source: DeriveSource = {
     output, header: header ?? headerOf(output), options, thumbnails,

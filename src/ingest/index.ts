@@ -3,7 +3,8 @@ import type { Config } from '../config.js';
 import { logger } from '../log.js';
 import { qcObserver } from '../qc/pipelineEvents.js';
 import { HashCatalog } from '../similarity/HashCatalog.js';
-import { BlobStore } from '../storage/BlobStore.js';
+import { LocalBlobStore, type BlobStore } from '../storage/BlobStore.js';
+import { openBlobStore } from '../storage/open.js';
 import { IngestPipeline } from './IngestPipeline.js';
 import { loadArchiveSecret } from './secret.js';
 import { StagingArea } from './staging.js';
@@ -30,9 +31,9 @@ export interface Ingest {
 export function createIngest(orm: MikroORM, config: Config, _log: ((message: string) => void) | null = null, opts: { thumbnails?: boolean; catalog?: HashCatalog } = {}): Ingest {
   const secret = loadArchiveSecret(config);
   const staging = new StagingArea(config.stagingDir, config.ingest);
-  const store = BlobStore.fromConfig(config);
+  const store = openBlobStore(config);
   // Offline ingests (the CLI) still store hash codes; the server's index is rebuilt from them.
-  const pipeline = new IngestPipeline(orm, staging, store, secret, logger, opts.thumbnails ?? true ? BlobStore.thumbnailsOf(config) : null, opts.catalog ?? new HashCatalog());
+  const pipeline = new IngestPipeline(orm, staging, store, secret, logger, opts.thumbnails ?? true ? LocalBlobStore.thumbnailsOf(config) : null, opts.catalog ?? new HashCatalog());
   pipeline.observe(qcObserver);
   return { submissions: new SubmissionService(orm, staging, secret), pipeline, store, staging };
 }

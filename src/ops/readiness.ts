@@ -1,6 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import type { BlobStore } from '../storage/store.js';
 
 /** One dependency `/ready` checks; `check` rejects when it is not usable. */
 export interface Dependency {
@@ -19,18 +18,9 @@ export function databaseDependency(orm: MikroORM): Dependency {
  * A blob root is usable when a file can be created, written and removed in it: `access(W_OK)`
  * alone would pass on a full disk.
  */
-export function blobRootsDependency(roots: string[]): Dependency {
-  return {
-    name: 'storage',
-    check: async () => {
-      for (const root of roots) {
-        const probe = path.join(root, `.ready-${process.pid}-${Date.now()}`);
-        await fs.mkdir(root, { recursive: true });
-        await fs.writeFile(probe, 'ok');
-        await fs.rm(probe, { force: true });
-      }
-    },
-  };
+/** The blob store can take a write (local roots) or answers for both buckets (S3). */
+export function blobStoreDependency(store: Pick<BlobStore, 'check'>): Dependency {
+  return { name: 'storage', check: () => store.check() };
 }
 
 export function redisDependency(ping: () => Promise<void>): Dependency {

@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DirectIo } from './directIo';
 import { syncDir, syncDirAsync, tempName } from './paths';
-import { VerifiedReader } from './VerifiedReader';
+import type { BlobCopy, BlobStore, BlobStoreSpec, StoredBlob, VerifyReport } from './store.js';
+import { VerifiedReader, type VerifiedBlob } from './VerifiedReader';
+
+export type { BlobStore, VerifyReport } from './store.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const SCRATCH_MAX = 64 * 1024 * 1024;
@@ -18,20 +21,12 @@ export class BlobNotFoundError extends Error {
   }
 }
 
-export interface VerifyReport {
-  checked: number;
-  repairedPrimary: string[];
-  repairedBackup: string[];
-  /** Corrupt or missing in both roots: nothing left to repair from. */
-  lost: string[];
-}
-
 /**
  * Content-addressed files (named by their sha256) kept in two roots, the backup meant for
  * another disk. A write lands in both and is re-hashed before it counts; a read that finds
  * the primary copy missing or corrupt serves the backup and repairs the primary from it.
  */
-export class BlobStore {
+export class LocalBlobStore implements BlobStore {
   /** Durable copies bypass the page cache where the filesystem allows (see directIo.ts). */
   private readonly direct: DirectIo | null;
   /** Reads for serving: hashed whole before a byte goes out, backup used and primary repaired (see VerifiedReader.ts). */
@@ -42,22 +37,76 @@ export class BlobStore {
   }
 
   /** `$OBIA_DATA_DIR/blobs` and `OBIA_BACKUP_DIR`. */
-  static fromConfig(config: { dataDir: string; backupDir: string }): BlobStore {
-    return new BlobStore(path.join(config.dataDir, 'blobs'), config.backupDir);
+  static fromConfig(config: { dataDir: string; backupDir: string }): LocalBlobStore {
+    return new LocalBlobStore(path.join(config.dataDir, 'blobs'), config.backupDir);
   }
 
   /**
    * Thumbnails, in `$OBIA_DATA_DIR/cache/thumbnails`: derived files, so one root and no fsync;
    * one that is lost is rendered again from the archived image.
    */
-  static thumbnailsOf(config: { dataDir: string }): BlobStore {
+  static thumbnailsOf(config: { dataDir: string }): LocalBlobStore {
     const root = path.join(config.dataDir, 'cache', 'thumbnails');
-    return new BlobStore(root, root, false);
+    return new LocalBlobStore(root, root, false);
   }
 
   /** What a worker thread needs to open the same store. */
-  get roots(): { primaryRoot: string; backupRoot: string; durable: boolean } {
-    return { primaryRoot: this.primaryRoot, backupRoot: this.backupRoot, durable: this.durable };
+  get spec(): Extract<BlobStoreSpec, { kind: 'local' }> {
+    return { kind: 'local', primaryRoot: this.primaryRoot, backupRoot: this.backupRoot, durable: this.durable };
+  }
+
+  open(sha: string): Promise<VerifiedBlob | null> {
+    return this.verified.open(sha);
+  }
+
+  forget(): void {
+    this.verified.forget();
+  }
+
+  async close(): Promise<void> {}
+
+  /** Collected, then stored as put() does: a blob is at most OBIA_MAX_FILE_BYTES, and put() writes both roots from one buffer. */
+  async putStream(sha: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of source) chunks.push(chunk);
+    const bytes = Buffer.concat(chunks);
+    if (sha256Hex(bytes) !== sha) throw new Error(`the bytes given for blob ${sha} hash to another sha256`);
+    await this.put(bytes, sha);
+  }
+
+  async stat(sha: string): Promise<Record<BlobCopy, StoredBlob | null>> {
+    const one = async (root: string): Promise<StoredBlob | null> => {
+      try {
+        const st = await fs.promises.stat(this.pathIn(root, sha));
+        return st.isFile() ? { sha256: sha, size: st.size, modifiedMs: st.mtimeMs } : null;
+      } catch { return null; }
+    };
+    return { primary: await one(this.primaryRoot), backup: await one(this.backupRoot) };
+  }
+
+  async delete(sha: string, copies: BlobCopy[] = ['primary', 'backup']): Promise<void> {
+    for (const copy of copies) await fs.promises.rm(this.pathIn(copy === 'primary' ? this.primaryRoot : this.backupRoot, sha), { force: true });
+    this.verified.forget();
+  }
+
+  async *list(copy: BlobCopy): AsyncIterable<StoredBlob> {
+    const root = copy === 'primary' ? this.primaryRoot : this.backupRoot;
+    for (const sha of this.shasIn(root)) {
+      try {
+        const st = await fs.promises.stat(this.pathIn(root, sha));
+        yield { sha256: sha, size: st.size, modifiedMs: st.mtimeMs };
+      } catch { /* removed meanwhile */ }
+    }
+  }
+
+  /** Each root can take a file (readiness). */
+  async check(): Promise<void> {
+    for (const root of new Set([this.primaryRoot, this.backupRoot])) {
+      const probe = path.join(root, `.ready-${process.pid}-${Date.now()}`);
+      await fs.promises.mkdir(root, { recursive: true });
+      await fs.promises.writeFile(probe, 'ok');
+      await fs.promises.rm(probe, { force: true });
+    }
   }
 
   pathIn(root: string, sha: string): string {
@@ -122,7 +171,7 @@ export class BlobStore {
 
   /** Re-hashes every blob in both roots and repairs one from the other (`npm run verify-storage`). */
   async verifyAll(onProgress?: (done: number, total: number) => void): Promise<VerifyReport> {
-    const shas = new Set([...this.list(this.primaryRoot), ...this.list(this.backupRoot)]);
+    const shas = new Set([...this.shasIn(this.primaryRoot), ...this.shasIn(this.backupRoot)]);
     const report: VerifyReport = { checked: 0, repairedPrimary: [], repairedBackup: [], lost: [] };
     for (const sha of shas) {
       const [p, b] = await Promise.all([this.readVerified(this.primaryRoot, sha), this.readVerified(this.backupRoot, sha)]);
@@ -135,7 +184,7 @@ export class BlobStore {
     return report;
   }
 
-  private list(root: string): string[] {
+  private shasIn(root: string): string[] {
     if (!fs.existsSync(root)) return [];
     return (fs.readdirSync(root, { recursive: true }) as string[])
       .map((f) => path.basename(f))

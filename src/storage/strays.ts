@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TEMP_FILE } from './paths.js';
+import type { S3BlobStore } from './S3BlobStore.js';
+import type { BlobCopy } from './store.js';
 
 /**
  * What a crash or an abandoned run leaves on disk that no row accounts for: blobs no image
@@ -19,8 +21,10 @@ export interface StrayReport {
 }
 
 export interface StrayScope {
-  /** Blob roots (primary, backup) and the thumbnail cache. */
+  /** Local blob roots (primary, backup); none when the archive keeps its blobs in S3. */
   blobRoots: string[];
+  /** The S3 store, when the archive keeps its blobs there: its objects and unfinished uploads are looked at instead. */
+  objectStore?: S3BlobStore;
   thumbnailRoot: string;
   stagingRoot: string;
   /** Scratch space (download manifests). */
@@ -73,6 +77,26 @@ export async function findStrays(knex: Knex, scope: StrayScope, opts: { minAgeMs
     }
     for (const f of filesIn(root)) if (TEMP_FILE.test(f.name) && old(f.st)) take(report.staleTemps, path.relative(root, f.file), f.file, f.st);
   }
+  const orphanObjects: { sha: string; copy: BlobCopy }[] = [];
+  if (scope.objectStore) {
+    const store = scope.objectStore;
+    for (const copy of ['primary', 'backup'] as const) {
+      let batch: { sha256: string; size: number }[] = [];
+      const settle = async () => {
+        const held = new Set((await knex('image').whereIn('sha256', batch.map((c) => c.sha256)).distinct('sha256')).map((r: any) => r.sha256));
+        for (const c of batch) if (!held.has(c.sha256)) { orphanShas.add(c.sha256); orphanObjects.push({ sha: c.sha256, copy }); report.bytes += c.size; }
+        batch = [];
+      };
+      for await (const o of store.list(copy)) {
+        if (o.modifiedMs > cutoff || inFlight.has(o.sha256)) continue;
+        batch.push(o);
+        if (batch.length >= BATCH) await settle();
+      }
+      if (batch.length) await settle();
+    }
+    // A multipart upload a killed process left: S3's stale temporary file (its parts hold space until aborted).
+    report.staleTemps.push(...await store.staleUploads(cutoff, opts.remove));
+  }
   report.orphanBlobs = [...orphanShas].sort();
   // The thumbnail cache is derived data: only its temporary files are strays.
   for (const shard of [scope.thumbnailRoot, ...dirsIn(scope.thumbnailRoot)]) {
@@ -96,6 +120,9 @@ export async function findStrays(knex: Knex, scope: StrayScope, opts: { minAgeMs
     }
   }
   for (const f of filesIn(scope.tmpDir)) if (old(f.st)) take(report.staleTemps, path.join('tmp', f.name), f.file, f.st);
-  if (opts.remove) for (const file of strays) await fs.promises.rm(file, { force: true });
+  if (opts.remove) {
+    for (const file of strays) await fs.promises.rm(file, { force: true });
+    for (const o of orphanObjects) await scope.objectStore!.delete(o.sha, [o.copy]);
+  }
   return report;
 }

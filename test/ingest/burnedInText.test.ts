@@ -13,7 +13,7 @@ import { Role } from '../../src/auth/Principal.js';
 import { OcrEngine } from '../../src/deid/burnedInText/index.js';
 import type { DicomDataset } from '../../src/dicom/index.js';
 import { decodeFrameAtSize, displayParsed, grayOf, parseImage, toDisplay8 } from '../../src/imaging/index.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { readPart10, writePart10 } from '../support/dicom.js';
 import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
@@ -125,7 +125,7 @@ describe('burned-in PHI in ingest', () => {
     const [us, plain] = files;
     assert.equal(us.state, 'INDEXED', JSON.stringify(us));
 
-    const stored = await BlobStore.fromConfig(app.config).get(us.storedSha256);
+    const stored = await LocalBlobStore.fromConfig(app.config).get(us.storedSha256);
     const text = await readBack(engine, stored);
     assert.doesNotMatch(text, /WANG|FANG|7301945|730194|301945/, 'the archived pixels no longer read the name or the ID');
     const ds = readPart10(stored).dict;
@@ -167,7 +167,7 @@ describe('burned-in PHI in ingest', () => {
     assert.equal(clean.heldForPixelReview, null, 'clean OCR verdict: released from the hold');
     const check = (await imageCheck(app, curator, clean.imageUid)).burnedInText;
     assert.deepEqual([check.verdict, check.redacted, check.regions, check.code], ['CLEAN', false, [], null]);
-    const stored = await BlobStore.fromConfig(app.config).get(clean.storedSha256);
+    const stored = await LocalBlobStore.fromConfig(app.config).get(clean.storedSha256);
     assert.notEqual(readPart10(stored).dict['00280301']?.Value?.[0], 'NO', 'nothing was redacted, so nothing claims it');
 
     process.env.OBIA_BURNED_IN_RELEASE = 'never';

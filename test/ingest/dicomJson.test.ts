@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { EntityManager } from '@mikro-orm/knex';
 import { Image, SubmissionFile } from '../../src/entities/index.js';
 import { FileState } from '../../src/entities/SubmissionFile.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
 import { processToEnd } from '../support/kit.js';
@@ -26,7 +26,7 @@ describe('DICOM JSON metadata of ingested images', () => {
     const em = app.orm.em.fork() as EntityManager;
     const image = await em.findOneOrFail(Image, { uid: s.files[0].imageUid });
     assert.ok(image.metadataSha256, 'the image row names its metadata');
-    const cache = BlobStore.thumbnailsOf(app.config);
+    const cache = LocalBlobStore.thumbnailsOf(app.config);
     const text = (await cache.get(image.metadataSha256!)).toString('utf8');
     const json = JSON.parse(text);
     assert.equal(json['00080018'].Value[0], image.uid, 'the de-identified SOP Instance UID');

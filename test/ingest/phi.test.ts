@@ -12,7 +12,7 @@ import { Role } from '../../src/auth/Principal.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs.js';
 import { logger } from '../../src/log.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { TEST_DB } from '../support/database.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
@@ -114,7 +114,7 @@ describe('no PHI outside staging', () => {
     const stored = files.find((f: any) => f.state === 'INDEXED' && f.storedSha256);
     assert.ok(stored, 'at least one file was stored');
     const sha = stored.storedSha256 as string;
-    const store = BlobStore.fromConfig(app.config);
+    const store = LocalBlobStore.fromConfig(app.config);
     const first = fs.readFileSync(store.pathIn(store.primaryRoot, sha));
     const ds = dcmjs.data.DicomMessage.readFile(first.buffer.slice(first.byteOffset, first.byteOffset + first.byteLength) as ArrayBuffer).dict;
     assert.match(String(ds['00100020']?.Value?.[0]), /^I\d{6}$/);

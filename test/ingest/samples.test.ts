@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { readSourceIdentity } from '../../src/deid/index.js';
 import { dcmjs } from '../../src/deid/dcmjs.js';
 import { Image } from '../../src/entities/index.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
 import { createSubmission, fetchSubmission, submitter, upload } from './helpers.js';
@@ -62,7 +62,7 @@ describe('sample DICOM files through the pipeline', () => {
 
   it('stores each ingested file twice, as parseable de-identified DICOM, with an Image row', async () => {
     const em = app.orm.em.fork();
-    const store = BlobStore.fromConfig(app.config);
+    const store = LocalBlobStore.fromConfig(app.config);
     for (const f of files.filter((x) => x.state === 'INDEXED')) {
       const primary = store.pathIn(store.primaryRoot, f.storedSha256);
       const backup = store.pathIn(store.backupRoot, f.storedSha256);

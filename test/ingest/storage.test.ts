@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BlobNotFoundError, BlobStore } from '../../src/storage/BlobStore.js';
+import { BlobNotFoundError, LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { DirectIo } from '../../src/storage/directIo.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
@@ -15,10 +15,10 @@ import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } fro
 
 describe('blob store', () => {
   let dir: string;
-  let store: BlobStore;
+  let store: LocalBlobStore;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-blobs-'));
-    store = new BlobStore(path.join(dir, 'primary'), path.join(dir, 'backup'));
+    store = new LocalBlobStore(path.join(dir, 'primary'), path.join(dir, 'backup'));
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -68,7 +68,7 @@ describe('blob store', () => {
   it('falls back to buffered writes on a filesystem without direct I/O (tmpfs)', { skip: !fs.existsSync('/dev/shm') && 'no /dev/shm' }, async () => {
     const shm = fs.mkdtempSync('/dev/shm/obia-blobs-');
     try {
-      const onTmpfs = new BlobStore(path.join(shm, 'primary'), path.join(dir, 'backup-on-disk'));
+      const onTmpfs = new LocalBlobStore(path.join(shm, 'primary'), path.join(dir, 'backup-on-disk'));
       for (const size of [10, 600_001]) {
         const bytes = crypto.randomBytes(size);
         const sha = await onTmpfs.put(bytes);
@@ -111,7 +111,7 @@ describe('blob store', () => {
 
   it('`verify-storage` re-hashes both roots from the environment and exits 1 when a blob is lost', async () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-verify-'));
-    const s = BlobStore.fromConfig({ dataDir: data, backupDir: path.join(data, 'other-disk') });
+    const s = LocalBlobStore.fromConfig({ dataDir: data, backupDir: path.join(data, 'other-disk') });
     const sha = await s.put(Buffer.from('hello archive'));
     fs.writeFileSync(s.pathIn(s.primaryRoot, sha), 'broken');
     const cli = path.resolve(__dirname, '../../src/storage/verify.js');
@@ -135,7 +135,7 @@ describe('an ingested image with a corrupt primary copy', () => {
     await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'B-1', studyUid: uid(), seriesUid: uid(), sopUid: uid() }));
     await processToEnd(app, token, sub.id);
     const [file] = (await fetchSubmission(app, token, sub.id)).files;
-    const store = BlobStore.fromConfig(app.config);
+    const store = LocalBlobStore.fromConfig(app.config);
     const good = fs.readFileSync(store.pathIn(store.backupRoot, file.storedSha256));
     fs.writeFileSync(store.pathIn(store.primaryRoot, file.storedSha256), Buffer.alloc(good.length));
     assert.deepEqual(await store.get(file.storedSha256), good);

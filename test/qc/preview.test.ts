@@ -6,7 +6,7 @@ import { PNG } from 'pngjs';
 import { Role } from '../../src/auth/Principal.js';
 import { ReleaseState } from '../../src/domain.js';
 import { Collection, Image, Series, SubmissionFile } from '../../src/entities/index.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { spread } from '../../src/qc/previewRoute.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
@@ -100,7 +100,7 @@ describe('series previews and image thumbnails over HTTP', () => {
   });
 
   it('thumbnails made at ingest sit in the thumbnail cache; one that is lost is rendered again from the archived image', async () => {
-    const cache = BlobStore.thumbnailsOf(app.config);
+    const cache = LocalBlobStore.thumbnailsOf(app.config);
     const em = app.orm.em.fork() as EntityManager;
     const series = await em.findOneOrFail(Series, { uid: seriesUid });
     const image = await em.findOneOrFail(Image, { series: series.id }, { orderBy: { instanceNumber: 'asc' } });

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import crypto from 'node:crypto';
 import { Image, Series, Study } from '../../src/entities/index.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { distinctDicom } from '../access/support.js';
 import type { TestApp } from '../support/app.js';
 import { testUid } from '../support/kit.js';
@@ -15,7 +15,7 @@ export async function addSeries(app: TestApp, collectionId: number, images: numb
     // A series a curator has passed (release means reviewed, issue 22): what a new version takes in.
     published: true,
   });
-  const store = BlobStore.fromConfig(app.config);
+  const store = LocalBlobStore.fromConfig(app.config);
   const bytes = new Map<string, Buffer>();
   for (let i = 0; i < images; i++) {
     const dicom = distinctDicom().bytes;

@@ -13,7 +13,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { zipSync } from 'fflate';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/orm.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { findStrays } from '../../src/storage/strays.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { makeCt, uid } from '../ingest/helpers.js';
@@ -113,9 +113,9 @@ describe('a killed offline import resumes with the same command', () => {
       assert.equal(new Set(files.map((f: any) => f.image_uid)).size, TOTAL);
       assert.equal(Number((await knex('image').count({ n: '*' }))[0]!.n), TOTAL, 'one image row per file');
       const config = loadConfig(env);
-      const store = BlobStore.fromConfig(config);
+      const store = LocalBlobStore.fromConfig(config);
       const strays = await findStrays(knex, {
-        blobRoots: [store.primaryRoot, store.backupRoot], thumbnailRoot: BlobStore.thumbnailsOf(config).primaryRoot,
+        blobRoots: [store.primaryRoot, store.backupRoot], thumbnailRoot: LocalBlobStore.thumbnailsOf(config).primaryRoot,
         stagingRoot: config.stagingDir, tmpDir: path.join(config.dataDir, 'tmp'),
       }, { minAgeMs: 0, remove: false });
       assert.deepEqual({ orphanBlobs: strays.orphanBlobs, orphanStaged: strays.orphanStaged, staleTemps: strays.staleTemps }, { orphanBlobs: [], orphanStaged: [], staleTemps: [] });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { collectionWithFiles, fetchBytes, type StoredCollection } from '../access/support.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { unzip } from '../support/zip.js';
@@ -19,7 +19,7 @@ const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
 describe('stored files are verified on every read path', () => {
   let app: TestApp;
-  let store: BlobStore;
+  let store: LocalBlobStore;
   let token: string;
   let open: StoredCollection;
   let uids: string[];
@@ -38,7 +38,7 @@ describe('stored files are verified on every read path', () => {
 
   before(async () => {
     app = await startTestApp();
-    store = BlobStore.fromConfig(app.config);
+    store = LocalBlobStore.fromConfig(app.config);
     open = await collectionWithFiles(app, { accessibility: Accessibility.OPEN, releaseState: ReleaseState.RELEASED, title: 'integrity' }, { individuals: 1, studies: 1, series: 2, images: 4 });
     uids = [...open.bytes.keys()];
     token = await app.token('integrity-user', Role.RESEARCHER);

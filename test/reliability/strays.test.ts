@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { collectionWithFiles, type StoredCollection } from '../access/support.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
@@ -17,7 +17,7 @@ const HOURS_AGO = (h: number) => new Date(Date.now() - h * 3600_000);
 
 describe('verify-storage finds orphan blobs and stale temporary files', () => {
   let app: TestApp;
-  let store: BlobStore;
+  let store: LocalBlobStore;
   let kept: StoredCollection;
   const planted: Record<string, string> = {};
 
@@ -31,7 +31,7 @@ describe('verify-storage finds orphan blobs and stale temporary files', () => {
 
   before(async () => {
     app = await startTestApp();
-    store = BlobStore.fromConfig(app.config);
+    store = LocalBlobStore.fromConfig(app.config);
     kept = await collectionWithFiles(app, { accessibility: Accessibility.OPEN, releaseState: ReleaseState.RELEASED, title: 'kept' });
     // Every referenced blob is old too: age alone must never make a blob a stray.
     for (const bytes of kept.bytes.values()) for (const root of [store.primaryRoot, store.backupRoot]) age(store.pathIn(root, crypto.createHash('sha256').update(bytes).digest('hex')), 48);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import { dcmjs } from '../../src/deid/dcmjs.js';
-import { BlobStore } from '../../src/storage/BlobStore.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { SeedGsaHumanSource } from '../../federation/gsa-human/source.js';
 import { SEED_COLLECTIONS } from '../../seeds/catalogue.js';
 import { IMAGES_DIR } from '../../seeds/imageSources.js';
@@ -99,7 +99,7 @@ describe('the default archive: the paper\'s four collections with real images', 
     assert.ok(images >= 300, `${images} images`);
     const noCode = Number((await k('image').whereNull('hash_code').count({ n: '*' }))[0]!.n);
     assert.equal(noCode, 0, 'every image has a hash code from the model');
-    const store = BlobStore.fromConfig(app.config);
+    const store = LocalBlobStore.fromConfig(app.config);
     for (const { sha256 } of await k('image').select('sha256')) {
       for (const root of [store.primaryRoot, store.backupRoot]) assert.ok(fs.existsSync(store.pathIn(root, sha256)), `${sha256} in ${root}`);
     }
@@ -112,7 +112,7 @@ describe('the default archive: the paper\'s four collections with real images', 
   });
 
   it('stores de-identified files: no local patient ID or name, UIDs remapped, the method recorded', async () => {
-    const store = BlobStore.fromConfig(app.config);
+    const store = LocalBlobStore.fromConfig(app.config);
     const rows = await knex()('image as i').join('series as s', 's.id', 'i.series_id').groupBy('s.id').select(knex().raw('min(i.sha256) as sha256'));
     for (const { sha256 } of rows) {
       const ds = parse(fs.readFileSync(store.pathIn(store.primaryRoot, sha256)));

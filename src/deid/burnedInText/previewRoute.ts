@@ -1,7 +1,7 @@
-import fs from 'node:fs';
-import { locateBlob } from '../../access/blobs';
+import { readVerifiedBlob } from '../../access/blobs';
 import { Action } from '../../access/policy';
-import { NotFoundError } from '../../errors';
+import { NotFoundError, StorageCorruptError } from '../../errors';
+import { BlobCorruptError } from '../../storage/VerifiedReader';
 import type { RoutePlugin } from '../../http/server';
 import { redactionPreviewPng } from './preview';
 import type { RedactedRegion } from './scan';
@@ -22,9 +22,11 @@ export const redactionPreviewRoutes: RoutePlugin = async (app, door) => {
     const row: { sha256: string; burned_in_text: unknown } | undefined = await ctx.em.getKnex()('image').where('uid', uid).first('sha256', 'burned_in_text');
     if (!row?.burned_in_text) throw new NotFoundError('no burned-in text check is recorded for this image');
     const record = (typeof row.burned_in_text === 'string' ? JSON.parse(row.burned_in_text) : row.burned_in_text) as { regions: RedactedRegion[] };
-    const blob = await locateBlob(door.access.blobs, row.sha256);
-    if (!blob) throw new NotFoundError('the stored file is missing');
-    const png = await redactionPreviewPng(await fs.promises.readFile(blob.path), record.regions);
+    const bytes = await readVerifiedBlob(door.access.blobs, row.sha256).catch((err) => {
+      throw err instanceof BlobCorruptError ? new StorageCorruptError() : err;
+    });
+    if (!bytes) throw new NotFoundError('the stored file is missing');
+    const png = await redactionPreviewPng(bytes, record.regions);
     return reply.headers({ 'content-type': 'image/png', 'cache-control': 'private, no-store' }).send(png);
   });
 };

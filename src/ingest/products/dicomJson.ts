@@ -15,7 +15,7 @@ export const dicomJson: DerivedProduct<string> = {
   derive(src) {
     const json = toDicomJson(src.header.dict);
     if (src.header.pixelValue) json['7FE00010'] = { vr: src.header.pixelVr, BulkDataURI: 'bulkdata/7FE00010' };
-    return src.thumbnails.putSync(Buffer.from(JSON.stringify(json)));
+    return src.thumbnails!.putSync(Buffer.from(JSON.stringify(json)));
   },
   accept(items) {
     for (const { work, value } of items) (work.imageColumns ??= {}).metadata_sha256 = value;

@@ -13,7 +13,7 @@ import type { DicomDataset } from '../../dicom/index.js';
 import type { SubmissionFile } from '../../entities/SubmissionFile.js';
 import type { Image8 } from '../../imaging/index.js';
 import type { HashCatalog } from '../../similarity/HashCatalog.js';
-import type { BlobStore } from '../../storage/BlobStore.js';
+import type { BlobStore, LocalBlobStore } from '../../storage/BlobStore.js';
 import type { FileWork, RunContext } from '../stage.js';
 
 /** The de-identified file as the worker half sees it. */
@@ -25,8 +25,8 @@ export interface DeriveSource {
   options: DeidOptions;
   /** The middle frame for display, decoded at most once per file and shared by the products that need pixels. */
   display(): Promise<Image8>;
-  /** The archive's thumbnail cache, opened in the worker. */
-  thumbnails: BlobStore;
+  /** The archive's thumbnail cache (local derived data), opened in the worker; null in an archive that keeps none (then no product that writes it is wanted). */
+  thumbnails: LocalBlobStore | null;
   /**
    * First pass only (absent on resume): the file as received, before de-identification, and the
    * hold de-identification decided. What identifies the patient is read from these inside the

@@ -12,7 +12,7 @@ export const thumbnail: DerivedProduct<string> = {
   name: 'thumbnail',
   wanted: (s) => s.thumbnails,
   async derive(src) {
-    return src.thumbnails.putSync(thumbnailOfDisplay(await src.display(), THUMBNAIL_SIZE));
+    return src.thumbnails!.putSync(thumbnailOfDisplay(await src.display(), THUMBNAIL_SIZE));
   },
   accept(items) {
     for (const { work, value } of items) {
