@@ -161,6 +161,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await ingest.pipeline.close();
       await hashCatalog.close();
       await events?.release();
+      await ingest.store.close();
       await orm.close(true);
     },
   };

@@ -8,7 +8,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const compiled = path.join(root, 'dist/test');
 // Suites that talk to a database run on both; pure ones (DICOM, imaging, retrieval) once.
-const DB_SUITES = ['api', 'db', 'ingest', 'access', 'federation', 'qc', 'seed', 'releases', 'ga4gh', 'reliability', 'dicomweb'];
+const DB_SUITES = ['api', 'db', 'ingest', 'access', 'federation', 'qc', 'seed', 'releases', 'ga4gh', 'reliability', 'dicomweb', 'storage'];
 
 function files(dir) {
   if (!fs.existsSync(dir)) return [];

@@ -66,7 +66,7 @@ export class LocalBlobStore implements BlobStore {
   async close(): Promise<void> {}
 
   /** Collected, then stored as put() does: a blob is at most OBIA_MAX_FILE_BYTES, and put() writes both roots from one buffer. */
-  async putStream(sha: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+  async putStream(sha: string, source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
     const chunks: Uint8Array[] = [];
     for await (const chunk of source) chunks.push(chunk);
     const bytes = Buffer.concat(chunks);

@@ -128,7 +128,7 @@ export class S3BlobStore implements BlobStore {
     return sha;
   }
 
-  async putStream(sha: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+  async putStream(sha: string, source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
     // Primary first, checked against the sha256 on the way; the backup is then copied from it, verified the same way.
     await this.upload(this.sides.primary, sha, source, false);
     await this.copyBetween(sha, this.sides.primary, this.sides.backup);

@@ -59,7 +59,7 @@ export interface BlobStore {
    * Stores a stream whose sha256 the caller knows, without holding it whole where the backend
    * allows; the stream's bytes are hashed on the way and nothing is kept when they do not match.
    */
-  putStream(sha256: string, source: AsyncIterable<Uint8Array>): Promise<void>;
+  putStream(sha256: string, source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void>;
   /** The blob's bytes, verified (repairing whichever copy is bad); BlobNotFoundError when neither copy holds it. */
   get(sha256: string): Promise<Buffer>;
   /** A verified blob ready to stream (optionally a Range of it); null when neither copy holds it. Throws BlobCorruptError when both are bad. */

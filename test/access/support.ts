@@ -5,7 +5,6 @@ import path from 'node:path';
 import { LinkSigner, type LinkClaims } from '../../src/access/links.js';
 import { frame } from '../../src/dicom/index.js';
 import { AccessRequestState } from '../../src/entities/index.js';
-import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import type { TestApp } from '../support/app.js';
 import { makeCollection } from '../support/kit.js';
 import type { Accessibility, ReleaseState } from '../../src/domain.js';
@@ -48,7 +47,8 @@ export async function collectionWithFiles(
   const em = app.orm.em.fork() as EntityManager;
   const c = await makeCollection(em, { submitter: 'seed-owner', ...props }, shape);
   const knex = em.getKnex();
-  const store = LocalBlobStore.fromConfig(app.config);
+  // The app's own store, local or S3 (test/storage/s3.test.ts runs the hub on S3).
+  const store = app.door.ingest!.store;
   const images: any[] = await knex('image as im').join('series as s', 's.id', 'im.series_id').where('s.collection_id', c.id).select('im.id', 'im.uid');
   const markers = new Map<string, Buffer>();
   const bytes = new Map<string, Buffer>();
