@@ -6,7 +6,7 @@
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -142,7 +142,7 @@ describe('S3 blob store on Ceph RGW', { skip }, () => {
     store.forget();
     app.door.ingest!.store.forget();
     await assert.rejects(store.open(s), BlobCorruptError);
-    const res = await fetch(await instanceUrl(c.series[0]!, uid), { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' } });
+    const res = await fetch(await instanceUrl(c.series[0]!, uid), { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*', authorization: `Bearer ${await app.token('s3-reader')}` } });
     assert.equal(res.status, 500);
     assert.match(await res.text(), /STORAGE_CORRUPT|integrity check/);
     const health = await fetch(`${app.url}/health`);
@@ -164,7 +164,7 @@ describe('S3 blob store on Ceph RGW', { skip }, () => {
     const c = await collectionWithFiles(app, { accessibility: Accessibility.OPEN, releaseState: ReleaseState.RELEASED, title: 's3-download' }, { individuals: 1, studies: 1, series: 1, images: 1 });
     const [uid, bytes] = [...c.bytes.entries()][0]!;
     assert.ok(await exists(buckets.primary, sha(bytes)) && await exists(buckets.backup, sha(bytes)));
-    const res = await fetch(await instanceUrl(c.series[0]!, uid), { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' } });
+    const res = await fetch(await instanceUrl(c.series[0]!, uid), { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*', authorization: `Bearer ${await app.token('s3-reader')}` } });
     assert.equal(res.status, 200);
     const body = Buffer.from(await res.arrayBuffer());
     assert.ok(body.includes(bytes), 'the part holds the stored file');
@@ -175,13 +175,17 @@ describe('S3 blob store on Ceph RGW', { skip }, () => {
     const c = await collectionWithFiles(app, { accessibility: Accessibility.OPEN, releaseState: ReleaseState.RELEASED, title: 's3-verify' }, { individuals: 1, studies: 1, series: 1, images: 1 });
     const held = sha([...c.bytes.values()][0]!);
     await raw.send(new DeleteObjectCommand({ Bucket: buckets.backup, Key: key(held) }));
-    const run = (...args: string[]) => execFileSync(process.execPath, [CLI, '--min-age', '0', ...args], {
+    const run = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [CLI, '--min-age', '0', ...args], {
       env: {
         ...process.env, ...env, OBIA_DATA_DIR: app.config.dataDir, OBIA_BACKUP_DIR: app.config.backupDir, OBIA_STAGING_DIR: app.config.stagingDir,
         OBIA_KEYS_DIR: app.config.keysDir, DATABASE_URL: app.config.databaseUrl ?? '',
         OBIA_BLOB_STORE: 's3', OBIA_S3_BUCKET: buckets.primary, OBIA_S3_BACKUP_BUCKET: buckets.backup,
       },
-    }).toString();
+      });
+      assert.equal(r.status, 0, `verify-storage: ${r.stdout}${r.stderr}`);
+      return r.stdout.toString();
+    };
     const first = run();
     assert.match(first, new RegExp(`repaired backup ${held}`));
     assert.match(first, new RegExp(`orphan blob ${orphan}`));
