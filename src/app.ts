@@ -41,6 +41,7 @@ import { connectRedisEvents } from './events/redisBus.js';
 import { OpsMetrics } from './ops/metrics.js';
 import { blobRootsDependency, databaseDependency, redisDependency } from './ops/readiness.js';
 import { opsRoutes } from './ops/routes.js';
+import { IngestJobs } from './jobs/queue.js';
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
@@ -91,6 +92,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const events = config.redisUrl ? await connectRedisEvents(config.redisUrl, logger) : null;
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager, undefined, { share: events !== null });
   const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
+  // Ingest as jobs (issue 18): processSubmission enqueues, `npm run worker` processes run them.
+  if (config.jobs?.mode === 'bullmq' && !config.redisUrl) throw new Error('OBIA_JOBS=bullmq needs OBIA_REDIS_URL');
+  const jobs = config.jobs?.mode === 'bullmq' ? await IngestJobs.open(config.redisUrl!, orm, ingest.pipeline) : null;
   // One blob store: downloads read what the pipeline wrote.
   const access = AccessModule.open(orm, config, verifier, ingest.store);
   // Collection versions, tombstones and DOIs (issue 19).
@@ -104,6 +108,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const createContext: CreateContext = contextFactory(authenticate, { orm, access, hashCatalog, ingest, queryImages });
   const door: Door = { config, authenticate, createContext, access, ingest, log: logger };
   const metrics = new OpsMetrics(orm, hashCatalog, ingest);
+  if (jobs) metrics.watchJobs(jobs);
   const schema = await buildObiaSchema();
   const queryLimits = config.limits;
 
@@ -158,6 +163,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await fastify.close();
       await apollo.stop();
       // Running ingest lanes finish (or park) their batch and the worker threads stop (SIGTERM).
+      await jobs?.close();
       await ingest.pipeline.close();
       await hashCatalog.close();
       await events?.release();

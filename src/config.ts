@@ -37,6 +37,12 @@ export interface Config {
   logQueries: boolean;
   /** Redis (`redis://host:port`) through which hub replicas share events; null keeps them in-process. */
   redisUrl?: string | null;
+  /**
+   * Where ingest runs (issue 18): `embedded` (default) in this process's worker threads; `bullmq`
+   * as jobs on `redisUrl`'s BullMQ queue, processed by `npm run worker` processes. `lockMs`: how
+   * long a worker holds a job without renewing it before another takes it over (a killed worker).
+   */
+  jobs?: { mode: 'embedded' | 'bullmq'; lockMs: number };
   /** Shared secret the federation gateway sends; when set, only it and admins may call _entities/_service. */
   gatewaySecret: string | null;
   /** Submission uploads: per-file size limit, and the bounds a zip may expand to (zip bombs). */
@@ -97,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,
     redisUrl: env.OBIA_REDIS_URL || null,
+    jobs: { mode: env.OBIA_JOBS === 'bullmq' ? 'bullmq' : 'embedded', lockMs: int(env.OBIA_JOBS_LOCK_MS, 30_000) },
     ingest: {
       maxFileBytes: int(env.OBIA_MAX_FILE_BYTES, 1 << 30),
       maxZipExpandedBytes: int(env.OBIA_MAX_ZIP_EXPANDED_BYTES, 16 * 2 ** 30),
