@@ -41,6 +41,7 @@ import { connectRedisEvents } from './events/redisBus.js';
 import { OpsMetrics } from './ops/metrics.js';
 import { blobRootsDependency, databaseDependency, redisDependency } from './ops/readiness.js';
 import { opsRoutes } from './ops/routes.js';
+import { tracingPlugin } from './ops/tracing.js';
 import { IngestJobs } from './jobs/queue.js';
 
 export interface BootstrapOptions {
@@ -119,7 +120,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     // Every operation is guarded before it gets here; these are defence in depth.
     parseOptions: { maxTokens: queryLimits.maxTokens },
     persistedQueries: false,
-    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret), metrics.apolloPlugin()],
+    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret), metrics.apolloPlugin(), tracingPlugin()],
     formatError: (formatted, error) => maskError(formatted, error, logger),
   });
   await apollo.start();

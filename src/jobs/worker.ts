@@ -13,12 +13,14 @@ import { createIngest } from '../ingest/index.js';
 import { logger } from '../log.js';
 import { attachQcEvents } from '../qc/pipelineEvents.js';
 import { HashCatalog } from '../similarity/HashCatalog.js';
+import { startTracingFromEnv } from '../ops/tracing.js';
 import { IngestWorker } from './processor.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.redisUrl) throw new Error('npm run worker needs OBIA_REDIS_URL (the Redis the hubs queue ingest jobs on)');
   const log = logger.child({ component: 'worker' });
+  const tracing = startTracingFromEnv(process.env, 'obia-worker');
   const orm = await openDatabase(config);
   const events = await connectRedisEvents(config.redisUrl, logger);
   // Publishes the codes it stores to the hubs' indexes; answers no queries, so holds none of theirs.
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     await catalog.close();
     await events.release();
     await orm.close(true);
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
