@@ -92,10 +92,13 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   // Replicas (issue 18): with Redis, events and similarity-index updates reach every hub.
   const events = config.redisUrl ? await connectRedisEvents(config.redisUrl, logger) : null;
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager, undefined, { share: events !== null });
-  const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
+  // With read replicas, ingest keeps to the primary (its own pool without them): its reads decide
+  // what to write next (a file's state), and a replica's lag would make it redo or skip work.
+  const primary = config.databaseReplicas?.length ? await openDatabase({ ...config, databaseReplicas: [] }) : orm;
+  const ingest = createIngest(primary, config, log, { catalog: hashCatalog });
   // Ingest as jobs (issue 18): processSubmission enqueues, `npm run worker` processes run them.
   if (config.jobs?.mode === 'bullmq' && !config.redisUrl) throw new Error('OBIA_JOBS=bullmq needs OBIA_REDIS_URL');
-  const jobs = config.jobs?.mode === 'bullmq' ? await IngestJobs.open(config.redisUrl!, orm, ingest.pipeline) : null;
+  const jobs = config.jobs?.mode === 'bullmq' ? await IngestJobs.open(config.redisUrl!, primary, ingest.pipeline) : null;
   // One blob store: downloads read what the pipeline wrote.
   const access = AccessModule.open(orm, config, verifier, ingest.store);
   // Collection versions, tombstones and DOIs (issue 19).
@@ -168,6 +171,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await ingest.pipeline.close();
       await hashCatalog.close();
       await events?.release();
+      if (primary !== orm) await primary.close(true);
       await orm.close(true);
     },
   };

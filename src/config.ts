@@ -8,6 +8,11 @@ export interface Config {
   dataDir: string;
   /** `mysql://…` selects MySQL/MariaDB; anything else (or nothing) the embedded SQLite file. */
   databaseUrl: string | null;
+  /**
+   * Read replicas of a MySQL/MariaDB primary (`mysql://…`, issue 18): reads outside transactions
+   * go to one of them; writes, transactions and the ingest side stay on the primary.
+   */
+  databaseReplicas?: string[];
   stagingDir: string;
   backupDir: string;
   /** Where the archive keeps its signing keys and HMAC secret when no external issuer is configured. */
@@ -80,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port: int(env.PORT, 4000),
     dataDir,
     databaseUrl: env.DATABASE_URL || null,
+    databaseReplicas: (env.OBIA_DATABASE_REPLICAS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
     stagingDir: path.resolve(env.OBIA_STAGING_DIR ?? path.join(dataDir, 'staging')),
     backupDir: path.resolve(env.OBIA_BACKUP_DIR ?? path.join(dataDir, 'backup')),
     keysDir: path.resolve(env.OBIA_KEYS_DIR ?? path.join(dataDir, 'keys')),
