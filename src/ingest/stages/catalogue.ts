@@ -45,12 +45,16 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
     const seriesByUid = new Map((await tx.find(Series, { uid: { $in: uids('SeriesInstanceUID') } })).map((s) => [s.uid, s]));
     // Checked again under the lock: another batch may have stored the same instance meanwhile.
     const held = new Set((await tx.find(Image, { uid: { $in: uids('SOPInstanceUID') } }, { fields: ['uid'] })).map((i) => i.uid));
+    // Files another worker stored meanwhile (a job whose worker lost its lock while still running
+    // is run again elsewhere): their image is their own, not a duplicate; they are left as stored.
+    const storedElsewhere = new Set((await tx.find(SubmissionFile, { id: { $in: works.map((w) => w.file.id) }, state: { $ne: FileState.DEIDENTIFIED } }, { fields: ['id'] })).map((f) => f.id));
     const storedIds: number[] = [];
     const images: { work: FileWork; image: Image }[] = [];
     /** Images added to series that existed before this transaction, counted in SQL below. */
     const added = new Map<Series, number>();
     const created = new Set<Series>();
     for (const w of works) {
+      if (storedElsewhere.has(w.file.id)) continue;
       const ds = w.outcome!.fields;
       const individualId = w.individual!.id;
       const studyUid = text(ds.StudyInstanceUID);
