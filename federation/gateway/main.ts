@@ -2,7 +2,9 @@
  * `npm run gateway`: one command, four processes, for local use. Starts the hub (embedded
  * SQLite, seeded on first start) on HUB_PORT, the reference BioProject and GSA-Human subgraphs
  * on BIOPROJECT_PORT and GSA_HUMAN_PORT, and then the gateway itself, in this process, on
- * GATEWAY_PORT, over the checked-in schema/supergraph.graphql.
+ * GATEWAY_PORT, over the checked-in schema/supergraph.graphql. With HUB_URLS (comma-separated
+ * GraphQL URLs of hub replicas started on their own, docs/scale.md) it starts no hub and shares
+ * the hub's requests among those.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -53,15 +55,16 @@ function stop(code: number) {
 }
 
 async function main() {
+  const hubs = (process.env.HUB_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
   const urls = {
-    hub: `http://localhost:${ports.hub}/graphql`,
+    hub: hubs.length ? hubs : `http://localhost:${ports.hub}/graphql`,
     bioproject: `http://localhost:${ports.bioproject}/`,
     'gsa-human': `http://localhost:${ports.gsaHuman}/`,
   };
-  start('hub', 'src/server.js', { PORT: String(ports.hub), OBIA_GATEWAY_SECRET: secret });
+  if (!hubs.length) start('hub', 'src/server.js', { PORT: String(ports.hub), OBIA_GATEWAY_SECRET: secret });
   start('bioproject', 'federation/bioproject/main.js', { BIOPROJECT_PORT: String(ports.bioproject) });
   start('gsa-human', 'federation/gsa-human/main.js', { GSA_HUMAN_PORT: String(ports.gsaHuman) });
-  await Promise.all(Object.values(urls).map((u) => ready(u)));
+  await Promise.all(Object.values(urls).flat().map((u) => ready(u)));
   const supergraphSdl = fs.readFileSync(path.resolve(dist, '../schema/supergraph.graphql'), 'utf8');
   const gateway = await startGateway({ port: ports.gateway, supergraphSdl, urls, hubSecret: secret });
   console.log(`gateway at ${gateway.url} (hub ${urls.hub}, BioProject ${urls.bioproject}, GSA-Human ${urls['gsa-human']})`);
