@@ -26,6 +26,12 @@ function mariadbReachable() {
 }
 
 const timingHook = path.join(root, 'test/timing.mjs');
+// Test files at once per pass. Each file has its own database and data folder, so any number is
+// safe; 2 matches this machine kind's 2 cores (OBIA_TEST_CONCURRENCY to measure another).
+const concurrency = Number(process.env.OBIA_TEST_CONCURRENCY) || 2;
+// Seeded apps share the pool of real images' hash codes (seeds/poolCodes.ts), computed once per run.
+const poolCodesCache = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-pool-codes-'));
+process.on('exit', () => fs.rmSync(poolCodesCache, { recursive: true, force: true }));
 
 /** Per-file wall and CPU figures of a pass (from test/timing.mjs), slowest first. */
 function timings(file) {
@@ -52,8 +58,8 @@ function run(label, testFiles, env) {
     const started = performance.now();
     // --test-force-exit: a file whose setup failed before it could stop its app (open servers, worker
     // threads) still ends, and is reported, instead of holding the whole run open.
-    const child = spawn(process.execPath, ['--import', timingHook, '--test', '--test-concurrency=2', '--test-force-exit', '--test-reporter=spec', ...testFiles], {
-      cwd: root, env: { ...process.env, ...env, OBIA_TEST_TIMINGS: timingFile }, stdio: ['ignore', 'pipe', 'inherit'],
+    const child = spawn(process.execPath, ['--import', timingHook, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...testFiles], {
+      cwd: root, env: { ...process.env, ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
