@@ -45,6 +45,7 @@ export async function subscribeLive(app: TestApp, token: string | null, query: s
     let timer!: NodeJS.Timeout;
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no ${what} within ${limitMs} ms; received ${JSON.stringify(events).slice(0, 600)}`)), limitMs);
+      timer.unref(); // a bound, not a reason to keep the process alive
     });
     return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
   };
