@@ -5,10 +5,12 @@
 // the time of an app-per-file suite goes.
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 
 const out = process.env.OBIA_TEST_TIMINGS;
 const file = process.argv[1];
-if (out && file?.endsWith('.test.js')) {
+// Worker threads inherit the flags and argv; the process's line is written by its main thread only.
+if (out && isMainThread && file?.endsWith('.test.js')) {
   process.on('exit', () => {
     const cpu = process.cpuUsage();
     fs.appendFileSync(out, `${JSON.stringify({ file, wallMs: Math.round(performance.now()), cpuMs: Math.round((cpu.user + cpu.system) / 1000) })}\n`);
