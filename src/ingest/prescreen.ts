@@ -1,23 +1,30 @@
-// Screening's per-file half, started the moment a file is staged. An upload spends its time
-// waiting on the disk (the staged copy's fsync) while the worker pool's CPUs are idle, so QC's
-// per-file checks (parse, header findings, the pixel hash duplicates are found by) run then,
-// on the same pool and with the same function the screen stage calls; the screen stage takes
-// the result instead of reading and parsing the file a second time. Its cross-file checks
-// still run over the whole submission when the pipeline runs, so every verdict is the one
-// screening without this would give.
+// Screening's per-file half, started the moment a file is staged. An upload spends much of its
+// time waiting on the disk (the staged copy's fsync), and on a machine with CPU to spare the
+// worker pool is idle then: QC's per-file checks (parse, header findings, the pixel hash that
+// duplicates are found by) run at that point, on the same pool and with the same function the
+// screen stage calls, and the screen stage takes the result instead of checking the file when
+// the run starts. The work is the same, done earlier. Cross-file checks still run over the
+// whole submission when the pipeline runs, so every verdict is the one screening without
+// this would give.
 //
-// A result stands only for the bytes it was made from: the staged file's inode, size and
-// modification time are recorded when the check starts and compared when it is used; a file
-// changed, replaced or gone since is checked again (or reported missing) as before. Results
-// live in this process only: a restart, or a pipeline in another process, checks afresh.
+// A result stands only for the staged file it was made from: the file's device, inode, size
+// and modification time are recorded when the check starts and compared when it is used; a
+// file replaced, resized or removed since is checked again (or reported missing) as before.
+// (The archive never rewrites a staged file in place: uploads and repairs make new files.
+// Whatever the stamp cannot see, de-identification reads and parses the bytes again anyway.)
+// Results live in this process only: a restart, or a pipeline in another process, checks afresh.
 import fs from 'node:fs';
 import type { FileCheckResult } from '../qc/checks.js';
 
 /** A check result; null when the staged bytes were gone (as CpuPool.check answers). */
 type Check = (absolutePath: string) => Promise<FileCheckResult | null>;
 
-/** Results kept at most: beyond, the oldest is dropped (its file is checked again at screening). */
-const MAX_ENTRIES = 50_000;
+/**
+ * Results kept at most (about a kilobyte each). Beyond, no more checks start: screening takes
+ * files oldest first, so the results kept are the ones it needs first, and the rest is checked
+ * then, as without a prescreen.
+ */
+const MAX_ENTRIES = 20_000;
 
 function stampOf(file: string): string | null {
   try {
@@ -38,7 +45,7 @@ export class Prescreen {
     for (const file of files) {
       const stamp = stampOf(file);
       if (!stamp) continue;
-      if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+      if (this.entries.size >= this.max) return;
       // A check that fails here (the pool closing) is made again by the screen stage.
       this.entries.set(file, { stamp, result: this.check(file).catch(() => undefined) });
     }
