@@ -145,7 +145,8 @@ export class SubmissionResolver {
     const { run } = await ingest.pipeline.start(id);
     // The run outlives this request; its failures are the pipeline's to record per file, and logged here.
     run.catch((err) => logger.error({ err, submission: id }, 'ingest run failed'));
-    return ctx.em.refresh(found);
+    // From the primary: the run has just marked it PROCESSING, which a replica may not show yet.
+    return ctx.em.refresh(found, { connectionType: 'write' });
   }
 
   @Mutation(() => Submission, {

@@ -41,6 +41,8 @@ import { connectRedisEvents } from './events/redisBus.js';
 import { OpsMetrics } from './ops/metrics.js';
 import { blobStoreDependency, databaseDependency, redisDependency } from './ops/readiness.js';
 import { opsRoutes } from './ops/routes.js';
+import { tracingPlugin } from './ops/tracing.js';
+import { IngestJobs } from './jobs/queue.js';
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
@@ -90,7 +92,13 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   // Replicas (issue 18): with Redis, events and similarity-index updates reach every hub.
   const events = config.redisUrl ? await connectRedisEvents(config.redisUrl, logger) : null;
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager, undefined, { share: events !== null });
-  const ingest = createIngest(orm, config, log, { catalog: hashCatalog });
+  // With read replicas, ingest keeps to the primary (its own pool without them): its reads decide
+  // what to write next (a file's state), and a replica's lag would make it redo or skip work.
+  const primary = config.databaseReplicas?.length ? await openDatabase({ ...config, databaseReplicas: [] }) : orm;
+  const ingest = createIngest(primary, config, log, { catalog: hashCatalog });
+  // Ingest as jobs (issue 18): processSubmission enqueues, `npm run worker` processes run them.
+  if (config.jobs?.mode === 'bullmq' && !config.redisUrl) throw new Error('OBIA_JOBS=bullmq needs OBIA_REDIS_URL');
+  const jobs = config.jobs?.mode === 'bullmq' ? await IngestJobs.open(config.redisUrl!, primary, ingest.pipeline) : null;
   // One blob store: downloads read what the pipeline wrote.
   const access = AccessModule.open(orm, config, verifier, ingest.store);
   // Collection versions, tombstones and DOIs (issue 19).
@@ -104,6 +112,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const createContext: CreateContext = contextFactory(authenticate, { orm, access, hashCatalog, ingest, queryImages });
   const door: Door = { config, authenticate, createContext, access, ingest, log: logger };
   const metrics = new OpsMetrics(orm, hashCatalog, ingest);
+  if (jobs) metrics.watchJobs(jobs);
   const schema = await buildObiaSchema();
   const queryLimits = config.limits;
 
@@ -114,7 +123,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     // Every operation is guarded before it gets here; these are defence in depth.
     parseOptions: { maxTokens: queryLimits.maxTokens },
     persistedQueries: false,
-    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret), metrics.apolloPlugin()],
+    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret), metrics.apolloPlugin(), tracingPlugin()],
     formatError: (formatted, error) => maskError(formatted, error, logger),
   });
   await apollo.start();
@@ -158,10 +167,12 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
       await fastify.close();
       await apollo.stop();
       // Running ingest lanes finish (or park) their batch and the worker threads stop (SIGTERM).
+      await jobs?.close();
       await ingest.pipeline.close();
       await hashCatalog.close();
       await events?.release();
       await ingest.store.close();
+      if (primary !== orm) await primary.close(true);
       await orm.close(true);
     },
   };

@@ -9,6 +9,11 @@ export interface Config {
   dataDir: string;
   /** `mysql://…` selects MySQL/MariaDB; anything else (or nothing) the embedded SQLite file. */
   databaseUrl: string | null;
+  /**
+   * Read replicas of a MySQL/MariaDB primary (`mysql://…`, issue 18): reads outside transactions
+   * go to one of them; writes, transactions and the ingest side stay on the primary.
+   */
+  databaseReplicas?: string[];
   stagingDir: string;
   backupDir: string;
   /** Where archived files are kept: the two local roots (dataDir/blobs, backupDir) or two S3 locations; from the environment when absent (src/storage/config.ts). */
@@ -40,6 +45,12 @@ export interface Config {
   logQueries: boolean;
   /** Redis (`redis://host:port`) through which hub replicas share events; null keeps them in-process. */
   redisUrl?: string | null;
+  /**
+   * Where ingest runs (issue 18): `embedded` (default) in this process's worker threads; `bullmq`
+   * as jobs on `redisUrl`'s BullMQ queue, processed by `npm run worker` processes. `lockMs`: how
+   * long a worker holds a job without renewing it before another takes it over (a killed worker).
+   */
+  jobs?: { mode: 'embedded' | 'bullmq'; lockMs: number };
   /** Shared secret the federation gateway sends; when set, only it and admins may call _entities/_service. */
   gatewaySecret: string | null;
   /** Submission uploads: per-file size limit, and the bounds a zip may expand to (zip bombs). */
@@ -77,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port: int(env.PORT, 4000),
     dataDir,
     databaseUrl: env.DATABASE_URL || null,
+    databaseReplicas: (env.OBIA_DATABASE_REPLICAS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
     stagingDir: path.resolve(env.OBIA_STAGING_DIR ?? path.join(dataDir, 'staging')),
     backupDir: path.resolve(env.OBIA_BACKUP_DIR ?? path.join(dataDir, 'backup')),
     keysDir: path.resolve(env.OBIA_KEYS_DIR ?? path.join(dataDir, 'keys')),
@@ -100,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,
     redisUrl: env.OBIA_REDIS_URL || null,
+    jobs: { mode: env.OBIA_JOBS === 'bullmq' ? 'bullmq' : 'embedded', lockMs: int(env.OBIA_JOBS_LOCK_MS, 30_000) },
     ingest: {
       maxFileBytes: int(env.OBIA_MAX_FILE_BYTES, 1 << 30),
       maxZipExpandedBytes: int(env.OBIA_MAX_ZIP_EXPANDED_BYTES, 16 * 2 ** 30),

@@ -30,8 +30,9 @@ export type LookupResult = Collection | Individual | Study | Series | Image;
 export class BrowseService {
   constructor(private readonly em: EntityManager, private readonly viewer: Principal | null, private readonly loaders: Loaders) {}
 
+  /** Browse only reads: from a read replica when the archive has one (OBIA_DATABASE_REPLICAS). */
   private get knex(): Knex {
-    return this.em.getKnex();
+    return this.em.getKnex('read');
   }
 
   private predicates(filter?: BrowseFilter | null) {

@@ -20,7 +20,8 @@ export class StatisticsService {
   constructor(private readonly em: EntityManager, private readonly viewer: Principal | null) {}
 
   private async grouped(filter: BrowseFilter | null | undefined, keyColumn: string | null): Promise<CountRow[]> {
-    const knex = this.em.getKnex();
+    // Only reads: from a read replica when the archive has one.
+    const knex = this.em.getKnex('read');
     const p = new FilterPredicates(filter, this.viewer);
     const qb = knex('series as s').join('collection as c', 'c.id', 's.collection_id');
     if (p.individual.length) qb.join('individual as i', 'i.id', 's.individual_id');

@@ -40,6 +40,8 @@ export function ormOptions(config: Config): Options {
       ...common,
       driver: MySqlDriver,
       clientUrl: url.toString(),
+      // MikroORM sends reads outside transactions to a replica (preferReadReplicas), the rest to the primary.
+      replicas: (config.databaseReplicas ?? []).map((r, i) => ({ name: `replica-${i + 1}`, clientUrl: new URL(r.replace(/^mariadb:/, 'mysql:')).toString() })),
       pool: { min: 1, max: 10 },
       // multipleStatements lets a migration file hold one script per dialect.
       driverOptions: { connection: { multipleStatements: true } },

@@ -66,6 +66,12 @@ export class IngestPipeline {
   readonly prescreen: Prescreen;
   private readonly log: Logger;
   private stopping = false;
+  /**
+   * Where `start()` hands a run when ingest runs as jobs (src/jobs, `OBIA_JOBS=bullmq`): the hub
+   * enqueues it and `npm run worker` processes run its parts through `runContext`, `planBatches`,
+   * `processBatch` and `finishProducts`. Null: the run is in-process (the embedded default).
+   */
+  dispatcher: { start(submissionId: number): Promise<void> } | null = null;
 
   constructor(
     private readonly orm: MikroORM,
@@ -126,6 +132,8 @@ export class IngestPipeline {
    * the rest on submissionProgress. `run` is the run itself, for whoever must log its failure.
    */
   async start(submissionId: number): Promise<{ run: Promise<ProcessSummary> }> {
+    // As jobs: resolves once the submission reads PROCESSING and its run is queued; `run` is the summary then.
+    if (this.dispatcher) return this.dispatcher.start(submissionId).then(() => ({ run: this.summary(submissionId) }));
     const run = this.process(submissionId);
     await this.started.get(submissionId);
     return { run };
@@ -173,22 +181,12 @@ export class IngestPipeline {
     // Subscribers learn of the new run before screening's first step ends.
     this.progress(submissionId);
     try {
-      const run: RunContext = {
-        submissionId, collectionId: submission.collection.id, disease: submission.disease,
-        options: submission.deidOptions, individuals: new Map(), accumulated: new Map(),
-        log: this.log.child({ submission: submissionId }), em: () => this.em(),
-      };
+      const run = this.runContext(submission);
       await screen(run, this.deps);
       this.progress(submissionId);
 
-      const pending = await em.find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id', 'size'], orderBy: { id: 'asc' } });
-      const batches: number[][] = [];
-      let bytes = 0;
-      for (const f of pending) {
-        const last = batches.at(-1);
-        if (!last || last.length >= BATCH_FILES || bytes + Number(f.size ?? 0) > BATCH_BYTES) { batches.push([f.id]); bytes = 0; } else last.push(f.id);
-        bytes += Number(f.size ?? 0);
-      }
+      const batches = await this.planBatches(submissionId);
+      const total = batches.reduce((n, b) => n + b.length, 0);
       let done = 0;
       let next = 0;
       await Promise.all(Array.from({ length: Math.min(batches.length, this.lanes) }, async () => {
@@ -196,14 +194,13 @@ export class IngestPipeline {
           const ids = batches[next++]!;
           await this.processBatch(ids, run);
           done += ids.length;
-          onFile?.(done, pending.length);
+          onFile?.(done, total);
           // Let requests waiting on the event loop go first: a long run must not starve the API.
           await yieldToEventLoop();
         }
       }));
-      const env: ProductEnv = { run, catalog: this.catalog, store: this.store };
-      for (const p of this.deps.products) await p.finish?.(env);
-      if (next < batches.length) run.log.info({ parked: pending.length - done }, 'run stopped between batches; the rest resumes on the next run');
+      await this.finishProducts(run);
+      if (next < batches.length) run.log.info({ parked: total - done }, 'run stopped between batches; the rest resumes on the next run');
       else {
         // PROCESSED is written last, after every product's finish (the tag census): a client
         // following submissionProgress takes it as "the run is over".
@@ -219,6 +216,39 @@ export class IngestPipeline {
       throw err;
     }
     return this.summary(submissionId);
+  }
+
+  /** What a run of the submission shares (a job of a distributed run builds its own: `individuals` is a cache, the rest is read). */
+  runContext(submission: Submission): RunContext {
+    return {
+      submissionId: submission.id, collectionId: submission.collection.id, disease: submission.disease,
+      options: submission.deidOptions, individuals: new Map(), accumulated: new Map(),
+      log: this.log.child({ submission: submission.id }), em: () => this.em(),
+    };
+  }
+
+  /** The submission's unfinished files in batches (by count and bytes), in the order received. */
+  async planBatches(submissionId: number): Promise<number[][]> {
+    const pending = await this.em().find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id', 'size'], orderBy: { id: 'asc' } });
+    const batches: number[][] = [];
+    let bytes = 0;
+    for (const f of pending) {
+      const last = batches.at(-1);
+      if (!last || last.length >= BATCH_FILES || bytes + Number(f.size ?? 0) > BATCH_BYTES) { batches.push([f.id]); bytes = 0; } else last.push(f.id);
+      bytes += Number(f.size ?? 0);
+    }
+    return batches;
+  }
+
+  /** Every product's end-of-run step (the tag census), once the run's batches are done. */
+  async finishProducts(run: RunContext): Promise<void> {
+    const env: ProductEnv = { run, catalog: this.catalog, store: this.store };
+    for (const p of this.deps.products) await p.finish?.(env);
+  }
+
+  /** Tells subscribers on every replica that the submission's counts changed (a job's steps). */
+  announce(submissionId: number): void {
+    this.progress(submissionId);
   }
 
   async summary(submissionId: number): Promise<ProcessSummary> {
@@ -237,7 +267,8 @@ export class IngestPipeline {
     };
   }
 
-  private async processBatch(ids: number[], run: RunContext): Promise<void> {
+  /** One batch through every stage; files already in a final state are skipped (a retried job repeats nothing done). */
+  async processBatch(ids: number[], run: RunContext): Promise<void> {
     const files = await this.em().find(SubmissionFile, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
     const failed = new Map<number, FileOutcome>();
     const batch: Batch = {

@@ -33,6 +33,13 @@ function badInput(message: string, argument?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) } });
 }
 
+/**
+ * A submission is read from the primary even by a request whose reads go to a replica: its
+ * submitter creates it, uploads and processes it within seconds, and must see every step (a
+ * replica's lag would answer "no such submission" or a state from before the run).
+ */
+const PRIMARY_READ = { populate: ['collection'], connectionType: 'write' } as const;
+
 /** A file an upload staged: its row, and the name it was sent under (kept in staging, never in the database). */
 export interface ReceivedFile {
   id: number;
@@ -105,14 +112,14 @@ export class SubmissionService {
   /** The submission if `user` may see it (its submitter, curators and admins); null otherwise. */
   async find(user: Principal | null, id: number, em: EntityManager = this.em()): Promise<Submission | null> {
     if (!user) return null;
-    const submission = await em.findOne(Submission, { id }, { populate: ['collection'] });
+    const submission = await em.findOne(Submission, { id }, PRIMARY_READ);
     if (!submission) return null;
     return canWork(user, Action.VIEW_SUBMISSION, submission) ? submission : null;
   }
 
   /** The submission if `user` may do `action` on it; else the policy's refusal (absent, hidden and forbidden alike). */
   async findOrFail(user: Principal | null, id: number, em?: EntityManager, action: Action = Action.VIEW_SUBMISSION): Promise<Submission> {
-    const submission = user ? await (em ?? this.em()).findOne(Submission, { id }, { populate: ['collection'] }) : null;
+    const submission = user ? await (em ?? this.em()).findOne(Submission, { id }, PRIMARY_READ) : null;
     assertCanWork(user, action, submission, `submission ${id}`);
     return submission!;
   }

@@ -121,7 +121,8 @@ async function main() {
     throw new UsageError(`this folder was imported under this title as submission ${journal.state.submissionId}, not ${named}; rerun without --submission to resume it, or with --new for a separate one`);
   }
 
-  const orm = await openDatabase(config);
+  // The primary only (never a read replica): the pipeline's reads decide what it writes next.
+  const orm = await openDatabase({ ...config, databaseReplicas: [] });
   const em = () => orm.em.fork() as EntityManager;
   const ingest = createIngest(orm, config, (m) => process.stderr.write(`${m}\n`), { thumbnails: !values['no-thumbnails'] });
   // Offline imports are a curator's act: the archive, not a remote user, vouches for them.

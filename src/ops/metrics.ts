@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FileState } from '../entities/SubmissionFile.js';
 import type { Ingest } from '../ingest/index.js';
+import type { IngestJobResult, IngestJobs } from '../jobs/queue.js';
 import type { HashCatalog } from '../similarity/HashCatalog.js';
 
 const TERMINAL = [FileState.INDEXED, FileState.QUARANTINED, FileState.DUPLICATE];
@@ -38,6 +39,29 @@ export class OpsMetrics {
       },
     });
     ingest?.pipeline.events.on('progress', (id: number) => this.count(id));
+  }
+
+  /**
+   * Ingest as jobs: the queue's jobs by state (archive-wide, read from Redis at scrape time) and
+   * the jobs and files every worker completed, heard through BullMQ's queue events (so each hub
+   * reports the archive's throughput, whichever worker did the work).
+   */
+  watchJobs(jobs: IngestJobs): void {
+    new Gauge({
+      name: 'obia_ingest_jobs', help: 'Ingest jobs in the queue by state (waiting, active, delayed, waiting-children, prioritized, failed).', labelNames: ['state'], registers: [this.registry],
+      async collect() {
+        const counts = await jobs.counts().catch(() => null);
+        if (counts) for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+    const completed = new Counter({ name: 'obia_ingest_jobs_completed_total', help: 'Ingest jobs completed by any worker, by kind (plan, batch, finish).', labelNames: ['kind'], registers: [this.registry] });
+    const files = new Counter({ name: 'obia_ingest_job_files_total', help: 'Files taken through the pipeline by completed batch jobs (a retried batch counts again).', registers: [this.registry] });
+    jobs.events.on('completed', ({ returnvalue }) => {
+      const result = (typeof returnvalue === 'string' ? safeJson(returnvalue) : returnvalue) as IngestJobResult | null;
+      if (!result?.kind) return;
+      completed.inc({ kind: result.kind });
+      if (result.kind === 'batch') files.inc(result.files);
+    });
   }
 
   /** Labels an HTTP request by its route pattern (never the raw URL: ids would grow the label set without bound). */
@@ -103,4 +127,8 @@ export class OpsMetrics {
       this.busy.delete(submissionId);
     }
   }
+}
+
+function safeJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return null; }
 }

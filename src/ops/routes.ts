@@ -1,6 +1,7 @@
 import type { RoutePlugin } from '../http/server.js';
 import type { OpsMetrics } from './metrics.js';
 import { checkReadiness, type Dependency } from './readiness.js';
+import { traceHttp } from './tracing.js';
 
 /**
  * Operations, one route family: `/health` (the process answers), `/ready` (its dependencies
@@ -11,6 +12,8 @@ import { checkReadiness, type Dependency } from './readiness.js';
 export function opsRoutes(metrics: OpsMetrics, dependencies: Dependency[], metricsToken = process.env.OBIA_METRICS_TOKEN || null): RoutePlugin {
   const plugin: RoutePlugin = async (app, door) => {
     const log = door.log.child({ component: 'ops' });
+    // A span per request (a no-op unless tracing is on: src/ops/tracing.ts).
+    traceHttp(app);
     app.addHook('onResponse', async (request, reply) => {
       metrics.observeHttp(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
     });

@@ -64,9 +64,17 @@ export class HashCatalog {
     return this.index.size;
   }
 
-  /** Starts exchanging changes with the other replicas' catalogs (see the class comment). */
-  share(): void {
+  /**
+   * Starts exchanging changes with the other replicas' catalogs (see the class comment).
+   * `listen: false` only publishes: an ingest worker (src/jobs) tells the hubs of the codes it
+   * stores and answers no queries, so it holds none of theirs.
+   */
+  share(options: { listen?: boolean } = {}): void {
     if (this.sharing) return;
+    if (options.listen === false) {
+      this.sharing = { iterator: { next: async () => ({ done: true, value: undefined }) }, outbox: null, timer: null };
+      return;
+    }
     const iterator = pubSub.subscribe(Topic.HASH_CODES)[Symbol.asyncIterator]() as AsyncIterator<HashCodesChanged>;
     this.sharing = { iterator, outbox: null, timer: null };
     const apply = (r: IteratorResult<HashCodesChanged>): unknown => {

@@ -3,48 +3,13 @@
 // hub B's similarity index finds the new images within a second of their storing. Hub B runs
 // in a process of its own, so nothing can reach it except through Redis and the database.
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
 import { processToEnd } from '../support/kit.js';
+import { startReplica, subscriber } from './processes.js';
 import { startRedis, type TestRedis } from './redis.js';
-
-
-/** A replica process of the same archive; resolves with its URL once it serves. */
-function startReplica(config: Record<string, unknown>): Promise<{ url: string; child: ChildProcess }> {
-  const child = fork(path.join(__dirname, 'hub.js'), [], { env: { ...process.env, OBIA_TEST_HUB_CONFIG: JSON.stringify(config) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: any) => resolve({ url: m.url, child }));
-    child.once('exit', (code) => reject(new Error(`replica exited with ${code} before serving`)));
-  });
-}
-
-/** Events a graphql-ws subscriber received, and a wait for one that settles on arrival, not on a timer. */
-function subscriber(url: string, token: string, query: string, variables: Record<string, unknown>) {
-  const client: Client = createClient({ url: `${url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
-  const events: any[] = [];
-  const waiters = new Set<() => void>();
-  client.subscribe({ query, variables }, {
-    next: (v) => { events.push(v); for (const w of waiters) w(); },
-    error: (e) => { events.push({ error: e }); for (const w of waiters) w(); },
-    complete: () => {},
-  });
-  return {
-    client, events,
-    waitFor(check: (events: any[]) => boolean, what: string, ms = 15_000): Promise<void> {
-      if (check(events)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { waiters.delete(w); reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(events).slice(0, 400)}`)); }, ms);
-        const w = () => { if (check(events)) { clearTimeout(timer); waiters.delete(w); resolve(); } };
-        waiters.add(w);
-      });
-    },
-  };
-}
 
 describe('hub replicas sharing events through Redis', () => {
   let redis: TestRedis;

@@ -4,7 +4,7 @@
 // file (MIXED_PATIENTS); an instance stored meanwhile makes it a duplicate. A batch that fails
 // as a whole (another process created the same study at the same moment) is retried file by
 // file, so one file's conflict quarantines that file only.
-import { Reference } from '@mikro-orm/core';
+import { raw, Reference } from '@mikro-orm/core';
 import { allocateAccession } from '../../accessions.js';
 import { ageYears, EXPLICIT_LE, int, isoDate, text } from '../../dicom/index.js';
 import { ANATOMICAL_SITES } from '../../domain.js';
@@ -45,9 +45,16 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
     const seriesByUid = new Map((await tx.find(Series, { uid: { $in: uids('SeriesInstanceUID') } })).map((s) => [s.uid, s]));
     // Checked again under the lock: another batch may have stored the same instance meanwhile.
     const held = new Set((await tx.find(Image, { uid: { $in: uids('SOPInstanceUID') } }, { fields: ['uid'] })).map((i) => i.uid));
+    // Files another worker stored meanwhile (a job whose worker lost its lock while still running
+    // is run again elsewhere): their image is their own, not a duplicate; they are left as stored.
+    const storedElsewhere = new Set((await tx.find(SubmissionFile, { id: { $in: works.map((w) => w.file.id) }, state: { $ne: FileState.DEIDENTIFIED } }, { fields: ['id'] })).map((f) => f.id));
     const storedIds: number[] = [];
     const images: { work: FileWork; image: Image }[] = [];
+    /** Images added to series that existed before this transaction, counted in SQL below. */
+    const added = new Map<Series, number>();
+    const created = new Set<Series>();
     for (const w of works) {
+      if (storedElsewhere.has(w.file.id)) continue;
       const ds = w.outcome!.fields;
       const individualId = w.individual!.id;
       const studyUid = text(ds.StudyInstanceUID);
@@ -91,8 +98,10 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
           description: text(ds.SeriesDescription)?.slice(0, 500) ?? null, seriesNumber: int(ds.SeriesNumber), imageCount: 0,
         });
         seriesByUid.set(seriesUid, series);
+        created.add(series);
       }
-      series.imageCount += 1;
+      if (created.has(series)) series.imageCount += 1;
+      else added.set(series, (added.get(series) ?? 0) + 1);
       // Release means reviewed (issue 22): a series that gains images is hidden again
       // (src/browse/visibility.ts) until a curator passes it once more.
       series.published = false;
@@ -110,6 +119,9 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
     // New studies and series (and the counts) first; then the images in one insert outside the
     // unit of work: nothing reads them back in this run, and tracking them cost more than the insert.
     await tx.flush();
+    // Workers in other processes add to the same series at the same time: an increment in SQL,
+    // not a count read earlier and written back (that loses the other worker's images).
+    for (const [s, n] of added) await tx.nativeUpdate(Series, { id: s.id }, { imageCount: raw('image_count + ?', [n]) });
     await tx.insertMany(images.map(({ image }) => image));
     for (const { work, image } of images) work.image = { id: image.id, seriesId: image.series.id, uid: image.uid };
     if (storedIds.length) await tx.nativeUpdate(SubmissionFile, { id: { $in: storedIds } }, { state: FileState.STORED });

@@ -1,0 +1,108 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
+import { Submission, SubmissionState } from '../entities/Submission.js';
+import type { IngestPipeline } from '../ingest/IngestPipeline.js';
+import type { Logger } from '../log.js';
+import { finishJobId, JOB_OPTIONS, QUEUE_NAME, queueSettings, type IngestJobData, type IngestJobResult } from './queue.js';
+
+export interface IngestWorkerOptions {
+  redisUrl: string;
+  /** Jobs in flight in this process (batches overlap their database and worker-thread time). */
+  concurrency: number;
+  /** See Config.jobs.lockMs. */
+  lockMs: number;
+  log: Logger;
+  /** Told when a job starts (tests pick the moment to kill a worker by it, not by a timer). */
+  onActive?: (job: { id: string; name: string; fileIds: number[] }) => void;
+  /** Told when a job completed here. */
+  onCompleted?: (job: { id: string; name: string }) => void;
+}
+
+/**
+ * The worker's side of src/jobs/queue.ts: takes plan, batch and finish jobs and runs them with the
+ * same pipeline the embedded mode uses (IngestPipeline's `runContext`, `planBatches`,
+ * `processBatch`, `finishProducts`).
+ */
+export class IngestWorker {
+  private readonly worker: Worker<IngestJobData, IngestJobResult>;
+  private readonly queue: Queue<IngestJobData, IngestJobResult>;
+  private readonly flows: FlowProducer;
+
+  constructor(private readonly orm: MikroORM, private readonly pipeline: IngestPipeline, private readonly options: IngestWorkerOptions) {
+    const settings = queueSettings(options.redisUrl);
+    this.queue = new Queue(QUEUE_NAME, settings);
+    this.flows = new FlowProducer(settings);
+    this.worker = new Worker<IngestJobData, IngestJobResult>(QUEUE_NAME, (job) => this.process(job), {
+      ...settings,
+      concurrency: options.concurrency,
+      lockDuration: options.lockMs,
+      // A killed worker's job is noticed within one interval after its lock lapses.
+      stalledInterval: options.lockMs,
+      // A job stalls only when its worker dies; several deaths in a row still do not lose it.
+      maxStalledCount: 5,
+    });
+    this.worker.on('completed', (job) => options.onCompleted?.({ id: job.id!, name: job.name }));
+    this.worker.on('failed', (job, err) => void this.failed(job, err));
+    this.worker.on('error', (err) => options.log.warn({ err }, 'job worker error'));
+  }
+
+  waitUntilReady(): Promise<unknown> {
+    return Promise.all([this.worker.waitUntilReady(), this.queue.waitUntilReady()]);
+  }
+
+  /** Lets the jobs in hand finish (SIGTERM), takes no new ones, and disconnects. */
+  async close(): Promise<void> {
+    await this.worker.close();
+    await Promise.all([this.flows.close(), this.queue.close()]);
+  }
+
+  private async process(job: Job<IngestJobData, IngestJobResult>): Promise<IngestJobResult> {
+    const { submissionId, fileIds = [] } = job.data;
+    this.options.onActive?.({ id: job.id!, name: job.name, fileIds });
+    const submission = await this.orm.em.fork().findOneOrFail(Submission, { id: submissionId });
+    const run = this.pipeline.runContext(submission);
+    switch (job.name) {
+      case 'plan': {
+        await this.pipeline.screen(submissionId);
+        this.pipeline.announce(submissionId);
+        // A retried plan whose flow was already added (it died after adding it) adds nothing twice.
+        if (await this.queue.getJob(finishJobId(submissionId))) return { kind: 'plan', files: 0 };
+        const batches = await this.pipeline.planBatches(submissionId);
+        // Children are named by this plan and their first file: unique per run, so none is taken for a done one.
+        await this.flows.add({
+          name: 'finish', queueName: QUEUE_NAME, data: { submissionId }, opts: { ...JOB_OPTIONS, jobId: finishJobId(submissionId) },
+          children: batches.map((ids) => ({
+            name: 'batch', queueName: QUEUE_NAME, data: { submissionId, fileIds: ids },
+            // A batch that fails for good still lets `finish` run (it leaves the submission OPEN, its files pending).
+            opts: { ...JOB_OPTIONS, removeOnFail: { count: 1000 }, ignoreDependencyOnFailure: true, jobId: `s${submissionId}-r${job.timestamp}-b${ids[0]}` },
+          })),
+        });
+        return { kind: 'plan', files: batches.reduce((n, b) => n + b.length, 0) };
+      }
+      case 'batch':
+        await this.pipeline.processBatch(fileIds, run);
+        return { kind: 'batch', files: fileIds.length };
+      case 'finish': {
+        await this.pipeline.finishProducts(run);
+        const { pending } = await this.pipeline.summary(submissionId);
+        // PROCESSED last, as in-process: subscribers take it as "the run is over".
+        await this.orm.em.fork().nativeUpdate(Submission, { id: submissionId }, { state: pending === 0 ? SubmissionState.PROCESSED : SubmissionState.OPEN });
+        if (pending > 0) run.log.warn({ pending }, 'run ended with files pending (a batch failed for good); the next processSubmission resumes them');
+        this.pipeline.announce(submissionId);
+        return { kind: 'finish', files: 0 };
+      }
+      default:
+        throw new Error(`unknown ingest job ${job.name}`);
+    }
+  }
+
+  /** A plan or finish that fails for good must not leave the submission PROCESSING for ever (as in-process). */
+  private async failed(job: Job<IngestJobData, IngestJobResult> | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    this.options.log.error({ err, job: job.id, attempts: job.attemptsMade }, final ? 'ingest job failed for good' : 'ingest job failed; retried');
+    if (!final || job.name === 'batch') return;
+    await this.orm.em.fork().nativeUpdate(Submission, { id: job.data.submissionId }, { state: SubmissionState.OPEN }).catch(() => undefined);
+    this.pipeline.announce(job.data.submissionId);
+  }
+}
