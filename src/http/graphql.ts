@@ -137,6 +137,17 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
       const n = (perUser.get(key) ?? 1) - 1;
       if (n > 0) perUser.set(key, n); else perUser.delete(key);
     },
+    // A closed socket gives back every place its subscriptions held, whether or not their
+    // iterators have wound down yet (onComplete above skips ids already given back), so no
+    // subscription that cannot end promptly keeps a user from subscribing again.
+    onClose: (ctx) => {
+      const mine = active.get(ctx);
+      if (!mine) return;
+      const key = keyOf(ctx);
+      const n = (perUser.get(key) ?? mine.size) - mine.size;
+      if (n > 0) perUser.set(key, n); else perUser.delete(key);
+      mine.clear();
+    },
     onError: (_ctx, _id, _payload, errors) => errors.map((e) => maskError(e.toJSON(), e, log)),
   }, wss);
   return {
