@@ -1,5 +1,5 @@
 import { ZipArchive } from 'archiver';
-import fs from 'node:fs';
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
@@ -11,6 +11,7 @@ import type { RoutePlugin } from '../http/server.js';
 import { acceptedRanges, negotiate } from './accept.js';
 import type { Level } from './attributes.js';
 import { bulkValue, frameMediaType, frameSyntax, framesOf } from './dicomFile.js';
+import { FrameIndexCache } from './FrameIndex.js';
 import { BadRequest, Conflict, NotAcceptable, NotFound, UnsupportedMediaType } from './errors.js';
 import { InstanceStore, type InstanceRow, type Target } from './InstanceStore.js';
 import { MetadataCache } from './MetadataCache.js';
@@ -66,9 +67,12 @@ function frameList(raw: string, count: number): number[] {
 }
 
 class DicomWeb {
-  readonly metadata = new MetadataCache();
+  readonly metadata: MetadataCache;
+  readonly frameIndex = new FrameIndexCache();
 
-  constructor(private readonly door: Door) {}
+  constructor(private readonly door: Door) {
+    this.metadata = MetadataCache.of(door.config);
+  }
 
   async context(request: FastifyRequest): Promise<RequestContext> {
     return this.door.createContext(request);
@@ -103,12 +107,24 @@ class DicomWeb {
     if (wanted && wanted !== '*' && rows.some((r) => r.transferSyntaxUid !== wanted)) {
       throw new NotAcceptable(`instances are held as stored and not transcoded; ask with transfer-syntax=*`);
     }
-    const paths = await Promise.all(rows.map((r) => store.path(r)));
+    // Every file is verified (hashed whole) before the answer starts, so a bad one is an error
+    // status, not a cut stream; each is then opened in turn (the verification stands).
+    for (const r of rows) await (await store.open(r)).close();
     privacy(reply);
     if (type === 'application/zip') {
       const zip = new ZipArchive({ zlib: { level: 0 } });
-      rows.forEach((r, i) => zip.file(paths[i]!, { name: `${r.studyUid}/${r.seriesUid}/${r.sopUid}.dcm` }));
-      void zip.finalize();
+      void (async () => {
+        try {
+          for (const r of rows) {
+            zip.append((await store.open(r)).stream(), { name: `${r.studyUid}/${r.seriesUid}/${r.sopUid}.dcm` });
+            // One file open at a time: the next is appended once this one is written.
+            await once(zip, 'entry');
+          }
+          await zip.finalize();
+        } catch (err) {
+          zip.destroy(err as Error);
+        }
+      })();
       return reply.header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="${target.instance ?? target.series ?? target.study}.zip"`).send(zip);
     }
@@ -116,9 +132,9 @@ class DicomWeb {
     const out = new PassThrough();
     void (async () => {
       try {
-        for (let i = 0; i < rows.length; i++) {
-          out.write(partHead(boundary, DICOM, { 'Content-Location': `${baseUrl(this.door, request)}/studies/${rows[i]!.studyUid}/series/${rows[i]!.seriesUid}/instances/${rows[i]!.sopUid}` }));
-          for await (const chunk of fs.createReadStream(paths[i]!)) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+        for (const r of rows) {
+          out.write(partHead(boundary, DICOM, { 'Content-Location': `${baseUrl(this.door, request)}/studies/${r.studyUid}/series/${r.seriesUid}/instances/${r.sopUid}` }));
+          for await (const chunk of (await store.open(r)).stream()) if (!out.write(chunk)) await new Promise((done) => out.once('drain', done));
           out.write('\r\n');
         }
         out.end(closing(boundary));
@@ -147,15 +163,16 @@ class DicomWeb {
     const ctx = await this.context(request);
     const store = this.store(ctx);
     const [row] = await store.instances(target, Action.VIEW_THUMBNAIL);
-    const frames = framesOf(await store.read(row!));
-    const indices = frameList(raw, frames.numberOfFrames);
     // Without a transfer-syntax parameter, application/octet-stream means Explicit VR Little Endian (PS3.18 8.7.3.5.2).
     const wanted = range.params['transfer-syntax'] ?? (range.params.type?.toLowerCase() === 'application/octet-stream' || !range.params.type ? '1.2.840.10008.1.2.1' : '*');
-    const syntax = frameSyntax(frames.transferSyntaxUid, wanted);
-    const partType = syntax === frames.transferSyntaxUid ? frameMediaType(syntax) : 'application/octet-stream';
+    // Decided on the catalogued syntax before a byte is read: compressed frames are not transcoded (406).
+    const syntax = frameSyntax(row!.transferSyntaxUid, wanted);
+    const partType = syntax === row!.transferSyntaxUid ? frameMediaType(syntax) : 'application/octet-stream';
+    let indices: number[] = [];
+    const { frames } = await this.frameIndex.frames(store, row!, (ix) => (indices = frameList(raw, ix.numberOfFrames)));
     const boundary = newBoundary();
     const base = `${baseUrl(this.door, request)}/studies/${row!.studyUid}/series/${row!.seriesUid}/instances/${row!.sopUid}/frames/`;
-    const body = multipartBody(boundary, `${partType}; transfer-syntax=${syntax}`, indices.map((i) => ({ bytes: frames.frame(i), headers: { 'Content-Location': `${base}${i + 1}` } })));
+    const body = multipartBody(boundary, `${partType}; transfer-syntax=${syntax}`, indices.map((i, k) => ({ bytes: frames[k]!, headers: { 'Content-Location': `${base}${i + 1}` } })));
     return privacy(reply).header('content-type', multipartType(boundary, partType, syntax)).send(body);
   }
 
