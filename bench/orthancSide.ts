@@ -133,6 +133,8 @@ export interface OrthancAnswer { status: number; headers: http.IncomingHttpHeade
 export interface OrthancHandle {
   /** Orthanc's process id (for its CPU time through /proc). */
   pid: number;
+  /** The Unix socket relayed to Orthanc's HTTP port, for clients of one's own (node:http `socketPath`). */
+  socketPath: string;
   /** `path` is sent as is: Orthanc does not percent-decode QIDO values, so callers choose the bytes. */
   request(method: string, path: string, options?: { body?: Uint8Array; headers?: Record<string, string> }): Promise<OrthancAnswer>;
   /** Stores DICOM files (POST /instances, `clients` at a time). */
@@ -179,6 +181,7 @@ export async function startOrthanc(): Promise<OrthancHandle> {
   });
   return {
     pid: ready.pid,
+    socketPath,
     request,
     async load(files, clients = CLIENTS) {
       const list = [...files];
