@@ -202,6 +202,12 @@ describe('DICOMweb side by side with Orthanc + orthanc-dicomweb on the same stor
       assert.equal(py.length, 1);
       assert.ok(Buffer.from(px[0]!.body).equals(Buffer.from(py[0]!.body)), `frame 1 of ${s.sop} (${s.ts}): ${px[0]!.body.length} against ${py[0]!.body.length} bytes`);
       syntaxes.add(s.ts);
+      if (!NATIVE.has(s.ts)) {
+        // Compressed frames are not transcoded: asked for uncompressed, the archive answers 406 with the reason.
+        const evle = await ours(p, 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1', a.curator);
+        assert.equal(evle.status, 406);
+        assert.match(JSON.parse(evle.body.toString()).error, /not transcoded/);
+      }
     }
     assert.ok(syntaxes.size >= 4, `frames compared in ${[...syntaxes].join(', ')}`);
   });
