@@ -91,5 +91,5 @@ export function seedNeighbourCheck(images: readonly SeedImage[], codes: readonly
     byGroup.set(groups[i], [e[0] + (ok ? 1 : 0), e[1] + 1]);
     if (groups[i] === 'chest X-ray' && !ok) chestXrayKept = false;
   });
-  return { byGroup: new Map([...byGroup].sort((a, b) => a[0].localeCompare(b[0]))), chestXrayKept };
+  return { byGroup: new Map([...byGroup].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))), chestXrayKept };
 }
