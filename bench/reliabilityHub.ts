@@ -30,10 +30,14 @@ async function main() {
     researcher: await app.issuer.issue({ sub: 'bench-researcher', roles: [Role.RESEARCHER] }),
     curator: await app.issuer.issue({ sub: 'bench-curator', roles: [Role.CURATOR] }),
   };
+  // Submitters of one bomb each: what a submitter sent stays staged (quarantined files included)
+  // and counts against their quota, so a bomb abuse that reused one submitter would measure the
+  // quota's refusal after a dozen rounds instead of the decoding it is there to measure.
+  const bombers = await Promise.all(Array.from({ length: Number(process.env.BENCH_BOMBERS ?? 200) }, (_, i) => app.issuer.issue({ sub: `bench-bomber-${i}`, roles: [Role.SUBMITTER] })));
   const sha = (uid: string) => require('node:crypto').createHash('sha256').update(files.bytes.get(uid)!).digest('hex');
   const uids = [...files.bytes.keys()];
   process.stdout.write(`${JSON.stringify({
-    url: app.url, pid: process.pid, tokens, dataDir: app.config.dataDir, backupDir: app.config.backupDir,
+    url: app.url, pid: process.pid, tokens, bombers, dataDir: app.config.dataDir, backupDir: app.config.backupDir,
     collection: { accession: files.accession, series: files.series, images: uids.map((uid) => ({ uid, sha256: sha(uid) })) },
   })}\n`);
   // The bench asks for a collected heap before it reads memory (node --expose-gc), so what it

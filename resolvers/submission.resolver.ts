@@ -84,17 +84,38 @@ export async function progressOf(ingest: Ingest, submission: Submission): Promis
 /**
  * The submission's progress topic, led by one event standing for "now": the live events are
  * subscribed to first, so nothing that happens while the current state is read is lost.
+ *
+ * An iterator object, not an async generator: graphql-ws ends a subscription whose socket
+ * closed by calling return(), and a generator waiting inside `await live.next()` queues that call
+ * until an event arrives — for a quiet submission never, so every closed subscriber stayed
+ * subscribed (its listener and request context held, and its place in the per-user limit taken:
+ * 50 closed connections and the user could subscribe no more). Here return() ends the live
+ * topic at once, which settles the pending next() as done.
  */
-async function* currentThenLive(submissionId: string): AsyncGenerator<{ submissionId: string }> {
+function currentThenLive(submissionId: string): AsyncIterableIterator<{ submissionId: string }> {
   const live = pubSub.subscribe(Topic.SUBMISSION_PROGRESS, submissionId)[Symbol.asyncIterator]();
   // Asking for the first live event is what starts listening (the iterator is lazy): do it before "now".
-  const next = live.next();
-  try {
-    yield { submissionId };
-    for (let r = await next; !r.done; r = await live.next()) yield r.value;
-  } finally {
+  let first: Promise<IteratorResult<{ submissionId: string }>> | null = live.next();
+  let current = true;
+  let ended = false;
+  const end = async (): Promise<IteratorResult<{ submissionId: string }>> => {
+    ended = true;
     await live.return?.();
-  }
+    return { value: undefined, done: true };
+  };
+  const iterator: AsyncIterableIterator<{ submissionId: string }> = {
+    next: async () => {
+      if (ended) return { value: undefined, done: true };
+      if (current) { current = false; return { value: { submissionId }, done: false }; }
+      const pending = first ?? live.next();
+      first = null;
+      return pending;
+    },
+    return: end,
+    throw: async (err?: unknown) => { await end(); throw err; },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
 
 const SUBMISSION_ARG = { description: 'The submission\'s id (Submission.id).' };

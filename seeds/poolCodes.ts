@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { codeToHex } from '../src/retrieval/code.js';
 import { decodeImage } from '../src/retrieval/decode.js';
 import { HashModel } from '../src/retrieval/HashModel.js';
@@ -15,6 +17,25 @@ export interface PoolCodes { byPair: Map<string, string[]>; byModality: Map<stri
  * without any real source get none and similarImages leaves them out.
  */
 export async function poolCodes(perPair = 3): Promise<PoolCodes> {
+  // The codes are a pure function of the model, the sources and the seed: `npm test` computes them
+  // once per run (OBIA_POOL_CODES_CACHE, a folder of its own) instead of once per app it seeds.
+  const cacheDir = process.env.OBIA_POOL_CODES_CACHE;
+  if (!cacheDir) return computePoolCodes(perPair);
+  const file = path.join(cacheDir, `pool-codes-${perPair}.json`);
+  if (fs.existsSync(file)) {
+    const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { byPair: [string, string[]][]; byModality: [string, string[]][] };
+    return { byPair: new Map(cached.byPair), byModality: new Map(cached.byModality) };
+  }
+  const codes = await computePoolCodes(perPair);
+  fs.mkdirSync(cacheDir, { recursive: true });
+  // Written whole, then renamed: a concurrent reader sees the file complete or not at all.
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ byPair: [...codes.byPair], byModality: [...codes.byModality] }));
+  fs.renameSync(tmp, file);
+  return codes;
+}
+
+async function computePoolCodes(perPair: number): Promise<PoolCodes> {
   const rng = new Random('obia-hub-pool-codes');
   const model = await HashModel.load();
   const byPair = new Map<string, string[]>();

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { FastifyInstance } from 'fastify';
@@ -123,7 +124,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     // Every operation is guarded before it gets here; these are defence in depth.
     parseOptions: { maxTokens: queryLimits.maxTokens },
     persistedQueries: false,
-    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret), metrics.apolloPlugin(), tracingPlugin()],
+    // Cache control off: no type carries a cache hint and no CDN reads Cache-Control here, yet the
+    // plugin (on by default) wraps every field resolver, 50 series x 5 fields a browse page.
+    plugins: [queryLimitsPlugin(schema, queryLimits), ...federationPlugins(config.gatewaySecret), metrics.apolloPlugin(), ApolloServerPluginCacheControlDisabled(), tracingPlugin()],
     formatError: (formatted, error) => maskError(formatted, error, logger),
   });
   await apollo.start();

@@ -44,7 +44,7 @@ export class RequestContext {
   get em(): EntityManager { return (this._em ??= this.deps.orm.em.fork() as EntityManager); }
   get loaders(): Loaders { return (this._loaders ??= createLoaders(this.em, this.user)); }
   /** The authorization session: `assertCan` before a service reads or writes, `can` for `viewerCan*`. */
-  get session(): AccessControl { return (this._session ??= new AccessControl(this.em, this.user)); }
+  get session(): AccessControl { return (this._session ??= new AccessControl(this.em, this.user, this.deps.access.now)); }
   /** Access requests and download links (src/access), over this request's session. */
   get access(): AccessContext { return (this._access ??= this.deps.access.services(this.em, this.session)); }
   get browse(): BrowseService { return (this._browse ??= new BrowseService(this.em, this.user, this.loaders)); }

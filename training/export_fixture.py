@@ -3,8 +3,9 @@ preprocessing + the trained torch weights) gives for 30 val images, as-is and af
 deterministic re-sizing, so the TS side (preprocess.ts + onnxruntime-node) can be
 checked bit for bit.
 
-    /usr/bin/python3 training/export_fixture.py           (after train.py)
-    /usr/bin/python3 training/export_fixture.py --joint   (after train_joint.py, whose ONNX was copied to models/)
+    /usr/bin/python3 training/export_fixture.py                                   (after train.py)
+    /usr/bin/python3 training/export_fixture.py --ckpt training/.cache/hash64.pt   (after train_hash.py,
+                                                  whose ONNX was copied to models/obia-hash64.onnx)
 """
 import hashlib
 import json
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import HashNet  # noqa: E402
+from model import FusedHashNet, HashNet, ResHashNet  # noqa: E402
 from obia_preprocess import CACHE, REPO, load_split, preprocess, stretch_nearest  # noqa: E402
 
 # (width, height) of the stretched variants: one upscale with uneven boxes, one downscale.
@@ -33,10 +34,15 @@ def code_hex(out: np.ndarray) -> str:
 def main():
     torch.set_num_threads(2)
     imgs, labels, keys, classes = load_split("val")
-    if "--joint" in sys.argv:
-        from train_joint import FusedHashNet
-        ckpt = torch.load(os.path.join(CACHE, "joint-hash64.pt"))
-        model = FusedHashNet(len(ckpt["classes"]))
+    side = 64
+    if "--ckpt" in sys.argv:
+        ckpt = torch.load(sys.argv[sys.argv.index("--ckpt") + 1])
+        a = ckpt["args"]
+        side = a["side"]
+        if a["arch"] == "fused":
+            model = FusedHashNet(64, len(ckpt["classes"]))
+        else:
+            model = ResHashNet(64, len(ckpt["classes"]), tuple(int(w) for w in a["width"].split(",")), se=not a["no_se"])
         model.load_state_dict(ckpt["state"])
     else:
         model = HashNet(64, len(classes))
@@ -49,7 +55,7 @@ def main():
         for i in idx:
             cases = [("original", imgs[i])] + [(f"stretch{w}x{h}", stretch_nearest(imgs[i], w, h)) for w, h in VARIANTS]
             for name, img in cases:
-                x = preprocess(img)
+                x = preprocess(img, side)
                 with torch.no_grad():
                     out = model(torch.from_numpy(x[None]))[0].numpy()
                 items.append({

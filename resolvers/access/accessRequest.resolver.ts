@@ -18,8 +18,8 @@ export class AccessRequestResolver {
   }
 
   @FieldResolver(() => AccessRequestState, { description: 'EXPIRED once an approval\'s expiresAt has passed.' })
-  state(@Root() r: AccessRequest) {
-    return r.state === AccessRequestState.APPROVED && !approvalValid(r) ? AccessRequestState.EXPIRED : r.state;
+  state(@Root() r: AccessRequest, @Ctx() ctx: RequestContext) {
+    return r.state === AccessRequestState.APPROVED && !approvalValid(r, ctx.session.now()) ? AccessRequestState.EXPIRED : r.state;
   }
 
   @FieldResolver(() => Collection, { description: 'The controlled collection whose files are asked for.' })

@@ -42,7 +42,11 @@ export class AccessControl {
   readonly audit: AuditLog;
   private readonly viewerFacts: DataLoader<number, ViewerFacts>;
 
-  constructor(private readonly em: EntityManager, readonly user: Principal | null) {
+  /**
+   * `now`: the app's clock (AccessModule.now). Expiry of approvals and links is read from it, so a
+   * test can move time past an expiry instead of waiting for it.
+   */
+  constructor(private readonly em: EntityManager, readonly user: Principal | null, readonly now: () => Date = () => new Date()) {
     this.audit = new AuditLog(em, user);
     this.viewerFacts = new DataLoader(async (ids) => {
       if (!user) return ids.map(() => NONE);
@@ -51,7 +55,7 @@ export class AccessControl {
         em.find(AccessRequest, { requester: user.id, collection: { $in: [...ids] }, state: { $in: [AccessRequestState.PENDING, AccessRequestState.APPROVED] } }),
         visaGrantedCollections(em, user, ids),
       ]);
-      const now = new Date();
+      const now = this.now();
       return ids.map((id) => ({
         delegate: delegations.some((d) => d.collection.id === id),
         approved: requests.some((r) => r.collection.id === id && approvalValid(r, now)) || visaGranted.has(id),

@@ -83,7 +83,7 @@ export class AccessRequestService {
     if (request.state !== AccessRequestState.PENDING) {
       throw badInput(`Access request ${id} is ${request.state}; only PENDING requests can be reviewed.`, 'id');
     }
-    if (expiresAt && decision === ReviewDecision.APPROVE && expiresAt.getTime() <= Date.now()) {
+    if (expiresAt && decision === ReviewDecision.APPROVE && expiresAt.getTime() <= this.access.now().getTime()) {
       throw badInput('"expiresAt" must lie in the future.', 'expiresAt');
     }
     request.state = decision === ReviewDecision.APPROVE ? AccessRequestState.APPROVED : AccessRequestState.REJECTED;

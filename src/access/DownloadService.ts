@@ -78,7 +78,7 @@ export class DownloadService {
   async createLinkFor(kind: TargetKind, id: string, file?: string): Promise<{ url: string; expiresAt: Date; claims: LinkClaims }> {
     const collection = await this.collectionOf(kind, id);
     await this.access.assertCan(Action.CREATE_DOWNLOAD_LINK, collection, `${kind} ${id}`);
-    const exp = Math.min(Math.floor(Date.now() / 1000) + LINK_TTL_SECONDS, this.access.user!.expiresAt ?? Infinity);
+    const exp = Math.min(Math.floor(this.access.now().getTime() / 1000) + LINK_TTL_SECONDS, this.access.user!.expiresAt ?? Infinity);
     const claims: LinkClaims = { sub: this.access.user!.id, kind, id, format: 'DICOM_ZIP', exp };
     const token = this.signer.sign(claims);
     const path = file ? `images/${file}.dcm` : 'archive.zip';

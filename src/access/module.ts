@@ -26,6 +26,11 @@ export class AccessModule {
   readonly users = new UserDirectory();
   readonly signer: LinkSigner;
   baseUrl: string;
+  /**
+   * The clock access decisions read (approval expiry, link expiry). Only tests set it, to move
+   * past an expiry without waiting for it.
+   */
+  now: () => Date = () => new Date();
 
   private constructor(readonly orm: MikroORM, readonly config: Config, readonly verifier: TokenVerifier, readonly blobs: BlobLocator) {
     this.signer = LinkSigner.open(config.keysDir);
@@ -46,7 +51,7 @@ export class AccessModule {
   /** Records the user (cheaply: see UserDirectory) and builds the request's access services. */
   async forRequest(em: EntityManager, user: Principal | null): Promise<AccessContext> {
     await this.users.record(em, user);
-    return this.services(em, new AccessControl(em, user));
+    return this.services(em, new AccessControl(em, user, this.now));
   }
 
   /** The access services over a request's own unit of work and authorization session. */

@@ -31,7 +31,7 @@ async function authorize(door: Door, request: FastifyRequest, token: string, wha
   const downloads = ctx.access.downloads;
   let claims: LinkClaims;
   try {
-    claims = door.access.signer.verify(token);
+    claims = door.access.signer.verify(token, control.now().getTime());
   } catch (err) {
     await control.audit.record({ action: Action.DOWNLOAD, collectionId: null, resource: what, allow: false, reason: err instanceof LinkError ? err.message : 'bad link' });
     throw new ForbiddenError('this link is not valid');

@@ -6,6 +6,7 @@ import { echo } from '../errors.js';
 import { assertAccession, kindOfAccession } from '../accessions.js';
 import type { Principal } from '../auth/Principal.js';
 import { Collection, Image, Individual, Series, Study } from '../entities/index.js';
+import { mapReadOnly } from '../db/readOnly.js';
 import type { Loaders } from '../loaders.js';
 import { FilterPredicates, type BrowseFilter } from './filter.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
@@ -92,7 +93,8 @@ export class BrowseService {
       .select(`${alias}.*`).where(`${alias}.id`, '>', afterId).orderBy(`${alias}.id`).limit(size + 1);
     let total: Promise<number> | null = null;
     const totalCount = () => (total ??= build().count({ n: '*' }).then((r: any[]) => Number(r[0].n)));
-    return toPage(kind, rows.map((r) => this.em.map(entity, r)), size, afterId, totalCount);
+    // Lists are read-only: rows become entities outside the identity map (see mapReadOnly).
+    return toPage(kind, rows.map((r) => mapReadOnly(this.em, entity, r)), size, afterId, totalCount);
   }
 
   collections(filter: BrowseFilter | null | undefined, args: PageArgs) {

@@ -19,6 +19,8 @@ export interface InstanceRow {
   sha256: string;
   size: number;
   transferSyntaxUid: string;
+  /** The DICOM JSON derived product (src/ingest/products/dicomJson.ts) in the derived-data cache; null when not made. */
+  metadataSha256: string | null;
   studyAccession: string;
   individualAccession: string;
   collectionAccession: string;
@@ -52,7 +54,7 @@ export class InstanceStore {
     const visible = visibleSeriesWhere(this.session.user, 's');
     if (visible) visible(qb);
     const rows: any[] = await qb.select(
-      'st.study_instance_uid as studyUid', 's.uid as seriesUid', 'im.uid as sopUid', 'im.sha256', 'im.size', 'im.transfer_syntax_uid as transferSyntaxUid',
+      'st.study_instance_uid as studyUid', 's.uid as seriesUid', 'im.uid as sopUid', 'im.sha256', 'im.size', 'im.transfer_syntax_uid as transferSyntaxUid', 'im.metadata_sha256 as metadataSha256',
       'st.accession as studyAccession', 'i.accession as individualAccession', 'c.accession as collectionAccession',
       'c.id as collectionId', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState',
     ).orderBy('s.id').orderByRaw('im.instance_number is null, im.instance_number').orderBy('im.id').limit(MAX_INSTANCES + 1);
@@ -70,7 +72,7 @@ export class InstanceStore {
       throw err;
     }
     return rows.map((r) => ({
-      studyUid: r.studyUid, seriesUid: r.seriesUid, sopUid: r.sopUid, sha256: r.sha256, size: Number(r.size), transferSyntaxUid: r.transferSyntaxUid,
+      studyUid: r.studyUid, seriesUid: r.seriesUid, sopUid: r.sopUid, sha256: r.sha256, size: Number(r.size), transferSyntaxUid: r.transferSyntaxUid, metadataSha256: r.metadataSha256 ?? null,
       studyAccession: r.studyAccession, individualAccession: r.individualAccession, collectionAccession: r.collectionAccession,
     }));
   }
@@ -82,11 +84,20 @@ export class InstanceStore {
     return bytes;
   }
 
-  /** An instance's file, verified and ready to stream: nothing of a copy bad in both goes out. */
+  /** The instance's file opened verified (hashed whole first; a verification stands for a while), to stream all or a byte range of. */
   async open(row: InstanceRow): Promise<VerifiedBlob> {
     const blob = await this.blobs.open(row.sha256).catch(corrupt);
     if (!blob) throw new NotFound(NOT_HELD);
     return blob;
+  }
+
+  /** Bytes `start .. start + length - 1` of the verified file. */
+  async range(row: InstanceRow, start: number, length: number): Promise<Buffer> {
+    const blob = await this.open(row);
+    if (length === 0) { await blob.close(); return Buffer.alloc(0); }
+    const chunks: Buffer[] = [];
+    for await (const chunk of blob.stream({ start, end: start + length - 1 })) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
   }
 }
 

@@ -1,4 +1,6 @@
-import { readDataset, toDicomJson } from './dicomFile.js';
+import { toDicomJson, readDicom, type DicomJson } from '../dicom/index.js';
+import { BlobNotFoundError, LocalBlobStore } from '../storage/BlobStore.js';
+import type { BlobStore } from '../storage/store.js';
 import type { InstanceRow } from './InstanceStore.js';
 
 /** Stands for the service root in cached JSON; replaced per request (it depends on X-Forwarded-* or the configured base URL). */
@@ -6,26 +8,33 @@ const BASE = '\u0000BASE\u0000';
 const BASE_JSON = JSON.stringify(BASE).slice(1, -1);
 
 /**
- * Instance metadata (DICOM JSON) computed from the stored files, kept in a cache bounded by
- * bytes (LRU, Map order = recency). Keys are the files' SHA-256: stored files never change, so
- * an entry is never stale. Until the ingest-stages work (#14) gives DICOM JSON as a derived
- * product, this is what makes series metadata cheap after its first read.
+ * Instance metadata (DICOM JSON) as WADO-RS serves it: the DICOM JSON derived product ingest
+ * made from the stored header (src/ingest/products/dicomJson.ts), read from the derived-data
+ * cache (verified: a blob that does not hash to its name is not served), with relative
+ * BulkDataURIs made absolute and the archive's identifiers set. Instances ingested before the
+ * product existed are read from their (verified) files with the same converter. Answers are
+ * kept in a cache bounded by bytes (LRU, Map order = recency), keyed by content hashes, so an
+ * entry is never stale.
  */
 export class MetadataCache {
   private readonly entries = new Map<string, string>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+  constructor(private readonly derived: BlobStore, private readonly maxBytes = 64 * 1024 * 1024) {}
+
+  static of(config: { dataDir: string }): MetadataCache {
+    return new MetadataCache(LocalBlobStore.thumbnailsOf(config));
+  }
 
   /** The instance's DICOM JSON as text, with the archive's identifiers in the standard attributes. */
-  async json(row: InstanceRow, read: () => Promise<Buffer>, baseUrl: string): Promise<string> {
-    const key = `${row.sha256}|${row.studyUid}|${row.seriesUid}`;
+  async json(row: InstanceRow, readFile: () => Promise<Buffer>, baseUrl: string): Promise<string> {
+    const key = `${row.sopUid}|${row.metadataSha256 ?? row.sha256}`;
     let text = this.entries.get(key);
     if (text !== undefined) {
       this.entries.delete(key);
       this.entries.set(key, text);
     } else {
-      text = render(row, await read());
+      text = render(row, row.metadataSha256 ? await this.product(row.metadataSha256, readFile) : fromFile(await readFile()));
       this.entries.set(key, text);
       this.bytes += text.length * 2;
       for (const [k, v] of this.entries) {
@@ -36,12 +45,33 @@ export class MetadataCache {
     }
     return text.split(BASE_JSON).join(baseUrl);
   }
+
+  private async product(sha: string, readFile: () => Promise<Buffer>): Promise<DicomJson> {
+    try {
+      return JSON.parse((await this.derived.get(sha)).toString('utf8')) as DicomJson;
+    } catch (err) {
+      // A derived product is a cache: lost or damaged (a copy that does not hash to its name is
+      // not found), it is made again from the archived file.
+      if (err instanceof SyntaxError || err instanceof BlobNotFoundError) return fromFile(await readFile());
+      throw err;
+    }
+  }
 }
 
-function render(row: InstanceRow, bytes: Buffer): string {
-  const { dict } = readDataset(bytes);
+/** What the product holds, made from the file by the same converter (instances archived before the product existed). */
+function fromFile(bytes: Buffer): DicomJson {
+  const { message, framed } = readDicom(bytes, { headerOnly: true });
+  const json = toDicomJson(message.dict);
+  // Encapsulated Pixel Data is OB; native is OW unless its samples are bytes (PS3.5 8.2).
+  const bits = Number(message.dict['00280100']?.Value?.[0] ?? 16);
+  if (framed.pixelDataLength !== null) json['7FE00010'] = { vr: framed.pixelDataLength === -1 || bits <= 8 ? 'OB' : 'OW', BulkDataURI: 'bulkdata/7FE00010' };
+  return json;
+}
+
+function render(row: InstanceRow, json: DicomJson): string {
   const instanceUrl = `${BASE}/studies/${row.studyUid}/series/${row.seriesUid}/instances/${row.sopUid}`;
-  const json = toDicomJson(dict, (tag) => `${instanceUrl}/bulkdata/${tag}`);
+  // The product's BulkDataURIs are relative to the instance ("bulkdata/7FE00010").
+  for (const el of Object.values(json)) if (el.BulkDataURI && !/^[a-z]+:/i.test(el.BulkDataURI)) el.BulkDataURI = `${instanceUrl}/${el.BulkDataURI}`;
   // The archive's identifiers, as QIDO-RS answers them (src/dicomweb/attributes.ts).
   json['00080050'] = { vr: 'SH', Value: [row.studyAccession] };
   json['00100020'] = { vr: 'LO', Value: [row.individualAccession] };

@@ -10,6 +10,7 @@ import type { RoutePlugin } from '../http/server.js';
 import { acceptedRanges, negotiate } from './accept.js';
 import type { Level } from './attributes.js';
 import { bulkValue, frameMediaType, frameSyntax, framesOf } from './dicomFile.js';
+import { FrameIndexCache } from './FrameIndex.js';
 import { BadRequest, Conflict, NotAcceptable, NotFound, UnsupportedMediaType } from './errors.js';
 import { InstanceStore, type InstanceRow, type Target } from './InstanceStore.js';
 import { MetadataCache } from './MetadataCache.js';
@@ -65,9 +66,12 @@ function frameList(raw: string, count: number): number[] {
 }
 
 class DicomWeb {
-  readonly metadata = new MetadataCache();
+  readonly metadata: MetadataCache;
+  readonly frameIndex = new FrameIndexCache();
 
-  constructor(private readonly door: Door) {}
+  constructor(private readonly door: Door) {
+    this.metadata = MetadataCache.of(door.config);
+  }
 
   async context(request: FastifyRequest): Promise<RequestContext> {
     return this.door.createContext(request);
@@ -161,15 +165,16 @@ class DicomWeb {
     const ctx = await this.context(request);
     const store = this.store(ctx);
     const [row] = await store.instances(target, Action.VIEW_THUMBNAIL);
-    const frames = framesOf(await store.read(row!));
-    const indices = frameList(raw, frames.numberOfFrames);
     // Without a transfer-syntax parameter, application/octet-stream means Explicit VR Little Endian (PS3.18 8.7.3.5.2).
     const wanted = range.params['transfer-syntax'] ?? (range.params.type?.toLowerCase() === 'application/octet-stream' || !range.params.type ? '1.2.840.10008.1.2.1' : '*');
-    const syntax = frameSyntax(frames.transferSyntaxUid, wanted);
-    const partType = syntax === frames.transferSyntaxUid ? frameMediaType(syntax) : 'application/octet-stream';
+    // Decided on the catalogued syntax before a byte is read: compressed frames are not transcoded (406).
+    const syntax = frameSyntax(row!.transferSyntaxUid, wanted);
+    const partType = syntax === row!.transferSyntaxUid ? frameMediaType(syntax) : 'application/octet-stream';
+    let indices: number[] = [];
+    const { frames } = await this.frameIndex.frames(store, row!, (ix) => (indices = frameList(raw, ix.numberOfFrames)));
     const boundary = newBoundary();
     const base = `${baseUrl(this.door, request)}/studies/${row!.studyUid}/series/${row!.seriesUid}/instances/${row!.sopUid}/frames/`;
-    const body = multipartBody(boundary, `${partType}; transfer-syntax=${syntax}`, indices.map((i) => ({ bytes: frames.frame(i), headers: { 'Content-Location': `${base}${i + 1}` } })));
+    const body = multipartBody(boundary, `${partType}; transfer-syntax=${syntax}`, indices.map((i, k) => ({ bytes: frames[k]!, headers: { 'Content-Location': `${base}${i + 1}` } })));
     return privacy(reply).header('content-type', multipartType(boundary, partType, syntax)).send(body);
   }
 

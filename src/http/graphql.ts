@@ -1,8 +1,9 @@
 import type { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyRequest } from 'fastify';
-import { GraphQLError, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, validate, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import diagnostics from 'node:diagnostics_channel';
 import type http from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/Principal.js';
@@ -23,6 +24,26 @@ export interface SubscriptionLimits {
   perConnection: number;
   /** Across all of a user's connections; anonymous callers are counted by remote address. */
   perUser: number;
+}
+
+/**
+ * `{ id }` (the graphql-ws subscription id) once a subscription's event source listens. The
+ * graphql-ws protocol has no acknowledgement of a subscribe message, so an in-process observer (the
+ * test kit) waits on this instead of on time before it causes the events it expects. Costs nothing
+ * without a subscriber.
+ */
+export const subscriptionListening = diagnostics.channel('obia:graphql-ws:subscription-listening');
+
+/** The same events; asking the source for its first one is what makes it listen, and only then is the subscription announced. */
+async function* announced<T>(id: string, source: AsyncIterable<T>): AsyncGenerator<T> {
+  const events = source[Symbol.asyncIterator]();
+  const first = events.next();
+  subscriptionListening.publish({ id });
+  try {
+    for (let r = await first; !r.done; r = await events.next()) yield r.value;
+  } finally {
+    await events.return?.();
+  }
 }
 
 /** Reads the operation of a GraphQL-over-HTTP request (POST body or GET query string). */
@@ -107,12 +128,25 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
       const contextValue = await door.createContext({ connectionParams: ctx.connectionParams }, { recordUser: true });
       return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
     },
+    onOperation: (_ctx, id, _payload, _args, result) =>
+      subscriptionListening.hasSubscribers && Symbol.asyncIterator in Object(result) ? announced(id, result as AsyncIterable<ExecutionResult>) : undefined,
     onComplete: (ctx, id) => {
       const mine = active.get(ctx);
       if (!mine?.delete(id)) return;
       const key = keyOf(ctx);
       const n = (perUser.get(key) ?? 1) - 1;
       if (n > 0) perUser.set(key, n); else perUser.delete(key);
+    },
+    // A closed socket gives back every place its subscriptions held, whether or not their
+    // iterators have wound down yet (onComplete above skips ids already given back), so no
+    // subscription that cannot end promptly keeps a user from subscribing again.
+    onClose: (ctx) => {
+      const mine = active.get(ctx);
+      if (!mine) return;
+      const key = keyOf(ctx);
+      const n = (perUser.get(key) ?? mine.size) - mine.size;
+      if (n > 0) perUser.set(key, n); else perUser.delete(key);
+      mine.clear();
     },
     onError: (_ctx, _id, _payload, errors) => errors.map((e) => maskError(e.toJSON(), e, log)),
   }, wss);

@@ -13,6 +13,7 @@ import type { HashCatalog } from '../similarity/HashCatalog.js';
 import type { BlobStore, LocalBlobStore } from '../storage/BlobStore.js';
 import { CpuPool, CpuTaskError } from './cpuTasks.js';
 import { OutcomeWriter } from './outcomes.js';
+import { Prescreen } from './prescreen.js';
 import { PRODUCTS, type ProductEnv } from './products/index.js';
 import { Quarantine, type Batch, type FileOutcome, type FileWork, type IngestObserver, type RunContext } from './stage.js';
 import { BATCH_STAGES, screen, type PipelineDeps } from './stages/index.js';
@@ -61,6 +62,8 @@ export class IngestPipeline {
   private exclusiveTail: Promise<unknown> = Promise.resolve();
   private readonly outcomes: OutcomeWriter;
   private readonly deps: PipelineDeps;
+  /** Per-file screening of files as they are staged (prescreen.ts). */
+  readonly prescreen: Prescreen;
   private readonly log: Logger;
   private stopping = false;
   /**
@@ -85,8 +88,9 @@ export class IngestPipeline {
     this.log = log.child({ component: 'ingest' });
     this.cpu = new CpuPool(undefined, this.log);
     this.outcomes = new OutcomeWriter(orm);
+    this.prescreen = new Prescreen((file) => this.cpu.check(file));
     this.deps = {
-      orm, cpu: this.cpu, staging, store, catalog, secret, outcomes: this.outcomes,
+      orm, cpu: this.cpu, prescreen: this.prescreen, staging, store, catalog, secret, outcomes: this.outcomes,
       storage: { blobs: store.spec, thumbnails: thumbnails?.spec ?? null },
       products: PRODUCTS.filter((p) => p.wanted({ thumbnails: !!thumbnails, hashCodes: !!catalog })),
       exclusive: (fn) => this.exclusive(fn),
@@ -97,6 +101,15 @@ export class IngestPipeline {
   /** QC (or anyone) is told of every quarantine and duplicate as the pipeline decides it. */
   observe(observer: IngestObserver): void {
     this.outcomes.observe(observer);
+  }
+
+  /**
+   * Files just staged (paths relative to the staging root): QC's per-file checks start on the
+   * worker pool while uploads continue, and screening takes their results (prescreen.ts).
+   */
+  received(stagingPaths: readonly string[]): void {
+    if (this.stopping) return;
+    this.prescreen.start(stagingPaths.map((p) => this.staging.absolute(p)));
   }
 
   /** Processes every unfinished file of the submission; a second call while one runs joins it. */

@@ -56,7 +56,13 @@ export function requireSubmitter(user: Principal | null): Principal {
 
 /** Submissions: creation, clinical data, received files, and who may see which. */
 export class SubmissionService {
-  constructor(private readonly orm: MikroORM, private readonly staging: StagingArea, private readonly secret: string) {}
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly staging: StagingArea,
+    private readonly secret: string,
+    /** Told of every file staged and recorded (the pipeline starts screening it: prescreen.ts). */
+    private readonly onStaged: (stagingPaths: string[]) => void = () => {},
+  ) {}
 
   private em(): EntityManager {
     return this.orm.em.fork() as EntityManager;
@@ -151,6 +157,7 @@ export class SubmissionService {
       await Promise.all(staged.map((f) => this.staging.discard(f.stagingPath)));
       throw err;
     }
+    this.onStaged(staged.map((f) => f.stagingPath));
     return staged.map((f, i) => ({ id: rows[i]!.id, name: f.name, size: f.size, sha256: f.sha256, state: rows[i]!.state }));
   }
 

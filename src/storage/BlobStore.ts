@@ -145,14 +145,34 @@ export class LocalBlobStore implements BlobStore {
     if (!this.direct) return this.writeVerified(root, sha, bytes);
     const target = this.pathIn(root, sha);
     const dir = path.dirname(target);
-    await fs.promises.mkdir(dir, { recursive: true });
     const tmp = tempName(target);
-    if (!(await this.direct.write(root, tmp, bytes))) return this.writeVerified(root, sha, bytes);
-    await fs.promises.rename(tmp, target);
+    let written: boolean;
+    try {
+      this.ensureDir(dir);
+      written = await this.direct.write(root, tmp, bytes);
+    } catch (e) {
+      // The directory went after this store last saw it (a root wiped or restored by hand).
+      if ((e as NodeJS.ErrnoException)?.code !== 'ENOENT') throw e;
+      this.dirs.delete(dir);
+      this.ensureDir(dir);
+      written = await this.direct.write(root, tmp, bytes);
+    }
+    if (!written) return this.writeVerified(root, sha, bytes);
+    // A metadata call of microseconds: on this thread (see directIo.ts); the flush below waits on the device.
+    fs.renameSync(tmp, target);
     await syncDirAsync(dir);
     // Read back from the device: what the write left in no cache is what is compared.
     const verified = (await this.direct.holds(root, target, bytes)) ?? this.holds(root, sha, bytes);
     if (!verified) throw new Error(`blob ${sha} did not verify after writing to ${root}`);
+  }
+
+  /** Directories known to exist (256 per root): asked of the filesystem once each, not once per blob. */
+  private readonly dirs = new Set<string>();
+
+  private ensureDir(dir: string): void {
+    if (this.dirs.has(dir)) return;
+    fs.mkdirSync(dir, { recursive: true });
+    this.dirs.add(dir);
   }
 
   async has(sha: string): Promise<boolean> {

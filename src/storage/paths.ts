@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { promisify } from 'node:util';
 
 /**
  * A temporary name beside `target`: every write (blob copies, repairs) goes to one, then is
@@ -19,7 +20,10 @@ export function syncDir(dir: string): void {
   try { fs.fsyncSync(fd); } catch { /* some filesystems refuse fsync on directories */ } finally { fs.closeSync(fd); }
 }
 
+const fsyncAsync = promisify(fs.fsync);
+
+/** syncDir with the flush, which waits on the device, off this thread; open and close take microseconds (see directIo.ts). */
 export async function syncDirAsync(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r');
-  try { await fh.sync(); } catch { /* as syncDir */ } finally { await fh.close(); }
+  const fd = fs.openSync(dir, 'r');
+  try { await fsyncAsync(fd); } catch { /* as syncDir */ } finally { fs.closeSync(fd); }
 }

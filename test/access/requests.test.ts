@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import type { EntityManager } from '@mikro-orm/knex';
 import { Role } from '../../src/auth/Principal.js';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
+import { AccessModule } from '../../src/access/module.js';
 import { User } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { subscribeLive } from '../support/live.js';
 import { collectionWithFiles, fetchBytes, REQUEST_INPUT, type StoredCollection } from './support.js';
 
 const REQUEST = `mutation($a: String!, $i: AccessRequestInput!) { requestAccess(collection: $a, input: $i) { id state institution pledgeNotToReidentify } }`;
 const REVIEW = `mutation($id: ID!, $d: ReviewDecision!, $n: String, $e: DateTimeISO) { reviewAccessRequest(id: $id, decision: $d, note: $n, expiresAt: $e) { id state decisionNote reviewer expiresAt } }`;
 const LINK = `mutation($a: String!) { createDownloadLink(target: { collection: $a }) { url expiresAt } }`;
 
-function subscribe(app: TestApp, token: string): { client: Client; events: any[] } {
-  const client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
-  const events: any[] = [];
-  client.subscribe({ query: 'subscription { accessRequestUpdated { id state collection { accession } } }' }, { next: (v) => events.push(v), error: (e) => events.push({ error: e }), complete: () => {} });
-  return { client, events };
-}
-
-async function until(check: () => boolean, ms = 3000) {
-  const end = Date.now() + ms;
-  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
-}
+const UPDATED = 'subscription { accessRequestUpdated { id state collection { accession } } }';
 
 describe('access requests, review, revocation, expiry, audit and users', () => {
   let app: TestApp;
@@ -59,11 +49,9 @@ describe('access requests, review, revocation, expiry, audit and users', () => {
   });
 
   it('runs request → approve → download → revoke, notifying both sides and auditing each step', async () => {
-    const mine = subscribe(app, researcher);
-    const owners = subscribe(app, owner);
-    const strangers = subscribe(app, stranger);
+    // Each resolves once the hub listens for that subscriber: no time allowed for registering.
+    const [mine, owners, strangers] = await Promise.all([researcher, owner, stranger].map((t) => subscribeLive(app, t, UPDATED)));
     try {
-      await new Promise((r) => setTimeout(r, 300));
       const req = await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, researcher);
       assert.equal(req.errors, undefined);
       const id = req.data.requestAccess.id;
@@ -97,7 +85,8 @@ describe('access requests, review, revocation, expiry, audit and users', () => {
       assert.equal(after.status, 403, 'a link made before revocation stops working');
       assert.equal(after.body.indexOf('PK'), -1);
 
-      await until(() => mine.events.length >= 3 && owners.events.length >= 3);
+      const revokedEvent = (e: any) => e.data?.accessRequestUpdated?.state === 'REVOKED';
+      await Promise.all([mine.next(revokedEvent, 'the requester\'s REVOKED event'), owners.next(revokedEvent, 'the owner\'s REVOKED event')]);
       for (const e of [...mine.events, ...owners.events]) assert.ok(!e.error && !e.errors, JSON.stringify(e));
       assert.deepEqual(mine.events.map((e) => e.data.accessRequestUpdated.state), ['PENDING', 'APPROVED', 'REVOKED']);
       assert.deepEqual(owners.events.map((e) => e.data.accessRequestUpdated.state), ['PENDING', 'APPROVED', 'REVOKED']);
@@ -117,24 +106,39 @@ describe('access requests, review, revocation, expiry, audit and users', () => {
       const refused = await app.gql(`query($a: String!) { auditLog(collection: $a) { totalCount } }`, { a: c.accession }, researcher);
       assert.equal(refused.errors![0].extensions.code, 'FORBIDDEN');
     } finally {
-      await Promise.all([mine.client.dispose(), owners.client.dispose(), strangers.client.dispose()]);
+      await Promise.all([mine.dispose(), owners.dispose(), strangers.dispose()]);
     }
   });
 
   it('ends approvals at their expiry', async () => {
+    // The app's access clock is moved instead of waiting for the expiry: the same decisions, no sleep.
+    const access = AccessModule.of(app.orm)!;
+    const start = Date.now();
+    const at = (ms: number) => () => new Date(start + ms);
     const token = await app.token('erin', Role.RESEARCHER);
     const req = await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, token);
     const id = req.data.requestAccess.id;
     assert.equal((await app.gql(REVIEW, { id, d: 'APPROVE', e: new Date(Date.now() - 1000).toISOString() }, owner)).errors![0].extensions.code, 'BAD_USER_INPUT');
-    await app.gql(REVIEW, { id, d: 'APPROVE', e: new Date(Date.now() + 1500).toISOString() }, owner);
-    const link = await app.gql(LINK, { a: c.accession }, token);
-    assert.equal((await fetchBytes(link.data.createDownloadLink.url, token)).status, 200);
-    await new Promise((r) => setTimeout(r, 1600));
-    assert.equal((await fetchBytes(link.data.createDownloadLink.url, token)).status, 403);
-    const mine = await app.gql(`{ myAccessRequests { state } }`, {}, token);
-    assert.equal(mine.data.myAccessRequests[0].state, 'EXPIRED');
-    const relink = await app.gql(LINK, { a: c.accession }, token);
-    assert.equal(relink.errors![0].extensions.code, 'FORBIDDEN');
+    const expiresAt = new Date(start + 60_000);
+    assert.equal((await app.gql(REVIEW, { id, d: 'APPROVE', e: expiresAt.toISOString() }, owner)).data.reviewAccessRequest.expiresAt, expiresAt.toISOString());
+    try {
+      const link = await app.gql(LINK, { a: c.accession }, token);
+      const url = link.data.createDownloadLink.url;
+      assert.equal((await fetchBytes(url, token)).status, 200);
+      access.now = at(59_000);
+      assert.equal((await fetchBytes(url, token)).status, 200, 'a second before the expiry the approval still holds');
+      assert.equal((await app.gql(`{ myAccessRequests { state } }`, {}, token)).data.myAccessRequests[0].state, 'APPROVED');
+      // Past the approval's expiry but well within the link's own lifetime: the approval ends it.
+      access.now = at(61_000);
+      assert.ok(Date.parse(link.data.createDownloadLink.expiresAt) > start + 61_000, 'the link itself has not expired');
+      assert.equal((await fetchBytes(url, token)).status, 403);
+      const mine = await app.gql(`{ myAccessRequests { state } }`, {}, token);
+      assert.equal(mine.data.myAccessRequests[0].state, 'EXPIRED');
+      const relink = await app.gql(LINK, { a: c.accession }, token);
+      assert.equal(relink.errors![0].extensions.code, 'FORBIDDEN');
+    } finally {
+      access.now = () => new Date();
+    }
   });
 
   it('lets the owner reject, and the requester ask again afterwards', async () => {

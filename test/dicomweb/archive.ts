@@ -26,23 +26,32 @@ async function ok(app: TestApp, query: string, variables: Record<string, unknown
   return res.data;
 }
 
-/** Submits `shape` (studies × series × instances per patient), processes, reviews and releases it. */
-async function release(app: TestApp, submitter: string, curator: string, accessibility: 'OPEN' | 'CONTROLLED', patients: string[], shape: { studies: number; series: number; instances: number }): Promise<{ collection: string; studies: ReleasedStudy[] }> {
-  const sub = await createSubmission(app, submitter, { title: `DICOMweb ${accessibility}`, accessibility });
+/** CT files of `shape` (studies × series × instances per patient), distinct UIDs and pixels each. */
+export function ctFiles(patients: string[], shape: { studies: number; series: number; instances: number }, extra: (patient: string, study: number, series: number) => Record<string, { vr: string; Value: unknown[] }> = () => ({})): Buffer[] {
+  const files: Buffer[] = [];
   for (const patientId of patients) {
     for (let s = 0; s < shape.studies; s++) {
       const studyUid = uid();
       for (let se = 0; se < shape.series; se++) {
         const seriesUid = uid();
         for (let i = 0; i < shape.instances; i++) {
-          const res = await upload(app, submitter, sub.uploadUrl, makeCt({ patientId, patientName: `${patientId}^Name`, studyUid, seriesUid, sopUid: uid(), instanceNumber: i + 1, size: 32 }));
-          assert.equal(res.status, 201, JSON.stringify(res.body));
+          files.push(makeCt({ patientId, patientName: `${patientId}^Name`, studyUid, seriesUid, sopUid: uid(), instanceNumber: i + 1, size: 32, extra: extra(patientId, s, se) as any }));
         }
       }
     }
   }
+  return files;
+}
+
+/** Submits `files`, processes them, passes every series and releases the collection; all must be ingested. */
+export async function release(app: TestApp, submitter: string, curator: string, accessibility: 'OPEN' | 'CONTROLLED', files: Buffer[]): Promise<{ collection: string; studies: ReleasedStudy[] }> {
+  const sub = await createSubmission(app, submitter, { title: `DICOMweb ${accessibility}`, accessibility });
+  for (const [i, file] of files.entries()) {
+    const res = await upload(app, submitter, sub.uploadUrl, file, `${i}.dcm`);
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+  }
   const summary = await processToEnd(app, submitter, sub.id);
-  assert.equal(summary.ingested, patients.length * shape.studies * shape.series * shape.instances, JSON.stringify(summary));
+  assert.equal(summary.ingested, files.length, JSON.stringify(summary));
   const data = await ok(app, `query($id: ID!) { submission(id: $id) { collection { accession } } }`, { id: String(sub.id) }, submitter);
   const collection = data.submission.collection;
   // Read back from the catalogue what the pipeline stored (de-identified UIDs, accessions).
@@ -72,7 +81,7 @@ export async function startArchive(config: Partial<Config> = {}): Promise<Archiv
   const submitter = await app.token('dw-submitter', Role.SUBMITTER);
   const curator = await app.token('dw-curator', Role.CURATOR);
   const researcher = await app.token('dw-researcher', Role.RESEARCHER);
-  const open = await release(app, submitter, curator, 'OPEN', ['PAT-A', 'PAT-B'], { studies: 1, series: 2, instances: 3 });
-  const controlled = await release(app, submitter, curator, 'CONTROLLED', ['PAT-C'], { studies: 1, series: 1, instances: 2 });
+  const open = await release(app, submitter, curator, 'OPEN', ctFiles(['PAT-A', 'PAT-B'], { studies: 1, series: 2, instances: 3 }));
+  const controlled = await release(app, submitter, curator, 'CONTROLLED', ctFiles(['PAT-C'], { studies: 1, series: 1, instances: 2 }));
   return { app, submitter, curator, researcher, open, controlled, stop: () => app.stop() };
 }

@@ -1,9 +1,11 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { dcmjs } from '../../src/deid/dcmjs.js';
 import { AccessRequestState } from '../../src/entities/index.js';
+import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { insertRequest } from '../access/support.js';
 import { startArchive, type Archive } from './archive.js';
 import { dicomwebClient, statusOf } from './client.js';
@@ -140,5 +142,40 @@ describe('WADO-RS: instances, metadata, frames and rendered images, with dicomwe
     assert.equal((await get(a, `${inst}/metadata`, null, { accept: 'application/dicom+xml' })).status, 406);
     assert.equal((await get(a, `${inst}/bulkdata/00100010`, a.researcher)).status, 404);
     assert.equal((await get(a, '/studies')).status, 200);
+  });
+
+  it('frames again come from the frame index as the same bytes; a damaged metadata product is made again from the file; a file bad in every copy is STORAGE_CORRUPT', async () => {
+    const knex = (a.app.orm.em as EntityManager).getKnex();
+    const study = a.open.studies[1]!;
+    const series = study.series[0]!;
+    const frame = (sop: string) => get(a, `/studies/${study.studyUid}/series/${series.uid}/instances/${sop}/frames/1`, a.researcher, { accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*' });
+    const once = await frame(series.instances[0]!);
+    const twice = await frame(series.instances[0]!);
+    assert.equal(twice.status, 200);
+    const part = (r: { body: Buffer }) => r.body.subarray(r.body.indexOf('\r\n\r\n') + 4, r.body.lastIndexOf('\r\n--'));
+    assert.ok(part(once).equals(part(twice)), 'a frame read through the index (a verified byte range) is the frame parsed from the file');
+    assert.equal(part(once).length, 32 * 32 * 2);
+
+    // The DICOM JSON product of one instance damaged in the derived-data cache: served from the file instead, the same attributes.
+    const { metadata_sha256: productSha } = await knex('image').where('uid', series.instances[1]).first('metadata_sha256');
+    assert.ok(productSha, 'ingest made the DICOM JSON product');
+    const derived = LocalBlobStore.thumbnailsOf(a.app.config);
+    const product = JSON.parse(fs.readFileSync(derived.pathIn(derived.primaryRoot, productSha)).toString());
+    fs.writeFileSync(derived.pathIn(derived.primaryRoot, productSha), '{"damaged": tru');
+    const meta = await get(a, `/studies/${study.studyUid}/series/${series.uid}/instances/${series.instances[1]}/metadata`);
+    assert.equal(meta.status, 200);
+    const served = JSON.parse(meta.body.toString())[0];
+    for (const tag of Object.keys(product)) assert.ok(tag in served, `${tag} is served from the file as the product held it`);
+
+    // Every copy of an instance's file corrupted: an error status with the archive's code, nothing sent, the server up.
+    const { sha256 } = await knex('image').where('uid', series.instances[2]).first('sha256');
+    // The tests' archive keeps its blobs in the local two-root store (the default backend).
+    const blobs = LocalBlobStore.fromConfig(a.app.config);
+    for (const root of new Set([blobs.primaryRoot, blobs.backupRoot])) fs.writeFileSync(blobs.pathIn(root, sha256), 'not the stored bytes');
+    const bad = await frame(series.instances[2]!);
+    assert.equal(bad.status, 500);
+    assert.equal(JSON.parse(bad.body.toString()).code, 'STORAGE_CORRUPT');
+    assert.equal((await get(a, `/studies/${study.studyUid}/series/${series.uid}/instances/${series.instances[2]}`, a.researcher)).status, 500);
+    assert.equal((await frame(series.instances[0]!)).status, 200);
   });
 });

@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EntityManager } from '@mikro-orm/knex';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { Role } from '../../src/auth/Principal.js';
 import { ReleaseState } from '../../src/domain.js';
 import { Collection, Series } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
+import { subscribeLive } from '../support/live.js';
 import { createSubmission, makeCt, uid, upload } from '../ingest/helpers.js';
 
 const RELEASE = `mutation($a: String!) { releaseCollection(accession: $a) { released blockers { reason count message } collection { accession releaseState releasedAt } } }`;
 const REVIEW = `mutation($uid: String!, $v: QcVerdict!, $note: String) { reviewSeries(uid: $uid, verdict: $v, note: $note) { verdict note reviewer reviewedAt } }`;
 const FILES = `query($id: ID!) { submission(id: $id) { files(first: 500) { edges { node { id state quarantineReason heldForPixelReview repairRequest resolution } } } } }`;
 const HISTORY = `query($id: ID!) { submission(id: $id) { qcHistory { kind subject actor reason message at } } }`;
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
-}
 
 describe('curation: quarantine, repair, review and release over the API', () => {
   let app: TestApp;
@@ -120,28 +114,24 @@ describe('curation: quarantine, repair, review and release over the API', () => 
   });
 
   it('announces reviews over graphql-ws to the submitter, and FAIL blocks release until the series passes', async () => {
-    const client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${submitter}` } });
-    const events: any[] = [];
-    const stop = client.subscribe({ query: `subscription($s: ID!) { qcEvents(submission: $s) { submissionId kind subject message } }`, variables: { s: submissionId } },
-      { next: (v) => events.push(v), error: (e) => events.push({ error: e }), complete: () => {} });
+    // Resolves once the hub listens for this subscriber: no time allowed for it to register.
+    const live = await subscribeLive(app, submitter, `subscription($s: ID!) { qcEvents(submission: $s) { submissionId kind subject message } }`, { s: submissionId });
+    const { events } = live;
     try {
-      // graphql-ws has no "subscribed" acknowledgement; give the server time to register it (loaded CI machines are slow).
-      await new Promise((r) => setTimeout(r, 1000));
       const failNote = await gql(REVIEW, { uid: seriesUids[1], v: 'FAIL' }, curator);
       assert.equal(failNote.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', 'FAIL needs a note');
       const failed = (await ok(REVIEW, { uid: seriesUids[1], v: 'FAIL', note: 'text burned into the corner' }, curator)).reviewSeries;
       assert.deepEqual([failed.verdict, failed.reviewer], ['FAIL', 'qc-curator']);
-      await until(() => events.some((e) => e.data?.qcEvents?.kind === 'SERIES_FAILED'));
+      await live.next((e) => e.data?.qcEvents?.kind === 'SERIES_FAILED', 'SERIES_FAILED event');
       assert.ok(!events.some((e) => e.error), JSON.stringify(events));
       assert.deepEqual(events.find((e) => e.data?.qcEvents?.kind === 'SERIES_FAILED')?.data?.qcEvents, { submissionId, kind: 'SERIES_FAILED', subject: `series:${seriesUids[1]}`, message: 'text burned into the corner' });
 
       await ok(REVIEW, { uid: seriesUids[0], v: 'PASS', note: 'looks right' }, curator);
       const refused = (await ok(RELEASE, { a: accession }, curator)).releaseCollection;
       assert.deepEqual(refused.blockers.map((b: any) => b.reason), ['FAILED_SERIES', 'HELD_FOR_PIXEL_REVIEW']);
-      await until(() => events.some((e) => e.data?.qcEvents?.kind === 'RELEASE_REFUSED'));
+      await live.next((e) => e.data?.qcEvents?.kind === 'RELEASE_REFUSED', 'RELEASE_REFUSED event');
     } finally {
-      stop();
-      await client.dispose();
+      await live.dispose();
     }
   });
 

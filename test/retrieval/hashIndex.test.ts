@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HashIndex, type AcceptFilter, type SearchHit } from '../../src/retrieval/HashIndex';
+import { HashIndex, smallestSorted, type AcceptFilter, type SearchHit } from '../../src/retrieval/HashIndex';
 import { hamming } from '../../src/retrieval/code';
 
 /** xorshift so failures reproduce */
@@ -82,6 +82,33 @@ test('heavy ties overflow the candidate buffer and still come back ordered by id
     { id: 50000, distance: 0 },
     { id: 0, distance: 1 },
   ]);
+});
+
+test('ties at the k-th distance are selected, not sorted: codes from a small pool (as the seeded archive draws them) agree with brute force', () => {
+  const r = rng(17);
+  const pool = Array.from({ length: 40 }, () => randomCode(r));
+  const index = new HashIndex();
+  const ref = new Map<number, bigint>();
+  for (let id = 0; id < 30000; id++) {
+    const code = pool[Math.floor(r() * pool.length)];
+    // Scrambled insertion order, so slot order is not id order.
+    const sid = (id * 7919) % 30011;
+    index.add(sid, code);
+    ref.set(sid, code);
+  }
+  for (let i = 0; i < 20; i++) {
+    const q = i % 2 ? pool[i] : randomCode(r);
+    for (const k of [1, 120, 999]) assert.deepEqual(index.search(q, k), bruteForce(ref, q, k));
+  }
+});
+
+test('smallestSorted returns the r smallest ascending, duplicates included', () => {
+  const r = rng(5);
+  for (const [n, r_, span] of [[0, 0, 1], [10, 3, 5], [1000, 7, 50], [5000, 120, 1e9], [5000, 4999, 3], [64, 64, 10]] as const) {
+    const a = Uint32Array.from({ length: n }, () => Math.floor(r() * span));
+    const expected = [...a].sort((x, y) => x - y).slice(0, r_);
+    assert.deepEqual([...smallestSorted(a, r_)], expected, `n=${n} r=${r_}`);
+  }
 });
 
 test('random codes at scale agree with brute force, including large and sparse ids', () => {

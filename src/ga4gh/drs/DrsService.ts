@@ -44,7 +44,7 @@ export class DrsService {
 
   constructor(private readonly em: EntityManager, readonly user: Principal | null) {
     this.releases = ReleasesModule.of(em);
-    this.control = new AccessControl(em, user);
+    this.control = new AccessControl(em, user, this.releases.access.now);
     this.downloads = new DownloadService(em, this.control, this.releases.access.signer, () => this.releases.baseUrl);
   }
 

@@ -4,6 +4,7 @@ import type { HashCatalog } from '../../similarity/HashCatalog.js';
 import type { BlobStore } from '../../storage/BlobStore.js';
 import type { CpuPool, WorkerStorage } from '../cpuTasks.js';
 import type { OutcomeWriter } from '../outcomes.js';
+import type { Prescreen } from '../prescreen.js';
 import type { DerivedProduct } from '../products/index.js';
 import type { StagingArea } from '../staging.js';
 import type { Batch } from '../stage.js';
@@ -12,6 +13,8 @@ import type { Batch } from '../stage.js';
 export interface PipelineDeps {
   orm: MikroORM;
   cpu: CpuPool;
+  /** Per-file check results started as files were staged (the screen stage takes them). */
+  prescreen: Prescreen;
   staging: StagingArea;
   store: BlobStore;
   /** Where workers write (the archive and the thumbnail cache). */

@@ -1,7 +1,8 @@
 // screen: QC's per-file checks (on the worker pool) and cross-file checks over the whole
 // submission's RECEIVED files, before anything is de-identified. A file that fails leaves with
 // its outcome (told to QC as it is decided); one that passes becomes PARSED with its patient key
-// and de-identified image UID, learnt from the same read.
+// and de-identified image UID, learnt from the same read. A file's per-file check has usually
+// run already, while it was being uploaded (prescreen.ts); otherwise it runs here.
 import { localPatientKey, remapUid } from '../../deid/index.js';
 import { SubmissionFile } from '../../entities/index.js';
 import { FileState } from '../../entities/SubmissionFile.js';
@@ -13,7 +14,10 @@ import type { PipelineDeps } from './deps.js';
 export async function screen(run: Pick<RunContext, 'submissionId' | 'collectionId'>, deps: PipelineDeps): Promise<ScreenSummary> {
   const files = await deps.em().find(SubmissionFile, { submission: run.submissionId, state: FileState.RECEIVED },
     { fields: ['id', 'stagingPath'], orderBy: { id: 'asc' } });
-  const result = await screenFiles(files, (p) => deps.cpu.check(deps.staging.absolute(p)));
+  const result = await screenFiles(files, async (p) => {
+    const file = deps.staging.absolute(p);
+    return (await deps.prescreen.take(file)) ?? deps.cpu.check(file);
+  });
   const outcomes: FileOutcome[] = [...result.verdicts].map(([fileId, v]) => ({
     fileId, kind: v.state === FileState.DUPLICATE ? 'DUPLICATE' : 'QUARANTINED', reason: v.finding.reason, message: v.finding.message,
   }));

@@ -10,6 +10,8 @@
  * full ranking, P@10, and stability — the share of queries whose code moves by at most 2 bits
  * when the image is saved again as JPEG q90 or resized by ±10 % (bilinear), worst of the three.
  * Methods: the shipped model, the previous model (models/obia-hash64-v1.onnx), pHash and dHash.
+ * Then the default archive's own images (seedArchive.ts): for each model, the share of them
+ * whose 5 nearest others keep their modality and site, per group.
  */
 import * as path from 'node:path';
 import { hamming } from '../code';
@@ -21,6 +23,7 @@ import { meanAveragePrecision, seededPermutation, toCodeSet } from '../metrics';
 import { dHash, pHash } from '../perceptualHash';
 import { PERTURBATIONS } from '../perturb';
 import type { Gray8Image } from '../preprocess';
+import { seedArchiveImages, seedNeighbourCheck } from '../seedArchive';
 
 const TOP_K = 30;
 const STABLE_BITS = 2;
@@ -131,6 +134,13 @@ async function main(): Promise<void> {
     }
   }
   for (const h of hashers) if (h.usPerImage) console.log(`  ${h.name}: ${h.usPerImage.toFixed(0)} µs/image on the last batch (preprocess + onnxruntime, ${threads} thread(s))`);
+  const seed = await seedArchiveImages();
+  const seedRows: string[] = [];
+  for (const h of hashers) {
+    const check = seedNeighbourCheck(seed, await h.hash(seed.map((s) => s.gray)));
+    seedRows.push(`  ${h.name.padEnd(28)} chest X-rays keep chest X-ray neighbours: ${check.chestXrayKept ? 'yes' : 'NO '}  `
+      + [...check.byGroup].map(([g, [ok, n]]) => `${g} ${ok}/${n}`).join(', '));
+  }
   await ours.close();
   await previous.close();
 
@@ -140,6 +150,8 @@ async function main(): Promise<void> {
   console.log('\n' + line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
+  console.log(`\ndefault archive (${seed.length} images): images whose 5 nearest others are of their group (modality, site)`);
+  for (const r of seedRows) console.log(r);
   console.log(`\nstability: share of ${nStable} seeded queries per benchmark whose code moves by ≤ ${STABLE_BITS} bits; HashIndex cross-check ${failed ? 'FAILED' : 'passed'}`);
   console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (failed) process.exitCode = 1;
