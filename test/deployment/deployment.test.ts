@@ -167,6 +167,8 @@ describe('the whole deployment on one machine', { skip }, () => {
       if (m.active) { held.set(m.active.id, m.active.fileIds); s.first ||= Date.now(); }
       if (m.completed?.name === 'batch') { s.files += held.get(m.completed.id)?.length ?? 0; s.batches++; s.last = Date.now(); }
       if (m.completed && m.completed.id === killedAt) say(`${name} completed the killed worker's batch ${killedAt}`);
+      if (m.active?.name === 'finish') say(`${name} began the finish job (the run's end-of-run products)`);
+      if (m.completed?.name === 'finish') say(`${name} completed the finish job`);
     };
 
     // The kill point: after hub B's progress shows a seeded share of the files indexed, the victim's next batch start.
