@@ -27,7 +27,7 @@ export class CurationResolver {
     return curation(ctx).requestRepair(rowId(file, 'file'), message);
   }
 
-  @Mutation(() => SubmissionFile, { description: 'Resolves a quarantined file: DISCARD it, or REPROCESS it (with `repair` supplying what was missing), after which it runs through the pipeline again. Its submitter or a curator.' })
+  @Mutation(() => SubmissionFile, { description: 'Resolves a quarantined file: DISCARD it, or REPROCESS it (with `repair` supplying what was missing), which starts the pipeline over it again and answers at once with the file as it is then; the end of the run is seen on submissionProgress. Its submitter or a curator.' })
   resolveQuarantined(@Arg('file', () => ID, { description: 'The quarantined file\'s id (SubmissionFile.id).' }) file: string,
     @Arg('action', () => QuarantineAction, { description: 'DISCARD or REPROCESS.' }) action: QuarantineAction,
     @Arg('repair', () => RepairInput, { nullable: true, description: 'For REPROCESS: what the file was missing (e.g. its local patient ID).' }) repair: RepairInput | null, @Ctx() ctx: RequestContext) {

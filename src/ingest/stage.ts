@@ -86,6 +86,7 @@ export interface Batch {
  * src/qc sees, so QC depends on this interface and not on the pipeline's wiring.
  */
 export interface IngestPort {
-  pipeline: { process(submissionId: number): Promise<unknown> };
+  /** Starts (or joins) a run and resolves once the submission reads PROCESSING; `run` is the run, whose failure the caller logs. */
+  pipeline: { start(submissionId: number): Promise<{ run: Promise<unknown> }> };
   staging: { absolute(stagingPath: string): string; copyName(from: string, to: string): Promise<void> };
 }

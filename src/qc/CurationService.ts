@@ -13,6 +13,7 @@ import { releaseBlockers, type ReleaseBlocker } from './blockers.js';
 import { recordQcEvent } from './events.js';
 import { repairedCopy, type Repair } from './repair.js';
 import { versionRelease } from '../releases/ReleaseService.js';
+import { logger } from '../log.js';
 
 /** The policy's CURATE check (src/access/policy.ts): curators and admins. */
 export function requireCurator(user: Principal | null, named = 'this collection'): Principal {
@@ -101,7 +102,8 @@ export class CurationService {
   /**
    * The submitter (or a curator) resolves a quarantined file: DISCARD leaves it out for good;
    * REPROCESS applies the repair to a copy of the staged bytes (the original stays as
-   * received) and runs the file through the pipeline again.
+   * received) and starts the pipeline over it again; the answer is the file as it is then
+   * (RECEIVED, or further along), and the run's end is seen on submissionProgress.
    */
   async resolveQuarantined(fileId: number, action: QuarantineAction, repair: Repair | null): Promise<SubmissionFile> {
     // Anonymous callers learn nothing, not even whether the file exists.
@@ -137,8 +139,12 @@ export class CurationService {
     Object.assign(curation, { resolution: action, resolvedBy: actor.id, resolvedAt: new Date() });
     // Values the submitter supplied (a patient ID) are PHI: the history says what was repaired, not to what.
     await recordQcEvent(this.em, { ...event, kind: QcEventKind.REPROCESSED, reason: was, message: applied.length ? `reprocessed with ${applied.join(', ')} repaired` : 'reprocessed' });
-    await this.ingest.pipeline.process(submission.id);
-    return (await this.em.fork().findOneOrFail(SubmissionFile, { id: file.id }));
+    await this.em.flush();
+    // The run is started, not awaited: a long job never holds the request open (the file may share its
+    // run with every other unfinished file of the submission). Progress flows on submissionProgress.
+    const { run } = await this.ingest.pipeline.start(submission.id);
+    run.catch((err) => logger.error({ err, submission: submission.id }, 'ingest run after REPROCESS failed'));
+    return this.em.fork().findOneOrFail(SubmissionFile, { id: file.id }, { connectionType: 'write' });
   }
 
   async releaseCollection(accession: string): Promise<ReleaseOutcome> {
