@@ -59,8 +59,14 @@ export class QidoService {
     if (scope.study) qb.where('st.study_instance_uid', scope.study);
     if (scope.series) qb.where('s.uid', scope.series);
     for (const c of q.conditions) applyCondition(qb, c);
+    // MariaDB, unscoped study and series lists: the answer is ordered by the driving table's id and
+    // cut at the limit, so reading that table in id order and stopping early is the plan; left to
+    // itself the optimizer starts from the handful of collections and sorts every study (study list
+    // at 1.94 M images: p50 54 ms). Scoped queries and instance lists keep the optimizer's plan (it
+    // starts from the UID given).
+    const straight = k.client.dialect !== 'sqlite3' && q.level !== 'instance' && !scope.study && !scope.series ? 'straight_join ' : '';
     const select: (string | Knex.Raw)[] = [
-      k.raw('st.study_instance_uid as uid_study'),
+      k.raw(`${straight}st.study_instance_uid as uid_study`),
       ...(q.level !== 'study' ? [k.raw('s.uid as uid_series')] : []),
       ...(q.level === 'instance' ? [k.raw('im.uid as uid_instance')] : []),
     ];
