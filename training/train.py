@@ -24,21 +24,9 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import BITS, HashNet  # noqa: E402
 from obia_preprocess import REPO, load_split, preprocess  # noqa: E402
+from hash_losses import focal_loss, triplet_batch_hard  # noqa: E402
 
 SEED = 20240611
-
-
-def focal_loss(logits, target, gamma=2.0):
-    logp = F.log_softmax(logits, 1).gather(1, target[:, None]).squeeze(1)
-    return (-((1 - logp.exp()) ** gamma) * logp).mean()
-
-
-def triplet_batch_hard(u, y, margin):
-    d = (u.shape[1] - u @ u.t()) / 2
-    same = y[:, None] == y[None, :]
-    dpos = (d - 1e9 * (~same).float()).max(1).values
-    dneg = (d + 1e9 * same.float()).min(1).values
-    return F.relu(dpos - dneg + margin).mean() / u.shape[1]
 
 
 def structure_loss(u, x, y):
