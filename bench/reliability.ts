@@ -25,11 +25,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import zlib from 'node:zlib';
 import { zipSync } from 'fflate';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { pngBomb, rleDicomBomb } from '../test/reliability/bombs.js';
+import { pngBomb, rleDicomBomb, zeroZip } from '../test/reliability/bombs.js';
 import { makeCt, uid } from '../test/ingest/helpers.js';
 
 const ABUSE_SECONDS = Number(process.env.BENCH_ABUSE_SECONDS ?? 8);
@@ -185,33 +184,6 @@ function wsError(err: unknown): string {
   return typeof err === 'string' ? err : JSON.stringify(err);
 }
 
-/** A zip of one entry of `bytes` zeros, deflated as it is made (a bomb of ratio ~1000). */
-async function zeroZip(bytes: number): Promise<Buffer> {
-  const deflate = zlib.createDeflateRaw({ level: 9 });
-  const parts: Buffer[] = [];
-  deflate.on('data', (c: Buffer) => parts.push(c));
-  const done = new Promise((resolve) => deflate.on('end', resolve));
-  const block = Buffer.alloc(MB);
-  let crc = 0;
-  for (let left = bytes; left > 0; left -= MB) {
-    crc = zlib.crc32(block, crc);
-    if (!deflate.write(block)) await new Promise((r) => deflate.once('drain', r));
-  }
-  deflate.end();
-  await done;
-  const data = Buffer.concat(parts);
-  const name = Buffer.from('bomb.dcm');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc >>> 0, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(bytes, 22); local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc >>> 0, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(bytes, 24); central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12); end.writeUInt32LE(local.length + name.length + data.length, 16);
-  return Buffer.concat([local, name, data, central, name, end]);
-}
 
 interface Abuse { name: string; once?: boolean; run: (hub: Hub) => Promise<string> }
 
@@ -257,7 +229,7 @@ async function main() {
     const imageUrl = zipUrl.replace('/archive.zip', `/images/${bad!.uid}.dcm`);
     const png = await pngBomb(16_000);
     const dicomBomb = rleDicomBomb(16_000);
-    const zipBomb = await zeroZip(512 * MB);
+    const zipBomb = await zeroZip(512 * MB, 'bomb.dcm');
     const junk = zipSync(Object.fromEntries(Array.from({ length: JUNK_ENTRIES }, (_, i) => [`junk/${i}.dcm`, crypto.randomBytes(100)])), { level: 1 });
     const statuses = () => new Map<string, number>();
     const tally = (m: Map<string, number>) => [...m].map(([k, v]) => `${k} x${v}`).join(', ');

@@ -55,3 +55,34 @@ export function rleDicomBomb(side: number, ids: { patientId?: string; studyUid?:
     extraMeta: { '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.5'] } },
   });
 }
+
+/** A zip of one entry of `bytes` zeros, deflated by zlib as it is produced (no buffer of its size is ever held). */
+export async function zeroZip(bytes: number, entryName: string): Promise<Buffer> {
+  const MB = 1024 * 1024;
+  const deflate = zlib.createDeflateRaw({ level: 9 });
+  const parts: Buffer[] = [];
+  deflate.on('data', (c: Buffer) => parts.push(c));
+  const done = new Promise((resolve) => deflate.on('end', resolve));
+  const block = Buffer.alloc(MB);
+  let crc = 0;
+  for (let left = bytes; left > 0; left -= MB) {
+    const piece = block.subarray(0, Math.min(MB, left));
+    crc = zlib.crc32(piece, crc);
+    if (!deflate.write(piece)) await new Promise((r) => deflate.once('drain', r));
+  }
+  deflate.end();
+  await done;
+  const data = Buffer.concat(parts);
+  const name = Buffer.from(entryName);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc >>> 0, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(bytes, 22); local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc >>> 0, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(bytes, 24); central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22);
+  const cdOffset = local.length + name.length + data.length;
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + name.length, 12); end.writeUInt32LE(cdOffset, 16);
+  return Buffer.concat([local, name, data, central, name, end]);
+}

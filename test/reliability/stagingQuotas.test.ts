@@ -6,44 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { zipSync } from 'fflate';
-import zlib from 'node:zlib';
 import { loadConfig } from '../../src/config.js';
 import { StagingArea, UploadError } from '../../src/ingest/staging.js';
 import { Readable } from 'node:stream';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { zeroZip } from './bombs.js';
 import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
 
 const MB = 1024 * 1024;
 
-/** A zip of one entry of `bytes` zeros, deflated by zlib as it is produced (no buffer of its size is ever held). */
-async function zeroZip(bytes: number): Promise<Buffer> {
-  const deflate = zlib.createDeflateRaw({ level: 9 });
-  const parts: Buffer[] = [];
-  deflate.on('data', (c: Buffer) => parts.push(c));
-  const done = new Promise((resolve) => deflate.on('end', resolve));
-  const block = Buffer.alloc(MB);
-  let crc = 0;
-  for (let left = bytes; left > 0; left -= MB) {
-    const piece = block.subarray(0, Math.min(MB, left));
-    crc = zlib.crc32(piece, crc);
-    if (!deflate.write(piece)) await new Promise((r) => deflate.once('drain', r));
-  }
-  deflate.end();
-  await done;
-  const data = Buffer.concat(parts);
-  const name = Buffer.from('scan/big.dcm');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc >>> 0, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(bytes, 22); local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc >>> 0, 16); central.writeUInt32LE(data.length, 20); central.writeUInt32LE(bytes, 24); central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  const cdOffset = local.length + name.length + data.length;
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12); end.writeUInt32LE(cdOffset, 16);
-  return Buffer.concat([local, name, data, central, name, end]);
-}
 
 /** Every file left under a submission's staging directory (temporary uploads included). */
 function stagedFiles(app: TestApp, submissionId: number): string[] {
@@ -64,7 +35,7 @@ describe('zip expansion and staging quotas', () => {
   it('refuses a small zip that expands a thousandfold, before writing its expansion, and keeps nothing of it', async () => {
     const token = await submitter(app, 'bomber');
     const sub = await createSubmission(app, token);
-    const bomb = await zeroZip(512 * MB);
+    const bomb = await zeroZip(512 * MB, 'scan/big.dcm');
     assert.ok(bomb.length < MB, `the bomb is small (${bomb.length} bytes)`);
     // Under the default bounds (this app's quotas are tiny): well under the per-file and per-zip byte limits, but a thousandfold.
     const staging = new StagingArea(app.config.stagingDir, loadConfig({}).ingest);
@@ -119,6 +90,6 @@ describe('zip expansion and staging quotas', () => {
     const staging = new StagingArea(fs.mkdtempSync(path.join(app.config.dataDir, 'codes-')), { ...loadConfig({}).ingest, submissionQuotaBytes: 10 });
     await assert.rejects(staging.receive(7, Readable.from([Buffer.alloc(100)]), 'x.dcm'), (e: unknown) => e instanceof UploadError && e.code === 'SUBMISSION_QUOTA' && e.status === 413);
     const zipped = new StagingArea(fs.mkdtempSync(path.join(app.config.dataDir, 'codes-')), { ...loadConfig({}).ingest });
-    await assert.rejects(zipped.receive(7, Readable.from([await zeroZip(200 * MB)]), 'x.zip'), (e: unknown) => e instanceof UploadError && e.code === 'ZIP_BOMB');
+    await assert.rejects(zipped.receive(7, Readable.from([await zeroZip(200 * MB, 'scan/big.dcm')]), 'x.zip'), (e: unknown) => e instanceof UploadError && e.code === 'ZIP_BOMB');
   });
 });
