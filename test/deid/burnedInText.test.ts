@@ -2,7 +2,7 @@
 // file's own identifying attributes, and blanked in the stored pixels; orientation markers stay;
 // an image OCR could not read stays held with the reason. Images are real (a CT slice and an
 // ultrasound frame from ../shared) with text rendered into them in Debian's fonts.
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { GlobalFonts } from '@napi-rs/canvas';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,29 +13,17 @@ import {
 } from '../../src/deid/burnedInText';
 import { decodeFrame, displayParsed, grayOf, parseImage } from '../../src/imaging';
 import { context, readPart10, SAMPLES_DIR, writePart10 } from './fixtures';
+import { burnText, type BurnedText } from '../support/burnedIn.js';
 
 const CT_SLICE = path.resolve(process.cwd(), '../shared/seed-images/totalsegmentator/example_ct_dicom/CT.1.3.12.2.1107.5.1.4.60064.30000022120808113428000016583');
 const FONTS = '/usr/share/fonts/truetype';
 
-interface Text { text: string; x: number; y: number; size: number; family?: string; level?: number }
+type Text = BurnedText;
 
 /** A 512x512 CT slice (display values) with text drawn in, as the secondary capture a workstation makes of it. */
 async function secondaryCapture(texts: Text[], patient: { name: string; ideographic?: string; id: string; birthDate: string }): Promise<Buffer> {
   const grey = grayOf(await displayParsed(parseImage(fs.readFileSync(CT_SLICE)), 0));
-  const c = createCanvas(grey.width, grey.height);
-  const g = c.getContext('2d');
-  const img = g.createImageData(grey.width, grey.height);
-  for (let i = 0; i < grey.data.length; i++) { img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = grey.data[i]; img.data[4 * i + 3] = 255; }
-  g.putImageData(img, 0, 0);
-  for (const t of texts) {
-    g.font = `${t.size}px "${t.family ?? 'DejaVu Sans'}"`;
-    const v = t.level ?? 235;
-    g.fillStyle = `rgb(${v},${v},${v})`;
-    g.fillText(t.text, t.x, t.y);
-  }
-  const rgba = g.getImageData(0, 0, grey.width, grey.height).data;
-  const pixels = new Uint8Array(grey.width * grey.height);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[4 * i];
+  const pixels = burnText(grey, texts);
   return writePart10({
     '00080005': { vr: 'CS', Value: ['ISO_IR 192'] },
     '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.7'] },

@@ -4,7 +4,7 @@
 // curators see the redaction, and the hold for pixel review stands or lifts as configured. An
 // image OCR could not check stays held with the reason. Images are real (an ultrasound frame and
 // a radiograph from ../shared) with text rendered in Debian's fonts, as the eval corpus does.
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { GlobalFonts } from '@napi-rs/canvas';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { readPart10, writePart10 } from '../support/dicom.js';
 import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
 import { processToEnd } from '../support/kit.js';
+import { burnText, type BurnedText } from '../support/burnedIn.js';
 
 const SHARED = path.resolve(process.cwd(), '../shared');
 const ULTRASOUND = path.join(SHARED, 'deid/dicom/pydicomdata__US1_J2KR.dcm');
@@ -26,24 +27,12 @@ const FONTS = '/usr/share/fonts/truetype';
 
 const PATIENT = { name: 'WANG^FANG', id: '7301945', birthDate: '19580722' };
 
-interface Text { text: string; x: number; y: number; size: number }
+type Text = BurnedText;
 
 /** A real image's first frame (display values) with text drawn in, as the DICOM a device or workstation writes. */
 async function imageWithText(source: string, modality: 'US' | 'OT', texts: Text[]): Promise<Buffer> {
   const grey = grayOf(toDisplay8(await decodeFrameAtSize(fs.readFileSync(source), 0)));
-  const c = createCanvas(grey.width, grey.height);
-  const g = c.getContext('2d');
-  const img = g.createImageData(grey.width, grey.height);
-  for (let i = 0; i < grey.data.length; i++) { img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = grey.data[i]; img.data[4 * i + 3] = 255; }
-  g.putImageData(img, 0, 0);
-  for (const t of texts) {
-    g.font = `${t.size}px "DejaVu Sans"`;
-    g.fillStyle = 'rgb(235,235,235)';
-    g.fillText(t.text, t.x, t.y);
-  }
-  const rgba = g.getImageData(0, 0, grey.width, grey.height).data;
-  const pixels = new Uint8Array(grey.width * grey.height);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[4 * i];
+  const pixels = burnText(grey, texts);
   const ds: DicomDataset = {
     '00080016': { vr: 'UI', Value: [modality === 'US' ? '1.2.840.10008.5.1.4.1.1.6.1' : '1.2.840.10008.5.1.4.1.1.7'] },
     '00080018': { vr: 'UI', Value: [uid()] },
