@@ -106,9 +106,12 @@ export class IngestPipeline {
   /**
    * Files just staged (paths relative to the staging root): QC's per-file checks start on the
    * worker pool while uploads continue, and screening takes their results (prescreen.ts).
+   * In-process runs only.
    */
   received(stagingPaths: readonly string[]): void {
-    if (this.stopping) return;
+    // As jobs, screening runs in a worker process (maybe on another host) that cannot see this
+    // process's results: checking here would only spend the hub's CPU on work done again there.
+    if (this.stopping || this.dispatcher) return;
     this.prescreen.start(stagingPaths.map((p) => this.staging.absolute(p)));
   }
 
