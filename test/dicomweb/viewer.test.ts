@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import { chromium, type Browser } from 'playwright-core';
 import { OHIF_VERSION } from '../../src/dicomweb/viewerRoute.js';
 import { startArchive, type Archive } from './archive.js';
+import { SCREENSHOTS } from '../portal/support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -45,10 +47,16 @@ describe('OHIF v3 at /viewer opens the archive through /dicom-web', { skip: !fs.
     await canvas.waitFor({ timeout: 60_000 }).catch((err) => { throw new Error(`${err.message}\n${problems.join('\n')}`); });
     // The slice is drawn once its frame arrives; poll the viewport's pixels rather than sleep.
     let levels = 0;
+    let shot: Buffer = Buffer.alloc(0);
     for (let i = 0; i < 120 && levels < 16; i++) {
-      levels = distinctLevels(await canvas.screenshot());
+      shot = await canvas.screenshot();
+      levels = distinctLevels(shot);
       if (levels < 16) await page.waitForTimeout(250);
     }
+    // Kept beside the portal's screenshots, for a person to look at what the viewer drew.
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    fs.writeFileSync(path.join(SCREENSHOTS, 'viewer-slice.png'), shot);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'viewer-study.png') });
     assert.ok(levels >= 16, `the viewport shows an image (${levels} grey levels)\n${problems.join('\n')}`);
     await page.close();
   });
