@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
+import { frame } from '../src/dicom/index.js';
 import { readNifti, axialSlice, type NiftiVolume } from './nifti.js';
 import { readAttributes, rewriteFile, SOP_CLASS, writeImage } from './dicomKit.js';
 
@@ -165,6 +166,9 @@ function dicomFiles(dir: string, source: string, sopClassIfMissing: string): (n:
         const frameOfReference = ctx.uid();
         return files.map((f, i) => {
           const bytes = fs.readFileSync(f);
+          // The archive's front door first: rewriting with dcmjs would otherwise launder a file the
+          // archive quarantines when received (dcmjs zero-fills a cut fragment and writes it whole).
+          try { frame(bytes); } catch (err) { throw new Error(`seed source ${path.relative(IMAGES_DIR, f)} is not a file the archive accepts: ${(err as Error).message}`); }
           const own = readAttributes(bytes);
           return rewriteFile(bytes, {
             PatientName: ctx.patientName, PatientID: ctx.patientId, PatientSex: 'F', PatientAge: `${String(ctx.age).padStart(3, '0')}Y`, PatientBirthDate: '',

@@ -79,18 +79,22 @@ function sendIndex(reply: FastifyReply): FastifyReply {
 }
 
 const PUBLIC_PATH = '__webpack_require__.p = "/";';
-const rewrittenScripts = new Map<string, Buffer | null>();
+const rewritten = new Map<string, Buffer | null>();
 
 /**
- * The bundles are built with webpack's public path "/" (where chunks are loaded from); under
- * /viewer it must say so. Scripts that set it are rewritten once and kept; others stream as they are.
+ * The dist is built for the site root: scripts set webpack's public path (where chunks are loaded
+ * from) to "/", and stylesheets load fonts from root-absolute `url(/…)`. Under /viewer both must say
+ * so. Files that need it are rewritten once and kept; others stream as they are.
  */
-async function publicPathRewritten(file: string): Promise<Buffer | null> {
-  if (rewrittenScripts.has(file)) return rewrittenScripts.get(file)!;
+async function rewrittenForViewer(file: string): Promise<Buffer | null> {
+  if (rewritten.has(file)) return rewritten.get(file)!;
   const text = await fs.promises.readFile(file, 'utf8');
-  const out = text.includes(PUBLIC_PATH) ? Buffer.from(text.split(PUBLIC_PATH).join(`__webpack_require__.p = "${VIEWER}/";`)) : null;
-  rewrittenScripts.set(file, out);
-  return out;
+  let out: string | null = null;
+  if (file.endsWith('.js') && text.includes(PUBLIC_PATH)) out = text.split(PUBLIC_PATH).join(`__webpack_require__.p = "${VIEWER}/";`);
+  if (file.endsWith('.css') && /url\(\/(?!\/)/.test(text)) out = text.replace(/url\(\/(?!\/)/g, `url(${VIEWER}/`);
+  const buf = out === null ? null : Buffer.from(out);
+  rewritten.set(file, buf);
+  return buf;
 }
 
 async function serve(request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply): Promise<FastifyReply> {
@@ -106,9 +110,9 @@ async function serve(request: FastifyRequest<{ Params: { '*': string } }>, reply
     if (!path.extname(rel)) return sendIndex(reply);
     throw new NotFoundError('not found');
   }
-  if (rel.endsWith('.js')) {
-    const rewritten = await publicPathRewritten(file);
-    if (rewritten) return reply.header('content-type', TYPES['.js']).header('cache-control', 'public, max-age=300').send(rewritten);
+  if (rel.endsWith('.js') || rel.endsWith('.css')) {
+    const body = await rewrittenForViewer(file);
+    if (body) return reply.header('content-type', TYPES[path.extname(rel)]!).header('cache-control', 'public, max-age=300').send(body);
   }
   const hashed = /\.[0-9a-f]{16}\.|\.[0-9a-f]{16}$/.test(path.basename(rel));
   return reply.header('content-type', TYPES[path.extname(rel).toLowerCase()] ?? 'application/octet-stream')
