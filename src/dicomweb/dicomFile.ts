@@ -108,17 +108,19 @@ export function framesOf(bytes: Uint8Array): Frames {
 }
 
 /**
- * Whether frames stored in `stored` can be sent as `wanted`: `*` (as stored), the stored syntax
- * itself, or Explicit VR Little Endian for native little-endian storage (the same bytes). The
- * archive does not transcode compressed frames (406).
+ * How frames stored in `stored` are sent when `wanted` is asked for: `*` or the stored syntax as
+ * stored; Explicit VR Little Endian as the same bytes for native little-endian storage, else
+ * decoded (transcoded) from the compressed stream, as PS3.18 8.7.3.5.2 makes it the default of
+ * application/octet-stream. Any other syntax would need an encoder for it: 406.
  */
-export function frameSyntax(stored: string, wanted: string): string {
-  if (wanted === '*' || wanted === stored) return stored;
+export function frameSyntax(stored: string, wanted: string): { syntax: string; transcode: boolean } {
+  if (wanted === '*' || wanted === stored) return { syntax: stored, transcode: false };
   if (wanted === EXPLICIT_VR_LE) {
     const info = transferSyntaxInfo(stored);
-    if (info.encoding === 'native' && !info.bigEndian) return EXPLICIT_VR_LE;
+    if (info.encoding === 'native' && !info.bigEndian) return { syntax: EXPLICIT_VR_LE, transcode: false };
+    if (info.encoding !== 'native') return { syntax: EXPLICIT_VR_LE, transcode: true };
   }
-  throw new NotAcceptable(`frames are held as ${stored} and are not transcoded; ask with transfer-syntax=* or that syntax`);
+  throw new NotAcceptable(`frames are held as ${stored} and can be sent as stored (transfer-syntax=*) or as ${EXPLICIT_VR_LE}`);
 }
 
 /** The media type of frames in a transfer syntax (PS3.18 Table 8.7.3-2). */

@@ -17,7 +17,8 @@ import { MetadataCache } from './MetadataCache.js';
 import { closing, multipartBody, multipartType, newBoundary, parseMultipart, partHead } from './multipart.js';
 import { QidoService, type Scope } from './QidoService.js';
 import { parseQido } from './query.js';
-import { renderFrame, renderOptions } from './rendered.js';
+import { nativeFrameOnWorker, renderOnWorker } from './imagingPool.js';
+import { renderOptions } from './rendered.js';
 import { storeParts } from './stow.js';
 
 /** The service root. */
@@ -28,6 +29,8 @@ const DICOM = 'application/dicom';
 const STOW_BODY_LIMIT = 512 * 1024 * 1024;
 /** A thumbnail's longest side when the request names no viewport. */
 const THUMBNAIL_SIZE = 128;
+/** Frames of a compressed instance one request may have decoded to Explicit VR Little Endian. */
+const MAX_TRANSCODED_FRAMES = 100;
 
 type Query = Record<string, unknown>;
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Query }>;
@@ -167,11 +170,20 @@ class DicomWeb {
     const [row] = await store.instances(target, Action.VIEW_THUMBNAIL);
     // Without a transfer-syntax parameter, application/octet-stream means Explicit VR Little Endian (PS3.18 8.7.3.5.2).
     const wanted = range.params['transfer-syntax'] ?? (range.params.type?.toLowerCase() === 'application/octet-stream' || !range.params.type ? '1.2.840.10008.1.2.1' : '*');
-    // Decided on the catalogued syntax before a byte is read: compressed frames are not transcoded (406).
-    const syntax = frameSyntax(row!.transferSyntaxUid, wanted);
+    // Decided on the catalogued syntax before a byte is read: as stored, or Explicit VR Little Endian.
+    const { syntax, transcode } = frameSyntax(row!.transferSyntaxUid, wanted);
     const partType = syntax === row!.transferSyntaxUid ? frameMediaType(syntax) : 'application/octet-stream';
     let indices: number[] = [];
-    const { frames } = await this.frameIndex.frames(store, row!, (ix) => (indices = frameList(raw, ix.numberOfFrames)));
+    let frames: Uint8Array[];
+    if (transcode) {
+      const bytes = await store.read(row!);
+      indices = frameList(raw, framesOf(bytes).numberOfFrames);
+      // Each decode is a whole frame's codec work: a request asks for a bounded number of them.
+      if (indices.length > MAX_TRANSCODED_FRAMES) throw new BadRequest(`at most ${MAX_TRANSCODED_FRAMES} frames per request when they are decoded from ${row!.transferSyntaxUid}`, 'frames');
+      frames = await Promise.all(indices.map((i) => nativeFrameOnWorker(bytes, i)));
+    } else {
+      ({ frames } = await this.frameIndex.frames(store, row!, (ix) => (indices = frameList(raw, ix.numberOfFrames))));
+    }
     const boundary = newBoundary();
     const base = `${baseUrl(this.door, request)}/studies/${row!.studyUid}/series/${row!.seriesUid}/instances/${row!.sopUid}/frames/`;
     const body = multipartBody(boundary, `${partType}; transfer-syntax=${syntax}`, indices.map((i, k) => ({ bytes: frames[k]!, headers: { 'Content-Location': `${base}${i + 1}` } })));
@@ -206,7 +218,7 @@ class DicomWeb {
       if (list.length !== 1) throw new BadRequest('rendered frames: one frame at a time', 'frames');
       frame = list[0]!;
     }
-    return privacy(reply).header('content-type', type).send(await renderFrame(bytes, frame, opts));
+    return privacy(reply).header('content-type', type).send(await renderOnWorker(bytes, frame, opts));
   }
 
   async stow(request: Req, reply: FastifyReply, submissionRaw: string, study: string | null): Promise<FastifyReply> {

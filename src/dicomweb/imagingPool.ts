@@ -1,0 +1,46 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Piscina } from 'piscina';
+import type { ImagingResult, ImagingTask } from './imagingWorker.js';
+import type { RenderOptions } from './rendered.js';
+
+/** A stored frame that cannot be decoded (the archive checked it at ingest, so this is rare): 500 with the reason, logged. */
+export class FrameDecodeError extends Error {
+  constructor(readonly kind: string, message: string) { super(message); this.name = 'FrameDecodeError'; }
+}
+
+let pool: Piscina | null = null;
+
+/**
+ * Rendered images, thumbnails and transcoded frames decode whole images (a 40-megapixel radiograph
+ * is seconds of codec work) and encode JPEG in JavaScript: on worker threads, one shared queue, so
+ * the event loop keeps answering QIDO and metadata meanwhile. One pool per process, made on first
+ * use; idle threads retire after 30 s and do not keep the process alive.
+ */
+function imaging(): Piscina {
+  pool ??= new Piscina({
+    filename: path.join(__dirname, 'imagingWorker.js'),
+    minThreads: 0,
+    maxThreads: Math.max(1, Number(process.env.OBIA_DICOMWEB_WORKERS) || os.availableParallelism()),
+    idleTimeout: 30_000,
+  });
+  return pool;
+}
+
+async function run(task: ImagingTask): Promise<ImagingResult & { ok: true }> {
+  const out = (await imaging().run(task)) as ImagingResult;
+  if (!out.ok) throw new FrameDecodeError(out.name, out.message);
+  return out;
+}
+
+/** One frame windowed and encoded as JPEG or PNG (rendered.ts renderFrame, on a worker). */
+export async function renderOnWorker(part10: Uint8Array, frameIndex: number, opts: RenderOptions): Promise<Buffer> {
+  const { bytes } = await run({ task: 'render', part10, frameIndex, opts });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** One frame of a compressed instance as Explicit VR Little Endian samples (imaging/nativeFrame.ts, on a worker). */
+export async function nativeFrameOnWorker(part10: Uint8Array, frameIndex: number): Promise<Buffer> {
+  const { bytes } = await run({ task: 'native', part10, frameIndex });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
