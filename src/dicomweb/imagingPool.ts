@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { ImagingResult, ImagingTask } from './imagingWorker.js';
 import type { RenderOptions } from './rendered.js';
+import { ServiceUnavailableError } from '../errors.js';
 
 /** A stored frame that cannot be decoded (the archive checked it at ingest, so this is rare): 500 with the reason, logged. */
 export class FrameDecodeError extends Error {
@@ -10,6 +11,7 @@ export class FrameDecodeError extends Error {
 }
 
 let pool: Piscina | null = null;
+const MAX_QUEUED = Math.max(1, Number(process.env.OBIA_DICOMWEB_MAX_QUEUED) || 64);
 
 /**
  * Rendered images, thumbnails and transcoded frames decode whole images (a 40-megapixel radiograph
@@ -23,12 +25,18 @@ function imaging(): Piscina {
     minThreads: 0,
     maxThreads: Math.max(1, Number(process.env.OBIA_DICOMWEB_WORKERS) || os.availableParallelism()),
     idleTimeout: 30_000,
+    // Bounded: each queued task holds a copy of its file. Past this many waiting, a request is
+    // answered 503 at once rather than queued behind minutes of decoding.
+    maxQueue: MAX_QUEUED,
   });
   return pool;
 }
 
 async function run(task: ImagingTask): Promise<ImagingResult & { ok: true }> {
-  const out = (await imaging().run(task)) as ImagingResult;
+  const p = imaging();
+  // Checked before queueing (piscina's own refusal is an untyped Error after the copy is made).
+  if (p.queueSize >= MAX_QUEUED) throw new ServiceUnavailableError('the image decoders are busy: retry shortly');
+  const out = (await p.run(task)) as ImagingResult;
   if (!out.ok) throw new FrameDecodeError(out.name, out.message);
   return out;
 }
