@@ -1,14 +1,19 @@
-// Issue 15: OHIF v3 at /viewer opens the default archive `npm start` seeds (real CT, MR, CR, DX and NM
-// images put through the archive's own submission path) through /dicom-web, and draws each slice.
+// Issue 15: OHIF v3 at /viewer opens the default archive `npm start` seeds (real CT, MR, CR and DX
+// images put through the archive's own submission path) through /dicom-web, and draws each slice;
+// a controlled study opens for a researcher whose request was approved, by the token the portal hands over.
 // The slice is judged from the viewport's own canvas (cornerstone draws into a 2D canvas), not from a
 // screenshot: OHIF's overlay text and its first-visit tour lie over the canvas and would supply
 // "grey levels" of their own while the image area stays black.
+import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { Role } from '../../src/auth/Principal.js';
 import { OHIF_VERSION } from '../../src/dicomweb/viewerRoute.js';
+import { AccessRequestState } from '../../src/entities/index.js';
+import { insertRequest } from '../access/support.js';
 import { Accessibility } from '../../src/domain.js';
 import { SEED_COLLECTIONS } from '../../seeds/catalogue.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -57,14 +62,14 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
    * A released series of `modality` in an open collection of the default archive, found as a viewer
    * finds it: QIDO without signing in (a controlled collection's metadata is public, its pixels are not).
    */
-  async function seriesOf(modality: string): Promise<{ study: string; series: string; patient: string }> {
-    for (const { accession } of SEED_COLLECTIONS.filter((c) => c.accessibility === Accessibility.OPEN)) {
+  async function seriesOf(modality: string, accessibility = Accessibility.OPEN): Promise<{ study: string; series: string; patient: string; collection: string }> {
+    for (const { accession } of SEED_COLLECTIONS.filter((c) => c.accessibility === accessibility)) {
       const res = await fetch(`${baseUrl(app)}/dicom-web/series?Modality=${modality}&00120020=${accession}&includefield=00100020&limit=1`);
       assert.equal(res.status, 200, `QIDO series of ${modality} in ${accession}`);
       const [s] = (await res.json()) as any[];
-      if (s) return { study: s['0020000D'].Value[0], series: s['0020000E'].Value[0], patient: s['00100020'].Value[0] };
+      if (s) return { study: s['0020000D'].Value[0], series: s['0020000E'].Value[0], patient: s['00100020'].Value[0], collection: accession };
     }
-    assert.fail(`the default archive has a released ${modality} series in an open collection`);
+    assert.fail(`the default archive has a released ${modality} series in a collection of ${accessibility} access`);
   }
 
   /** A page that records what went wrong: the browser's errors and every refused request. */
@@ -76,6 +81,19 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
     // OHIF cancels frame prefetches it no longer needs (net::ERR_ABORTED); anything else is a fault.
     page.on('requestfailed', (r) => { if (!/ERR_ABORTED/.test(r.failure()?.errorText ?? '')) problems.push(`failed ${r.url().slice(0, 200)}: ${r.failure()?.errorText}`); });
     return { page, problems };
+  }
+
+  /** Whether the viewport's canvas fills with a slice: waited on its own pixels (the frame arrives and decodes). */
+  function sliceDrawn(page: Page): Promise<boolean> {
+    return page.waitForFunction(() => {
+      const canvas = (globalThis as any).document.querySelector('canvas.cornerstone-canvas') as { width: number; height: number; getContext(kind: '2d'): any } | null;
+      const ctx = canvas?.getContext('2d');
+      if (!canvas || !ctx || !canvas.width) return false;
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      let lit = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i]! > 8) lit++;
+      return lit > data.length / 4 / 20;
+    }, undefined, { timeout: 60_000, polling: 250 }).then(() => true, () => false);
   }
 
   it('lists the default archive\'s studies', async () => {
@@ -96,16 +114,7 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
       const { page, problems } = await newPage();
       await page.goto(`${baseUrl(app)}/viewer/viewer?StudyInstanceUIDs=${study}&SeriesInstanceUIDs=${series}`);
       await page.locator('canvas.cornerstone-canvas').first().waitFor({ timeout: 60_000 }).catch((err) => { throw new Error(`${err.message}\n${problems.join('\n')}`); });
-      // The slice is drawn once its frame has arrived and decoded: wait on the canvas's own pixels.
-      const drawn = await page.waitForFunction(() => {
-        const canvas = (globalThis as any).document.querySelector('canvas.cornerstone-canvas') as { width: number; height: number; getContext(kind: '2d'): any } | null;
-        const ctx = canvas?.getContext('2d');
-        if (!canvas || !ctx || !canvas.width) return false;
-        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-        let lit = 0;
-        for (let i = 0; i < data.length; i += 4) if (data[i]! > 8) lit++;
-        return lit > data.length / 4 / 20;
-      }, undefined, { timeout: 60_000, polling: 250 }).then(() => true, () => false);
+      const drawn = await sliceDrawn(page);
       const pixels = await viewportPixels(page);
       // OHIF's first-visit tour would cover the screenshot kept for a person to look at.
       await page.getByText('Skip all').click({ timeout: 2_000 }).catch(() => undefined);
@@ -119,4 +128,28 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
       await page.close();
     });
   }
+
+  it('opens a controlled study with the pixels its approved request allows, by the token the portal hands over', async () => {
+    const { study, series, collection } = await seriesOf('CT', Accessibility.CONTROLLED);
+    const url = `${baseUrl(app)}/viewer/viewer?StudyInstanceUIDs=${study}&SeriesInstanceUIDs=${series}`;
+    // Anonymous: the study's metadata is public, its frames are not (401), so nothing is drawn.
+    const anon = await newPage();
+    const refused = anon.page.waitForResponse((r) => r.url().includes('/frames/') && r.status() === 401, { timeout: 60_000 });
+    await anon.page.goto(url);
+    await refused;
+    await anon.page.close();
+    // A researcher with an approved request: the portal's link passes the session token (OHIF's `token` parameter).
+    const knex = (app.orm.em as EntityManager).getKnex();
+    const { id } = await knex('collection').where('accession', collection).first('id');
+    await insertRequest(app, Number(id), 'viewer-approved', AccessRequestState.APPROVED);
+    const token = await app.token('viewer-approved', Role.RESEARCHER);
+    const { page, problems } = await newPage();
+    await page.goto(`${url}&token=${encodeURIComponent(token)}`);
+    assert.ok(await sliceDrawn(page), `the controlled CT slice is drawn for the approved researcher\n${problems.join('\n')}`);
+    assert.ok(!page.url().includes('token='), 'OHIF takes the token out of the address bar');
+    const pixels = await viewportPixels(page);
+    assert.ok(pixels && pixels.levels >= 32 && pixels.nonBlack >= 0.1, JSON.stringify(pixels));
+    assert.deepEqual(problems, [], 'no request of the viewer is refused and no script fails');
+    await page.close();
+  });
 });
