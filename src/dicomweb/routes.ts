@@ -31,6 +31,8 @@ const STOW_BODY_LIMIT = 512 * 1024 * 1024;
 const THUMBNAIL_SIZE = 128;
 /** Frames of a compressed instance one request may have decoded to Explicit VR Little Endian. */
 const MAX_TRANSCODED_FRAMES = 100;
+/** …and the decoded bytes one such answer may hold. */
+const MAX_TRANSCODED_BYTES = 512 * 1024 * 1024;
 
 type Query = Record<string, unknown>;
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Query }>;
@@ -178,9 +180,15 @@ class DicomWeb {
     if (transcode) {
       const bytes = await store.read(row!);
       indices = frameList(raw, framesOf(bytes).numberOfFrames);
-      // Each decode is a whole frame's codec work: a request asks for a bounded number of them.
+      // Each decode is a whole frame's codec work: a request asks for a bounded number of them, and
+      // has one in the decoders' queue at a time, so one request cannot crowd out the others.
       if (indices.length > MAX_TRANSCODED_FRAMES) throw new BadRequest(`at most ${MAX_TRANSCODED_FRAMES} frames per request when they are decoded from ${row!.transferSyntaxUid}`, 'frames');
-      frames = await Promise.all(indices.map((i) => nativeFrameOnWorker(bytes, i)));
+      frames = [];
+      for (const i of indices) {
+        const f = await nativeFrameOnWorker(bytes, i);
+        if (f.length * indices.length > MAX_TRANSCODED_BYTES) throw new BadRequest(`${indices.length} frames of this image decode to more than ${MAX_TRANSCODED_BYTES >> 20} MiB: ask for fewer at a time`, 'frames');
+        frames.push(f);
+      }
     } else {
       ({ frames } = await this.frameIndex.frames(store, row!, (ix) => (indices = frameList(raw, ix.numberOfFrames))));
     }

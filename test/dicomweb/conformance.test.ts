@@ -231,5 +231,11 @@ describe('DICOMweb side by side with Orthanc + orthanc-dicomweb on the same stor
       compared.push(s.ts);
     }
     assert.ok(compared.length >= 2, `decoded frames compared with Orthanc's in ${compared.join(', ')}`);
+    // Decoding is bounded per request: more frames than that in one request is 400 with the reason, the server up.
+    const s = stored.find((x) => !NATIVE.has(x.ts))!;
+    const many = await ours(`/studies/${s.study}/series/${s.series}/instances/${s.sop}/frames/${Array(101).fill(1).join(',')}`, evle, a.curator);
+    assert.equal(many.status, 400);
+    assert.match(JSON.parse(many.body.toString()).error, /at most 100 frames/);
+    assert.equal((await ours(`/studies/${s.study}/series/${s.series}/instances/${s.sop}/frames/1`, evle, a.curator)).status, 200);
   });
 });
