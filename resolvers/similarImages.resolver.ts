@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, ID, InputType, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { Reference, wrap } from '@mikro-orm/core';
 import type { RequestContext } from '../src/context.js';
-import { Image } from '../src/entities/index.js';
+import { Image, type Series } from '../src/entities/index.js';
 import { BrowseFilterInput } from './types/BrowseFilterInput.js';
 
 @InputType({ description: 'The query image: exactly one of an archived image\'s UID or an uploaded image\'s id.' })
@@ -28,15 +29,32 @@ class SimilarImage {
   distance!: number;
 }
 
+/** The loaders of this request learn the series, studies, individuals and collections loaded with the images. */
+function primeLineage(ctx: RequestContext, images: Image[]): void {
+  const l = ctx.loaders;
+  const loaded = <T extends object>(ref: T | Reference<T>): T | null => (wrap(ref).isInitialized() ? Reference.unwrapReference(ref as T) : null);
+  for (const image of images) {
+    const s = loaded<Series>(image.series as unknown as Series);
+    if (!s) continue;
+    l.seriesById.prime(s.id, s);
+    const study = loaded(s.study), individual = loaded(s.individual), collection = loaded(s.collection);
+    if (study) l.studyById.prime(study.id, study);
+    if (individual) l.individualById.prime(individual.id, individual);
+    if (collection) l.collectionById.prime(collection.id, collection);
+  }
+}
+
 @Resolver()
 export class SimilarImagesResolver {
   @Query(() => [SimilarImage], { description: 'The k archived images nearest to the query image by deep-hash Hamming distance, nearest first, among those browse would show you.' })
-  similarImages(
+  async similarImages(
     @Arg('image', () => ImageQueryInput, { description: 'The query image: an archived image by UID, or an image POSTed to /query-images by its id.' }) image: ImageQueryInput,
-    @Arg('k', () => Int, { description: 'How many images to return, nearest first (at most 100).', defaultValue: 30 }) k: number,
+    @Arg('k', () => Int, { description: 'How many images to return, nearest first (at most 1000).', defaultValue: 30 }) k: number,
     @Arg('filter', () => BrowseFilterInput, { description: 'Only images of series that browse would show with this filter.', nullable: true }) filter: BrowseFilterInput | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return ctx.similarImages.similar(image, k, filter);
+    const hits = await ctx.similarImages.similar(image, k, filter);
+    primeLineage(ctx, hits.map((h) => h.image));
+    return hits;
   }
 }
