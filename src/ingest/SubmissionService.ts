@@ -49,6 +49,13 @@ export interface ReceivedFile {
   state: FileState;
 }
 
+/** Who hears of uploads as they begin and end (the pipeline: IngestPipeline.receiving / received). */
+export interface UploadListener {
+  receiving(submissionId: number): void;
+  /** The upload ended; `stagingPaths` are the files it staged and recorded (none when it failed). */
+  received(submissionId: number, stagingPaths: readonly string[]): void;
+}
+
 /** The policy's SUBMIT check (src/access/policy.ts): submitters, curators and admins. */
 export function requireSubmitter(user: Principal | null): Principal {
   return assertCanWork(user, Action.SUBMIT, null, 'data');
@@ -60,8 +67,11 @@ export class SubmissionService {
     private readonly orm: MikroORM,
     private readonly staging: StagingArea,
     private readonly secret: string,
-    /** Told of every file staged and recorded (the pipeline starts screening it: prescreen.ts). */
-    private readonly onStaged: (stagingPaths: string[]) => void = () => {},
+    /**
+     * Told when an upload begins and when it ends, with the files it staged and recorded (the
+     * pipeline starts screening them, prescreen.ts, and a run waiting for files takes them).
+     */
+    private readonly uploads: UploadListener = { receiving() {}, received() {} },
   ) {}
 
   private em(): EntityManager {
@@ -143,22 +153,30 @@ export class SubmissionService {
    * staged bytes whose rows cannot be written are removed again, so a failed upload leaves nothing.
    */
   async receive(user: Principal, submissionId: number, body: Readable, name: string): Promise<ReceivedFile[]> {
-    const owner = await this.uploadOwner(user, submissionId);
-    if (!owner) throw refusal(user, Action.UPLOAD, `submission ${submissionId}`);
-    const siblings: number[] = (await this.em().getKnex()('submission').where({ submitter: owner }).select('id')).map((r: { id: number }) => Number(r.id));
-    const staged = await this.staging.receive(submissionId, body, name, { user: owner, submissions: siblings });
-    const em = this.em();
-    const submission = em.getReference(Submission, submissionId, { wrapped: true });
-    // As entities, so the driver gives each row its id (from a multi-row insert, raw rows get only one).
-    const rows = staged.map((f) => Object.assign(new SubmissionFile(), { submission, originalName: f.label, stagingPath: f.stagingPath, size: f.size, sha256: f.sha256 }));
+    // Told before the first await: a run of the submission between two of a client's uploads
+    // sees this one coming and waits for it rather than ending.
+    this.uploads.receiving(submissionId);
+    let recorded: string[] = [];
     try {
-      await em.insertMany(rows);
-    } catch (err) {
-      await Promise.all(staged.map((f) => this.staging.discard(f.stagingPath)));
-      throw err;
+      const owner = await this.uploadOwner(user, submissionId);
+      if (!owner) throw refusal(user, Action.UPLOAD, `submission ${submissionId}`);
+      const siblings: number[] = (await this.em().getKnex()('submission').where({ submitter: owner }).select('id')).map((r: { id: number }) => Number(r.id));
+      const staged = await this.staging.receive(submissionId, body, name, { user: owner, submissions: siblings });
+      const em = this.em();
+      const submission = em.getReference(Submission, submissionId, { wrapped: true });
+      // As entities, so the driver gives each row its id (from a multi-row insert, raw rows get only one).
+      const rows = staged.map((f) => Object.assign(new SubmissionFile(), { submission, originalName: f.label, stagingPath: f.stagingPath, size: f.size, sha256: f.sha256 }));
+      try {
+        await em.insertMany(rows);
+      } catch (err) {
+        await Promise.all(staged.map((f) => this.staging.discard(f.stagingPath)));
+        throw err;
+      }
+      recorded = staged.map((f) => f.stagingPath);
+      return staged.map((f, i) => ({ id: rows[i]!.id, name: f.name, size: f.size, sha256: f.sha256, state: rows[i]!.state }));
+    } finally {
+      this.uploads.received(submissionId, recorded);
     }
-    this.onStaged(staged.map((f) => f.stagingPath));
-    return staged.map((f, i) => ({ id: rows[i]!.id, name: f.name, size: f.size, sha256: f.sha256, state: rows[i]!.state }));
   }
 
   async addClinicalCsv(user: Principal, submissionId: number, csv: string): Promise<number> {
