@@ -11,7 +11,7 @@ import { ClinicalRecord, Collection, Individual, PatientMapping, Submission, Sub
 import { FileState } from '../entities/SubmissionFile.js';
 import { SubmissionState } from '../entities/Submission.js';
 import { ClinicalDataError, parseClinicalCsv, parseGsaHumanAccession, type ClinicalInput } from './clinicalCsv.js';
-import type { StagingArea } from './staging.js';
+import type { StagingArea, StagingOwner } from './staging.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
@@ -135,14 +135,18 @@ export class SubmissionService {
   }
 
   /**
-   * The submission's submitter when `user` may add files to it (its submitter, or a curator);
-   * null otherwise. One indexed lookup and no entity: it runs for every upload, and a study
+   * The submission's submitter and all their submissions when `user` may add files to it (its
+   * submitter, or a curator); null otherwise. One indexed lookup and no entity: it runs for every upload, and a study
    * arrives as hundreds of them.
    */
-  private async uploadOwner(user: Principal | null, id: number): Promise<string | null> {
+  private async uploadOwner(user: Principal | null, id: number): Promise<StagingOwner | null> {
     if (!user || !Number.isSafeInteger(id)) return null;
-    const row: { submitter: string } | undefined = await this.em().getKnex()('submission').where({ id }).first('submitter');
-    return !!row && canWork(user, Action.UPLOAD, { id, submitter: row.submitter }) ? row.submitter : null;
+    // One statement: the submitter's submissions (their staging quota is shared), found through this one.
+    const knex = this.em().getKnex();
+    const rows: { id: number; submitter: string }[] = await knex('submission').select('id', 'submitter')
+      .where('submitter', knex('submission').select('submitter').where({ id }));
+    const submitter = rows[0]?.submitter;
+    return submitter !== undefined && canWork(user, Action.UPLOAD, { id, submitter }) ? { user: submitter, submissions: rows.map((r) => Number(r.id)) } : null;
   }
 
   /**
@@ -160,8 +164,7 @@ export class SubmissionService {
     try {
       const owner = await this.uploadOwner(user, submissionId);
       if (!owner) throw refusal(user, Action.UPLOAD, `submission ${submissionId}`);
-      const siblings: number[] = (await this.em().getKnex()('submission').where({ submitter: owner }).select('id')).map((r: { id: number }) => Number(r.id));
-      const staged = await this.staging.receive(submissionId, body, name, { user: owner, submissions: siblings });
+      const staged = await this.staging.receive(submissionId, body, name, owner);
       const em = this.em();
       const submission = em.getReference(Submission, submissionId, { wrapped: true });
       // As entities, so the driver gives each row its id (from a multi-row insert, raw rows get only one).
