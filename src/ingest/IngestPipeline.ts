@@ -255,7 +255,10 @@ export class IngestPipeline {
         parked = batches.slice(next).reduce((n, b) => n + b.length, 0);
       } while (!this.stopping && (await this.moreArriving(submissionId)));
       await this.finishProducts(run);
-      if (this.stopping) run.log.info({ parked }, 'run stopped between batches; the rest resumes on the next run');
+      // Stopped (shutdown): files not reached, or received after the last round's screening, wait
+      // for the next run; a run whose every file was done when the stop came is over all the same.
+      const left = this.stopping ? parked || (await this.summary(submissionId)).pending : 0;
+      if (left > 0) run.log.info({ parked: left }, 'run stopped between batches; the rest resumes on the next run');
       else {
         // PROCESSED is written last, after every product's finish (the tag census): a client
         // following submissionProgress takes it as "the run is over".
