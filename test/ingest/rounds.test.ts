@@ -61,8 +61,10 @@ describe('a run while uploads go on', () => {
     await Promise.all(held);
     const summary = await run;
     assert.deepEqual([summary.ingested, summary.duplicates, summary.quarantined, summary.pending], [1, 1, 1, 0]);
-    const rows = await state();
-    assert.deepEqual(rows, [['INDEXED', null], ['DUPLICATE', 'DUPLICATE_PIXELS'], ['QUARANTINED', 'INCONSISTENT_GEOMETRY']]);
+    // The two held uploads end in either order, so their rows' order is not fixed.
+    const [firstRow, ...rest] = await state();
+    assert.deepEqual(firstRow, ['INDEXED', null]);
+    assert.deepEqual(rest.map(String).sort(), ['DUPLICATE,DUPLICATE_PIXELS', 'QUARANTINED,INCONSISTENT_GEOMETRY']);
     assert.equal((await (app.orm.em.fork() as any).getKnex()('submission').where({ id }).first('state')).state, 'PROCESSED');
   });
 
