@@ -8,7 +8,7 @@ import { SubmissionState } from '../entities/Submission.js';
 import { FileState } from '../entities/SubmissionFile.js';
 import { pubSub, Topic } from '../events/pubsub.js';
 import { logger as rootLogger, type Logger } from '../log.js';
-import type { ScreenSummary } from '../qc/screen.js';
+import { ScreenHistory, type ScreenSummary } from '../qc/screen.js';
 import type { HashCatalog } from '../similarity/HashCatalog.js';
 import type { BlobStore, LocalBlobStore } from '../storage/BlobStore.js';
 import { CpuPool, CpuTaskError } from './cpuTasks.js';
@@ -66,6 +66,11 @@ export class IngestPipeline {
   readonly prescreen: Prescreen;
   private readonly log: Logger;
   private stopping = false;
+  /** Uploads being received per submission in this process, and the event each one's end raises. */
+  private readonly uploading = new Map<number, number>();
+  private readonly arrivals = new EventEmitter().setMaxListeners(0);
+  /** Per submission with a run: files this process recorded since the run's last screening began. */
+  private readonly arrived = new Map<number, number>();
   /**
    * Where `start()` hands a run when ingest runs as jobs (src/jobs, `OBIA_JOBS=bullmq`): the hub
    * enqueues it and `npm run worker` processes run its parts through `runContext`, `planBatches`,
@@ -103,16 +108,49 @@ export class IngestPipeline {
     this.outcomes.observe(observer);
   }
 
+  /** An upload to the submission has begun (SubmissionService.receive): a run waits for it before it ends. */
+  receiving(submissionId: number): void {
+    this.uploading.set(submissionId, (this.uploading.get(submissionId) ?? 0) + 1);
+  }
+
   /**
-   * Files just staged (paths relative to the staging root): QC's per-file checks start on the
-   * worker pool while uploads continue, and screening takes their results (prescreen.ts).
-   * In-process runs only.
+   * An upload has ended, with the files it staged and recorded (paths relative to the staging
+   * root; none when it was refused): QC's per-file checks start on the worker pool while uploads
+   * continue, and screening takes their results (prescreen.ts); a run of the submission that
+   * is waiting for files takes them in its next round.
    */
-  received(stagingPaths: readonly string[]): void {
+  received(submissionId: number, stagingPaths: readonly string[]): void {
+    const left = (this.uploading.get(submissionId) ?? 1) - 1;
+    if (left > 0) this.uploading.set(submissionId, left); else this.uploading.delete(submissionId);
+    if (this.arrived.has(submissionId)) this.arrived.set(submissionId, this.arrived.get(submissionId)! + stagingPaths.length);
     // As jobs, screening runs in a worker process (maybe on another host) that cannot see this
     // process's results: checking here would only spend the hub's CPU on work done again there.
-    if (this.stopping || this.dispatcher) return;
-    this.prescreen.start(stagingPaths.map((p) => this.staging.absolute(p)));
+    if (!this.stopping && !this.dispatcher && stagingPaths.length) this.prescreen.start(stagingPaths.map((p) => this.staging.absolute(p)));
+    this.arrivals.emit(String(submissionId));
+  }
+
+  /**
+   * Whether the run should go another round: files arrived since its last screening, or an
+   * upload to the submission is still being received here (it waits for that upload to end).
+   * While uploads go on, a round waits until a batch for every lane has arrived: a round of a
+   * few files pays a batch's fixed costs (statements, transactions, their fsyncs) for each few
+   * files, which measured more CPU per file than the overlap saved.
+   */
+  private async moreArriving(submissionId: number): Promise<boolean> {
+    for (;;) {
+      if (this.stopping) return false;
+      const uploading = this.uploading.get(submissionId) ?? 0;
+      if (uploading === 0 || (this.arrived.get(submissionId) ?? 0) >= BATCH_FILES * this.lanes) {
+        const [{ n }] = await this.em().getKnex()('submission_file').where({ submission_id: submissionId, state: FileState.RECEIVED }).count({ n: '*' });
+        if (Number(n) > 0) return true;
+        if (!this.uploading.get(submissionId)) return false;
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => { this.arrivals.off(String(submissionId), done); this.arrivals.off('close', done); resolve(); };
+        this.arrivals.on(String(submissionId), done);
+        this.arrivals.on('close', done);
+      });
+    }
   }
 
   /** Processes every unfinished file of the submission; a second call while one runs joins it. */
@@ -121,7 +159,7 @@ export class IngestPipeline {
     if (!run) {
       let marked!: () => void;
       const started = new Promise<void>((resolve) => { marked = resolve; });
-      run = this.run(submissionId, onFile, marked).finally(() => { this.running.delete(submissionId); this.started.delete(submissionId); });
+      run = this.run(submissionId, onFile, marked).finally(() => { this.running.delete(submissionId); this.started.delete(submissionId); this.arrived.delete(submissionId); });
       this.running.set(submissionId, run);
       // A run that fails before marking the submission settles `started` too; its failure is the run's to report.
       this.started.set(submissionId, Promise.race([started, run]).catch(() => undefined));
@@ -145,7 +183,7 @@ export class IngestPipeline {
   /** Only the screen stage, over the submission's RECEIVED files (the pipeline's first stage). */
   async screen(submissionId: number): Promise<ScreenSummary> {
     const submission = await this.em().findOneOrFail(Submission, { id: submissionId }, { fields: ['id', 'collection'] });
-    return screen({ submissionId, collectionId: submission.collection.id }, this.deps);
+    return (await screen({ submissionId, collectionId: submission.collection.id }, this.deps)).summary;
   }
 
   /**
@@ -155,6 +193,7 @@ export class IngestPipeline {
    */
   async close(): Promise<void> {
     this.stopping = true;
+    this.arrivals.emit('close');
     await Promise.allSettled(this.running.values());
     await this.cpu.close();
   }
@@ -185,25 +224,41 @@ export class IngestPipeline {
     this.progress(submissionId);
     try {
       const run = this.runContext(submission);
-      await screen(run, this.deps);
-      this.progress(submissionId);
-
-      const batches = await this.planBatches(submissionId);
-      const total = batches.reduce((n, b) => n + b.length, 0);
+      // A run started while files are still being uploaded (processSubmission right after the
+      // first files, as `npm run bench:ingest` does) processes them as they come, in rounds: each
+      // round screens the files received since the last one (cross-file checks also see the
+      // earlier rounds' files: ScreenHistory) and batches only those it screened, so no file
+      // skips screening. The run ends when no file is waiting and no upload to the submission is
+      // being received by this process.
+      const history = new ScreenHistory();
+      let total = 0;
       let done = 0;
-      let next = 0;
-      await Promise.all(Array.from({ length: Math.min(batches.length, this.lanes) }, async () => {
-        while (next < batches.length && !this.stopping) {
-          const ids = batches[next++]!;
-          await this.processBatch(ids, run);
-          done += ids.length;
-          onFile?.(done, total);
-          // Let requests waiting on the event loop go first: a long run must not starve the API.
-          await yieldToEventLoop();
-        }
-      }));
+      let parked = 0;
+      do {
+        this.arrived.set(submissionId, 0);
+        const screened = await screen(run, this.deps, history);
+        this.progress(submissionId);
+
+        const batches = await this.planBatches(submissionId, screened.seen);
+        total += batches.reduce((n, b) => n + b.length, 0);
+        let next = 0;
+        await Promise.all(Array.from({ length: Math.min(batches.length, this.lanes) }, async () => {
+          while (next < batches.length && !this.stopping) {
+            const ids = batches[next++]!;
+            await this.processBatch(ids, run);
+            done += ids.length;
+            onFile?.(done, total);
+            // Let requests waiting on the event loop go first: a long run must not starve the API.
+            await yieldToEventLoop();
+          }
+        }));
+        parked = batches.slice(next).reduce((n, b) => n + b.length, 0);
+      } while (!this.stopping && (await this.moreArriving(submissionId)));
       await this.finishProducts(run);
-      if (next < batches.length) run.log.info({ parked: total - done }, 'run stopped between batches; the rest resumes on the next run');
+      // Stopped (shutdown): files not reached, or received after the last round's screening, wait
+      // for the next run; a run whose every file was done when the stop came is over all the same.
+      const left = this.stopping ? parked || (await this.summary(submissionId)).pending : 0;
+      if (left > 0) run.log.info({ parked: left }, 'run stopped between batches; the rest resumes on the next run');
       else {
         // PROCESSED is written last, after every product's finish (the tag census): a client
         // following submissionProgress takes it as "the run is over".
@@ -230,12 +285,17 @@ export class IngestPipeline {
     };
   }
 
-  /** The submission's unfinished files in batches (by count and bytes), in the order received. */
-  async planBatches(submissionId: number): Promise<number[][]> {
-    const pending = await this.em().find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id', 'size'], orderBy: { id: 'asc' } });
+  /**
+   * The submission's unfinished files in batches (by count and bytes), in the order received.
+   * With `screened` (the RECEIVED files the run's screening saw), a file received after that
+   * screening is left for the next round: it must be screened before it is processed.
+   */
+  async planBatches(submissionId: number, screened?: ReadonlySet<number>): Promise<number[][]> {
+    const pending = await this.em().find(SubmissionFile, { submission: submissionId, state: { $nin: FINAL_STATES } }, { fields: ['id', 'size', 'state'], orderBy: { id: 'asc' } });
     const batches: number[][] = [];
     let bytes = 0;
     for (const f of pending) {
+      if (screened && f.state === FileState.RECEIVED && !screened.has(f.id)) continue;
       const last = batches.at(-1);
       if (!last || last.length >= BATCH_FILES || bytes + Number(f.size ?? 0) > BATCH_BYTES) { batches.push([f.id]); bytes = 0; } else last.push(f.id);
       bytes += Number(f.size ?? 0);

@@ -11,7 +11,7 @@ import { ClinicalRecord, Collection, Individual, PatientMapping, Submission, Sub
 import { FileState } from '../entities/SubmissionFile.js';
 import { SubmissionState } from '../entities/Submission.js';
 import { ClinicalDataError, parseClinicalCsv, parseGsaHumanAccession, type ClinicalInput } from './clinicalCsv.js';
-import type { StagingArea } from './staging.js';
+import type { StagingArea, StagingOwner } from './staging.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
@@ -49,6 +49,13 @@ export interface ReceivedFile {
   state: FileState;
 }
 
+/** Who hears of uploads as they begin and end (the pipeline: IngestPipeline.receiving / received). */
+export interface UploadListener {
+  receiving(submissionId: number): void;
+  /** The upload ended; `stagingPaths` are the files it staged and recorded (none when it failed). */
+  received(submissionId: number, stagingPaths: readonly string[]): void;
+}
+
 /** The policy's SUBMIT check (src/access/policy.ts): submitters, curators and admins. */
 export function requireSubmitter(user: Principal | null): Principal {
   return assertCanWork(user, Action.SUBMIT, null, 'data');
@@ -60,8 +67,11 @@ export class SubmissionService {
     private readonly orm: MikroORM,
     private readonly staging: StagingArea,
     private readonly secret: string,
-    /** Told of every file staged and recorded (the pipeline starts screening it: prescreen.ts). */
-    private readonly onStaged: (stagingPaths: string[]) => void = () => {},
+    /**
+     * Told when an upload begins and when it ends, with the files it staged and recorded (the
+     * pipeline starts screening them, prescreen.ts, and a run waiting for files takes them).
+     */
+    private readonly uploads: UploadListener = { receiving() {}, received() {} },
   ) {}
 
   private em(): EntityManager {
@@ -125,14 +135,18 @@ export class SubmissionService {
   }
 
   /**
-   * The submission's submitter when `user` may add files to it (its submitter, or a curator);
-   * null otherwise. One indexed lookup and no entity: it runs for every upload, and a study
+   * The submission's submitter and all their submissions when `user` may add files to it (its
+   * submitter, or a curator); null otherwise. One indexed lookup and no entity: it runs for every upload, and a study
    * arrives as hundreds of them.
    */
-  private async uploadOwner(user: Principal | null, id: number): Promise<string | null> {
+  private async uploadOwner(user: Principal | null, id: number): Promise<StagingOwner | null> {
     if (!user || !Number.isSafeInteger(id)) return null;
-    const row: { submitter: string } | undefined = await this.em().getKnex()('submission').where({ id }).first('submitter');
-    return !!row && canWork(user, Action.UPLOAD, { id, submitter: row.submitter }) ? row.submitter : null;
+    // One statement: the submitter's submissions (their staging quota is shared), found through this one.
+    const knex = this.em().getKnex();
+    const rows: { id: number; submitter: string }[] = await knex('submission').select('id', 'submitter')
+      .where('submitter', knex('submission').select('submitter').where({ id }));
+    const submitter = rows[0]?.submitter;
+    return submitter !== undefined && canWork(user, Action.UPLOAD, { id, submitter }) ? { user: submitter, submissions: rows.map((r) => Number(r.id)) } : null;
   }
 
   /**
@@ -143,22 +157,29 @@ export class SubmissionService {
    * staged bytes whose rows cannot be written are removed again, so a failed upload leaves nothing.
    */
   async receive(user: Principal, submissionId: number, body: Readable, name: string): Promise<ReceivedFile[]> {
-    const owner = await this.uploadOwner(user, submissionId);
-    if (!owner) throw refusal(user, Action.UPLOAD, `submission ${submissionId}`);
-    const siblings: number[] = (await this.em().getKnex()('submission').where({ submitter: owner }).select('id')).map((r: { id: number }) => Number(r.id));
-    const staged = await this.staging.receive(submissionId, body, name, { user: owner, submissions: siblings });
-    const em = this.em();
-    const submission = em.getReference(Submission, submissionId, { wrapped: true });
-    // As entities, so the driver gives each row its id (from a multi-row insert, raw rows get only one).
-    const rows = staged.map((f) => Object.assign(new SubmissionFile(), { submission, originalName: f.label, stagingPath: f.stagingPath, size: f.size, sha256: f.sha256 }));
+    // Told before the first await: a run of the submission between two of a client's uploads
+    // sees this one coming and waits for it rather than ending.
+    this.uploads.receiving(submissionId);
+    let recorded: string[] = [];
     try {
-      await em.insertMany(rows);
-    } catch (err) {
-      await Promise.all(staged.map((f) => this.staging.discard(f.stagingPath)));
-      throw err;
+      const owner = await this.uploadOwner(user, submissionId);
+      if (!owner) throw refusal(user, Action.UPLOAD, `submission ${submissionId}`);
+      const staged = await this.staging.receive(submissionId, body, name, owner);
+      const em = this.em();
+      const submission = em.getReference(Submission, submissionId, { wrapped: true });
+      // As entities, so the driver gives each row its id (from a multi-row insert, raw rows get only one).
+      const rows = staged.map((f) => Object.assign(new SubmissionFile(), { submission, originalName: f.label, stagingPath: f.stagingPath, size: f.size, sha256: f.sha256 }));
+      try {
+        await em.insertMany(rows);
+      } catch (err) {
+        await Promise.all(staged.map((f) => this.staging.discard(f.stagingPath)));
+        throw err;
+      }
+      recorded = staged.map((f) => f.stagingPath);
+      return staged.map((f, i) => ({ id: rows[i]!.id, name: f.name, size: f.size, sha256: f.sha256, state: rows[i]!.state }));
+    } finally {
+      this.uploads.received(submissionId, recorded);
     }
-    this.onStaged(staged.map((f) => f.stagingPath));
-    return staged.map((f, i) => ({ id: rows[i]!.id, name: f.name, size: f.size, sha256: f.sha256, state: rows[i]!.state }));
   }
 
   async addClinicalCsv(user: Principal, submissionId: number, csv: string): Promise<number> {

@@ -35,6 +35,9 @@ export function createIngest(orm: MikroORM, config: Config, _log: ((message: str
   // Offline ingests (the CLI) still store hash codes; the server's index is rebuilt from them.
   const pipeline = new IngestPipeline(orm, staging, store, secret, logger, opts.thumbnails ?? true ? LocalBlobStore.thumbnailsOf(config) : null, opts.catalog ?? new HashCatalog());
   pipeline.observe(qcObserver);
-  const submissions = new SubmissionService(orm, staging, secret, (paths) => pipeline.received(paths));
+  const submissions = new SubmissionService(orm, staging, secret, {
+    receiving: (id) => pipeline.receiving(id),
+    received: (id, paths) => pipeline.received(id, paths),
+  });
   return { submissions, pipeline, store, staging };
 }

@@ -1,7 +1,7 @@
 import { FileState } from '../entities/SubmissionFile.js';
 import type { FileCheckResult } from './checks.js';
-import { findInconsistencies } from './consistency.js';
-import { findDuplicates } from './duplicates.js';
+import { findInconsistencies, type ConsistencyInput } from './consistency.js';
+import { findDuplicates, type DuplicateInput } from './duplicates.js';
 import type { FileFacts } from './facts.js';
 import type { QcFinding } from './reasons.js';
 
@@ -22,6 +22,20 @@ export interface ScreenResult {
   passed: Map<number, FileFacts>;
 }
 
+/**
+ * What earlier screenings of the same run saw (a run that starts while files are still arriving
+ * screens them in rounds): a round's cross-file checks count the earlier rounds' files, so a file
+ * of a study or series begun in an earlier round is judged by the whole group, and a file that
+ * duplicates one kept earlier is a duplicate. A verdict already given stands (those files are
+ * archived by then): a later round can only decide about its own files. Bounded: beyond
+ * MAX_HISTORY files, later rounds are checked against the first MAX_HISTORY only.
+ */
+export class ScreenHistory {
+  static readonly MAX_HISTORY = 500_000;
+  readonly readable: ConsistencyInput<number>[] = [];
+  readonly kept: DuplicateInput<number>[] = [];
+}
+
 /** Runs the per-file checks on one staged file; null when its bytes are no longer staged. */
 export type StagedCheck = (stagingPath: string) => Promise<FileCheckResult | null>;
 
@@ -32,7 +46,7 @@ export type StagedCheck = (stagingPath: string) => Promise<FileCheckResult | nul
  * over the files that passed. Decides only; the pipeline's screen stage writes the verdicts (and
  * tells QC's observer) in batches.
  */
-export async function screenFiles(files: readonly { id: number; stagingPath: string }[], check: StagedCheck): Promise<ScreenResult> {
+export async function screenFiles(files: readonly { id: number; stagingPath: string }[], check: StagedCheck, history?: ScreenHistory): Promise<ScreenResult> {
   const results = new Array<FileCheckResult | null>(files.length);
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(files.length, CHECKS_IN_FLIGHT) }, async () => {
@@ -49,12 +63,24 @@ export async function screenFiles(files: readonly { id: number; stagingPath: str
     if (r.findings.length) verdicts.set(file.id, { state: FileState.QUARANTINED, finding: r.findings[0] });
     else readable.push({ key: file.id, facts: r.facts! });
   });
-  for (const f of findInconsistencies(readable.map(({ key, facts }) => ({ key, ...facts })))) {
-    if (!verdicts.has(f.key)) verdicts.set(f.key, { state: FileState.QUARANTINED, finding: f });
+  const consistency = readable.map(({ key, facts }): ConsistencyInput<number> => ({
+    key, patientId: facts.patientId, studyInstanceUid: facts.studyInstanceUid, seriesInstanceUid: facts.seriesInstanceUid,
+    rows: facts.rows, columns: facts.columns, bitsAllocated: facts.bitsAllocated,
+  }));
+  // Earlier rounds' files come first (received order); only this round's files get verdicts here.
+  const own = new Set(readable.map((r) => r.key));
+  for (const f of findInconsistencies([...(history?.readable ?? []), ...consistency])) {
+    if (own.has(f.key) && !verdicts.has(f.key)) verdicts.set(f.key, { state: FileState.QUARANTINED, finding: f });
   }
-  const dup = findDuplicates(readable.filter((r) => !verdicts.has(r.key))
-    .map(({ key, facts }) => ({ key, sopInstanceUid: facts.sopInstanceUid, pixelSha256: facts.pixelData?.sha256 ?? null })));
+  const candidates = readable.filter((r) => !verdicts.has(r.key))
+    .map(({ key, facts }): DuplicateInput<number> => ({ key, sopInstanceUid: facts.sopInstanceUid, pixelSha256: facts.pixelData?.sha256 ?? null }));
+  // Files kept earlier were unique among themselves, so only this round's files can be duplicates.
+  const dup = findDuplicates([...(history?.kept ?? []), ...candidates]);
   for (const d of dup.duplicates) verdicts.set(d.key, { state: FileState.DUPLICATE, finding: { reason: d.reason, message: `${d.message} (file ${d.of})` } });
+  if (history && history.readable.length < ScreenHistory.MAX_HISTORY) {
+    history.readable.push(...consistency);
+    history.kept.push(...candidates.filter((c) => !verdicts.has(c.key)));
+  }
 
   const all = [...verdicts.values()];
   return {
