@@ -84,7 +84,7 @@ function plan(db, testFiles) {
     fs.writeFileSync(entry, groupEntry(g.files));
     units.push({ file: entry, ms: g.ms });
   });
-  return units.sort((a, b) => b.ms - a.ms).map((u) => u.file);
+  return { units: units.sort((a, b) => b.ms - a.ms).map((u) => u.file), grouped: groups.filter((g) => g.files.length > 1).map((g) => g.files) };
 }
 
 function groupEntry(testFiles) {
@@ -129,29 +129,48 @@ function printSlowest(label, rows, wallMs, processes) {
   return { text: lines.join('\n'), perFile };
 }
 
-/** Runs one pass; `out` writes its output (live, or held while another pass prints). */
-function run(label, db, testFiles, env, out) {
+/** Spawns node --test on `units` (test files or group entries); resolves with its counts and output. */
+function nodeTest(units, env, out) {
   return new Promise((resolve) => {
-    const units = plan(db, testFiles);
-    out(`\n=== ${label}: ${testFiles.length} test files in ${units.length} processes ===\n`);
-    const timingFile = path.join(os.tmpdir(), `obia-test-timings-${process.pid}-${db}.jsonl`);
-    fs.rmSync(timingFile, { force: true });
-    const started = performance.now();
     // --test-force-exit: a file whose setup failed before it could stop its app (open servers, worker
     // threads) still ends, and is reported, instead of holding the whole run open.
     const child = spawn(process.execPath, ['--import', timingHook, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...units], {
-      cwd: root, env: { ...process.env, ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     let text = '';
     child.stdout.on('data', (d) => { text += d; out(d); });
     child.on('close', (code) => {
       const count = (name) => Number((text.match(new RegExp(`^ℹ ${name} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
-      const slowest = printSlowest(label, timings(timingFile), performance.now() - started, units.length);
-      out(`${slowest.text}\n`);
-      history[db] = { ...history[db], ...Object.fromEntries(slowest.perFile.map((r) => [rel(r.file), r.wallMs])) };
       resolve({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
     });
   });
+}
+
+/** Runs one pass; `out` writes its output (live, or held while another pass prints). */
+async function run(label, db, testFiles, env, out) {
+  const { units, grouped } = plan(db, testFiles);
+  out(`\n=== ${label}: ${testFiles.length} test files in ${units.length} processes ===\n`);
+  const timingFile = path.join(os.tmpdir(), `obia-test-timings-${process.pid}-${db}.jsonl`);
+  fs.rmSync(timingFile, { force: true });
+  const started = performance.now();
+  const passEnv = { ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache };
+  const result = await nodeTest(units, passEnv, out);
+  // A grouped file whose last hook never ran was cut short with its process (a crash, an exit), and
+  // node --test then reports only the process's failure, not the results of the group's other
+  // files: every file of that group runs again, each in a process of its own, so one file cannot
+  // hide the others' results. The failure of the group's process is counted all the same.
+  const finished = new Set(fs.existsSync(timingFile) ? fs.readFileSync(timingFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).file) : []);
+  const cut = grouped.filter((g) => g.some((f) => !finished.has(f))).flat();
+  if (cut.length) {
+    out(`\n=== ${label}: a group's process ended early; its ${cut.length} files again, each in a process of its own ===\n`);
+    const again = await nodeTest(cut, passEnv, out);
+    result.code ||= again.code;
+    for (const k of ['pass', 'fail', 'skipped']) result[k] += again[k];
+  }
+  const slowest = printSlowest(label, timings(timingFile), performance.now() - started, units.length + cut.length);
+  out(`${slowest.text}\n`);
+  history[db] = { ...history[db], ...Object.fromEntries(slowest.perFile.map((r) => [rel(r.file), r.wallMs])) };
+  return result;
 }
 
 /** A pass's output, held until `release()`, then written as it comes. */
