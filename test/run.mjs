@@ -26,11 +26,15 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const compiled = path.join(root, 'dist/test');
 // Suites that talk to a database run on both; pure ones (DICOM, imaging, retrieval) once.
 const DB_SUITES = ['api', 'db', 'ingest', 'access', 'federation', 'qc', 'seed', 'releases', 'ga4gh', 'reliability', 'dicomweb', 'storage'];
-// A file that took at least this long last time (or any file, until it has been timed once, in
-// SOLO_UNTIMED) gets a process of its own; shorter ones are packed into groups of about this long.
-const GROUP_MS = Number(process.env.OBIA_TEST_GROUP_MS) || 40_000;
-// Files known to be long before any timing exists (a fresh clone): browsers, Ceph, the seeded archive.
-const SOLO_UNTIMED = ['portal/journeys', 'portal/oidc', 'seed/defaultArchive', 'storage/s3', 'dicomweb/viewer', 'ingest/junkZip'];
+// A file that took at least this long last time (or is in SOLO) gets a process of its own; shorter
+// ones are packed into groups of about this long.
+// Times recorded on a busy machine are all longer, so the size grows with the pass's total: about
+// 8 groups' worth per concurrent process, never under 40 s (OBIA_TEST_GROUP_MS fixes it).
+const GROUP_MS_FIXED = Number(process.env.OBIA_TEST_GROUP_MS) || 0;
+const GROUP_MS_MIN = 40_000;
+// Always a process of their own: they drive browsers or Ceph, or seed the real archive, and are
+// long whatever the machine; loading modules is a small part of their time.
+const SOLO = ['portal/journeys', 'portal/oidc', 'portal/serving', 'seed/defaultArchive', 'storage/s3', 'dicomweb/viewer', 'ingest/junkZip'];
 // Guess for a file never timed: about the median file.
 const UNTIMED_MS = 6_000;
 
@@ -69,12 +73,16 @@ const rel = (f) => path.relative(compiled, f);
  */
 function plan(db, testFiles) {
   const last = history[db] ?? {};
-  const weight = (f) => last[rel(f)] ?? (SOLO_UNTIMED.some((s) => rel(f).startsWith(s)) ? GROUP_MS : UNTIMED_MS);
+  const total = testFiles.reduce((s, f) => s + (last[rel(f)] ?? UNTIMED_MS), 0);
+  const GROUP_MS = GROUP_MS_FIXED || Math.max(GROUP_MS_MIN, total / (8 * concurrency));
+  const solo = (f) => SOLO.some((s) => rel(f).startsWith(s));
+  // Solo files untimed so far start first.
+  const weight = (f) => last[rel(f)] ?? (solo(f) ? 10 * GROUP_MS : UNTIMED_MS);
   const sorted = [...testFiles].sort((a, b) => weight(b) - weight(a));
   const units = [];
   const groups = [];
   for (const f of sorted) {
-    if (weight(f) >= GROUP_MS) { units.push({ file: f, ms: weight(f) }); continue; }
+    if (solo(f) || weight(f) >= GROUP_MS) { units.push({ file: f, ms: weight(f) }); continue; }
     const g = groups.find((x) => x.ms + weight(f) <= GROUP_MS);
     if (g) { g.files.push(f); g.ms += weight(f); } else groups.push({ files: [f], ms: weight(f) });
   }
