@@ -62,6 +62,11 @@ const poolCodesCache = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-pool-cod
 const groupsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-groups-'));
 const cleanups = [() => fs.rmSync(poolCodesCache, { recursive: true, force: true }), () => fs.rmSync(groupsDir, { recursive: true, force: true })];
 process.on('exit', () => { for (const c of cleanups) c(); });
+// Run-level things that need a connection to undo (the MariaDB template), undone on Ctrl-C as well.
+const asyncCleanups = [];
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => { Promise.allSettled(asyncCleanups.map((c) => c())).finally(() => process.exit(130)); });
+}
 
 const historyFile = path.join(root, 'dist/.test-timings.json');
 const history = (() => { try { return JSON.parse(fs.readFileSync(historyFile, 'utf8')); } catch { return {}; } })();
@@ -216,7 +221,7 @@ const mariadbPass = (async () => {
   // Dropped at the end of the run, or if it is interrupted.
   let dropped = false;
   const drop = async () => { if (!dropped) { dropped = true; await template.drop(); } };
-  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { drop().finally(() => process.exit(130)); });
+  asyncCleanups.push(drop);
   try {
     return [await run('MariaDB (127.0.0.1:3306)', 'mysql', dbFiles, { OBIA_TEST_DB: 'mysql', OBIA_TEST_MYSQL_TEMPLATE: template.name }, held.write)];
   } finally {
