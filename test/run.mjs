@@ -1,7 +1,23 @@
-// `npm test`: every test on the embedded SQLite database, then the database-backed suites
-// again on MariaDB. Under CI (CI=true) an unreachable MariaDB fails the run instead of skipping.
+// `npm test`: every test on the embedded SQLite database, and the database-backed suites again on
+// MariaDB. Under CI (CI=true) an unreachable MariaDB fails the run instead of skipping.
+//
+// Where the time went (issue 14, measured): ≈ 2.4 CPU-s of every test-file process was loading
+// modules and ≈ 0.7 CPU-s warming up the first app, for 165 processes; on MariaDB each app's
+// migrations were 5–11 s of DDL wall time. So:
+//  - test files that took under GROUP_MS last time share a process, in groups of about GROUP_MS: a
+//    generated entry requires each file inside a describe() of its own, so each file's top-level
+//    before/after hooks and tests stay scoped to that file, files run one after another, and one
+//    file failing still lets the others run and report. Long files (browser journeys, the seeded
+//    archive, Ceph) keep a process of their own: loading modules is a small part of their time.
+//  - processes start longest first (last run's times, kept in dist/.test-timings.json), so the
+//    long ones do not finish alone at the end.
+//  - the two passes run at the same time: the MariaDB pass waits on the database server much of
+//    the time, and the SQLite pass fills the cores meanwhile. The SQLite pass prints as it goes; the
+//    MariaDB pass's output is held until then.
+//  - MariaDB test apps copy one migrated template schema (test/support/template.ts).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +26,17 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const compiled = path.join(root, 'dist/test');
 // Suites that talk to a database run on both; pure ones (DICOM, imaging, retrieval) once.
 const DB_SUITES = ['api', 'db', 'ingest', 'access', 'federation', 'qc', 'seed', 'releases', 'ga4gh', 'reliability', 'dicomweb', 'storage'];
+// A file that took at least this long last time (or is in SOLO) gets a process of its own; shorter
+// ones are packed into groups of about this long.
+// Times recorded on a busy machine are all longer, so the size grows with the pass's total: about
+// 8 groups' worth per concurrent process, never under 40 s (OBIA_TEST_GROUP_MS fixes it).
+const GROUP_MS_FIXED = Number(process.env.OBIA_TEST_GROUP_MS) || 0;
+const GROUP_MS_MIN = 40_000;
+// Always a process of their own: they drive browsers or Ceph, or seed the real archive, and are
+// long whatever the machine; loading modules is a small part of their time.
+const SOLO = ['portal/journeys', 'portal/oidc', 'portal/serving', 'seed/defaultArchive', 'storage/s3', 'dicomweb/viewer', 'ingest/junkZip'];
+// Guess for a file never timed: about the median file.
+const UNTIMED_MS = 6_000;
 
 function files(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -26,71 +53,189 @@ function mariadbReachable() {
 }
 
 const timingHook = path.join(root, 'test/timing.mjs');
-// Test files at once per pass. Each file has its own database and data folder, so any number is
-// safe; 2 matches this machine kind's 2 cores (OBIA_TEST_CONCURRENCY to measure another).
+// Test processes at once per pass. Each file has its own database and data folder, so any number is
+// safe; 2 per pass, with both passes at once, keeps this machine kind's 2 cores busy while some
+// processes wait on browsers and MariaDB (OBIA_TEST_CONCURRENCY to measure another).
 const concurrency = Number(process.env.OBIA_TEST_CONCURRENCY) || 2;
 // Seeded apps share the pool of real images' hash codes (seeds/poolCodes.ts), computed once per run.
 const poolCodesCache = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-pool-codes-'));
-process.on('exit', () => fs.rmSync(poolCodesCache, { recursive: true, force: true }));
+const groupsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-groups-'));
+const cleanups = [() => fs.rmSync(poolCodesCache, { recursive: true, force: true }), () => fs.rmSync(groupsDir, { recursive: true, force: true })];
+process.on('exit', () => { for (const c of cleanups) c(); });
+// Run-level things that need a connection to undo (the MariaDB template), undone on Ctrl-C as well.
+const asyncCleanups = [];
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => { Promise.allSettled(asyncCleanups.map((c) => c())).finally(() => process.exit(130)); });
+}
 
-/** Per-file wall and CPU figures of a pass (from test/timing.mjs), slowest first. */
+const historyFile = path.join(root, 'dist/.test-timings.json');
+const history = (() => { try { return JSON.parse(fs.readFileSync(historyFile, 'utf8')); } catch { return {}; } })();
+const rel = (f) => path.relative(compiled, f);
+
+/**
+ * The pass's processes, longest first: solo test files, and generated entries that run several
+ * short files one after another (first-fit decreasing by last run's wall time).
+ */
+function plan(db, testFiles) {
+  const last = history[db] ?? {};
+  const total = testFiles.reduce((s, f) => s + (last[rel(f)] ?? UNTIMED_MS), 0);
+  const GROUP_MS = GROUP_MS_FIXED || Math.max(GROUP_MS_MIN, total / (8 * concurrency));
+  const solo = (f) => SOLO.some((s) => rel(f).startsWith(s));
+  // Solo files untimed so far start first.
+  const weight = (f) => last[rel(f)] ?? (solo(f) ? 10 * GROUP_MS : UNTIMED_MS);
+  const sorted = [...testFiles].sort((a, b) => weight(b) - weight(a));
+  const units = [];
+  const groups = [];
+  for (const f of sorted) {
+    if (solo(f) || weight(f) >= GROUP_MS) { units.push({ file: f, ms: weight(f) }); continue; }
+    const g = groups.find((x) => x.ms + weight(f) <= GROUP_MS);
+    if (g) { g.files.push(f); g.ms += weight(f); } else groups.push({ files: [f], ms: weight(f) });
+  }
+  groups.forEach((g, i) => {
+    if (g.files.length === 1) { units.push({ file: g.files[0], ms: g.ms }); return; }
+    const entry = path.join(groupsDir, `${db}-group-${String(i + 1).padStart(2, '0')}.test.js`);
+    fs.writeFileSync(entry, groupEntry(g.files));
+    units.push({ file: entry, ms: g.ms });
+  });
+  return { units: units.sort((a, b) => b.ms - a.ms).map((u) => u.file), grouped: groups.filter((g) => g.files.length > 1).map((g) => g.files) };
+}
+
+function groupEntry(testFiles) {
+  return `'use strict';
+// Generated by test/run.mjs: these test files in one process, one after another. Each file's
+// tests and top-level hooks register inside its own describe() (require() runs the file while the
+// suite is being built), so they are scoped to that file as if it had a process of its own.
+const { after, before, describe } = require('node:test');
+const fs = require('node:fs');
+const out = process.env.OBIA_TEST_TIMINGS;
+for (const [name, file] of ${JSON.stringify(testFiles.map((f) => [rel(f), f]))}) {
+  describe(name, () => {
+    let wall0 = 0; let cpu0;
+    before(() => { wall0 = performance.now(); cpu0 = process.cpuUsage(); });
+    require(file);
+    after(() => {
+      const cpu = process.cpuUsage(cpu0);
+      if (out) fs.appendFileSync(out, JSON.stringify({ file, wallMs: Math.round(performance.now() - wall0), cpuMs: Math.round((cpu.user + cpu.system) / 1000) }) + '\\n');
+    });
+  });
+}
+`;
+}
+
+/** Lines from test/timing.mjs (one per process) and from group entries (one per grouped file). */
 function timings(file) {
   if (!fs.existsSync(file)) return [];
   const rows = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   fs.rmSync(file, { force: true });
-  return rows.sort((a, b) => b.wallMs - a.wallMs);
+  return rows;
 }
 
-function printSlowest(label, rows, wallMs) {
-  const cpu = rows.reduce((s, r) => s + r.cpuMs, 0);
-  const fileWall = rows.reduce((s, r) => s + r.wallMs, 0);
-  console.log(`\n--- ${label}: ${(wallMs / 1000).toFixed(1)} s wall; test-file processes ${(cpu / 1000).toFixed(1)} CPU-s, ${(fileWall / 1000).toFixed(1)} file-s; slowest files ---`);
-  for (const r of rows.slice(0, Number(process.env.OBIA_TEST_SLOWEST ?? 15))) {
-    console.log(`${(r.wallMs / 1000).toFixed(1).padStart(7)} s wall ${(r.cpuMs / 1000).toFixed(1).padStart(7)} CPU-s  ${path.relative(compiled, r.file)}`);
+function printSlowest(label, rows, wallMs, processes) {
+  const procs = rows.filter((r) => r.process);
+  const cpu = procs.reduce((s, r) => s + r.cpuMs, 0);
+  const fileWall = procs.reduce((s, r) => s + r.wallMs, 0);
+  const perFile = rows.filter((r) => !r.file.startsWith(groupsDir)).sort((a, b) => b.wallMs - a.wallMs);
+  const lines = [`\n--- ${label}: ${(wallMs / 1000).toFixed(1)} s wall; ${processes} test processes ${(cpu / 1000).toFixed(1)} CPU-s, ${(fileWall / 1000).toFixed(1)} process-s; slowest files (grouped files: from their first hook to their last) ---`];
+  for (const r of perFile.slice(0, Number(process.env.OBIA_TEST_SLOWEST ?? 15))) {
+    lines.push(`${(r.wallMs / 1000).toFixed(1).padStart(7)} s wall ${(r.cpuMs / 1000).toFixed(1).padStart(7)} CPU-s  ${rel(r.file)}`);
   }
+  return { text: lines.join('\n'), perFile };
 }
 
-function run(label, testFiles, env) {
+/** Spawns node --test on `units` (test files or group entries); resolves with its counts and output. */
+function nodeTest(units, env, out) {
   return new Promise((resolve) => {
-    console.log(`\n=== ${label}: ${testFiles.length} test files ===`);
-    const timingFile = path.join(os.tmpdir(), `obia-test-timings-${process.pid}-${env.OBIA_TEST_DB}.jsonl`);
-    fs.rmSync(timingFile, { force: true });
-    const started = performance.now();
     // --test-force-exit: a file whose setup failed before it could stop its app (open servers, worker
     // threads) still ends, and is reported, instead of holding the whole run open.
-    const child = spawn(process.execPath, ['--import', timingHook, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...testFiles], {
-      cwd: root, env: { ...process.env, ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache }, stdio: ['ignore', 'pipe', 'inherit'],
+    const child = spawn(process.execPath, ['--import', timingHook, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...units], {
+      cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
     });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    let text = '';
+    child.stdout.on('data', (d) => { text += d; out(d); });
     child.on('close', (code) => {
-      const count = (name) => Number((out.match(new RegExp(`^ℹ ${name} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
-      printSlowest(label, timings(timingFile), performance.now() - started);
+      const count = (name) => Number((text.match(new RegExp(`^ℹ ${name} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
       resolve({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
     });
   });
 }
 
+/** Runs one pass; `out` writes its output (live, or held while another pass prints). */
+async function run(label, db, testFiles, env, out) {
+  const { units, grouped } = plan(db, testFiles);
+  out(`\n=== ${label}: ${testFiles.length} test files in ${units.length} processes ===\n`);
+  const timingFile = path.join(os.tmpdir(), `obia-test-timings-${process.pid}-${db}.jsonl`);
+  fs.rmSync(timingFile, { force: true });
+  const started = performance.now();
+  const passEnv = { ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache };
+  const result = await nodeTest(units, passEnv, out);
+  // A grouped file whose last hook never ran was cut short with its process (a crash, an exit), and
+  // node --test then reports only the process's failure, not the results of the group's other
+  // files: every file of that group runs again, each in a process of its own, so one file cannot
+  // hide the others' results. The failure of the group's process is counted all the same.
+  const finished = new Set(fs.existsSync(timingFile) ? fs.readFileSync(timingFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).file) : []);
+  const cut = grouped.filter((g) => g.some((f) => !finished.has(f))).flat();
+  if (cut.length) {
+    out(`\n=== ${label}: a group's process ended early; its ${cut.length} files again, each in a process of its own ===\n`);
+    const again = await nodeTest(cut, passEnv, out);
+    result.code ||= again.code;
+    for (const k of ['pass', 'fail', 'skipped']) result[k] += again[k];
+  }
+  const slowest = printSlowest(label, timings(timingFile), performance.now() - started, units.length + cut.length);
+  out(`${slowest.text}\n`);
+  history[db] = { ...history[db], ...Object.fromEntries(slowest.perFile.map((r) => [rel(r.file), r.wallMs])) };
+  return result;
+}
+
+/** A pass's output, held until `release()`, then written as it comes. */
+function heldOutput() {
+  let held = [];
+  return {
+    write: (d) => { if (held) held.push(d); else process.stdout.write(d); },
+    release: () => { for (const d of held ?? []) process.stdout.write(d); held = null; },
+  };
+}
+
 const only = process.argv.slice(2);
 // test/deployment/ starts the whole scaled-out archive (Ceph, MariaDB primary and replica, …): `npm run test:deployment` runs it, after `npm test`.
 const OWN_RUN = ['deployment'];
-const all = files(compiled).filter((f) => !OWN_RUN.includes(path.relative(compiled, f).split(path.sep)[0]))
+const all = files(compiled).filter((f) => !OWN_RUN.includes(rel(f).split(path.sep)[0]))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
-const dbFiles = all.filter((f) => DB_SUITES.includes(path.relative(compiled, f).split(path.sep)[0]));
+const dbFiles = all.filter((f) => DB_SUITES.includes(rel(f).split(path.sep)[0]));
 
-const results = [await run('SQLite (embedded)', all, { OBIA_TEST_DB: 'sqlite' })];
-if (dbFiles.length) {
-  if (await mariadbReachable()) {
-    results.push(await run('MariaDB (127.0.0.1:3306)', dbFiles, { OBIA_TEST_DB: 'mysql' }));
-  } else if (process.env.CI === 'true') {
-    console.error('MariaDB is not reachable at 127.0.0.1:3306; under CI that fails the run.');
-    results.push({ code: 1, pass: 0, fail: 1, skipped: 0 });
-  } else {
+const started = performance.now();
+let mariadbOutput = null;
+const mariadbPass = (async () => {
+  if (!dbFiles.length) return [];
+  if (!(await mariadbReachable())) {
+    if (process.env.CI === 'true') {
+      console.error('MariaDB is not reachable at 127.0.0.1:3306; under CI that fails the run.');
+      return [{ code: 1, pass: 0, fail: 1, skipped: 0 }];
+    }
     console.warn('MariaDB is not reachable at 127.0.0.1:3306: skipping the MariaDB pass (it is required under CI=true).');
+    return [];
   }
-}
+  const held = heldOutput();
+  mariadbOutput = held;
+  const { makeMysqlTemplate } = createRequire(import.meta.url)(path.join(root, 'dist/test/support/template.js'));
+  const template = await makeMysqlTemplate();
+  // Dropped at the end of the run, or if it is interrupted.
+  let dropped = false;
+  const drop = async () => { if (!dropped) { dropped = true; await template.drop(); } };
+  asyncCleanups.push(drop);
+  try {
+    return [await run('MariaDB (127.0.0.1:3306)', 'mysql', dbFiles, { OBIA_TEST_DB: 'mysql', OBIA_TEST_MYSQL_TEMPLATE: template.name }, held.write)];
+  } finally {
+    await drop();
+  }
+})();
+const results = [await run('SQLite (embedded)', 'sqlite', all, { OBIA_TEST_DB: 'sqlite' }, (d) => process.stdout.write(d))];
+mariadbOutput?.release();
+results.push(...await mariadbPass);
+mariadbOutput?.release();
+
+fs.writeFileSync(historyFile, JSON.stringify(history, null, 1));
 const pass = results.reduce((s, r) => s + r.pass, 0);
 const fail = results.reduce((s, r) => s + r.fail, 0);
 const skipped = results.reduce((s, r) => s + r.skipped, 0);
-console.log(`\n${pass} passed, ${fail} failed, ${skipped} skipped`);
+console.log(`\n${pass} passed, ${fail} failed, ${skipped} skipped; ${((performance.now() - started) / 1000).toFixed(1)} s for both passes`);
 process.exit(results.every((r) => r.code === 0) && fail === 0 ? 0 : 1);

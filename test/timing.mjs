@@ -1,6 +1,7 @@
 // Loaded into every test-file process by test/run.mjs (`--import`): when the file's process ends it
-// appends one line — the file, its wall time from process start, and the CPU time (user + system,
-// all threads of the process, worker threads included) — to the file named by OBIA_TEST_TIMINGS.
+// appends one line — the file (a test file, or test/run.mjs's entry for a group of them), its wall
+// time from process start, and the CPU time (user + system, all threads of the process, worker
+// threads included) — to the file named by OBIA_TEST_TIMINGS.
 // Node 20's reporters give per-test durations only, not a file's setup and teardown, which is where
 // the time of an app-per-file suite goes.
 import fs from 'node:fs';
@@ -13,6 +14,6 @@ const file = process.argv[1];
 if (out && isMainThread && file?.endsWith('.test.js')) {
   process.on('exit', () => {
     const cpu = process.cpuUsage();
-    fs.appendFileSync(out, `${JSON.stringify({ file, wallMs: Math.round(performance.now()), cpuMs: Math.round((cpu.user + cpu.system) / 1000) })}\n`);
+    fs.appendFileSync(out, `${JSON.stringify({ file, process: true, wallMs: Math.round(performance.now()), cpuMs: Math.round((cpu.user + cpu.system) / 1000) })}\n`);
   });
 }

@@ -29,7 +29,7 @@ export function appConfig(db: TestDatabase): Partial<Config> {
  * `opts.db` (made by the test, e.g. for a CLI to work on first; then the test drops it).
  */
 export async function startTestApp(opts: { seedScale?: number; seedImages?: boolean; config?: Partial<Config>; db?: TestDatabase } = {}): Promise<TestApp> {
-  const db: TestDatabase = opts.db ?? await createTestDatabase();
+  const db: TestDatabase = opts.db ?? await createTestDatabase({ migrated: true });
   const logs: string[] = [];
   const untap = tapLog((line) => logs.push(line));
   const app = await bootstrap({
