@@ -13,9 +13,11 @@ async function insertChunks(trx: Knex.Transaction, table: string, rows: Row[], c
   for (let i = 0; i < rows.length; i += chunk) await trx(table).insert(rows.slice(i, i + chunk));
 }
 
-/** SQLite: multi-row INSERTs (knex writes them as a compound SELECT, which SQLite caps at 500 terms). */
-async function insertRows(trx: Knex.Transaction, archive: SeedArchive, onImages?: Progress) {
-  const chunk = 400;
+/**
+ * Multi-row INSERTs: SQLite, and a MySQL server that refuses LOAD DATA LOCAL (local_infile off,
+ * MySQL 8's default). knex writes SQLite's as a compound SELECT, which SQLite caps at 500 terms.
+ */
+async function insertRows(trx: Knex.Transaction, archive: SeedArchive, chunk: number, onImages?: Progress) {
   await insertChunks(trx, 'collection', archive.collections, chunk);
   await insertChunks(trx, 'individual', archive.individuals, chunk);
   await insertChunks(trx, 'study', archive.studies, chunk);
@@ -120,8 +122,9 @@ export async function seedArchive(orm: MikroORM, opts: { scale: number; seed?: s
   const archive = generateArchive(opts.scale, opts.seed, await poolCodes());
   const knex = (orm.em as EntityManager).getKnex();
   await knex.transaction(async (trx) => {
-    if (knex.client.dialect === 'mysql') await loadRows(trx, archive, opts.onImages);
-    else await insertRows(trx, archive, opts.onImages);
+    if (knex.client.dialect !== 'mysql') await insertRows(trx, archive, 400, opts.onImages);
+    else if (Number((await trx.raw('SELECT @@local_infile AS on_')).at(0)?.at(0)?.on_) !== 1) await insertRows(trx, archive, 2000, opts.onImages);
+    else await loadRows(trx, archive, opts.onImages);
     for (const [kind, next] of Object.entries(archive.counters)) {
       // The archive was empty (explicit ids require it), so nothing was allocated before.
       await trx('accession_counter').where({ kind }).del();
