@@ -85,12 +85,12 @@ export class BrowseService {
   }
 
   private async page<T extends { id: number }>(
-    kind: string, entity: EntityName<T>, alias: string, build: () => Knex.QueryBuilder, args: PageArgs,
+    kind: string, entity: EntityName<T>, alias: string, build: () => Knex.QueryBuilder, args: PageArgs, straight = false,
   ): Promise<Page<T>> {
     const size = pageSize(args.first);
     const afterId = decodeCursor(kind, args.after);
     const rows: any[] = size === 0 ? [] : await build()
-      .select(`${alias}.*`).where(`${alias}.id`, '>', afterId).orderBy(`${alias}.id`).limit(size + 1);
+      .select(straight && this.knex.client.dialect !== 'sqlite3' ? this.knex.raw(`straight_join ${alias}.*`) : `${alias}.*`).where(`${alias}.id`, '>', afterId).orderBy(`${alias}.id`).limit(size + 1);
     let total: Promise<number> | null = null;
     const totalCount = () => (total ??= build().count({ n: '*' }).then((r: any[]) => Number(r[0].n)));
     // Lists are read-only: rows become entities outside the identity map (see mapReadOnly).
@@ -114,7 +114,11 @@ export class BrowseService {
 
   series(filter: BrowseFilter | null | undefined, args: PageArgs) {
     const p = this.predicates(filter);
-    return this.page('series', Series, 's', () => this.seriesQuery(p), args);
+    // MariaDB: the page is series in id order cut at the limit, so reading series in id order (by
+    // the filter's modality/site index when it has one) and stopping at the limit is the plan, as
+    // in the QIDO series list. Left to itself the optimizer starts from the few collections and
+    // sorts every matching series: at 10x the paper (247,010 series) 0.44 s instead of 2-16 ms.
+    return this.page('series', Series, 's', () => this.seriesQuery(p), args, true);
   }
 
   // ---- children of one parent (batched across parents by the request's loaders)

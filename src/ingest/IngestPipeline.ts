@@ -303,10 +303,32 @@ export class IngestPipeline {
     return batches;
   }
 
-  /** Every product's end-of-run step (the tag census), once the run's batches are done. */
-  async finishProducts(run: RunContext): Promise<void> {
+  /** Every product's end-of-run step (the tag census), once the run's batches are done; what each did, by product. */
+  async finishProducts(run: RunContext): Promise<Record<string, Record<string, number>>> {
     const env: ProductEnv = { run, catalog: this.catalog, store: this.store };
-    for (const p of this.deps.products) await p.finish?.(env);
+    const done: Record<string, Record<string, number>> = {};
+    for (const p of this.deps.products) {
+      const stats = await p.finish?.(env);
+      if (stats) done[p.name] = stats;
+    }
+    return done;
+  }
+
+  /** Ingest as jobs: what the products accumulated in this batch job's run, as JSON for the finish job. */
+  partials(run: RunContext): Record<string, unknown> {
+    const env: ProductEnv = { run, catalog: this.catalog, store: this.store };
+    const out: Record<string, unknown> = {};
+    for (const p of this.deps.products) {
+      const value = p.partial?.(env);
+      if (value !== undefined) out[p.name] = value;
+    }
+    return out;
+  }
+
+  /** Ingest as jobs: the finish job takes a batch job's `partials` into its run before `finishProducts`. */
+  absorbPartials(run: RunContext, partials: Record<string, unknown>): void {
+    const env: ProductEnv = { run, catalog: this.catalog, store: this.store };
+    for (const p of this.deps.products) if (partials[p.name] !== undefined) p.absorb?.(partials[p.name], env);
   }
 
   /** Tells subscribers on every replica that the submission's counts changed (a job's steps). */

@@ -14,8 +14,8 @@ export interface IngestWorkerOptions {
   log: Logger;
   /** Told when a job starts (tests pick the moment to kill a worker by it, not by a timer). */
   onActive?: (job: { id: string; name: string; fileIds: number[] }) => void;
-  /** Told when a job completed here. */
-  onCompleted?: (job: { id: string; name: string }) => void;
+  /** Told when a job completed here (with what a finish job's products did). */
+  onCompleted?: (job: { id: string; name: string; products?: IngestJobResult['products'] }) => void;
 }
 
 /**
@@ -41,7 +41,7 @@ export class IngestWorker {
       // A job stalls only when its worker dies; several deaths in a row still do not lose it.
       maxStalledCount: 5,
     });
-    this.worker.on('completed', (job) => options.onCompleted?.({ id: job.id!, name: job.name }));
+    this.worker.on('completed', (job, result) => options.onCompleted?.({ id: job.id!, name: job.name, ...(result?.products ? { products: result.products } : {}) }));
     this.worker.on('failed', (job, err) => void this.failed(job, err));
     this.worker.on('error', (err) => options.log.warn({ err }, 'job worker error'));
   }
@@ -81,15 +81,24 @@ export class IngestWorker {
       }
       case 'batch':
         await this.pipeline.processBatch(fileIds, run);
-        return { kind: 'batch', files: fileIds.length };
+        return { kind: 'batch', files: fileIds.length, partials: this.pipeline.partials(run) };
       case 'finish': {
-        await this.pipeline.finishProducts(run);
+        const started = Date.now();
+        // The batches' census of the files they stored (the flow keeps children's results, also
+        // of children removed on completion); only files whose batch died before returning are
+        // read back from the blob store by finishProducts.
+        let batches = 0;
+        for (const result of Object.values(await job.getChildrenValues<IngestJobResult>())) {
+          if (result?.partials) { this.pipeline.absorbPartials(run, result.partials); batches++; }
+        }
+        const products = await this.pipeline.finishProducts(run);
+        run.log.info({ batches, products, ms: Date.now() - started }, 'run finished');
         const { pending } = await this.pipeline.summary(submissionId);
         // PROCESSED last, as in-process: subscribers take it as "the run is over".
         await this.orm.em.fork().nativeUpdate(Submission, { id: submissionId }, { state: pending === 0 ? SubmissionState.PROCESSED : SubmissionState.OPEN });
         if (pending > 0) run.log.warn({ pending }, 'run ended with files pending (a batch failed for good); the next processSubmission resumes them');
         this.pipeline.announce(submissionId);
-        return { kind: 'finish', files: 0 };
+        return { kind: 'finish', files: 0, products };
       }
       default:
         throw new Error(`unknown ingest job ${job.name}`);

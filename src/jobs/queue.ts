@@ -11,8 +11,9 @@ import type { IngestPipeline } from '../ingest/IngestPipeline.js';
  *   plan   (one per run)     screen the RECEIVED files, cut the unfinished ones into batches and
  *                            add a flow: `finish` waiting on one `batch` child per batch;
  *   batch  (the grain)       one batch of files through identify → … → index;
- *   finish (once, at the end) the products' end-of-run step (tag census), then PROCESSED when no
- *                            file is left pending (else OPEN again, like a failed in-process run).
+ *   finish (once, at the end) the products' end-of-run step (tag census, merged from the batches'
+ *                            results), then PROCESSED when no file is left pending (else OPEN
+ *                            again, like a failed in-process run).
  *
  * A worker killed mid-job stops renewing its lock; BullMQ's stalled-job check gives the job to
  * another worker, which repeats the batch: done files are skipped, the rest resume.
@@ -20,8 +21,18 @@ import type { IngestPipeline } from '../ingest/IngestPipeline.js';
 export const QUEUE_NAME = 'ingest';
 
 export type IngestJobData = { submissionId: number; fileIds?: number[] };
-/** What a job returns (QueueEvents carry it to every hub's /metrics). */
-export interface IngestJobResult { kind: 'plan' | 'batch' | 'finish'; files: number }
+/**
+ * What a job returns (QueueEvents carry it to every hub's /metrics). A batch's `partials` are its
+ * products' accumulators (the tag census of its files): the flow keeps them for the finish job,
+ * which merges them instead of reading every stored file back.
+ */
+export interface IngestJobResult {
+  kind: 'plan' | 'batch' | 'finish';
+  files: number;
+  partials?: Record<string, unknown>;
+  /** A finish job's products' end-of-run counts (the census: files counted from the batches' results, files read back). */
+  products?: Record<string, Record<string, number>>;
+}
 
 /** The same queue for hubs and workers: keys under the archive's Redis prefix, not BullMQ's `bull:`. */
 export function queueSettings(redisUrl: string): { connection: ConnectionOptions; prefix: string } {

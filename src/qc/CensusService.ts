@@ -12,12 +12,15 @@ export interface RunCensus {
   files: Set<number>;
 }
 
+/** What bringing a census up to date took: files counted from the run's census, and files read back from the blob store. */
+export interface CensusStats { fromRun: number; readBack: number }
+
 /**
  * Brings a submission's persisted census up to date with its stored files and returns it.
  * Only files not yet counted are read (each once, from the blob store, de-identified as
  * archived), so a query after ingest reads nothing and a query after new files reads those.
  */
-export async function currentCensus(em: EntityManager, store: BlobStore, submissionId: number, known?: RunCensus): Promise<TagCensus> {
+export async function currentCensus(em: EntityManager, store: BlobStore, submissionId: number, known?: RunCensus, stats?: CensusStats): Promise<TagCensus> {
   const row = await em.findOne(SubmissionCensus, { submission: submissionId });
   const counted = new Set(row?.countedFiles ?? []);
   const submission = row ? null : await em.findOneOrFail(Submission, { id: submissionId });
@@ -32,7 +35,10 @@ export async function currentCensus(em: EntityManager, store: BlobStore, submiss
   const useRun = known && known.files.size > 0 && [...known.files].every((id) => freshIds.has(id));
   if (useRun) census.merge(known.census);
   for (const f of fresh) {
-    if (!useRun || !known.files.has(f.id)) census.addPart10(await store.get(f.storedSha256!));
+    if (!useRun || !known.files.has(f.id)) {
+      census.addPart10(await store.get(f.storedSha256!));
+      if (stats) stats.readBack++;
+    } else if (stats) stats.fromRun++;
     counted.add(f.id);
   }
   const values = { census: census.toJSON(), countedFiles: [...counted].sort((a, b) => a - b), updatedAt: new Date() };

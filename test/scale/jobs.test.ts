@@ -3,12 +3,15 @@
 // of them is SIGKILLed while it holds jobs (chosen by a seeded random: on its k-th batch's start,
 // an event, not a timer). BullMQ's stalled-job check gives its jobs to the other worker; every
 // file ends once (one image per stored file, the series' counts right, nothing pending), and a
-// subscriber on hub B, another process, saw the progress and the QC event of the duplicate.
+// subscriber on hub B, another process, saw the progress and the QC event of the duplicate. The
+// finish job builds the tag census from the batches' results: it reads back from the blob store
+// only the files whose batch died with the victim, and the census equals one read from every file.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { EntityManager } from '@mikro-orm/knex';
 import { zipSync } from 'fflate';
+import { TagCensus, type TagCensusJson } from '../../src/qc/TagCensus.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { seededRandom } from '../support/random.js';
 import { createSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
@@ -72,9 +75,11 @@ describe('ingest as jobs on BullMQ with worker processes', () => {
     let killedHolding: string[] = [];
     let killedAt = '';
     const completedBySurvivor = new Set<string>();
+    const finished: { census?: { fromRun: number; readBack: number } }[] = [];
     const killed = new Promise<void>((resolve) => {
       void startWorker(env, (m) => {
         if (m.completed) inFlight.delete(m.completed.id);
+        if (m.completed?.name === 'finish') finished.push(m.completed.products);
         if (!m.active) return;
         inFlight.add(m.active.id);
         if (m.active.name === 'batch' && ++victimBatches === k) {
@@ -86,7 +91,10 @@ describe('ingest as jobs on BullMQ with worker processes', () => {
       }).then((w) => { victim = w; workers.push(w); });
       let victim: ChildProcess;
     });
-    const survivor = await startWorker(env, (m) => { if (m.completed) completedBySurvivor.add(m.completed.id); });
+    const survivor = await startWorker(env, (m) => {
+      if (m.completed) completedBySurvivor.add(m.completed.id);
+      if (m.completed?.name === 'finish') finished.push(m.completed.products);
+    });
     workers.push(survivor);
 
     const progress = subscriber(hubB.url, token, `subscription($id: ID!) { submissionProgress(submission: $id) { state total counts { state count } } }`, { id: sub.id });
@@ -118,6 +126,26 @@ describe('ingest as jobs on BullMQ with worker processes', () => {
         .groupBy('s.id', 's.image_count').select('s.id as series_id', 's.image_count', knex.raw('count(*) as actual'));
       assert.equal(counts.length, 4);
       for (const c of counts) assert.equal(Number(c.image_count), Number(c.actual), 'the series counts every image once (no lost update between workers)');
+
+      // The finish job counted the files of completed batches from their results and read back
+      // only what died with the victim: at most the batches it held (one whose result was
+      // recorded before the kill counts from its result).
+      assert.equal(finished.length, 1, 'one finish job');
+      const { fromRun, readBack } = finished[0]!.census!;
+      t.diagnostic(`finish: ${fromRun} files counted from the batches' results, ${readBack} read back`);
+      assert.equal(fromRun + readBack, FILES - 1, 'the census counts every stored file once');
+      assert.ok(readBack <= killedHolding.length * 10, `read back ${readBack} files; the victim held ${killedHolding.length} batches of 10`);
+      // The same census as reading every stored file (sample values depend on the order; the counts do not).
+      const [row] = await knex('submission_census').where({ submission_id: Number(sub.id) }).select('census', 'counted_files');
+      const persisted = (typeof row.census === 'string' ? JSON.parse(row.census) : row.census) as TagCensusJson;
+      const storedFiles: { id: number; stored_sha256: string }[] = await knex('submission_file').where({ submission_id: Number(sub.id), state: 'INDEXED' }).select('id', 'stored_sha256');
+      const reference = new TagCensus({ options: persisted.options });
+      for (const f of storedFiles) reference.addPart10(await hubA.door.ingest!.store.get(f.stored_sha256));
+      const tagCounts = (c: TagCensus) => c.entries().map((e) => `${e.tag} ${e.privateCreator ?? ''} files=${e.files} distinct=${e.distinctValues}`);
+      assert.deepEqual(tagCounts(TagCensus.fromJSON(persisted)), tagCounts(reference));
+      assert.equal(persisted.files, FILES - 1);
+      const countedFiles = typeof row.counted_files === 'string' ? JSON.parse(row.counted_files) : row.counted_files;
+      assert.deepEqual(countedFiles, storedFiles.map((f) => f.id).sort((a, b) => a - b));
 
       const seen = progress.events.map((x) => x.data?.submissionProgress).filter(Boolean);
       const indexed = seen.map((p) => p.counts.find((c: any) => c.state === 'INDEXED')?.count ?? 0);

@@ -9,6 +9,9 @@ function runCensus(env: ProductEnv): RunCensus {
   return c;
 }
 
+/** One batch job's census and the files in it, as the finish job receives it (src/jobs). */
+interface CensusPartial { census: TagCensusJson; files: number[] }
+
 /**
  * QC's tag census (what TagSniffer gives OBIA's curators): each file's census is taken from the
  * header the worker already holds, merged over the run, and persisted once at the end.
@@ -31,9 +34,23 @@ export const census: DerivedProduct<TagCensusJson> = {
   },
   // A file stored by an interrupted run is counted when the census is next read (currentCensus).
   missing: () => false,
+  partial(env) {
+    const c = env.run.accumulated.get('census') as RunCensus | undefined;
+    return c && c.files.size > 0 ? { census: c.census.toJSON(), files: [...c.files] } satisfies CensusPartial : undefined;
+  },
+  absorb(partial, env) {
+    const { census: json, files } = partial as CensusPartial;
+    const c = runCensus(env);
+    // A file in two partials would be counted twice; left out, it is read back by finish instead.
+    if (files.some((id) => c.files.has(id))) return;
+    c.census.merge(TagCensus.fromJSON(json));
+    for (const id of files) c.files.add(id);
+  },
   async finish(env) {
     // A census that cannot be updated must not fail the run; the next query catches up.
-    await currentCensus(env.run.em(), env.store, env.run.submissionId, runCensus(env))
+    const stats = { fromRun: 0, readBack: 0 };
+    await currentCensus(env.run.em(), env.store, env.run.submissionId, runCensus(env), stats)
       .catch((err) => env.run.log.warn({ err }, 'tag census not updated'));
+    return stats;
   },
 };

@@ -65,8 +65,16 @@ export interface DerivedProduct<V = unknown> {
   accept(items: readonly { work: FileWork; value: V }[], env: ProductEnv): Promise<void> | void;
   /** For a file stored by an earlier, interrupted run: whether it still lacks this product. */
   missing(file: SubmissionFile, image: { hashCode?: string | null; metadataSha256?: string | null } | null): boolean;
-  /** Once the run's batches are done (persist what was accumulated). */
-  finish?(env: ProductEnv): Promise<void>;
+  /** Once the run's batches are done (persist what was accumulated); may say what it did, in counts, for the run's log. */
+  finish?(env: ProductEnv): Promise<void | Record<string, number>>;
+  /**
+   * Ingest as jobs: a job's RunContext dies with it, and `finish` runs in another job (maybe
+   * another process). What one batch job accumulated, as JSON, handed to the finish job through
+   * the queue; undefined when there is nothing to hand on.
+   */
+  partial?(env: ProductEnv): unknown;
+  /** The finish job's side: takes one batch job's `partial` into this run's accumulator before `finish`. */
+  absorb?(partial: unknown, env: ProductEnv): void;
 }
 
 /** A product's worker half's result, as it crosses to the main thread. */
