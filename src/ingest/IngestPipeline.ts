@@ -16,7 +16,7 @@ import { OutcomeWriter } from './outcomes.js';
 import { Prescreen } from './prescreen.js';
 import { PRODUCTS, type ProductEnv } from './products/index.js';
 import { Quarantine, type Batch, type FileOutcome, type FileWork, type IngestObserver, type RunContext } from './stage.js';
-import { BATCH_STAGES, screen, type PipelineDeps } from './stages/index.js';
+import { BATCH_STAGES, screen, type PipelineDeps, type Screened } from './stages/index.js';
 import type { StagingArea } from './staging.js';
 
 export const FINAL_STATES = [FileState.INDEXED, FileState.QUARANTINED, FileState.DUPLICATE];
@@ -182,8 +182,13 @@ export class IngestPipeline {
 
   /** Only the screen stage, over the submission's RECEIVED files (the pipeline's first stage). */
   async screen(submissionId: number): Promise<ScreenSummary> {
+    return (await this.screened(submissionId)).summary;
+  }
+
+  /** The screen stage, and which files it screened: a plan batches only those (a file received meanwhile waits for the next run). */
+  async screened(submissionId: number): Promise<Screened> {
     const submission = await this.em().findOneOrFail(Submission, { id: submissionId }, { fields: ['id', 'collection'] });
-    return (await screen({ submissionId, collectionId: submission.collection.id }, this.deps)).summary;
+    return screen({ submissionId, collectionId: submission.collection.id }, this.deps);
   }
 
   /**

@@ -63,11 +63,12 @@ export class IngestWorker {
     const run = this.pipeline.runContext(submission);
     switch (job.name) {
       case 'plan': {
-        await this.pipeline.screen(submissionId);
+        // Only files this screening saw are batched: one received meanwhile is not processed unscreened.
+        const { seen } = await this.pipeline.screened(submissionId);
         this.pipeline.announce(submissionId);
         // A retried plan whose flow was already added (it died after adding it) adds nothing twice.
         if (await this.queue.getJob(finishJobId(submissionId))) return { kind: 'plan', files: 0 };
-        const batches = await this.pipeline.planBatches(submissionId);
+        const batches = await this.pipeline.planBatches(submissionId, seen);
         // Children are named by this plan and their first file: unique per run, so none is taken for a done one.
         await this.flows.add({
           name: 'finish', queueName: QUEUE_NAME, data: { submissionId }, opts: { ...JOB_OPTIONS, jobId: finishJobId(submissionId) },

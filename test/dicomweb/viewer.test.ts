@@ -75,6 +75,9 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
   /** A page that records what went wrong: the browser's errors and every refused request. */
   async function newPage(): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // OHIF's bundles are large and swiftshader draws on the CPU: on a busy machine a load takes
+    // longer than Playwright's 30 s default. A timeout is a limit, never the measure.
+    page.setDefaultTimeout(120_000);
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`page: ${e.message.slice(0, 300)}`));
     page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url().slice(0, 200)}`); });
@@ -93,14 +96,14 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
       let lit = 0;
       for (let i = 0; i < data.length; i += 4) if (data[i]! > 8) lit++;
       return lit > data.length / 4 / 20;
-    }, undefined, { timeout: 60_000, polling: 250 }).then(() => true, () => false);
+    }, undefined, { timeout: 120_000, polling: 250 }).then(() => true, () => false);
   }
 
   it('lists the default archive\'s studies', async () => {
     const { page, problems } = await newPage();
     const { patient } = await seriesOf('CT');
     await page.goto(`${baseUrl(app)}/viewer/`);
-    await page.getByText(patient).first().waitFor({ timeout: 60_000 }).catch((err) => { throw new Error(`${err.message}\n${problems.join('\n')}`); });
+    await page.getByText(patient).first().waitFor({ timeout: 120_000 }).catch((err) => { throw new Error(`${err.message}\n${problems.join('\n')}`); });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'viewer-study-list.png') });
     assert.deepEqual(problems, [], 'no request of the viewer is refused and no script fails');
     await page.close();
@@ -113,7 +116,7 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
       const { study, series } = await seriesOf(modality);
       const { page, problems } = await newPage();
       await page.goto(`${baseUrl(app)}/viewer/viewer?StudyInstanceUIDs=${study}&SeriesInstanceUIDs=${series}`);
-      await page.locator('canvas.cornerstone-canvas').first().waitFor({ timeout: 60_000 }).catch((err) => { throw new Error(`${err.message}\n${problems.join('\n')}`); });
+      await page.locator('canvas.cornerstone-canvas').first().waitFor({ timeout: 120_000 }).catch((err) => { throw new Error(`${err.message}\n${problems.join('\n')}`); });
       const drawn = await sliceDrawn(page);
       const pixels = await viewportPixels(page);
       // OHIF's first-visit tour would cover the screenshot kept for a person to look at.
@@ -134,7 +137,7 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
     const url = `${baseUrl(app)}/viewer/viewer?StudyInstanceUIDs=${study}&SeriesInstanceUIDs=${series}`;
     // Anonymous: the study's metadata is public, its frames are not (401), so nothing is drawn.
     const anon = await newPage();
-    const refused = anon.page.waitForResponse((r) => r.url().includes('/frames/') && r.status() === 401, { timeout: 60_000 });
+    const refused = anon.page.waitForResponse((r) => r.url().includes('/frames/') && r.status() === 401, { timeout: 120_000 });
     await anon.page.goto(url);
     await refused;
     await anon.page.close();

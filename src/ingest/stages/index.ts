@@ -1,7 +1,7 @@
 // The pipeline's stages, in order. Screening runs first over the whole submission (its
 // cross-file checks need every file); the rest run per batch:
 //   identify → de-identify and store → catalogue → derive → index
-export { screen } from './screen.js';
+export { screen, type Screened } from './screen.js';
 import { catalogue } from './catalogue.js';
 import { deidentifyAndStore } from './deidentify.js';
 import type { Stage } from './deps.js';
