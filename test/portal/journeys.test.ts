@@ -102,7 +102,7 @@ describe('the web portal in a browser', () => {
     }
     const median = [...times].sort((a, b) => a - b)[2]!;
     console.log(`browse page interactive after navigation: ${times.join(', ')} ms (median ${median} ms)`);
-    // How fast is a benchmark's to say (`npm run bench:portal`, on a machine of known load), not a
+    // How fast is a benchmark's to say (`npm run bench:portal` measures the hub's cost of a page view), not a
     // test's: a wall-clock bound here failed whenever the machine was busy.
     assert.deepEqual([...new Set(graphqlPosts)].sort(), ['BrowseFacets', 'BrowseSeries'], 'facets and results come from two requests');
     assert.equal(graphqlPosts.length, 2 * times.length, 'two requests per page load, not one per widget');
