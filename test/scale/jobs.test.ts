@@ -76,10 +76,14 @@ describe('ingest as jobs on BullMQ with worker processes', () => {
     let killedAt = '';
     const completedBySurvivor = new Set<string>();
     const finished: { census?: { fromRun: number; readBack: number } }[] = [];
+    // The finish job marks the run PROCESSED before its worker reports the job completed: the
+    // report is waited for, not assumed to have come with the state.
+    let finishReported!: () => void;
+    const finishDone = new Promise<void>((resolve) => { finishReported = resolve; });
     const killed = new Promise<void>((resolve) => {
       void startWorker(env, (m) => {
         if (m.completed) inFlight.delete(m.completed.id);
-        if (m.completed?.name === 'finish') finished.push(m.completed.products);
+        if (m.completed?.name === 'finish') { finished.push(m.completed.products); finishReported(); }
         if (!m.active) return;
         inFlight.add(m.active.id);
         if (m.active.name === 'batch' && ++victimBatches === k) {
@@ -93,7 +97,7 @@ describe('ingest as jobs on BullMQ with worker processes', () => {
     });
     const survivor = await startWorker(env, (m) => {
       if (m.completed) completedBySurvivor.add(m.completed.id);
-      if (m.completed?.name === 'finish') finished.push(m.completed.products);
+      if (m.completed?.name === 'finish') { finished.push(m.completed.products); finishReported(); }
     });
     workers.push(survivor);
 
@@ -130,6 +134,7 @@ describe('ingest as jobs on BullMQ with worker processes', () => {
       // The finish job counted the files of completed batches from their results and read back
       // only what died with the victim: at most the batches it held (one whose result was
       // recorded before the kill counts from its result).
+      await finishDone;
       assert.equal(finished.length, 1, 'one finish job');
       const { fromRun, readBack } = finished[0]!.census!;
       t.diagnostic(`finish: ${fromRun} files counted from the batches' results, ${readBack} read back`);
