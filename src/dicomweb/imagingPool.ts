@@ -1,9 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import type { ImagingResult, ImagingTask } from './imagingWorker.js';
+import { FRAME_BUDGET_ERROR, type ImagingResult, type ImagingTask } from './imagingWorker.js';
 import type { RenderOptions } from './rendered.js';
-import { ServiceUnavailableError } from '../errors.js';
+import { BadUserInputError, ServiceUnavailableError } from '../errors.js';
 
 /** A stored frame that cannot be decoded (the archive checked it at ingest, so this is rare): 500 with the reason, logged. */
 export class FrameDecodeError extends Error {
@@ -41,14 +41,24 @@ async function run(task: ImagingTask): Promise<ImagingResult & { ok: true }> {
   return out;
 }
 
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
 /** One frame windowed and encoded as JPEG or PNG (rendered.ts renderFrame, on a worker). */
 export async function renderOnWorker(part10: Uint8Array, frameIndex: number, opts: RenderOptions): Promise<Buffer> {
-  const { bytes } = await run({ task: 'render', part10, frameIndex, opts });
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { parts } = await run({ task: 'render', part10, frameIndex, opts });
+  return asBuffer(parts[0]!);
 }
 
-/** One frame of a compressed instance as Explicit VR Little Endian samples (imaging/nativeFrame.ts, on a worker). */
-export async function nativeFrameOnWorker(part10: Uint8Array, frameIndex: number): Promise<Buffer> {
-  const { bytes } = await run({ task: 'native', part10, frameIndex });
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * Frames of a compressed instance as Explicit VR Little Endian samples (imaging/nativeFrame.ts),
+ * in one task on a worker: one copy of the file and one parse for all of them. More than
+ * `maxBytes` decoded is 400, decided from the header.
+ */
+export async function nativeFramesOnWorker(part10: Uint8Array, frameIndices: number[], maxBytes: number): Promise<Buffer[]> {
+  try {
+    return (await run({ task: 'native', part10, frameIndices, maxBytes })).parts.map(asBuffer);
+  } catch (err) {
+    if (err instanceof FrameDecodeError && err.kind === FRAME_BUDGET_ERROR) throw new BadUserInputError(err.message, 'frames');
+    throw err;
+  }
 }

@@ -17,7 +17,7 @@ import { MetadataCache } from './MetadataCache.js';
 import { closing, multipartBody, multipartType, newBoundary, parseMultipart, partHead } from './multipart.js';
 import { QidoService, type Scope } from './QidoService.js';
 import { parseQido } from './query.js';
-import { nativeFrameOnWorker, renderOnWorker } from './imagingPool.js';
+import { nativeFramesOnWorker, renderOnWorker } from './imagingPool.js';
 import { renderOptions } from './rendered.js';
 import { storeParts } from './stow.js';
 
@@ -180,15 +180,11 @@ class DicomWeb {
     if (transcode) {
       const bytes = await store.read(row!);
       indices = frameList(raw, framesOf(bytes).numberOfFrames);
-      // Each decode is a whole frame's codec work: a request asks for a bounded number of them, and
-      // has one in the decoders' queue at a time, so one request cannot crowd out the others.
+      // Each decode is a whole frame's codec work: a request asks for a bounded number of them
+      // (count here, decoded bytes from the header on the worker), all in one task of the
+      // decoders' queue, so one request cannot crowd out the others.
       if (indices.length > MAX_TRANSCODED_FRAMES) throw new BadRequest(`at most ${MAX_TRANSCODED_FRAMES} frames per request when they are decoded from ${row!.transferSyntaxUid}`, 'frames');
-      frames = [];
-      for (const i of indices) {
-        const f = await nativeFrameOnWorker(bytes, i);
-        if (f.length * indices.length > MAX_TRANSCODED_BYTES) throw new BadRequest(`${indices.length} frames of this image decode to more than ${MAX_TRANSCODED_BYTES >> 20} MiB: ask for fewer at a time`, 'frames');
-        frames.push(f);
-      }
+      frames = await nativeFramesOnWorker(bytes, indices, MAX_TRANSCODED_BYTES);
     } else {
       ({ frames } = await this.frameIndex.frames(store, row!, (ix) => (indices = frameList(raw, ix.numberOfFrames))));
     }

@@ -6,4 +6,4 @@ export { renderMontage, renderThumbnail, thumbnailOfDisplay } from './thumbnail'
 export { isSupportedTransferSyntax, supportedTransferSyntaxes, type TransferSyntaxInfo } from './transferSyntax';
 export { grayOf, toDisplay8, toGray8, type Image8 } from './window';
 export { assertDicomSize, assertRasterSize, decodeLimits, DecodeLimitError, dicomSizeProblem, setDecodeLimits, type DecodeLimits } from './limits';
-export { nativeFrame, type NativeFrame } from './nativeFrame';
+export { nativeFrame } from './nativeFrame';
