@@ -65,11 +65,11 @@ export class SimilarImagesService {
     const p = new FilterPredicates(filter, this.viewer);
     const hits = (await this.nearestAdmissible(code, k, excludeId, p)).slice(0, k);
     if (!hits.length) return [];
-    // The lineage a result list shows (series → study → individual, series → collection) comes in
-    // the same statement: four dependent round trips fewer per query (SimilarImagesResolver primes
+    // The lineage a result list shows (series, its study, individual and collection; a study's
+    // individual is its series') comes in the same statement: four dependent round trips fewer per query (SimilarImagesResolver primes
     // the request's loaders with it).
     const images = await this.em.find(Image, { id: { $in: hits.map((h) => h.id) } },
-      { populate: ['series.study.individual', 'series.collection', 'series.individual'] as never, strategy: LoadStrategy.JOINED });
+      { populate: ['series.study', 'series.individual', 'series.collection'] as never, strategy: LoadStrategy.JOINED });
     const byId = new Map(images.map((i) => [i.id, i]));
     return hits.flatMap((h) => (byId.has(h.id) ? [{ image: byId.get(h.id)!, distance: h.distance }] : []));
   }
