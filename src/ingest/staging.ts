@@ -134,8 +134,6 @@ class Meter {
  */
 export class StagingArea {
   private readonly usage: StagingUsage;
-  /** Submission folders this process made (or found). */
-  private readonly dirs = new Set<string>();
 
   constructor(readonly root: string, private readonly limits: StagingLimits) {
     this.usage = new StagingUsage((id) => path.join(this.root, 'submissions', String(id)));
@@ -232,15 +230,11 @@ export class StagingArea {
     }
     let kept = 0;
     try {
-      // Once per submission and process (every upload asked before); a folder removed since is made again below.
-      if (!this.dirs.has(dir)) {
-        await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-        this.dirs.add(dir);
-      }
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
       const tmp = path.join(dir, `.upload-${crypto.randomUUID()}`);
       let renamed = false;
       // A zip may hold many files, so the body may exceed the per-file limit; its expansion is bounded below.
-      const received = await writeBounded(body, tmp, this.limits.maxZipExpandedBytes, async () => { this.dirs.delete(dir); await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 }); this.dirs.add(dir); }, (head, size) =>
+      const received = await writeBounded(body, tmp, this.limits.maxZipExpandedBytes, (head, size) =>
         size > this.limits.maxFileBytes && !head.subarray(0, 4).equals(ZIP_MAGIC)
           ? `the file exceeds the per-file limit of ${this.limits.maxFileBytes} bytes` : null, meter);
       try {
@@ -299,7 +293,7 @@ export class StagingArea {
         const id = crypto.randomUUID();
         const rel = path.join('submissions', String(submissionId), id);
         const budget = Math.min(this.limits.maxFileBytes, this.limits.maxZipExpandedBytes - expanded);
-        const got = await writeBounded(stream, this.absolute(rel), budget, null, () => null, expansion, 'destroy');
+        const got = await writeBounded(stream, this.absolute(rel), budget, () => null, expansion, 'destroy');
         expanded += got.size;
         staged.push({ name: safeName(`${zipName}/${entry.fileName}`), label: `zip entry ${staged.length + 1}`, stagingPath: rel, size: got.size, sha256: got.sha256 });
         await this.stage(rel, staged.at(-1)!.name);
@@ -333,22 +327,14 @@ async function freeBytes(dir: string): Promise<number | null> {
 }
 
 /** Streams into `file` (fsynced), refusing more than `limit` bytes or whatever `refuse` objects to. */
-async function writeBounded(body: Readable, file: string, limit: number, remakeDir: (() => unknown) | null, refuse: (head: Buffer, size: number) => string | null, meter?: Meter, onRefusal: 'drain' | 'destroy' = 'drain'): Promise<{ size: number; sha256: string; head: Buffer }> {
+async function writeBounded(body: Readable, file: string, limit: number, refuse: (head: Buffer, size: number) => string | null, meter?: Meter, onRefusal: 'drain' | 'destroy' = 'drain'): Promise<{ size: number; sha256: string; head: Buffer }> {
   // Listened to from the start: a zip entry's streams are already flowing while the file below is
   // opened, and an error raised then (a header that lies about the entry's size) would otherwise
   // be an 'error' event with nobody listening, which ends the process.
   let failed: unknown = null;
   body.on('error', (err) => { failed ??= err; });
   const hash = crypto.createHash('sha256');
-  let fh: fs.promises.FileHandle;
-  try {
-    fh = await fs.promises.open(file, 'w', 0o600);
-  } catch (err) {
-    // The folder was removed since it was made (a curator's cleanup): made again, once.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !remakeDir) throw err;
-    await remakeDir();
-    fh = await fs.promises.open(file, 'w', 0o600);
-  }
+  const fh = await fs.promises.open(file, 'w', 0o600);
   let size = 0;
   let head = Buffer.alloc(0);
   try {
