@@ -139,14 +139,16 @@ export class SubmissionService {
    * submitter, or a curator); null otherwise. One indexed lookup and no entity: it runs for every upload, and a study
    * arrives as hundreds of them.
    */
-  private async uploadOwner(user: Principal | null, id: number): Promise<StagingOwner | null> {
+  private async uploadOwner(user: Principal | null, id: number): Promise<(StagingOwner & { state: SubmissionState }) | null> {
     if (!user || !Number.isSafeInteger(id)) return null;
     // One statement: the submitter's submissions (their staging quota is shared), found through this one.
     const knex = this.em().getKnex();
-    const rows: { id: number; submitter: string }[] = await knex('submission').select('id', 'submitter')
+    const rows: { id: number; submitter: string; state: SubmissionState }[] = await knex('submission').select('id', 'submitter', 'state')
       .where('submitter', knex('submission').select('submitter').where({ id }));
     const submitter = rows[0]?.submitter;
-    return submitter !== undefined && canWork(user, Action.UPLOAD, { id, submitter }) ? { user: submitter, submissions: rows.map((r) => Number(r.id)) } : null;
+    const state = rows.find((r) => Number(r.id) === id)?.state ?? SubmissionState.OPEN;
+    return submitter !== undefined && canWork(user, Action.UPLOAD, { id, submitter })
+      ? { user: submitter, submissions: rows.map((r) => Number(r.id)), state } : null;
   }
 
   /**
@@ -176,6 +178,12 @@ export class SubmissionService {
         throw err;
       }
       recorded = staged.map((f) => f.stagingPath);
+      // PROCESSED says every received file reached a final state; a file received after the run
+      // makes that false, so the submission is open again and the next processSubmission takes it.
+      // (PROCESSING needs nothing: the run waits for uploads in flight, see IngestPipeline.run.)
+      if (owner.state === SubmissionState.PROCESSED && rows.length > 0) {
+        await em.nativeUpdate(Submission, { id: submissionId, state: SubmissionState.PROCESSED }, { state: SubmissionState.OPEN });
+      }
       return staged.map((f, i) => ({ id: rows[i]!.id, name: f.name, size: f.size, sha256: f.sha256, state: rows[i]!.state }));
     } finally {
       this.uploads.received(submissionId, recorded);

@@ -75,4 +75,20 @@ describe('a run while uploads go on', () => {
     const summary = await ingest.pipeline.process(Number(sub.id));
     assert.deepEqual([summary.ingested, summary.pending], [1, 0]);
   });
+
+  it('reopens a processed submission when another file arrives, and the next run takes it', async () => {
+    const ingest = app.door.ingest!;
+    const sub = await createSubmission(app, token);
+    const id = Number(sub.id);
+    const submissionState = async () => (await (app.orm.em.fork() as any).getKnex()('submission').where({ id }).first('state')).state;
+    const [study, series] = [uid(), uid()];
+    assert.equal((await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'ROUNDS-3', studyUid: study, seriesUid: series, sopUid: uid() }))).status, 201);
+    assert.deepEqual([(await ingest.pipeline.process(id)).ingested, await submissionState()], [1, 'PROCESSED']);
+
+    assert.equal((await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'ROUNDS-3', studyUid: study, seriesUid: series, sopUid: uid() }), 'late.dcm')).status, 201);
+    assert.equal(await submissionState(), 'OPEN', 'a received file is waiting: the submission is not PROCESSED');
+    const again = await ingest.pipeline.process(id);
+    // The summary counts the submission's files: both are indexed now.
+    assert.deepEqual([again.ingested, again.pending, await submissionState()], [2, 0, 'PROCESSED']);
+  });
 });
