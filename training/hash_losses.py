@@ -111,7 +111,8 @@ def perturb(x, g):
 @torch.no_grad()
 def outputs(model, u8, side, batch=250):
     model.eval()
-    return torch.cat([model(normalise(torch.from_numpy(upsample(u8[i:i + batch], side)))) for i in range(0, len(u8), batch)]).numpy()
+    return torch.cat([model(normalise(torch.from_numpy(upsample(u8[i:i + batch], side))).contiguous(memory_format=torch.channels_last))
+                      for i in range(0, len(u8), batch)]).numpy()
 
 
 def upsample(u8, side):

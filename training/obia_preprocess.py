@@ -6,7 +6,7 @@ import subprocess
 
 import numpy as np
 
-MODEL_SIDE = 64
+MODEL_SIDE = 128
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(REPO, "training", ".cache")
 

@@ -13,7 +13,7 @@ export interface Gray8Image {
   data: Uint8Array;
 }
 
-export const MODEL_SIDE = 64;
+export const MODEL_SIDE = 128;
 
 /**
  * (v - 127.5) / 127.5 evaluated in float64 and rounded once to float32.

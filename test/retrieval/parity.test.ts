@@ -7,7 +7,7 @@ import { codeToHex } from '../../src/retrieval/code';
 import { retrievalDataRoot } from '../../src/retrieval/dataset';
 import { decodeImageFile } from '../../src/retrieval/decode';
 import { DEFAULT_MODEL_PATH, HashModel } from '../../src/retrieval/HashModel';
-import { preprocess, resizeArea } from '../../src/retrieval/preprocess';
+import { MODEL_SIDE, preprocess, resizeArea } from '../../src/retrieval/preprocess';
 import { REPO, stretchNearest } from './helpers';
 
 interface Fixture {
@@ -45,6 +45,7 @@ test('area resize: exact means, round half up, identity at equal size', () => {
   // Upscaling repeats source pixels.
   assert.deepEqual([...resizeArea({ width: 2, height: 1, data: Uint8Array.from([10, 20]) }, 4, 1).data], [10, 10, 20, 20]);
   const x = preprocess({ width: 64, height: 64, data: new Uint8Array(4096).fill(255) });
+  assert.equal(x.length, MODEL_SIDE * MODEL_SIDE);
   assert.equal(x[0], 1);
-  assert.equal(preprocess({ width: 1, height: 1, data: Uint8Array.from([0]) })[4095], -1);
+  assert.equal(preprocess({ width: 1, height: 1, data: Uint8Array.from([0]) })[MODEL_SIDE * MODEL_SIDE - 1], -1);
 });
