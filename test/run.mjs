@@ -24,8 +24,6 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const compiled = path.join(root, 'dist/test');
-// Suites that talk to a database run on both; pure ones (DICOM, imaging, retrieval) once.
-const DB_SUITES = ['api', 'db', 'ingest', 'access', 'federation', 'qc', 'seed', 'releases', 'ga4gh', 'reliability', 'dicomweb', 'storage'];
 // A file that took at least this long last time (or is in SOLO) gets a process of its own; shorter
 // ones are packed into groups of about this long.
 // Times recorded on a busy machine are all longer, so the size grows with the pass's total: about
@@ -212,7 +210,18 @@ const only = process.argv.slice(2);
 const OWN_RUN = ['deployment'];
 const all = files(compiled).filter((f) => !OWN_RUN.includes(rel(f).split(path.sep)[0]))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
-const dbFiles = all.filter((f) => DB_SUITES.includes(rel(f).split(path.sep)[0]));
+// Every file runs on both databases but those that declare at their top level that they never open
+// one (noDatabase) or that what they test does not depend on it (runsOnce): test/support/once.ts.
+const declaration = (f) => {
+  const source = path.join(root, 'test', rel(f).replace(/\.js$/, '.ts'));
+  return fs.existsSync(source) ? (fs.readFileSync(source, 'utf8').match(/^(noDatabase|runsOnce)\(/m)?.[1] ?? null) : null;
+};
+const once = new Map(all.map((f) => [f, declaration(f)]).filter(([, d]) => d));
+const dbFiles = all.filter((f) => !once.has(f));
+if (once.size) {
+  const count = (d) => [...once.values()].filter((x) => x === d).length;
+  console.log(`${once.size} test files run in the SQLite pass only: ${count('noDatabase')} open no database (noDatabase), ${count('runsOnce')} test what does not depend on it (runsOnce)`);
+}
 
 const started = performance.now();
 let mariadbOutput = null;
