@@ -1,5 +1,5 @@
-// `npm test`: every test on the embedded SQLite database, and the database-backed suites again on
-// MariaDB. Under CI (CI=true) an unreachable MariaDB fails the run instead of skipping.
+// `npm test`: every test on the embedded SQLite database, and again on MariaDB but for the files that
+// declare they need not (test/support/once.ts). Under CI (CI=true) an unreachable MariaDB fails the run instead of skipping.
 //
 // Where the time went (issue 14, measured): ≈ 2.4 CPU-s of every test-file process was loading
 // modules and ≈ 0.7 CPU-s warming up the first app, for 165 processes; on MariaDB each app's
@@ -15,6 +15,10 @@
 //    the time, and the SQLite pass fills the cores meanwhile. The SQLite pass prints as it goes; the
 //    MariaDB pass's output is held until then.
 //  - MariaDB test apps copy one migrated template schema (test/support/template.ts).
+//  - a file that never opens a database (noDatabase) or whose subject does not depend on it
+//    (runsOnce) says so at its top level (test/support/once.ts) and runs in the SQLite pass only.
+//  - the default archive of real images is seeded once per pass, by a process that starts with the
+//    pass; the files that need it work on copies (test/support/seededArchive.ts).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,12 +31,14 @@ const compiled = path.join(root, 'dist/test');
 // A file that took at least this long last time (or is in SOLO) gets a process of its own; shorter
 // ones are packed into groups of about this long.
 // Times recorded on a busy machine are all longer, so the size grows with the pass's total: about
-// 8 groups' worth per concurrent process, never under 40 s (OBIA_TEST_GROUP_MS fixes it).
+// 4 groups' worth per concurrent process, never under 40 s (OBIA_TEST_GROUP_MS fixes it). Every
+// process loads the app's modules again (≈ 2.5 CPU-s): 8 groups' worth gave 36 processes a run.
 const GROUP_MS_FIXED = Number(process.env.OBIA_TEST_GROUP_MS) || 0;
 const GROUP_MS_MIN = 40_000;
-// Always a process of their own: they drive browsers or Ceph, or seed the real archive, and are
-// long whatever the machine; loading modules is a small part of their time.
-const SOLO = ['portal/journeys', 'portal/oidc', 'portal/serving', 'seed/defaultArchive', 'storage/s3', 'dicomweb/viewer', 'ingest/junkZip'];
+// Always a process of their own: they drive a browser through OHIF or the portal's journeys, or Ceph,
+// or work on the seeded archive, and are long whatever the machine; loading modules is a small part
+// of their time.
+const SOLO = ['portal/journeys', 'seed/defaultArchive', 'storage/s3', 'dicomweb/viewer'];
 // Guess for a file never timed: about the median file.
 const UNTIMED_MS = 6_000;
 
@@ -77,7 +83,7 @@ const rel = (f) => path.relative(compiled, f);
 function plan(db, testFiles) {
   const last = history[db] ?? {};
   const total = testFiles.reduce((s, f) => s + (last[rel(f)] ?? UNTIMED_MS), 0);
-  const GROUP_MS = GROUP_MS_FIXED || Math.max(GROUP_MS_MIN, total / (8 * concurrency));
+  const GROUP_MS = GROUP_MS_FIXED || Math.max(GROUP_MS_MIN, total / (4 * concurrency));
   const solo = (f) => SOLO.some((s) => rel(f).startsWith(s));
   // Solo files untimed so far start first.
   const weight = (f) => last[rel(f)] ?? (solo(f) ? 10 * GROUP_MS : UNTIMED_MS);
@@ -168,6 +174,41 @@ function nodeTest(units, env, out) {
   });
 }
 
+const sourceOf = (f) => path.join(root, 'test', rel(f).replace(/\.js$/, '.ts'));
+const readSource = (f) => (fs.existsSync(sourceOf(f)) ? fs.readFileSync(sourceOf(f), 'utf8') : '');
+
+/**
+ * The pass's copy of the default archive (test/support/seededArchive.ts): seeded by a process of its
+ * own that starts with the pass, when one of its files asks for it (startSeededApp). `done` resolves
+ * once the seeding process has ended and its outcome is written; `drop` removes the archive.
+ */
+function seedSharedArchive(db, testFiles, env) {
+  if (!testFiles.some((f) => readSource(f).includes('startSeededApp('))) return null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `obia-test-seeded-${db}-`));
+  const ready = path.join(dir, 'ready.json');
+  const child = spawn(process.execPath, [path.join(compiled, 'support/seededArchive.js'), dir], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const done = new Promise((resolve) => child.on('close', (code, signal) => {
+    // A process that died before writing its outcome: the waiting tests fail with this instead of hanging.
+    if (!fs.existsSync(ready)) fs.writeFileSync(ready, JSON.stringify({ error: `the seeding process ended (${signal ?? code}) without an outcome` }));
+    resolve(JSON.parse(fs.readFileSync(ready, 'utf8')));
+  }));
+  let dropped = null;
+  return {
+    dir, done,
+    drop: () => (dropped ??= (async () => {
+      const outcome = await done;
+      if (outcome.db?.databaseUrl) {
+        const mysql = createRequire(import.meta.url)('mysql2/promise');
+        const c = await mysql.createConnection(outcome.db.databaseUrl.replace(/\/[^/]*$/, '/'));
+        await c.query(`DROP DATABASE IF EXISTS \`${new URL(outcome.db.databaseUrl).pathname.slice(1)}\``);
+        await c.end();
+      }
+      if (outcome.db) fs.rmSync(outcome.db.dataDir, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    })()),
+  };
+}
+
 /** Runs one pass; `out` writes its output (live, or held while another pass prints). */
 async function run(label, db, testFiles, env, out) {
   const { units, grouped } = plan(db, testFiles);
@@ -175,7 +216,9 @@ async function run(label, db, testFiles, env, out) {
   const timingFile = path.join(os.tmpdir(), `obia-test-timings-${process.pid}-${db}.jsonl`);
   fs.rmSync(timingFile, { force: true });
   const started = performance.now();
-  const passEnv = { ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache };
+  const seeded = seedSharedArchive(db, testFiles, env);
+  if (seeded) asyncCleanups.push(seeded.drop);
+  const passEnv = { ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache, ...(seeded ? { OBIA_TEST_SEEDED_ARCHIVE: seeded.dir } : {}) };
   const result = await nodeTest(units, passEnv, out);
   // A grouped file whose last hook never ran was cut short with its process (a crash, an exit), and
   // node --test then reports only the process's failure, not the results of the group's other
@@ -192,6 +235,12 @@ async function run(label, db, testFiles, env, out) {
   const slowest = printSlowest(label, timings(timingFile), performance.now() - started, units.length + cut.length);
   out(`${slowest.text}\n`);
   result.cpuMs = slowest.cpuMs;
+  if (seeded) {
+    const outcome = await seeded.done;
+    await seeded.drop();
+    out(outcome.db ? `the pass's default archive: seeded once, ${(outcome.cpuMs / 1000).toFixed(1)} CPU-s, for the files that copy it\n` : `seeding the pass's default archive failed: ${outcome.error}\n`);
+    result.cpuMs += outcome.cpuMs ?? 0;
+  }
   history[db] = { ...history[db], ...Object.fromEntries(slowest.perFile.map((r) => [rel(r.file), r.wallMs])) };
   return result;
 }
@@ -212,10 +261,7 @@ const all = files(compiled).filter((f) => !OWN_RUN.includes(rel(f).split(path.se
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
 // Every file runs on both databases but those that declare at their top level that they never open
 // one (noDatabase) or that what they test does not depend on it (runsOnce): test/support/once.ts.
-const declaration = (f) => {
-  const source = path.join(root, 'test', rel(f).replace(/\.js$/, '.ts'));
-  return fs.existsSync(source) ? (fs.readFileSync(source, 'utf8').match(/^(noDatabase|runsOnce)\(/m)?.[1] ?? null) : null;
-};
+const declaration = (f) => readSource(f).match(/^(noDatabase|runsOnce)\(/m)?.[1] ?? null;
 const once = new Map(all.map((f) => [f, declaration(f)]).filter(([, d]) => d));
 const dbFiles = all.filter((f) => !once.has(f));
 if (once.size) {
@@ -260,5 +306,7 @@ const fail = results.reduce((s, r) => s + r.fail, 0);
 const skipped = results.reduce((s, r) => s + r.skipped, 0);
 const testCpu = results.reduce((s, r) => s + (r.cpuMs ?? 0), 0);
 const own = process.cpuUsage();
-console.log(`\n${pass} passed, ${fail} failed, ${skipped} skipped; ${((performance.now() - started) / 1000).toFixed(1)} s for both passes; test processes ${(testCpu / 1000).toFixed(1)} CPU-s, the runner ${((own.user + own.system) / 1e6).toFixed(1)} CPU-s`);
+console.log(`\n${((performance.now() - started) / 1000).toFixed(1)} s for both passes; test processes ${(testCpu / 1000).toFixed(1)} CPU-s (children included), the runner ${((own.user + own.system) / 1e6).toFixed(1)} CPU-s`);
+// Alone on its line: CI reads the run's result from it.
+console.log(`${pass} passed, ${fail} failed, ${skipped} skipped`);
 process.exit(results.every((r) => r.code === 0) && fail === 0 ? 0 : 1);

@@ -16,7 +16,8 @@ import { AccessRequestState } from '../../src/entities/index.js';
 import { insertRequest } from '../access/support.js';
 import { Accessibility } from '../../src/domain.js';
 import { SEED_COLLECTIONS } from '../../seeds/catalogue.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
+import { startSeededApp } from '../support/seededArchive.js';
 import { TEST_DB } from '../support/database.js';
 import { baseUrl, CHROMIUM, launchChromium, SCREENSHOTS } from '../portal/support.js';
 import { runsOnce } from '../support/once.js';
@@ -63,7 +64,7 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
   let browser: Browser;
   before(async () => {
     assert.ok(fs.existsSync(`vendor/ohif/${OHIF_VERSION}/.verified`), 'the viewer is fetched and verified at install (npm run viewer:fetch)');
-    app = await startTestApp({ seedImages: true });
+    app = await startSeededApp();
     browser = await launchChromium();
   });
   after(async () => {
