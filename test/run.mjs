@@ -1,5 +1,5 @@
-// `npm test`: every test on the embedded SQLite database, and the database-backed suites again on
-// MariaDB. Under CI (CI=true) an unreachable MariaDB fails the run instead of skipping.
+// `npm test`: every test on the embedded SQLite database, and again on MariaDB but for the files that
+// declare they need not (test/support/once.ts). Under CI (CI=true) an unreachable MariaDB fails the run instead of skipping.
 //
 // Where the time went (issue 14, measured): ≈ 2.4 CPU-s of every test-file process was loading
 // modules and ≈ 0.7 CPU-s warming up the first app, for 165 processes; on MariaDB each app's
@@ -15,6 +15,10 @@
 //    the time, and the SQLite pass fills the cores meanwhile. The SQLite pass prints as it goes; the
 //    MariaDB pass's output is held until then.
 //  - MariaDB test apps copy one migrated template schema (test/support/template.ts).
+//  - a file that never opens a database (noDatabase) or whose subject does not depend on it
+//    (runsOnce) says so at its top level (test/support/once.ts) and runs in the SQLite pass only.
+//  - the default archive of real images is seeded once per pass, by a process that starts with the
+//    pass; the files that need it work on copies (test/support/seededArchive.ts).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,17 +28,17 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const compiled = path.join(root, 'dist/test');
-// Suites that talk to a database run on both; pure ones (DICOM, imaging, retrieval) once.
-const DB_SUITES = ['api', 'db', 'ingest', 'access', 'federation', 'qc', 'seed', 'releases', 'ga4gh', 'reliability', 'dicomweb', 'storage'];
 // A file that took at least this long last time (or is in SOLO) gets a process of its own; shorter
 // ones are packed into groups of about this long.
 // Times recorded on a busy machine are all longer, so the size grows with the pass's total: about
-// 8 groups' worth per concurrent process, never under 40 s (OBIA_TEST_GROUP_MS fixes it).
+// 4 groups' worth per concurrent process, never under 40 s (OBIA_TEST_GROUP_MS fixes it). Every
+// process loads the app's modules again (≈ 2.5 CPU-s): 8 groups' worth gave 36 processes a run.
 const GROUP_MS_FIXED = Number(process.env.OBIA_TEST_GROUP_MS) || 0;
 const GROUP_MS_MIN = 40_000;
-// Always a process of their own: they drive browsers or Ceph, or seed the real archive, and are
-// long whatever the machine; loading modules is a small part of their time.
-const SOLO = ['portal/journeys', 'portal/oidc', 'portal/serving', 'seed/defaultArchive', 'storage/s3', 'dicomweb/viewer', 'ingest/junkZip'];
+// Always a process of their own: they drive a browser through OHIF or the portal's journeys, or Ceph,
+// or work on the seeded archive, and are long whatever the machine; loading modules is a small part
+// of their time.
+const SOLO = ['portal/journeys', 'seed/defaultArchive', 'storage/s3', 'dicomweb/viewer'];
 // Guess for a file never timed: about the median file.
 const UNTIMED_MS = 6_000;
 
@@ -79,7 +83,7 @@ const rel = (f) => path.relative(compiled, f);
 function plan(db, testFiles) {
   const last = history[db] ?? {};
   const total = testFiles.reduce((s, f) => s + (last[rel(f)] ?? UNTIMED_MS), 0);
-  const GROUP_MS = GROUP_MS_FIXED || Math.max(GROUP_MS_MIN, total / (8 * concurrency));
+  const GROUP_MS = GROUP_MS_FIXED || Math.max(GROUP_MS_MIN, total / (4 * concurrency));
   const solo = (f) => SOLO.some((s) => rel(f).startsWith(s));
   // Solo files untimed so far start first.
   const weight = (f) => last[rel(f)] ?? (solo(f) ? 10 * GROUP_MS : UNTIMED_MS);
@@ -108,14 +112,19 @@ function groupEntry(testFiles) {
 const { after, before, describe } = require('node:test');
 const fs = require('node:fs');
 const out = process.env.OBIA_TEST_TIMINGS;
+// This process's CPU-ms and its waited-for children's (as test/timing.mjs reads them).
+const cpu = () => {
+  const f = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return { self: (Number(f[11]) + Number(f[12])) * 10, children: (Number(f[13]) + Number(f[14])) * 10 };
+};
 for (const [name, file] of ${JSON.stringify(testFiles.map((f) => [rel(f), f]))}) {
   describe(name, () => {
     let wall0 = 0; let cpu0;
-    before(() => { wall0 = performance.now(); cpu0 = process.cpuUsage(); });
+    before(() => { wall0 = performance.now(); cpu0 = cpu(); });
     require(file);
     after(() => {
-      const cpu = process.cpuUsage(cpu0);
-      if (out) fs.appendFileSync(out, JSON.stringify({ file, wallMs: Math.round(performance.now() - wall0), cpuMs: Math.round((cpu.user + cpu.system) / 1000) }) + '\\n');
+      const c = cpu();
+      if (out) fs.appendFileSync(out, JSON.stringify({ file, wallMs: Math.round(performance.now() - wall0), cpuMs: c.self - cpu0.self, childCpuMs: c.children - cpu0.children }) + '\\n');
     });
   });
 }
@@ -132,14 +141,20 @@ function timings(file) {
 
 function printSlowest(label, rows, wallMs, processes) {
   const procs = rows.filter((r) => r.process);
-  const cpu = procs.reduce((s, r) => s + r.cpuMs, 0);
-  const fileWall = procs.reduce((s, r) => s + r.wallMs, 0);
-  const perFile = rows.filter((r) => !r.file.startsWith(groupsDir)).sort((a, b) => b.wallMs - a.wallMs);
-  const lines = [`\n--- ${label}: ${(wallMs / 1000).toFixed(1)} s wall; ${processes} test processes ${(cpu / 1000).toFixed(1)} CPU-s, ${(fileWall / 1000).toFixed(1)} process-s; slowest files (grouped files: from their first hook to their last) ---`];
-  for (const r of perFile.slice(0, Number(process.env.OBIA_TEST_SLOWEST ?? 15))) {
-    lines.push(`${(r.wallMs / 1000).toFixed(1).padStart(7)} s wall ${(r.cpuMs / 1000).toFixed(1).padStart(7)} CPU-s  ${rel(r.file)}`);
+  const sum = (xs, k) => xs.reduce((s, r) => s + (r[k] ?? 0), 0);
+  const cpu = sum(procs, 'cpuMs') + sum(procs, 'childCpuMs');
+  const fileWall = sum(procs, 'wallMs');
+  const perFile = rows.filter((r) => !r.file.startsWith(groupsDir));
+  // A group's process CPU not spent inside one of its files: loading modules, the runner's hooks.
+  const groupOverhead = sum(procs.filter((r) => r.file.startsWith(groupsDir)), 'cpuMs') - sum(rows.filter((r) => !r.process), 'cpuMs');
+  const top = [...perFile].sort((a, b) => (b.cpuMs + (b.childCpuMs ?? 0)) - (a.cpuMs + (a.childCpuMs ?? 0)));
+  const s = (ms) => (ms / 1000).toFixed(1).padStart(7);
+  const lines = [`\n--- ${label}: ${(wallMs / 1000).toFixed(1)} s wall; ${processes} test processes ${(cpu / 1000).toFixed(1)} CPU-s (children included), ${(fileWall / 1000).toFixed(1)} process-s; groups' processes outside their files ${(groupOverhead / 1000).toFixed(1)} CPU-s ---`,
+    '  CPU-s  (self + children)   wall s  file (grouped files: from their first hook to their last; a solo file: its whole process)'];
+  for (const r of top.slice(0, Number(process.env.OBIA_TEST_SLOWEST ?? 20))) {
+    lines.push(`${s(r.cpuMs + (r.childCpuMs ?? 0))} (${s(r.cpuMs)} +${s(r.childCpuMs ?? 0)}) ${s(r.wallMs)}  ${r.process ? '' : '[g] '}${rel(r.file)}`);
   }
-  return { text: lines.join('\n'), perFile };
+  return { text: lines.join('\n'), perFile, cpuMs: cpu };
 }
 
 /** Spawns node --test on `units` (test files or group entries); resolves with its counts and output. */
@@ -159,6 +174,41 @@ function nodeTest(units, env, out) {
   });
 }
 
+const sourceOf = (f) => path.join(root, 'test', rel(f).replace(/\.js$/, '.ts'));
+const readSource = (f) => (fs.existsSync(sourceOf(f)) ? fs.readFileSync(sourceOf(f), 'utf8') : '');
+
+/**
+ * The pass's copy of the default archive (test/support/seededArchive.ts): seeded by a process of its
+ * own that starts with the pass, when one of its files asks for it (startSeededApp). `done` resolves
+ * once the seeding process has ended and its outcome is written; `drop` removes the archive.
+ */
+function seedSharedArchive(db, testFiles, env) {
+  if (!testFiles.some((f) => readSource(f).includes('startSeededApp('))) return null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `obia-test-seeded-${db}-`));
+  const ready = path.join(dir, 'ready.json');
+  const child = spawn(process.execPath, [path.join(compiled, 'support/seededArchive.js'), dir], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const done = new Promise((resolve) => child.on('close', (code, signal) => {
+    // A process that died before writing its outcome: the waiting tests fail with this instead of hanging.
+    if (!fs.existsSync(ready)) fs.writeFileSync(ready, JSON.stringify({ error: `the seeding process ended (${signal ?? code}) without an outcome` }));
+    resolve(JSON.parse(fs.readFileSync(ready, 'utf8')));
+  }));
+  let dropped = null;
+  return {
+    dir, done,
+    drop: () => (dropped ??= (async () => {
+      const outcome = await done;
+      if (outcome.db?.databaseUrl) {
+        const mysql = createRequire(import.meta.url)('mysql2/promise');
+        const c = await mysql.createConnection(outcome.db.databaseUrl.replace(/\/[^/]*$/, '/'));
+        await c.query(`DROP DATABASE IF EXISTS \`${new URL(outcome.db.databaseUrl).pathname.slice(1)}\``);
+        await c.end();
+      }
+      if (outcome.db) fs.rmSync(outcome.db.dataDir, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    })()),
+  };
+}
+
 /** Runs one pass; `out` writes its output (live, or held while another pass prints). */
 async function run(label, db, testFiles, env, out) {
   const { units, grouped } = plan(db, testFiles);
@@ -166,7 +216,9 @@ async function run(label, db, testFiles, env, out) {
   const timingFile = path.join(os.tmpdir(), `obia-test-timings-${process.pid}-${db}.jsonl`);
   fs.rmSync(timingFile, { force: true });
   const started = performance.now();
-  const passEnv = { ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache };
+  const seeded = seedSharedArchive(db, testFiles, env);
+  if (seeded) asyncCleanups.push(seeded.drop);
+  const passEnv = { ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache, ...(seeded ? { OBIA_TEST_SEEDED_ARCHIVE: seeded.dir } : {}) };
   const result = await nodeTest(units, passEnv, out);
   // A grouped file whose last hook never ran was cut short with its process (a crash, an exit), and
   // node --test then reports only the process's failure, not the results of the group's other
@@ -182,6 +234,13 @@ async function run(label, db, testFiles, env, out) {
   }
   const slowest = printSlowest(label, timings(timingFile), performance.now() - started, units.length + cut.length);
   out(`${slowest.text}\n`);
+  result.cpuMs = slowest.cpuMs;
+  if (seeded) {
+    const outcome = await seeded.done;
+    await seeded.drop();
+    out(outcome.db ? `the pass's default archive: seeded once, ${(outcome.cpuMs / 1000).toFixed(1)} CPU-s, for the files that copy it\n` : `seeding the pass's default archive failed: ${outcome.error}\n`);
+    result.cpuMs += outcome.cpuMs ?? 0;
+  }
   history[db] = { ...history[db], ...Object.fromEntries(slowest.perFile.map((r) => [rel(r.file), r.wallMs])) };
   return result;
 }
@@ -200,7 +259,15 @@ const only = process.argv.slice(2);
 const OWN_RUN = ['deployment'];
 const all = files(compiled).filter((f) => !OWN_RUN.includes(rel(f).split(path.sep)[0]))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
-const dbFiles = all.filter((f) => DB_SUITES.includes(rel(f).split(path.sep)[0]));
+// Every file runs on both databases but those that declare at their top level that they never open
+// one (noDatabase) or that what they test does not depend on it (runsOnce): test/support/once.ts.
+const declaration = (f) => readSource(f).match(/^(noDatabase|runsOnce)\(/m)?.[1] ?? null;
+const once = new Map(all.map((f) => [f, declaration(f)]).filter(([, d]) => d));
+const dbFiles = all.filter((f) => !once.has(f));
+if (once.size) {
+  const count = (d) => [...once.values()].filter((x) => x === d).length;
+  console.log(`${once.size} test files run in the SQLite pass only: ${count('noDatabase')} open no database (noDatabase), ${count('runsOnce')} test what does not depend on it (runsOnce)`);
+}
 
 const started = performance.now();
 let mariadbOutput = null;
@@ -237,5 +304,9 @@ fs.writeFileSync(historyFile, JSON.stringify(history, null, 1));
 const pass = results.reduce((s, r) => s + r.pass, 0);
 const fail = results.reduce((s, r) => s + r.fail, 0);
 const skipped = results.reduce((s, r) => s + r.skipped, 0);
-console.log(`\n${pass} passed, ${fail} failed, ${skipped} skipped; ${((performance.now() - started) / 1000).toFixed(1)} s for both passes`);
+const testCpu = results.reduce((s, r) => s + (r.cpuMs ?? 0), 0);
+const own = process.cpuUsage();
+console.log(`\n${((performance.now() - started) / 1000).toFixed(1)} s for both passes; test processes ${(testCpu / 1000).toFixed(1)} CPU-s (children included), the runner ${((own.user + own.system) / 1e6).toFixed(1)} CPU-s`);
+// Alone on its line: CI reads the run's result from it.
+console.log(`${pass} passed, ${fail} failed, ${skipped} skipped`);
 process.exit(results.every((r) => r.code === 0) && fail === 0 ? 0 : 1);

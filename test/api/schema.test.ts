@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { printObiaSchema } from '../../src/graphql/schema.js';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('builds the GraphQL schema from the code and compares it with schema/');
 
 describe('the checked-in schema', () => {
   it('is exactly what the code produces (run `npm run schema` after changing the API)', async () => {

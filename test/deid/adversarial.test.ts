@@ -7,6 +7,9 @@ import { describe, it } from 'node:test';
 import { deidentify, DicomParseError, readSourceIdentity } from '../../src/deid';
 import { withSeed } from '../support/random.js';
 import { context, imageDataset, SAMPLES_DIR, writePart10 } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('de-identifies garbage and corrupted files in memory');
 
 function refused(input: Uint8Array, pattern?: RegExp): void {
   assert.throws(() => deidentify(input, context()), (e: unknown) => {

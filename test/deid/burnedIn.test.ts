@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deidentify } from '../../src/deid';
 import { context, imageDataset, readPart10, str, US_IMAGE_STORAGE, writePart10 } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('decides pixel review and blanks known layouts in memory');
 
 function ultrasound(manufacturer: string, model: string, rows: number, columns: number) {
   return writePart10(imageDataset(rows, columns, 0x0abc, {

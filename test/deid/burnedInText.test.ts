@@ -14,6 +14,9 @@ import {
 import { decodeFrame, displayParsed, grayOf, parseImage } from '../../src/imaging';
 import { context, readPart10, SAMPLES_DIR, writePart10 } from './fixtures';
 import { burnText, type BurnedText } from '../support/burnedIn.js';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('OCRs and blanks burned-in text in images in memory');
 
 const CT_SLICE = path.resolve(process.cwd(), '../shared/seed-images/totalsegmentator/example_ct_dicom/CT.1.3.12.2.1107.5.1.4.60064.30000022120808113428000016583');
 const FONTS = '/usr/share/fonts/truetype';

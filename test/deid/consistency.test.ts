@@ -7,6 +7,9 @@ import { describe, it } from 'node:test';
 import { dateOffsetDays, deidentify, localPatientKey, remapUid } from '../../src/deid';
 import { shiftDate, shiftDateTime } from '../../src/deid/dates';
 import { context, imageDataset, readPart10, SECRET, str, writePart10 } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('de-identifies files in memory');
 
 const STUDY = '1.2.826.0.1.3680043.55.1';
 const FOR = '1.2.826.0.1.3680043.55.9';

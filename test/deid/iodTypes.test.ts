@@ -8,6 +8,9 @@ import { describe, it } from 'node:test';
 import { deidentify } from '../../src/deid';
 import type { DicomDataset } from '../../src/deid/dcmjs';
 import { context, CT_IMAGE_STORAGE, imageDataset, readPart10, writePart10 } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('de-identifies files in memory and runs dciodvfy on them');
 
 const REFERENCED_STUDY = '00081110';
 const REFERENCED_PPS = '00081111';

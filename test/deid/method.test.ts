@@ -8,6 +8,9 @@ import { describe, it } from 'node:test';
 import { deidentify } from '../../src/deid';
 import type { DicomDataset } from '../../src/deid/dcmjs';
 import { context, DATA_DIR, imageDataset, readPart10, str, writePart10 } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('de-identifies files in memory');
 
 const CID7050: { codes: { codeValue: string; codeMeaning: string }[] } = JSON.parse(fs.readFileSync(path.join(DATA_DIR, 'cid7050_deidentification_method.json'), 'utf8'));
 

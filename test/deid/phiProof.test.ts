@@ -10,6 +10,9 @@ import { describe, it } from 'node:test';
 import { deidentify, OBIA_DEFAULT_OPTIONS, type DeidOptions } from '../../src/deid';
 import { dictionaryVr, type DicomDataset, type DicomElement } from '../../src/deid/dcmjs';
 import { context, DATA_DIR, rawPart10, readPart10, writePart10 } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('de-identifies files in memory');
 
 interface Row { tag: string; name: string; basicProfile: string; [column: string]: string }
 const TABLE: Row[] = JSON.parse(fs.readFileSync(path.join(DATA_DIR, 'table_e1_1.json'), 'utf8'));

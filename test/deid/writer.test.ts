@@ -9,6 +9,9 @@ import { deidentify, DicomParseError } from '../../src/deid';
 import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs';
 import { Part10Writer } from '../../src/deid/writer';
 import { context, readPart10, SAMPLES_DIR, writePart10 } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase("compares the de-identified bytes with dcmjs's in memory");
 
 const dcmjsWriter = {
   write(meta: DicomDataset, dict: DicomDataset): Buffer {

@@ -11,6 +11,9 @@ import { DicomParseError, readDicom } from '../../src/dicom';
 import { PixelDataError } from '../../src/imaging';
 import { parseImage } from '../../src/imaging/parse';
 import { readFacts, UnreadableFileError } from '../../src/qc';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('parses DICOM bytes');
 
 const SAMPLES_DIR = path.resolve(__dirname, '../../../../shared/deid/dicom');
 const samples = fs.existsSync(SAMPLES_DIR) ? fs.readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.dcm')).sort() : [];

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { readDicom, toDicomJson } from '../../src/dicom';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('converts DICOM to and from DICOM JSON');
 
 const SAMPLES_DIR = path.resolve(__dirname, '../../../../shared/deid/dicom');
 

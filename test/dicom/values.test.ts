@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ageYears, decimal, int, isoDate, personName, render, text } from '../../src/dicom';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('reads DICOM values');
 
 describe('DICOM value helpers (one set for every reader)', () => {
   it('text strips DICOM padding and reads the first of a multi-value or a person name', () => {

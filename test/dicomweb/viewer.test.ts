@@ -16,9 +16,13 @@ import { AccessRequestState } from '../../src/entities/index.js';
 import { insertRequest } from '../access/support.js';
 import { Accessibility } from '../../src/domain.js';
 import { SEED_COLLECTIONS } from '../../seeds/catalogue.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
+import { startSeededApp } from '../support/seededArchive.js';
 import { TEST_DB } from '../support/database.js';
 import { baseUrl, CHROMIUM, launchChromium, SCREENSHOTS } from '../portal/support.js';
+import { runsOnce } from '../support/once.js';
+
+runsOnce('OHIF in a browser; QIDO and WADO run on both databases in the qido, wado and conformance tests');
 
 interface CanvasPixels { width: number; height: number; levels: number; nonBlack: number }
 
@@ -51,8 +55,7 @@ function drawnSlice(page: Page): Promise<CanvasPixels | null> {
     .then((h) => h.jsonValue() as Promise<CanvasPixels>, () => null);
 }
 
-// The browser run does not depend on the database (QIDO and WADO run on both in qido, wado and
-// conformance tests); seeding the real-image archive once more on MariaDB would buy nothing.
+// runsOnce above: npm test runs this file in the SQLite pass only; run by hand on MariaDB it skips.
 const skip = TEST_DB !== 'sqlite' ? 'database-independent: runs in the SQLite pass'
   : !fs.existsSync(CHROMIUM) && process.env.CI !== 'true' ? 'Debian chromium is not installed (.ci/run installs it)' : false;
 
@@ -61,7 +64,7 @@ describe('OHIF v3 at /viewer opens the default archive through /dicom-web', { sk
   let browser: Browser;
   before(async () => {
     assert.ok(fs.existsSync(`vendor/ohif/${OHIF_VERSION}/.verified`), 'the viewer is fetched and verified at install (npm run viewer:fetch)');
-    app = await startTestApp({ seedImages: true });
+    app = await startSeededApp();
     browser = await launchChromium();
   });
   after(async () => {

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { composeSupergraph } from '../../federation/composition.js';
+import { noDatabase } from '../support/once.js';
+
+noDatabase("composes the subgraphs' schemas");
 
 describe('the composed supergraph', () => {
   it('composes without errors and matches schema/supergraph.graphql (run `npm run supergraph` after changing a subgraph)', async () => {

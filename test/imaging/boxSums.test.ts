@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import { boxSums } from '../../src/imaging/boxSums';
 import { resize } from '../../src/imaging/resize';
 import { resizeArea } from '../../src/retrieval/preprocess';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('pixel arithmetic');
 
 function noise(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);

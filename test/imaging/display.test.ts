@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import { decodeParsed, displayParsed, toDisplay8 } from '../../src/imaging/index';
 import { parseImage } from '../../src/imaging/parse';
 import { bytesOf, ctPhantom, makeDicom, type SyntheticOptions } from './helpers';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('decodes and windows pixels');
 
 /** Random stored words over the whole 16-bit range, overlay bits above BitsStored included. */
 function noise(n: number, seed: number, bytes: 1 | 2): Uint8Array {

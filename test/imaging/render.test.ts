@@ -4,6 +4,9 @@ import { encodePng, renderMontage } from '../../src/imaging/index';
 import { decodeRle } from '../../src/imaging/rle';
 import { fitWithin, resize } from '../../src/imaging/resize';
 import { bytesOf, ctPhantom, makeDicom, readPng, sample } from './helpers';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('encodes PNGs and montages');
 
 describe('encodePng', () => {
   it('round-trips grey and RGB through an independent decoder (pngjs)', () => {

@@ -6,6 +6,9 @@ import { j2kDecompositionLevels } from '../../src/imaging/decode';
 import { decodeFrame, decodeFrameAtSize, PixelDataError, renderThumbnail, toDisplay8, toGray8, UnsupportedTransferSyntaxError } from '../../src/imaging/index';
 import { resize } from '../../src/imaging/resize';
 import { channel, pearson, PREVIEWS, readPng, sample, SAMPLES, stats } from './helpers';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('decodes the shared sample files');
 
 /** The uncompressed MR_small and its lossless re-encodings must agree pixel for pixel. */
 describe('lossless transfer syntaxes reproduce the uncompressed pixels', () => {

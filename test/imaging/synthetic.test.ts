@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeFrame, isSupportedTransferSyntax, PixelDataError, renderThumbnail, toDisplay8, toGray8, UnsupportedTransferSyntaxError } from '../../src/imaging/index';
 import { bytesOf, ctPhantom, makeDicom, readPng, stats } from './helpers';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('decodes synthetic images');
 
 const ctFile = () => makeDicom({ pixels: bytesOf(ctPhantom()), rescale: { slope: 1, intercept: -1024 }, window: { center: 40, width: 400 } });
 

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { logger, tapLog } from '../../src/log.js';
+import { noDatabase } from '../support/once.js';
+
+noDatabase("the structured logger's output");
 
 function captured(fn: () => void): string {
   const lines: string[] = [];

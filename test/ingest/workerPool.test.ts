@@ -8,6 +8,9 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CpuPool, CpuTaskError } from '../../src/ingest/cpuTasks.js';
 import { logger, tapLog } from '../../src/log.js';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('the worker pool on its own');
 
 const DYING = path.join(__dirname, 'fixtures/dyingWorker.js');
 

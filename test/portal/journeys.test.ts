@@ -11,6 +11,9 @@ import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { makeCt, uid } from '../ingest/helpers.js';
 import { archiveCollection, ensurePortalBuilt, launchChromium, newPage, SAMPLES, screenshot, screenshotOpenPages, signIn, type Archived } from './support.js';
+import { runsOnce } from '../support/once.js';
+
+runsOnce("the portal's pages in a browser; the API under them runs on both databases in test/api, test/access and test/ingest");
 
 // The functions handed to waitForFunction/evaluate run in the page; the test's own tsconfig has no
 // DOM library, so the page's globals are declared loosely here.

@@ -9,6 +9,9 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { baseUrl, ensurePortalBuilt, launchChromium, newPage, screenshot, screenshotOpenPages } from './support.js';
+import { runsOnce } from '../support/once.js';
+
+runsOnce("the browser's authorization code flow against an OpenID provider; token verification touches no table");
 
 const CLIENT_ID = 'obia-portal';
 

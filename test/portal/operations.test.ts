@@ -5,6 +5,9 @@ import { describe, it } from 'node:test';
 import { parse, validate, type GraphQLSchema } from 'graphql';
 import { buildObiaSchema } from '../../src/graphql/schema.js';
 import * as operations from '../../portal/src/api/operations.js';
+import { noDatabase } from '../support/once.js';
+
+noDatabase("validates the portal's operations against the schema");
 
 describe('the portal\'s GraphQL operations', () => {
   let schema: GraphQLSchema;

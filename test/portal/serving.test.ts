@@ -12,6 +12,9 @@ import Fastify from 'fastify';
 import { PortalFiles, portalPlugin } from '../../src/http/portal.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { ensurePortalBuilt } from './support.js';
+import { runsOnce } from '../support/once.js';
+
+runsOnce("which paths serve the portal's files and sign-in; no query depends on the database");
 
 const HTML = { accept: 'text/html,application/xhtml+xml' };
 

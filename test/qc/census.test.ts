@@ -4,6 +4,9 @@ import { deidentify } from '../../src/deid/index';
 import { TagCensus, type CensusEntry } from '../../src/qc/index';
 import { context } from '../deid/fixtures';
 import { image, sample } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('tag census over files in memory');
 
 /** What a modality sends: PHI, device identity, patient characteristics, private tags (numeric and text), a reference sequence. */
 function received(n: number): Buffer {

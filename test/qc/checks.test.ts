@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import { writePart10 } from '../deid/fixtures';
 import { checkFile, QcReason, type FileCheckResult } from '../../src/qc/index';
 import { CT_IMAGE_STORAGE, image, JPEG_BASELINE, sample } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('per-file QC checks in memory');
 
 function reasons(r: FileCheckResult): string[] {
   return r.findings.map((f) => f.reason);

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkFile, findDuplicates, findInconsistencies, QcReason, type FileFacts } from '../../src/qc/index';
 import { image, sample } from './fixtures';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('cross-file QC checks in memory');
 
 /** Reads crafted files the way the pipeline would: every file through checkFile, facts kept by name. */
 async function factsOf(files: Record<string, Uint8Array>): Promise<{ key: string; facts: FileFacts }[]> {

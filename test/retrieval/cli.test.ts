@@ -8,6 +8,9 @@ import { PNG } from 'pngjs';
 import { retrievalDataRoot } from '../../src/retrieval/dataset';
 import { decodeJpeg, loadImaging } from '../../src/retrieval/decode';
 import { DIST_CLI } from './helpers';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('the hash CLI over image files');
 
 const LINE = /^(.+)\t([0-9a-f]{16})$/;
 

@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HashIndex, smallestSorted, type AcceptFilter, type SearchHit } from '../../src/retrieval/HashIndex';
 import { hamming } from '../../src/retrieval/code';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('the in-memory Hamming index');
 
 /** xorshift so failures reproduce */
 function rng(seed: number): () => number {

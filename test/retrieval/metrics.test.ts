@@ -5,6 +5,9 @@ import { dHash, pHash } from '../../src/retrieval/perceptualHash';
 import { listSplit } from '../../src/retrieval/dataset';
 import { decodeImageFile } from '../../src/retrieval/decode';
 import { hamming, hexToCode, codeToHex, outputsToCode } from '../../src/retrieval/code';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('retrieval metrics');
 
 test('average precision follows the (distance, id) ranking', () => {
   // ids 0..3 at distances 1, 0, 1, 2 from q=0; labels 1,0,1,1 relevant when label 1.

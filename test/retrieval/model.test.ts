@@ -4,6 +4,9 @@ import { hamming } from '../../src/retrieval/code';
 import { listSplit } from '../../src/retrieval/dataset';
 import { decodeImageFile } from '../../src/retrieval/decode';
 import { HashModel } from '../../src/retrieval/HashModel';
+import { noDatabase } from '../support/once.js';
+
+noDatabase('the ONNX hashing model');
 
 test('codes separate the six classes on a val sample', async () => {
   const { classes, files } = listSplit('val');

@@ -9,6 +9,9 @@ import { decodeImageFile } from '../../src/retrieval/decode';
 import { DEFAULT_MODEL_PATH, HashModel } from '../../src/retrieval/HashModel';
 import { MODEL_SIDE, preprocess, resizeArea } from '../../src/retrieval/preprocess';
 import { REPO, stretchNearest } from './helpers';
+import { noDatabase } from '../support/once.js';
+
+noDatabase("the model's codes against the training side's");
 
 interface Fixture {
   modelSha256: string;

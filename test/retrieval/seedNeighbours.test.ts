@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seedGroup, seedNeighbourCheck, type SeedImage } from '../../src/retrieval/seedArchive';
+import { noDatabase } from '../support/once.js';
+
+noDatabase("neighbours among the seed images' codes");
 
 const img = (pair: string, series: number): SeedImage => ({ pair, source: 'test', series, gray: { width: 1, height: 1, data: new Uint8Array(1) } });
 

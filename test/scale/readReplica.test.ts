@@ -14,6 +14,9 @@ import mysql from 'mysql2/promise';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, submitter } from '../ingest/helpers.js';
 import { sparePort } from './redis.js';
+import { runsOnce } from '../support/once.js';
+
+runsOnce('starts its own MariaDB primary and replica, whichever pass it is in');
 
 const run = promisify(execFile);
 const SCRIPT = path.join(__dirname, '../../../scripts/mariadb-replica.sh');

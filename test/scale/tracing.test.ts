@@ -7,6 +7,9 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { installTracing, type Tracing } from '../../src/ops/tracing.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { runsOnce } from '../support/once.js';
+
+runsOnce('OpenTelemetry spans of HTTP and GraphQL requests');
 
 describe('OpenTelemetry traces', () => {
   const exporter = new InMemorySpanExporter();

@@ -1,6 +1,7 @@
 // Issue 13: the default archive `npm start` seeds on a fresh machine holds real images, every one
 // submitted, de-identified, checked, hashed, stored twice, reviewed and released through the
-// archive's own services, and served like any other. The archive is seeded once for this file.
+// archive's own services, and served like any other. The archive is seeded once per database pass
+// (test/support/seededArchive.ts); this file works on a copy of it.
 import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -14,7 +15,8 @@ import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { SeedGsaHumanSource } from '../../federation/gsa-human/source.js';
 import { SEED_COLLECTIONS } from '../../seeds/catalogue.js';
 import { IMAGES_DIR } from '../../seeds/imageSources.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
+import { startSeededApp } from '../support/seededArchive.js';
 import { dciodvfyErrors, filesUnder, hasDciodvfy, unzip } from './support.js';
 
 let app: TestApp;
@@ -23,7 +25,7 @@ let researcher: string;
 const knex = () => (app.orm.em as EntityManager).getKnex();
 
 before(async () => {
-  app = await startTestApp({ seedImages: true });
+  app = await startSeededApp();
   admin = await app.token('seed-test-admin', Role.ADMIN);
   researcher = await app.token('seed-test-researcher', Role.RESEARCHER);
 });

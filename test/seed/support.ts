@@ -11,8 +11,13 @@ export function filesUnder(dir: string): string[] {
     .filter((d) => d.isFile()).map((d) => path.join(d.parentPath ?? (d as any).path, d.name));
 }
 
+let dciodvfyInstalled: boolean | undefined;
+/** Whether dciodvfy runs here; asked once per process (the zip test asks for every file it reads). */
 export function hasDciodvfy(): boolean {
-  try { execFileSync('dciodvfy', [], { stdio: 'ignore' }); return true; } catch (err) { return (err as NodeJS.ErrnoException).code !== 'ENOENT'; }
+  if (dciodvfyInstalled === undefined) {
+    try { execFileSync('dciodvfy', [], { stdio: 'ignore' }); dciodvfyInstalled = true; } catch (err) { dciodvfyInstalled = (err as NodeJS.ErrnoException).code !== 'ENOENT'; }
+  }
+  return dciodvfyInstalled;
 }
 
 /**

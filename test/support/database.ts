@@ -21,9 +21,13 @@ export interface TestDatabase { databaseUrl: string | null; dataDir: string; dro
  * schema named uniquely so test files can run concurrently. `migrated: true` (startTestApp's own
  * databases) may start from the run's migrated template instead of empty; the app's migrator then
  * finds nothing pending. Tests that hand a database to a CLI or test migrations get an empty one.
+ * `copyOf` starts from a copy of another (closed) test database: its tables and rows, and its data
+ * folder (the SQLite file, keys, both blob roots), as test/support/seededArchive.ts shares one
+ * seeded archive.
  */
-export async function createTestDatabase(opts: { migrated?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(opts: { migrated?: boolean; copyOf?: TestDatabase } = {}): Promise<TestDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-'));
+  if (opts.copyOf) fs.cpSync(opts.copyOf.dataDir, dataDir, { recursive: true });
   if (TEST_DB === 'sqlite') {
     // No template for SQLite: migrating an empty file costs 50–180 CPU-ms, about what copying costs.
     return { databaseUrl: null, dataDir, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
@@ -32,7 +36,8 @@ export async function createTestDatabase(opts: { migrated?: boolean } = {}): Pro
   const admin = await mysql.createConnection({ uri: MYSQL_URL, multipleStatements: true });
   try {
     await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-    if (opts.migrated && MYSQL_TEMPLATE) await cloneSchema(admin, MYSQL_TEMPLATE, name);
+    const from = opts.copyOf ? new URL(opts.copyOf.databaseUrl!).pathname.slice(1) : opts.migrated ? MYSQL_TEMPLATE : null;
+    if (from) await cloneSchema(admin, from, name);
   } finally {
     await admin.end();
   }
