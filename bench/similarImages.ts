@@ -1,14 +1,18 @@
 /**
  * `npm run bench:similar`: similarImages end to end over HTTP — upload → decode → ONNX model →
- * Hamming index → metadata — on whatever the configured database holds. At the paper's scale:
- *   DATABASE_URL=mysql://root@127.0.0.1:3306/obia_bench npm run seed -- --scale 1 --reset
- *   DATABASE_URL=mysql://root@127.0.0.1:3306/obia_bench npm run bench:similar
- * Prints p50/p95 wall time, the CPU time of this process per query (server and client share it),
- * and the in-process cost of the two fixed stages: model (decode + preprocess + inference) and
- * the index scan over every code.
+ * Hamming index → metadata — on whatever the configured database holds. At the paper's scale
+ * (a MariaDB of its own with a 4 GiB buffer pool, as docs/scale.md starts it; the shared 3306's
+ * 128 MiB pool holds little of the 1.94 M-image archive):
+ *   DATABASE_URL=mysql://root@127.0.0.1:3417/obia_sim npm run seed -- --scale 1
+ *   DATABASE_URL=mysql://root@127.0.0.1:3417/obia_sim npm run bench:similar
+ * Prints p50/p95 wall time, the CPU time of this process per query (server and client share it:
+ * the client is this process's fetch), the in-process cost of the two fixed stages — model
+ * (decode + preprocess + inference) and the index scan over every code — and the load average
+ * before and after (on a shared machine the wall times follow it; the CPU times much less).
  */
 import 'reflect-metadata';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { bootstrap } from '../src/app.js';
 import { decodeImage } from '../src/retrieval/decode.js';
@@ -29,6 +33,7 @@ async function main() {
   const t0 = performance.now();
   const app = await bootstrap({ listen: false, seedIfEmpty: false, log: () => {} });
   const codes = app.hashCatalog.index.size;
+  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`start-up with ${codes} codes in the index: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const query = `query($b: String!) { similarImages(image: { base64: $b }, k: 30) { distance image { uid series { modality anatomicalSite study { accession individual { accession collection { accession } } } } } } }`;
 
@@ -42,6 +47,7 @@ async function main() {
       return body.data.similarImages.length;
     };
     for (let i = 0; i < 10; i++) await run(i);
+    const loadBefore = load();
     const times: number[] = [];
     const cpu0 = process.cpuUsage();
     for (let i = 0; i < ITERATIONS; i++) {
@@ -63,7 +69,7 @@ async function main() {
     const scanMs = cpuMs(process.cpuUsage(c)) / 100;
 
     console.log(`similarImages, ${label} upload, k=30, with navigation to collection, ${codes} codes: p50 ${percentile(times, 50).toFixed(2)} ms, p95 ${percentile(times, 95).toFixed(2)} ms (n=${ITERATIONS}); `
-      + `CPU ${((cpu.user + cpu.system) / 1000 / ITERATIONS).toFixed(2)} ms/query; of which model ${modelMs.toFixed(2)} ms CPU (decode + preprocess + ${model.side}×${model.side} inference), index scan ${scanMs.toFixed(2)} ms CPU`);
+      + `CPU ${((cpu.user + cpu.system) / 1000 / ITERATIONS).toFixed(2)} ms/query; of which model ${modelMs.toFixed(2)} ms CPU (decode + preprocess + ${model.side}×${model.side} inference), index scan ${scanMs.toFixed(2)} ms CPU; load average ${loadBefore} before, ${load()} after`);
   }
   await app.close();
   app.server.close();
