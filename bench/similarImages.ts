@@ -9,15 +9,19 @@
  * the client is this process's fetch), the in-process cost of the two fixed stages — model
  * (decode + preprocess + inference) and the index scan over every code — and the load average
  * before and after (on a shared machine the wall times follow it; the CPU times much less).
+ * BENCH_CPU_PROFILE=DIR writes a V8 CPU profile of each timed loop alone (start-up and warm-up left
+ * out, unlike node --cpu-prof) to DIR/similar-small.cpuprofile and DIR/similar-large.cpuprofile.
  */
 import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { bootstrap } from '../src/app.js';
 import { decodeImage } from '../src/retrieval/decode.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const VAL = process.env.OBIA_RETRIEVAL_DATA ?? path.resolve(process.cwd(), '../shared/retrieval/val');
 const BRAIN = path.resolve(process.cwd(), '../shared/retrieval-brain/train');
 
@@ -38,7 +42,7 @@ async function main() {
   const query = `query($b: String!) { similarImages(image: { base64: $b }, k: 30) { distance image { uid series { modality anatomicalSite study { accession individual { accession collection { accession } } } } } } }`;
 
   const model = await app.hashCatalog.hashModel();
-  for (const [label, files] of [['64×64 JPEG (Medical MNIST)', sample(VAL, 20)], ['512×512 JPEG (brain MR)', sample(BRAIN, 10)]] as const) {
+  for (const [label, tag, files] of [['64×64 JPEG (Medical MNIST)', 'small', sample(VAL, 20)], ['512×512 JPEG (brain MR)', 'large', sample(BRAIN, 10)]] as const) {
     const uploads = files.map((b) => b.toString('base64'));
     const run = async (i: number) => {
       const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { b: uploads[i % uploads.length] } }) });
@@ -48,6 +52,12 @@ async function main() {
     };
     for (let i = 0; i < 10; i++) await run(i);
     const loadBefore = load();
+    const profiler = PROFILE_DIR ? new Session() : null;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const times: number[] = [];
     const cpu0 = process.cpuUsage();
     for (let i = 0; i < ITERATIONS; i++) {
@@ -56,6 +66,12 @@ async function main() {
       times.push(performance.now() - s);
     }
     const cpu = process.cpuUsage(cpu0);
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      fs.mkdirSync(PROFILE_DIR!, { recursive: true });
+      fs.writeFileSync(path.join(PROFILE_DIR!, `similar-${tag}.cpuprofile`), JSON.stringify(profile));
+      profiler.disconnect();
+    }
     times.sort((a, b) => a - b);
 
     // The fixed stages on their own, in process: the model (decode + preprocess + inference) and one full index scan.
