@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, ID, InputType, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import { Reference, wrap } from '@mikro-orm/core';
 import type { RequestContext } from '../src/context.js';
-import { Image, type Series } from '../src/entities/index.js';
+import { Image } from '../src/entities/index.js';
+import type { Lineage } from '../src/similarity/lineage.js';
 import { BrowseFilterInput } from './types/BrowseFilterInput.js';
 
 @InputType({ description: 'The query image: exactly one of an archived image\'s UID or an uploaded image\'s id.' })
@@ -29,19 +29,13 @@ class SimilarImage {
   distance!: number;
 }
 
-/** The loaders of this request learn the series, studies, individuals and collections loaded with the images. */
-function primeLineage(ctx: RequestContext, images: Image[]): void {
+/** The loaders of this request learn the series, studies, individuals and collections read with the images. */
+function primeLineage(ctx: RequestContext, lineage: Lineage): void {
   const l = ctx.loaders;
-  const loaded = <T extends object>(ref: T | Reference<T>): T | null => (wrap(ref).isInitialized() ? Reference.unwrapReference(ref as T) : null);
-  for (const image of images) {
-    const s = loaded<Series>(image.series as unknown as Series);
-    if (!s) continue;
-    l.seriesById.prime(s.id, s);
-    const study = loaded(s.study), individual = loaded(s.individual), collection = loaded(s.collection);
-    if (study) l.studyById.prime(study.id, study);
-    if (individual) l.individualById.prime(individual.id, individual);
-    if (collection) l.collectionById.prime(collection.id, collection);
-  }
+  for (const s of lineage.series) l.seriesById.prime(s.id, s);
+  for (const s of lineage.studies) l.studyById.prime(s.id, s);
+  for (const i of lineage.individuals) l.individualById.prime(i.id, i);
+  for (const c of lineage.collections) l.collectionById.prime(c.id, c);
 }
 
 @Resolver()
@@ -53,8 +47,8 @@ export class SimilarImagesResolver {
     @Arg('filter', () => BrowseFilterInput, { description: 'Only images of series that browse would show with this filter.', nullable: true }) filter: BrowseFilterInput | null,
     @Ctx() ctx: RequestContext,
   ) {
-    const hits = await ctx.similarImages.similar(image, k, filter);
-    primeLineage(ctx, hits.map((h) => h.image));
+    const { hits, lineage } = await ctx.similarImages.similar(image, k, filter);
+    primeLineage(ctx, lineage);
     return hits;
   }
 }

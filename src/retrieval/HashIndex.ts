@@ -15,27 +15,43 @@ const MASK64 = (1n << 64n) - 1n;
 /** ids below this map to slots through a flat array; larger (sparse) ids through a Map */
 const DENSE_LIMIT = 1 << 27;
 
+/** An out-of-order add shifts at most this many entries to keep id order; a longer shift waits for the next search. */
+const SHIFT_LIMIT = 4096;
+
 const align8 = (n: number) => (n + 7) & ~7;
 
 /**
  * Exact Hamming top-k over packed 64-bit codes keyed by integer id (0 … 2^32−2).
  *
  * Codes sit contiguously in WebAssembly memory (8 bytes each, plus a 4-byte id), so
- * a query is one linear scan (see wasm/hammingScan.ts). Removal moves the last entry
- * into the hole, keeping the array dense. Every method is synchronous, so in Node's
- * single thread a search can never observe a half-applied add or remove.
+ * a query is one linear scan (see wasm/hammingScan.ts). Slots are kept in ascending id
+ * order, which lets the scan drop ties at the k-th distance as they come (the first k
+ * seen have the smallest ids) instead of keeping every repeat of a code: ids arrive in
+ * order (auto-increment keys, the catalog reads them by id), a slightly late one is
+ * shifted into place, and anything else is appended and merged into order by the next
+ * search. Removal marks the slot dead in a bitmap the scan checks; the dead are
+ * compacted away (order kept) once they are an eighth of the slots. Every method is
+ * synchronous, so in Node's single thread a search can never observe a half-applied
+ * add or remove.
  */
 export class HashIndex {
   private readonly wasm: ScanInstance;
+  /** Slots in use, dead ones included. */
   private n = 0;
   private cap = 0;
+  /** Dead slots among the n (removed, bit set in the dead bitmap). */
+  private holes = 0;
+  /** Slots [0, sortedLen) are in ascending id order (dead ones keep their id); later ones await the next search. */
+  private sortedLen = 0;
   private idsPtr = HEADER;
+  private deadPtr = HEADER;
   private maskPtr = HEADER;
   private maskCap = 0;
   private candPtr = HEADER;
   private candCap = 4096;
   private codes!: BigUint64Array;
   private ids!: Uint32Array;
+  private dead!: Uint8Array;
   private dense = new Int32Array(0); // slot + 1; 0 = absent
   private readonly sparse = new Map<number, number>();
   private maxId = -1;
@@ -49,7 +65,7 @@ export class HashIndex {
   }
 
   get size(): number {
-    return this.n;
+    return this.n - this.holes;
   }
 
   has(id: number): boolean {
@@ -71,27 +87,124 @@ export class HashIndex {
       this.codes[s] = code;
       return;
     }
-    if (this.n === this.cap) this.layout(Math.ceil(this.cap * 1.5), this.maskCap, this.candCap);
-    const slot = this.n;
+    if (this.n === this.cap) {
+      if (this.holes * 4 >= this.n) this.compact();
+      else this.layout(Math.ceil(this.cap * 1.5), this.maskCap, this.candCap);
+    }
+    let slot = this.n;
+    let ordered = this.sortedLen === this.n;
+    if (ordered && slot > 0 && id < this.ids[slot - 1]) {
+      // Late by a little (e.g. two ingest transactions committed out of order): shift it into place.
+      const pos = this.holes === 0 ? this.insertionPoint(id) : -1;
+      if (pos < 0) {
+        ordered = false; // the next search merges it in
+      } else {
+        this.codes.copyWithin(pos + 1, pos, slot);
+        this.ids.copyWithin(pos + 1, pos, slot);
+        for (let j = pos + 1; j <= slot; j++) this.setSlot(this.ids[j], j);
+        slot = pos;
+      }
+    }
     this.codes[slot] = code;
     this.ids[slot] = id;
     this.setSlot(id, slot);
-    this.n = slot + 1;
+    this.n++;
+    if (ordered) this.sortedLen = this.n;
+  }
+
+  /** Where id belongs among the last SHIFT_LIMIT slots (all live, in order), or −1 when further back. */
+  private insertionPoint(id: number): number {
+    let lo = Math.max(0, this.n - SHIFT_LIMIT), hi = this.n;
+    if (lo > 0 && this.ids[lo - 1] > id) return -1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ids[mid] < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   remove(id: number): boolean {
     this.assertNotScanning();
     const s = this.slotOf(id);
     if (s < 0) return false;
-    const last = this.n - 1;
-    if (s !== last) {
-      this.codes[s] = this.codes[last];
-      this.ids[s] = this.ids[last];
-      this.setSlot(this.ids[s], s);
-    }
     this.clearSlot(id);
-    this.n = last;
+    if (s === this.n - 1) {
+      this.n--;
+      // Dead slots now at the end go too.
+      while (this.n > 0 && this.isDead(this.n - 1)) {
+        this.n--;
+        this.holes--;
+        this.dead[this.n >>> 3] &= ~(1 << (this.n & 7));
+      }
+      if (this.sortedLen > this.n) this.sortedLen = this.n;
+    } else {
+      this.dead[s >>> 3] |= 1 << (s & 7);
+      this.holes++;
+      if (this.holes * 8 > this.n) this.compact();
+    }
     return true;
+  }
+
+  private isDead(slot: number): boolean {
+    return (this.dead[slot >>> 3] & (1 << (slot & 7))) !== 0;
+  }
+
+  /** Drops the dead slots, keeping order (and which slots are in order). */
+  private compact(): void {
+    if (!this.holes) return;
+    const c32 = new Uint32Array(this.wasm.memory.buffer, HEADER, this.cap * 2);
+    let w = 0, sorted = 0;
+    for (let r = 0; r < this.n; r++) {
+      if (this.isDead(r)) continue;
+      if (w !== r) {
+        c32[2 * w] = c32[2 * r];
+        c32[2 * w + 1] = c32[2 * r + 1];
+        this.ids[w] = this.ids[r];
+        this.setSlot(this.ids[w], w);
+      }
+      w++;
+      if (r < this.sortedLen) sorted = w;
+    }
+    this.dead.fill(0, 0, (this.n + 7) >>> 3);
+    this.n = w;
+    this.holes = 0;
+    this.sortedLen = sorted;
+  }
+
+  /**
+   * Merges the slots appended out of order into id order: the live ids are unique, so the
+   * tail's ids are sorted as numbers and each finds its code through its slot; then one
+   * backward merge with the ordered prefix. O(n) moves once, however many adds came late.
+   */
+  private restoreOrder(): void {
+    this.compact();
+    const start = this.sortedLen, m = this.n - start;
+    if (m <= 0) return;
+    const c32 = new Uint32Array(this.wasm.memory.buffer, HEADER, this.cap * 2);
+    const tailIds = this.ids.slice(start, this.n).sort();
+    const tailCodes = new Uint32Array(2 * m);
+    for (let j = 0; j < m; j++) {
+      const s = this.slotOf(tailIds[j]);
+      tailCodes[2 * j] = c32[2 * s];
+      tailCodes[2 * j + 1] = c32[2 * s + 1];
+    }
+    let i = start - 1, j = m - 1, w = this.n - 1;
+    for (; j >= 0; w--) {
+      if (i >= 0 && this.ids[i] > tailIds[j]) {
+        c32[2 * w] = c32[2 * i];
+        c32[2 * w + 1] = c32[2 * i + 1];
+        this.ids[w] = this.ids[i];
+        i--;
+      } else {
+        c32[2 * w] = tailCodes[2 * j];
+        c32[2 * w + 1] = tailCodes[2 * j + 1];
+        this.ids[w] = tailIds[j];
+        j--;
+      }
+      this.setSlot(this.ids[w], w);
+    }
+    this.sortedLen = this.n;
   }
 
   /** Grows storage once for an expected number of entries. */
@@ -116,22 +229,26 @@ export class HashIndex {
 
   clear(): void {
     this.assertNotScanning();
+    this.dead.fill(0, 0, (this.n + 7) >>> 3);
     this.n = 0;
+    this.holes = 0;
+    this.sortedLen = 0;
     this.dense.fill(0);
     this.sparse.clear();
     this.maxId = -1;
   }
 
   *entries(): IterableIterator<[number, bigint]> {
-    for (let s = 0; s < this.n; s++) yield [this.ids[s], this.codes[s]];
+    for (let s = 0; s < this.n; s++) if (!this.isDead(s)) yield [this.ids[s], this.codes[s]];
   }
 
   /** The k nearest codes by Hamming distance, nearest first, ties by id ascending. */
   search(code: bigint, k: number, accept?: AcceptFilter): SearchHit[] {
     checkCode(code);
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
-    if (k === 0 || this.n === 0) return [];
+    if (k === 0 || this.size === 0) return [];
     if (this.scanning) throw new Error('HashIndex.search called from inside an accept callback');
+    if (this.sortedLen < this.n) this.restoreOrder();
     const g = this.wasm.globals;
     let mode = 0;
     if (accept instanceof Uint8Array) {
@@ -146,8 +263,10 @@ export class HashIndex {
     }
     new Int32Array(this.wasm.memory.buffer, 0, HIST_BYTES / 4).fill(0);
     g.mode.value = mode;
-    g.k.value = Math.min(k, this.n);
+    g.k.value = Math.min(k, this.size);
     g.thr.value = 64;
+    g.lim.value = 64;
+    g.holes.value = this.holes;
     g.c.value = 0;
     g.count.value = 0;
     this.scanning = true;
@@ -201,19 +320,28 @@ export class HashIndex {
     return out;
   }
 
-  /** Places codes | ids | mask | candidates in wasm memory; ids move up when capacity grows. */
+  /** Places codes | ids | dead bitmap | mask | candidates in wasm memory; ids and the bitmap move up when capacity grows. */
   private layout(cap: number, maskCap: number, candCap: number): void {
     const idsPtr = HEADER + cap * 8;
-    const maskPtr = idsPtr + cap * 4;
+    const deadPtr = idsPtr + cap * 4;
+    const maskPtr = deadPtr + align8((cap + 7) >>> 3);
     const candPtr = align8(maskPtr + maskCap);
     const total = candPtr + candCap * 8;
     const mem = this.wasm.memory;
     if (total > mem.buffer.byteLength) mem.grow(Math.ceil((total - mem.buffer.byteLength) / PAGE));
+    const bytes = new Uint8Array(mem.buffer);
+    if (deadPtr !== this.deadPtr) {
+      // The bitmap first: it lies above the ids, and both move up (the new bitmap lies above the old ids).
+      const used = (this.n + 7) >>> 3;
+      if (used) bytes.copyWithin(deadPtr, this.deadPtr, this.deadPtr + used);
+      bytes.fill(0, deadPtr + used, maskPtr);
+    }
     if (idsPtr !== this.idsPtr && this.n > 0) {
-      new Uint8Array(mem.buffer).copyWithin(idsPtr, this.idsPtr, this.idsPtr + this.n * 4);
+      bytes.copyWithin(idsPtr, this.idsPtr, this.idsPtr + this.n * 4);
     }
     this.cap = cap;
     this.idsPtr = idsPtr;
+    this.deadPtr = deadPtr;
     this.maskPtr = maskPtr;
     this.maskCap = maskCap;
     this.candPtr = candPtr;
@@ -221,9 +349,11 @@ export class HashIndex {
     // Growing memory detaches the old views.
     this.codes = new BigUint64Array(mem.buffer, HEADER, cap);
     this.ids = new Uint32Array(mem.buffer, idsPtr, cap);
+    this.dead = new Uint8Array(mem.buffer, deadPtr, (cap + 7) >>> 3);
     const g = this.wasm.globals;
     g.codesPtr.value = HEADER;
     g.idsPtr.value = idsPtr;
+    g.deadPtr.value = deadPtr;
     g.maskPtr.value = maskPtr;
     g.candPtr.value = candPtr;
     g.candCap.value = candCap;

@@ -1,10 +1,9 @@
-import { LoadStrategy } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { GraphQLError } from 'graphql';
 import type { Principal } from '../auth/Principal.js';
 import type { BrowseService } from '../browse/BrowseService.js';
 import { FilterPredicates, type BrowseFilter } from '../browse/filter.js';
-import { Image } from '../entities/index.js';
+import type { Image } from '../entities/index.js';
 import { hexToCode } from '../retrieval/code.js';
 import { decodeImage } from '../retrieval/decode.js';
 import type { SearchHit } from '../retrieval/HashIndex.js';
@@ -14,6 +13,7 @@ import { BadUserInputError } from '../errors.js';
 import type { AccessControl } from '../access/AccessControl.js';
 import { Accessibility } from '../domain.js';
 import { Action, type CollectionRow } from '../access/policy.js';
+import { collectionOf, lineageRows, toEntities, type Lineage, type LineageRow } from './lineage.js';
 
 export const MAX_K = 1000;
 /** Unfiltered neighbours checked against the filter before falling back to the full admissible set. */
@@ -44,63 +44,64 @@ export class SimilarImagesService {
   ) {}
 
   /**
-   * Collections among `ids` whose images the caller may not view (controlled, no approval):
+   * Of the collections `rows`, those whose images the caller may not view (controlled, no approval):
    * similarImages never ranks them (issue 22, point 5: a ranking leaks what the pixels look like).
    */
-  private async withoutPixels(ids: Set<number>): Promise<Set<number>> {
-    if (!ids.size) return new Set();
-    const rows: any[] = await this.em.getKnex()('collection as c').whereIn('c.id', [...ids]).where('c.accessibility', Accessibility.CONTROLLED)
-      .select('c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState');
+  private async withoutPixels(rows: Iterable<CollectionRow>): Promise<Set<number>> {
     const denied = new Set<number>();
-    for (const r of rows) {
-      const row: CollectionRow = { ...r, id: Number(r.id) };
+    const seen = new Set<number>();
+    for (const row of rows) {
+      if (seen.has(row.id) || row.accessibility !== Accessibility.CONTROLLED) continue;
+      seen.add(row.id);
       if (!this.session || !(await this.session.can(Action.VIEW_THUMBNAIL, row))) denied.add(row.id);
     }
     return denied;
   }
 
-  async similar(query: ImageQuery, k: number, filter: BrowseFilter | null | undefined): Promise<SimilarImage[]> {
+  async similar(query: ImageQuery, k: number, filter: BrowseFilter | null | undefined): Promise<{ hits: SimilarImage[]; lineage: Lineage }> {
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw badInput(`"k" must be between 1 and ${MAX_K}; got ${k}.`, 'k');
     const { code, excludeId } = await this.queryCode(query);
     const p = new FilterPredicates(filter, this.viewer);
-    const hits = (await this.nearestAdmissible(code, k, excludeId, p)).slice(0, k);
-    if (!hits.length) return [];
-    // The lineage a result list shows (series, its study, individual and collection; a study's
-    // individual is its series') comes in the same statement: four dependent round trips fewer per query (SimilarImagesResolver primes
-    // the request's loaders with it).
-    const images = await this.em.find(Image, { id: { $in: hits.map((h) => h.id) } },
-      { populate: ['series.study', 'series.individual', 'series.collection'] as never, strategy: LoadStrategy.JOINED });
-    const byId = new Map(images.map((i) => [i.id, i]));
-    return hits.flatMap((h) => (byId.has(h.id) ? [{ image: byId.get(h.id)!, distance: h.distance }] : []));
+    const { hits, rows } = await this.nearestAdmissible(code, k, excludeId, p);
+    // The lineage a result list shows (series, study, individual, collection) came in the same
+    // statement as the admissibility check; the resolver primes the request's loaders with it.
+    const { images, lineage } = toEntities(this.em, hits.map((h) => rows.get(h.id)!));
+    return { hits: hits.map((h, j) => ({ image: images[j]!, distance: h.distance })), lineage };
   }
 
   /**
-   * The k nearest codes among the series this viewer may browse and the filter admits. First
-   * the unfiltered nearest CANDIDATE_FACTOR·k, whose few series the browse predicates check in one
-   * query on their ids: the admissible ones among them, in ranking order, are exactly the first
-   * admissible ones of the whole ranking, so when k of them are there the answer is complete.
-   * Only a narrow filter (most neighbours hidden) pays for listing every admissible series and
-   * scanning with it (at 1.9 M codes the list is ~25,000 series, ~10 ms of database time).
+   * The k nearest codes among the images this viewer may browse and the filter admits, with their
+   * lineage rows. First the unfiltered nearest CANDIDATE_FACTOR·k: one statement reads those the
+   * browse predicates admit, with their series, study, individual and collection; the admissible
+   * ones, in ranking order, are exactly the first admissible ones of the whole ranking, so when k
+   * of them are there the answer is complete. Only a narrow filter (most neighbours hidden) pays
+   * for listing every admissible series and scanning with it (at 1.9 M codes the list is ~25,000
+   * series, ~10 ms of database time), then reads the k found.
    */
-  private async nearestAdmissible(code: bigint, k: number, excludeId: number | null, p: FilterPredicates): Promise<SearchHit[]> {
+  private async nearestAdmissible(code: bigint, k: number, excludeId: number | null, p: FilterPredicates): Promise<{ hits: SearchHit[]; rows: Map<number, LineageRow> }> {
     const n = CANDIDATE_FACTOR * k + (excludeId != null ? 1 : 0);
     const nearest = this.catalog.index.search(code, n);
     const candidates = nearest.filter((h) => h.id !== excludeId);
-    const series = [...new Set(candidates.map((h) => this.catalog.seriesIdOf(h.id)))];
-    const rows: { id: number; cid: number }[] = series.length ? await this.browse.seriesQuery(p).whereIn('s.id', series).select('s.id', 's.collection_id as cid') : [];
-    const ok = await this.admissibleOf(rows);
-    const hits = candidates.filter((h) => ok.has(this.catalog.seriesIdOf(h.id)));
+    const rows = await lineageRows(this.em, p, candidates.map((h) => h.id));
+    const denied = await this.withoutPixels([...rows.values()].map(collectionOf));
+    const hits = candidates.filter((h) => { const r = rows.get(h.id); return !!r && !denied.has(Number(r.c__id)); });
     // Fewer than n nearest: the index holds no more codes, so the filtered list is complete.
-    if (hits.length >= k || nearest.length < n) return hits;
+    if (hits.length >= k || nearest.length < n) return { hits: hits.slice(0, k), rows };
 
     const all: { id: number; cid: number }[] = await this.browse.seriesQuery(p).select('s.id', 's.collection_id as cid');
     const admissible = await this.admissibleOf(all);
-    return this.catalog.index.search(code, k + (excludeId != null ? 1 : 0), (id) => id !== excludeId && admissible.has(this.catalog.seriesIdOf(id)));
+    const found = this.catalog.index.search(code, k + (excludeId != null ? 1 : 0), (id) => id !== excludeId && admissible.has(this.catalog.seriesIdOf(id)));
+    // The rows of what the scan found (a row gone since, e.g. a series unpublished meanwhile, drops out).
+    const foundRows = await lineageRows(this.em, p, found.map((h) => h.id));
+    return { hits: found.filter((h) => foundRows.has(h.id)).slice(0, k), rows: foundRows };
   }
 
   /** The series among `rows` whose pixels this viewer may see: controlled images are never ranked for anyone else (issue 22). */
   private async admissibleOf(rows: { id: number; cid: number }[]): Promise<Set<number>> {
-    const denied = await this.withoutPixels(new Set(rows.map((r) => Number(r.cid))));
+    const ids = [...new Set(rows.map((r) => Number(r.cid)))];
+    const collections: any[] = ids.length ? await this.em.getKnex()('collection as c').whereIn('c.id', ids).where('c.accessibility', Accessibility.CONTROLLED)
+      .select('c.id', 'c.accession', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState') : [];
+    const denied = await this.withoutPixels(collections.map((r) => ({ ...r, id: Number(r.id) })));
     return new Set(rows.filter((r) => !denied.has(Number(r.cid))).map((r) => Number(r.id)));
   }
 

@@ -161,3 +161,42 @@ test('rebuild replaces content; edge cases', () => {
   assert.equal(index.has(99), false);
   assert.deepEqual(index.search(0n, 1), [{ id: 6, distance: 64 }]);
 });
+
+test('slot order by id survives late adds, removals, compaction and growth: the scan drops ties by slot order and stops at k exact matches', () => {
+  const r = rng(23);
+  // Three codes only: every search is decided by ties, most of them at distance 0 (the early stop).
+  const pool = [0x0123456789abcdefn, 0x0123456789abcdeen, 0xfedcba9876543210n];
+  const index = new HashIndex(16);
+  const ref = new Map<number, bigint>();
+  const add = (id: number) => { const c = pool[Math.floor(r() * pool.length)]; index.add(id, c); ref.set(id, c); };
+  const check = (stage: string) => {
+    assert.equal(index.size, ref.size, stage);
+    for (const q of [...pool, pool[0] ^ 0xffn]) {
+      for (const k of [1, 5, 64, ref.size + 1]) {
+        for (const accept of [undefined, (id: number) => id % 4 !== 1]) {
+          assert.deepEqual(index.search(q, k, accept), bruteForce(ref, q, k, accept), `${stage}, k ${k}`);
+        }
+      }
+    }
+  };
+  for (let id = 1000; id < 3000; id++) add(id);
+  check('in order');
+  // A few removals in the middle stay as dead slots (under an eighth), then growth moves the bitmap.
+  for (const id of [1001, 1500, 2222, 2999, 1000]) { assert.ok(index.remove(id)); ref.delete(id); }
+  check('dead slots');
+  for (let id = 3000; id < 9000; id++) add(id);
+  check('grown with dead slots');
+  // Late adds: slightly late ones are shifted into place, far ones wait for the next search's merge.
+  for (const id of [8990, 8500, 500, 1500, 10, 8999, 2222]) add(id);
+  check('late adds');
+  // Enough removals to compact, then re-adds of removed ids and descending adds.
+  for (let id = 1000; id < 5000; id += 2) { assert.equal(index.remove(id), ref.delete(id)); }
+  check('compacted');
+  for (let id = 4999; id >= 900; id -= 3) add(id);
+  check('descending re-adds');
+  // Removing the last slots drops dead ones left before them.
+  for (let id = 8000; id < 9000; id++) { if (id % 3) { index.remove(id); ref.delete(id); } }
+  for (let id = 8999; id >= 8000; id--) { index.remove(id); ref.delete(id); }
+  check('tail removed');
+  assert.deepEqual([...index.entries()].map(([id]) => id).sort((a, b) => a - b), [...ref.keys()].sort((a, b) => a - b));
+});

@@ -3,12 +3,17 @@
  * keeps every code whose Hamming distance can still be within the k nearest.
  *
  * It maintains a histogram of kept distances and the running k-th smallest distance
- * `thr`; a code is kept when its distance ≤ thr, so all ties at the final k-th
- * distance survive and the caller can break them by id exactly. The hot loop does
- * four xor+popcnt per iteration with a single branch; only codes that beat the
- * threshold (O(k·log n) of them for random codes) take the slow path.
+ * `thr`. The host keeps the slots in ascending id order, so a code at distance thr that
+ * comes once k codes within thr are kept has a larger id than all of them and cannot
+ * be among the k nearest by (distance, id): a code is kept when its distance ≤ `lim`,
+ * which is thr while fewer than k are kept and thr − 1 after. The ties at the final
+ * k-th distance that survive are then at most k (not every code repeated there: a
+ * seeded or real archive repeats codes tens of thousands of times), and the scan ends
+ * early once k codes at distance 0 are kept (lim < 0). The hot loop does four
+ * xor+popcnt per iteration with a single branch; only codes within lim take the slow
+ * path. Slots marked in the dead bitmap (removed, awaiting compaction) are skipped.
  *
- * Memory layout (bytes): [0, 260) histogram of 65 i32; codes/ids/mask/candidate
+ * Memory layout (bytes): [0, 260) histogram of 65 i32; codes/ids/dead/mask/candidate
  * regions at offsets the host sets through globals. Candidates are (slot u32, distance
  * u32) pairs. scan() returns the index it stopped at: `end` when done, or an earlier
  * index when the candidate buffer is full, so the host can enlarge it and resume.
@@ -30,6 +35,11 @@ export const G = {
   thr: 8,
   c: 9,
   count: 10,
+  /** Largest distance still kept (signed: −1 once k codes at distance 0 are kept). */
+  lim: 11,
+  /** Bitmap of dead slots (bit slot&7 of byte slot>>3), read only while holes ≠ 0. */
+  deadPtr: 12,
+  holes: 13,
 } as const;
 
 const GLOBAL_NAMES = Object.keys(G) as (keyof typeof G)[];
@@ -38,14 +48,16 @@ const GLOBAL_NAMES = Object.keys(G) as (keyof typeof G)[];
 const F_SCAN = 1, F_VISIT = 2, F_COMPACT = 3;
 
 function scanFn(): FuncDef {
-  // params: q i64 (0), start (1), end (2); locals: i (3), p (4), thr (5), d0..d3 (6..9)
-  const [q, start, end, i, p, thr] = [0, 1, 2, 3, 4, 5];
+  // params: q i64 (0), start (1), end (2); locals: i (3), p (4), lim (5), d0..d3 (6..9)
+  const [q, start, end, i, p, lim] = [0, 1, 2, 3, 4, 5];
   const d = (j: number) => 6 + j;
   const dist = (offset: number) => [op.localGet(p), op.i64Load(offset), op.localGet(q), op.i64Xor(), op.i64Popcnt(), op.i32WrapI64()];
   const visitOrReturn = (j: number) => [
     op.localGet(i), ...(j ? [op.i32Const(j), op.i32Add()] : []), op.localGet(d(j)), op.call(F_VISIT),
     op.if(), op.localGet(i), ...(j ? [op.i32Const(j), op.i32Add()] : []), op.return(), op.end(),
   ];
+  // After visits: reload lim; below 0 nothing further can be kept, so the scan is done.
+  const reloadLimOrFinish = [op.globalGet(G.lim), op.localTee(lim), op.i32Const(0), op.i32LtS(), op.if(), op.localGet(end), op.return(), op.end()];
   return {
     name: 'scan',
     params: [I64, I32, I32],
@@ -54,15 +66,15 @@ function scanFn(): FuncDef {
     body: [
       op.localGet(start), op.localSet(i),
       op.globalGet(G.codesPtr), op.localGet(start), op.i32Const(3), op.i32Shl(), op.i32Add(), op.localSet(p),
-      op.globalGet(G.thr), op.localSet(thr),
+      op.globalGet(G.lim), op.localSet(lim),
       op.block(), op.loop(),
       op.localGet(i), op.i32Const(4), op.i32Add(), op.localGet(end), op.i32GtU(), op.brIf(1),
       ...[0, 1, 2, 3].flatMap((j) => [...dist(8 * j), op.localSet(d(j))]),
-      op.localGet(d(0)), op.localGet(thr), op.i32LeU(),
-      ...[1, 2, 3].flatMap((j) => [op.localGet(d(j)), op.localGet(thr), op.i32LeU(), op.i32Or()]),
+      op.localGet(d(0)), op.localGet(lim), op.i32LeS(),
+      ...[1, 2, 3].flatMap((j) => [op.localGet(d(j)), op.localGet(lim), op.i32LeS(), op.i32Or()]),
       op.if(),
       ...[0, 1, 2, 3].flatMap(visitOrReturn),
-      op.globalGet(G.thr), op.localSet(thr),
+      ...reloadLimOrFinish,
       op.end(),
       op.localGet(i), op.i32Const(4), op.i32Add(), op.localSet(i),
       op.localGet(p), op.i32Const(32), op.i32Add(), op.localSet(p),
@@ -70,10 +82,10 @@ function scanFn(): FuncDef {
       op.end(), op.end(),
       op.block(), op.loop(),
       op.localGet(i), op.localGet(end), op.i32GeU(), op.brIf(1),
-      ...dist(0), op.localTee(d(0)), op.localGet(thr), op.i32LeU(),
+      ...dist(0), op.localTee(d(0)), op.localGet(lim), op.i32LeS(),
       op.if(),
       ...visitOrReturn(0),
-      op.globalGet(G.thr), op.localSet(thr),
+      ...reloadLimOrFinish,
       op.end(),
       op.localGet(i), op.i32Const(1), op.i32Add(), op.localSet(i),
       op.localGet(p), op.i32Const(8), op.i32Add(), op.localSet(p),
@@ -93,8 +105,14 @@ function visitFn(): FuncDef {
     results: [I32],
     locals: [I32, I32, I32, I32],
     body: [
-      // thr may have dropped since the caller's group test.
-      op.localGet(d), op.globalGet(G.thr), op.i32GtU(), ...reject,
+      // lim may have dropped since the caller's group test.
+      op.localGet(d), op.globalGet(G.lim), op.i32GtS(), ...reject,
+      // A dead slot (removed; its bit set until the host compacts).
+      op.globalGet(G.holes),
+      op.if(),
+      op.globalGet(G.deadPtr), op.localGet(slot), op.i32Const(3), op.i32ShrU(), op.i32Add(), op.i32Load8u(),
+      op.i32Const(1), op.localGet(slot), op.i32Const(7), op.i32And(), op.i32Shl(), op.i32And(), ...reject,
+      op.end(),
       op.globalGet(G.mode),
       op.if(),
       op.globalGet(G.idsPtr), op.localGet(slot), op.i32Const(2), op.i32Shl(), op.i32Add(), op.i32Load(), op.localSet(id),
@@ -129,6 +147,8 @@ function visitFn(): FuncDef {
       op.end(), op.end(),
       op.localGet(c), op.globalSet(G.c),
       op.localGet(thr), op.globalSet(G.thr),
+      // Once k are kept within thr, a later code at thr has a larger id than all of them (slots are in id order).
+      op.localGet(thr), op.localGet(c), op.globalGet(G.k), op.i32GeU(), op.i32Sub(), op.globalSet(G.lim),
       op.i32Const(0),
     ],
   };
