@@ -105,10 +105,16 @@ export type Loaders = ReturnType<typeof createLoaders>;
 // loaders do not know the viewer, so callers (federation/hub/references.ts) apply the
 // collection visibility rule to what comes back.
 
-/** One row per distinct key in one `where key in (…)`, so N representations cost one statement. */
-function byKeyLoader<T extends object>(em: EntityManager, entity: EntityName<T>, property: string) {
+/**
+ * One row per distinct key in one `where key in (…)`, so N representations cost one statement.
+ * `populate` joins the parents the caller's visibility check reads (the collection; an image's
+ * series and its collection) into that statement: loading them through a second loader would
+ * batch per completed query, so on a pooled database the statement count would depend on which
+ * of the parallel lookups answered first.
+ */
+function byKeyLoader<T extends object>(em: EntityManager, entity: EntityName<T>, property: string, populate: string[] = []) {
   return new DataLoader<string, T | null>(async (keys) => {
-    const rows = await em.find(entity, { [property]: { $in: [...keys] } } as any);
+    const rows = await em.find(entity, { [property]: { $in: [...keys] } } as any, { populate: populate as any, strategy: 'joined' } as any);
     const map = new Map(rows.map((r: any) => [String(r[property]), r as T]));
     return keys.map((k) => map.get(k) ?? null);
   });
@@ -173,10 +179,10 @@ export function createFederationLoaders(em: EntityManager, viewer: Principal | n
   const series = visibleSeriesWhere(viewer, 'series');
   return {
     collectionByAccession: byKeyLoader(em, Collection, 'accession'),
-    individualByAccession: byKeyLoader(em, Individual, 'accession'),
-    studyByAccession: byKeyLoader(em, Study, 'accession'),
-    seriesByUid: byKeyLoader(em, Series, 'uid'),
-    imageByUid: byKeyLoader(em, Image, 'uid'),
+    individualByAccession: byKeyLoader(em, Individual, 'accession', ['collection']),
+    studyByAccession: byKeyLoader(em, Study, 'accession', ['collection']),
+    seriesByUid: byKeyLoader(em, Series, 'uid', ['collection']),
+    imageByUid: byKeyLoader(em, Image, 'uid', ['series.collection']),
     collectionsByBioProject: byLinkLoader(em, Collection, 'bioProjectAccession'),
     individualsByGsaHuman: byLinkLoader(em, Individual, 'gsaHumanAccession'),
     seriesTotalsByCollection: seriesTotalsLoader(em, 'collection_id', series),

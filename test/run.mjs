@@ -112,11 +112,7 @@ function groupEntry(testFiles) {
 const { after, before, describe } = require('node:test');
 const fs = require('node:fs');
 const out = process.env.OBIA_TEST_TIMINGS;
-// This process's CPU-ms and its waited-for children's (as test/timing.mjs reads them).
-const cpu = () => {
-  const f = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  return { self: (Number(f[11]) + Number(f[12])) * 10, children: (Number(f[13]) + Number(f[14])) * 10 };
-};
+const { cpuMs: cpu } = require(${JSON.stringify(path.join(root, 'test/cpuTime.cjs'))});
 for (const [name, file] of ${JSON.stringify(testFiles.map((f) => [rel(f), f]))}) {
   describe(name, () => {
     let wall0 = 0; let cpu0;
@@ -197,13 +193,7 @@ function seedSharedArchive(db, testFiles, env) {
     dir, done,
     drop: () => (dropped ??= (async () => {
       const outcome = await done;
-      if (outcome.db?.databaseUrl) {
-        const mysql = createRequire(import.meta.url)('mysql2/promise');
-        const c = await mysql.createConnection(outcome.db.databaseUrl.replace(/\/[^/]*$/, '/'));
-        await c.query(`DROP DATABASE IF EXISTS \`${new URL(outcome.db.databaseUrl).pathname.slice(1)}\``);
-        await c.end();
-      }
-      if (outcome.db) fs.rmSync(outcome.db.dataDir, { recursive: true, force: true });
+      if (outcome.db) await createRequire(import.meta.url)(path.join(compiled, 'support/database.js')).dropTestDatabase(outcome.db);
       fs.rmSync(dir, { recursive: true, force: true });
     })()),
   };

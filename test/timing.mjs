@@ -8,22 +8,10 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
+import { cpuMs } from './cpuTime.cjs';
 
 const out = process.env.OBIA_TEST_TIMINGS;
 const file = process.argv[1];
-
-/** CPU-ms of this process and of its waited-for children, from /proc (Linux); children 0 elsewhere. */
-export function cpuMs() {
-  try {
-    // Fields after the command name (which may hold spaces): utime is the 14th field, cstime the 17th.
-    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-    const tick = 10; // USER_HZ is 100 on Linux
-    return { self: (Number(fields[11]) + Number(fields[12])) * tick, children: (Number(fields[13]) + Number(fields[14])) * tick };
-  } catch {
-    const cpu = process.cpuUsage();
-    return { self: Math.round((cpu.user + cpu.system) / 1000), children: 0 };
-  }
-}
 
 // Worker threads inherit the flags and argv; the process's line is written by its main thread only.
 if (out && isMainThread && file?.endsWith('.test.js')) {

@@ -94,7 +94,7 @@ describe('_entities on the hub', () => {
     }
     console.log(`# hub SQL statements for _entities: ${counts[50]} for 50 representations, ${counts[500]} for 500`);
     assert.equal(counts[500], counts[50]);
-    assert.ok(counts[500]! <= 12, `a constant handful, got ${counts[500]}`);
+    assert.ok(counts[500]! <= 7, `one statement per keyed type and per "has a visible series" check, got ${counts[500]}`);
   });
 
   it('hides unreleased collections and everything under them from those who may not see them', async () => {

@@ -41,16 +41,23 @@ export async function createTestDatabase(opts: { migrated?: boolean; copyOf?: Te
   } finally {
     await admin.end();
   }
-  return {
-    databaseUrl: new URL(name, MYSQL_URL).toString(),
-    dataDir,
-    drop: async () => {
-      const c = await mysql.createConnection(MYSQL_URL);
-      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await c.end();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const databaseUrl = new URL(name, MYSQL_URL).toString();
+  return { databaseUrl, dataDir, drop: () => dropTestDatabase({ databaseUrl, dataDir }) };
+}
+
+/**
+ * Removes a test database: its MariaDB schema (named by its URL; none for SQLite) and its data
+ * folder. test/run.mjs drops the pass's seeded archive with it, after the seeding process has ended.
+ */
+export async function dropTestDatabase(db: { databaseUrl: string | null; dataDir: string }): Promise<void> {
+  if (db.databaseUrl) {
+    const url = new URL(db.databaseUrl);
+    const name = url.pathname.slice(1);
+    const c = await mysql.createConnection(new URL('/', url).toString());
+    await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await c.end();
+  }
+  fs.rmSync(db.dataDir, { recursive: true, force: true });
 }
 
 /**
