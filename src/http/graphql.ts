@@ -100,13 +100,18 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
   const cleanup = useServer({
     schema,
     onConnect: async (ctx) => {
+      let principal;
       try {
-        principals.set(ctx, await door.authenticate({ connectionParams: ctx.connectionParams }));
-        active.set(ctx, new Set());
-        return true;
+        principal = await door.authenticate({ connectionParams: ctx.connectionParams });
       } catch {
         return false;
       }
+      // The user is recorded here, once per connection: the subscriptions that follow find them
+      // in the directory's cache, so none waits on a write (nor can a burst of them queue 20).
+      await door.createContext({ connectionParams: ctx.connectionParams }, { recordUser: true, principal });
+      principals.set(ctx, principal);
+      active.set(ctx, new Set());
+      return true;
     },
     onSubscribe: async (ctx, id, payload) => {
       const mine = active.get(ctx) ?? new Set<string>();

@@ -20,6 +20,21 @@ describe('identity from bearer tokens', () => {
     assert.deepEqual(data.viewer, { id: 'alice', roles: ['SUBMITTER'] });
   });
 
+  it("answers a new user's first requests arriving together, and records the user once", async () => {
+    // A portal opens with several queries at once; each records its user, and on MariaDB
+    // concurrent upserts of one new row can deadlock.
+    for (const [n, who] of [[30, 'carol'], [30, 'dave']] as const) {
+      const token = await app.token(who, Role.RESEARCHER);
+      const answers = await Promise.all(Array.from({ length: n }, () => app.gql(VIEWER, {}, token)));
+      for (const res of answers) {
+        assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+        assert.equal(res.data.viewer.id, who);
+      }
+      const knex = (app.orm.em as EntityManager).getKnex();
+      assert.equal((await knex('user_account').where({ sub: who })).length, 1);
+    }
+  });
+
   it('treats a request without a token as anonymous', async () => {
     const { data, errors } = await app.gql(VIEWER);
     assert.equal(errors, undefined);
