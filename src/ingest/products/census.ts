@@ -1,4 +1,4 @@
-import { currentCensus, type RunCensus } from '../../qc/CensusService.js';
+import type { RunCensus } from '../../qc/CensusService.js';
 import { TagCensus, type TagCensusJson } from '../../qc/TagCensus.js';
 import type { DerivedProduct, ProductEnv } from './product.js';
 
@@ -49,6 +49,9 @@ export const census: DerivedProduct<TagCensusJson> = {
   async finish(env) {
     // A census that cannot be updated must not fail the run; the next query catches up.
     const stats = { fromRun: 0, readBack: 0 };
+    // Loaded here, on the main thread, not at the top: the worker threads load this module for
+    // derive() alone, and CensusService brings the ORM and the entities (≈ 0.5 CPU-s a thread).
+    const { currentCensus } = await import('../../qc/CensusService.js');
     await currentCensus(env.run.em(), env.store, env.run.submissionId, runCensus(env), stats)
       .catch((err) => env.run.log.warn({ err }, 'tag census not updated'));
     return stats;
