@@ -38,12 +38,10 @@ import { PassportVerifier } from './ga4gh/passport/PassportVerifier.js';
 import { releasesConfigFromEnv } from './releases/config.js';
 import { ReleasesModule } from './releases/module.js';
 import { drsDoorPlugin } from './ga4gh/drs/routes.js';
-import { connectRedisEvents } from './events/redisBus.js';
 import { OpsMetrics } from './ops/metrics.js';
 import { blobStoreDependency, databaseDependency, redisDependency } from './ops/readiness.js';
 import { opsRoutes } from './ops/routes.js';
 import { tracingPlugin } from './ops/tracing.js';
-import { IngestJobs } from './jobs/queue.js';
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
@@ -91,7 +89,9 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const passports = new PassportVerifier(config.passports ?? passportConfigFromEnv());
   const verifier = new TokenVerifier(config, config.oidc.jwksUrl ? null : issuer.jwks, { passports });
   // Replicas (issue 18): with Redis, events and similarity-index updates reach every hub.
-  const events = config.redisUrl ? await connectRedisEvents(config.redisUrl, logger) : null;
+  // Redis, BullMQ (below) and S3 (src/storage/open.ts) load only when configured: their modules
+  // cost every process that starts the app ≈ 0.1 CPU-s each, and most (tests, `npm start`) use none.
+  const events = config.redisUrl ? await (await import('./events/redisBus.js')).connectRedisEvents(config.redisUrl, logger) : null;
   const hashCatalog = await HashCatalog.load(orm.em.fork() as EntityManager, undefined, { share: events !== null });
   // With read replicas, ingest keeps to the primary (its own pool without them): its reads decide
   // what to write next (a file's state), and a replica's lag would make it redo or skip work.
@@ -99,7 +99,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const ingest = createIngest(primary, config, log, { catalog: hashCatalog });
   // Ingest as jobs (issue 18): processSubmission enqueues, `npm run worker` processes run them.
   if (config.jobs?.mode === 'bullmq' && !config.redisUrl) throw new Error('OBIA_JOBS=bullmq needs OBIA_REDIS_URL');
-  const jobs = config.jobs?.mode === 'bullmq' ? await IngestJobs.open(config.redisUrl!, primary, ingest.pipeline) : null;
+  const jobs = config.jobs?.mode === 'bullmq' ? await (await import('./jobs/queue.js')).IngestJobs.open(config.redisUrl!, primary, ingest.pipeline) : null;
   // One blob store: downloads read what the pipeline wrote.
   const access = AccessModule.open(orm, config, verifier, ingest.store);
   // Collection versions, tombstones and DOIs (issue 19).
