@@ -9,9 +9,9 @@ import { startTracingFromEnv } from './ops/tracing.js';
 const seed = process.env.OBIA_SEED === '0' ? false as const
   : process.env.OBIA_SEED === 'metadata' ? { scale: Number(process.env.OBIA_SEED_SCALE ?? 0.02) } : { images: true as const };
 // Traces of HTTP and GraphQL when OTEL_TRACES_EXPORTER names an exporter (off by default).
-const tracing = startTracingFromEnv();
-bootstrap({ seedIfEmpty: seed })
-  .then((app) => {
+startTracingFromEnv()
+  .then(async (tracing) => {
+    const app = await bootstrap({ seedIfEmpty: seed });
     logger.info(`OBIA Hub: portal at ${app.url}/, GraphQL at ${app.url}/graphql (database: ${app.config.databaseUrl ? app.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') : 'embedded SQLite in ' + app.config.dataDir})`);
     const stop = () => app.close().then(() => tracing?.shutdown()).then(() => process.exit(0), () => process.exit(1));
     process.once('SIGINT', stop);

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.redisUrl) throw new Error('npm run worker needs OBIA_REDIS_URL (the Redis the hubs queue ingest jobs on)');
   const log = logger.child({ component: 'worker' });
-  const tracing = startTracingFromEnv(process.env, 'obia-worker');
+  const tracing = await startTracingFromEnv(process.env, 'obia-worker');
   // The primary only: the pipeline's reads decide what it writes next (OBIA_DATABASE_REPLICAS is for hubs' reads).
   const orm = await openDatabase({ ...config, databaseReplicas: [] });
   const events = await connectRedisEvents(config.redisUrl, logger);

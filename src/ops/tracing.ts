@@ -1,10 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 /**
@@ -18,33 +13,15 @@ const TRACER = 'obia-hub';
 
 export interface Tracing { shutdown(): Promise<void> }
 
-/** Installs a process-wide tracer provider that hands finished spans to `exporter` (tests: an in-memory one). */
-export function installTracing(exporter: SpanExporter, options: { batch?: boolean; serviceName?: string } = {}): Tracing {
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.serviceName ?? process.env.OTEL_SERVICE_NAME ?? 'obia-hub' }),
-    spanProcessors: [options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter)],
-  });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
-  return {
-    async shutdown() {
-      await provider.shutdown();
-      trace.disable();
-      context.disable();
-      propagation.disable();
-    },
-  };
-}
-
-/** `npm start` and `npm run worker`: the exporter the environment names, or none. */
-export function startTracingFromEnv(env: NodeJS.ProcessEnv = process.env, serviceName?: string): Tracing | null {
+/**
+ * `npm start` and `npm run worker`: the exporter the environment names, or none. The SDK and its
+ * exporters (src/ops/tracingProvider.ts, ≈ 0.1 CPU-s to load) load only when one is named.
+ */
+export async function startTracingFromEnv(env: NodeJS.ProcessEnv = process.env, serviceName?: string): Promise<Tracing | null> {
   const kind = (env.OTEL_TRACES_EXPORTER ?? 'none').trim().toLowerCase();
   if (kind === 'none' || kind === '') return null;
-  if (kind === 'otlp') return installTracing(new OTLPTraceExporter(), { batch: true, serviceName });
-  if (kind === 'console') return installTracing(new ConsoleSpanExporter(), { serviceName });
-  throw new Error(`OTEL_TRACES_EXPORTER=${kind}: expected otlp, console or none`);
+  if (kind !== 'otlp' && kind !== 'console') throw new Error(`OTEL_TRACES_EXPORTER=${kind}: expected otlp, console or none`);
+  return (await import('./tracingProvider.js')).startTracing(kind, serviceName);
 }
 
 const spans = new WeakMap<FastifyRequest, Span>();

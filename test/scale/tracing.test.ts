@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { installTracing, type Tracing } from '../../src/ops/tracing.js';
+import type { Tracing } from '../../src/ops/tracing.js';
+import { installTracing } from '../../src/ops/tracingProvider.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { runsOnce } from '../support/once.js';
 
