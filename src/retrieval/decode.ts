@@ -65,10 +65,10 @@ export async function decodeJpeg(bytes: Uint8Array): Promise<Gray8Image> {
     const image = sharp(bytes, { failOn: 'error', limitInputPixels: 200e6 });
     const { channels } = await image.metadata();
     if (channels === 1) {
-      const { data, info } = await image.toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await image.toColourspace('b-w').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
       return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
     }
-    const { data, info } = await image.toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await image.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return rgbaToGray(info.width, info.height, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   } catch (e) {
     throw new ImageDecodeError(`JPEG decode failed: ${(e as Error).message}`, { cause: e });
