@@ -8,7 +8,7 @@ import { decodeJpeg } from './decode';
 import type { Gray8Image } from './preprocess';
 
 /** Encode as a JPEG of the given quality and decode again with the server's decoder. */
-export function reencodeJpeg(img: Gray8Image, quality: number): Gray8Image {
+export function reencodeJpeg(img: Gray8Image, quality: number): Promise<Gray8Image> {
   const rgba = Buffer.alloc(img.width * img.height * 4);
   for (let i = 0; i < img.data.length; i++) {
     const v = img.data[i];
@@ -42,7 +42,7 @@ export function resizeBilinear(img: Gray8Image, factor: number): Gray8Image {
   return { width: w, height: h, data: out };
 }
 
-export const PERTURBATIONS: { name: string; apply: (img: Gray8Image) => Gray8Image }[] = [
+export const PERTURBATIONS: { name: string; apply: (img: Gray8Image) => Gray8Image | Promise<Gray8Image> }[] = [
   { name: 'JPEG q90', apply: (img) => reencodeJpeg(img, 90) },
   { name: 'resize ×0.9', apply: (img) => resizeBilinear(img, 0.9) },
   { name: 'resize ×1.1', apply: (img) => resizeBilinear(img, 1.1) },

@@ -18,11 +18,11 @@ function runHash(files: string[], input?: string) {
   return spawnSync(process.execPath, [DIST_CLI, ...files], { encoding: 'utf8', input, maxBuffer: 64 << 20 });
 }
 
-test('hash CLI: JPEG and the same pixels as PNG give one code; bad files fail at the end', () => {
+test('hash CLI: JPEG and the same pixels as PNG give one code; bad files fail at the end', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'obia-hash-'));
   const headDir = path.join(retrievalDataRoot(), 'val/HeadCT');
   const jpeg = path.join(headDir, readdirSync(headDir).sort()[0]);
-  const grey = decodeJpeg(readFileSync(jpeg));
+  const grey = await decodeJpeg(readFileSync(jpeg));
   const png = new PNG({ width: grey.width, height: grey.height });
   grey.data.forEach((v, i) => png.data.set([v, v, v, 255], i * 4));
   const pngPath = path.join(dir, 'same.png');

@@ -100,7 +100,8 @@ async function main(): Promise<void> {
     const qLabels = b.q.files.map((f) => f.label);
     // A seeded sample of queries for stability (perturbing 512×512 slices is the slow part).
     const sample = [...seededPermutation(b.q.images.length, 2)].slice(0, nStable);
-    const perturbed = PERTURBATIONS.map((p) => ({ name: p.name, images: sample.map((i) => p.apply(b.q.images[i])) }));
+    const perturbed: { name: string; images: Gray8Image[] }[] = [];
+    for (const p of PERTURBATIONS) perturbed.push({ name: p.name, images: await Promise.all(sample.map((i) => p.apply(b.q.images[i]))) });
 
     for (const h of hashers) {
       const db = await h.hash(b.db.images);
