@@ -100,7 +100,7 @@ def main():
     ap.add_argument("--no-se", action="store_true", help="res: without squeeze-excite attention")
     ap.add_argument("--side", type=int, default=128)
     ap.add_argument("--init", default="", help="fused: an ONNX file of the v1 graph to start from ('v1' = models/obia-hash64-v1.onnx)")
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=3500)
     ap.add_argument("--mnist", type=int, default=16, help="Medical MNIST images per step")
     ap.add_argument("--brain", type=int, default=48, help="brain MR images per step")
     ap.add_argument("--seed-images", type=int, default=8, help="seed-archive images per step")
@@ -121,6 +121,7 @@ def main():
     ap.add_argument("--eval-mnist-db", type=int, default=3000, help="Medical MNIST database images of the quick evaluation (a seeded sample; 0 = all 24,000)")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--threads", type=int, default=1, help="torch threads; the shipped model was trained with 1 (another count changes the float sums, so the weights)")
+    ap.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights with this decay and ship it (0 = the last weights)")
     ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of the classification term (cross-entropy instead of focal when > 0)")
     ap.add_argument("--out", default=os.path.join(REPO, "training", ".cache", "hash64.onnx"))
     args = ap.parse_args()
@@ -178,6 +179,17 @@ def main():
     rng = np.random.default_rng(SEED)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.15)
+    # Polyak averaging: the average of the last few hundred steps' weights generalises better than
+    # the last step's on a small training set; batch-norm statistics are averaged the same way.
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if args.ema else None
+
+    def ema_update():
+        with torch.no_grad():
+            for k, v in model.state_dict().items():
+                if v.dtype.is_floating_point:
+                    ema[k].mul_(args.ema).add_(v.detach(), alpha=1 - args.ema)
+                else:
+                    ema[k].copy_(v)
 
     def quick_brain():
         hq = outputs(model, xb_q, side)
@@ -220,6 +232,8 @@ def main():
         loss.backward()
         opt.step()
         sched.step()
+        if ema is not None:
+            ema_update()
         tot += [p.item() for p in parts]
         if (step + 1) % args.log_every == 0:
             tot /= args.log_every
@@ -228,9 +242,18 @@ def main():
             tot[:] = 0
         if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
             print(f"  step {step + 1}: {quick_brain()}", flush=True)
+            if ema is not None:
+                live_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                model.load_state_dict(ema)
+                print(f"  step {step + 1} (averaged): {quick_brain()}", flush=True)
+                model.load_state_dict(live_weights)
     train_cpu = time.process_time() - c_train
     print(f"training time {time.time() - t_train:.1f}s wall, {train_cpu:.1f}s cpu", flush=True)
 
+    if ema is not None:
+        print(f"last weights: {quick_brain()}", flush=True)
+        torch.save({"state": model.state_dict(), "classes": classes, "args": vars(args)}, os.path.splitext(args.out)[0] + ".last.pt")
+        model.load_state_dict(ema)
     model.eval()
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     torch.save({"state": model.state_dict(), "classes": classes, "args": vars(args)}, ckpt_path)

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hamming } from '../../src/retrieval/code';
+import { codeToHex, hamming } from '../../src/retrieval/code';
 import { listSplit } from '../../src/retrieval/dataset';
 import { decodeImageFile } from '../../src/retrieval/decode';
 import { HashModel } from '../../src/retrieval/HashModel';
@@ -30,6 +30,11 @@ test('codes separate the six classes on a val sample', async () => {
   between /= nBetween;
   assert.ok(within * 3 < between, `within-class ${within.toFixed(2)} vs between-class ${between.toFixed(2)}`);
   assert.ok(top1 / sample.length >= 0.95, `leave-one-out top-1 ${top1}/${sample.length}`);
-  // Codes should use the bits: not all equal within a class.
-  assert.ok(within > 0);
+  // Not one code for everything: each class has its own. (Within a class the hash-centre
+  // training gathers codes on their class's centre — 1 to 5 distinct codes per Medical MNIST
+  // class over its 500 val images — so within-class order is not asserted; training/README.md.)
+  const byClass = classes.map((_, c) => new Set(sample.flatMap((f, i) => (f.label === c ? [codeToHex(codes[i]!)] : []))));
+  const all = new Set(byClass.flatMap((s) => [...s]));
+  assert.ok(all.size >= classes.length, `${all.size} distinct codes for ${classes.length} classes`);
+  assert.ok(byClass.every((s, c) => byClass.every((t, d) => c === d || [...s].every((x) => !t.has(x)))), 'no code shared by two classes');
 });
