@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
+import * as jpeg from 'jpeg-js';
 import sharp from 'sharp';
 import { decodeFrame, toGray8 } from '../imaging/index';
-import { assertRasterSize } from '../imaging/limits';
+import { assertRasterSize, jpegDimensions } from '../imaging/limits';
 import type { Gray8Image } from './preprocess';
 
 export type ImageFormat = 'png' | 'jpeg' | 'dicom';
@@ -53,15 +54,27 @@ sharp.concurrency(1);
 sharp.cache(false);
 
 /**
- * JPEG through libvips' libjpeg-turbo (sharp): a 512×512 grey slice costs 2.3 ms of CPU against
- * 9.4 ms in jpeg-js (measured on this machine kind, 200 decodes each), which was most of a
- * similarImages query's CPU for such an upload. Grey files stay one band; colour ones go through
- * rgbaToGray like PNGs. The pixels differ from jpeg-js by ±1 on ~3 % (the IDCTs differ), as
- * PIL's (the trainer's) do.
+ * Below this many pixels a JPEG decodes in jpeg-js, above it in libvips (sharp). Measured on this
+ * machine kind (CPU per decode, 200–500 decodes each): a 64×64 Medical MNIST file costs 0.31 ms in
+ * jpeg-js and 1.8 ms in sharp (libvips' per-call setup); a 512×512 MR slice 9.4 ms in jpeg-js and
+ * 2.3 ms in sharp (libjpeg-turbo). The two meet near 200×200.
+ */
+const SHARP_FROM_PIXELS = 200 * 200;
+
+/**
+ * JPEG → 8-bit grey. Small files through jpeg-js (synchronous, cheap); larger ones through
+ * libvips' libjpeg-turbo (sharp), off the event loop — a 512×512 upload's decode was most of a
+ * similarImages query's CPU. Grey files stay one band; colour ones go through rgbaToGray like
+ * PNGs. The two decoders' pixels differ by ±1 on ~3 % (their IDCTs differ; test/retrieval/decode).
  */
 export async function decodeJpeg(bytes: Uint8Array): Promise<Gray8Image> {
   try { assertRasterSize('jpeg', bytes); } catch (e) { throw new ImageDecodeError((e as Error).message, { cause: e }); }
+  const size = jpegDimensions(bytes);
   try {
+    if (size && size.width * size.height < SHARP_FROM_PIXELS) {
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 200 });
+      return rgbaToGray(img.width, img.height, img.data);
+    }
     const image = sharp(bytes, { failOn: 'error', limitInputPixels: 200e6 });
     const { channels } = await image.metadata();
     if (channels === 1) {
