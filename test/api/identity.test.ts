@@ -23,14 +23,23 @@ describe('identity from bearer tokens', () => {
   it("answers a new user's first requests arriving together, and records the user once", async () => {
     // A portal opens with several queries at once; each records its user, and on MariaDB
     // concurrent upserts of one new row can deadlock.
+    const knex = (app.orm.em as EntityManager).getKnex();
     for (const [n, who] of [[30, 'carol'], [30, 'dave']] as const) {
       const token = await app.token(who, Role.RESEARCHER);
-      const answers = await Promise.all(Array.from({ length: n }, () => app.gql(VIEWER, {}, token)));
+      let writes = 0;
+      const countWrites = (q: { sql: string }) => { if (/^insert into .user_account./i.test(q.sql)) writes++; };
+      knex.on('query', countWrites);
+      let answers: any[];
+      try {
+        answers = await Promise.all(Array.from({ length: n }, () => app.gql(VIEWER, {}, token)));
+      } finally {
+        knex.removeListener('query', countWrites);
+      }
       for (const res of answers) {
         assert.equal(res.errors, undefined, JSON.stringify(res.errors));
         assert.equal(res.data.viewer.id, who);
       }
-      const knex = (app.orm.em as EntityManager).getKnex();
+      assert.equal(writes, 1, `${n} requests arriving together write the new user once`);
       assert.equal((await knex('user_account').where({ sub: who })).length, 1);
     }
   });
