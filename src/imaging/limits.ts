@@ -108,12 +108,17 @@ export function jpegDimensions(b: Uint8Array): { width: number; height: number }
   return null;
 }
 
-/** Throws DecodeLimitError when a PNG or JPEG declares more pixels than `max` (default: the query bound). */
-export function assertRasterSize(kind: 'png' | 'jpeg', bytes: Uint8Array, max = limits.maxQueryPixels): void {
+/**
+ * Throws DecodeLimitError when a PNG or JPEG declares more pixels than `max` (default: the query
+ * bound); else returns the declared size (null without a readable header), for a caller that
+ * chooses its decoder by it.
+ */
+export function assertRasterSize(kind: 'png' | 'jpeg', bytes: Uint8Array, max = limits.maxQueryPixels): { width: number; height: number } | null {
   const size = kind === 'png' ? pngDimensions(bytes) : jpegDimensions(bytes);
   // No readable header: the decoder refuses the file itself, before allocating for it.
-  if (!size) return;
+  if (!size) return null;
   if (size.width * size.height > max) {
     throw new DecodeLimitError(`the ${kind.toUpperCase()} declares ${size.width}x${size.height} pixels, more than the limit of ${max}`);
   }
+  return size;
 }

@@ -3,7 +3,7 @@ import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import sharp from 'sharp';
 import { decodeFrame, toGray8 } from '../imaging/index';
-import { assertRasterSize, jpegDimensions } from '../imaging/limits';
+import { assertRasterSize } from '../imaging/limits';
 import type { Gray8Image } from './preprocess';
 
 export type ImageFormat = 'png' | 'jpeg' | 'dicom';
@@ -68,8 +68,8 @@ const SHARP_FROM_PIXELS = 200 * 200;
  * PNGs. The two decoders' pixels differ by ±1 on ~3 % (their IDCTs differ; test/retrieval/decode).
  */
 export async function decodeJpeg(bytes: Uint8Array): Promise<Gray8Image> {
-  try { assertRasterSize('jpeg', bytes); } catch (e) { throw new ImageDecodeError((e as Error).message, { cause: e }); }
-  const size = jpegDimensions(bytes);
+  let size;
+  try { size = assertRasterSize('jpeg', bytes); } catch (e) { throw new ImageDecodeError((e as Error).message, { cause: e }); }
   try {
     if (size && size.width * size.height < SHARP_FROM_PIXELS) {
       const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 200 });
