@@ -1,6 +1,8 @@
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { Piscina } from 'piscina';
 import { CODE_BITS, outputsToCode } from './code';
+import type { ModelTask } from './modelWorker';
+import { inputSide, openSession, runSession } from './onnxSession';
 import { MODEL_SIDE, preprocessTo, type Gray8Image } from './preprocess';
 
 /** models/obia-hash64.onnx at the repository root (this file runs from dist/src/retrieval). */
@@ -10,7 +12,16 @@ export interface HashModelOptions {
   /** images per onnxruntime call */
   batchSize?: number;
   intraOpThreads?: number;
+  /**
+   * Run the model on a thread of its own (modelWorker.ts) instead of this one. onnxruntime-node's
+   * run() blocks the calling thread for the whole inference (≈ 1.1 ms an image at 128 px), so a
+   * server (ingest batches, similarImages) keeps it off the event loop; a CLI need not.
+   */
+  offThread?: boolean;
 }
+
+/** Outputs (CODE_BITS per input) for `n` inputs laid end to end. */
+type Infer = (data: Float32Array, n: number) => Promise<Float32Array>;
 
 /**
  * The deep-hashing CNN: float32 [N,1,side,side] (see preprocess.ts) → 64 real outputs whose
@@ -18,30 +29,37 @@ export interface HashModelOptions {
  * input shape, so an older model (64×64) can still be evaluated next to the shipped one.
  */
 export class HashModel {
-  /** model input side in pixels */
-  readonly side: number;
   private readonly pixels: number;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly inputName: string,
-    private readonly outputName: string,
+    /** model input side in pixels */
+    readonly side: number,
+    private readonly infer: Infer,
+    private readonly release: () => Promise<void>,
     private readonly batchSize: number,
   ) {
-    const meta = session.inputMetadata?.[0];
-    const dim = meta && meta.isTensor ? meta.shape[3] : undefined;
-    this.side = typeof dim === 'number' && dim > 0 ? dim : MODEL_SIDE;
-    this.pixels = this.side * this.side;
+    this.pixels = side * side;
   }
 
   static async load(modelPath = DEFAULT_MODEL_PATH, opts: HashModelOptions = {}): Promise<HashModel> {
-    const session = await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: opts.intraOpThreads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-    return new HashModel(session, session.inputNames[0], session.outputNames[0], opts.batchSize ?? 64);
+    const intraOpThreads = opts.intraOpThreads ?? 1;
+    const batchSize = opts.batchSize ?? 64;
+    if (opts.offThread) {
+      // One thread: a model call is already a batch, and onnxruntime's own threads are what
+      // `intraOpThreads` sets. Idle, it does not keep the process alive (piscina unrefs it).
+      const pool = new Piscina({ filename: path.join(__dirname, 'modelWorker.js'), minThreads: 1, maxThreads: 1, idleTimeout: 10 * 60_000 });
+      try {
+        const { side } = (await pool.run({ modelPath, intraOpThreads } satisfies ModelTask)) as { side: number | null };
+        const infer: Infer = (data, n) => pool.run({ modelPath, intraOpThreads, data, n } satisfies ModelTask, { transferList: [data.buffer as ArrayBuffer] });
+        return new HashModel(side ?? MODEL_SIDE, infer, () => pool.destroy(), batchSize);
+      } catch (err) {
+        await pool.destroy();
+        throw err;
+      }
+    }
+    const session = await openSession(modelPath, intraOpThreads);
+    const side = inputSide(session) ?? MODEL_SIDE;
+    return new HashModel(side, (data, n) => runSession(session, data, n), () => session.release(), batchSize);
   }
 
   /** Raw outputs, CODE_BITS per input, for preprocessed inputs. */
@@ -54,9 +72,7 @@ export class HashModel {
         if (x.length !== this.pixels) throw new RangeError(`model input must have ${this.pixels} values, got ${x.length}`);
         data.set(x, i * this.pixels);
       });
-      const feeds = { [this.inputName]: new ort.Tensor('float32', data, [chunk.length, 1, this.side, this.side]) };
-      const result = await this.session.run(feeds);
-      const y = result[this.outputName].data as Float32Array;
+      const y = await this.infer(data, chunk.length);
       for (let i = 0; i < chunk.length; i++) out.push(y.slice(i * CODE_BITS, (i + 1) * CODE_BITS));
     }
     return out;
@@ -75,6 +91,6 @@ export class HashModel {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await this.release();
   }
 }

@@ -90,8 +90,11 @@ export class HashCatalog {
     void iterator.next().then(apply);
   }
 
-  /** Publishes what is queued and stops listening. */
+  /** Publishes what is queued, stops listening and ends the model's thread. */
   async close(): Promise<void> {
+    const model = this.model;
+    this.model = null;
+    await model?.then((m) => m.close(), () => {});
     const sharing = this.sharing;
     if (!sharing) return;
     this.flush();
@@ -133,7 +136,8 @@ export class HashCatalog {
   }
 
   hashModel(): Promise<HashModel> {
-    this.model ??= HashModel.load();
+    // Off the event loop: an ingest batch's inference would otherwise stall every request for tens of ms.
+    this.model ??= HashModel.load(undefined, { offThread: true });
     return this.model;
   }
 }

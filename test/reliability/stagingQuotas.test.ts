@@ -86,6 +86,25 @@ describe('zip expansion and staging quotas', () => {
     assert.equal((await fetchSubmission(app, token, sub.id)).files.length, 3);
   });
 
+  it('keeps the staging disk above its floor, for one upload and for uploads side by side', async () => {
+    const limits = { ...loadConfig({}).ingest, minFreeBytes: 100 * MB };
+    const filesIn = (staging: StagingArea, id: number) => fs.readdirSync(path.join(staging.root, 'submissions', String(id))).filter((f) => !f.endsWith('.name'));
+    const diskFull = (e: unknown) => e instanceof UploadError && e.status === 507 && e.code === 'DISK_FULL' && /nearly full/.test(e.message);
+    // The real disk (statfs): no disk here has an exabyte free.
+    const real = new StagingArea(fs.mkdtempSync(path.join(app.config.dataDir, 'disk-')), { ...limits, minFreeBytes: 2 ** 60 });
+    await assert.rejects(real.receive(1, Readable.from([Buffer.alloc(1000)]), 'x.dcm'), diskFull);
+    // A disk with room for 3.5 uploads above its floor (less what is staged on it) takes 3 of 8 sent at once.
+    const root = fs.mkdtempSync(path.join(app.config.dataDir, 'disk-'));
+    const stored = () => (fs.existsSync(path.join(root, 'submissions', '2')) ? filesIn(tight, 2).reduce((n, f) => n + fs.statSync(path.join(root, 'submissions', '2', f)).size, 0) : 0);
+    const tight: StagingArea = new StagingArea(root, limits, async () => limits.minFreeBytes + 3.5 * MB - stored());
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => tight.receive(2, Readable.from([Buffer.alloc(MB)]), `${i}.dcm`)));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
+    for (const r of results) if (r.status === 'rejected') assert.ok(diskFull(r.reason), String(r.reason));
+    assert.equal(filesIn(tight, 2).length, 3, 'the refused uploads left nothing behind');
+    // What was stored still counts against the reading: the next upload is refused too.
+    await assert.rejects(tight.receive(2, Readable.from([Buffer.alloc(MB)]), 'late.dcm'), diskFull);
+  });
+
   it('names the refusal for programs (UploadError.code)', async () => {
     const staging = new StagingArea(fs.mkdtempSync(path.join(app.config.dataDir, 'codes-')), { ...loadConfig({}).ingest, submissionQuotaBytes: 10 });
     await assert.rejects(staging.receive(7, Readable.from([Buffer.alloc(100)]), 'x.dcm'), (e: unknown) => e instanceof UploadError && e.code === 'SUBMISSION_QUOTA' && e.status === 413);

@@ -38,3 +38,25 @@ test('codes separate the six classes on a val sample', async () => {
   assert.ok(all.size >= classes.length, `${all.size} distinct codes for ${classes.length} classes`);
   assert.ok(byClass.every((s, c) => byClass.every((t, d) => c === d || [...s].every((x) => !t.has(x)))), 'no code shared by two classes');
 });
+
+test('the server runs the model on a thread of its own: same codes, and the event loop turns while a batch runs', async () => {
+  const { files } = listSplit('val');
+  const images = await Promise.all(files.filter((_, i) => i % 50 === 0).slice(0, 64).map((f) => decodeImageFile(f.path)));
+  const here = await HashModel.load();
+  const away = await HashModel.load(undefined, { offThread: true });
+  try {
+    assert.deepEqual((await away.hashImages(images)).map(codeToHex), (await here.hashImages(images)).map(codeToHex));
+    // In process, onnxruntime-node's run() holds the thread for the whole batch (≈ 1 ms an
+    // image): the loop below would turn once or twice. Off thread it turns all along.
+    let turns = 0;
+    let done = false;
+    const spin = () => { if (!done) { turns++; setImmediate(spin); } };
+    setImmediate(spin);
+    await away.hashImages(images);
+    done = true;
+    assert.ok(turns >= 10, `the event loop turned ${turns} times during a 64-image batch`);
+  } finally {
+    await here.close();
+    await away.close();
+  }
+});
