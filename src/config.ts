@@ -41,6 +41,13 @@ export interface Config {
     /** Live subscriptions per graphql-ws connection and per user (anonymous: per remote address). */
     subscriptionsPerConnection: number;
     subscriptionsPerUser: number;
+    /**
+     * An HTTP connection that sends and receives nothing for this long is closed: a client that
+     * stops mid-upload (a dead uploader, slowloris) would otherwise hold its socket, its staged
+     * half file and the submission's run (which waits for uploads in flight) for ever. WebSocket
+     * connections (subscriptions) are not under it once upgraded.
+     */
+    idleTimeoutMs: number;
   };
   logQueries: boolean;
   /** Redis (`redis://host:port`) through which hub replicas share events; null keeps them in-process. */
@@ -108,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxDirectives: int(env.OBIA_MAX_QUERY_DIRECTIVES, 50),
       subscriptionsPerConnection: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_CONNECTION, 20),
       subscriptionsPerUser: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_USER, 50),
+      idleTimeoutMs: int(env.OBIA_HTTP_IDLE_TIMEOUT_MS, 120_000),
     },
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,

@@ -28,6 +28,8 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
     routerOptions: { maxParamLength: 512 },
     // A request whose client has gone away should not keep working for nobody.
     return503OnClosing: true,
+    // Fastify's default is no timeout at all (and Node's requestTimeout off): a socket idle this long is closed.
+    connectionTimeout: door.config.limits.idleTimeoutMs,
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -1,0 +1,72 @@
+// A client that stops sending in the middle of a request is cut off once its connection has been
+// idle for OBIA_HTTP_IDLE_TIMEOUT_MS (Fastify's default is no timeout at all): a stalled upload
+// held its socket, its half-written staged file and its submission's run — which waits for the
+// uploads in flight — for ever. WebSocket subscriptions, idle by nature, are not under it.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { loadConfig } from '../../src/config.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
+
+const IDLE_MS = 400;
+
+/** A raw connection to the app that sends `head` (and `body`, if any) and then nothing; resolves with what came back once the server closes it. */
+async function stall(app: TestApp, head: string, body?: Buffer): Promise<{ received: string; socket: net.Socket }> {
+  const socket = net.connect(Number(new URL(app.url).port), '127.0.0.1');
+  await once(socket, 'connect');
+  let received = '';
+  socket.on('data', (d) => { received += d.toString('latin1'); });
+  socket.write(head);
+  if (body) socket.write(body);
+  await once(socket, 'close');
+  return { received, socket };
+}
+
+describe('stalled clients', () => {
+  let app: TestApp;
+  let token: string;
+  before(async () => {
+    app = await startTestApp({ config: { limits: { ...loadConfig().limits, idleTimeoutMs: IDLE_MS } } });
+    token = await submitter(app, 'stalling-submitter');
+  });
+  after(async () => { await app?.stop(); });
+
+  it('closes an upload that stops sending, keeps nothing of it, and lets its submission\'s run end', { timeout: 60_000 }, async () => {
+    const sub = await createSubmission(app, token);
+    const good = makeCt({ patientId: 'STALL-1', studyUid: uid(), seriesUid: uid(), sopUid: uid(), size: 64 });
+    assert.equal((await upload(app, token, sub.uploadUrl, good, 'good.dcm')).status, 201);
+    // A WebSocket opened alongside stays open, idle, through the stall.
+    const ws = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    await once(ws, 'open');
+
+    const big = makeCt({ patientId: 'STALL-1', studyUid: uid(), seriesUid: uid(), sopUid: uid(), size: 256 });
+    const run = app.door.ingest!.pipeline.process(Number(sub.id));
+    const { received } = await stall(app,
+      `PUT ${sub.uploadUrl}?name=stalled.dcm HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
+      `Content-Type: application/octet-stream\r\nContent-Length: ${big.length}\r\n\r\n`, big.subarray(0, 4096));
+    assert.doesNotMatch(received, /^HTTP\/1\.1 201/, 'the half upload was not accepted');
+
+    const summary = await run;
+    assert.equal(summary.ingested, 1);
+    assert.equal(summary.pending, 0);
+    const staged = fs.readdirSync(path.join(app.config.stagingDir, 'submissions', sub.id)).filter((f) => !f.endsWith('.name'));
+    assert.equal(staged.length, 1, `only the complete upload is staged: ${staged.join(', ')}`);
+    const after = await fetchSubmission(app, token, sub.id);
+    assert.equal(after.files.length, 1);
+    assert.equal(after.state, 'PROCESSED');
+
+    assert.equal(ws.readyState, WebSocket.OPEN, 'the idle WebSocket is still open');
+    ws.close();
+    await once(ws, 'close');
+  });
+
+  it('closes a connection that sends half its request head', { timeout: 60_000 }, async () => {
+    const { received } = await stall(app, `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `);
+    assert.equal(received, '');
+  });
+});
