@@ -80,6 +80,26 @@ describe('blob store', () => {
     }
   });
 
+  it('keeps storing after a root is wiped by hand (its directories are made again)', async () => {
+    const wiped = new LocalBlobStore(path.join(dir, 'wiped-a'), path.join(dir, 'wiped-b'));
+    const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+    // Two blobs in the same one of the 256 directories, so the second write meets a directory the store believes exists.
+    const first = Buffer.from('blob 0');
+    let i = 1;
+    while (sha(Buffer.from(`blob ${i}`)).slice(0, 2) !== sha(first).slice(0, 2)) i++;
+    await wiped.put(first);
+    wiped.putSync(Buffer.from('another'));
+    fs.rmSync(wiped.primaryRoot, { recursive: true });
+    fs.rmSync(wiped.backupRoot, { recursive: true });
+    const second = Buffer.from(`blob ${i}`);
+    assert.equal(await wiped.put(second), sha(second));
+    const third = Buffer.from(`blob ${i}`.repeat(3));
+    fs.rmSync(wiped.primaryRoot, { recursive: true });
+    assert.equal(wiped.putSync(third), sha(third));
+    assert.deepEqual(fs.readFileSync(wiped.pathIn(wiped.backupRoot, sha(second))), second);
+    assert.deepEqual(fs.readFileSync(wiped.pathIn(wiped.primaryRoot, sha(third))), third);
+  });
+
   it('serves a corrupt or missing primary from the backup and repairs it', async () => {
     const bytes = crypto.randomBytes(3000);
     const sha = await store.put(bytes);
