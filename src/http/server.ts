@@ -30,6 +30,10 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
     return503OnClosing: true,
     // Fastify's default is no timeout at all (and Node's requestTimeout off): a socket idle this long is closed.
     connectionTimeout: door.config.limits.idleTimeoutMs,
+    // An idle keep-alive connection ends by the keep-alive timeout, which clients are told of
+    // (Keep-Alive: timeout=…), never by the idle timeout, which they are not: a client reusing a
+    // pooled connection the idle timeout had just cut would see "other side closed".
+    keepAliveTimeout: Math.min(72_000, Math.floor(door.config.limits.idleTimeoutMs / 2)),
   });
 
   app.setNotFoundHandler((request, reply) => {
