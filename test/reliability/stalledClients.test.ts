@@ -13,7 +13,8 @@ import { loadConfig } from '../../src/config.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
 
-const IDLE_MS = 400;
+// Long enough that no request of the test idles this long under a loaded CI machine (a slow answer is idle time too).
+const IDLE_MS = 3_000;
 
 /** A raw connection to the app that sends `head` (and `body`, if any) and then nothing; resolves with what came back once the server closes it. */
 async function stall(app: TestApp, head: string, body?: Buffer): Promise<{ received: string; socket: net.Socket }> {
@@ -43,6 +44,9 @@ describe('stalled clients', () => {
     // A WebSocket opened alongside stays open, idle, through the stall.
     const ws = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
     await once(ws, 'open');
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    const [ack] = await once(ws, 'message');
+    assert.equal(JSON.parse(String(ack)).type, 'connection_ack');
 
     const big = makeCt({ patientId: 'STALL-1', studyUid: uid(), seriesUid: uid(), sopUid: uid(), size: 256 });
     const run = app.door.ingest!.pipeline.process(Number(sub.id));
