@@ -8,22 +8,22 @@ import { inputSide, openSession, runSession } from './onnxSession';
 /** A batch to run ([n, 1, side, side] float32, see preprocess.ts), or, without `data`, a question for the model's input side. */
 export interface ModelTask { modelPath: string; intraOpThreads: number; data?: Float32Array; n?: number }
 
-const sessions = new Map<string, Promise<InferenceSession>>();
+// One pool, so one model, per HashModel: this thread holds that model's session, made by its
+// first task (a thread piscina starts in place of one that died makes its own).
+let session: Promise<InferenceSession> | null = null;
 
-/** The session for a model, made on this thread's first task for it (a replaced thread makes its own). */
-function session(modelPath: string, intraOpThreads: number): Promise<InferenceSession> {
-  let s = sessions.get(modelPath);
-  if (!s) {
-    s = openSession(modelPath, intraOpThreads);
+function sessionFor(task: ModelTask): Promise<InferenceSession> {
+  if (!session) {
+    const opened = openSession(task.modelPath, task.intraOpThreads);
     // A model that failed to load is tried again by the next task, not remembered as failed.
-    s.catch(() => sessions.delete(modelPath));
-    sessions.set(modelPath, s);
+    opened.catch(() => { if (session === opened) session = null; });
+    session = opened;
   }
-  return s;
+  return session;
 }
 
 /** The model's input side, or the outputs (CODE_BITS per input) of a batch. */
 export default async function run(task: ModelTask): Promise<{ side: number | null } | Float32Array> {
-  const s = await session(task.modelPath, task.intraOpThreads);
+  const s = await sessionFor(task);
   return task.data ? runSession(s, task.data, task.n ?? 1) : { side: inputSide(s) };
 }

@@ -17,7 +17,7 @@ import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } fro
 const IDLE_MS = 3_000;
 
 /** A raw connection to the app that sends `head` (and `body`, if any) and then nothing; resolves with what came back once the server closes it. */
-async function stall(app: TestApp, head: string, body?: Buffer): Promise<{ received: string; socket: net.Socket }> {
+async function stall(app: TestApp, head: string, body?: Buffer): Promise<{ received: string }> {
   const socket = net.connect(Number(new URL(app.url).port), '127.0.0.1');
   await once(socket, 'connect');
   let received = '';
@@ -25,7 +25,7 @@ async function stall(app: TestApp, head: string, body?: Buffer): Promise<{ recei
   socket.write(head);
   if (body) socket.write(body);
   await once(socket, 'close');
-  return { received, socket };
+  return { received };
 }
 
 describe('stalled clients', () => {
@@ -60,9 +60,9 @@ describe('stalled clients', () => {
     assert.equal(summary.pending, 0);
     const staged = fs.readdirSync(path.join(app.config.stagingDir, 'submissions', sub.id)).filter((f) => !f.endsWith('.name'));
     assert.equal(staged.length, 1, `only the complete upload is staged: ${staged.join(', ')}`);
-    const after = await fetchSubmission(app, token, sub.id);
-    assert.equal(after.files.length, 1);
-    assert.equal(after.state, 'PROCESSED');
+    const processed = await fetchSubmission(app, token, sub.id);
+    assert.equal(processed.files.length, 1);
+    assert.equal(processed.state, 'PROCESSED');
 
     assert.equal(ws.readyState, WebSocket.OPEN, 'the idle WebSocket is still open');
     ws.close();
