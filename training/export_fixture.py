@@ -6,6 +6,9 @@ checked bit for bit.
     /usr/bin/python3 training/export_fixture.py                                   (after train.py)
     /usr/bin/python3 training/export_fixture.py --ckpt training/.cache/hash64.pt   (after train_hash.py,
                                                   whose ONNX was copied to models/obia-hash64.onnx)
+    /usr/bin/python3 training/export_fixture.py --onnx   (a model made from an ONNX file, such as the
+                                                  mirror-averaged one: the committed graph evaluated
+                                                  with torch's ops by onnx_torch.py)
 """
 import hashlib
 import json
@@ -35,7 +38,14 @@ def main():
     torch.set_num_threads(2)
     imgs, labels, keys, classes = load_split("val")
     side = 64
-    if "--ckpt" in sys.argv:
+    onnx_path = os.path.join(REPO, "models", "obia-hash64.onnx")
+    graph_only = "--onnx" in sys.argv
+    if graph_only:
+        import onnx
+        from onnx_torch import run as run_graph
+        side = onnx.load(onnx_path).graph.input[0].type.tensor_type.shape.dim[3].dim_value
+        model = None
+    elif "--ckpt" in sys.argv:
         ckpt = torch.load(sys.argv[sys.argv.index("--ckpt") + 1])
         a = ckpt["args"]
         side = a["side"]
@@ -47,8 +57,8 @@ def main():
     else:
         model = HashNet(64, len(classes))
         model.load_state_dict(torch.load(os.path.join(CACHE, "obia-hash64.pt")))
-    model.eval()
-    onnx_path = os.path.join(REPO, "models", "obia-hash64.onnx")
+    if model is not None:
+        model.eval()
     items = []
     for c in range(len(classes)):
         idx = np.flatnonzero(labels == c)[::100][:5]
@@ -56,8 +66,11 @@ def main():
             cases = [("original", imgs[i])] + [(f"stretch{w}x{h}", stretch_nearest(imgs[i], w, h)) for w, h in VARIANTS]
             for name, img in cases:
                 x = preprocess(img, side)
-                with torch.no_grad():
-                    out = model(torch.from_numpy(x[None]))[0].numpy()
+                if graph_only:
+                    out = run_graph(onnx_path, x[None])[0]
+                else:
+                    with torch.no_grad():
+                        out = model(torch.from_numpy(x[None]))[0].numpy()
                 items.append({
                     "key": keys[i],
                     "variant": name,
