@@ -3,9 +3,10 @@ and the default archive's own images (seeds/images). One command, fixed seed, CP
 
     npm run build && /usr/bin/python3 training/train_hash.py
 
-writes training/.cache/hash64.onnx (and hash64.pt); `npm run eval:retrieval -- --model
+writes training/.cache/hash64.onnx (the network wrapped by mirror_average.py; --no-mirror for
+the network alone) and hash64.pt; `npm run eval:retrieval -- --model
 training/.cache/hash64.onnx` is the measure that counts; copy it to models/obia-hash64.onnx
-to ship it (then `export_fixture.py --ckpt training/.cache/hash64.pt`).
+to ship it (then `export_fixture.py --onnx`).
 
 Data (every image decoded by the server's own decoders, cached in training/.cache/):
   Medical MNIST train            6 classes (modality × site)
@@ -123,6 +124,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch threads; the shipped model was trained with 1 (another count changes the float sums, so the weights)")
     ap.add_argument("--ema", type=float, default=0.0, help="keep an exponential moving average of the weights with this decay and ship it (0 = the last weights)")
     ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of the classification term (cross-entropy instead of focal when > 0)")
+    ap.add_argument("--no-mirror", action="store_true", help="export the network alone, not wrapped by mirror_average.py (the shipped model is wrapped)")
     ap.add_argument("--out", default=os.path.join(REPO, "training", ".cache", "hash64.onnx"))
     args = ap.parse_args()
     ckpt_path = os.path.splitext(args.out)[0] + ".pt"
@@ -259,7 +261,12 @@ def main():
     torch.save({"state": model.state_dict(), "classes": classes, "args": vars(args)}, ckpt_path)
     torch.onnx.export(model, normalise(torch.from_numpy(upsample(xm_va[:2], side))), args.out, input_names=["input"], output_names=["code"],
                       dynamic_axes={"input": {0: "n"}, "code": {0: "n"}}, opset_version=13, do_constant_folding=True)
-    print(f"exported {args.out} ({os.path.getsize(args.out)} bytes)", flush=True)
+    if not args.no_mirror:
+        # The shipped file codes an image by the average of the outputs for it and its mirror
+        # (training/README, finding 4); the evaluations below read the network alone.
+        from mirror_average import mirror_average
+        mirror_average(args.out, args.out)
+    print(f"exported {args.out} ({os.path.getsize(args.out)} bytes{'' if args.no_mirror else ', mirror-averaged'})", flush=True)
 
     qi = np.arange(len(xm_va)) if args.full_eval else np.random.default_rng(0).choice(len(xm_va), 600, replace=False)
     di = np.arange(len(xm_tr)) if not args.eval_mnist_db else np.random.default_rng(0).choice(len(xm_tr), args.eval_mnist_db, replace=False)
