@@ -56,7 +56,7 @@ export async function connectRedisEvents(url: string, log: Logger, prefix = proc
       // A publish that fails (Redis away past the retries) is logged, not an unhandled rejection:
       // subscribers re-read state on their next event, and submissionProgress leads with "now".
       publishClient: { publish: (channel: string, message: string) => publisher.publish(channel, message).catch((err) => redisLog.warn({ err }, 'event not published')) } as unknown as Redis,
-      subscribeClient: subscriber,
+      subscribeClient: guardedSubscriber(subscriber, redisLog),
       serializer: eventSerializer,
     });
     const prefixed = {
@@ -85,4 +85,36 @@ export async function connectRedisEvents(url: string, log: Logger, prefix = proc
       await Promise.all([held.publisher, held.subscriber].map((c) => c.status === 'ready' ? c.quit().then(() => undefined, () => c.disconnect()) : c.disconnect()));
     },
   };
+}
+
+/**
+ * The subscribing client as redis-event-target uses it, with its commands' failures handled: the
+ * library calls `subscribe` when a topic gets its first listener and `unsubscribe` when it loses its
+ * last, and drops both promises, so while Redis is away (past ioredis's retries, or after the client
+ * is closed) every GraphQL subscription opened or ended was an unhandled rejection, which ends a
+ * Node process. A channel whose SUBSCRIBE failed is subscribed again when the connection is back
+ * (ioredis re-subscribes only the channels Redis had confirmed), unless its listeners are gone.
+ */
+function guardedSubscriber(subscriber: Redis, log: Logger): Redis {
+  const wanted = new Set<string>();
+  const unconfirmed = new Set<string>();
+  const subscribe = (channel: string): void => {
+    wanted.add(channel);
+    subscriber.subscribe(channel).then(() => unconfirmed.delete(channel), (err) => {
+      if (!wanted.has(channel)) return;
+      unconfirmed.add(channel);
+      log.warn({ err, channel }, 'channel not subscribed; subscribing again when redis is back');
+    });
+  };
+  subscriber.on('ready', () => { for (const channel of [...unconfirmed]) if (wanted.has(channel)) subscribe(channel); });
+  return {
+    on: (event: string, listener: (...args: unknown[]) => void) => subscriber.on(event, listener),
+    subscribe,
+    unsubscribe: (channel: string) => {
+      wanted.delete(channel);
+      unconfirmed.delete(channel);
+      // Nothing to undo when it fails: a closed connection holds no subscriptions.
+      subscriber.unsubscribe(channel).catch((err) => log.debug({ err, channel }, 'channel not unsubscribed'));
+    },
+  } as unknown as Redis;
 }

@@ -8,6 +8,8 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
 import { processToEnd } from '../support/kit.js';
 import { startRedis, type TestRedis } from './redis.js';
+import { tapLog } from '../../src/log.js';
+import { subscribeLive } from '../support/live.js';
 
 /** The value of one sample line of Prometheus text, or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -81,5 +83,44 @@ describe('operations endpoints', () => {
     assert.equal(noRedis.status, 503);
     assert.deepEqual(JSON.parse(noRedis.text).failed, ['redis']);
     assert.equal((await get('/health')).status, 200, 'the process itself still answers');
+  });
+
+  /** Resolves with the first line the app logs that `pattern` matches from now on. */
+  function logged(pattern: RegExp, times = 1): Promise<string> {
+    return new Promise((resolve) => {
+      let seen = 0;
+      const untap = tapLog((line) => { if (pattern.test(line) && ++seen === times) { untap(); resolve(line); } });
+    });
+  }
+
+  it('keeps serving while Redis is away, subscriptions opened and closed meanwhile included, and delivers events again once it is back', { timeout: 60_000 }, async () => {
+    await redis.stop();
+    const token = await submitter(app);
+    const progress = `subscription($s: ID!) { submissionProgress(submission: $s) { state } }`;
+    // A subscription's first listener on a topic subscribes its Redis channel, its last one leaving
+    // unsubscribes it: both commands fail while Redis is away. Unhandled, each was a rejection
+    // that ends the process (node:test fails this file on one).
+    const during = await createSubmission(app, token);
+    const refused = logged(/channel not subscribed/);
+    const away = await subscribeLive(app, token, progress, { s: during.id });
+    await away.next((e) => e.data?.submissionProgress?.state === 'OPEN', 'the current state, read from the database');
+    await refused;
+    await away.dispose();
+    assert.equal((await get('/health')).status, 200);
+    assert.equal((await app.gql('{ collections(first: 1) { totalCount } }')).status, 200, 'GraphQL answers');
+
+    // Redis comes back where it was: both connections report it, and events flow through it again.
+    const back = logged(/redis connection back/, 2);
+    redis = await startRedis(redis.port);
+    await back;
+    const sub = await createSubmission(app, token);
+    await upload(app, token, sub.uploadUrl, makeCt({ patientId: 'OPS-2', studyUid: uid(), seriesUid: uid(), sopUid: uid(), instanceNumber: 1 }));
+    const live = await subscribeLive(app, token, progress, { s: sub.id });
+    try {
+      assert.equal((await processToEnd(app, token, sub.id)).ingested, 1);
+      await live.next((e) => e.data?.submissionProgress?.state === 'PROCESSED', 'the end of the run, published through Redis');
+    } finally {
+      await live.dispose();
+    }
   });
 });

@@ -16,8 +16,9 @@ export function sparePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis> {
-  const port = await sparePort();
+/** A new Redis, on a spare port or on `port` (a Redis that comes back where it was). */
+export async function startRedis(port?: number): Promise<TestRedis> {
+  port ??= await sparePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
