@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { Queue, QueueEvents, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Submission, SubmissionState } from '../entities/Submission.js';
 import type { IngestPipeline } from '../ingest/IngestPipeline.js';
+import { logger } from '../log.js';
 
 /**
  * Ingest as jobs (issue 18) on one BullMQ queue in Redis. A run of a submission is three kinds
@@ -65,6 +66,11 @@ export class IngestJobs {
     const settings = queueSettings(redisUrl);
     this.queue = new Queue(QUEUE_NAME, { ...settings, defaultJobOptions: JOB_OPTIONS });
     this.events = new QueueEvents(QUEUE_NAME, settings);
+    // BullMQ reports a lost connection as an 'error' event (QueueEvents' reading loop, too), and an
+    // EventEmitter with no 'error' listener throws it: unhandled, it would end the hub while Redis is away.
+    const log = logger.child({ component: 'jobs' });
+    this.queue.on('error', (err) => log.warn({ err }, 'job queue error'));
+    this.events.on('error', (err) => log.warn({ err }, 'job events error'));
   }
 
   /** Connects and becomes the pipeline's dispatcher: `IngestPipeline.start()` enqueues from now on. */
