@@ -119,33 +119,56 @@ class DicomWeb {
       const { ZipArchive } = await import('archiver');
       const zip = new ZipArchive({ zlib: { level: 0 } });
       // One file open at a time, each verified before it goes in; a later file bad in both copies cuts the zip short, never sends its bytes.
+      // Fastify destroys the zip when the client goes away: the file in hand is closed and no other is opened.
       void (async () => {
-        for (let i = 0; i < rows.length; i++) {
+        for (let i = 0; i < rows.length && !zip.destroyed; i++) {
           const r = rows[i]!;
           const blob = await next(i);
+          if (zip.destroyed) { await blob.close(); break; }
+          const stream = blob.stream();
           await new Promise<void>((resolve, reject) => {
-            const failed = (err: Error) => reject(err);
-            zip.once('error', failed);
-            zip.once('entry', () => { zip.off('error', failed); resolve(); });
-            zip.append(blob.stream(), { name: `${r.studyUid}/${r.seriesUid}/${r.sopUid}.dcm` });
+            const done = (err?: Error) => {
+              zip.off('error', done); zip.off('entry', entered); zip.off('close', gone);
+              if (err) reject(err); else resolve();
+            };
+            const entered = () => done();
+            const gone = () => { stream.destroy(); done(); };
+            zip.once('error', done);
+            zip.once('entry', entered);
+            zip.once('close', gone);
+            zip.append(stream, { name: `${r.studyUid}/${r.seriesUid}/${r.sopUid}.dcm` });
           });
         }
-        await zip.finalize();
+        if (!zip.destroyed) await zip.finalize();
       })().catch((err) => zip.destroy(err as Error));
       return reply.header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="${target.instance ?? target.series ?? target.study}.zip"`).send(zip);
     }
     const boundary = newBoundary();
     const out = new PassThrough();
+    // Fastify destroys `out` when the client goes away, and a destroyed stream never drains: each
+    // wait also ends on 'close', and the loop stops, closing the file in hand (leaving the for-await
+    // destroys its stream) and opening no other. Before, an abandoned retrieval held its file open
+    // and its loop waiting for ever, one file descriptor per client that walked away.
+    const writable = () => new Promise<void>((resolve) => {
+      if (out.destroyed) return resolve();
+      const done = () => { out.off('drain', done); out.off('close', done); resolve(); };
+      out.once('drain', done);
+      out.once('close', done);
+    });
     void (async () => {
       try {
-        for (let i = 0; i < rows.length; i++) {
+        for (let i = 0; i < rows.length && !out.destroyed; i++) {
           const blob = await next(i);
+          if (out.destroyed) { await blob.close(); break; }
           out.write(partHead(boundary, DICOM, { 'Content-Location': `${baseUrl(this.door, request)}/studies/${rows[i]!.studyUid}/series/${rows[i]!.seriesUid}/instances/${rows[i]!.sopUid}` }));
-          for await (const chunk of blob.stream()) if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
-          out.write('\r\n');
+          for await (const chunk of blob.stream()) {
+            if (out.destroyed) break;
+            if (!out.write(chunk)) await writable();
+          }
+          if (!out.destroyed) out.write('\r\n');
         }
-        out.end(closing(boundary));
+        if (!out.destroyed) out.end(closing(boundary));
       } catch (err) {
         out.destroy(err as Error);
       }
