@@ -11,9 +11,11 @@
 //    archive, Ceph) keep a process of their own: loading modules is a small part of their time.
 //  - processes start longest first (last run's times, kept in dist/.test-timings.json), so the
 //    long ones do not finish alone at the end.
-//  - the two passes run at the same time: the MariaDB pass waits on the database server much of
-//    the time, and the SQLite pass fills the cores meanwhile. The SQLite pass prints as it goes; the
-//    MariaDB pass's output is held until then.
+//  - the two passes run at the same time, in one pool of processes that takes the longest unit of
+//    either pass first: the MariaDB pass waits on the database server much of the time, and the
+//    SQLite pass fills the cores meanwhile. With a pool per pass the SQLite pass (which also runs
+//    the once-only files) went on alone for ≈ 90 s after the MariaDB pass had ended. Each
+//    process's output prints whole when it ends.
 //  - MariaDB test apps copy one migrated template schema (test/support/template.ts).
 //  - a file that never opens a database (noDatabase) or whose subject does not depend on it
 //    (runsOnce) says so at its top level (test/support/once.ts) and runs in the SQLite pass only.
@@ -30,9 +32,9 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const compiled = path.join(root, 'dist/test');
 // A file that took at least this long last time (or is in SOLO) gets a process of its own; shorter
 // ones are packed into groups of about this long.
-// Times recorded on a busy machine are all longer, so the size grows with the pass's total: about
-// 4 groups' worth per concurrent process, never under 40 s (OBIA_TEST_GROUP_MS fixes it). Every
-// process loads the app's modules again (≈ 2.5 CPU-s): 8 groups' worth gave 36 processes a run.
+// Times recorded on a busy machine are all longer, so the size grows with the pass's total: an
+// eighth of it, never under 40 s (OBIA_TEST_GROUP_MS fixes it). Every process loads the app's
+// modules again (≈ 2.5 CPU-s): 8 groups' worth a pass gave 36 processes a run.
 const GROUP_MS_FIXED = Number(process.env.OBIA_TEST_GROUP_MS) || 0;
 const GROUP_MS_MIN = 40_000;
 // Always a process of their own: they drive a browser through OHIF or the portal's journeys, or Ceph,
@@ -57,10 +59,10 @@ function mariadbReachable() {
 }
 
 const timingHook = path.join(root, 'test/timing.mjs');
-// Test processes at once per pass. Each file has its own database and data folder, so any number is
-// safe; 2 per pass, with both passes at once, keeps this machine kind's 2 cores busy while some
-// processes wait on browsers and MariaDB (OBIA_TEST_CONCURRENCY to measure another).
-const concurrency = Number(process.env.OBIA_TEST_CONCURRENCY) || 2;
+// Test processes at once, both passes together. Each file has its own database and data folder, so
+// any number is safe; 4 keeps this machine kind's 2 cores busy while some processes wait on
+// browsers and MariaDB (OBIA_TEST_CONCURRENCY to measure another).
+const concurrency = Number(process.env.OBIA_TEST_CONCURRENCY) || 4;
 // Seeded apps share the pool of real images' hash codes (seeds/poolCodes.ts), computed once per run.
 const poolCodesCache = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-pool-codes-'));
 const groupsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-groups-'));
@@ -89,7 +91,7 @@ const rel = (f) => path.relative(compiled, f);
 function plan(db, testFiles) {
   const last = history[db] ?? {};
   const total = testFiles.reduce((s, f) => s + (last[rel(f)] ?? UNTIMED_MS), 0);
-  const GROUP_MS = GROUP_MS_FIXED || Math.max(GROUP_MS_MIN, total / (4 * concurrency));
+  const GROUP_MS = GROUP_MS_FIXED || Math.max(GROUP_MS_MIN, total / 8);
   const solo = (f) => SOLO.some((s) => rel(f).startsWith(s));
   // Solo files untimed so far start first.
   const weight = (f) => last[rel(f)] ?? (solo(f) ? 10 * GROUP_MS : UNTIMED_MS);
@@ -101,13 +103,15 @@ function plan(db, testFiles) {
     const g = groups.find((x) => x.ms + weight(f) <= GROUP_MS);
     if (g) { g.files.push(f); g.ms += weight(f); } else groups.push({ files: [f], ms: weight(f) });
   }
+  const grouped = [];
   groups.forEach((g, i) => {
     if (g.files.length === 1) { units.push({ file: g.files[0], ms: g.ms }); return; }
     const entry = path.join(groupsDir, `${db}-group-${String(i + 1).padStart(2, '0')}.test.js`);
     fs.writeFileSync(entry, groupEntry(g.files));
     units.push({ file: entry, ms: g.ms });
+    grouped.push({ entry, files: g.files });
   });
-  return { units: units.sort((a, b) => b.ms - a.ms).map((u) => u.file), grouped: groups.filter((g) => g.files.length > 1).map((g) => g.files) };
+  return { units: units.sort((a, b) => b.ms - a.ms), grouped };
 }
 
 function groupEntry(testFiles) {
@@ -159,19 +163,23 @@ function printSlowest(label, rows, wallMs, processes) {
   return { text: lines.join('\n'), perFile, cpuMs: cpu };
 }
 
-/** Spawns node --test on `units` (test files or group entries); resolves with its counts and output. */
-function nodeTest(units, env, out) {
+/**
+ * One `node --test` process for one unit (a test file, or a group entry); resolves with its exit
+ * code, counts and output (stdout and stderr, held so that a unit's lines print together).
+ */
+function nodeTest(unit, env) {
   return new Promise((resolve) => {
     // --test-force-exit: a file whose setup failed before it could stop its app (open servers, worker
     // threads) still ends, and is reported, instead of holding the whole run open.
-    const child = spawn(process.execPath, ['--import', timingHook, '--test', `--test-concurrency=${concurrency}`, '--test-force-exit', '--test-reporter=spec', ...units], {
-      cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+    const child = spawn(process.execPath, ['--import', timingHook, '--test', '--test-force-exit', '--test-reporter=spec', unit], {
+      cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';
-    child.stdout.on('data', (d) => { text += d; out(d); });
-    child.on('close', (code) => {
+    child.stdout.on('data', (d) => { text += d; });
+    child.stderr.on('data', (d) => { text += d; });
+    child.on('close', (code, signal) => {
       const count = (name) => Number((text.match(new RegExp(`^ℹ ${name} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
-      resolve({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
+      resolve({ code: code ?? (signal ? 1 : 0), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), text });
     });
   });
 }
@@ -205,49 +213,87 @@ function seedSharedArchive(db, testFiles, env) {
   };
 }
 
-/** Runs one pass; `out` writes its output (live, or held while another pass prints). */
-async function run(label, db, testFiles, env, out) {
+/**
+ * A pass: its planned units, its environment (database, timings file, seeded archive) and what its
+ * processes reported. Units of both passes share one pool (runUnits).
+ */
+function preparePass(label, db, testFiles, env) {
   const { units, grouped } = plan(db, testFiles);
-  out(`\n=== ${label}: ${testFiles.length} test files in ${units.length} processes ===\n`);
   const timingFile = path.join(os.tmpdir(), `obia-test-timings-${process.pid}-${db}.jsonl`);
   fs.rmSync(timingFile, { force: true });
-  const started = performance.now();
   const seeded = seedSharedArchive(db, testFiles, env);
   if (seeded) asyncCleanups.push(seeded.drop);
-  const passEnv = { ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache, ...(seeded ? { OBIA_TEST_SEEDED_ARCHIVE: seeded.dir } : {}) };
-  const result = await nodeTest(units, passEnv, out);
-  // A grouped file whose last hook never ran was cut short with its process (a crash, an exit), and
-  // node --test then reports only the process's failure, not the results of the group's other
-  // files: every file of that group runs again, each in a process of its own, so one file cannot
-  // hide the others' results. The failure of the group's process is counted all the same.
-  const finished = new Set(fs.existsSync(timingFile) ? fs.readFileSync(timingFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).file) : []);
-  const cut = grouped.filter((g) => g.some((f) => !finished.has(f))).flat();
-  if (cut.length) {
-    out(`\n=== ${label}: a group's process ended early; its ${cut.length} files again, each in a process of its own ===\n`);
-    const again = await nodeTest(cut, passEnv, out);
-    result.code ||= again.code;
-    for (const k of ['pass', 'fail', 'skipped']) result[k] += again[k];
-  }
-  const slowest = printSlowest(label, timings(timingFile), performance.now() - started, units.length + cut.length);
-  out(`${slowest.text}\n`);
-  result.cpuMs = slowest.cpuMs;
-  if (seeded) {
-    const outcome = await seeded.done;
-    await seeded.drop();
-    out(outcome.db ? `the pass's default archive: seeded once, ${(outcome.cpuMs / 1000).toFixed(1)} CPU-s, for the files that copy it\n` : `seeding the pass's default archive failed: ${outcome.error}\n`);
-    result.cpuMs += outcome.cpuMs ?? 0;
-  }
-  history[db] = { ...history[db], ...Object.fromEntries(slowest.perFile.map((r) => [rel(r.file), r.wallMs])) };
-  return result;
+  return {
+    label, db, testFiles, timingFile, seeded, units,
+    groupOf: (entry) => grouped.find((g) => g.entry === entry)?.files ?? null,
+    env: { ...env, OBIA_TEST_TIMINGS: timingFile, OBIA_POOL_CODES_CACHE: poolCodesCache, ...(seeded ? { OBIA_TEST_SEEDED_ARCHIVE: seeded.dir } : {}) },
+    result: { code: 0, pass: 0, fail: 0, skipped: 0 },
+    processes: 0, started: 0, ended: 0,
+  };
 }
 
-/** A pass's output, held until `release()`, then written as it comes. */
-function heldOutput() {
-  let held = [];
-  return {
-    write: (d) => { if (held) held.push(d); else process.stdout.write(d); },
-    release: () => { for (const d of held ?? []) process.stdout.write(d); held = null; },
-  };
+/**
+ * Runs the units of every pass in one pool of `concurrency` processes, longest first whatever the
+ * pass: with a pool per pass, the pass that had more work (SQLite runs the files that run once as
+ * well) went on alone on a half-idle machine long after the other had ended. Each unit's output is
+ * printed whole when it ends, with its pass.
+ */
+async function runUnits(passes) {
+  const queue = passes.flatMap((p) => p.units.map((u) => ({ ...u, pass: p })));
+  const order = () => queue.sort((a, b) => b.ms - a.ms);
+  let running = 0; let done = 0; let total = queue.length;
+  const t0 = performance.now();
+  await new Promise((resolveAll) => {
+    const pump = () => {
+      order();
+      while (running < concurrency && queue.length) {
+        const job = queue.shift();
+        const { pass } = job;
+        running++;
+        pass.processes++;
+        if (!pass.started) pass.started = performance.now();
+        nodeTest(job.file, pass.env).then((r) => {
+          running--; done++;
+          pass.ended = performance.now();
+          for (const k of ['pass', 'fail', 'skipped']) pass.result[k] += r[k];
+          pass.result.code ||= r.code;
+          const group = pass.groupOf(job.file);
+          const name = group ? `${path.basename(job.file, '.test.js')} (${group.length} files)` : rel(job.file);
+          process.stdout.write(`\n▶ [${done}/${total}, ${((performance.now() - t0) / 1000).toFixed(0)} s] ${pass.label}: ${name}: ${r.pass} passed, ${r.fail} failed${r.code ? `, exit ${r.code}` : ''}\n${r.text}`);
+          // A grouped file whose last hook never ran was cut short with its process (a crash, an
+          // exit), and node --test then reports only the process's failure, not the results of the
+          // group's other files: every file of that group runs again, each in a process of its own,
+          // so one file cannot hide the others' results. The group's failure is counted all the same.
+          if (group) {
+            const finished = new Set(fs.existsSync(pass.timingFile) ? fs.readFileSync(pass.timingFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).file) : []);
+            const cut = group.filter((f) => !finished.has(f));
+            if (cut.length) {
+              process.stdout.write(`\n=== ${pass.label}: ${name} ended early; its ${group.length} files again, each in a process of its own ===\n`);
+              queue.push(...group.map((f) => ({ file: f, ms: Infinity, pass })));
+              total += group.length;
+            }
+          }
+          if (!queue.length && !running) resolveAll(); else pump();
+        });
+      }
+    };
+    if (!queue.length) resolveAll(); else pump();
+  });
+}
+
+/** After the pool: the pass's summary, its seeded archive dropped, its times kept for the next plan. */
+async function finishPass(pass) {
+  const slowest = printSlowest(pass.label, timings(pass.timingFile), pass.ended - pass.started, pass.processes);
+  process.stdout.write(`${slowest.text}\n`);
+  pass.result.cpuMs = slowest.cpuMs;
+  if (pass.seeded) {
+    const outcome = await pass.seeded.done;
+    await pass.seeded.drop();
+    process.stdout.write(outcome.db ? `the pass's default archive: seeded once, ${(outcome.cpuMs / 1000).toFixed(1)} CPU-s, for the files that copy it\n` : `seeding the pass's default archive failed: ${outcome.error}\n`);
+    pass.result.cpuMs += outcome.cpuMs ?? 0;
+  }
+  history[pass.db] = { ...history[pass.db], ...Object.fromEntries(slowest.perFile.map((r) => [rel(r.file), r.wallMs])) };
+  return pass.result;
 }
 
 const only = process.argv.slice(2);
@@ -266,35 +312,39 @@ if (once.size) {
 }
 
 const started = performance.now();
-let mariadbOutput = null;
-const mariadbPass = (async () => {
-  if (!dbFiles.length) return [];
-  if (!(await mariadbReachable())) {
-    if (process.env.CI === 'true') {
-      console.error('MariaDB is not reachable at 127.0.0.1:3306; under CI that fails the run.');
-      return [{ code: 1, pass: 0, fail: 1, skipped: 0 }];
-    }
+const passes = [];
+const failures = [];
+// The SQLite pass's seeding starts at once; the MariaDB pass needs its migrated template first (a
+// few seconds of DDL), and every unit waits for that so that the pool starts longest first.
+const sqlite = preparePass('SQLite (embedded)', 'sqlite', all, { OBIA_TEST_DB: 'sqlite' });
+passes.push(sqlite);
+let dropTemplate = async () => {};
+if (dbFiles.length) {
+  if (await mariadbReachable()) {
+    const { makeMysqlTemplate } = createRequire(import.meta.url)(path.join(root, 'dist/test/support/template.js'));
+    const template = await makeMysqlTemplate();
+    // Dropped at the end of the run, or if it is interrupted.
+    let dropped = false;
+    dropTemplate = async () => { if (!dropped) { dropped = true; await template.drop(); } };
+    asyncCleanups.push(dropTemplate);
+    passes.push(preparePass('MariaDB (127.0.0.1:3306)', 'mysql', dbFiles, { OBIA_TEST_DB: 'mysql', OBIA_TEST_MYSQL_TEMPLATE: template.name }));
+  } else if (process.env.CI === 'true') {
+    console.error('MariaDB is not reachable at 127.0.0.1:3306; under CI that fails the run.');
+    failures.push({ code: 1, pass: 0, fail: 1, skipped: 0 });
+  } else {
     console.warn('MariaDB is not reachable at 127.0.0.1:3306: skipping the MariaDB pass (it is required under CI=true).');
-    return [];
   }
-  const held = heldOutput();
-  mariadbOutput = held;
-  const { makeMysqlTemplate } = createRequire(import.meta.url)(path.join(root, 'dist/test/support/template.js'));
-  const template = await makeMysqlTemplate();
-  // Dropped at the end of the run, or if it is interrupted.
-  let dropped = false;
-  const drop = async () => { if (!dropped) { dropped = true; await template.drop(); } };
-  asyncCleanups.push(drop);
-  try {
-    return [await run('MariaDB (127.0.0.1:3306)', 'mysql', dbFiles, { OBIA_TEST_DB: 'mysql', OBIA_TEST_MYSQL_TEMPLATE: template.name }, held.write)];
-  } finally {
-    await drop();
-  }
-})();
-const results = [await run('SQLite (embedded)', 'sqlite', all, { OBIA_TEST_DB: 'sqlite' }, (d) => process.stdout.write(d))];
-mariadbOutput?.release();
-results.push(...await mariadbPass);
-mariadbOutput?.release();
+}
+for (const p of passes) console.log(`\n=== ${p.label}: ${p.testFiles.length} test files in ${p.units.length} processes ===`);
+console.log(`(both passes share ${concurrency} processes at a time, longest first)`);
+let results;
+try {
+  await runUnits(passes);
+  results = [...failures];
+  for (const p of passes) results.push(await finishPass(p));
+} finally {
+  await dropTemplate();
+}
 
 fs.writeFileSync(historyFile, JSON.stringify(history, null, 1));
 const pass = results.reduce((s, r) => s + r.pass, 0);

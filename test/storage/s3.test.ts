@@ -19,7 +19,10 @@ import { readAll, type BlobStoreSpec, type S3Location } from '../../src/storage/
 import { BlobCorruptError } from '../../src/storage/VerifiedReader.js';
 import { collectionWithFiles } from '../access/support.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { runsOnce } from '../support/once.js';
 import { mulberry32 } from '../support/random.js';
+
+runsOnce('its subject is the S3 store on Ceph; the catalogue side of verify-storage runs on both databases in ingest/storage');
 
 const ROOT = path.resolve(__dirname, '../../..');
 const RGW = path.join(ROOT, 'scripts/ceph-rgw.sh');
