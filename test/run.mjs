@@ -252,6 +252,7 @@ async function runUnits(passes) {
         running++;
         pass.processes++;
         if (!pass.started) pass.started = performance.now();
+        const began = performance.now();
         nodeTest(job.file, pass.env).then((r) => {
           running--; done++;
           pass.ended = performance.now();
@@ -259,7 +260,8 @@ async function runUnits(passes) {
           pass.result.code ||= r.code;
           const group = pass.groupOf(job.file);
           const name = group ? `${path.basename(job.file, '.test.js')} (${group.length} files)` : rel(job.file);
-          process.stdout.write(`\n▶ [${done}/${total}, ${((performance.now() - t0) / 1000).toFixed(0)} s] ${pass.label}: ${name}: ${r.pass} passed, ${r.fail} failed${r.code ? `, exit ${r.code}` : ''}\n${r.text}`);
+          const at = (t) => ((t - t0) / 1000).toFixed(0);
+          process.stdout.write(`\n▶ [${done}/${total}, ${at(began)}–${at(performance.now())} s] ${pass.label}: ${name}: ${r.pass} passed, ${r.fail} failed${r.code ? `, exit ${r.code}` : ''}\n${r.text}`);
           // A grouped file whose last hook never ran was cut short with its process (a crash, an
           // exit), and node --test then reports only the process's failure, not the results of the
           // group's other files: every file of that group runs again, each in a process of its own,
