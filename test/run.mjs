@@ -140,9 +140,7 @@ for (const [name, file] of ${JSON.stringify(testFiles.map((f) => [rel(f), f]))})
 /** Lines from test/timing.mjs (one per process) and from group entries (one per grouped file). */
 function timings(file) {
   if (!fs.existsSync(file)) return [];
-  const rows = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  fs.rmSync(file, { force: true });
-  return rows;
+  return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
 function printSlowest(label, rows, wallMs, processes) {
@@ -239,53 +237,45 @@ function preparePass(label, db, testFiles, env) {
  * printed whole when it ends, with its pass.
  */
 async function runUnits(passes) {
-  const queue = passes.flatMap((p) => p.units.map((u) => ({ ...u, pass: p })));
-  const order = () => queue.sort((a, b) => b.ms - a.ms);
-  let running = 0; let done = 0; let total = queue.length;
+  const queue = passes.flatMap((p) => p.units.map((u) => ({ ...u, pass: p }))).sort((a, b) => b.ms - a.ms);
+  let done = 0; let total = queue.length;
   const t0 = performance.now();
-  await new Promise((resolveAll) => {
-    const pump = () => {
-      order();
-      while (running < concurrency && queue.length) {
-        const job = queue.shift();
-        const { pass } = job;
-        running++;
-        pass.processes++;
-        if (!pass.started) pass.started = performance.now();
-        const began = performance.now();
-        nodeTest(job.file, pass.env).then((r) => {
-          running--; done++;
-          pass.ended = performance.now();
-          for (const k of ['pass', 'fail', 'skipped']) pass.result[k] += r[k];
-          pass.result.code ||= r.code;
-          const group = pass.groupOf(job.file);
-          const name = group ? `${path.basename(job.file, '.test.js')} (${group.length} files)` : rel(job.file);
-          const at = (t) => ((t - t0) / 1000).toFixed(0);
-          process.stdout.write(`\n▶ [${done}/${total}, ${at(began)}–${at(performance.now())} s] ${pass.label}: ${name}: ${r.pass} passed, ${r.fail} failed${r.code ? `, exit ${r.code}` : ''}\n${r.text}`);
-          // A grouped file whose last hook never ran was cut short with its process (a crash, an
-          // exit), and node --test then reports only the process's failure, not the results of the
-          // group's other files: every file of that group runs again, each in a process of its own,
-          // so one file cannot hide the others' results. The group's failure is counted all the same.
-          if (group) {
-            const finished = new Set(fs.existsSync(pass.timingFile) ? fs.readFileSync(pass.timingFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).file) : []);
-            const cut = group.filter((f) => !finished.has(f));
-            if (cut.length) {
-              process.stdout.write(`\n=== ${pass.label}: ${name} ended early; its ${group.length} files again, each in a process of its own ===\n`);
-              queue.push(...group.map((f) => ({ file: f, ms: Infinity, pass })));
-              total += group.length;
-            }
-          }
-          if (!queue.length && !running) resolveAll(); else pump();
-        });
+  const at = (t) => ((t - t0) / 1000).toFixed(0);
+  async function runOne({ file, pass }) {
+    pass.processes++;
+    const began = performance.now();
+    pass.started ||= began;
+    const r = await nodeTest(file, pass.env);
+    done++;
+    pass.ended = performance.now();
+    for (const k of ['pass', 'fail', 'skipped']) pass.result[k] += r[k];
+    pass.result.code ||= r.code;
+    const group = pass.groupOf(file);
+    const name = group ? `${path.basename(file, '.test.js')} (${group.length} files)` : rel(file);
+    process.stdout.write(`\n▶ [${done}/${total}, ${at(began)}–${at(pass.ended)} s] ${pass.label}: ${name}: ${r.pass} passed, ${r.fail} failed${r.code ? `, exit ${r.code}` : ''}\n${r.text}`);
+    // A grouped file whose last hook never ran was cut short with its process (a crash, an exit),
+    // and node --test then reports only the process's failure, not the results of the group's other
+    // files: every file of that group runs again, each in a process of its own, first in the queue,
+    // so one file cannot hide the others' results. The group's failure is counted all the same.
+    if (group) {
+      const finished = new Set(timings(pass.timingFile).map((t) => t.file));
+      if (group.some((f) => !finished.has(f))) {
+        process.stdout.write(`\n=== ${pass.label}: ${name} ended early; its ${group.length} files again, each in a process of its own ===\n`);
+        queue.unshift(...group.map((f) => ({ file: f, pass })));
+        total += group.length;
       }
-    };
-    if (!queue.length) resolveAll(); else pump();
-  });
+    }
+  }
+  // `concurrency` lanes, each taking the next unit as it finishes one.
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (queue.length) await runOne(queue.shift());
+  }));
 }
 
 /** After the pool: the pass's summary, its seeded archive dropped, its times kept for the next plan. */
 async function finishPass(pass) {
   const slowest = printSlowest(pass.label, timings(pass.timingFile), pass.ended - pass.started, pass.processes);
+  fs.rmSync(pass.timingFile, { force: true });
   process.stdout.write(`${slowest.text}\n`);
   pass.result.cpuMs = slowest.cpuMs;
   if (pass.seeded) {
@@ -314,12 +304,10 @@ if (once.size) {
 }
 
 const started = performance.now();
-const passes = [];
 const failures = [];
 // The SQLite pass's seeding starts at once; the MariaDB pass needs its migrated template first (a
 // few seconds of DDL), and every unit waits for that so that the pool starts longest first.
-const sqlite = preparePass('SQLite (embedded)', 'sqlite', all, { OBIA_TEST_DB: 'sqlite' });
-passes.push(sqlite);
+const passes = [preparePass('SQLite (embedded)', 'sqlite', all, { OBIA_TEST_DB: 'sqlite' })];
 let dropTemplate = async () => {};
 if (dbFiles.length) {
   if (await mariadbReachable()) {
