@@ -8,6 +8,7 @@
  * the CPU is also split by thread (the main thread, then each other thread that worked: the
  * ingest workers, V8's compiler and collector threads), user and kernel apart.
  *   BENCH_INSTANCES=1000 BENCH_WARMUP=600 BENCH_THUMBNAILS=0 BENCH_FLOW=sequential npm run bench:ingest
+ * (BENCH_ORTHANC=0 leaves Orthanc out, for a quick look at OBIA Hub's own figures.)
  *
  * Flow: by default the bench calls processSubmission once the first file is recorded and goes on
  * uploading (the run takes files in rounds as they arrive: IngestPipeline.run), as a client that
@@ -172,7 +173,9 @@ async function main() {
     `${OVERLAP ? 'uploads and processing overlapped' : 'upload, then process'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   await run('warm-up', make(Number(process.env.BENCH_WARMUP ?? 600), 5, 2));
   const corpus = make(INSTANCES, 5, 2);
+  const profiling = process.env.BENCH_PROFILE ? await startProfile() : null;
   const many = await run('throughput', corpus);
+  if (profiling) console.log(`main thread's profile of the throughput run: ${await profiling()}`);
   const study = await run('one 150-instance study', make(150, 1, 1));
   await ingest.pipeline.close();
   await orm.close(true);
@@ -205,8 +208,28 @@ async function main() {
   }));
 }
 
+/**
+ * BENCH_PROFILE=<file>: the main thread's CPU profile of the throughput run alone (node's
+ * --cpu-prof would also take in making the corpus and the warm-up); open it in Chrome's DevTools.
+ */
+async function startProfile(): Promise<() => Promise<string>> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    const file = process.env.BENCH_PROFILE!;
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    return file;
+  };
+}
+
 /** The corpus through Orthanc in a network namespace of its own (bench/orthancSide.ts). */
 function runOrthanc(files: Buffer[]): { figures?: { orthancInstancesPerSecond: number; orthancCpuMsPerInstance: number }; why?: string } {
+  if (process.env.BENCH_ORTHANC === '0') return { why: 'BENCH_ORTHANC=0' };
   if (!fs.existsSync('/usr/sbin/Orthanc')) return { why: 'Debian orthanc is not installed: apt-get install -y orthanc' };
   const corpus = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-bench-corpus-'));
   try {

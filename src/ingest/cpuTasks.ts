@@ -1,7 +1,9 @@
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { DicomParseError, type DeidContext, type SourceIdentity } from '../deid/index.js';
+import { decodeLimits, type DecodeLimits } from '../imaging/limits.js';
 import { logger, type Logger } from '../log.js';
 import type { FileCheckResult } from '../qc/checks.js';
 import type { BlobStoreSpec } from '../storage/store.js';
@@ -21,13 +23,26 @@ export interface WorkerStorage {
   thumbnails: Extract<BlobStoreSpec, { kind: 'local' }> | null;
 }
 
-export type CpuTask =
+/**
+ * What the worker halves would otherwise read from their own thread's environment or settings,
+ * sent with every task: the threads are shared by the process's pipelines (sharedPool) and were
+ * started with the environment of an earlier moment.
+ */
+export interface WorkerSettings {
+  /** OBIA_BURNED_IN_TIMEOUT_MS and OBIA_BURNED_IN_SCAN as they were when the pipeline started (checked where they are used). */
+  env: { OBIA_BURNED_IN_TIMEOUT_MS?: string; OBIA_BURNED_IN_SCAN?: string };
+  /** The main thread's decoding bounds (src/imaging/limits.ts), so the workers enforce the same. */
+  decodeLimits: DecodeLimits;
+}
+
+export type CpuTask = (
   | { task: 'check'; path: string }
   | { task: 'identify'; path: string }
   /** de-identify → store (both copies) → the products' worker halves, in one visit to the file. */
   | { task: 'deidentify'; path: string; ctx: DeidContext; products: string[]; storage: WorkerStorage }
   /** The products' worker halves over a file already archived (a run stopped after STORED). */
-  | { task: 'derive'; sha256: string; options: DeidContext['options']; products: string[]; storage: WorkerStorage };
+  | { task: 'derive'; sha256: string; options: DeidContext['options']; products: string[]; storage: WorkerStorage }
+) & { settings?: WorkerSettings };
 
 /** A de-identified file, already stored (both copies, verified) by the worker. */
 export interface DeidOutcome {
@@ -54,24 +69,21 @@ export class CpuTaskError extends Error {
 }
 
 /**
- * The worker pool for the CPU-bound halves of the stages (piscina): one shared queue, so a slow
- * file never holds back the files queued behind it on another thread; a worker that dies is
- * replaced by piscina and its task is retried once on another (logged), then fails visibly as
- * the file's quarantine; `close()` aborts what is queued (shutdown). Idle workers do not keep
- * the process alive.
+ * The process's piscina pools, one per worker module and size, shared by every CpuPool. A worker
+ * thread costs ≈ 0.23 CPU-s to start (it loads dcmjs, the codecs, the de-identification rules:
+ * a pool of two that ran one task on each took 0.46 CPU-s). A process that opens several
+ * archives paid that for each one's pipeline: the test kit builds an app per test file or test,
+ * and started 113 worker threads for the 93 tests of test/ingest. Shared, the threads outlive a
+ * pipeline by `idleTimeout` and the next pipeline finds them warm. Idle, they do not keep the
+ * process alive (piscina unrefs an idle worker).
  */
-export class CpuPool {
-  private readonly pool: Piscina;
-  private readonly log: Logger;
+const shared = new Map<string, Piscina>();
 
-  constructor(
-    readonly size = Math.max(1, Number(process.env.OBIA_INGEST_WORKERS) || os.availableParallelism()),
-    log: Logger = logger,
-    /** The worker module (a test gives one that dies, to prove a dead worker's task is not lost). */
-    filename = path.join(__dirname, 'cpuWorker.js'),
-  ) {
-    this.log = log.child({ component: 'cpu-pool' });
-    this.pool = new Piscina({
+function sharedPool(filename: string, size: number): Piscina {
+  const key = `${size}:${filename}`;
+  let pool = shared.get(key);
+  if (!pool) {
+    pool = new Piscina({
       filename,
       minThreads: 0,
       maxThreads: size,
@@ -81,19 +93,56 @@ export class CpuPool {
       concurrentTasksPerWorker: 1 + Math.max(1, Number(process.env.OBIA_INGEST_WRITES_PER_WORKER) || 3),
     });
     // Errors outside any task (a worker dying while idle): logged, the pool replaces the worker.
-    this.pool.on('error', (err) => this.log.error({ err }, 'worker thread failed outside a task'));
+    pool.on('error', (err) => logger.error({ err, component: 'cpu-pool' }, 'worker thread failed outside a task'));
+    shared.set(key, pool);
+  }
+  return pool;
+}
+
+/**
+ * A pipeline's handle on the worker pool for the CPU-bound halves of the stages (piscina, shared
+ * by the process's pipelines: sharedPool): one shared queue, so a slow file never holds back the
+ * files queued behind it on another thread; a worker that dies is replaced by piscina and its
+ * task is retried once on another (logged), then fails visibly as the file's quarantine;
+ * `close()` aborts what this handle has queued or running (shutdown).
+ */
+export class CpuPool {
+  private readonly pool: Piscina;
+  private readonly log: Logger;
+  /** Aborts this handle's tasks on close(); other pipelines' tasks in the shared pool go on. */
+  private readonly abort = new AbortController();
+  /** The environment the worker halves read, as it was when this pipeline started (WorkerSettings). */
+  private readonly env: WorkerSettings['env'] = { OBIA_BURNED_IN_TIMEOUT_MS: process.env.OBIA_BURNED_IN_TIMEOUT_MS, OBIA_BURNED_IN_SCAN: process.env.OBIA_BURNED_IN_SCAN };
+  /** This handle's tasks in flight, so close() returns once each has settled. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly size = Math.max(1, Number(process.env.OBIA_INGEST_WORKERS) || os.availableParallelism()),
+    log: Logger = logger,
+    /** The worker module (a test gives one that dies, to prove a dead worker's task is not lost). */
+    filename = path.join(__dirname, 'cpuWorker.js'),
+  ) {
+    this.log = log.child({ component: 'cpu-pool' });
+    this.pool = sharedPool(filename, size);
+    // Every task listens on the signal; hundreds may be queued at once.
+    setMaxListeners(0, this.abort.signal);
   }
 
   private async run(req: CpuTask): Promise<CpuResponse> {
     for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw new CpuTaskError('internal', 'the worker pool was closed (shutdown)');
+      const task = this.pool.run({ ...req, settings: { env: this.env, decodeLimits: decodeLimits() } } satisfies CpuTask, { signal: this.abort.signal }) as Promise<CpuResponse>;
+      this.inFlight.add(task);
       try {
-        return (await this.pool.run(req)) as CpuResponse;
+        return await task;
       } catch (err) {
         // The worker's own failures come back as `error` responses; a rejection means the thread
         // died (out of memory, a native crash) or the pool was closed.
         if (this.closed) throw new CpuTaskError('internal', 'the worker pool was closed (shutdown)');
         if (attempt >= 2) throw new CpuTaskError('died', 'the worker thread processing this file died twice');
         this.log.warn({ err, task: req.task }, 'a worker thread died; its task is retried once on another');
+      } finally {
+        this.inFlight.delete(task);
       }
     }
   }
@@ -127,9 +176,14 @@ export class CpuPool {
 
   private closed = false;
 
-  /** Aborts queued and running tasks (their promises reject) and stops the threads. */
+  /**
+   * Aborts this handle's queued and running tasks (their promises reject; piscina ends a thread
+   * whose running task is aborted, and starts another when work comes). The threads stay for the
+   * process's other pipelines until idle.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.pool.destroy();
+    this.abort.abort(new Error('the worker pool was closed (shutdown)'));
+    await Promise.allSettled([...this.inFlight]);
   }
 }

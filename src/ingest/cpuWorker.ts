@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { deidentify, readSourceIdentity, type DeidResult } from '../deid/index.js';
 import { EXPLICIT_BE, readDicom, scalar, silenceDcmjs } from '../dicom/index.js';
-import { decodeFrame, displayParsed, imageFromHeader, toDisplay8, type Image8 } from '../imaging/index.js';
+import { decodeFrame, decodeLimits, displayParsed, imageFromHeader, setDecodeLimits, toDisplay8, type Image8 } from '../imaging/index.js';
 import { checkFile } from '../qc/checks.js';
 import { LocalBlobStore } from '../storage/BlobStore.js';
 import { openBlobStore } from '../storage/open.js';
@@ -23,30 +23,40 @@ const FIELDS: [keyof MetadataFields, string][] = [
   ['NumberOfFrames', '00280008'], ['BitsAllocated', '00280100'], ['StudyDate', '00080020'], ['PatientAge', '00101010'],
 ];
 
-let opened: { key: string; blobs: BlobStore; thumbnails: LocalBlobStore | null } | null = null;
+/**
+ * The archives' stores, opened once per worker and archive. The worker pool is shared by every
+ * pipeline of the process (cpuTasks.ts), so tasks of several archives may alternate here (the
+ * test kit opens many); a store is kept for the few most recent, and one left out is closed.
+ */
+const opened = new Map<string, { blobs: BlobStore; thumbnails: LocalBlobStore | null }>();
+const OPEN_STORES = 4;
 
-/** The archive's stores, opened once per worker (every task names the same ones). */
 function stores(s: WorkerStorage): { blobs: BlobStore; thumbnails: LocalBlobStore | null } {
   const key = JSON.stringify(s);
-  if (opened?.key !== key) {
-    void opened?.blobs.close();
-    opened = {
-      key,
-      blobs: openBlobStore(s.blobs),
-      thumbnails: s.thumbnails && new LocalBlobStore(s.thumbnails.primaryRoot, s.thumbnails.backupRoot, s.thumbnails.durable),
-    };
+  let found = opened.get(key);
+  if (found) {
+    opened.delete(key);
+  } else {
+    found = { blobs: openBlobStore(s.blobs), thumbnails: s.thumbnails && new LocalBlobStore(s.thumbnails.primaryRoot, s.thumbnails.backupRoot, s.thumbnails.durable) };
+    if (opened.size >= OPEN_STORES) {
+      const [oldest, stale] = opened.entries().next().value!;
+      opened.delete(oldest);
+      void stale.blobs.close();
+    }
   }
-  return opened;
+  // Most recently used last: a Map iterates in insertion order.
+  opened.set(key, found);
+  return found;
 }
 
 /**
  * The de-identified file as the products see it: the header de-identification just wrote where
  * it has one (no second parse), else the archived bytes read once through src/dicom.
  */
-function deriveSource(output: Uint8Array, header: DeidResult['header'], options: DeriveSource['options'], thumbnails: LocalBlobStore | null, received?: DeriveSource['received']): DeriveSource {
+function deriveSource(output: Uint8Array, header: DeidResult['header'], options: DeriveSource['options'], settings: DeriveSource['settings'], thumbnails: LocalBlobStore | null, received?: DeriveSource['received']): DeriveSource {
   let display: Promise<Image8> | null = null;
   const source: DeriveSource = {
-    output, header: header ?? headerOf(output), options, thumbnails,
+    output, header: header ?? headerOf(output), options, settings, thumbnails,
     display: () => (display ??= (async () => {
       const h = source.header;
       if (h.pixelValue && !h.encapsulated && h.transferSyntaxUid !== EXPLICIT_BE) {
@@ -97,10 +107,13 @@ async function deriveAll(source: DeriveSource, names: string[]): Promise<Record<
  * the next task starts then, while this one's durable write waits on the devices.
  */
 async function handle(req: CpuTask, cpuDone: () => void): Promise<CpuResponse> {
+  // The thread is shared by the process's pipelines: their bounds, not the thread's start-up environment's.
+  const settings = req.settings ?? { env: process.env, decodeLimits: decodeLimits() };
+  setDecodeLimits(settings.decodeLimits);
   if (req.task === 'derive') {
     const { blobs, thumbnails } = stores(req.storage);
     const output = await blobs.get(req.sha256);
-    return { products: await deriveAll(deriveSource(output, null, req.options, thumbnails), req.products) };
+    return { products: await deriveAll(deriveSource(output, null, req.options, settings, thumbnails), req.products) };
   }
   let bytes: Buffer;
   try { bytes = readStaged(req.path); } catch { return { error: { kind: 'missing', message: 'the received bytes are no longer in the staging area' } }; }
@@ -113,7 +126,7 @@ async function handle(req: CpuTask, cpuDone: () => void): Promise<CpuResponse> {
     const { blobs, thumbnails } = stores(req.storage);
     // A product may tighten the hold (the burned-in text check holds a file until its verdict is recorded), never lift it here.
     const received = { bytes, heldForPixelReview: result.heldForPixelReview };
-    const source = deriveSource(result.output, result.header, req.ctx.options, thumbnails, received);
+    const source = deriveSource(result.output, result.header, req.ctx.options, settings, thumbnails, received);
     const dict = source.header.dict;
     const fields = Object.fromEntries(FIELDS.map(([keyword, tag]) => [keyword, scalar(dict[tag]?.Value)])) as unknown as MetadataFields;
     const products = await deriveAll(source, req.products);

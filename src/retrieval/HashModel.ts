@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import { CODE_BITS, outputsToCode } from './code';
@@ -18,6 +19,28 @@ export interface HashModelOptions {
    * server (ingest batches, similarImages) keeps it off the event loop; a CLI need not.
    */
   offThread?: boolean;
+}
+
+/**
+ * The process's model threads, one per model file (and onnxruntime thread count), shared by every
+ * HashModel loaded off thread. One thread: a model call is already a batch, and onnxruntime's own
+ * threads are what `intraOpThreads` sets. Starting one and loading the model costs ≈ 0.2 CPU-s;
+ * a process that opens several archives (the test kit builds an app per test file or test) paid
+ * it for each one's catalogue. Idle, the thread does not keep the process alive (piscina unrefs
+ * it), and it ends after ten idle minutes. The file's size and modification time are part of the
+ * key: a model written again at the same path (training) is loaded afresh.
+ */
+const modelThreads = new Map<string, Piscina>();
+
+function modelThread(modelPath: string, intraOpThreads: number): Piscina {
+  const st = fs.statSync(modelPath);
+  const key = `${intraOpThreads}:${st.size}:${st.mtimeMs}:${modelPath}`;
+  let pool = modelThreads.get(key);
+  if (!pool) {
+    pool = new Piscina({ filename: path.join(__dirname, 'modelWorker.js'), minThreads: 0, maxThreads: 1, idleTimeout: 10 * 60_000 });
+    modelThreads.set(key, pool);
+  }
+  return pool;
 }
 
 /** Outputs (CODE_BITS per input) for `n` inputs laid end to end. */
@@ -45,17 +68,11 @@ export class HashModel {
     const intraOpThreads = opts.intraOpThreads ?? 1;
     const batchSize = opts.batchSize ?? 64;
     if (opts.offThread) {
-      // One thread: a model call is already a batch, and onnxruntime's own threads are what
-      // `intraOpThreads` sets. Idle, it does not keep the process alive (piscina unrefs it).
-      const pool = new Piscina({ filename: path.join(__dirname, 'modelWorker.js'), minThreads: 1, maxThreads: 1, idleTimeout: 10 * 60_000 });
-      try {
-        const { side } = (await pool.run({ modelPath, intraOpThreads } satisfies ModelTask)) as { side: number | null };
-        const infer: Infer = (data, n) => pool.run({ modelPath, intraOpThreads, data, n } satisfies ModelTask, { transferList: [data.buffer as ArrayBuffer] });
-        return new HashModel(side ?? MODEL_SIDE, infer, () => pool.destroy(), batchSize);
-      } catch (err) {
-        await pool.destroy();
-        throw err;
-      }
+      const pool = modelThread(modelPath, intraOpThreads);
+      const { side } = (await pool.run({ modelPath, intraOpThreads } satisfies ModelTask)) as { side: number | null };
+      const infer: Infer = (data, n) => pool.run({ modelPath, intraOpThreads, data, n } satisfies ModelTask, { transferList: [data.buffer as ArrayBuffer] });
+      // The thread is the process's (modelThread), not this HashModel's: nothing to release.
+      return new HashModel(side ?? MODEL_SIDE, infer, async () => {}, batchSize);
     }
     const session = await openSession(modelPath, intraOpThreads);
     const side = inputSide(session) ?? MODEL_SIDE;

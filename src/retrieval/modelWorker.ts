@@ -8,7 +8,7 @@ import { inputSide, openSession, runSession } from './onnxSession';
 /** A batch to run ([n, 1, side, side] float32, see preprocess.ts), or, without `data`, a question for the model's input side. */
 export interface ModelTask { modelPath: string; intraOpThreads: number; data?: Float32Array; n?: number }
 
-// One pool, so one model, per HashModel: this thread holds that model's session, made by its
+// One pool per model file (HashModel.ts, modelThread): this thread holds that model's session, made by its
 // first task (a thread piscina starts in place of one that died makes its own).
 let session: Promise<InferenceSession> | null = null;
 

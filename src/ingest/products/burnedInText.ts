@@ -30,27 +30,46 @@ const PENDING = `${QcReason.BURNED_IN_OCR_FAILED}: the burned-in text check did 
 /** held_for_pixel_review is varchar(500). */
 const HOLD_MAX = 500;
 
-function timeoutFromEnv(): number {
-  const ms = Number(process.env.OBIA_BURNED_IN_TIMEOUT_MS ?? 30_000);
-  if (!Number.isFinite(ms) || ms <= 0) throw new Error(`OBIA_BURNED_IN_TIMEOUT_MS must be a positive number of milliseconds (got "${process.env.OBIA_BURNED_IN_TIMEOUT_MS}")`);
+function timeoutFromEnv(env: DeriveSource['settings']['env']): number {
+  const ms = Number(env.OBIA_BURNED_IN_TIMEOUT_MS ?? 30_000);
+  if (!Number.isFinite(ms) || ms <= 0) throw new Error(`OBIA_BURNED_IN_TIMEOUT_MS must be a positive number of milliseconds (got "${env.OBIA_BURNED_IN_TIMEOUT_MS}")`);
   return ms;
 }
 
 // One Tesseract engine per ingest worker thread, created when the first file needs a scan
 // (ordinary CT/MR never start one) and kept for the thread's life: starting Tesseract and
 // loading its language data costs far more than reading one image. The thread's termination
-// (piscina's idle timeout, shutdown) ends the engine's own worker threads with it.
-let engine: OcrEngine | null = null;
+// (piscina's idle timeout, shutdown) ends the engine's own worker threads with it. The thread
+// serves every pipeline of the process: a pipeline started with another time limit gets an engine
+// of its own.
+let engine: { timeoutMs: number; ocr: OcrEngine } | null = null;
+
+function engineFor(timeoutMs: number): OcrEngine {
+  if (engine?.timeoutMs !== timeoutMs) {
+    void engine?.ocr.close();
+    engine = { timeoutMs, ocr: new OcrEngine(timeoutMs) };
+  }
+  return engine.ocr;
+}
 
 async function scan(src: DeriveSource, attrs: IdentifyingAttributes): Promise<BurnedInScan> {
-  engine ??= new OcrEngine(timeoutFromEnv());
+  let ocr: OcrEngine;
   try {
-    return await scanBurnedInText(src.output, attrs, { engine, redact: src.options.cleanPixelData });
+    ocr = engineFor(timeoutFromEnv(src.settings.env));
   } catch (e) {
-    // scanBurnedInText reports its own failures; anything else still keeps the image held.
-    const counts = { words: 0, phi: 0, harmless: 0, text: 0, unread: 0 };
-    return { verdict: 'failed', reason: `OCR could not run: ${(e as Error)?.name ?? 'Error'}`, regions: [], counts, frames: [], output: null, transferSyntaxUid: null };
+    return failed(e);
   }
+  try {
+    return await scanBurnedInText(src.output, attrs, { engine: ocr, redact: src.options.cleanPixelData });
+  } catch (e) {
+    return failed(e);
+  }
+}
+
+/** scanBurnedInText reports its own failures; anything else still keeps the image held. */
+function failed(e: unknown): BurnedInScan {
+  const counts = { words: 0, phi: 0, harmless: 0, text: 0, unread: 0 };
+  return { verdict: 'failed', reason: `OCR could not run: ${(e as Error)?.name ?? 'Error'}`, regions: [], counts, frames: [], output: null, transferSyntaxUid: null };
 }
 
 export const burnedInText: DerivedProduct<BurnedInValue | null> = {
@@ -64,7 +83,7 @@ export const burnedInText: DerivedProduct<BurnedInValue | null> = {
     const received = src.received;
     if (!received) return null;
     const modality = scalar(src.header.dict['00080060']?.Value);
-    if (!needsBurnedInScan(received.heldForPixelReview, typeof modality === 'string' ? modality : null, scanAllFromEnv())) return null;
+    if (!needsBurnedInScan(received.heldForPixelReview, typeof modality === 'string' ? modality : null, scanAllFromEnv(src.settings.env))) return null;
     const heldBefore = received.heldForPixelReview;
     const declared = String(scalar(src.header.dict['00280301']?.Value) ?? '').trim().toUpperCase() === 'YES';
     received.heldForPixelReview = heldBefore ? `${heldBefore}; ${PENDING}` : PENDING;

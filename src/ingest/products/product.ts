@@ -14,6 +14,7 @@ import type { SubmissionFile } from '../../entities/SubmissionFile.js';
 import type { Image8 } from '../../imaging/index.js';
 import type { HashCatalog } from '../../similarity/HashCatalog.js';
 import type { BlobStore, LocalBlobStore } from '../../storage/BlobStore.js';
+import type { WorkerSettings } from '../cpuTasks.js';
 import type { FileWork, RunContext } from '../stage.js';
 
 /** The de-identified file as the worker half sees it. */
@@ -23,6 +24,8 @@ export interface DeriveSource {
   /** Its header (tag-keyed, without Pixel Data) and Pixel Data value, parsed once for every product. */
   header: { dict: DicomDataset; transferSyntaxUid: string; pixelValue: Uint8Array | null; pixelVr: string; encapsulated: boolean };
   options: DeidOptions;
+  /** What the pipeline that sent the task was started with (cpuTasks.ts WorkerSettings). */
+  settings: WorkerSettings;
   /** The middle frame for display, decoded at most once per file and shared by the products that need pixels. */
   display(): Promise<Image8>;
   /** The archive's thumbnail cache (local derived data), opened in the worker; null in an archive that keeps none (then no product that writes it is wanted). */
