@@ -1,6 +1,7 @@
 // The worker pool (piscina): one shared queue; a worker that dies without an 'error' event is
 // replaced and its task is retried once on another worker, visibly (logged), then fails as a
-// CpuTaskError the pipeline quarantines; close() rejects what is still queued.
+// CpuTaskError the pipeline quarantines; close() rejects what is still queued. The threads are the
+// process's: every pipeline (every archive the process opens) uses the same ones.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -51,5 +52,27 @@ describe('the ingest worker pool', () => {
     const outcomes = await Promise.all(queued);
     assert.ok(outcomes.every((o) => o === 'done' || o instanceof CpuTaskError), String(outcomes.find((o) => o !== 'done')));
     assert.ok(outcomes.some((o) => o instanceof CpuTaskError), 'some tasks were still queued at close');
+  });
+
+  it('is one set of threads for every pipeline of the process: a second pipeline starts none, and closing one leaves the other working', async () => {
+    const first = new CpuPool(2, logger, DYING);
+    const second = new CpuPool(2, logger, DYING);
+    const threads = async (pool: CpuPool, tag: string) =>
+      new Set((await Promise.all(Array.from({ length: 8 }, (_, i) => pool.identify(path.join(dir, `fine-${tag}-${i}`))))).map((x) => x.patientId));
+    try {
+      const firsts = await threads(first, 'first');
+      const seconds = await threads(second, 'second');
+      assert.ok([...seconds].every((t) => firsts.has(t)), `the second pipeline's tasks ran on threads of their own: ${[...seconds]} against ${[...firsts]}`);
+
+      const queuedFirst = Array.from({ length: 20 }, (_, i) => first.identify(path.join(dir, `closing-${i}`)).then(() => 'done', (e) => e));
+      const queuedSecond = Array.from({ length: 20 }, (_, i) => second.identify(path.join(dir, `going-on-${i}`)).then(() => 'done', (e) => e));
+      await first.close();
+      assert.ok((await Promise.all(queuedFirst)).every((o) => o === 'done' || o instanceof CpuTaskError));
+      assert.deepEqual(await Promise.all(queuedSecond), Array(20).fill('done'), 'closing one pipeline failed tasks of another');
+      assert.equal((await second.identify(path.join(dir, 'after-close'))).sopInstanceUid, '1.4');
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });
