@@ -35,14 +35,17 @@ export interface WorkerSettings {
   decodeLimits: DecodeLimits;
 }
 
-export type CpuTask = (
+/** What a pipeline asks of the pool. */
+export type CpuRequest =
   | { task: 'check'; path: string }
   | { task: 'identify'; path: string }
   /** de-identify → store (both copies) → the products' worker halves, in one visit to the file. */
   | { task: 'deidentify'; path: string; ctx: DeidContext; products: string[]; storage: WorkerStorage }
   /** The products' worker halves over a file already archived (a run stopped after STORED). */
-  | { task: 'derive'; sha256: string; options: DeidContext['options']; products: string[]; storage: WorkerStorage }
-) & { settings?: WorkerSettings };
+  | { task: 'derive'; sha256: string; options: DeidContext['options']; products: string[]; storage: WorkerStorage };
+
+/** What a worker receives: the request and the settings of the pipeline that sent it. */
+export type CpuTask = CpuRequest & { settings: WorkerSettings };
 
 /** A de-identified file, already stored (both copies, verified) by the worker. */
 export interface DeidOutcome {
@@ -128,7 +131,7 @@ export class CpuPool {
     setMaxListeners(0, this.abort.signal);
   }
 
-  private async run(req: CpuTask): Promise<CpuResponse> {
+  private async run(req: CpuRequest): Promise<CpuResponse> {
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new CpuTaskError('internal', 'the worker pool was closed (shutdown)');
       const task = this.pool.run({ ...req, settings: { env: this.env, decodeLimits: decodeLimits() } } satisfies CpuTask, { signal: this.abort.signal }) as Promise<CpuResponse>;

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { deidentify, readSourceIdentity, type DeidResult } from '../deid/index.js';
 import { EXPLICIT_BE, readDicom, scalar, silenceDcmjs } from '../dicom/index.js';
-import { decodeFrame, decodeLimits, displayParsed, imageFromHeader, setDecodeLimits, toDisplay8, type Image8 } from '../imaging/index.js';
+import { decodeFrame, displayParsed, imageFromHeader, setDecodeLimits, toDisplay8, type Image8 } from '../imaging/index.js';
 import { checkFile } from '../qc/checks.js';
 import { LocalBlobStore } from '../storage/BlobStore.js';
 import { openBlobStore } from '../storage/open.js';
@@ -107,8 +107,8 @@ async function deriveAll(source: DeriveSource, names: string[]): Promise<Record<
  * the next task starts then, while this one's durable write waits on the devices.
  */
 async function handle(req: CpuTask, cpuDone: () => void): Promise<CpuResponse> {
-  // The thread is shared by the process's pipelines: their bounds, not the thread's start-up environment's.
-  const settings = req.settings ?? { env: process.env, decodeLimits: decodeLimits() };
+  // The thread is shared by the process's pipelines: the sender's bounds, not the thread's start-up environment's.
+  const { settings } = req;
   setDecodeLimits(settings.decodeLimits);
   if (req.task === 'derive') {
     const { blobs, thumbnails } = stores(req.storage);
