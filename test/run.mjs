@@ -177,7 +177,8 @@ function nodeTest(unit, env) {
     child.stderr.on('data', (d) => { text += d; });
     child.on('close', (code, signal) => {
       const count = (name) => Number((text.match(new RegExp(`^ℹ ${name} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
-      resolve({ code: code ?? (signal ? 1 : 0), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), text });
+      // A cancelled test (its process's event loop emptied while it awaited, or its file's hook failed) counts as failed.
+      resolve({ code: code ?? (signal ? 1 : 0), pass: count('pass'), fail: count('fail') + count('cancelled'), skipped: count('skipped'), text });
     });
   });
 }

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
@@ -44,8 +43,13 @@ export type CpuRequest =
   /** The products' worker halves over a file already archived (a run stopped after STORED). */
   | { task: 'derive'; sha256: string; options: DeidContext['options']; products: string[]; storage: WorkerStorage };
 
-/** What a worker receives: the request and the settings of the pipeline that sent it. */
-export type CpuTask = CpuRequest & { settings: WorkerSettings };
+/**
+ * What a worker receives: the request, the settings of the pipeline that sent it, and that
+ * pipeline's closed flag (an Int32Array over shared memory: 1 once close() was called). A task
+ * that reaches a thread after its pipeline closed answers `closed` at once (closedTask.ts).
+ */
+export type CpuTask = CpuRequest & { settings: WorkerSettings; closed: Int32Array };
+
 
 /** A de-identified file, already stored (both copies, verified) by the worker. */
 export interface DeidOutcome {
@@ -63,7 +67,7 @@ export interface CpuResponse {
   identity?: SourceIdentity;
   deid?: DeidOutcome;
   products?: Record<string, ProductResult>;
-  error?: { kind: 'missing' | 'empty' | 'parse' | 'internal'; message: string };
+  error?: { kind: 'missing' | 'empty' | 'parse' | 'internal' | 'closed'; message: string };
 }
 
 /** A failure the pipeline turns into a quarantine reason. */
@@ -107,13 +111,21 @@ function sharedPool(filename: string, size: number): Piscina {
  * by the process's pipelines: sharedPool): one shared queue, so a slow file never holds back the
  * files queued behind it on another thread; a worker that dies is replaced by piscina and its
  * task is retried once on another (logged), then fails visibly as the file's quarantine;
- * `close()` aborts what this handle has queued or running (shutdown).
+ * `close()` (shutdown) fails what this handle has queued and lets what is running finish.
+ *
+ * close() does not use piscina's per-task AbortSignal: aborting a running task terminates its
+ * thread, and with it other pipelines' tasks sharing that thread (piscinajs/piscina#934); with
+ * minThreads 0 no thread replaces it, so tasks still queued behind it waited for a run() that
+ * might never come (the test process exited with them pending; compare piscinajs/piscina#805).
+ * Instead every task carries its handle's closed flag in shared memory, and a worker that picks
+ * up a task of a closed handle answers `closed` without touching the file. A running task is
+ * bounded work (decoding limits, the OCR time limit) and finishes: its file is then stored whole.
  */
 export class CpuPool {
   private readonly pool: Piscina;
   private readonly log: Logger;
-  /** Aborts this handle's tasks on close(); other pipelines' tasks in the shared pool go on. */
-  private readonly abort = new AbortController();
+  /** Set to 1 by close(); read by the worker when it takes one of this handle's tasks (closedTask.ts). */
+  private readonly closedFlag = new Int32Array(new SharedArrayBuffer(4));
   /** The environment the worker halves read, as it was when this pipeline started (WorkerSettings). */
   private readonly env: WorkerSettings['env'] = { OBIA_BURNED_IN_TIMEOUT_MS: process.env.OBIA_BURNED_IN_TIMEOUT_MS, OBIA_BURNED_IN_SCAN: process.env.OBIA_BURNED_IN_SCAN };
   /** This handle's tasks in flight, so close() returns once each has settled. */
@@ -127,20 +139,18 @@ export class CpuPool {
   ) {
     this.log = log.child({ component: 'cpu-pool' });
     this.pool = sharedPool(filename, size);
-    // Every task listens on the signal; hundreds may be queued at once.
-    setMaxListeners(0, this.abort.signal);
   }
 
   private async run(req: CpuRequest): Promise<CpuResponse> {
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new CpuTaskError('internal', 'the worker pool was closed (shutdown)');
-      const task = this.pool.run({ ...req, settings: { env: this.env, decodeLimits: decodeLimits() } } satisfies CpuTask, { signal: this.abort.signal }) as Promise<CpuResponse>;
+      const task = this.pool.run({ ...req, settings: { env: this.env, decodeLimits: decodeLimits() }, closed: this.closedFlag } satisfies CpuTask) as Promise<CpuResponse>;
       this.inFlight.add(task);
       try {
         return await task;
       } catch (err) {
         // The worker's own failures come back as `error` responses; a rejection means the thread
-        // died (out of memory, a native crash) or the pool was closed.
+        // died (out of memory, a native crash).
         if (this.closed) throw new CpuTaskError('internal', 'the worker pool was closed (shutdown)');
         if (attempt >= 2) throw new CpuTaskError('died', 'the worker thread processing this file died twice');
         this.log.warn({ err, task: req.task }, 'a worker thread died; its task is retried once on another');
@@ -153,7 +163,7 @@ export class CpuPool {
   private static unwrap(res: CpuResponse): CpuResponse {
     if (!res.error) return res;
     if (res.error.kind === 'parse') throw new DicomParseError(res.error.message);
-    throw new CpuTaskError(res.error.kind, res.error.message);
+    throw new CpuTaskError(res.error.kind === 'closed' ? 'internal' : res.error.kind, res.error.message);
   }
 
   /** QC's per-file checks (qc/checks.ts) of a received file; null when its staged bytes are gone. */
@@ -180,13 +190,15 @@ export class CpuPool {
   private closed = false;
 
   /**
-   * Aborts this handle's queued and running tasks (their promises reject; piscina ends a thread
-   * whose running task is aborted, and starts another when work comes). The threads stay for the
-   * process's other pipelines until idle.
+   * Fails this handle's queued tasks (a worker answers `closed` as it takes each, in microseconds)
+   * and waits for its running ones to finish. The threads stay for the process's other pipelines
+   * until idle.
    */
   async close(): Promise<void> {
     this.closed = true;
-    this.abort.abort(new Error('the worker pool was closed (shutdown)'));
+    Atomics.store(this.closedFlag, 0, 1);
+    // A worker half waiting on the flag (the pool test's) wakes.
+    Atomics.notify(this.closedFlag, 0);
     await Promise.allSettled([...this.inFlight]);
   }
 }

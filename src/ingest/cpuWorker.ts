@@ -10,6 +10,7 @@ import { checkFile } from '../qc/checks.js';
 import { LocalBlobStore } from '../storage/BlobStore.js';
 import { openBlobStore } from '../storage/open.js';
 import type { BlobStore } from '../storage/store.js';
+import { closedAnswer } from './closedTask.js';
 import type { CpuResponse, CpuTask, MetadataFields, WorkerStorage } from './cpuTasks.js';
 import { productNamed, type DeriveSource, type ProductResult } from './products/index.js';
 
@@ -211,7 +212,7 @@ export default async function run(req: CpuTask): Promise<CpuResponse> {
   queue = turn.then(() => released);
   await turn;
   try {
-    return await handle(req, cpuDone);
+    return closedAnswer(req) ?? await handle(req, cpuDone);
   } catch (e) {
     const err = e as Error & { reason?: string };
     // Only a DicomParseError's reason is shown to submitters: other messages may quote file contents.

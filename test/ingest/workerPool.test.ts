@@ -1,7 +1,8 @@
 // The worker pool (piscina): one shared queue; a worker that dies without an 'error' event is
 // replaced and its task is retried once on another worker, visibly (logged), then fails as a
-// CpuTaskError the pipeline quarantines; close() rejects what is still queued. The threads are the
-// process's: every pipeline (every archive the process opens) uses the same ones.
+// CpuTaskError the pipeline quarantines; close() rejects what is still queued and lets what is
+// running finish. The threads are the process's: every pipeline (every archive the process opens)
+// uses the same ones, and closing one pipeline leaves another's tasks working.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,17 @@ import { noDatabase } from '../support/once.js';
 noDatabase('the worker pool on its own');
 
 const DYING = path.join(__dirname, 'fixtures/dyingWorker.js');
+
+/** Resolves once `file` exists (the fixture worker writes it). */
+async function appears(file: string): Promise<void> {
+  const watcher = fs.watch(path.dirname(file));
+  try {
+    const seen = new Promise<void>((resolve) => watcher.on('change', () => { if (fs.existsSync(file)) resolve(); }));
+    if (!fs.existsSync(file)) await seen;
+  } finally {
+    watcher.close();
+  }
+}
 
 describe('the ingest worker pool', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-pool-'));
@@ -52,6 +64,22 @@ describe('the ingest worker pool', () => {
     const outcomes = await Promise.all(queued);
     assert.ok(outcomes.every((o) => o === 'done' || o instanceof CpuTaskError), String(outcomes.find((o) => o !== 'done')));
     assert.ok(outcomes.some((o) => o instanceof CpuTaskError), 'some tasks were still queued at close');
+  });
+
+  it('close() lets a task that is running finish, and fails only what was still queued', async () => {
+    const pool = new CpuPool(1, logger, DYING);
+    const holding = path.join(dir, 'until-closed');
+    try {
+      const running = pool.identify(holding).then(() => 'done', (e) => e);
+      await appears(`${holding}.started`);
+      const queued = Array.from({ length: 5 }, (_, i) => pool.identify(path.join(dir, `behind-${i}`)).then(() => 'done', (e) => e));
+      await pool.close();
+      // Cut short, its file would have to be screened, de-identified and stored again.
+      assert.equal(await running, 'done', `the running task was cut short: ${await running}`);
+      for (const o of await Promise.all(queued)) assert.ok(o instanceof CpuTaskError, `a queued task ran after close: ${o}`);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('is one set of threads for every pipeline of the process: a second pipeline starts none, and closing one leaves the other working', async () => {
