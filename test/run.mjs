@@ -19,8 +19,9 @@
 //  - MariaDB test apps copy one migrated template schema (test/support/template.ts).
 //  - a file that never opens a database (noDatabase) or whose subject does not depend on it
 //    (runsOnce) says so at its top level (test/support/once.ts) and runs in the SQLite pass only.
-//  - the default archive of real images is seeded once per pass, by a process that starts with the
-//    pass; the files that need it work on copies (test/support/seededArchive.ts).
+//  - the default archive of real images is seeded once, by a process that starts with the SQLite
+//    pass; the files that need it work on copies (test/support/seededArchive.ts). The MariaDB pass's
+//    is the same archive moved into MariaDB (src/db/copy.ts): seeding it again cost 28 CPU-s.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -191,11 +192,12 @@ const readSource = (f) => (fs.existsSync(sourceOf(f)) ? fs.readFileSync(sourceOf
  * own that starts with the pass, when one of its files asks for it (startSeededApp). `done` resolves
  * once the seeding process has ended and its outcome is written; `drop` removes the archive.
  */
-function seedSharedArchive(db, testFiles, env) {
+function seedSharedArchive(db, testFiles, env, copyOf) {
   if (!testFiles.some((f) => readSource(f).includes('startSeededApp('))) return null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `obia-test-seeded-${db}-`));
   const ready = path.join(dir, 'ready.json');
-  const child = spawn(process.execPath, [path.join(compiled, 'support/seededArchive.js'), dir], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const args = [path.join(compiled, 'support/seededArchive.js'), dir, ...(copyOf ? [copyOf.dir] : [])];
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const done = new Promise((resolve) => child.on('close', (code, signal) => {
     // A process that died before writing its outcome: the waiting tests fail with this instead of hanging.
     if (!fs.existsSync(ready)) fs.writeFileSync(ready, JSON.stringify({ error: `the seeding process ended (${signal ?? code}) without an outcome` }));
@@ -216,11 +218,11 @@ function seedSharedArchive(db, testFiles, env) {
  * A pass: its planned units, its environment (database, timings file, seeded archive) and what its
  * processes reported. Units of both passes share one pool (runUnits).
  */
-function preparePass(label, db, testFiles, env) {
+function preparePass(label, db, testFiles, env, copySeededOf = null) {
   const { units, grouped } = plan(db, testFiles);
   const timingFile = path.join(os.tmpdir(), `obia-test-timings-${process.pid}-${db}.jsonl`);
   fs.rmSync(timingFile, { force: true });
-  const seeded = seedSharedArchive(db, testFiles, env);
+  const seeded = seedSharedArchive(db, testFiles, env, copySeededOf?.seeded);
   if (seeded) asyncCleanups.push(seeded.drop);
   return {
     label, db, testFiles, timingFile, seeded, units,
@@ -282,7 +284,7 @@ async function finishPass(pass) {
   if (pass.seeded) {
     const outcome = await pass.seeded.done;
     await pass.seeded.drop();
-    process.stdout.write(outcome.db ? `the pass's default archive: seeded once, ${(outcome.cpuMs / 1000).toFixed(1)} CPU-s, for the files that copy it\n` : `seeding the pass's default archive failed: ${outcome.error}\n`);
+    process.stdout.write(outcome.db ? `the pass's default archive: ${outcome.how === 'copied' ? "the SQLite pass's, copied into this database" : 'seeded once'}, ${(outcome.cpuMs / 1000).toFixed(1)} CPU-s, for the files that copy it\n` : `seeding the pass's default archive failed: ${outcome.error}\n`);
     pass.result.cpuMs += outcome.cpuMs ?? 0;
   }
   history[pass.db] = { ...history[pass.db], ...Object.fromEntries(slowest.perFile.map((r) => [rel(r.file), r.wallMs])) };
@@ -334,7 +336,8 @@ if (dbFiles.length) {
     let dropped = false;
     dropTemplate = async () => { if (!dropped) { dropped = true; await template.drop(); } };
     asyncCleanups.push(dropTemplate);
-    passes.push(preparePass('MariaDB (127.0.0.1:3306)', 'mysql', dbFiles, { OBIA_TEST_DB: 'mysql', OBIA_TEST_MYSQL_TEMPLATE: template.name }));
+    // Its default archive is the SQLite pass's, copied row by row into MariaDB (src/db/copy.ts).
+    passes.push(preparePass('MariaDB (127.0.0.1:3306)', 'mysql', dbFiles, { OBIA_TEST_DB: 'mysql', OBIA_TEST_MYSQL_TEMPLATE: template.name }, passes[0]));
   } else if (process.env.CI === 'true') {
     console.error('MariaDB is not reachable at 127.0.0.1:3306; under CI that fails the run.');
     failures.push({ code: 1, pass: 0, fail: 1, skipped: 0 });

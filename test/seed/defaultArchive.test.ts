@@ -134,6 +134,8 @@ describe('the default archive: the paper\'s four collections with real images', 
       const preview = await fetch(`${app.url}${s.previewUrl}`, { headers: { authorization: `Bearer ${admin}` } });
       assert.equal(preview.status, 200, `preview of ${s.uid}`);
       assert.equal(preview.headers.get('content-type'), 'image/png');
+      // Read whole: an unread body keeps its connection busy, and stopping the app then waited ≈ 55 s for it.
+      assert.equal(Buffer.from(await preview.arrayBuffer()).subarray(1, 4).toString(), 'PNG', `the preview of ${s.uid} is a PNG`);
       for (const { node } of s.images.edges) {
         assert.equal(node.stored, true);
         const res = await fetch(`${app.url}${node.thumbnailUrl}`, { headers: { authorization: `Bearer ${admin}` } });

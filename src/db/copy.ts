@@ -1,0 +1,128 @@
+// Moving an archive's catalogue to another database: the embedded SQLite archive an archive
+// starts on (`npm start`) to the MariaDB primary it scales out to (docs/scale.md), or back for a
+// copy to take away. Every row of every table, ids kept, so the data folder (keys, stored files,
+// thumbnails) goes on serving the same rows. `npm test`'s MariaDB pass gets its copy of the default
+// archive this way from the SQLite pass's seeding (test/support/seededArchive.ts).
+import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager, Knex } from '@mikro-orm/knex';
+
+/**
+ * Tables a migration fills (the accession counters start at 1): a new archive has these rows, and
+ * the source's replace them.
+ */
+const MIGRATION_ROWS = new Set(['accession_counter']);
+
+/** Rows per INSERT: well inside MariaDB's default max_allowed_packet (16 MiB) for the catalogue's rows. */
+const BATCH = 500;
+
+/** Why a copy was refused before it wrote anything (the target is left as it was). */
+export class DatabaseCopyError extends Error {
+  constructor(message: string) { super(message); this.name = 'DatabaseCopyError'; }
+}
+
+export interface CopyProgress {
+  table: string;
+  /** Rows of this table copied so far, and in all. */
+  copied: number;
+  total: number;
+}
+
+export interface CopyReport {
+  tables: number;
+  rows: number;
+  /** Rows per table, as copied. */
+  byTable: Record<string, number>;
+}
+
+const knexOf = (orm: MikroORM): Knex => (orm.em as EntityManager).getKnex();
+const isMysql = (orm: MikroORM): boolean => orm.config.get('driver')?.name === 'MySqlDriver';
+
+/**
+ * The catalogue's tables (its entities'; the migrator keeps its own table per database, each
+ * dialect's record of the same schema version), parents before children (many-to-one links).
+ */
+function tablesInOrder(orm: MikroORM): string[] {
+  const metas = Object.values(orm.getMetadata().getAll()).filter((m) => !m.embeddable && !m.virtual && m.tableName);
+  const byTable = new Map(metas.map((m) => [m.tableName, m]));
+  const done = new Set<string>();
+  const order: string[] = [];
+  const visit = (table: string, path: Set<string>) => {
+    if (done.has(table) || path.has(table)) return;
+    path.add(table);
+    for (const prop of Object.values(byTable.get(table)!.properties)) {
+      const target = prop.targetMeta?.tableName;
+      if (target && target !== table && byTable.has(target) && (prop.kind === 'm:1' || (prop.kind === '1:1' && prop.owner))) visit(target, path);
+    }
+    path.delete(table);
+    done.add(table);
+    order.push(table);
+  };
+  for (const table of [...byTable.keys()].sort()) visit(table, new Set());
+  return order;
+}
+
+/**
+ * A source value as the target column takes it. SQLite keeps datetimes as milliseconds (MikroORM's
+ * mapping) and JSON as text; mysql2 reads DATETIME as a Date and a JSON column parsed.
+ */
+function toTarget(value: unknown, type: string, targetIsMysql: boolean): unknown {
+  if (value === null || value === undefined || Buffer.isBuffer(value)) return value;
+  if (value instanceof Date) return targetIsMysql ? value : value.getTime();
+  if (targetIsMysql && /date|time/i.test(type) && (typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value)))) return new Date(Number(value));
+  if (typeof value === 'object') return JSON.stringify(value);
+  return value;
+}
+
+/**
+ * Copies every row of `from`'s catalogue into `to`, which must be migrated to the same schema
+ * version and hold no rows. One transaction on the target: a copy that fails leaves it empty.
+ */
+export async function copyDatabase(from: MikroORM, to: MikroORM, onProgress?: (p: CopyProgress) => void): Promise<CopyReport> {
+  if (from === to) throw new DatabaseCopyError('the source and the target are the same database');
+  for (const [orm, which] of [[from, 'source'], [to, 'target']] as const) {
+    const pending = await orm.getMigrator().getPendingMigrations();
+    if (pending.length) throw new DatabaseCopyError(`the ${which} database is ${pending.length} migration(s) behind this version: start the archive on it once (or run its migrations) first`);
+  }
+  const src = knexOf(from);
+  const dst = knexOf(to);
+  const targetIsMysql = isMysql(to);
+  const tables = tablesInOrder(to);
+  const columns = new Map<string, Record<string, { type: string }>>();
+  for (const table of tables) {
+    const [rows] = await dst(table).count({ n: '*' });
+    if (Number(rows!.n) > 0 && !MIGRATION_ROWS.has(table)) throw new DatabaseCopyError(`the target database already holds rows in ${table}: a copy goes into a new, empty archive`);
+    columns.set(table, await dst(table).columnInfo() as unknown as Record<string, { type: string }>);
+    const lost = Object.keys(await src(table).columnInfo()).filter((c) => !(c in columns.get(table)!));
+    if (lost.length) throw new DatabaseCopyError(`the target's ${table} has no column ${lost.join(', ')}: its schema is not this version's`);
+  }
+  const report: CopyReport = { tables: 0, rows: 0, byTable: {} };
+  await dst.transaction(async (trx) => {
+    // Parents come first (tablesInOrder); the checks are off for links between rows of one table.
+    if (targetIsMysql) await trx.raw('SET FOREIGN_KEY_CHECKS = 0');
+    else await trx.raw('PRAGMA defer_foreign_keys = ON');
+    try {
+      for (const table of MIGRATION_ROWS) await trx(table).delete();
+      for (const table of tables) {
+        const types = columns.get(table)!;
+        const [{ n }] = await src(table).count({ n: '*' }) as [{ n: number | string }];
+        const total = Number(n);
+        let copied = 0;
+        // Keyset pages by primary key would need each table's key; the catalogue's tables fit a
+        // page of BATCH rows at a time by offset, in the source's row order.
+        for (let offset = 0; offset < total; offset += BATCH) {
+          const rows = await src(table).select('*').orderByRaw('1').limit(BATCH).offset(offset);
+          if (!rows.length) break;
+          await trx(table).insert(rows.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([c, v]) => [c, toTarget(v, types[c]!.type, targetIsMysql)]))));
+          copied += rows.length;
+          onProgress?.({ table, copied, total });
+        }
+        report.byTable[table] = copied;
+        report.rows += copied;
+        report.tables++;
+      }
+    } finally {
+      if (targetIsMysql) await trx.raw('SET FOREIGN_KEY_CHECKS = 1');
+    }
+  });
+  return report;
+}
