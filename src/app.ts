@@ -167,7 +167,13 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     createContext: (authorization) => createContext({ headers: authorization ? { authorization } : {} }, { recordUser: true }),
     close: async () => {
       await ws.close();
-      await fastify.close();
+      // Responses in flight get the grace to end; a client that stopped reading one does not hold the shutdown longer.
+      const cut = setTimeout(() => fastify.server.closeAllConnections(), config.limits.shutdownGraceMs).unref();
+      try {
+        await fastify.close();
+      } finally {
+        clearTimeout(cut);
+      }
       await apollo.stop();
       // Running ingest lanes finish (or park) their batch and the worker threads stop (SIGTERM).
       await jobs?.close();

@@ -48,6 +48,12 @@ export interface Config {
      * connections (subscriptions) are not under it once upgraded.
      */
     idleTimeoutMs: number;
+    /**
+     * Shutdown waits this long for the responses in flight to end, then cuts the connections left:
+     * a client that stops reading a response keeps its connection busy, and the hub's shutdown
+     * waited on it (≈ 55 s for one test's unread previews; up to the idle timeout per client).
+     */
+    shutdownGraceMs: number;
   };
   logQueries: boolean;
   /** Redis (`redis://host:port`) through which hub replicas share events; null keeps them in-process. */
@@ -116,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       subscriptionsPerConnection: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_CONNECTION, 20),
       subscriptionsPerUser: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_USER, 50),
       idleTimeoutMs: int(env.OBIA_HTTP_IDLE_TIMEOUT_MS, 120_000),
+      shutdownGraceMs: int(env.OBIA_SHUTDOWN_GRACE_MS, 10_000),
     },
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,

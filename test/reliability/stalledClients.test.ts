@@ -74,3 +74,31 @@ describe('stalled clients', () => {
     assert.equal(received, '');
   });
 });
+
+describe('a client that stops reading its responses', () => {
+  it('does not hold the hub\'s shutdown past its grace', { timeout: 60_000 }, async () => {
+    // The idle timeout far off, so only the shutdown's grace can end the stalled connection.
+    const app = await startTestApp({ config: { limits: { ...loadConfig().limits, idleTimeoutMs: 600_000, shutdownGraceMs: 200 } } });
+    let socket: net.Socket | null = null;
+    try {
+      socket = net.connect(Number(new URL(app.url).port), '127.0.0.1');
+      await once(socket, 'connect');
+      // Pipelined introspection queries (≈ 100 KB of answer each), never read: the answers fill the
+      // socket's buffers and the hub's response stays unfinished.
+      const body = JSON.stringify({ query: '{ __schema { types { name description fields { name description args { name description } } } } }' });
+      const request = `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      socket.write(request.repeat(400));
+      // The hub has begun answering (the first answer's first bytes are in the socket) before it is told to stop.
+      socket.pause();
+      await new Promise<void>((resolve) => {
+        const peek = (): void => { if (socket!.readableLength > 0) resolve(); else socket!.once('readable', peek); };
+        peek();
+      });
+    } finally {
+      await app.stop();
+    }
+    // The stalled connection was cut, not left to the idle timeout: reading what it holds reaches its end.
+    socket!.on('data', () => {}).resume();
+    await once(socket!, 'close');
+  });
+});
