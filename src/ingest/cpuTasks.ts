@@ -50,7 +50,6 @@ export type CpuRequest =
  */
 export type CpuTask = CpuRequest & { settings: WorkerSettings; closed: Int32Array };
 
-
 /** A de-identified file, already stored (both copies, verified) by the worker. */
 export interface DeidOutcome {
   sha256: string;
