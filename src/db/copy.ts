@@ -5,6 +5,7 @@
 // archive this way from the SQLite pass's seeding (test/support/seededArchive.ts).
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager, Knex } from '@mikro-orm/knex';
+import { dialectOf } from './orm.js';
 
 /**
  * Tables a migration fills (the accession counters start at 1): a new archive has these rows, and
@@ -35,30 +36,15 @@ export interface CopyReport {
 }
 
 const knexOf = (orm: MikroORM): Knex => (orm.em as EntityManager).getKnex();
-const isMysql = (orm: MikroORM): boolean => orm.config.get('driver')?.name === 'MySqlDriver';
+const isMysql = (orm: MikroORM): boolean => dialectOf({ databaseUrl: orm.config.get('clientUrl') ?? null }) === 'mysql';
 
 /**
- * The catalogue's tables (its entities'; the migrator keeps its own table per database, each
- * dialect's record of the same schema version), parents before children (many-to-one links).
+ * The catalogue's tables: its entities'. The migrator keeps its own table per database, each
+ * dialect's record of the same schema version. Order does not matter: foreign keys are checked at
+ * commit (SQLite) or not at all (MariaDB) while the copy runs, since rows of one table link to each other.
  */
-function tablesInOrder(orm: MikroORM): string[] {
-  const metas = Object.values(orm.getMetadata().getAll()).filter((m) => !m.embeddable && !m.virtual && m.tableName);
-  const byTable = new Map(metas.map((m) => [m.tableName, m]));
-  const done = new Set<string>();
-  const order: string[] = [];
-  const visit = (table: string, path: Set<string>) => {
-    if (done.has(table) || path.has(table)) return;
-    path.add(table);
-    for (const prop of Object.values(byTable.get(table)!.properties)) {
-      const target = prop.targetMeta?.tableName;
-      if (target && target !== table && byTable.has(target) && (prop.kind === 'm:1' || (prop.kind === '1:1' && prop.owner))) visit(target, path);
-    }
-    path.delete(table);
-    done.add(table);
-    order.push(table);
-  };
-  for (const table of [...byTable.keys()].sort()) visit(table, new Set());
-  return order;
+function catalogueTables(orm: MikroORM): string[] {
+  return Object.values(orm.getMetadata().getAll()).filter((m) => !m.embeddable && !m.virtual && m.tableName).map((m) => m.tableName).sort();
 }
 
 /**
@@ -112,7 +98,7 @@ export async function copyDatabase(from: MikroORM, to: MikroORM, onProgress?: (p
   const src = knexOf(from);
   const dst = knexOf(to);
   const targetIsMysql = isMysql(to);
-  const tables = tablesInOrder(to);
+  const tables = catalogueTables(to);
   const columns = new Map<string, Record<string, { type: string }>>();
   for (const table of tables) {
     const [rows] = await dst(table).count({ n: '*' });
@@ -123,7 +109,7 @@ export async function copyDatabase(from: MikroORM, to: MikroORM, onProgress?: (p
   }
   const report: CopyReport = { tables: 0, rows: 0, byTable: {} };
   await dst.transaction(async (trx) => {
-    // Parents come first (tablesInOrder); the checks are off for links between rows of one table.
+    // Rows may name rows not copied yet (catalogueTables).
     if (targetIsMysql) await trx.raw('SET FOREIGN_KEY_CHECKS = 0');
     else await trx.raw('PRAGMA defer_foreign_keys = ON');
     try {

@@ -15,8 +15,7 @@ async function main(): Promise<void> {
   const to = await openDatabase({ ...config, databaseUrl: values.to, databaseReplicas: [] });
   try {
     const report = await copyDatabase(from, to, ({ table, copied, total }) => {
-      if (process.stderr.isTTY) process.stderr.write(`\r${table}: ${copied}/${total} rows`);
-      if (copied === total && process.stderr.isTTY) process.stderr.write('\n');
+      if (process.stderr.isTTY) process.stderr.write(`\r${table}: ${copied}/${total} rows${copied === total ? '\n' : ''}`);
     });
     console.log(`copied ${report.rows} rows of ${report.tables} tables`);
   } finally {

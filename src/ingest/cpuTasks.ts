@@ -186,7 +186,10 @@ export class CpuPool {
     return CpuPool.unwrap(await this.run({ task: 'derive', sha256, options, products, storage })).products!;
   }
 
-  private closed = false;
+  /** close() was called: the flag the workers read is the one record of it. */
+  private get closed(): boolean {
+    return Atomics.load(this.closedFlag, 0) === 1;
+  }
 
   /**
    * Fails this handle's queued tasks (a worker answers `closed` as it takes each, in microseconds)
@@ -194,7 +197,6 @@ export class CpuPool {
    * until idle.
    */
   async close(): Promise<void> {
-    this.closed = true;
     Atomics.store(this.closedFlag, 0, 1);
     // A worker half waiting on the flag (the pool test's) wakes.
     Atomics.notify(this.closedFlag, 0);
