@@ -33,6 +33,8 @@ interface DcmjsModule {
       naturalizeDataset(dataset: DicomDataset): Record<string, unknown>;
       denaturalizeDataset(dataset: Record<string, unknown>): DicomDataset;
       dictionary: Record<string, { tag: string; vr: string; name: string } | undefined>;
+      /** Keyword → entry (its tag written "(GGGG,EEEE)"). */
+      nameMap: Record<string, { tag: string } | undefined>;
     };
   };
   log: DcmjsLogger & { getLogger(name: string): DcmjsLogger };
@@ -73,4 +75,10 @@ export function dictionaryVr(tag: string): string | undefined {
 export function dictionaryKeyword(tag: string): string | undefined {
   const key = `(${tag.slice(0, 4)},${tag.slice(4, 8)})`.toUpperCase();
   return dcmjs.data.DicomMetaDictionary.dictionary[key]?.name;
+}
+
+/** The standard tag ("GGGGEEEE") of a keyword of the data dictionary, or null for none. */
+export function dictionaryTag(keyword: string): string | null {
+  const entry = Object.hasOwn(dcmjs.data.DicomMetaDictionary.nameMap, keyword) ? dcmjs.data.DicomMetaDictionary.nameMap[keyword] : undefined;
+  return entry ? entry.tag.replace(/[(),]/g, '').toUpperCase() : null;
 }

@@ -1,3 +1,4 @@
+import { dictionaryTag, dictionaryVr } from '../dicom/index.js';
 import { Sex } from '../domain.js';
 
 /** The three QIDO-RS levels (PS3.18 10.6). */
@@ -77,19 +78,15 @@ export function levelsUpTo(level: Level): Level[] {
   return level === 'study' ? ['study'] : level === 'series' ? ['study', 'series'] : ['study', 'series', 'instance'];
 }
 
-// dcmjs's data dictionary: lets a standard attribute the archive does not hold be told apart
-// from a key that is no attribute at all (PS3.18: the first is ignored with a warning, the
-// second is a bad request).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dictionary = (require('dcmjs') as { data: { DicomMetaDictionary: { nameMap: Record<string, { tag: string } | undefined>; dictionary: Record<string, unknown> } } }).data.DicomMetaDictionary;
-
 /** A query key (keyword or eight hex digits, either case) as a tag "GGGGEEEE", or null for no attribute. */
 export function tagOfKey(key: string): string | null {
   if (/^[0-9a-fA-F]{8}$/.test(key)) return key.toUpperCase();
   const held = byKeyword.get(key.toLowerCase());
   if (held) return held.tag;
-  const entry = dictionary.nameMap[key];
-  return entry ? entry.tag.replace(/[(),]/g, '').toUpperCase() : null;
+  // The data dictionary tells a standard attribute the archive does not hold apart from a key
+  // that is no attribute at all (PS3.18: the first is ignored with a warning, the second is a
+  // bad request).
+  return dictionaryTag(key);
 }
 
 export function attributeOf(tag: string): Attribute | undefined {
@@ -98,7 +95,7 @@ export function attributeOf(tag: string): Attribute | undefined {
 
 /** Whether a tag names a standard attribute (the dictionary's) or a private one. */
 export function isKnownTag(tag: string): boolean {
-  return byTag.has(tag) || `(${tag.slice(0, 4)},${tag.slice(4)})` in dictionary.dictionary || parseInt(tag.slice(0, 4), 16) % 2 === 1;
+  return byTag.has(tag) || dictionaryVr(tag) !== undefined || parseInt(tag.slice(0, 4), 16) % 2 === 1;
 }
 
 /** The DICOM JSON value of a column value read from the database (PS3.18 F.2). */

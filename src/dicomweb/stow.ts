@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Principal } from '../auth/Principal.js';
 import type { SubmissionService } from '../ingest/SubmissionService.js';
-import { readDataset } from './dicomFile.js';
+import { readDicom } from '../dicom/index.js';
 import type { Part } from './multipart.js';
 
 /** PS3.18 Table 10.5.3-3 / PS3.4 Annex B failure reasons. */
@@ -53,7 +53,10 @@ export async function storeParts(
     const isPart10 = part.body.length > 132 && part.body.toString('latin1', 128, 132) === 'DICM';
     if (isPart10) {
       try {
-        const { meta, dict } = readDataset(part.body);
+        // Through the front door as every upload is: the structure is checked before dcmjs sees
+        // a byte (a hostile part cannot make it loop or allocate what its lengths claim), and
+        // the header alone is parsed; the file itself is screened again by ingest.
+        const { meta, dict } = readDicom(part.body, { headerOnly: true }).message;
         sopClass = uidOf(meta, '00020002') ?? uidOf(dict, '00080016');
         sopInstance = uidOf(meta, '00020003') ?? uidOf(dict, '00080018');
         partStudy = uidOf(dict, '0020000D');

@@ -68,3 +68,22 @@ describe('every shared sample is accepted or refused alike by deid, imaging and 
     }
   });
 });
+
+describe('no module reads DICOM around the front door', () => {
+  // DICOMweb once kept a reader of its own (dcmjs with ignoreErrors, no structure check), so a
+  // STOW-RS part was judged by other rules than an upload of the same file.
+  it('dcmjs is loaded by src/dicom alone', () => {
+    const srcRoot = path.resolve(__dirname, '../../../src');
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (/\.ts$/.test(entry.name) && path.relative(srcRoot, dir) !== 'dicom' && /(?:require\(|from )\s*['"]dcmjs['"]/.test(fs.readFileSync(file, 'utf8'))) offenders.push(path.relative(srcRoot, file));
+      }
+    };
+    walk(srcRoot);
+    assert.ok(fs.existsSync(path.join(srcRoot, 'dicom/dcmjs.ts')), `the sources are at ${srcRoot}`);
+    assert.deepEqual(offenders, []);
+  });
+});

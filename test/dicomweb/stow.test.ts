@@ -61,6 +61,22 @@ describe('STOW-RS stores into a submission, never straight into the archive', ()
     assert.equal(Number(await fileCount()), before + 1, 'nothing more stored');
   });
 
+  it('a part the DICOM front door refuses (cut short; an element whose length runs past the end) fails with 0xC000 and nothing of it is stored', async () => {
+    const before = Number(await fileCount());
+    const good = makeCt({ patientId: 'STOW-PATIENT', studyUid: uid(), seriesUid: uid(), sopUid: uid(), size: 16 });
+    // dcmjs alone reads both of these without complaint (it zero-fills what is missing).
+    const cut = good.subarray(0, good.length - 64);
+    const header = Buffer.alloc(12);
+    header.writeUInt16LE(0x7fe1, 0); header.writeUInt16LE(0x1010, 2); header.write('OB', 4, 'latin1'); header.writeUInt32LE(0x7ffffff0, 8);
+    const lying = Buffer.concat([good, header, Buffer.alloc(16)]);
+    const { body, contentType } = multipart([{ type: 'application/dicom', bytes: cut }, { type: 'application/dicom', bytes: lying }]);
+    const res = await fetch(`${app.url}/dicom-web/submissions/${submission.id}/studies`, { method: 'POST', body, headers: { 'content-type': contentType, authorization: `Bearer ${submitter}` } });
+    assert.equal(res.status, 409, 'no part stored');
+    const out: any = await res.json();
+    assert.deepEqual(out['00081198'].Value.map((f: any) => f['00081197'].Value[0]), [0xc000, 0xc000]);
+    assert.equal(Number(await fileCount()), before, 'nothing stored');
+  });
+
   it('bad requests: not multipart 415, no boundary 400, the archive root 409, anonymous 401, another’s submission 403; nothing stored', async () => {
     const before = Number(await fileCount());
     const url = `${app.url}/dicom-web/submissions/${submission.id}/studies`;
