@@ -1,4 +1,4 @@
-import { dcmjs, type DicomDataset } from '../src/deid/dcmjs.js';
+import { dcmjs, type DicomDataset } from '../src/dicom/index.js';
 
 /** dcmjs's naturalised form: keyword → value (the slice of its API the seed uses). */
 type Natural = Record<string, unknown>;

@@ -9,7 +9,7 @@
 import { createCanvas, GlobalFonts, loadImage, type SKRSContext2D } from '@napi-rs/canvas';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs';
+import { dcmjs, type DicomDataset } from '../../src/dicom';
 import { decodeFrameAtSize, grayOf, toDisplay8 } from '../../src/imaging';
 import type { Box } from '../../src/deid/burnedInText';
 import { mulberry32 } from '../../test/support/random.js';

@@ -1,9 +1,9 @@
-import type { DicomDataset } from '../dicom/dcmjs';
+import { int, type DicomDataset } from '../dicom';
 
+/** A positive integer attribute (Rows, Columns, Number of Frames …), else `fallback`. */
 function num(ds: DicomDataset, tag: string, fallback: number): number {
-  const v = ds[tag]?.Value?.[0];
-  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
-  return Number.isFinite(n) && n > 0 ? n : fallback;
+  const n = int(ds[tag]?.Value);
+  return n !== null && n > 0 ? n : fallback;
 }
 
 function pixelBytes(value: unknown[]): Uint8Array | null {

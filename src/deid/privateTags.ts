@@ -1,4 +1,4 @@
-import type { DicomDataset, DicomElement } from '../dicom/dcmjs';
+import { text, type DicomDataset, type DicomElement } from '../dicom';
 import safePrivate from './data/table_e3_10_1_safe_private_2020b.json';
 
 interface SafeRow { group: string; elementInBlock: string; privateCreator: string }
@@ -35,8 +35,8 @@ export function creatorsOf(ds: DicomDataset): Map<string, string> {
     const group = parseInt(tag.slice(0, 4), 16);
     const element = parseInt(tag.slice(4, 8), 16);
     if (!isPrivateGroup(group) || !isPrivateCreatorElement(element)) continue;
-    const v = ds[tag].Value?.[0];
-    if (typeof v === 'string') creators.set(blockKey(group, element), v.trim());
+    const v = text(ds[tag].Value);
+    if (v !== null) creators.set(blockKey(group, element), v);
   }
   return creators;
 }

@@ -1,4 +1,4 @@
-import { toDicomJson, readDicom, type DicomJson } from '../dicom/index.js';
+import { int, readDicom, toDicomJson, type DicomJson } from '../dicom/index.js';
 import { BlobNotFoundError, LocalBlobStore } from '../storage/BlobStore.js';
 import type { BlobStore } from '../storage/store.js';
 import type { InstanceRow } from './InstanceStore.js';
@@ -63,7 +63,7 @@ function fromFile(bytes: Buffer): DicomJson {
   const { message, framed } = readDicom(bytes, { headerOnly: true });
   const json = toDicomJson(message.dict);
   // Encapsulated Pixel Data is OB; native is OW unless its samples are bytes (PS3.5 8.2).
-  const bits = Number(message.dict['00280100']?.Value?.[0] ?? 16);
+  const bits = int(message.dict['00280100']?.Value) ?? 16;
   if (framed.pixelDataLength !== null) json['7FE00010'] = { vr: framed.pixelDataLength === -1 || bits <= 8 ? 'OB' : 'OW', BulkDataURI: 'bulkdata/7FE00010' };
   return json;
 }

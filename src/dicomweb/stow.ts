@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Principal } from '../auth/Principal.js';
 import type { SubmissionService } from '../ingest/SubmissionService.js';
-import { readDicom } from '../dicom/index.js';
+import { readDicom, text, type DicomDataset } from '../dicom/index.js';
 import type { Part } from './multipart.js';
 
 /** PS3.18 Table 10.5.3-3 / PS3.4 Annex B failure reasons. */
@@ -16,9 +16,8 @@ export interface StowOutcome {
   body: Record<string, unknown>;
 }
 
-function uidOf(dict: Record<string, { Value?: unknown[] }>, tag: string): string | null {
-  const v = dict[tag]?.Value?.[0];
-  return typeof v === 'string' && v.trim() ? v.trim().replace(/\0+$/, '') : null;
+function uidOf(dict: DicomDataset, tag: string): string | null {
+  return text(dict[tag]?.Value);
 }
 
 function reference(sopClass: string | null, sopInstance: string | null, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -2,7 +2,7 @@
 // pipeline receives them from modalities, and byte by byte for character-set cases, because
 // dcmjs always writes UTF-8 whatever Specific Character Set says).
 import path from 'node:path';
-import type { DicomDataset } from '../../src/deid/dcmjs';
+import type { DicomDataset } from '../../src/dicom';
 import { OBIA_DEFAULT_OPTIONS, type DeidContext, type DeidOptions } from '../../src/deid';
 
 export const SAMPLES_DIR = path.resolve(process.cwd(), '../shared/deid/dicom');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deidentify } from '../../src/deid';
-import type { DicomDataset } from '../../src/deid/dcmjs';
+import type { DicomDataset } from '../../src/dicom';
 import { context, CT_IMAGE_STORAGE, imageDataset, readPart10, writePart10 } from './fixtures';
 import { noDatabase } from '../support/once.js';
 

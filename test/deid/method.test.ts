@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { deidentify } from '../../src/deid';
-import type { DicomDataset } from '../../src/deid/dcmjs';
+import type { DicomDataset } from '../../src/dicom';
 import { context, DATA_DIR, imageDataset, readPart10, str, writePart10 } from './fixtures';
 import { noDatabase } from '../support/once.js';
 

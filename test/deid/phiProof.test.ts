@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { deidentify, OBIA_DEFAULT_OPTIONS, type DeidOptions } from '../../src/deid';
-import { dictionaryVr, type DicomDataset, type DicomElement } from '../../src/deid/dcmjs';
+import { dictionaryVr, type DicomDataset, type DicomElement } from '../../src/dicom';
 import { context, DATA_DIR, rawPart10, readPart10, writePart10 } from './fixtures';
 import { noDatabase } from '../support/once.js';
 

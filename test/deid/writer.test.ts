@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { deidentify, DicomParseError } from '../../src/deid';
-import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs';
+import { dcmjs, type DicomDataset } from '../../src/dicom';
 import { Part10Writer } from '../../src/deid/writer';
 import { context, readPart10, SAMPLES_DIR, writePart10 } from './fixtures';
 import { noDatabase } from '../support/once.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { dcmjs } from '../../src/deid/dcmjs.js';
+import { dcmjs } from '../../src/dicom/index.js';
 import { AccessRequestState } from '../../src/entities/index.js';
 import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { insertRequest } from '../access/support.js';

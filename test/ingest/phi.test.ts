@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import type { EntityManager } from '@mikro-orm/knex';
-import { dcmjs, type DicomDataset } from '../../src/deid/dcmjs.js';
+import { dcmjs, type DicomDataset } from '../../src/dicom/index.js';
 import { logger } from '../../src/log.js';
 import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { TEST_DB } from '../support/database.js';

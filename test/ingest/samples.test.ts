@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readSourceIdentity } from '../../src/deid/index.js';
-import { dcmjs } from '../../src/deid/dcmjs.js';
+import { dcmjs } from '../../src/dicom/index.js';
 import { Image } from '../../src/entities/index.js';
 import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { startTestApp, type TestApp } from '../support/app.js';

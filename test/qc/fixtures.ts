@@ -2,7 +2,7 @@
 // (test/support/dicom.ts), plus the public samples in ../shared/deid/dicom.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { DicomDataset } from '../../src/deid/dcmjs';
+import type { DicomDataset } from '../../src/dicom';
 import { buildImage } from '../support/dicom';
 
 export const SAMPLES = path.resolve(process.cwd(), '../shared/deid/dicom');

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
-import { dcmjs } from '../../src/deid/dcmjs.js';
+import { dcmjs } from '../../src/dicom/index.js';
 import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { SeedGsaHumanSource } from '../../federation/gsa-human/source.js';
 import { SEED_COLLECTIONS } from '../../seeds/catalogue.js';

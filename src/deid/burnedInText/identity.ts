@@ -1,6 +1,5 @@
-import { dcmjs, type DicomDataset } from '../dcmjs';
+import { dcmjs, frame, type DicomDataset } from '../../dicom';
 import { DicomParseError } from '../errors';
-import { frame } from '../framing';
 
 /**
  * What the file itself says about who the image belongs to, read from the source bytes before

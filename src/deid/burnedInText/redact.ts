@@ -1,6 +1,5 @@
 import { decodeStoredFrame, parseImage, type ParsedImage } from '../../imaging';
-import { dcmjs, type DicomDataset } from '../dcmjs';
-import { EXPLICIT_LE, frame } from '../framing';
+import { dcmjs, EXPLICIT_LE, frame, text, type DicomDataset } from '../../dicom';
 import type { Box } from './ocrEngine';
 
 export class RedactionError extends Error {
@@ -11,11 +10,6 @@ export class RedactionError extends Error {
 }
 
 const CLEAN_PIXEL_DATA = { '00080100': '113101', '00080102': 'DCM', '00080104': 'Clean Pixel Data Option' };
-
-function str(ds: DicomDataset, tag: string): string {
-  const v = ds[tag]?.Value?.[0];
-  return typeof v === 'string' ? v.trim() : '';
-}
 
 /** The sample value that shows as black (blank) in this photometric interpretation, per sample. */
 function blankValues(photometric: string, values: ArrayLike<number>, spp: number): number[] {
@@ -101,7 +95,7 @@ export async function redactBoxes(part10: Uint8Array, boxes: Box[], note: string
   const method = (ds['00120063']?.Value ?? []).filter((v): v is string => typeof v === 'string');
   ds['00120063'] = { vr: 'LO', Value: [...method, note.slice(0, 64)] };
   const codes = (ds['00120064']?.Value ?? []) as DicomDataset[];
-  if (!codes.some((c) => str(c, '00080100') === CLEAN_PIXEL_DATA['00080100'])) {
+  if (!codes.some((c) => text(c['00080100']?.Value) === CLEAN_PIXEL_DATA['00080100'])) {
     codes.push({
       '00080100': { vr: 'SH', Value: [CLEAN_PIXEL_DATA['00080100']] },
       '00080102': { vr: 'SH', Value: [CLEAN_PIXEL_DATA['00080102']] },
