@@ -88,24 +88,10 @@ export async function decodeJpeg(bytes: Uint8Array): Promise<Gray8Image> {
   }
 }
 
-interface ImagingModule {
-  decodeFrame(part10: Uint8Array): Promise<unknown>;
-  toGray8(frame: unknown): Gray8Image;
-}
-
-const imaging: ImagingModule = { decodeFrame, toGray8 };
-
-/** DICOM pixels are decoded by src/imaging (which reads the bytes through src/dicom, the front door). */
-export function loadImaging(): ImagingModule | null {
-  return imaging;
-}
-
+/** DICOM pixels are decoded by src/imaging, which reads the bytes through src/dicom (the front door). */
 export async function decodeDicom(bytes: Uint8Array): Promise<Gray8Image> {
-  const m = loadImaging();
-  if (!m) throw new ImageDecodeError('DICOM decoding unavailable: src/imaging (decodeFrame/toGray8) not found');
   try {
-    const frame = await m.decodeFrame(bytes);
-    return m.toGray8(frame);
+    return toGray8(await decodeFrame(bytes));
   } catch (e) {
     throw new ImageDecodeError(`DICOM decode failed: ${(e as Error).message}`, { cause: e });
   }
@@ -121,14 +107,11 @@ export async function decodeImage(bytes: Uint8Array): Promise<Gray8Image> {
     case 'dicom':
       return decodeDicom(bytes);
     default:
-      if (loadImaging()) {
-        try {
-          return await decodeDicom(bytes);
-        } catch (e) {
-          throw new ImageDecodeError(`not PNG or JPEG, and not readable as DICOM (${(e as Error).message})`, { cause: e });
-        }
+      try {
+        return await decodeDicom(bytes);
+      } catch (e) {
+        throw new ImageDecodeError(`not PNG or JPEG, and not readable as DICOM (${(e as Error).message})`, { cause: e });
       }
-      throw new ImageDecodeError('unrecognised image format (expected PNG, JPEG or DICOM)');
   }
 }
 

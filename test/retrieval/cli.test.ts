@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { retrievalDataRoot } from '../../src/retrieval/dataset';
-import { decodeJpeg, loadImaging } from '../../src/retrieval/decode';
+import { decodeJpeg } from '../../src/retrieval/decode';
 import { DIST_CLI } from './helpers';
 import { noDatabase } from '../support/once.js';
 
@@ -48,7 +48,7 @@ test('hash CLI: JPEG and the same pixels as PNG give one code; bad files fail at
   assert.equal(ok.stdout, `${jpeg}\t${a[2]}\n`);
 });
 
-test('hash CLI: DICOM', { skip: loadImaging() ? false : 'src/imaging not available' }, () => {
+test('hash CLI: DICOM', () => {
   const dcm = path.resolve(process.cwd(), '../shared/deid/dicom/pydicom__CT_small.dcm');
   assert.ok(existsSync(dcm));
   const r = runHash([dcm]);
