@@ -10,13 +10,13 @@ import type { EntityManager } from '@mikro-orm/knex';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Role } from '../src/auth/Principal.js';
-import { dcmjs, type DicomDataset } from '../src/dicom/index.js';
-import { frame } from '../src/dicom/index.js';
+import { dcmjs, frame, type DicomDataset } from '../src/dicom/index.js';
 import { deidentify, OBIA_DEFAULT_OPTIONS } from '../src/deid/index.js';
 import { ReleaseState } from '../src/domain.js';
 import { Series } from '../src/entities/index.js';
 import { renderThumbnail } from '../src/imaging/index.js';
 import { checkFile, TagCensus } from '../src/qc/index.js';
+import { writePart10 } from '../test/support/dicom.js';
 import { makeCollection } from '../test/support/kit.js';
 import { startTestApp } from '../test/support/app.js';
 
@@ -69,14 +69,7 @@ function ct512(n: number): Buffer {
     '00191010': s('GEMS_ACQU_01'), '00191023': { vr: 'DS', Value: ['0.5'] }, '00191024': { vr: 'DS', Value: ['12.3'] },
     '7FE00010': { vr: 'OW', Value: [px.buffer] },
   };
-  const meta: DicomDataset = {
-    '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] }, '00020002': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },
-    '00020003': { vr: 'UI', Value: [`1.2.826.0.1.3680043.99.1.${n}`] }, '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
-    '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.9.7777'] },
-  };
-  const dict = new dcmjs.data.DicomDict(meta);
-  dict.dict = ds;
-  return Buffer.from(dict.write());
+  return writePart10(ds, { '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.9.7777'] } });
 }
 
 async function censusFigures(): Promise<void> {

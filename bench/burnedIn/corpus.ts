@@ -9,9 +9,10 @@
 import { createCanvas, GlobalFonts, loadImage, type SKRSContext2D } from '@napi-rs/canvas';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dcmjs, type DicomDataset } from '../../src/dicom';
+import type { DicomDataset } from '../../src/dicom';
 import { decodeFrameAtSize, grayOf, toDisplay8 } from '../../src/imaging';
 import type { Box } from '../../src/deid/burnedInText';
+import { writePart10 } from '../../test/support/dicom.js';
 import { mulberry32 } from '../../test/support/random.js';
 
 export const SHARED = path.resolve(process.cwd(), '../shared');
@@ -280,16 +281,7 @@ function writeDicom(img: { width: number; height: number; data: Uint8Array; colo
     '00280103': { vr: 'US', Value: [0] },
     '7FE00010': { vr: 'OB', Value: [pixels.buffer] },
   };
-  const meta: DicomDataset = {
-    '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
-    '00020002': { vr: 'UI', Value: [sopClass] },
-    '00020003': { vr: 'UI', Value: [uid(3)] },
-    '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
-    '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.10.1199'] },
-  };
-  const dict = new dcmjs.data.DicomDict(meta);
-  dict.dict = ds;
-  return Buffer.from(dict.write());
+  return writePart10(ds, { '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.10.1199'] } });
 }
 
 export interface CorpusSize { phi: number; clean: number; harmless: number }
