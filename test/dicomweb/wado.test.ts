@@ -72,6 +72,11 @@ describe('WADO-RS: instances, metadata, frames and rendered images, with dicomwe
     assert.equal(all.length, 3);
     const frames: ArrayBuffer[] = await client.retrieveInstanceFrames({ ...ids, frameNumbers: [1] });
     assert.ok(Buffer.from(frames[0]!).equals(pixelData(file)), 'frame 1 is the Pixel Data as stored');
+    // A viewer follows the metadata's BulkDataURI for the Pixel Data: the same bytes.
+    const [meta] = await client.retrieveInstanceMetadata(ids);
+    const bulk: ArrayBuffer[] = await client.retrieveBulkData({ BulkDataURI: meta['7FE00010'].BulkDataURI });
+    assert.equal(bulk.length, 1);
+    assert.ok(Buffer.from(bulk[0]!).equals(pixelData(file)), 'the Pixel Data bulk data is the Pixel Data as stored');
     const asStored = await get(a, `/studies/${study.studyUid}/series/${series.uid}/instances/${series.instances[0]}/frames/1`, a.researcher, { accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*' });
     assert.equal(asStored.status, 200);
     assert.match(asStored.headers.get('content-type')!, /transfer-syntax=1\.2\.840\.10008\.1\.2\.1/);
