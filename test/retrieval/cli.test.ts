@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
@@ -14,12 +14,21 @@ noDatabase('the hash CLI over image files');
 
 const LINE = /^(.+)\t([0-9a-f]{16})$/;
 
+// Scratch folders of this file's tests, removed when it ends.
+const scratch: string[] = [];
+after(() => { for (const dir of scratch) rmSync(dir, { recursive: true, force: true }); });
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+
 function runHash(files: string[], input?: string) {
   return spawnSync(process.execPath, [DIST_CLI, ...files], { encoding: 'utf8', input, maxBuffer: 64 << 20 });
 }
 
 test('hash CLI: JPEG and the same pixels as PNG give one code; bad files fail at the end', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'obia-hash-'));
+  const dir = scratchDir('obia-hash-');
   const headDir = path.join(retrievalDataRoot(), 'val/HeadCT');
   const jpeg = path.join(headDir, readdirSync(headDir).sort()[0]);
   const grey = await decodeJpeg(readFileSync(jpeg));
@@ -62,7 +71,7 @@ test('hash CLI: 1,200 files as arguments, as a list on stdin and as a directory 
   const classes = readdirSync(val).sort();
   const files = classes.flatMap((c) => readdirSync(path.join(val, c)).sort().slice(0, 200).map((f) => path.join(val, c, f)));
   assert.equal(files.length, 1200);
-  const dir = mkdtempSync(path.join(tmpdir(), 'obia-hash-many-'));
+  const dir = scratchDir('obia-hash-many-');
   const bad = path.join(dir, 'not-an-image.dcm');
   writeFileSync(bad, 'plain text, not DICOM');
   const listed = [...files.slice(0, 700), bad, ...files.slice(700)];
