@@ -65,6 +65,10 @@ function frameList(raw: string, count: number): number[] {
   if (!/^\d{1,6}(,\d{1,6}){0,999}$/.test(raw)) throw new BadRequest('frames must be a comma-separated list of frame numbers', 'frames');
   const list = raw.split(',').map(Number);
   if (list.some((n) => n < 1)) throw new BadRequest('frame numbers start at 1', 'frames');
+  // PS3.18 asks for non-duplicate frame numbers. A repeat is refused, not served: otherwise
+  // "1,1,…,1" (a thousand times) made one short request read, hold and send a thousand copies
+  // of the largest frame. Without repeats, an answer is at most the instance's own pixels.
+  if (new Set(list).size !== list.length) throw new BadRequest('frame numbers must not repeat', 'frames');
   if (list.some((n) => n > count)) throw new NotFound(`the instance has ${count} frame(s)`);
   return list.map((n) => n - 1);
 }
@@ -202,12 +206,12 @@ class DicomWeb {
     let indices: number[] = [];
     let frames: Uint8Array[];
     if (transcode) {
+      // Each decode is a whole frame's codec work: a request asks for a bounded number of them
+      // (counted here, before the file is read; decoded bytes from the header on the worker), all
+      // in one task of the decoders' queue, so one request cannot crowd out the others.
+      if (raw.split(',').length > MAX_TRANSCODED_FRAMES) throw new BadRequest(`at most ${MAX_TRANSCODED_FRAMES} frames per request when they are decoded from ${row!.transferSyntaxUid}`, 'frames');
       const bytes = await store.read(row!);
       indices = frameList(raw, framesOf(bytes).numberOfFrames);
-      // Each decode is a whole frame's codec work: a request asks for a bounded number of them
-      // (count here, decoded bytes from the header on the worker), all in one task of the
-      // decoders' queue, so one request cannot crowd out the others.
-      if (indices.length > MAX_TRANSCODED_FRAMES) throw new BadRequest(`at most ${MAX_TRANSCODED_FRAMES} frames per request when they are decoded from ${row!.transferSyntaxUid}`, 'frames');
       frames = await nativeFramesOnWorker(bytes, indices, MAX_TRANSCODED_BYTES);
     } else {
       ({ frames } = await this.frameIndex.frames(store, row!, (ix) => (indices = frameList(raw, ix.numberOfFrames))));

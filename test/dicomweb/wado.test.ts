@@ -140,6 +140,11 @@ describe('WADO-RS: instances, metadata, frames and rendered images, with dicomwe
     assert.equal((await get(a, `${inst}/frames/0`, a.researcher)).status, 400);
     assert.equal((await get(a, `${inst}/frames/1,x`, a.researcher)).status, 400);
     assert.equal((await get(a, `${inst}/frames/2`, a.researcher)).status, 404);
+    // A frame asked for twice, or two hundred times: refused (PS3.18 lists non-duplicate frames), not two hundred copies sent.
+    assert.equal((await get(a, `${inst}/frames/1,1`, a.researcher)).status, 400);
+    const repeated = await get(a, `${inst}/frames/${Array(200).fill(1).join(',')}`, a.researcher);
+    assert.equal(repeated.status, 400);
+    assert.ok(repeated.body.length < 1024, `the refusal is a short answer (${repeated.body.length} bytes)`);
     assert.equal((await get(a, `${inst}/frames/1`, a.researcher, { accept: 'multipart/related; type="image/jpeg"; transfer-syntax=1.2.840.10008.1.2.4.50' })).status, 406);
     assert.equal((await get(a, `${inst}/rendered`, null, { accept: 'image/gif' })).status, 406);
     assert.equal((await get(a, `${inst}/rendered?viewport=0,0`)).status, 400);
