@@ -66,7 +66,7 @@ function frameList(raw: string, count: number): number[] {
   const list = raw.split(',').map(Number);
   if (list.some((n) => n < 1)) throw new BadRequest('frame numbers start at 1', 'frames');
   // PS3.18 asks for non-duplicate frame numbers. A repeat is refused, not served: otherwise
-  // "1,1,…,1" (a thousand times) made one short request read, hold and send a thousand copies
+  // "1,1,…,1" (hundreds of times) made one short request read, hold and send as many copies
   // of the largest frame. Without repeats, an answer is at most the instance's own pixels.
   if (new Set(list).size !== list.length) throw new BadRequest('frame numbers must not repeat', 'frames');
   if (list.some((n) => n > count)) throw new NotFound(`the instance has ${count} frame(s)`);
