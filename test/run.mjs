@@ -61,9 +61,11 @@ function mariadbReachable() {
 
 const timingHook = path.join(root, 'test/timing.mjs');
 // Test processes at once, both passes together. Each file has its own database and data folder, so
-// any number is safe; 4 keeps this machine kind's 2 cores busy while some processes wait on
-// browsers and MariaDB (OBIA_TEST_CONCURRENCY to measure another).
-const concurrency = Number(process.env.OBIA_TEST_CONCURRENCY) || 4;
+// any number is safe (OBIA_TEST_CONCURRENCY to measure another). 3 keeps this machine kind's 2 cores
+// busy (97.5 % of the machine's CPU time in a run) while some processes wait on browsers and MariaDB,
+// and spends less CPU than 4 competing for them: two runs of each, back to back in both orders, took
+// 350.5 and 376.9 s with 3 against 354.9 and 406.7 s with 4, and 3 % and 9 % less of the machine's CPU.
+const concurrency = Number(process.env.OBIA_TEST_CONCURRENCY) || 3;
 // Seeded apps share the pool of real images' hash codes (seeds/poolCodes.ts), computed once per run.
 const poolCodesCache = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-pool-codes-'));
 const groupsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'obia-test-groups-'));
