@@ -98,6 +98,7 @@ export async function copyDatabase(from: MikroORM, to: MikroORM, onProgress?: (p
   const src = knexOf(from);
   const dst = knexOf(to);
   const targetIsMysql = isMysql(to);
+  const sourceIsMysql = isMysql(from);
   const tables = catalogueTables(to);
   const columns = new Map<string, Record<string, { type: string }>>();
   for (const table of tables) {
@@ -119,7 +120,7 @@ export async function copyDatabase(from: MikroORM, to: MikroORM, onProgress?: (p
         const [{ n }] = await src(table).count({ n: '*' }) as [{ n: number | string }];
         const total = Number(n);
         let copied = 0;
-        for await (const rows of pages(src, table, isMysql(from))) {
+        for await (const rows of pages(src, table, sourceIsMysql)) {
           await trx(table).insert(rows.map((row) => Object.fromEntries(Object.entries(row).map(([c, v]) => [c, toTarget(v, types[c]!.type, targetIsMysql)]))));
           copied += rows.length;
           onProgress?.({ table, copied, total });

@@ -5,7 +5,8 @@
 // or for bulk data (OB, OW, UN …) `InlineBinary` (base64) when small and `BulkDataURI` otherwise.
 import type { DicomDataset, DicomElement } from './dcmjs';
 
-const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
+/** The VRs whose values are bytes (bulk data in DICOM JSON). */
+export const BINARY_VRS: ReadonlySet<string> = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 const NUMERIC_STRING_VRS = new Set(['IS', 'DS']);
 
 export interface DicomJsonAttribute {
@@ -28,7 +29,8 @@ function hex8(n: number): string {
   return n.toString(16).toUpperCase().padStart(8, '0');
 }
 
-function bytesOf(values: unknown[]): Uint8Array {
+/** A binary element's value (dcmjs: one or more ArrayBuffers or views) as one run of bytes; no copy when it is one. */
+export function binaryBytes(values: unknown[]): Uint8Array {
   const parts = values.filter((v): v is ArrayBuffer | ArrayBufferView => v instanceof ArrayBuffer || ArrayBuffer.isView(v))
     .map((v) => (v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
@@ -39,7 +41,7 @@ function attribute(tag: string, el: DicomElement, opts: Required<DicomJsonOption
   const values = (el.Value ?? []).filter((v) => v !== undefined && v !== null && v !== '');
   if (values.length === 0) return { vr };
   if (BINARY_VRS.has(vr)) {
-    const bytes = bytesOf(el.Value ?? []);
+    const bytes = binaryBytes(el.Value ?? []);
     if (tag === '7FE00010' || tag === '7FE00008' || tag === '7FE00009' || bytes.length > opts.inlineBinaryMax) return { vr, BulkDataURI: `bulkdata/${path}${tag}` };
     return { vr, InlineBinary: Buffer.from(bytes).toString('base64') };
   }

@@ -1,36 +1,28 @@
 // How DICOMweb reads stored DICOM files: through the front door (src/dicom), as every module
 // does; what is DICOMweb's own here is the frame and bulk-data addressing of PS3.18.
-import { EXPLICIT_BE, EXPLICIT_LE, readDicom, type DicomElement } from '../dicom/index.js';
+import { BINARY_VRS, binaryBytes, EXPLICIT_BE, EXPLICIT_LE, readDicom } from '../dicom/index.js';
 import { encapsulatedFrame } from '../imaging/frames.js';
 import { parseImage } from '../imaging/parse.js';
 import { transferSyntaxInfo } from '../imaging/transferSyntax.js';
 import { NotAcceptable, NotFound } from './errors.js';
-
-const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
-
-function binary(el: DicomElement): Buffer {
-  const values = el.Value ?? [];
-  return Buffer.concat(values.filter((x): x is ArrayBuffer | ArrayBufferView => x instanceof ArrayBuffer || ArrayBuffer.isView(x))
-    .map((x) => (x instanceof ArrayBuffer ? Buffer.from(x) : Buffer.from(x.buffer, x.byteOffset, x.byteLength))));
-}
 
 /**
  * The bytes of one top-level binary attribute (BulkDataURI target); Pixel Data as stored. Native
  * little-endian Pixel Data is taken from the framed file as it is, without a copy through dcmjs;
  * encapsulated or big-endian Pixel Data, and every other attribute, as dcmjs reads the value.
  */
-export function bulkValue(bytes: Uint8Array, tag: string): Buffer {
+export function bulkValue(bytes: Uint8Array, tag: string): Uint8Array {
   let file = readDicom(bytes, { headerOnly: tag === '7FE00010' });
   if (file.headerOnly) {
     const { pixelElement, pixelDataLength, transferSyntaxUid } = file.framed;
     if (pixelElement && pixelDataLength !== -1 && transferSyntaxUid !== EXPLICIT_BE) {
-      return Buffer.from(pixelElement.value.buffer, pixelElement.value.byteOffset, pixelElement.value.byteLength);
+      return pixelElement.value;
     }
     file = readDicom(bytes);
   }
   const el = file.message.dict[tag];
   if (!el || !BINARY_VRS.has(el.vr) || !Array.isArray(el.Value)) throw new NotFound('the instance holds no bulk data under that tag');
-  return binary(el);
+  return binaryBytes(el.Value);
 }
 
 export interface Frames {
