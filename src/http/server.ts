@@ -13,6 +13,19 @@ function passesThrough(status: number): boolean {
 /** Largest request body a route accepts unless it says otherwise (uploads stream past it). */
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+/** Longest path segment the router matches as a parameter. */
+const MAX_PARAM_LENGTH = 512;
+
+/**
+ * The router matches no route when a parameter is longer than MAX_PARAM_LENGTH, so such a request
+ * would meet "not found" (a long WADO-RS frame list, a pasted token): a client should learn that
+ * the address is too long, not that the thing is absent.
+ */
+function hasOverlongSegment(url: string): boolean {
+  const q = url.indexOf('?');
+  return (q === -1 ? url : url.slice(0, q)).split('/').some((segment) => segment.length > MAX_PARAM_LENGTH);
+}
+
 /**
  * Builds the HTTP server: one Fastify instance, one error handler, one not-found handler, and the
  * route families given, each registered once. A new family (DICOMweb, DRS, the portal) is one
@@ -25,7 +38,7 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Route params are DICOM UIDs and tokens: at most 64 and a few hundred characters.
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A request whose client has gone away should not keep working for nobody.
     return503OnClosing: true,
     // Fastify's default is no timeout at all (and Node's requestTimeout off): a socket idle this long is closed.
@@ -37,6 +50,10 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
   });
 
   app.setNotFoundHandler((request, reply) => {
+    if (hasOverlongSegment(request.url)) {
+      reply.code(414).send({ error: `a path segment is longer than ${MAX_PARAM_LENGTH} characters`, code: 'URI_TOO_LONG' });
+      return;
+    }
     reply.code(404).send(request.url.startsWith('/graphql')
       ? { errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] }
       : { error: 'not found', code: 'NOT_FOUND' });

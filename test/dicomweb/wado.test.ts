@@ -145,6 +145,11 @@ describe('WADO-RS: instances, metadata, frames and rendered images, with dicomwe
     const repeated = await get(a, `${inst}/frames/${Array(200).fill(1).join(',')}`, a.researcher);
     assert.equal(repeated.status, 400);
     assert.ok(repeated.body.length < 1024, `the refusal is a short answer (${repeated.body.length} bytes)`);
+    // A list longer than the router matches (hundreds of frames) is an address too long, not an unknown instance.
+    const long = await get(a, `${inst}/frames/${Array.from({ length: 200 }, (_, i) => i + 1).join(',')}`, a.researcher);
+    assert.equal(long.status, 414);
+    assert.match(long.body.toString(), /URI_TOO_LONG/);
+    assert.equal((await get(a, `/studies/${'1.2'.repeat(200)}/metadata`)).status, 414);
     assert.equal((await get(a, `${inst}/frames/1`, a.researcher, { accept: 'multipart/related; type="image/jpeg"; transfer-syntax=1.2.840.10008.1.2.4.50' })).status, 406);
     assert.equal((await get(a, `${inst}/rendered`, null, { accept: 'image/gif' })).status, 406);
     assert.equal((await get(a, `${inst}/rendered?viewport=0,0`)).status, 400);
