@@ -1,15 +1,9 @@
-import { int, type DicomDataset } from '../dicom';
+import { binaryBytes, byteView, int, type DicomDataset } from '../dicom';
 
 /** A positive integer attribute (Rows, Columns, Number of Frames …), else `fallback`. */
 function num(ds: DicomDataset, tag: string, fallback: number): number {
   const n = int(ds[tag]?.Value);
   return n !== null && n > 0 ? n : fallback;
-}
-
-function pixelBytes(value: unknown[]): Uint8Array | null {
-  const parts = value.map((v) => (v instanceof ArrayBuffer ? new Uint8Array(v) : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : null));
-  if (parts.some((p) => p === null)) return null;
-  return Buffer.concat(parts as Uint8Array[]);
 }
 
 /**
@@ -27,8 +21,9 @@ export function blankRegions(ds: DicomDataset, encapsulated: boolean, regions: [
   const planar = ds['00280006']?.Value?.[0] === 1 ? 1 : 0;
   const frames = num(ds, '00280008', 1);
   if (!rows || !cols || bitsAllocated % 8 !== 0) return `unsupported pixel layout (Rows ${rows}, Columns ${cols}, BitsAllocated ${bitsAllocated})`;
-  const bytes = pixelBytes(el.Value);
-  if (!bytes) return 'unreadable Pixel Data value';
+  if (!el.Value.every(byteView)) return 'unreadable Pixel Data value';
+  // A copy of its own (whole, from offset 0) to blank: the element's value may be a view of the received file.
+  const bytes = new Uint8Array(binaryBytes(el.Value));
   const bpp = bitsAllocated / 8;
   const frameBytes = rows * cols * spp * bpp;
   if (bytes.length < frameBytes * frames) return 'Pixel Data shorter than Rows x Columns x frames';
@@ -50,7 +45,6 @@ export function blankRegions(ds: DicomDataset, encapsulated: boolean, regions: [
       }
     }
   }
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  ds['7FE00010'] = { vr: el.vr, Value: [ab] };
+  ds['7FE00010'] = { vr: el.vr, Value: [bytes.buffer] };
   return null;
 }

@@ -1,4 +1,4 @@
-import { text, type DicomDataset, type DicomElement } from '../dicom';
+import { byteView, text, type DicomDataset, type DicomElement } from '../dicom';
 import safePrivate from './data/table_e3_10_1_safe_private_2020b.json';
 
 interface SafeRow { group: string; elementInBlock: string; privateCreator: string }
@@ -48,12 +48,6 @@ export function isSafePrivate(group: number, element: number, creator: string | 
   return SAFE.has(safeKey(g, creator, e));
 }
 
-function bytesOf(v: unknown): Uint8Array | null {
-  if (v instanceof ArrayBuffer) return new Uint8Array(v);
-  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  return null;
-}
-
 /**
  * The OBIA paper's rule: a private value survives when it is purely numeric. Numeric VRs
  * qualify; text (or UN bytes, as implicit VR files deliver private values) qualifies
@@ -69,7 +63,7 @@ export function isPurelyNumeric(el: DicomElement): boolean {
       if (!NUMERIC_TEXT.test(v)) return false;
       continue;
     }
-    const bytes = bytesOf(v);
+    const bytes = byteView(v);
     if (bytes === null) return false;
     for (const b of bytes) {
       const c = String.fromCharCode(b);

@@ -4,7 +4,7 @@
 export { dcmjs, dictionaryKeyword, dictionaryTag, dictionaryVr, quietly, silenceDcmjs, type DicomDataset, type DicomDictInstance, type DicomElement } from './dcmjs';
 export { DicomDatasetError, DicomParseError } from './errors';
 export { frame, type FramedFile } from './framing';
-export { BINARY_VRS, binaryBytes, toDicomJson, type DicomJson, type DicomJsonAttribute, type DicomJsonOptions } from './json';
+export { toDicomJson, type DicomJson, type DicomJsonAttribute, type DicomJsonOptions } from './json';
 export { readDicom, type DicomFile, type ReadOptions } from './read';
 export * from './transferSyntax';
 export * from './values';

@@ -4,9 +4,7 @@
 // { Alphabetic, Ideographic, Phonetic } for PN, "ggggeeee" for AT, nested datasets for SQ),
 // or for bulk data (OB, OW, UN …) `InlineBinary` (base64) when small and `BulkDataURI` otherwise.
 import type { DicomDataset, DicomElement } from './dcmjs';
-
-/** The VRs whose values are bytes (bulk data in DICOM JSON). */
-export const BINARY_VRS: ReadonlySet<string> = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
+import { BINARY_VRS, binaryBytes } from './values';
 const NUMERIC_STRING_VRS = new Set(['IS', 'DS']);
 
 export interface DicomJsonAttribute {
@@ -27,13 +25,6 @@ export interface DicomJsonOptions {
 
 function hex8(n: number): string {
   return n.toString(16).toUpperCase().padStart(8, '0');
-}
-
-/** A binary element's value (dcmjs: one or more ArrayBuffers or views) as one run of bytes; no copy when it is one. */
-export function binaryBytes(values: unknown[]): Uint8Array {
-  const parts = values.filter((v): v is ArrayBuffer | ArrayBufferView => v instanceof ArrayBuffer || ArrayBuffer.isView(v))
-    .map((v) => (v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 function attribute(tag: string, el: DicomElement, opts: Required<DicomJsonOptions>, path: string): DicomJsonAttribute {

@@ -79,6 +79,26 @@ export function render(v: unknown, max = 256): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
+/** The VRs whose values are bytes (bulk data in DICOM JSON). */
+export const BINARY_VRS: ReadonlySet<string> = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
+
+/** One value as bytes, without a copy: dcmjs gives an ArrayBuffer, ingest hands over views of what it holds; null when not binary. */
+export function byteView(v: unknown): Uint8Array | null {
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return null;
+}
+
+/**
+ * A binary element's values (one or more ArrayBuffers or views, as dcmjs gives them) as one run
+ * of bytes: the value itself when it is one, else a joined copy. Values that are not bytes are
+ * left out (a caller that must have them all checks `values.every(byteView)` first).
+ */
+export function binaryBytes(values: readonly unknown[]): Uint8Array {
+  const parts = values.map(byteView).filter((b): b is Uint8Array => b !== null);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
 /** Accessors on a tag-keyed dataset: `tagText(ds, '00100020')`. */
 export const tagText = (ds: DicomDataset | undefined, tag: string): string | null => text(ds?.[tag]?.Value);
 export const tagInt = (ds: DicomDataset | undefined, tag: string): number | null => int(ds?.[tag]?.Value);

@@ -1,4 +1,4 @@
-import { DicomParseError, EXPLICIT_BE, readDicom, tagDecimal, tagText, type DicomDataset } from '../dicom';
+import { binaryBytes, DicomParseError, EXPLICIT_BE, readDicom, tagDecimal, tagText, type DicomDataset } from '../dicom';
 import { PixelDataError } from './errors';
 
 export type DcmjsDict = DicomDataset;
@@ -42,13 +42,7 @@ function str(dict: DcmjsDict | undefined, tag: string): string | undefined {
 
 function bytesOf(dict: DcmjsDict | undefined, tag: string): Uint8Array | undefined {
   const v = dict?.[tag]?.Value;
-  if (!Array.isArray(v) || v.length === 0) return undefined;
-  const parts = v.filter((x): x is ArrayBuffer => x instanceof ArrayBuffer).map((x) => new Uint8Array(x));
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
+  return Array.isArray(v) && v.length > 0 ? binaryBytes(v) : undefined;
 }
 
 function items(dict: DcmjsDict | undefined, tag: string): DcmjsDict[] {

@@ -1,5 +1,6 @@
 import { dictionaryKeyword, type DicomDataset, type DicomElement } from '../dicom/dcmjs.js';
 import { readDicom } from '../dicom/read.js';
+import { BINARY_VRS, binaryBytes, byteView } from '../dicom/values.js';
 import { blockKey, creatorsOf, isPrivateCreatorElement } from '../deid/privateTags.js';
 import { buildProfile, type Profile } from '../deid/profile.js';
 import { OBIA_DEFAULT_OPTIONS, type DeidOptions } from '../deid/types.js';
@@ -73,7 +74,6 @@ export interface TagCensusJson {
 }
 
 const TEXT_VRS = new Set('AE AS CS DA DS DT IS LO LT PN SH ST TM UC UI UR UT'.split(' '));
-const BINARY_VRS = new Set('OB OD OF OL OV OW UN'.split(' '));
 /** Binary values above this size (pixel data, LUTs) are told apart by length only: hashing them is ingest's job, not the census'. */
 const HASHED_BINARY_MAX = 64 * 1024;
 const PRINTABLE = /^[\x20-\x7e\t\r\n]*$/;
@@ -106,18 +106,6 @@ function hex4(n: number): string {
   return n.toString(16).toUpperCase().padStart(4, '0');
 }
 
-function bytesOf(values: unknown[]): Uint8Array | null {
-  // dcmjs gives ArrayBuffers; ingest hands over views of the pixels it already holds.
-  const parts = values.filter((v): v is ArrayBuffer | Uint8Array => v instanceof ArrayBuffer || v instanceof Uint8Array)
-    .map((v) => (v instanceof Uint8Array ? v : new Uint8Array(v)));
-  if (parts.length === 0) return values.length === 0 ? new Uint8Array(0) : null;
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
-
 function scalar(v: unknown): string {
   if (v && typeof v === 'object') {
     const pn = v as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
@@ -137,7 +125,8 @@ function render(el: DicomElement): { shown: string; id: string; text: boolean } 
     return { shown: s, id: s, text: false };
   }
   if (BINARY_VRS.has(el.vr)) {
-    const b = bytesOf(values);
+    // A binary VR holding no bytes at all (a misread value) is shown like any other value.
+    const b = values.length === 0 || values.some(byteView) ? binaryBytes(values) : null;
     if (b) {
       // Implicit VR files deliver private text as UN bytes: show it as text, since that is where PHI hides.
       const latin = el.vr === 'UN' && b.length <= HASHED_BINARY_MAX ? Buffer.from(b).toString('latin1').replace(/[\0 ]+$/, '') : null;
