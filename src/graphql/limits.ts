@@ -163,11 +163,18 @@ function isList(type: unknown): boolean {
   return isListType(t);
 }
 
-/** `first` (connections) or `k` (similarImages), literal or variable; null when neither is given. */
+/**
+ * How many items a list field answers with, where an argument says: `first` (connections), `k`
+ * (similarImages), literal or variable; and for federation's `_entities`, one per representation
+ * asked for — a gateway (or, without a gateway secret, anyone) may send thousands in one body,
+ * each with the selection's whole cost. Null when no argument says.
+ */
 function pageSize(node: FieldNode, vars: Record<string, unknown>): number | null {
   for (const arg of node.arguments ?? []) {
-    if (arg.name.value !== 'first' && arg.name.value !== 'k') continue;
+    const name = arg.name.value;
+    if (name !== 'first' && name !== 'k' && name !== 'representations') continue;
     const value = valueOf(arg.value, vars);
+    if (name === 'representations') return Array.isArray(value) ? value.length : null;
     if (typeof value === 'number' && Number.isFinite(value)) return value;
   }
   return null;

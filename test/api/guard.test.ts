@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { EntityManager } from '@mikro-orm/knex';
 import { Role } from '../../src/auth/Principal.js';
 import { loadConfig } from '../../src/config.js';
 import { buildObiaSchema } from '../../src/graphql/schema.js';
@@ -125,6 +126,21 @@ describe('the GraphQL guard: every operation, every transport, linear in its siz
     const field = 'similarImages(image: { uid: "1.2.3" }, k: 30) { distance }';
     assert.equal((await post(app, query(`{ ${aliases(2_000, field)} }`))).json.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
     assert.equal((await post(app, query(`{ ${aliases(20, field)} }`))).json.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
+  });
+
+  it('costs _entities by its representations: 10,000 series asking for their images are refused, 20 are answered', async () => {
+    // An archive without a gateway secret answers _entities to anyone; with one, the gateway forwards what its clients ask.
+    const [{ uid }] = await (app.orm.em as EntityManager).getKnex()('series').select('uid').limit(1);
+    const entities = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Series { uid images(first: 100) { edges { node { uid } } } } } }';
+    const reps = (n: number) => ({ r: Array.from({ length: n }, () => ({ __typename: 'Series', uid })) });
+    const many = await post(app, query(entities, reps(10_000)));
+    assert.equal(many.status, 400);
+    assert.equal(many.json.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
+    assert.ok(JSON.stringify(many.json).length < 1024, 'refused before any entity is resolved');
+    const few = await post(app, query(entities, reps(20)));
+    assert.equal(few.json.errors, undefined, JSON.stringify(few.json.errors));
+    assert.equal(few.json.data._entities.length, 20);
+    assert.equal(few.json.data._entities[0].uid, uid);
   });
 
   it('refuses oversized filters and ids as BAD_USER_INPUT without echoing them', async () => {
