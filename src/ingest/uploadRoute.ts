@@ -1,11 +1,12 @@
 import type { RoutePlugin } from '../http/server.js';
-import { NotFoundError, ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
+import { NotFoundError, ServiceUnavailableError, UnauthenticatedError, UnsupportedMediaTypeError } from '../errors.js';
 
 /**
  * `PUT`/`POST /submissions/<id>/files[?name=…]`: one DICOM file or a zip of them as the raw
  * body, with the submitter's bearer token (the same `authenticate` as every transport). The body
- * is not parsed or buffered here: whatever its content type, it streams into staging, which
- * enforces the per-file and zip limits itself.
+ * is not parsed or buffered here: it streams into staging, which enforces the per-file and zip
+ * limits itself. A multipart body (curl -F, an HTML form) is refused with 415: staged as it
+ * came, the envelope became one file of form boundaries, quarantined as not DICOM.
  */
 export const uploadRoute: RoutePlugin = async (app, door) => {
   app.removeAllContentTypeParsers();
@@ -14,6 +15,9 @@ export const uploadRoute: RoutePlugin = async (app, door) => {
     const ctx = await door.createContext(request);
     if (!ctx.user) throw new UnauthenticatedError('sign in: send Authorization: Bearer <token>');
     if (!ctx.ingest) throw new ServiceUnavailableError('submissions are not enabled on this server');
+    if (/^\s*multipart\//i.test(request.headers['content-type'] ?? '')) {
+      throw new UnsupportedMediaTypeError('send the file itself as the body (curl -T file.dcm, or --data-binary @file.dcm), or a zip of several files; multipart forms are not unpacked');
+    }
     const id = Number(request.params.id);
     if (!/^\d{1,12}$/.test(request.params.id)) throw new NotFoundError(`no submission you may upload to`);
     const header = request.headers['x-file-name'];

@@ -54,7 +54,7 @@ describe('bad input', () => {
     assert.equal(result.ingested + result.quarantined, Object.keys(inputs).length);
   });
 
-  it('refuses an oversized file and a zip bomb with 413, keeping what was received before', async () => {
+  it('refuses an oversized file and a zip bomb with 413 and a form post with 415, keeping what was received before', async () => {
     const sub = await createSubmission(app, token);
     assert.equal((await upload(app, token, sub.uploadUrl, good(), 'first.dcm')).status, 201);
     const big = await upload(app, token, sub.uploadUrl, Buffer.alloc(LIMITS.maxFileBytes + 1000, 1), 'big.dcm');
@@ -69,6 +69,16 @@ describe('bad input', () => {
     assert.equal((await upload(app, token, sub.uploadUrl, tooMany, 'many.zip')).status, 413);
     const notZip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(100, 7)]);
     assert.equal((await upload(app, token, sub.uploadUrl, notZip, 'broken.zip')).status, 400);
+    // A form post (curl -F, an HTML form) is an envelope around the file, not the file: 415 with
+    // how to send it, rather than the envelope staged as one file and later quarantined as junk.
+    const form = new FormData();
+    form.append('file', new Blob([good()]), 'form.dcm');
+    form.append('file', new Blob([good()]), 'form2.dcm');
+    const posted = await fetch(`${app.url}${sub.uploadUrl}`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(posted.status, 415);
+    const refusal = await posted.json() as { code: string; error: string };
+    assert.equal(refusal.code, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(refusal.error, /the file itself as the body/);
     const files = (await fetchSubmission(app, token, sub.id)).files;
     assert.deepEqual(files.map((f: any) => f.originalName), ['first.dcm'], 'refused uploads leave nothing behind, the earlier file stays');
   });
