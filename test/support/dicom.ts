@@ -4,7 +4,8 @@
 // files (character sets, broken structures) by rawPart10. Test suites keep only presets
 // (helpers.ts/fixtures.ts) that choose values.
 import { dcmjs, type DicomDataset } from '../../src/dicom/index.js';
-import { EXPLICIT_LE } from '../../src/dicom/transferSyntax.js';
+import { DEFLATED_LE, EXPLICIT_LE } from '../../src/dicom/transferSyntax.js';
+import { deflateRawSync } from 'node:zlib';
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
@@ -47,9 +48,13 @@ function encodeExplicit(e: RawElement): Buffer {
   return Buffer.concat([header, value]);
 }
 
-/** Byte-exact Explicit VR Little Endian Part 10 file (elements must be given in tag order). */
-export function rawPart10(elements: RawElement[]): Buffer {
-  const ts = encodeExplicit({ tag: '00020010', vr: 'UI', value: Buffer.from(EXPLICIT_LE) });
+/**
+ * Byte-exact Explicit VR Little Endian Part 10 file (elements must be given in tag order); with
+ * DEFLATED_LE, the same dataset deflated. `encodeRaw` gives the bytes of elements, to nest them
+ * as an item's value.
+ */
+export function rawPart10(elements: RawElement[], transferSyntax: typeof EXPLICIT_LE | typeof DEFLATED_LE = EXPLICIT_LE): Buffer {
+  const ts = encodeExplicit({ tag: '00020010', vr: 'UI', value: Buffer.from(transferSyntax) });
   const sopClass = encodeExplicit({ tag: '00020002', vr: 'UI', value: Buffer.from('1.2.840.10008.5.1.4.1.1.7') });
   const sopInstance = encodeExplicit({ tag: '00020003', vr: 'UI', value: Buffer.from('1.2.3.4.99') });
   const metaBody = Buffer.concat([sopClass, sopInstance, ts]);
@@ -58,7 +63,12 @@ export function rawPart10(elements: RawElement[]): Buffer {
   groupLength.write('UL', 4, 'latin1');
   groupLength.writeUInt16LE(4, 6);
   groupLength.writeUInt32LE(metaBody.length, 8);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), groupLength, metaBody, ...elements.map(encodeExplicit)]);
+  const dataset = encodeRaw(elements);
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), groupLength, metaBody, transferSyntax === DEFLATED_LE ? deflateRawSync(dataset) : dataset]);
+}
+
+export function encodeRaw(elements: RawElement[]): Buffer {
+  return Buffer.concat(elements.map(encodeExplicit));
 }
 
 /** An image to build; every identity attribute can be set, defaulted, or left out (null). */
