@@ -53,6 +53,14 @@ export interface FramedFile {
   pixelDataLength: number | null;
   /** Top-level Pixel Data as views of the input (no copy): the whole element, and its value. */
   pixelElement: { bytes: Uint8Array; value: Uint8Array } | null;
+  /** Data elements the file holds, nested ones included. */
+  elements: number;
+  /**
+   * A top-level element's value as text (trailing padding removed), read from the bytes without
+   * dcmjs: for a caller that needs a UID or two of a file, not its dataset. Null when absent or
+   * of undefined length.
+   */
+  topText(tag: string): string | null;
 }
 
 function toArrayBuffer(b: Buffer): ArrayBuffer {
@@ -228,7 +236,13 @@ function collapseCharset(raw: string): string | null {
   return nonAscii ?? 'ISO_IR 6';
 }
 
-export function frame(input: Uint8Array): FramedFile {
+interface OpenedDataset { body: Uint8Array; ts: string; sourceTs: string; sourceMeta: Record<string, string>; hadFileMeta: boolean }
+
+/**
+ * The dataset of a file, past its preamble and File Meta (whichever of the forms PS3.10 and its
+ * predecessors wrote), with its transfer syntax; a Deflated one inflated by `inflate`.
+ */
+function openDataset(input: Uint8Array, inflate: (deflated: Uint8Array) => Uint8Array): OpenedDataset {
   if (!(input instanceof Uint8Array)) fail('input is not a byte array');
   if (input.length === 0) fail('empty file (0 bytes)');
   const buf = input;
@@ -271,25 +285,42 @@ export function frame(input: Uint8Array): FramedFile {
   const sourceTs = ts;
   let body: Uint8Array = buf.subarray(datasetStart);
   if (ts === DEFLATED_LE) {
-    // Bounded: a deflated run of zeros inflates a thousandfold.
-    const maxOutputLength = Math.min(1 << 30, Math.max(64 << 20, body.length * MAX_INFLATION));
-    try {
-      body = inflateRawSync(body, { maxOutputLength });
-    } catch (e) {
-      fail((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
-        ? `deflated dataset inflates past ${maxOutputLength} bytes (${MAX_INFLATION} times the file, at least 64 MiB)`
-        : 'deflated dataset could not be inflated');
-    }
+    body = inflate(body);
     // dcmjs inflates on read but writes uncompressed bytes under the deflate UID; the
     // content is the same Explicit VR LE dataset, so that is what we declare.
     ts = EXPLICIT_LE;
   }
+  if (body.length === 0) fail('the file has no dataset after the File Meta Information');
+  return { body, ts, sourceTs, sourceMeta, hadFileMeta };
+}
+
+/** The whole of a Deflated dataset; bounded, since a deflated run of zeros inflates a thousandfold. */
+function inflateBounded(deflated: Uint8Array): Uint8Array {
+  const maxOutputLength = Math.min(1 << 30, Math.max(64 << 20, deflated.length * MAX_INFLATION));
+  try {
+    return inflateRawSync(deflated, { maxOutputLength });
+  } catch (e) {
+    fail((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+      ? `deflated dataset inflates past ${maxOutputLength} bytes (${MAX_INFLATION} times the file, at least 64 MiB)`
+      : 'deflated dataset could not be inflated');
+  }
+}
+
+export interface FrameOptions {
+  /**
+   * The most data elements to accept, nested ones included (default: `elementBudget` of the
+   * input's size). A caller reading many files in one request shares one budget among them.
+   */
+  maxElements?: number;
+}
+
+export function frame(input: Uint8Array, opts: FrameOptions = {}): FramedFile {
+  const { body, ts, sourceTs, sourceMeta, hadFileMeta } = openDataset(input, inflateBounded);
   const little = ts !== EXPLICIT_BE;
   const explicit = ts !== IMPLICIT_LE;
-  if (body.length === 0) fail('the file has no dataset after the File Meta Information');
   const bview = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const tops: TopElement[] = [];
-  const walk: Walk = { buf: body, view: bview, little, explicit, count: 0, maxElements: elementBudget(input.length) };
+  const walk: Walk = { buf: body, view: bview, little, explicit, count: 0, maxElements: opts.maxElements ?? elementBudget(input.length) };
   if (explicit && !looksExplicit(body, 0)) fail(`transfer syntax ${ts} says explicit VR but the dataset is not explicit VR`);
   walkDataset(walk, 0, body.length, 0, false, (e) => tops.push(e));
   if (tops.length === 0) fail('empty dataset');
@@ -351,5 +382,10 @@ export function frame(input: Uint8Array): FramedFile {
     get canonical() { return (whole ??= assemble(parts.length)); },
     canonicalHeader: () => (trailingPixelPart < 0 ? null : assemble(trailingPixelPart)),
     transferSyntaxUid: ts, sourceTransferSyntaxUid: sourceTs, sourceMeta, dropped, hadFileMeta, pixelDataLength: pixel ? pixel.length : null, pixelElement,
+    elements: walk.count,
+    topText(tag) {
+      const e = tops.find((t) => t.tag === tag);
+      return e && !e.undefinedLength ? Buffer.from(body.subarray(e.valueStart, e.end)).toString('latin1').replace(/[\0 ]+$/, '') : null;
+    },
   };
 }

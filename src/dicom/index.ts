@@ -3,7 +3,7 @@
 // Every module that reads DICOM (deid, imaging, qc, ingest, retrieval) goes through here.
 export { dcmjs, dictionaryKeyword, dictionaryTag, dictionaryVr, quietly, silenceDcmjs, type DicomDataset, type DicomDictInstance, type DicomElement } from './dcmjs';
 export { DicomDatasetError, DicomParseError } from './errors';
-export { frame, type FramedFile } from './framing';
+export { elementBudget, frame, type FramedFile, type FrameOptions } from './framing';
 export { toDicomJson, type DicomJson, type DicomJsonAttribute, type DicomJsonOptions } from './json';
 export { readDicom, type DicomFile, type ReadOptions } from './read';
 export * from './transferSyntax';
