@@ -240,9 +240,9 @@ interface OpenedDataset { body: Uint8Array; ts: string; sourceTs: string; source
 
 /**
  * The dataset of a file, past its preamble and File Meta (whichever of the forms PS3.10 and its
- * predecessors wrote), with its transfer syntax; a Deflated one inflated by `inflate`.
+ * predecessors wrote), with its transfer syntax; a Deflated one inflated, within bounds.
  */
-function openDataset(input: Uint8Array, inflate: (deflated: Uint8Array) => Uint8Array): OpenedDataset {
+function openDataset(input: Uint8Array): OpenedDataset {
   if (!(input instanceof Uint8Array)) fail('input is not a byte array');
   if (input.length === 0) fail('empty file (0 bytes)');
   const buf = input;
@@ -285,7 +285,7 @@ function openDataset(input: Uint8Array, inflate: (deflated: Uint8Array) => Uint8
   const sourceTs = ts;
   let body: Uint8Array = buf.subarray(datasetStart);
   if (ts === DEFLATED_LE) {
-    body = inflate(body);
+    body = inflateBounded(body);
     // dcmjs inflates on read but writes uncompressed bytes under the deflate UID; the
     // content is the same Explicit VR LE dataset, so that is what we declare.
     ts = EXPLICIT_LE;
@@ -315,7 +315,7 @@ export interface FrameOptions {
 }
 
 export function frame(input: Uint8Array, opts: FrameOptions = {}): FramedFile {
-  const { body, ts, sourceTs, sourceMeta, hadFileMeta } = openDataset(input, inflateBounded);
+  const { body, ts, sourceTs, sourceMeta, hadFileMeta } = openDataset(input);
   const little = ts !== EXPLICIT_BE;
   const explicit = ts !== IMPLICIT_LE;
   const bview = new DataView(body.buffer, body.byteOffset, body.byteLength);
