@@ -164,6 +164,26 @@ describe('GA4GH DRS 1.4 at /ga4gh/drs/v1', () => {
     assert.equal((await follow(access.body.resolved_drs_object_access_urls[0])).status, 200);
   });
 
+  it('bulk answers an id asked for twice once, and refuses bundles listing more than the bound in all (413)', async () => {
+    const version = `${open.accession}.v1`;
+    const repeated = await drs('POST', `${server.url}/objects`, { body: { bulk_object_ids: Array(100).fill(version) } });
+    assert.equal(repeated.status, 200);
+    assertValid('bulkObjects', repeated.body);
+    assert.deepEqual(repeated.body.summary, { requested: 1, resolved: 1, unresolved: 0 });
+    assert.equal(repeated.body.resolved_drs_object[0].contents.length, 4);
+    // A server whose bound is six listed objects: one four-image version fits, two do not.
+    const small = await startDrs(app, undefined, { maxBulkContents: 6 });
+    try {
+      assert.equal((await drs('POST', `${small.url}/objects`, { body: { bulk_object_ids: [version] } })).status, 200);
+      const both = await drs('POST', `${small.url}/objects`, { body: { bulk_object_ids: [version, `${controlled.accession}.v1`] } });
+      assert.equal(both.status, 413);
+      assertValid('error', both.body);
+      assert.match(both.body.msg, /more than 6 objects/);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('bad input gets the spec\'s error body; a hidden object reads exactly like an unknown one', async () => {
     const cases: [string, string, number, unknown?][] = [
       ['GET', `/objects/${encodeURIComponent('bad id!')}`, 400],

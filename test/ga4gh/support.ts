@@ -14,11 +14,11 @@ export interface DrsServer { url: string; fastify: FastifyInstance; close: () =>
  * download links and the front door's one authenticate, with the passport configuration the test
  * names (the app's own server registers the same plugin at /ga4gh/drs/v1 with the configured one).
  */
-export async function startDrs(app: TestApp, passports: PassportConfig = { brokers: [], visaIssuers: [], clockToleranceSeconds: 0 }): Promise<DrsServer> {
+export async function startDrs(app: TestApp, passports: PassportConfig = { brokers: [], visaIssuers: [], clockToleranceSeconds: 0 }, limits: { maxBulkContents?: number } = {}): Promise<DrsServer> {
   const access = AccessModule.of(app.orm)!;
   const fastify = Fastify({ logger: false });
   // Registered as the front door's route list does: with the door's authenticate and access module as options.
-  await fastify.register(drsDoorPlugin(new PassportVerifier(passports)), { authenticate: authenticator(access.verifier), access });
+  await fastify.register(drsDoorPlugin(new PassportVerifier(passports), limits), { authenticate: authenticator(access.verifier), access });
   await fastify.listen({ host: '127.0.0.1', port: 0 });
   const port = (fastify.server.address() as AddressInfo).port;
   return { url: `http://127.0.0.1:${port}/ga4gh/drs/v1`, fastify, close: () => fastify.close() };

@@ -11,6 +11,12 @@ import { DrsService } from './DrsService.js';
 export const DRS_BASE = '/ga4gh/drs/v1';
 /** Longest bulk request (bulk_object_ids, bulk_object_access_ids) before 413. */
 export const MAX_BULK = 100;
+/**
+ * Bundle contents one bulk answer may list, all bundles together. A bundle lists every image it
+ * holds (a collection version of 100,000 images is about 19 MB of JSON), so a hundred ids of
+ * the largest version, a 2 KB request, made the archive build and send a hundred copies of it.
+ */
+export const MAX_BULK_CONTENTS = 100_000;
 
 export interface DrsRoutesOptions {
   orm: MikroORM;
@@ -20,6 +26,8 @@ export interface DrsRoutesOptions {
   /** Recorded as the archive's other routes record users (UserDirectory); optional. */
   recordUser?: (em: EntityManager, user: Principal | null) => Promise<void>;
   serviceInfo?: { organization: { name: string; url: string }; version: string };
+  /** Bundle contents listed in one bulk answer, at most (MAX_BULK_CONTENTS). */
+  maxBulkContents?: number;
 }
 
 const log = logger.child({ module: 'drs' });
@@ -112,7 +120,7 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
       const ids = bulkIds(request.body, 'bulk_object_ids');
       const { service: s } = await service(request);
       const expand = expandOf(request);
-      return bulk(ids, (id) => s.object(id, expand), 'resolved_drs_object');
+      return bulk(ids, (id) => s.object(id, expand), 'resolved_drs_object', opts.maxBulkContents ?? MAX_BULK_CONTENTS);
     });
     drs.options('/objects', async (request) => {
       const ids = bulkIds(request.body, 'bulk_object_ids');
@@ -156,24 +164,36 @@ function sendError(reply: FastifyReply, status: number, msg: string) {
   return reply.code(status).type('application/json').send({ msg, status_code: status });
 }
 
+/** The distinct ids asked for, in order: an id asked for twice is resolved, and answered, once. */
 function bulkIds(body: unknown, field: string): unknown[] {
   const ids = (body as any)?.[field];
   if (!Array.isArray(ids) || ids.length === 0) throw new DrsError(400, `"${field}" must be a non-empty array of object ids`);
   if (ids.length > MAX_BULK) throw new DrsError(413, `at most ${MAX_BULK} ids per request`);
-  return ids;
+  const seen = new Set<string>();
+  return ids.filter((id) => typeof id !== 'string' || (!seen.has(id) && !!seen.add(id)));
 }
 
-/** Resolves each id on its own: the spec's summary, unresolved ids grouped by error code, and the resolved items. */
-async function bulk(ids: unknown[], one: (id: unknown) => Promise<any>, field: string) {
+/**
+ * Resolves each id on its own: the spec's summary, unresolved ids grouped by error code, and the
+ * resolved items. Refused whole (413) once the bundles resolved so far list more than
+ * `maxContents` objects: no more is built than that.
+ */
+async function bulk(ids: unknown[], one: (id: unknown) => Promise<any>, field: string, maxContents = Infinity) {
   const resolved: any[] = [];
   const failures = new Map<number, string[]>();
+  let listed = 0;
   for (const id of ids) {
+    let item;
     try {
-      resolved.push(await one(id));
+      item = await one(id);
     } catch (err) {
       if (!(err instanceof DrsError)) throw err;
       failures.set(err.status, [...(failures.get(err.status) ?? []), String(id)]);
+      continue;
     }
+    listed += Array.isArray(item?.contents) ? item.contents.length : 0;
+    if (listed > maxContents) throw new DrsError(413, `the bundles asked for list more than ${maxContents} objects in all: ask for fewer per request`);
+    resolved.push(item);
   }
   return {
     summary: { requested: ids.length, resolved: resolved.length, unresolved: ids.length - resolved.length },
@@ -187,13 +207,13 @@ async function bulk(ids: unknown[], one: (id: unknown) => Promise<any>, field: s
  * `drsDoorPlugin(passports)` takes the door's one `authenticate` and the access module's user
  * directory. Typed structurally, so it needs nothing from the door's module.
  */
-export function drsDoorPlugin(passports: PassportVerifier): FastifyPluginAsync<{
+export function drsDoorPlugin(passports: PassportVerifier, limits: Pick<DrsRoutesOptions, 'maxBulkContents'> = {}): FastifyPluginAsync<{
   authenticate: (request: FastifyRequest) => Promise<Principal | null>;
   access: { orm: MikroORM; users: { record: (em: EntityManager, user: Principal | null) => Promise<unknown> } };
 }> {
   return async (app, door) => {
     await app.register(drsRoutes, {
-      orm: door.access.orm, authenticate: door.authenticate, passports,
+      orm: door.access.orm, authenticate: door.authenticate, passports, ...limits,
       recordUser: async (em, user) => { await door.access.users.record(em, user); },
     });
   };
