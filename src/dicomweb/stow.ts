@@ -16,7 +16,6 @@ export interface StowOutcome {
   body: Record<string, unknown>;
 }
 
-
 function reference(sopClass: string | null, sopInstance: string | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     '00081150': sopClass ? { vr: 'UI', Value: [sopClass] } : { vr: 'UI' },
@@ -66,7 +65,8 @@ export async function storeParts(
         sopInstance = meta['00020003'] || framed.topText('00080018');
         partStudy = framed.topText('0020000D');
       } catch {
-        // Not readable: refused below. The walk stopped somewhere; it visited no more elements than fit in the part (8 bytes each, at least).
+        // Not readable: refused below. The walk stopped somewhere, having visited no more
+        // elements than fit in the part (8 bytes each, at least).
         budget -= Math.ceil(part.body.length / 8);
       }
     }
