@@ -36,6 +36,20 @@ const ROOT_COSTS: Record<string, number> = {
   tagCensus: 5_000,
 };
 const DEFAULT_ROOT_COST = 10;
+/**
+ * The longest string an argument may carry, anywhere inside it (input objects, lists), on every
+ * transport: a title, a note or an id is far shorter, and without a bound a mutation stored
+ * whatever a 1 MB body held (a 300,000-character collection title was accepted). Arguments that
+ * carry documents are named in LONG_TEXT, by field and path.
+ */
+const MAX_TEXT = 4_000;
+/** Input objects and lists inside one another, at most (the schema's deepest input is 3). */
+const MAX_VALUE_DEPTH = 32;
+const LONG_TEXT: Record<string, number> = {
+  // A clinical-data CSV: as long as the request body allows.
+  'addClinicalDataCsv.csv': Infinity,
+  'createSubmission.input.description': 20_000,
+};
 /** A list without a page size (a study's series, an individual's studies): about twice the archive's average. */
 const UNPAGED_LIST = 10;
 
@@ -112,6 +126,7 @@ export function guardOperation(
 
   function field(node: FieldNode, parent: GraphQLNamedType | null, root: boolean, nesting: number): Stats {
     const name = node.name.value;
+    for (const arg of node.arguments ?? []) boundText(name, arg.name.value, valueOf(arg.value, vars));
     const introspection = name.startsWith('__');
     const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
     const own = root ? ROOT_COSTS[name] ?? DEFAULT_ROOT_COST : 1;
@@ -148,6 +163,31 @@ export function guardOperation(
     );
   }
   return stats;
+}
+
+/**
+ * Refuses a string longer than its bound anywhere in an argument's value (BAD_USER_INPUT naming
+ * where, never echoing it). Walked with a stack of its own: a variable may nest lists as deep as
+ * the body allows.
+ */
+function boundText(field: string, argument: string, value: unknown): void {
+  const stack: [string, unknown, number][] = [[argument, value, 0]];
+  while (stack.length) {
+    const [path, v, depth] = stack.pop()!;
+    if (depth > MAX_VALUE_DEPTH) throw new BadUserInputError(`"${argument}" nests values deeper than ${MAX_VALUE_DEPTH} levels.`, argument);
+    if (typeof v === 'string') {
+      const max = LONG_TEXT[`${field}.${path}`] ?? MAX_TEXT;
+      if (v.length > max) {
+        // Named by its path when that is made of field names (keys are the caller's, and never echoed otherwise).
+        const where = /^[A-Za-z_][\w.]{0,199}$/.test(path) ? path : argument;
+        throw new BadUserInputError(`"${where}" is longer than ${max} characters.`, where);
+      }
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push([path, item, depth + 1]);
+    } else if (v && typeof v === 'object') {
+      for (const [k, item] of Object.entries(v)) stack.push([path.length > 200 ? path : `${path}.${k}`, item, depth + 1]);
+    }
+  }
 }
 
 function add(total: Stats, part: Stats, times: number, depthOffset: number): void {

@@ -84,8 +84,10 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
       return;
     }
     if (status === 401) reply.header('www-authenticate', 'Bearer');
+    // A GraphQL refusal made before Apollo (the guard) carries its extensions (argument, maximum) as Apollo's would.
+    const extensions = isExpected(err) ? { ...(err as { extensions?: Record<string, unknown> }).extensions, code } : { code };
     reply.code(status).send(request.url.startsWith('/graphql')
-      ? { errors: [{ message, extensions: { code } }] }
+      ? { errors: [{ message, extensions }] }
       : { error: message, code });
   });
 

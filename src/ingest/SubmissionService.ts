@@ -40,6 +40,14 @@ function badInput(message: string, argument?: string): GraphQLError {
  */
 const PRIMARY_READ = { populate: ['collection'], connectionType: 'write' } as const;
 
+/** What a collection's descriptive fields may hold: they are shown in every listing, portal card and DataCite record. */
+const TEXT_LIMITS = { title: 300, disease: 200, description: 20_000, keywords: 50, keyword: 100 } as const;
+
+function bounded(value: string, argument: string, max: number): string {
+  if (value.length > max) throw badInput(`${argument} is longer than ${max} characters`, argument);
+  return value;
+}
+
 /** A file an upload staged: its row, and the name it was sent under (kept in staging, never in the database). */
 export interface ReceivedFile {
   id: number;
@@ -81,8 +89,11 @@ export class SubmissionService {
   async create(user: Principal, input: CreateSubmissionInput): Promise<Submission> {
     const title = input.title?.trim();
     if (!title) throw badInput('title must not be empty', 'title');
+    bounded(title, 'title', TEXT_LIMITS.title);
     const disease = input.disease?.trim();
     if (!disease) throw badInput('disease must not be empty', 'disease');
+    bounded(disease, 'disease', TEXT_LIMITS.disease);
+    bounded(input.description ?? '', 'description', TEXT_LIMITS.description);
     const bioProject = input.bioProjectAccession?.trim() || null;
     if (bioProject && !BIOPROJECT_PATTERN.test(bioProject)) {
       throw badInput(`"${bioProject.slice(0, 40)}" is not a BioProject accession: expected PRJCA, PRJNA, PRJEB or PRJDB followed by digits.`, 'bioProjectAccession');
@@ -92,7 +103,8 @@ export class SubmissionService {
       if (!(k in options)) throw badInput(`unknown de-identification option ${k}`, 'deidOptions');
       if (typeof v === 'boolean') (options as any)[k] = v;
     }
-    const keywords = (input.keywords ?? []).map((k) => k.trim()).filter(Boolean);
+    const keywords = (input.keywords ?? []).map((k) => bounded(k.trim(), 'keywords', TEXT_LIMITS.keyword)).filter(Boolean);
+    if (keywords.length > TEXT_LIMITS.keywords) throw badInput(`keywords holds more than ${TEXT_LIMITS.keywords} keywords`, 'keywords');
     const em = this.em();
     let collection: Collection;
     if (input.collectionAccession) {

@@ -156,6 +156,30 @@ describe('the GraphQL guard: every operation, every transport, linear in its siz
     assert.ok(!JSON.stringify(id.json).includes('1.1.1.1.1.1.1.1'));
   });
 
+  it('bounds every text an argument carries: a 300,000-character title and a 5,000-character note are refused, a long description and a clinical CSV are not', async () => {
+    const submitter = await app.token('guard-submitter', Role.SUBMITTER);
+    const create = 'mutation($i: CreateSubmissionInput!) { createSubmission(input: $i) { id } }';
+    const huge = await post(app, query(create, { i: { title: 't'.repeat(300_000), disease: 'ovarian cancer' } }), submitter);
+    assert.equal(huge.status, 400);
+    assert.equal(huge.json.errors[0].extensions.code, 'BAD_USER_INPUT');
+    assert.equal(huge.json.errors[0].extensions.argument, 'input.title');
+    assert.ok(!JSON.stringify(huge.json).includes('tttttttt'), 'the value is not echoed');
+    // Under the guard's bound, over the service's: a title is at most 300 characters, and at most 50 keywords.
+    const long = await post(app, query(create, { i: { title: 't'.repeat(301), disease: 'ovarian cancer' } }), submitter);
+    assert.equal(long.json.errors[0].extensions.code, 'BAD_USER_INPUT');
+    const keywords = await post(app, query(create, { i: { title: 'Guard', disease: 'ovarian cancer', keywords: Array.from({ length: 51 }, (_, i) => `k${i}`) } }), submitter);
+    assert.equal(keywords.json.errors[0].extensions.code, 'BAD_USER_INPUT');
+    const note = await post(app, query('mutation($n: String!) { reviewSeries(uid: "1.2.3", verdict: PASS, note: $n) { verdict } }', { n: 'n'.repeat(5_000) }));
+    assert.equal(note.json.errors[0].extensions.code, 'BAD_USER_INPUT');
+    const described = await post(app, query(create, { i: { title: 'Guard', disease: 'ovarian cancer', description: 'd'.repeat(15_000) } }), submitter);
+    assert.equal(described.json.errors, undefined, JSON.stringify(described.json.errors));
+    const id = described.json.data.createSubmission.id;
+    const csv = 'local_patient_id,age\n' + Array.from({ length: 2_000 }, (_, i) => `GUARD-${i},40`).join('\n');
+    assert.ok(csv.length > 20_000);
+    const clinical = await post(app, query('mutation($s: ID!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }', { s: id, c: csv }), submitter);
+    assert.notEqual(clinical.json.errors?.[0]?.extensions?.argument, 'csv', JSON.stringify(clinical.json.errors));
+  });
+
   it('still answers an ordinary request after all of that', async () => {
     const res = await app.gql('{ collections(first: 2) { totalCount } }');
     assert.equal(res.errors, undefined);
@@ -171,6 +195,7 @@ describe('the GraphQL guard: every operation, every transport, linear in its siz
         const wide = `{ collections(first: 500) { edges { node { individuals(first: 500) { edges { node { studies { series { images(first: 500) { edges { node { uid } } } } } } } } } } } }`;
         assert.equal((await overWs(client, wide)).errors?.[0]?.extensions?.code, 'QUERY_TOO_COMPLEX');
         assert.equal((await overWs(client, doublingFragments(22))).errors?.[0]?.extensions?.code, 'QUERY_TOO_COMPLEX');
+        assert.equal((await overWs(client, `{ series(uid: "${'1'.repeat(5_000)}") { uid } }`)).errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
         const ok = await overWs(client, '{ collections(first: 1) { totalCount } }');
         assert.equal(ok.errors, undefined);
       } finally {
