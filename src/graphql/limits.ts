@@ -46,8 +46,9 @@ const MAX_TEXT = 4_000;
 /** Input objects and lists inside one another, at most (the schema's deepest input is 3). */
 const MAX_VALUE_DEPTH = 32;
 const LONG_TEXT: Record<string, number> = {
-  // A clinical-data CSV: as long as the request body allows.
+  // A clinical-data CSV, and a query image sent inline (deprecated for /query-images): as long as the request body allows.
   'addClinicalDataCsv.csv': Infinity,
+  'similarImages.image.base64': Infinity,
   'createSubmission.input.description': 20_000,
 };
 /** A list without a page size (a study's series, an individual's studies): about twice the archive's average. */
