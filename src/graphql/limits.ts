@@ -50,6 +50,9 @@ const LONG_TEXT: Record<string, number> = {
   'addClinicalDataCsv.csv': Infinity,
   'similarImages.image.base64': Infinity,
   'createSubmission.input.description': 20_000,
+  // An access request's purpose and scope of use (AccessRequestService holds them to 5,000).
+  'requestAccess.input.purpose': 5_000,
+  'requestAccess.input.scopeOfUse': 5_000,
 };
 /** A list without a page size (a study's series, an individual's studies): about twice the archive's average. */
 const UNPAGED_LIST = 10;

@@ -171,6 +171,10 @@ describe('the GraphQL guard: every operation, every transport, linear in its siz
     assert.equal(keywords.json.errors[0].extensions.code, 'BAD_USER_INPUT');
     const note = await post(app, query('mutation($n: String!) { reviewSeries(uid: "1.2.3", verdict: PASS, note: $n) { verdict } }', { n: 'n'.repeat(5_000) }));
     assert.equal(note.json.errors[0].extensions.code, 'BAD_USER_INPUT');
+    // The arguments that carry documents get their own bounds: an access request's purpose, a collection's description, a clinical CSV.
+    const purpose = await post(app, query('mutation($i: AccessRequestInput!) { requestAccess(collection: "OBIA0001", input: $i) { id } }',
+      { i: { purpose: 'p'.repeat(4_500), scopeOfUse: 'analysis', institution: 'Guard University', pledgeNotToReidentify: true } }), await app.token('guard-researcher', Role.RESEARCHER));
+    assert.notEqual(purpose.json.errors?.[0]?.extensions?.argument, 'input.purpose', JSON.stringify(purpose.json.errors));
     const described = await post(app, query(create, { i: { title: 'Guard', disease: 'ovarian cancer', description: 'd'.repeat(15_000) } }), submitter);
     assert.equal(described.json.errors, undefined, JSON.stringify(described.json.errors));
     const id = described.json.data.createSubmission.id;
