@@ -4,6 +4,9 @@ import type { SubmissionService } from '../ingest/SubmissionService.js';
 import { elementBudget, frame } from '../dicom/index.js';
 import type { Part } from './multipart.js';
 
+/** Data elements one STOW-RS request's parts may hold in all, at least (see storeParts). */
+const REQUEST_ELEMENTS = 1_000_000;
+
 /** PS3.18 Table 10.5.3-3 / PS3.4 Annex B failure reasons. */
 const CANNOT_UNDERSTAND = 0xc000;
 const STUDY_MISMATCH = 0xa900;
@@ -37,10 +40,11 @@ export async function storeParts(
   const referenced: Record<string, unknown>[] = [];
   const failed: Record<string, unknown>[] = [];
   let n = 0;
-  // The parts' elements are counted against one budget for the request, as if it were one file
-  // of its size: what checking them costs the event loop stays proportional to the bytes sent
-  // however they are split into parts (a part of 200,000 tiny elements costs about 0.3 s).
-  let budget = elementBudget(parts.reduce((sum, p) => sum + p.body.length, 0));
+  // The parts' elements are counted against one budget for the request: a file's budget for the
+  // request's size, and never under REQUEST_ELEMENTS, so thousands of ordinary instances (a few
+  // hundred elements each) fit, while what checking them costs the event loop stays bounded
+  // however a hostile body is split into parts (200,000 tiny top-level elements take ≈ 0.3 s).
+  let budget = Math.max(REQUEST_ELEMENTS, elementBudget(parts.reduce((sum, p) => sum + p.body.length, 0)));
   for (const part of parts) {
     n++;
     // One part at a time on the event loop: other requests are answered between them.
@@ -58,7 +62,7 @@ export async function storeParts(
         // whose lengths lie, is refused here), but not through dcmjs: this runs on the event
         // loop, where parsing a header of hundreds of thousands of elements took seconds, and
         // the identity is three UIDs read from the bytes. Ingest parses the file when it screens it.
-        const framed = frame(part.body, { maxElements: Math.max(0, budget) });
+        const framed = frame(part.body, { maxElements: Math.max(0, Math.min(budget, elementBudget(part.body.length))) });
         budget -= framed.elements;
         const meta = framed.sourceMeta;
         sopClass = meta['00020002'] || framed.topText('00080016');
