@@ -3,7 +3,7 @@ import { decodeWithCodec, type CodecName } from './codecs';
 import { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 import { checkNativeNotTruncated, encapsulatedFrame } from './frames';
 import { decodeJpeg } from './jpeg';
-import { assertDicomSize } from './limits';
+import { assertDicomSize, j2kDimensions, jpegDimensions } from './limits';
 import { parseImage, type ImageAttributes, type ParsedImage } from './parse';
 import { toFrameData } from './photometric';
 import { decodeRle } from './rle';
@@ -38,6 +38,24 @@ function layoutOf(a: ImageAttributes): NativeLayout {
 function checkSize(a: ImageAttributes, width: number, height: number, components: number, what: string): void {
   if (width !== a.columns || height !== a.rows || components !== a.samplesPerPixel) {
     throw new PixelDataError(`${what} decoded ${width}x${height}x${components}, header says ${a.columns}x${a.rows}x${a.samplesPerPixel}`);
+  }
+}
+
+/**
+ * A codestream carries its own image size, and that is what a decoder allocates for, not the
+ * DICOM header's Rows and Columns (which the limits checked). A frame whose stream declares
+ * another size is refused before decoding: a 100 KB JPEG Lossless frame declaring 30,000 ×
+ * 30,000 under a 256 × 1,024 header took 20 s and 3.6 GB in the decoder before checkSize
+ * refused what it made (JPEG-LS: 4.7 s, 1.8 GB).
+ */
+function checkDeclaredSize(frame: Uint8Array, encoding: string, a: ImageAttributes): void {
+  const what = encoding === 'jpeg' ? 'JPEG' : encoding === 'jpegls' ? 'JPEG-LS' : encoding === 'j2k' ? 'JPEG 2000' : encoding === 'htj2k' ? 'HTJ2K' : null;
+  if (!what) return;
+  const size = encoding === 'jpeg' || encoding === 'jpegls' ? jpegDimensions(frame) : j2kDimensions(frame);
+  // No size to read (a stream the decoder will refuse itself) or a JPEG height left to a DNL marker.
+  if (!size || size.height === 0) return;
+  if (size.width !== a.columns || size.height !== a.rows) {
+    throw new PixelDataError(`the ${what} stream declares ${size.width}x${size.height}, the header ${a.columns}x${a.rows}`);
   }
 }
 
@@ -263,6 +281,7 @@ async function storedFrame(parsed: ParsedImage, frameIndex?: number, maxSize?: n
     decoded = { stored: unpackNative(item, layoutOf(a), index, ts.bigEndian), bitsStored: a.bitsStored, codecColour: false };
   } else {
     const frame = encapsulatedFrame(parsed.pixelItems, a.numberOfFrames, index, ts.encoding);
+    checkDeclaredSize(frame, ts.encoding, a);
     switch (ts.encoding) {
       case 'rle': {
         const bytes = decodeRle(frame, a.rows, a.columns, a.samplesPerPixel, a.bitsAllocated);

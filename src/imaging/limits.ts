@@ -90,7 +90,10 @@ export function pngDimensions(b: Uint8Array): { width: number; height: number } 
   return { width: dv.getUint32(16), height: dv.getUint32(20) };
 }
 
-/** Width and height from a JPEG's first start-of-frame marker; null if none is found before the scan. */
+/**
+ * Width and height from a JPEG's first start-of-frame marker (JPEG-LS's SOF55 too, laid out the
+ * same); null if none is found before the scan.
+ */
 export function jpegDimensions(b: Uint8Array): { width: number; height: number } | null {
   let p = 2;
   while (p + 9 < b.length) {
@@ -99,13 +102,21 @@ export function jpegDimensions(b: Uint8Array): { width: number; height: number }
     // Fill bytes, and markers without a length (RSTn, SOI, TEM).
     if (m === 0xff) { p++; continue; }
     if ((m >= 0xd0 && m <= 0xd8) || m === 0x01) { p += 2; continue; }
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+    if ((m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) || m === 0xf7) {
       return { height: (b[p + 5] << 8) | b[p + 6], width: (b[p + 7] << 8) | b[p + 8] };
     }
     if (m === 0xda || m === 0xd9) return null;
     p += 2 + ((b[p + 2] << 8) | b[p + 3]);
   }
   return null;
+}
+
+/** Width and height of a JPEG 2000 (or HTJ2K) codestream's image area, from its SIZ marker; null without one. */
+export function j2kDimensions(b: Uint8Array): { width: number; height: number } | null {
+  // SIZ follows SOC directly (ISO 15444-1 A.5.1): FF4F FF51 Lsiz Rsiz Xsiz Ysiz XOsiz YOsiz …
+  if (b.length < 22 || b[0] !== 0xff || b[1] !== 0x4f || b[2] !== 0xff || b[3] !== 0x51) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { width: dv.getUint32(8) - dv.getUint32(16), height: dv.getUint32(12) - dv.getUint32(20) };
 }
 
 /**

@@ -185,8 +185,24 @@ describe('errors', () => {
     });
   }
 
-  it('corrupt JPEG 2000 codestream raises PixelDataError with the codec message', async () => {
-    await assert.rejects(decodeFrame(sample('pydicom__JPEG2000-embedded-sequence-delimiter.dcm')), (e: unknown) => e instanceof PixelDataError && /openjpeg/.test(e.message));
+  it('a corrupt JPEG 2000 codestream raises PixelDataError: its size, read before the codec allocates for it, is not the header\'s', async () => {
+    // The stray delimiter lands in the SIZ marker, which then declares 3,722,445,056 columns.
+    await assert.rejects(decodeFrame(sample('pydicom__JPEG2000-embedded-sequence-delimiter.dcm')), (e: unknown) => e instanceof PixelDataError && /JPEG 2000 stream declares \d+x1024, the header 256x1024/.test(e.message));
+  });
+
+  it('a compressed frame whose stream declares a size other than the header\'s is refused before decoding (JPEG Lossless, JPEG-LS, JPEG 2000, baseline JPEG)', async () => {
+    // Each sample's stream made to declare 30,000 × 30,000: decoded first, the JPEG Lossless one took 20 s and 3.6 GB.
+    const bombs: [string, number, number][] = [
+      ['pydicomdata__JPEG-LL.dcm', 0xc3, 5], ['pydicom__MR_small_jpeg_ls_lossless.dcm', 0xf7, 5],
+      ['pydicom__SC_rgb_jpeg_dcmtk.dcm', 0xc0, 5], ['pydicom__MR_small_jp2klossless.dcm', 0x51, 6],
+    ];
+    for (const [file, marker, at] of bombs) {
+      const bytes = Buffer.from(sample(file));
+      const m = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === marker);
+      assert.ok(m > 0, `${file} has its size marker`);
+      if (marker === 0x51) { bytes.writeUInt32BE(30_000, m + at); bytes.writeUInt32BE(30_000, m + at + 4); } else { bytes.writeUInt16BE(30_000, m + at); bytes.writeUInt16BE(30_000, m + at + 2); }
+      await assert.rejects(decodeFrame(bytes), (e: unknown) => e instanceof PixelDataError && /stream declares 30000x30000, the header/.test(e.message), file);
+    }
   });
 
   // Imaging reads through src/dicom, so it refuses what de-identification refuses (issue 14):
