@@ -1,4 +1,4 @@
-import { inflateSync, unzlibSync } from 'fflate';
+import zlib from 'node:zlib';
 import { decodeWithCodec, type CodecName } from './codecs';
 import { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 import { checkNativeNotTruncated, encapsulatedFrame } from './frames';
@@ -143,14 +143,21 @@ async function decodeWasm(name: CodecName, frame: Uint8Array, a: ImageAttributes
   return { stored: { ...base, values }, bitsStored: info.bitsPerSample, codecColour: colourTransformed };
 }
 
-function inflateFrame(frame: Uint8Array): Uint8Array {
+/**
+ * A Deflated Image Frame (raw deflate, or zlib-wrapped as some writers do), inflated to at most
+ * the frame's size by the header: a run of zeros deflates a thousandfold, so without the bound a
+ * small frame could inflate to whatever memory allows.
+ */
+function inflateFrame(frame: Uint8Array, maxBytes: number): Uint8Array {
+  const options = { maxOutputLength: Math.max(1, maxBytes) };
   try {
-    return inflateSync(frame);
-  } catch {
+    return zlib.inflateRawSync(frame, options);
+  } catch (raw) {
     try {
-      return unzlibSync(frame);
+      return zlib.inflateSync(frame, options);
     } catch (e) {
-      throw new PixelDataError(`deflated frame does not inflate: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      const tooLarge = [raw, e].some((x) => (x as { code?: string })?.code === 'ERR_BUFFER_TOO_LARGE');
+      throw new PixelDataError(tooLarge ? `deflated frame inflates past the ${maxBytes} bytes its header declares` : `deflated frame does not inflate: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }
 }
@@ -290,7 +297,7 @@ async function storedFrame(parsed: ParsedImage, frameIndex?: number, maxSize?: n
         break;
       }
       case 'deflatedFrame':
-        decoded = { stored: unpackNative(inflateFrame(frame), layoutOf(a), 0, false), bitsStored: a.bitsStored, codecColour: false };
+        decoded = { stored: unpackNative(inflateFrame(frame, Math.ceil(a.rows * a.columns * a.samplesPerPixel * a.bitsAllocated / 8)), layoutOf(a), 0, false), bitsStored: a.bitsStored, codecColour: false };
         break;
       case 'jpeg':
         decoded = await decodeJpegFamily(frame, a);

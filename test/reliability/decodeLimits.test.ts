@@ -3,7 +3,8 @@
 // is refused with a typed error (BAD_USER_INPUT; IMAGE_TOO_LARGE quarantine), not decoded.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DecodeLimitError, decodeFrame, setDecodeLimits } from '../../src/imaging/index.js';
+import zlib from 'node:zlib';
+import { DecodeLimitError, decodeFrame, PixelDataError, setDecodeLimits } from '../../src/imaging/index.js';
 import { decodeImage } from '../../src/retrieval/decode.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
@@ -57,6 +58,23 @@ describe('decoded size is bounded before decoding', () => {
       setDecodeLimits(previous);
     }
     assert.equal((await decodeFrame(rleDicomBomb(64))).rows, 64);
+  });
+
+  it('a Deflated Image Frame is inflated to at most the frame its header declares: a 64 × 64 frame of 20 MB of zeros is refused', async () => {
+    const zeros = zlib.deflateRawSync(Buffer.alloc(20 * MB), { level: 9 });
+    assert.ok(zeros.length < 200 * 1024, `${zeros.length} bytes deflated`);
+    const deflatedFrame = (frame: Buffer) => makeCt({
+      patientId: 'DEFLATE-BOMB', studyUid: uid(), seriesUid: uid(), sopUid: uid(),
+      extra: {
+        '00280010': { vr: 'US', Value: [64] }, '00280011': { vr: 'US', Value: [64] },
+        '00280100': { vr: 'US', Value: [8] }, '00280101': { vr: 'US', Value: [8] }, '00280102': { vr: 'US', Value: [7] }, '00280103': { vr: 'US', Value: [0] },
+        '7FE00010': { vr: 'OB', Value: [frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.length)] },
+      },
+      extraMeta: { '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.8.1'] } },
+    });
+    await assert.rejects(decodeFrame(deflatedFrame(zeros)), (e: unknown) => e instanceof PixelDataError && /inflates past the 4096 bytes/.test((e as Error).message));
+    const ordinary = await decodeFrame(deflatedFrame(zlib.deflateRawSync(Buffer.alloc(64 * 64, 9))));
+    assert.equal(ordinary.rows, 64);
   });
 
   it('ingest quarantines a 4 MB RLE DICOM that decodes to 16,000 × 16,000 as IMAGE_TOO_LARGE and ingests the rest', async () => {
