@@ -3,11 +3,11 @@ import { decodeWithCodec, type CodecName } from './codecs';
 import { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 import { checkNativeNotTruncated, encapsulatedFrame } from './frames';
 import { decodeJpeg } from './jpeg';
-import { assertDicomSize, j2kDimensions, jpegDimensions } from './limits';
+import { assertDicomSize, j2kDimensions, jpegFrameHeader } from './limits';
 import { parseImage, type ImageAttributes, type ParsedImage } from './parse';
 import { toFrameData } from './photometric';
 import { decodeRle } from './rle';
-import { maskStored, unpackNative, type NativeLayout, type StoredFrame } from './samples';
+import { maskStored, nativeFrameBits, unpackNative, type NativeLayout, type StoredFrame } from './samples';
 import { transferSyntaxInfo } from './transferSyntax';
 import { displayOfRawGrey, toDisplay8, type Image8 } from './window';
 
@@ -41,6 +41,9 @@ function checkSize(a: ImageAttributes, width: number, height: number, components
   }
 }
 
+/** The encodings whose codestream declares its own size, by the name an error gives them. */
+const STREAM_NAMES: Record<string, string> = { jpeg: 'JPEG', jpegls: 'JPEG-LS', j2k: 'JPEG 2000', htj2k: 'HTJ2K' };
+
 /**
  * A codestream carries its own image size, and that is what a decoder allocates for, not the
  * DICOM header's Rows and Columns (which the limits checked). A frame whose stream declares
@@ -49,9 +52,9 @@ function checkSize(a: ImageAttributes, width: number, height: number, components
  * refused what it made (JPEG-LS: 4.7 s, 1.8 GB).
  */
 function checkDeclaredSize(frame: Uint8Array, encoding: string, a: ImageAttributes): void {
-  const what = encoding === 'jpeg' ? 'JPEG' : encoding === 'jpegls' ? 'JPEG-LS' : encoding === 'j2k' ? 'JPEG 2000' : encoding === 'htj2k' ? 'HTJ2K' : null;
+  const what = STREAM_NAMES[encoding];
   if (!what) return;
-  const size = encoding === 'jpeg' || encoding === 'jpegls' ? jpegDimensions(frame) : j2kDimensions(frame);
+  const size = encoding === 'jpeg' || encoding === 'jpegls' ? jpegFrameHeader(frame) : j2kDimensions(frame);
   // No size to read (a stream the decoder will refuse itself) or a JPEG height left to a DNL marker.
   if (!size || size.height === 0) return;
   if (size.width !== a.columns || size.height !== a.rows) {
@@ -79,7 +82,7 @@ function viewSamples(bytes: Uint8Array, bits: number, signed: boolean): Uint8Arr
 async function decodeJpegFamily(frame: Uint8Array, a: ImageAttributes): Promise<CodecFrame> {
   // libjpeg-turbo's 8-bit build covers baseline/progressive 8-bit and does YCbCr→RGB itself;
   // 12-bit extended and lossless (SOF3) go to the built-in decoder.
-  const sof = findSof(frame);
+  const sof = jpegFrameHeader(frame);
   const base = { rows: a.rows, columns: a.columns, samplesPerPixel: a.samplesPerPixel, planar: false };
   if (sof && sof.marker !== 0xc3 && sof.precision === 8) {
     const out = await decodeWithCodec('libjpeg-turbo', frame);
@@ -89,18 +92,6 @@ async function decodeJpegFamily(frame: Uint8Array, a: ImageAttributes): Promise<
   const img = decodeJpeg(frame);
   checkSize(a, img.width, img.height, img.components, 'JPEG');
   return { stored: { ...base, values: fromUnsigned(img.data, a, img.precision) }, bitsStored: Math.min(a.bitsStored, img.precision), codecColour: false };
-}
-
-function findSof(data: Uint8Array): { marker: number; precision: number } | null {
-  let p = 2;
-  while (p + 4 < data.length) {
-    if (data[p] !== 0xff) return null;
-    const m = data[p + 1];
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return { marker: m, precision: data[p + 4] };
-    if (m === 0xda) return null;
-    p += 2 + ((data[p + 2] << 8) | data[p + 3]);
-  }
-  return null;
 }
 
 /** Number of wavelet decomposition levels, from the COD marker of a J2K/HTJ2K main header. */
@@ -296,9 +287,11 @@ async function storedFrame(parsed: ParsedImage, frameIndex?: number, maxSize?: n
         decoded = { stored: unpackNative(bytes, layout, 0, false), bitsStored: a.bitsStored, codecColour: false };
         break;
       }
-      case 'deflatedFrame':
-        decoded = { stored: unpackNative(inflateFrame(frame, Math.ceil(a.rows * a.columns * a.samplesPerPixel * a.bitsAllocated / 8)), layoutOf(a), 0, false), bitsStored: a.bitsStored, codecColour: false };
+      case 'deflatedFrame': {
+        const layout = layoutOf(a);
+        decoded = { stored: unpackNative(inflateFrame(frame, Math.ceil(nativeFrameBits(layout) / 8)), layout, 0, false), bitsStored: a.bitsStored, codecColour: false };
         break;
+      }
       case 'jpeg':
         decoded = await decodeJpegFamily(frame, a);
         break;

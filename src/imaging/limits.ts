@@ -90,11 +90,15 @@ export function pngDimensions(b: Uint8Array): { width: number; height: number } 
   return { width: dv.getUint32(16), height: dv.getUint32(20) };
 }
 
+/** A JPEG (or JPEG-LS) start-of-frame header: its marker, sample precision and size. */
+export interface JpegFrameHeader { marker: number; precision: number; width: number; height: number }
+
 /**
- * Width and height from a JPEG's first start-of-frame marker (JPEG-LS's SOF55 too, laid out the
- * same); null if none is found before the scan.
+ * The first start-of-frame header of a JPEG stream (JPEG-LS's SOF55 too, laid out the same); null
+ * if none is found before the scan. The one scanner of JPEG markers: query images' size bound and
+ * the DICOM decoders' choice of codec both read it.
  */
-export function jpegDimensions(b: Uint8Array): { width: number; height: number } | null {
+export function jpegFrameHeader(b: Uint8Array): JpegFrameHeader | null {
   let p = 2;
   while (p + 9 < b.length) {
     if (b[p] !== 0xff) return null;
@@ -103,12 +107,18 @@ export function jpegDimensions(b: Uint8Array): { width: number; height: number }
     if (m === 0xff) { p++; continue; }
     if ((m >= 0xd0 && m <= 0xd8) || m === 0x01) { p += 2; continue; }
     if ((m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) || m === 0xf7) {
-      return { height: (b[p + 5] << 8) | b[p + 6], width: (b[p + 7] << 8) | b[p + 8] };
+      return { marker: m, precision: b[p + 4], height: (b[p + 5] << 8) | b[p + 6], width: (b[p + 7] << 8) | b[p + 8] };
     }
     if (m === 0xda || m === 0xd9) return null;
     p += 2 + ((b[p + 2] << 8) | b[p + 3]);
   }
   return null;
+}
+
+/** Width and height from a JPEG's first start-of-frame header; null if there is none. */
+export function jpegDimensions(b: Uint8Array): { width: number; height: number } | null {
+  const sof = jpegFrameHeader(b);
+  return sof && { width: sof.width, height: sof.height };
 }
 
 /** Width and height of a JPEG 2000 (or HTJ2K) codestream's image area, from its SIZ marker; null without one. */
