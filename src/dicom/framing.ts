@@ -69,7 +69,10 @@ function toArrayBuffer(b: Buffer): ArrayBuffer {
 
 interface TopElement { tag: string; vr: string | null; start: number; valueStart: number; length: number; end: number; undefinedLength: boolean }
 
-interface Walk { buf: Uint8Array; view: DataView; little: boolean; explicit: boolean; count: number; maxElements: number }
+/** Elements seen so far and the most allowed: one object for a whole file, shared by the walks of its items. */
+interface Tally { count: number; max: number }
+
+interface Walk { buf: Uint8Array; view: DataView; little: boolean; explicit: boolean; tally: Tally }
 
 function hex4(n: number): string {
   return n.toString(16).toUpperCase().padStart(4, '0');
@@ -96,37 +99,36 @@ function readTag(w: Walk, offset: number, end: number): [number, number] {
  */
 function walkItems(w: Walk, offset: number, end: number, depth: number, itemsImplicit: boolean, owner: string, definedEnd: number | null = null, fragments = false): number {
   const inner: Walk = itemsImplicit && w.explicit ? { ...w, explicit: false } : w;
+  const limit = definedEnd ?? end;
   for (;;) {
-    if (definedEnd !== null && offset === definedEnd) return offset;
-    const [group, element] = readTag(w, offset, definedEnd ?? end);
+    if (offset === definedEnd) return offset;
+    const [group, element] = readTag(w, offset, limit);
     const length = w.view.getUint32(offset + 4, w.little);
     offset += 8;
     if (definedEnd === null && group === 0xfffe && element === 0xe0dd) return offset;
     if (group !== 0xfffe || element !== 0xe000) {
       fail(`malformed sequence ${owner}: expected an item tag at offset ${offset - 8}, found ${tagName(group, element)}`);
     }
-    if (++w.count > w.maxElements) tooMany(w);
-    inner.count = w.count;
+    count(w);
     if (length === UNDEFINED) {
-      offset = walkDataset(inner, offset, definedEnd ?? end, depth + 1, true);
+      offset = walkDataset(inner, offset, limit, depth + 1, true);
     } else {
       const itemEnd = offset + length;
-      if (itemEnd > (definedEnd ?? end)) fail(`truncated: an item of ${owner} declares ${length} bytes but only ${(definedEnd ?? end) - offset} remain`);
+      if (itemEnd > limit) fail(`truncated: an item of ${owner} declares ${length} bytes but only ${limit - offset} remain`);
       offset = fragments ? itemEnd : walkDataset(inner, offset, itemEnd, depth + 1, false);
     }
-    w.count = inner.count;
   }
 }
 
-function tooMany(w: Walk): never {
-  fail(`more than ${w.maxElements} data elements (at most ${BASE_ELEMENTS} and one per KiB of the file)`);
+function count(w: Walk): void {
+  if (++w.tally.count > w.tally.max) fail(`more than ${w.tally.max} data elements (at most ${BASE_ELEMENTS} and one per KiB of the file)`);
 }
 
 /** Walks a dataset (or an undefined-length item) and returns the offset after it. */
 function walkDataset(w: Walk, offset: number, end: number, depth: number, inItem: boolean, onTop?: (e: TopElement) => void): number {
   if (depth > MAX_DEPTH) fail(`sequences nested deeper than ${MAX_DEPTH} levels`);
   while (offset < end) {
-    if (++w.count > w.maxElements) tooMany(w);
+    count(w);
     const start = offset;
     const [group, element] = readTag(w, offset, end);
     if (group === 0xfffe) {
@@ -320,7 +322,7 @@ export function frame(input: Uint8Array, opts: FrameOptions = {}): FramedFile {
   const explicit = ts !== IMPLICIT_LE;
   const bview = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const tops: TopElement[] = [];
-  const walk: Walk = { buf: body, view: bview, little, explicit, count: 0, maxElements: opts.maxElements ?? elementBudget(input.length) };
+  const walk: Walk = { buf: body, view: bview, little, explicit, tally: { count: 0, max: opts.maxElements ?? elementBudget(input.length) } };
   if (explicit && !looksExplicit(body, 0)) fail(`transfer syntax ${ts} says explicit VR but the dataset is not explicit VR`);
   walkDataset(walk, 0, body.length, 0, false, (e) => tops.push(e));
   if (tops.length === 0) fail('empty dataset');
@@ -382,7 +384,7 @@ export function frame(input: Uint8Array, opts: FrameOptions = {}): FramedFile {
     get canonical() { return (whole ??= assemble(parts.length)); },
     canonicalHeader: () => (trailingPixelPart < 0 ? null : assemble(trailingPixelPart)),
     transferSyntaxUid: ts, sourceTransferSyntaxUid: sourceTs, sourceMeta, dropped, hadFileMeta, pixelDataLength: pixel ? pixel.length : null, pixelElement,
-    elements: walk.count,
+    elements: walk.tally.count,
     topText(tag) {
       const e = tops.find((t) => t.tag === tag);
       return e && !e.undefinedLength ? Buffer.from(body.subarray(e.valueStart, e.end)).toString('latin1').replace(/[\0 ]+$/, '') : null;
