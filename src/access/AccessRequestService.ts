@@ -7,6 +7,7 @@ import { pubSub, Topic } from '../events/pubsub.js';
 import type { AccessControl } from './AccessControl.js';
 import { Action, refusal } from './policy.js';
 import { BadUserInputError } from '../errors.js';
+import { boundedText, TEXT_LIMITS } from '../freeText.js';
 
 export enum ReviewDecision { APPROVE = 'APPROVE', REJECT = 'REJECT' }
 
@@ -18,13 +19,6 @@ export interface AccessRequestInput {
 }
 
 const badInput = (message: string, argument: string) => new BadUserInputError(message, argument);
-
-function requireText(value: string | null | undefined, argument: string, max: number): string {
-  const text = (value ?? '').trim();
-  if (!text) throw badInput(`"${argument}" must not be empty.`, argument);
-  if (text.length > max) throw badInput(`"${argument}" is longer than ${max} characters.`, argument);
-  return text;
-}
 
 /**
  * Access requests for controlled collections: researchers ask, owners (the submitter or a
@@ -56,9 +50,9 @@ export class AccessRequestService {
     const request = this.em.create(AccessRequest, {
       collection: collection!,
       requester: this.user!.id,
-      purpose: requireText(input.purpose, 'purpose', 5000),
-      scopeOfUse: requireText(input.scopeOfUse, 'scopeOfUse', 5000),
-      institution: requireText(input.institution, 'institution', 300),
+      purpose: boundedText(input.purpose, 'purpose', TEXT_LIMITS.accessRequestText),
+      scopeOfUse: boundedText(input.scopeOfUse, 'scopeOfUse', TEXT_LIMITS.accessRequestText),
+      institution: boundedText(input.institution, 'institution', TEXT_LIMITS.institution),
       pledgeNotToReidentify: true,
       state: AccessRequestState.PENDING,
       createdAt: new Date(),
@@ -147,7 +141,7 @@ export class AccessRequestService {
   async addDelegate(accession: string, userSub: string): Promise<Collection> {
     const collection = await this.collectionByAccession(accession);
     await this.access.assertCan(Action.MANAGE_DELEGATES, collection, `collection ${accession}`);
-    const sub = requireText(userSub, 'user', 200);
+    const sub = boundedText(userSub, 'user', TEXT_LIMITS.userId);
     if (!(await this.em.findOne(CollectionDelegate, { collection: collection!, userSub: sub }))) {
       this.em.create(CollectionDelegate, { collection: collection!, userSub: sub, addedBy: this.user!.id, addedAt: new Date() });
       await this.em.flush();

@@ -5,6 +5,7 @@ import {
   type OperationDefinitionNode, type SelectionSetNode, type ValueNode,
 } from 'graphql';
 import { BadUserInputError, QueryTooComplexError, QueryTooDeepError } from '../errors.js';
+import { TEXT_LIMITS } from '../freeText.js';
 
 /** What one operation may be, over every transport. */
 export interface QueryLimits {
@@ -49,10 +50,10 @@ const LONG_TEXT: Record<string, number> = {
   // A clinical-data CSV, and a query image sent inline (deprecated for /query-images): as long as the request body allows.
   'addClinicalDataCsv.csv': Infinity,
   'similarImages.image.base64': Infinity,
-  'createSubmission.input.description': 20_000,
-  // An access request's purpose and scope of use (AccessRequestService holds them to 5,000).
-  'requestAccess.input.purpose': 5_000,
-  'requestAccess.input.scopeOfUse': 5_000,
+  // Documents whose own bounds the services enforce (src/freeText.ts).
+  'createSubmission.input.description': TEXT_LIMITS.collectionDescription,
+  'requestAccess.input.purpose': TEXT_LIMITS.accessRequestText,
+  'requestAccess.input.scopeOfUse': TEXT_LIMITS.accessRequestText,
 };
 /** A list without a page size (a study's series, an individual's studies): about twice the archive's average. */
 const UNPAGED_LIST = 10;

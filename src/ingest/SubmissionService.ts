@@ -13,6 +13,7 @@ import { SubmissionState } from '../entities/Submission.js';
 import { ClinicalDataError, parseClinicalCsv, parseGsaHumanAccession, type ClinicalInput } from './clinicalCsv.js';
 import type { StagingArea, StagingOwner } from './staging.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
+import { boundedText, TEXT_LIMITS } from '../freeText.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
 export const BIOPROJECT_PATTERN = /^PRJ(CA|NA|EB|DB)\d{1,9}$/;
@@ -39,14 +40,6 @@ function badInput(message: string, argument?: string): GraphQLError {
  * replica's lag would answer "no such submission" or a state from before the run).
  */
 const PRIMARY_READ = { populate: ['collection'], connectionType: 'write' } as const;
-
-/** What a collection's descriptive fields may hold: they are shown in every listing, portal card and DataCite record. */
-const TEXT_LIMITS = { title: 300, disease: 200, description: 20_000, keywords: 50, keyword: 100 } as const;
-
-function bounded(value: string, argument: string, max: number): string {
-  if (value.length > max) throw badInput(`${argument} is longer than ${max} characters`, argument);
-  return value;
-}
 
 /** A file an upload staged: its row, and the name it was sent under (kept in staging, never in the database). */
 export interface ReceivedFile {
@@ -87,13 +80,10 @@ export class SubmissionService {
   }
 
   async create(user: Principal, input: CreateSubmissionInput): Promise<Submission> {
-    const title = input.title?.trim();
-    if (!title) throw badInput('title must not be empty', 'title');
-    bounded(title, 'title', TEXT_LIMITS.title);
-    const disease = input.disease?.trim();
-    if (!disease) throw badInput('disease must not be empty', 'disease');
-    bounded(disease, 'disease', TEXT_LIMITS.disease);
-    bounded(input.description ?? '', 'description', TEXT_LIMITS.description);
+    // Shown in every listing, portal card and DataCite record: bounded (src/freeText.ts).
+    const title = boundedText(input.title, 'title', TEXT_LIMITS.collectionTitle);
+    const disease = boundedText(input.disease, 'disease', TEXT_LIMITS.collectionDisease);
+    boundedText(input.description, 'description', TEXT_LIMITS.collectionDescription, false);
     const bioProject = input.bioProjectAccession?.trim() || null;
     if (bioProject && !BIOPROJECT_PATTERN.test(bioProject)) {
       throw badInput(`"${bioProject.slice(0, 40)}" is not a BioProject accession: expected PRJCA, PRJNA, PRJEB or PRJDB followed by digits.`, 'bioProjectAccession');
@@ -103,7 +93,7 @@ export class SubmissionService {
       if (!(k in options)) throw badInput(`unknown de-identification option ${k}`, 'deidOptions');
       if (typeof v === 'boolean') (options as any)[k] = v;
     }
-    const keywords = (input.keywords ?? []).map((k) => bounded(k.trim(), 'keywords', TEXT_LIMITS.keyword)).filter(Boolean);
+    const keywords = (input.keywords ?? []).map((k) => boundedText(k, 'keywords', TEXT_LIMITS.keyword, false)).filter(Boolean);
     if (keywords.length > TEXT_LIMITS.keywords) throw badInput(`keywords holds more than ${TEXT_LIMITS.keywords} keywords`, 'keywords');
     const em = this.em();
     let collection: Collection;
