@@ -169,8 +169,7 @@ function bulkIds(body: unknown, field: string): unknown[] {
   const ids = (body as any)?.[field];
   if (!Array.isArray(ids) || ids.length === 0) throw new DrsError(400, `"${field}" must be a non-empty array of object ids`);
   if (ids.length > MAX_BULK) throw new DrsError(413, `at most ${MAX_BULK} ids per request`);
-  const seen = new Set<string>();
-  return ids.filter((id) => typeof id !== 'string' || (!seen.has(id) && !!seen.add(id)));
+  return [...new Set(ids)];
 }
 
 /**
