@@ -9,19 +9,12 @@ import { deidentify, OBIA_DEFAULT_OPTIONS } from '../../src/deid';
 import { DEFLATED_LE, DicomDatasetError, DicomParseError, readDicom } from '../../src/dicom';
 import { elementBudget } from '../../src/dicom/framing';
 import { readFacts } from '../../src/qc';
-import { encodeRaw, rawPart10, type RawElement } from '../support/dicom.js';
+import { encodeRaw, rawPart10, tinyElements, type RawElement } from '../support/dicom.js';
 import { noDatabase } from '../support/once.js';
 
 noDatabase('reads crafted DICOM bytes');
 
-const us = (tag: string, n: number): RawElement => ({ tag, vr: 'US', value: Buffer.from([n & 0xff, n >> 8]) });
 const text = (tag: string, vr: string, s: string): RawElement => ({ tag, vr, value: Buffer.from(s, 'latin1') });
-const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
-
-/** `n` US elements in odd (private) groups from 6001 on, in tag order: 10 bytes each. */
-function tinyElements(n: number): RawElement[] {
-  return Array.from({ length: n }, (_, i) => us(hex4(0x6001 + 2 * Math.floor(i / 0xffff)) + hex4(1 + (i % 0xffff)), 7));
-}
 
 const identity = [text('00080016', 'UI', '1.2.840.10008.5.1.4.1.1.7'), text('00080018', 'UI', '1.2.3.4.99'), text('00100020', 'LO', 'BOUNDS-1')];
 

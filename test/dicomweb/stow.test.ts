@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, makeCt, uid } from '../ingest/helpers.js';
+import { encodeRaw, tinyElements } from '../support/dicom.js';
 import { processToEnd } from '../support/kit.js';
 import { dicomwebClient, statusOf } from './client.js';
 
@@ -82,15 +83,11 @@ describe('STOW-RS stores into a submission, never straight into the archive', ()
     // Eight parts of 150,000 ten-byte private elements each (1.5 MB): each alone is under a file's
     // budget, and reading their headers through dcmjs on the event loop took about a second apiece.
     // The request may hold a million elements: six parts fit, the seventh and eighth do not.
+    const elements = encodeRaw(tinyElements(150_000));
     const dense = () => {
       const ct = makeCt({ patientId: 'STOW-DENSE', studyUid: uid(), seriesUid: uid(), sopUid: uid(), size: 8 });
+      // Before Pixel Data, in tag order: the private groups 6001… come after the header's.
       const at = ct.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]));
-      const elements = Buffer.alloc(150_000 * 10);
-      for (let i = 0; i < 150_000; i++) {
-        const o = i * 10;
-        elements.writeUInt16LE(0x6001 + 2 * Math.floor(i / 0xffff), o); elements.writeUInt16LE(1 + (i % 0xffff), o + 2);
-        elements.write('US', o + 4, 'latin1'); elements.writeUInt16LE(2, o + 6); elements.writeUInt16LE(7, o + 8);
-      }
       return Buffer.concat([ct.subarray(0, at), elements, ct.subarray(at)]);
     };
     const { body, contentType } = multipart(Array.from({ length: 8 }, () => ({ type: 'application/dicom', bytes: dense() })));

@@ -38,13 +38,19 @@ export function jpegHeaderBomb(side: number): Buffer {
  * An RLE Lossless DICOM (a CT with another patient's data for each call) of one side × side
  * 8-bit frame: about 4 MB at 16,000 a side, 256 MB once decoded (1 GB as display floats).
  */
-export function rleDicomBomb(side: number, ids: { patientId?: string; studyUid?: string; seriesUid?: string } = {}): Buffer {
+export function rleDicomBomb(side: number, ids: EncapsulatedIds = {}): Buffer {
   const runs = Math.ceil((side * side) / 128);
   const seg = Buffer.alloc(runs * 2);
   for (let i = 0; i < seg.length; i += 2) seg[i] = 0x81; // PackBits: repeat the next byte 128 times
   const head = Buffer.alloc(64);
   head.writeUInt32LE(1, 0); head.writeUInt32LE(64, 4);
-  const frame = Buffer.concat([head, seg]);
+  return encapsulatedCt(side, Buffer.concat([head, seg]), '1.2.840.10008.1.2.5', ids);
+}
+
+type EncapsulatedIds = { patientId?: string; studyUid?: string; seriesUid?: string };
+
+/** A CT (another patient for each call) of one side × side 8-bit frame, stored as `frame` in `transferSyntax`. */
+export function encapsulatedCt(side: number, frame: Buffer, transferSyntax: string, ids: EncapsulatedIds = {}): Buffer {
   return makeCt({
     patientId: ids.patientId ?? `BOMB-${crypto.randomBytes(3).toString('hex')}`, studyUid: ids.studyUid ?? uid(), seriesUid: ids.seriesUid ?? uid(), sopUid: uid(),
     extra: {
@@ -52,7 +58,7 @@ export function rleDicomBomb(side: number, ids: { patientId?: string; studyUid?:
       '00280100': { vr: 'US', Value: [8] }, '00280101': { vr: 'US', Value: [8] }, '00280102': { vr: 'US', Value: [7] }, '00280103': { vr: 'US', Value: [0] },
       '7FE00010': { vr: 'OB', Value: [frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.length)] },
     },
-    extraMeta: { '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.5'] } },
+    extraMeta: { '00020010': { vr: 'UI', Value: [transferSyntax] } },
   });
 }
 

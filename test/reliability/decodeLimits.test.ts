@@ -9,7 +9,7 @@ import { decodeImage } from '../../src/retrieval/decode.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
 import { processToEnd } from '../support/kit.js';
-import { jpegHeaderBomb, pngBomb, rleDicomBomb } from './bombs.js';
+import { encapsulatedCt, jpegHeaderBomb, pngBomb, rleDicomBomb } from './bombs.js';
 
 const SIMILAR = `query($image: ImageQueryInput!) { similarImages(image: $image, k: 5) { distance } }`;
 const MB = 1024 * 1024;
@@ -63,15 +63,7 @@ describe('decoded size is bounded before decoding', () => {
   it('a Deflated Image Frame is inflated to at most the frame its header declares: a 64 × 64 frame of 20 MB of zeros is refused', async () => {
     const zeros = zlib.deflateRawSync(Buffer.alloc(20 * MB), { level: 9 });
     assert.ok(zeros.length < 200 * 1024, `${zeros.length} bytes deflated`);
-    const deflatedFrame = (frame: Buffer) => makeCt({
-      patientId: 'DEFLATE-BOMB', studyUid: uid(), seriesUid: uid(), sopUid: uid(),
-      extra: {
-        '00280010': { vr: 'US', Value: [64] }, '00280011': { vr: 'US', Value: [64] },
-        '00280100': { vr: 'US', Value: [8] }, '00280101': { vr: 'US', Value: [8] }, '00280102': { vr: 'US', Value: [7] }, '00280103': { vr: 'US', Value: [0] },
-        '7FE00010': { vr: 'OB', Value: [frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.length)] },
-      },
-      extraMeta: { '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.8.1'] } },
-    });
+    const deflatedFrame = (frame: Buffer) => encapsulatedCt(64, frame, '1.2.840.10008.1.2.8.1');
     await assert.rejects(decodeFrame(deflatedFrame(zeros)), (e: unknown) => e instanceof PixelDataError && /inflates past the 4096 bytes/.test((e as Error).message));
     const ordinary = await decodeFrame(deflatedFrame(zlib.deflateRawSync(Buffer.alloc(64 * 64, 9))));
     assert.equal(ordinary.rows, 64);

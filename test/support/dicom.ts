@@ -71,6 +71,15 @@ export function encodeRaw(elements: RawElement[]): Buffer {
   return Buffer.concat(elements.map(encodeExplicit));
 }
 
+/**
+ * `n` US elements (value 7) in odd, private groups from 6001 on, in tag order: 10 bytes each, the
+ * densest a file can pack data elements — what an element-count bomb is made of.
+ */
+export function tinyElements(n: number): RawElement[] {
+  const hex4 = (x: number) => x.toString(16).toUpperCase().padStart(4, '0');
+  return Array.from({ length: n }, (_, i) => ({ tag: hex4(0x6001 + 2 * Math.floor(i / 0xffff)) + hex4(1 + (i % 0xffff)), vr: 'US', value: Buffer.from([7, 0]) }));
+}
+
 /** An image to build; every identity attribute can be set, defaulted, or left out (null). */
 export interface ImageFixture {
   patientId?: string | null;
