@@ -7,14 +7,13 @@ import { assertAccession, kindOfAccession } from '../accessions.js';
 import type { Principal } from '../auth/Principal.js';
 import { Collection, Image, Individual, Series, Study } from '../entities/index.js';
 import { mapReadOnly } from '../db/readOnly.js';
+import { isUid } from '../dicom/index.js';
 import type { Loaders } from '../loaders.js';
 import { FilterPredicates, type BrowseFilter } from './filter.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.js';
 
-export const UID_PATTERN = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/;
-
 export function assertUid(value: string, argument = 'uid'): void {
-  if (value.length > 64 || !UID_PATTERN.test(value)) {
+  if (!isUid(value)) {
     throw new GraphQLError(`${echo(value)} is not a DICOM UID: expected dot-separated numbers, at most 64 characters (e.g. 1.2.826.0.1.3680043.8.498.1).`, {
       extensions: { code: 'BAD_USER_INPUT', argument },
     });
@@ -178,7 +177,7 @@ export class BrowseService {
       case 'individual': return this.individual(value);
       case 'study': return this.study(value);
     }
-    if (!UID_PATTERN.test(value) || value.length > 64) {
+    if (!isUid(value)) {
       throw new GraphQLError(`${echo(id)} is neither an accession (OBIA0001, I000001, S00000001) nor a DICOM UID.`, {
         extensions: { code: 'BAD_USER_INPUT', argument: 'id' },
       });

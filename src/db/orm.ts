@@ -1,5 +1,4 @@
 import { MikroORM, type Options } from '@mikro-orm/core';
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MySqlDriver } from '@mikro-orm/mysql';
 import { Migrator } from '@mikro-orm/migrations';
 import fs from 'node:fs';
@@ -8,6 +7,8 @@ import type { Config } from '../config.js';
 import { ENTITIES } from '../entities/index.js';
 import { mysqlMigrations } from '../migrations/mysql/index.js';
 import { sqliteMigrations } from '../migrations/sqlite/index.js';
+import { ColumnBounds } from './columnBounds.js';
+import { SqliteDriver } from './sqliteDriver.js';
 
 export type Dialect = 'mysql' | 'sqlite';
 
@@ -25,6 +26,8 @@ export function ormOptions(config: Config): Options {
     allowGlobalContext: false,
     forceUtcTimezone: true,
     extensions: [Migrator],
+    // Strings that do not fit their columns are refused alike on both databases (src/db/columnBounds.ts).
+    subscribers: [new ColumnBounds()],
     migrations: {
       migrationsList: dialect === 'mysql' ? mysqlMigrations : sqliteMigrations,
       // MySQL commits implicitly around DDL, so a migration transaction there would only pretend.
@@ -53,7 +56,7 @@ export function ormOptions(config: Config): Options {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   return {
     ...common,
-    driver: BetterSqliteDriver,
+    driver: SqliteDriver,
     dbName: file,
     pool: { afterCreate: (conn: any, done: any) => { conn.pragma?.('journal_mode = WAL'); conn.pragma?.('foreign_keys = ON'); done(null, conn); } } as any,
   };

@@ -20,6 +20,11 @@ export function text(v: unknown): string | null {
   return s === '' ? null : s;
 }
 
+/** A DICOM UID (PS3.5 §9.1): dot-separated numbers without leading zeros, at most 64 characters. */
+export function isUid(value: string): boolean {
+  return value.length <= 64 && /^(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/.test(value);
+}
+
 /** An integer (IS, US, SS, UL, SL …) within the 32-bit range; null when absent or not an integer. */
 export function int(v: unknown): number | null {
   const s = text(v);

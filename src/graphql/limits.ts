@@ -44,6 +44,8 @@ const DEFAULT_ROOT_COST = 10;
  * carry documents are named in LONG_TEXT, by field and path.
  */
 const MAX_TEXT = 4_000;
+/** A NUL, or a surrogate that is not half of a pair (under the u flag a pair is one code point, never Cs). */
+const NOT_TEXT = /[\0\p{Cs}]/u;
 /** Input objects and lists inside one another, at most (the schema's deepest input is 3). */
 const MAX_VALUE_DEPTH = 32;
 const LONG_TEXT: Record<string, number> = {
@@ -171,8 +173,8 @@ export function guardOperation(
 }
 
 /**
- * Refuses a string longer than its bound anywhere in an argument's value (BAD_USER_INPUT naming
- * where, never echoing it). Walked with a stack of its own: a variable may nest lists as deep as
+ * Refuses a string longer than its bound, or that is not text, anywhere in an argument's value
+ * (BAD_USER_INPUT naming where, never echoing it). Walked with a stack of its own: a variable may nest lists as deep as
  * the body allows.
  */
 function boundText(field: string, argument: string, value: unknown): void {
@@ -182,10 +184,13 @@ function boundText(field: string, argument: string, value: unknown): void {
     if (depth > MAX_VALUE_DEPTH) throw new BadUserInputError(`"${argument}" nests values deeper than ${MAX_VALUE_DEPTH} levels.`, argument);
     if (typeof v === 'string') {
       const max = LONG_TEXT[`${field}.${path}`] ?? MAX_TEXT;
-      if (v.length > max) {
-        // Named by its path when that is made of field names (keys are the caller's, and never echoed otherwise).
-        const where = /^[A-Za-z_][\w.]{0,199}$/.test(path) ? path : argument;
-        throw new BadUserInputError(`"${where}" is longer than ${max} characters.`, where);
+      // Named by its path when that is made of field names (keys are the caller's, and never echoed otherwise).
+      const where = () => (/^[A-Za-z_][\w.]{0,199}$/.test(path) ? path : argument);
+      if (v.length > max) throw new BadUserInputError(`"${where()}" is longer than ${max} characters.`, where());
+      // JSON may carry what GraphQL's own string literals may not (the parser refuses "\ud800" in a
+      // query): a lone surrogate is no text, and would be stored as U+FFFD; a NUL is no text either.
+      if (NOT_TEXT.test(v)) {
+        throw new BadUserInputError(`"${where()}" is not text: it holds a NUL character or a lone UTF-16 surrogate.`, where());
       }
     } else if (Array.isArray(v)) {
       for (const item of v) stack.push([path, item, depth + 1]);

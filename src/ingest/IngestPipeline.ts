@@ -2,6 +2,7 @@ import { DriverException, UniqueConstraintViolationException, type MikroORM } fr
 import type { EntityManager } from '@mikro-orm/knex';
 import { EventEmitter } from 'node:events';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { ValueTooLongError } from '../db/columnBounds.js';
 import { DicomParseError } from '../deid/index.js';
 import { ClinicalRecord, Submission, SubmissionFile } from '../entities/index.js';
 import { SubmissionState } from '../entities/Submission.js';
@@ -383,6 +384,7 @@ export class IngestPipeline {
     if (err && typeof err === 'object' && 'kind' in err && 'reason' in err && 'message' in err && !(err instanceof Error)) return err as Omit<FileOutcome, 'fileId'>;
     if (err instanceof DriverException && !(err instanceof UniqueConstraintViolationException)) throw err;
     if (err instanceof Quarantine) return { kind: 'QUARANTINED', reason: err.reason, message: err.message };
+    if (err instanceof ValueTooLongError) return { kind: 'QUARANTINED', reason: 'VALUE_TOO_LONG', message: err.message };
     if (err instanceof DicomParseError) return { kind: 'QUARANTINED', reason: 'PARSE_ERROR', message: err.reason };
     if (err instanceof CpuTaskError && (err.kind === 'empty' || err.kind === 'missing')) {
       return { kind: 'QUARANTINED', reason: err.kind === 'empty' ? 'EMPTY' : 'STAGING_MISSING', message: err.message };

@@ -187,6 +187,30 @@ describe('the GraphQL guard: every operation, every transport, linear in its siz
     assert.equal(clinical.json.data.addClinicalDataCsv, 2_000, 'every record of the CSV is taken');
   });
 
+  it('refuses argument text that is no text — a NUL, a lone surrogate — as GraphQL refuses it in a query literal; emoji and right-to-left text pass', async () => {
+    const submitter = await app.token('guard-submitter', Role.SUBMITTER);
+    const create = 'mutation($i: CreateSubmissionInput!) { createSubmission(input: $i) { id title } }';
+    // JSON.stringify writes a lone surrogate as an escape (\ud800), which the hub's JSON.parse turns back into one.
+    for (const [title, where] of [['a\u0000b', 'input.title'], ['\ud800tail', 'input.title']] as const) {
+      const res = await post(app, query(create, { i: { title, disease: 'ovarian cancer' } }), submitter);
+      assert.equal(res.status, 400);
+      assert.equal(res.json.errors[0].extensions.code, 'BAD_USER_INPUT', JSON.stringify(res.json.errors));
+      assert.equal(res.json.errors[0].extensions.argument, where);
+    }
+    const keyword = await post(app, query(create, { i: { title: 'Keywords', disease: 'ovarian cancer', keywords: ['ok', 'x\udc00'] } }), submitter);
+    assert.equal(keyword.json.errors[0].extensions.argument, 'input.keywords');
+    const fine = await post(app, query(create, { i: { title: 'Imaging 🧠 \u202eرأس', disease: 'glioma' } }), submitter);
+    assert.equal(fine.json.errors, undefined, JSON.stringify(fine.json.errors));
+    assert.equal(fine.json.data.createSubmission.title, 'Imaging 🧠 \u202eرأس');
+    const client = wsClient(app, submitter);
+    try {
+      const overSocket = await overWs(client, 'mutation { createSubmission(input: { title: "x\\u0000", disease: "d" }) { id } }');
+      assert.equal(overSocket.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('still answers an ordinary request after all of that', async () => {
     const res = await app.gql('{ collections(first: 2) { totalCount } }');
     assert.equal(res.errors, undefined);

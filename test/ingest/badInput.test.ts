@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import { Role } from '../../src/auth/Principal.js';
+import { Image } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
 import { createSubmission, fetchSubmission, makeCt, submitter, uid, upload } from './helpers.js';
@@ -95,6 +96,33 @@ describe('bad input', () => {
     assert.equal((await processToEnd(app, token, sub.id)).ingested, 2);
   });
 
+  it('archives text values that hold NUL characters as they are, sets aside a file whose values the catalogue cannot hold, and the run ends', async () => {
+    // A NUL is not DICOM text, but a file may carry one inside a value; the embedded database's
+    // statements once ended at it, so one such file stopped every run of its submission.
+    const sub = await createSubmission(app, token);
+    const odd = makeCt({
+      patientId: 'NUL\u0000PATIENT', studyUid: uid(), seriesUid: uid(), sopUid: uid(),
+      extra: { '00081030': { vr: 'LO', Value: ['Head\u0000CT'] }, '0008103E': { vr: 'LO', Value: ["Axial'\u0000\u0000--"] }, '00180015': { vr: 'CS', Value: ['CH\u0000EST'] } },
+    });
+    assert.equal((await upload(app, token, sub.uploadUrl, odd, 'nul.dcm')).status, 201);
+    const long = makeCt({
+      patientId: 'L'.repeat(300), studyUid: uid(), seriesUid: uid(), sopUid: uid(),
+      extra: { '00080016': { vr: 'UI', Value: [`1.2.840.10008.5.1.4.1.1.2.${'1'.repeat(120)}`] }, '00080060': { vr: 'CS', Value: ['M'.repeat(80)] }, '00101010': { vr: 'AS', Value: ['9'.repeat(90)] }, '00100040': { vr: 'CS', Value: ['F'.repeat(70)] } },
+    });
+    assert.equal((await upload(app, token, sub.uploadUrl, long, 'long.dcm')).status, 201);
+    assert.equal((await upload(app, token, sub.uploadUrl, good('NUL-NEIGHBOUR'), 'neighbour.dcm')).status, 201);
+    const result = await processToEnd(app, token, sub.id);
+    assert.deepEqual({ ingested: result.ingested, quarantined: result.quarantined, pending: result.pending }, { ingested: 2, quarantined: 1, pending: 0 });
+    // De-identification gave the study new UIDs: found through the file's image.
+    const files = new Map((await fetchSubmission(app, token, sub.id)).files.map((f: any) => [f.originalName, f]));
+    const image = await app.orm.em.fork().findOneOrFail(Image, { uid: (files.get('nul.dcm') as any).imageUid }, { populate: ['series.study'] });
+    // (Descriptions are removed by the Basic profile; the body part is kept, as the catalogue's site.)
+    assert.equal(image.series.getEntity().anatomicalSite, 'CH\u0000EST');
+    // Values longer than the catalogue keeps: the file is set aside, alike on both databases (MariaDB once failed the run).
+    assert.equal((files.get('long.dcm') as any).state, 'QUARANTINED');
+    assert.equal((files.get('long.dcm') as any).quarantineReason, 'INVALID_UID');
+  });
+
   it('refuses clinical data for a patient no file has, naming the record, not the ID', async () => {
     const sub = await createSubmission(app, token);
     await upload(app, token, sub.uploadUrl, good('KNOWN-1'));
@@ -107,6 +135,17 @@ describe('bad input', () => {
     const csv = await app.gql(`mutation($s: ID!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`, { s: sub.id, c: 'patient_id,sex,age\nKNOWN-1,X,40\n' }, token);
     assert.equal(csv.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(csv.errors![0].message, /row 2/);
+    // Longer than the catalogue's field: refused alike on both databases (MariaDB answered INTERNAL_SERVER_ERROR, SQLite stored it).
+    const long = await app.gql(`mutation($s: ID!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
+      { s: sub.id, r: [{ localPatientId: 'KNOWN-1', sex: 'MALE', pathologicalType: 'p'.repeat(201) }] }, token);
+    assert.equal(long.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(long.errors));
+    assert.equal(long.errors![0].extensions!.argument, 'pathologicalType');
+    const history = 'a long history; '.repeat(4_200);
+    const longCsv = await app.gql(`mutation($s: ID!, $c: String!) { addClinicalDataCsv(submission: $s, csv: $c) }`, { s: sub.id, c: `patient_id,sex,medical_history\nKNOWN-1,MALE,${history}\n` }, token);
+    assert.equal(longCsv.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(longCsv.errors));
+    const fits = await app.gql(`mutation($s: ID!, $r: [ClinicalRecordInput!]!) { addClinicalData(submission: $s, records: $r) }`,
+      { s: sub.id, r: [{ localPatientId: 'KNOWN-1', sex: 'MALE', pathologicalType: 'p'.repeat(200), medicalHistory: history.slice(0, 4_000) }] }, token);
+    assert.equal(fits.errors, undefined, JSON.stringify(fits.errors));
   });
 
   it('checks who may create, upload and process', async () => {

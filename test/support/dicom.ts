@@ -23,7 +23,8 @@ export function writePart10(dataset: DicomDataset, extraMeta: DicomDataset = {},
   };
   const dict = new dcmjs.data.DicomDict(meta);
   dict.dict = dataset;
-  return Buffer.from(dict.write());
+  // Values longer than their VR allows are written as given: hostile files carry them.
+  return Buffer.from(dict.write({ allowInvalidVRLength: true }));
 }
 
 export function readPart10(bytes: Uint8Array): { meta: DicomDataset; dict: DicomDataset } {

@@ -4,9 +4,13 @@
 // file (MIXED_PATIENTS); an instance stored meanwhile makes it a duplicate. A batch that fails
 // as a whole (another process created the same study at the same moment) is retried file by
 // file, so one file's conflict quarantines that file only.
-import { raw, Reference } from '@mikro-orm/core';
+import {
+  ConnectionException, DeadlockException, DriverException, LockWaitTimeoutException, raw, ReadOnlyException, Reference,
+  TableNotFoundException, UniqueConstraintViolationException,
+} from '@mikro-orm/core';
 import { allocateAccession } from '../../accessions.js';
-import { ageYears, EXPLICIT_LE, int, isoDate, text } from '../../dicom/index.js';
+import { ageYears, EXPLICIT_LE, int, isoDate, isUid, text } from '../../dicom/index.js';
+import { assertFits } from '../../db/columnBounds.js';
 import { ANATOMICAL_SITES } from '../../domain.js';
 import { Collection, Image, Individual, Series, Study, SubmissionFile } from '../../entities/index.js';
 import { FileState } from '../../entities/SubmissionFile.js';
@@ -30,9 +34,24 @@ async function storeMetadata(works: FileWork[], batch: Batch, deps: PipelineDeps
     const outcomes = await storeMetadataOnce(works, batch, deps);
     for (const [w, o] of outcomes) batch.fail(w, o);
   } catch (err) {
-    if (works.length === 1) { batch.fail(works[0], err); return; }
+    if (works.length === 1) { batch.fail(works[0], refusedValues(err) ?? err); return; }
     for (const w of works) { w.image = undefined; await storeMetadata([w], batch, deps); }
   }
+}
+
+/**
+ * A database error that only this file's values cause, as the file's quarantine. A database
+ * failure ends the run (the next run retries every file), which is right for an outage and wrong
+ * for a value the database will never take: every run of the submission then ended at the same
+ * file. Alone in its transaction, a file whose write fails for any reason but the database's
+ * state (its connection, a lock, a read-only or missing schema) or a lost race is set aside with
+ * the error's class (never its message: it quotes the values); a curator may reprocess it.
+ */
+export function refusedValues(err: unknown): Quarantine | null {
+  if (!(err instanceof DriverException) || err instanceof UniqueConstraintViolationException) return null;
+  const transient = [ConnectionException, LockWaitTimeoutException, DeadlockException, ReadOnlyException, TableNotFoundException];
+  if (transient.some((c) => err instanceof c)) return null;
+  return new Quarantine('CATALOGUE_REFUSED', `the archive's database refused this file's values (${err.name})`);
 }
 
 async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: PipelineDeps): Promise<Map<FileWork, Omit<FileOutcome, 'fileId'> | Quarantine>> {
@@ -62,6 +81,12 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
       const sopUid = text(ds.SOPInstanceUID);
       if (!studyUid || !seriesUid || !sopUid) {
         outcomes.set(w, new Quarantine('MISSING_UID', 'the de-identified file lacks a Study, Series or SOP Instance UID'));
+        continue;
+      }
+      // Kept from the source file (de-identification gives the instance, series and study new UIDs).
+      const sopClassUid = text(ds.SOPClassUID);
+      if (sopClassUid !== null && !isUid(sopClassUid)) {
+        outcomes.set(w, new Quarantine('INVALID_UID', 'the SOP Class UID is not a DICOM UID (dot-separated numbers, at most 64 characters)'));
         continue;
       }
       if (held.has(sopUid)) {
@@ -108,7 +133,7 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
       images.push({
         work: w,
         image: Object.assign(new Image(), {
-          uid: sopUid, series: Reference.create(series), sopClassUid: text(ds.SOPClassUID), instanceNumber: int(ds.InstanceNumber),
+          uid: sopUid, series: Reference.create(series), sopClassUid, instanceNumber: int(ds.InstanceNumber),
           rows: int(ds.Rows), columns: int(ds.Columns), frames: int(ds.NumberOfFrames) ?? 1, bitsAllocated: int(ds.BitsAllocated),
           transferSyntaxUid: w.outcome!.transferSyntaxUid ?? EXPLICIT_LE, sha256: w.outcome!.sha256, size: w.outcome!.size,
         }),
@@ -122,6 +147,9 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
     // Workers in other processes add to the same series at the same time: an increment in SQL,
     // not a count read earlier and written back (that loses the other worker's images).
     for (const [s, n] of added) await tx.nativeUpdate(Series, { id: s.id }, { imageCount: raw('image_count + ?', [n]) });
+    // Outside the unit of work, so outside its column check (src/db/columnBounds.ts): made here.
+    const imageMeta = tx.getMetadata().get(Image.name);
+    for (const { image } of images) assertFits(imageMeta, image as unknown as Record<string, unknown>);
     await tx.insertMany(images.map(({ image }) => image));
     for (const { work, image } of images) work.image = { id: image.id, seriesId: image.series.id, uid: image.uid };
     if (storedIds.length) await tx.nativeUpdate(SubmissionFile, { id: { $in: storedIds } }, { state: FileState.STORED });

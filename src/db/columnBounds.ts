@@ -1,0 +1,54 @@
+// Every string the archive writes fits its column, on both databases, or is refused with a typed
+// error before the statement is sent.
+//
+// MariaDB (strict mode) refuses a value longer than its VARCHAR or TEXT column with a driver error;
+// SQLite stores it. So the same input was kept on the embedded archive and failed on MariaDB — as an
+// INTERNAL_SERVER_ERROR for a clinical record's 300-character pathological type, and, for a DICOM file
+// whose SOP Class UID ran to 146 characters, as a failure of the whole ingest run (a database error
+// ends a run, so every later run of that submission failed the same way). The entities' own
+// declarations (`length`, `type: 'text'`) are the bounds: one check, read from MikroORM's metadata,
+// made for every unit-of-work flush (ColumnBounds) and by the writes that bypass it (assertFits).
+import type { EntityMetadata, EntityProperty, EventSubscriber, FlushEventArgs } from '@mikro-orm/core';
+import { ChangeSetType } from '@mikro-orm/core';
+import { BadUserInputError } from '../errors.js';
+
+/** MariaDB's TEXT holds 65,535 bytes (of UTF-8); MEDIUMTEXT and longer are left to the body limits. */
+const TEXT_BYTES = 65_535;
+
+/** A value longer than its column: BAD_USER_INPUT naming the property, never echoing the value. */
+export class ValueTooLongError extends BadUserInputError {
+  constructor(readonly entity: string, readonly property: string, readonly max: string) {
+    super(`"${property}" is longer than its ${entity} field holds (${max}).`, property);
+  }
+}
+
+function bound(prop: EntityProperty): { chars?: number; bytes?: number } | null {
+  if (typeof prop.length === 'number' && prop.length > 0) return { chars: prop.length };
+  const column = String(prop.columnTypes?.[0] ?? prop.type ?? '').toLowerCase();
+  return column === 'text' ? { bytes: TEXT_BYTES } : null;
+}
+
+/** Throws ValueTooLongError when a string of `row` exceeds its column in `meta`'s entity. */
+export function assertFits(meta: EntityMetadata, row: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(row)) {
+    if (typeof value !== 'string') continue;
+    const prop = meta.properties[key as keyof typeof meta.properties] as EntityProperty | undefined;
+    const b = prop && bound(prop);
+    if (!b) continue;
+    // A JS length counts UTF-16 units, MariaDB's VARCHAR code points: checked this way, a value that
+    // passes fits both.
+    if (b.chars !== undefined && value.length > b.chars) throw new ValueTooLongError(meta.className, key, `${b.chars} characters`);
+    if (b.bytes !== undefined && value.length * 3 > b.bytes && Buffer.byteLength(value) > b.bytes) {
+      throw new ValueTooLongError(meta.className, key, `${b.bytes} bytes`);
+    }
+  }
+}
+
+/** Checks every created and updated entity of a flush before MikroORM writes it. */
+export class ColumnBounds implements EventSubscriber {
+  onFlush(args: FlushEventArgs): void {
+    for (const cs of args.uow.getChangeSets()) {
+      if (cs.type === ChangeSetType.CREATE || cs.type === ChangeSetType.UPDATE) assertFits(cs.meta, cs.payload as Record<string, unknown>);
+    }
+  }
+}
