@@ -1,7 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { UnauthenticatedError } from '../errors.js';
 import type { Config } from '../config.js';
-import { Role, type Principal } from './Principal.js';
+import { displayClaim, Role, subjectId, type Principal } from './Principal.js';
 import type { PassportVerifier } from '../ga4gh/passport/PassportVerifier.js';
 
 const KNOWN_ROLES = new Set<string>(Object.values(Role));
@@ -53,10 +53,10 @@ export class TokenVerifier {
     const roles = (Array.isArray(payload.roles) ? payload.roles : typeof payload.role === 'string' ? [payload.role] : [])
       .filter((r): r is Role => typeof r === 'string' && KNOWN_ROLES.has(r));
     return {
-      id: payload.sub!,
-      name: typeof payload.name === 'string' ? payload.name : null,
-      email: typeof payload.email === 'string' ? payload.email : null,
-      institution: typeof payload.institution === 'string' ? payload.institution : null,
+      id: subjectId('', payload.sub!),
+      name: displayClaim(payload.name),
+      email: displayClaim(payload.email),
+      institution: displayClaim(payload.institution),
       roles: roles.length ? roles : [Role.RESEARCHER],
     };
   }

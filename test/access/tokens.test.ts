@@ -31,6 +31,22 @@ describe('bearer tokens: issuer, audience, clock skew and key rotation', () => {
     assert.equal(ok.data.viewer.id, 'mallory');
   });
 
+  it("serves a subject longer than the user table keeps (OIDC allows 255) and overlong name claims, on either database", async () => {
+    // MariaDB refused the user row of a 240-character subject, so every request of that user failed
+    // with INTERNAL_SERVER_ERROR; SQLite stored it. The id is now a digest past 200 characters.
+    const sub = 's'.repeat(240);
+    const token = await app.issuer.issue({ sub, roles: [], name: 'N'.repeat(1_000), email: `${'e'.repeat(400)}@example.org`, institution: ' Institute ' });
+    const res = await app.gql('{ viewer { id name institution } }', {}, token);
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    assert.match(res.data.viewer.id, /^[0-9a-f]{64}$/);
+    assert.equal(res.data.viewer.name.length, 300);
+    assert.equal(res.data.viewer.institution, 'Institute');
+    const [row] = await (app.orm.em as any).getKnex()('user_account').where({ sub: res.data.viewer.id }).select('name');
+    assert.equal(row.name.length, 300, 'the user is recorded');
+    const again = await app.gql('{ viewer { id } }', {}, await app.issuer.issue({ sub, roles: [] }));
+    assert.equal(again.data.viewer.id, res.data.viewer.id, 'the same subject is the same user');
+  });
+
   it('accepts a token expired within the configured clock tolerance, and not beyond', async () => {
     const { config } = app;
     assert.equal(config.oidc.clockToleranceSeconds, 30);

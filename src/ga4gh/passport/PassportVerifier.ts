@@ -1,6 +1,5 @@
-import crypto from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { Role, type Principal, type VisaGrant } from '../../auth/Principal.js';
+import { displayClaim, Role, subjectId, type Principal, type VisaGrant } from '../../auth/Principal.js';
 import { logger } from '../../log.js';
 import type { PassportConfig } from './config.js';
 
@@ -83,14 +82,11 @@ export class PassportVerifier {
       else if (outcome) grants.push(outcome);
     }
     if (refused.length) log.info({ refused: refused.map((r) => `${r.issuer ?? '?'}: ${r.reason}`) }, 'passport visas refused');
-    const issuer = payload.iss!;
-    const sub = payload.sub!;
-    const key = `ga4gh:${issuer}#${sub}`;
     const principal: Principal = {
       // Stable per subject at the broker, and never equal to a local subject (those have no "ga4gh:" prefix).
-      id: key.length <= 200 ? key : `ga4gh:${crypto.createHash('sha256').update(key).digest('hex')}`,
-      name: typeof payload.name === 'string' ? payload.name : null,
-      email: typeof payload.email === 'string' ? payload.email : null,
+      id: subjectId('ga4gh:', `${payload.iss!}#${payload.sub!}`),
+      name: displayClaim(payload.name),
+      email: displayClaim(payload.email),
       institution: null,
       roles: [Role.RESEARCHER],
       visas: grants,
