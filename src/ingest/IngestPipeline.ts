@@ -36,6 +36,8 @@ export interface ProcessSummary {
 /** Files per batch, and the bytes a batch may hold (its de-identified outputs stay in memory until stored). */
 const BATCH_FILES = Math.max(1, Number(process.env.OBIA_INGEST_BATCH) || 32);
 const BATCH_BYTES = 64 * 1024 * 1024;
+/** What a worker found in the staging area instead of the received bytes. */
+const STAGED_REASONS = { empty: 'EMPTY', missing: 'STAGING_MISSING', changed: 'STAGING_CHANGED' } as const;
 
 /**
  * The ingest pipeline: screen → identify → de-identify → store → catalogue → derive → index
@@ -386,8 +388,8 @@ export class IngestPipeline {
     if (err instanceof Quarantine) return { kind: 'QUARANTINED', reason: err.reason, message: err.message };
     if (err instanceof ValueTooLongError) return { kind: 'QUARANTINED', reason: 'VALUE_TOO_LONG', message: err.message };
     if (err instanceof DicomParseError) return { kind: 'QUARANTINED', reason: 'PARSE_ERROR', message: err.reason };
-    if (err instanceof CpuTaskError && (err.kind === 'empty' || err.kind === 'missing')) {
-      return { kind: 'QUARANTINED', reason: err.kind === 'empty' ? 'EMPTY' : 'STAGING_MISSING', message: err.message };
+    if (err instanceof CpuTaskError && (err.kind === 'empty' || err.kind === 'missing' || err.kind === 'changed')) {
+      return { kind: 'QUARANTINED', reason: STAGED_REASONS[err.kind], message: err.message };
     }
     if (err instanceof CpuTaskError && err.kind === 'died') {
       log.error({ file: fileId }, 'file quarantined: its worker thread died twice');

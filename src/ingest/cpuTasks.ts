@@ -38,8 +38,11 @@ export interface WorkerSettings {
 export type CpuRequest =
   | { task: 'check'; path: string }
   | { task: 'identify'; path: string }
-  /** de-identify → store (both copies) → the products' worker halves, in one visit to the file. */
-  | { task: 'deidentify'; path: string; ctx: DeidContext; products: string[]; storage: WorkerStorage }
+  /**
+   * de-identify → store (both copies) → the products' worker halves, in one visit to the file;
+   * `sha256` is the received bytes' hash, checked before they are used.
+   */
+  | { task: 'deidentify'; path: string; sha256: string; ctx: DeidContext; products: string[]; storage: WorkerStorage }
   /** The products' worker halves over a file already archived (a run stopped after STORED). */
   | { task: 'derive'; sha256: string; options: DeidContext['options']; products: string[]; storage: WorkerStorage };
 
@@ -66,12 +69,12 @@ export interface CpuResponse {
   identity?: SourceIdentity;
   deid?: DeidOutcome;
   products?: Record<string, ProductResult>;
-  error?: { kind: 'missing' | 'empty' | 'parse' | 'internal' | 'closed'; message: string };
+  error?: { kind: 'missing' | 'changed' | 'empty' | 'parse' | 'internal' | 'closed'; message: string };
 }
 
 /** A failure the pipeline turns into a quarantine reason. */
 export class CpuTaskError extends Error {
-  constructor(readonly kind: 'missing' | 'empty' | 'internal' | 'died', message: string) { super(message); this.name = 'CpuTaskError'; }
+  constructor(readonly kind: 'missing' | 'changed' | 'empty' | 'internal' | 'died', message: string) { super(message); this.name = 'CpuTaskError'; }
 }
 
 /**
@@ -177,8 +180,8 @@ export class CpuPool {
   }
 
   /** De-identifies a staged file, stores the result and runs the products' worker halves on it. */
-  async deidentify(file: string, ctx: DeidContext, products: string[], storage: WorkerStorage): Promise<DeidOutcome> {
-    return CpuPool.unwrap(await this.run({ task: 'deidentify', path: file, ctx, products, storage })).deid!;
+  async deidentify(file: string, sha256: string, ctx: DeidContext, products: string[], storage: WorkerStorage): Promise<DeidOutcome> {
+    return CpuPool.unwrap(await this.run({ task: 'deidentify', path: file, sha256, ctx, products, storage })).deid!;
   }
 
   /** The products' worker halves over an archived file. */

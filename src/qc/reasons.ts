@@ -34,6 +34,8 @@ export const QcReason = {
   MISSING_SOP_INSTANCE_UID: 'MISSING_SOP_INSTANCE_UID',
   PROCESSING_ERROR: 'PROCESSING_ERROR',
   STAGING_MISSING: 'STAGING_MISSING',
+  /** The staged bytes are not the ones received (their sha256 differs): never archived as if sent. */
+  STAGING_CHANGED: 'STAGING_CHANGED',
   /** A UID the archive keeps from the file (the SOP Class UID) is not a DICOM UID. */
   INVALID_UID: 'INVALID_UID',
   /** A value is longer than the catalogue's field for it (src/db/columnBounds.ts). */
@@ -68,6 +70,7 @@ export const QC_REASON_DESCRIPTIONS: Record<QcReason, string> = {
   MISSING_SOP_INSTANCE_UID: 'No SOPInstanceUID: the image cannot be named.',
   PROCESSING_ERROR: 'The pipeline failed on this file for a reason of its own; it can be reprocessed.',
   STAGING_MISSING: 'The received bytes are no longer in the staging area.',
+  STAGING_CHANGED: 'The bytes in the staging area are not the ones received (their sha256 differs); upload the file again.',
   INVALID_UID: 'A UID the archive keeps from the file (the SOP Class UID) is not a DICOM UID: dot-separated numbers, at most 64 characters.',
   VALUE_TOO_LONG: 'A value of the file is longer than the catalogue holds for it.',
   CATALOGUE_REFUSED: "The archive's database refused the file's values; it can be reprocessed once the cause is mended.",
@@ -90,7 +93,7 @@ const SEVERITY: QcReason[] = [
   'EMPTY', 'MISSING_HEADER', 'BLANK_HEADER', 'PARSE_ERROR', 'TRUNCATED', 'UNSUPPORTED_TRANSFER_SYNTAX', 'IMAGE_TOO_LARGE',
   'NO_PIXEL_DATA', 'SHORT_PIXEL_DATA', 'CORRUPT_PIXEL_DATA', 'MISSING_UID', 'MISSING_PATIENT_ID',
   'MIXED_PATIENTS', 'MIXED_SERIES', 'INCONSISTENT_GEOMETRY', 'DUPLICATE_UID', 'DUPLICATE_PIXELS',
-  'MISSING_SOP_INSTANCE_UID', 'INVALID_UID', 'VALUE_TOO_LONG', 'STAGING_MISSING', 'CATALOGUE_REFUSED', 'PROCESSING_ERROR', 'BURNED_IN_OCR_FAILED', 'BURNED_IN_TEXT',
+  'MISSING_SOP_INSTANCE_UID', 'INVALID_UID', 'VALUE_TOO_LONG', 'STAGING_MISSING', 'STAGING_CHANGED', 'CATALOGUE_REFUSED', 'PROCESSING_ERROR', 'BURNED_IN_OCR_FAILED', 'BURNED_IN_TEXT',
 ];
 
 /** Most severe first; stable for equal reasons. */

@@ -92,4 +92,26 @@ describe('prescreen in the pipeline', () => {
     assert.deepEqual(files.map((f) => [f.state, f.quarantineReason ?? null]), [['INDEXED', null], ['QUARANTINED', 'MISSING_PATIENT_ID']]);
     assert.equal(ingest.pipeline.prescreen.size, 0, 'screening took or dropped every result');
   });
+
+  it('archives only the bytes received: a staged file altered since (one pixel flipped, or another valid image) is set aside', async () => {
+    const sub = await createSubmission(app, token);
+    for (const name of ['kept.dcm', 'flipped.dcm', 'replaced.dcm']) assert.equal((await upload(app, token, sub.uploadUrl, ct('PRE-6'), name)).status, 201);
+    const ingest = app.door.ingest!;
+    await ingest.pipeline.prescreen.settled();
+    const rows: { staging_path: string }[] = await (app.orm.em.fork() as any).getKnex()('submission_file')
+      .where({ submission_id: Number(sub.id) }).orderBy('id').select('staging_path');
+    // Both alterations screen, identify and de-identify cleanly: only the received hash tells them apart.
+    const flipped = ingest.staging.absolute(rows[1]!.staging_path);
+    const bytes = fs.readFileSync(flipped);
+    bytes[bytes.length - 1] ^= 0xff;
+    fs.writeFileSync(flipped, bytes);
+    fs.writeFileSync(ingest.staging.absolute(rows[2]!.staging_path), ct('PRE-6'));
+    await processToEnd(app, token, sub.id);
+    const files: any[] = (await fetchSubmission(app, token, sub.id)).files;
+    assert.deepEqual(files.map((f) => [f.originalName, f.state, f.quarantineReason ?? null]), [
+      ['kept.dcm', 'INDEXED', null], ['flipped.dcm', 'QUARANTINED', 'STAGING_CHANGED'], ['replaced.dcm', 'QUARANTINED', 'STAGING_CHANGED'],
+    ]);
+    assert.equal(files[0].storedSha256 !== null, true);
+    assert.equal(files[1].storedSha256, null, 'nothing of the altered file was archived');
+  });
 });

@@ -15,7 +15,7 @@ export const deidentifyAndStore: Stage = {
     await Promise.all(todo.map(async (w) => {
       try {
         const individual = w.individual!;
-        w.outcome = await deps.cpu.deidentify(deps.staging.absolute(w.file.stagingPath), {
+        w.outcome = await deps.cpu.deidentify(deps.staging.absolute(w.file.stagingPath), w.file.sha256, {
           secret: deps.secret, individualAccession: individual.accession,
           dateOffsetDays: dateOffsetDays(individual.accession, deps.secret), options: batch.run.options,
         }, names, deps.storage);
