@@ -23,8 +23,17 @@ describe('a zip of 1,500 junk entries', () => {
     const N = 1500;
     const sub = await createSubmission(app, token, { title: 'Junk zip' });
     const entries = Object.fromEntries(Array.from({ length: N }, (_, i) => [`junk/${i}.dcm`, random.bytes(random.int(1, 40))]));
+    // The received files' rows go in statements of bounded size: one insert of a zip's 200,000
+    // rows (its bound) was ≈ 36 MB of SQL, past MariaDB's 16 MB packet limit.
+    const inserts: number[] = [];
+    const onInsert = (q: { sql: string }) => { if (/^insert into [`"]submission_file[`"]/i.test(q.sql)) inserts.push(q.sql.length); };
+    const appKnex = (app.orm.em as EntityManager).getKnex();
+    appKnex.on('query', onInsert);
     const res = await upload(app, token, sub.uploadUrl, zipSync(entries), 'junk.zip', 'POST');
+    appKnex.removeListener('query', onInsert);
     assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.files.length, N);
+    assert.ok(inserts.length >= 2 && Math.max(...inserts) < 512 * 1024, `insert statements of ${inserts.join(', ')} characters`);
 
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
