@@ -78,6 +78,8 @@ export interface Config {
     userQuotaBytes: number;
     /** Uploads stop (507) before the staging disk's free space falls under this. */
     minFreeBytes: number;
+    /** Collections not yet released that one submitter may hold (each takes one of 9,999 accessions). */
+    maxDraftCollections?: number;
   };
   /** DataCite and publisher settings of collection versions (issue 19); from the environment when absent. */
   releases?: ReleasesConfig;
@@ -136,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       submissionQuotaBytes: int(env.OBIA_SUBMISSION_QUOTA_BYTES, 64 * 2 ** 30),
       userQuotaBytes: int(env.OBIA_USER_QUOTA_BYTES, 256 * 2 ** 30),
       minFreeBytes: int(env.OBIA_STAGING_MIN_FREE_BYTES, 2 * 2 ** 30),
+      maxDraftCollections: int(env.OBIA_MAX_DRAFT_COLLECTIONS, 100),
     },
     dicomweb: {
       baseUrl: env.OBIA_DICOMWEB_BASE_URL?.replace(/\/+$/, '') || null,

@@ -29,6 +29,7 @@ export const HTTP_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,
   TOO_MANY_SUBSCRIPTIONS: 429,
+  QUOTA_EXCEEDED: 429,
   INTERNAL_SERVER_ERROR: 500,
   STORAGE_CORRUPT: 500,
   SERVICE_UNAVAILABLE: 503,
@@ -108,6 +109,12 @@ export class QueryTooComplexError extends ArchiveError {
 export class TooManySubscriptionsError extends ArchiveError {
   readonly code = 'TOO_MANY_SUBSCRIPTIONS' as const;
   constructor(maximum: number, per: 'connection' | 'user') { super('TOO_MANY_SUBSCRIPTIONS', `At most ${maximum} subscriptions per ${per}.`, { maximum }); }
+}
+
+/** A user's share of something the archive holds for everyone (collection accessions) is used up. */
+export class QuotaExceededError extends ArchiveError {
+  readonly code = 'QUOTA_EXCEEDED' as const;
+  constructor(message: string, maximum: number) { super('QUOTA_EXCEEDED', message, { maximum }); }
 }
 
 export class ServiceUnavailableError extends ArchiveError {

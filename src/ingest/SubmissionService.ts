@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { GraphQLError } from 'graphql';
 import type { Readable } from 'node:stream';
 import { allocateAccession, assertAccession } from '../accessions.js';
-import type { Principal } from '../auth/Principal.js';
+import { hasRole, Role, type Principal } from '../auth/Principal.js';
 import { Action, assertCanWork, canWork, refusal } from '../access/policy.js';
 import { OBIA_DEFAULT_OPTIONS, localPatientKey, type DeidOptions } from '../deid/index.js';
 import { Accessibility, ReleaseState, Sex } from '../domain.js';
@@ -14,9 +14,13 @@ import { ClinicalDataError, parseClinicalCsv, parseGsaHumanAccession, type Clini
 import type { StagingArea, StagingOwner } from './staging.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
+import { QuotaExceededError } from '../errors.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
 export const BIOPROJECT_PATTERN = /^PRJ(CA|NA|EB|DB)\d{1,9}$/;
+
+/** A new submission's checked fields. */
+interface NewSubmission { title: string; disease: string; keywords: string[]; bioProject: string | null; options: DeidOptions }
 
 export interface CreateSubmissionInput {
   title: string;
@@ -40,6 +44,13 @@ function badInput(message: string, argument?: string): GraphQLError {
  * replica's lag would answer "no such submission" or a state from before the run).
  */
 const PRIMARY_READ = { populate: ['collection'], connectionType: 'write' } as const;
+
+/**
+ * Collections not yet released that one submitter may hold. Each new submission without a
+ * collection takes one of the archive's 9,999 collection accessions (OBIA + 4 digits, never
+ * reused), so without a bound one submitter's script could take them all (≈ 5 ms each).
+ */
+export const DRAFT_COLLECTIONS = 100;
 
 /** Received files' rows per insert statement (≈ 200 bytes each as SQL). */
 const ROWS_PER_INSERT = 1_000;
@@ -76,6 +87,7 @@ export class SubmissionService {
      * pipeline starts screening them, prescreen.ts, and a run waiting for files takes them).
      */
     private readonly uploads: UploadListener = { receiving() {}, received() {} },
+    private readonly limits = { maxDraftCollections: DRAFT_COLLECTIONS },
   ) {}
 
   private em(): EntityManager {
@@ -98,31 +110,50 @@ export class SubmissionService {
     }
     const keywords = (input.keywords ?? []).map((k) => boundedText(k, 'keywords', TEXT_LIMITS.keyword, false)).filter(Boolean);
     if (keywords.length > TEXT_LIMITS.keywords) throw badInput(`keywords holds more than ${TEXT_LIMITS.keywords} keywords`, 'keywords');
+    const fields: NewSubmission = { title, disease, keywords, bioProject, options };
     const em = this.em();
-    let collection: Collection;
-    if (input.collectionAccession) {
-      assertAccession('collection', input.collectionAccession);
-      const found = await em.findOne(Collection, { accession: input.collectionAccession });
-      if (!found || !canWork(user, Action.UPLOAD, found)) throw badInput(`no collection ${input.collectionAccession} you may add to`, 'collection');
-      collection = found;
-    } else {
-      collection = em.create(Collection, {
-        accession: await allocateAccession(em, 'collection'),
-        title, description: input.description ?? '', keywords, disease,
-        submitter: user.id, submitterOrganization: user.institution ?? null,
-        accessibility: input.accessibility ?? Accessibility.OPEN, releaseState: ReleaseState.DRAFT,
-        bioProjectAccession: bioProject, createdAt: new Date(),
-        searchText: [title, input.description ?? '', ...keywords].join(' ').toLowerCase(),
-      });
-    }
-    const submission = em.create(Submission, {
-      title, description: input.description ?? '', keywords, disease,
-      accessibility: input.accessibility ?? Accessibility.OPEN, bioProjectAccession: bioProject,
-      deidOptions: options, submitter: user.id, collection, state: SubmissionState.OPEN, createdAt: new Date(),
-    });
+    if (!input.collectionAccession) return em.transactional((tx) => this.createWithCollection(tx, user, fields, input));
+    assertAccession('collection', input.collectionAccession);
+    const collection = await em.findOne(Collection, { accession: input.collectionAccession });
+    if (!collection || !canWork(user, Action.UPLOAD, collection)) throw badInput(`no collection ${input.collectionAccession} you may add to`, 'collection');
+    const submission = this.newSubmission(em, user, fields, input, collection);
     await em.flush();
     return submission;
   }
+
+  /**
+   * A submission with a collection of its own. The accession is drawn first: drawing locks the
+   * counter until this transaction ends, so the submitter's drafts counted after it include every
+   * other creation that committed first, and concurrent requests cannot all pass the bound.
+   */
+  private async createWithCollection(em: EntityManager, user: Principal, v: NewSubmission, input: CreateSubmissionInput): Promise<Submission> {
+    const accession = await allocateAccession(em, 'collection');
+    if (!hasRole(user, Role.CURATOR, Role.ADMIN)) {
+      const drafts = await em.count(Collection, { submitter: user.id, releaseState: ReleaseState.DRAFT });
+      if (drafts >= this.limits.maxDraftCollections) {
+        throw new QuotaExceededError(`You hold ${drafts} collections not yet released (at most ${this.limits.maxDraftCollections}): add this submission to one of them (input.collection), or ask a curator to release one.`, this.limits.maxDraftCollections);
+      }
+    }
+    const collection = em.create(Collection, {
+      accession, title: v.title, description: input.description ?? '', keywords: v.keywords, disease: v.disease,
+      submitter: user.id, submitterOrganization: user.institution ?? null,
+      accessibility: input.accessibility ?? Accessibility.OPEN, releaseState: ReleaseState.DRAFT,
+      bioProjectAccession: v.bioProject, createdAt: new Date(),
+      searchText: [v.title, input.description ?? '', ...v.keywords].join(' ').toLowerCase(),
+    });
+    const submission = this.newSubmission(em, user, v, input, collection);
+    await em.flush();
+    return submission;
+  }
+
+  private newSubmission(em: EntityManager, user: Principal, v: NewSubmission, input: CreateSubmissionInput, collection: Collection): Submission {
+    return em.create(Submission, {
+      title: v.title, description: input.description ?? '', keywords: v.keywords, disease: v.disease,
+      accessibility: input.accessibility ?? Accessibility.OPEN, bioProjectAccession: v.bioProject,
+      deidOptions: v.options, submitter: user.id, collection, state: SubmissionState.OPEN, createdAt: new Date(),
+    });
+  }
+
 
   /** The submission if `user` may see it (its submitter, curators and admins); null otherwise. */
   async find(user: Principal | null, id: number, em: EntityManager = this.em()): Promise<Submission | null> {

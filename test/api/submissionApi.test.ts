@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Role } from '../../src/auth/Principal.js';
+import { loadConfig } from '../../src/config.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
 import { createSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
@@ -117,5 +118,35 @@ describe('a submission over the API', () => {
     const types = await app.gql(`{ __type(name: "Mutation") { fields(includeDeprecated: true) { name isDeprecated } } }`);
     const byName = new Map(types.data.__type.fields.map((f: any) => [f.name, f.isDeprecated]));
     assert.deepEqual([byName.get('processSubmission'), byName.get('startProcessing')], [false, true]);
+  });
+});
+
+describe("a submitter's collections not yet released", () => {
+  let app: TestApp;
+  before(async () => { app = await startTestApp({ config: { ingest: { ...loadConfig().ingest, maxDraftCollections: 3 } } }); });
+  after(async () => app?.stop());
+
+  const CREATE = 'mutation($i: CreateSubmissionInput!) { createSubmission(input: $i) { id collection { accession } } }';
+  const create = (token: string, extra: Record<string, unknown> = {}) => app.gql(CREATE, { i: { title: 'Draft', disease: 'glioma', ...extra } }, token);
+
+  it('are bounded, so no script can take the archive\'s 9,999 collection accessions; a burst of requests cannot pass the bound together', async () => {
+    const mallory = await app.token('mallory', Role.SUBMITTER);
+    // Twelve at once: each draws an accession and counts the drafts in one transaction.
+    const burst = await Promise.all(Array.from({ length: 12 }, () => create(mallory)));
+    const made = burst.filter((r) => !r.errors);
+    assert.equal(made.length, 3, JSON.stringify(burst.map((r) => r.errors?.[0]?.extensions?.code ?? 'ok')));
+    for (const refused of burst.filter((r) => r.errors)) {
+      assert.equal(refused.errors![0].extensions.code, 'QUOTA_EXCEEDED');
+      assert.equal(refused.errors![0].extensions.maximum, 3);
+    }
+    // A refused request draws no accession: the next collection anyone makes gets the next number.
+    const numbers = made.map((r) => Number(r.data.createSubmission.collection.accession.slice(4))).sort((a, b) => a - b);
+    const next = await create(await app.token('someone-else', Role.SUBMITTER));
+    assert.equal(Number(next.data.createSubmission.collection.accession.slice(4)), numbers[2]! + 1);
+    // More submissions to a draft the submitter holds are still welcome, and curators are not bound.
+    const more = await create(mallory, { collection: made[0]!.data.createSubmission.collection.accession });
+    assert.equal(more.errors, undefined, JSON.stringify(more.errors));
+    const curator = await app.token('cora', Role.CURATOR);
+    for (let i = 0; i < 4; i++) assert.equal((await create(curator)).errors, undefined);
   });
 });
