@@ -174,8 +174,8 @@ export function guardOperation(
 
 /**
  * Refuses a string longer than its bound, or that is not text, anywhere in an argument's value
- * (BAD_USER_INPUT naming where, never echoing it). Walked with a stack of its own: a variable may nest lists as deep as
- * the body allows.
+ * (BAD_USER_INPUT naming where, never echoing it). Walked with a stack of its own: a variable may
+ * nest lists as deep as the body allows.
  */
 function boundText(field: string, argument: string, value: unknown): void {
   const stack: [string, unknown, number][] = [[argument, value, 0]];

@@ -14,6 +14,7 @@ import type { BlobStore } from '../storage/store.js';
 import { closedAnswer } from './closedTask.js';
 import type { CpuResponse, CpuTask, MetadataFields, WorkerStorage } from './cpuTasks.js';
 import { productNamed, type DeriveSource, type ProductResult } from './products/index.js';
+import { STAGED_BYTES_CHANGED } from './stagedBytes.js';
 
 // dcmjs warns on the console about what it reads, and such messages can quote attribute values.
 silenceDcmjs();
@@ -126,7 +127,7 @@ async function handle(req: CpuTask, cpuDone: () => void): Promise<CpuResponse> {
   // staged file changed since (a disk fault, a hand in the staging folder) is set aside, not
   // de-identified and archived as if the submitter had sent it (≈ 0.3 ms per 512×512 CT).
   if (crypto.createHash('sha256').update(bytes).digest('hex') !== req.sha256) {
-    return { error: { kind: 'changed', message: 'the staged bytes are not the ones received (their sha256 differs): upload the file again' } };
+    return { error: { kind: 'changed', message: STAGED_BYTES_CHANGED } };
   }
   const output = await outputs.take();
   try {

@@ -88,5 +88,5 @@ export interface Batch {
 export interface IngestPort {
   /** Starts (or joins) a run and resolves once the submission reads PROCESSING; `run` is the run, whose failure the caller logs. */
   pipeline: { start(submissionId: number): Promise<{ run: Promise<unknown> }> };
-  staging: { absolute(stagingPath: string): string; copyName(from: string, to: string): Promise<void> };
+  staging: { read(stagingPath: string, received: string): Promise<Buffer>; stageRepair(from: string, bytes: Uint8Array): Promise<string> };
 }

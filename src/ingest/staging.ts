@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { ConflictError } from '../errors.js';
+import { REPAIRED, STAGED_BYTES_CHANGED, stagedSha256 } from './stagedBytes.js';
 
 export interface StagedFile {
   /** The name it was sent under (or its path inside the zip); kept in the staging area only. */
@@ -103,6 +105,10 @@ const FREE_SPACE_FRESH_MS = 250;
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 /** Beside each staged file, the name it was sent under. */
 const NAME_SUFFIX = '.name';
+/** The staged bytes are not the ones the archive recorded: a disk fault, or a hand in the staging folder (409). */
+export class StagedBytesChangedError extends ConflictError {
+  constructor() { super(STAGED_BYTES_CHANGED); }
+}
 
 interface Bound { code: UploadErrorCode; status: number; why: string; /** Room left now, before this chunk. */ room: () => number }
 
@@ -220,10 +226,25 @@ export class StagingArea {
     }
   }
 
-  /** A repaired copy of a staged file keeps the name the original was sent under. */
-  async copyName(from: string, to: string): Promise<void> {
+  /** A staged file's bytes, verified against what was recorded of them (stagedSha256). */
+  async read(stagingPath: string, received: string): Promise<Buffer> {
+    const bytes = await fs.promises.readFile(this.absolute(stagingPath));
+    if (crypto.createHash('sha256').update(bytes).digest('hex') !== stagedSha256(stagingPath, received)) throw new StagedBytesChangedError();
+    return bytes;
+  }
+
+  /**
+   * Stages a repaired copy of a staged file beside it and answers its staging path. The original
+   * stays as received; the copy is named by its own sha256, so reads of it are verified as reads of
+   * received bytes are, and it keeps the name the original was sent under.
+   */
+  async stageRepair(from: string, bytes: Uint8Array): Promise<string> {
+    const sha = crypto.createHash('sha256').update(bytes).digest('hex');
+    const to = path.join(path.dirname(from), `${path.basename(from).replace(REPAIRED, '')}.repaired-${sha}`);
+    await fs.promises.writeFile(this.absolute(to), bytes, { mode: 0o600 });
     const name = await this.nameOf(from);
     if (name !== null) await fs.promises.writeFile(this.absolute(to) + NAME_SUFFIX, name, { mode: 0o600 });
+    return to;
   }
 
   /** Deletes a staged file's bytes and name; whether there were bytes to delete. */

@@ -11,7 +11,7 @@ import { FileState } from '../entities/SubmissionFile.js';
 import type { IngestPort } from '../ingest/stage.js';
 import { releaseBlockers, type ReleaseBlocker } from './blockers.js';
 import { recordQcEvent } from './events.js';
-import { repairedCopy, type Repair } from './repair.js';
+import { repaired, type Repair } from './repair.js';
 import { versionRelease } from '../releases/ReleaseService.js';
 import { logger } from '../log.js';
 
@@ -127,11 +127,9 @@ export class CurationService {
     }
     const applied: string[] = [];
     if (repair && Object.values(repair).some((v) => typeof v === 'string' && v.trim())) {
-      const staged = this.ingest.staging.absolute(file.stagingPath);
-      const copy = await repairedCopy(staged, repair);
-      const repaired = copy.stagingPath(file.stagingPath);
-      await this.ingest.staging.copyName(file.stagingPath, repaired);
-      file.stagingPath = repaired;
+      // Repaired from the bytes as received (verified), never from bytes changed since.
+      const copy = repaired(await this.ingest.staging.read(file.stagingPath, file.sha256), repair);
+      file.stagingPath = await this.ingest.staging.stageRepair(file.stagingPath, copy.bytes);
       applied.push(...copy.applied);
     }
     const was = file.quarantineReason ?? 'quarantined';

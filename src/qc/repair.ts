@@ -1,6 +1,3 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { readDicom } from '../dicom/index.js';
 
 /** What a submitter supplies to fix a quarantined file; each field overwrites that attribute. */
@@ -18,12 +15,11 @@ const FIELDS: [keyof Repair, string, string, string][] = [
 ];
 
 /**
- * Writes a repaired copy beside the staged file and leaves the original untouched: nothing a
- * submitter sent is changed or deleted until a curator discards it. The copy is what the
- * pipeline reads from then on.
+ * The staged bytes with the repair applied: a new file, for the staging area to keep beside the
+ * original (nothing a submitter sent is changed or deleted until a curator discards it). The copy
+ * is what the pipeline reads from then on.
  */
-export async function repairedCopy(stagedAbsolute: string, repair: Repair): Promise<{ applied: string[]; stagingPath: (original: string) => string }> {
-  const bytes = await fs.promises.readFile(stagedAbsolute);
+export function repaired(bytes: Buffer, repair: Repair): { bytes: Buffer; applied: string[] } {
   const dict = readDicom(bytes).message;
   const applied: string[] = [];
   for (const [field, tag, vr, keyword] of FIELDS) {
@@ -33,8 +29,5 @@ export async function repairedCopy(stagedAbsolute: string, repair: Repair): Prom
     dict.dict[tag] = { vr, Value: [value] };
     applied.push(keyword);
   }
-  const suffix = `.repaired-${crypto.randomUUID()}`;
-  const out = Buffer.from(dict.write({ allowInvalidVRLength: true }));
-  await fs.promises.writeFile(stagedAbsolute + suffix, out, { mode: 0o600 });
-  return { applied, stagingPath: (original) => path.join(path.dirname(original), path.basename(original) + suffix) };
+  return { bytes: Buffer.from(dict.write({ allowInvalidVRLength: true })), applied };
 }

@@ -5,6 +5,7 @@
 import { dateOffsetDays } from '../../deid/index.js';
 import { FileState } from '../../entities/SubmissionFile.js';
 import { updateRows } from '../batchWrites.js';
+import { stagedSha256 } from '../stagedBytes.js';
 import type { Stage } from './deps.js';
 
 export const deidentifyAndStore: Stage = {
@@ -15,7 +16,7 @@ export const deidentifyAndStore: Stage = {
     await Promise.all(todo.map(async (w) => {
       try {
         const individual = w.individual!;
-        w.outcome = await deps.cpu.deidentify(deps.staging.absolute(w.file.stagingPath), w.file.sha256, {
+        w.outcome = await deps.cpu.deidentify(deps.staging.absolute(w.file.stagingPath), stagedSha256(w.file.stagingPath, w.file.sha256), {
           secret: deps.secret, individualAccession: individual.accession,
           dateOffsetDays: dateOffsetDays(individual.accession, deps.secret), options: batch.run.options,
         }, names, deps.storage);
