@@ -134,7 +134,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   // Every route family, registered once here (README: "Adding a route").
   const fastify = await buildHttpServer(door, [
     // First: its request-timing hook covers every route. /metrics, /health, /ready (issue 18).
-    opsRoutes(metrics, [databaseDependency(orm), blobStoreDependency(ingest.store), ...(events ? [redisDependency(events.ping)] : [])]),
+    opsRoutes(metrics, [databaseDependency(orm), blobStoreDependency(ingest.store), ...(events ? [redisDependency(events.ping)] : [])], config.metricsToken ?? null),
     metaRoutes(() => issuer.jwks),
     graphqlRoutes(apollo, schema, queryLimits),
     accessRoutes,

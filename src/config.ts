@@ -66,6 +66,8 @@ export interface Config {
   jobs?: { mode: 'embedded' | 'bullmq'; lockMs: number };
   /** Shared secret the federation gateway sends; when set, only it and admins may call _entities/_service. */
   gatewaySecret: string | null;
+  /** When set, GET /metrics wants it as a bearer token (OBIA_METRICS_TOKEN). */
+  metricsToken?: string | null;
   /** Submission uploads: per-file size limit, and the bounds a zip may expand to (zip bombs). */
   ingest: {
     maxFileBytes: number;
@@ -128,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,
+    metricsToken: env.OBIA_METRICS_TOKEN || null,
     redisUrl: env.OBIA_REDIS_URL || null,
     jobs: { mode: env.OBIA_JOBS === 'bullmq' ? 'bullmq' : 'embedded', lockMs: int(env.OBIA_JOBS_LOCK_MS, 30_000) },
     ingest: {

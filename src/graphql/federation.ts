@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -9,6 +8,7 @@ import {
 } from 'graphql';
 import { createResolversMap } from 'type-graphql';
 import { hasRole, Role, type Principal } from '../auth/Principal.js';
+import { sameSecret } from '../auth/sameSecret.js';
 
 /**
  * Federation 2 wiring for the hub (issue 6): the TypeGraphQL schema becomes an Apollo
@@ -111,12 +111,6 @@ function selectsFederationFields(operation: OperationDefinitionNode, document: D
     return walk(fragments.get(sel.name.value));
   });
   return walk(operation.selectionSet);
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = crypto.createHash('sha256').update(given).digest();
-  const b = crypto.createHash('sha256').update(expected).digest();
-  return crypto.timingSafeEqual(a, b);
 }
 
 /**

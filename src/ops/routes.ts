@@ -1,3 +1,4 @@
+import { sameSecret } from '../auth/sameSecret.js';
 import type { RoutePlugin } from '../http/server.js';
 import type { OpsMetrics } from './metrics.js';
 import { checkReadiness, type Dependency } from './readiness.js';
@@ -9,7 +10,7 @@ import { traceHttp } from './tracing.js';
  * `OBIA_METRICS_TOKEN` set, `/metrics` wants it as a bearer token. The plugin's timing hook
  * covers every route, not only its own (see the skip-override below).
  */
-export function opsRoutes(metrics: OpsMetrics, dependencies: Dependency[], metricsToken = process.env.OBIA_METRICS_TOKEN || null): RoutePlugin {
+export function opsRoutes(metrics: OpsMetrics, dependencies: Dependency[], metricsToken: string | null = null): RoutePlugin {
   const plugin: RoutePlugin = async (app, door) => {
     const log = door.log.child({ component: 'ops' });
     // A span per request (a no-op unless tracing is on: src/ops/tracing.ts).
@@ -24,7 +25,7 @@ export function opsRoutes(metrics: OpsMetrics, dependencies: Dependency[], metri
       return r.ready ? { status: 'ready', checks: r.checks } : { status: 'not ready', checks: r.checks, failed: r.failed };
     });
     app.get('/metrics', async (request, reply) => {
-      if (metricsToken && request.headers.authorization !== `Bearer ${metricsToken}`) {
+      if (metricsToken && !sameSecret(request.headers.authorization ?? '', `Bearer ${metricsToken}`)) {
         reply.code(401).header('www-authenticate', 'Bearer');
         return { error: 'metrics need the metrics token', code: 'UNAUTHENTICATED' };
       }

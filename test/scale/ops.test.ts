@@ -124,3 +124,17 @@ describe('operations endpoints', () => {
     }
   });
 });
+
+describe('/metrics behind OBIA_METRICS_TOKEN', () => {
+  let app: TestApp;
+  before(async () => { app = await startTestApp({ config: { metricsToken: 'metrics-secret' } }); });
+  after(async () => app?.stop());
+
+  it('answers the bearer of the token, and 401 to anyone else (compared in constant time)', async () => {
+    const status = async (authorization?: string) => (await fetch(`${app.url}/metrics`, { headers: authorization ? { authorization } : {} })).status;
+    assert.equal(await status(), 401);
+    assert.equal(await status('Bearer metrics-secreT'), 401);
+    assert.equal(await status('metrics-secret'), 401);
+    assert.equal(await status('Bearer metrics-secret'), 200);
+  });
+});
