@@ -225,17 +225,42 @@ function padEven(s: string, pad: string): Buffer {
   return b.length % 2 ? Buffer.concat([b, Buffer.from(pad, 'latin1')]) : b;
 }
 
+/** Names devices write for a character set instead of its DICOM defined term (IANA and codec names). */
+const CHARSET_NAMES: Record<string, string> = {
+  'UTF-8': 'ISO_IR 192', UTF8: 'ISO_IR 192', 'ISO-8859-1': 'ISO_IR 100', 'ISO8859-1': 'ISO_IR 100', LATIN1: 'ISO_IR 100', 'LATIN-1': 'ISO_IR 100',
+  'ISO-8859-2': 'ISO_IR 101', 'ISO-8859-3': 'ISO_IR 109', 'ISO-8859-4': 'ISO_IR 110', 'ISO-8859-5': 'ISO_IR 144', 'ISO-8859-6': 'ISO_IR 127',
+  'ISO-8859-7': 'ISO_IR 126', 'ISO-8859-8': 'ISO_IR 138', 'ISO-8859-9': 'ISO_IR 148', 'TIS-620': 'ISO_IR 166', SHIFT_JIS: 'ISO_IR 13',
+  'SHIFT-JIS': 'ISO_IR 13', US_ASCII: 'ISO_IR 6', 'US-ASCII': 'ISO_IR 6', ASCII: 'ISO_IR 6',
+};
+
 /**
- * dcmjs decodes text with a single decoder chosen from the first Specific Character Set
- * value and refuses several values. ISO 2022 code extensions are switched by escape
- * sequences that the matching WHATWG decoder (e.g. iso-2022-jp) understands, so the
- * set is collapsed to the one term that names the non-ASCII repertoire.
+ * A Specific Character Set term as DICOM defines it, from the ways devices misspell it: "ISO_IR100",
+ * "ISO-IR 100", "ISO IR 100", "ISO2022 IR 87", "utf-8" (the corrections pydicom makes, for the same
+ * files). dcmjs knows only the defined terms and refuses the whole file for any other, which the
+ * archive would have quarantined as unparseable; an unknown term stays as it is (and is refused).
  */
-function collapseCharset(raw: string): string | null {
-  const terms = raw.split('\\').map((t) => t.trim());
-  if (terms.length < 2) return null;
+function charsetTerm(term: string): string {
+  const t = term.trim();
+  const named = CHARSET_NAMES[t.toUpperCase()];
+  if (named) return named;
+  const iso2022 = /^ISO[ _-]?2022[ _-]?IR[ _-]?(\d+)$/i.exec(t);
+  if (iso2022) return `ISO 2022 IR ${iso2022[1]}`;
+  const iso = /^ISO[ _-]?IR[ _-]?(\d+)$/i.exec(t);
+  return iso ? `ISO_IR ${iso[1]}` : t;
+}
+
+/**
+ * The Specific Character Set value dcmjs can read, or null when `raw` already is one. dcmjs
+ * decodes text with a single decoder chosen from the first value and refuses several values. ISO
+ * 2022 code extensions are switched by escape sequences that the matching WHATWG decoder (e.g.
+ * iso-2022-jp) understands, so the set is collapsed to the one term that names the non-ASCII
+ * repertoire; each term is first corrected (charsetTerm).
+ */
+function canonicalCharset(raw: string): string | null {
+  const terms = raw.split('\\').map(charsetTerm);
   const nonAscii = terms.find((t) => t !== '' && t !== 'ISO 2022 IR 6' && t !== 'ISO_IR 6');
-  return nonAscii ?? 'ISO_IR 6';
+  const value = terms.length < 2 ? terms[0]! : nonAscii ?? 'ISO_IR 6';
+  return value === raw ? null : value;
 }
 
 interface OpenedDataset { body: Uint8Array; ts: string; sourceTs: string; sourceMeta: Record<string, string>; hadFileMeta: boolean }
@@ -349,9 +374,9 @@ export function frame(input: Uint8Array, opts: FrameOptions = {}): FramedFile {
     }
     if (e.tag === '00080005' && !e.undefinedLength && little) {
       const raw = Buffer.from(body.subarray(e.valueStart, e.end)).toString('latin1').replace(/[\0 ]+$/, '');
-      const collapsed = collapseCharset(raw);
-      if (collapsed !== null) {
-        const value = padEven(collapsed, ' ');
+      const canonical = canonicalCharset(raw);
+      if (canonical !== null) {
+        const value = padEven(canonical, ' ');
         if (explicit) {
           parts.push(encodeShort('00080005', 'CS', value));
         } else {

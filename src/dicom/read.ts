@@ -38,7 +38,10 @@ export function readDicom(input: Uint8Array, opts: ReadOptions = {}): DicomFile 
   try {
     message = quietly(() => dcmjs.data.DicomMessage.readFile(header ?? framed.canonical, { ignoreErrors: false }));
   } catch (e) {
-    // By class only: dcmjs's messages can quote the values it choked on.
+    // By class only: dcmjs's messages can quote the values it choked on (a character set term is no PHI, and is not quoted either).
+    if (e instanceof Error && e.message.startsWith('Unsupported character set')) {
+      throw new DicomDatasetError('the Specific Character Set (0008,0005) names no character set the archive can decode');
+    }
     throw new DicomDatasetError(`the dataset could not be parsed (${e instanceof Error ? e.name : 'error'})`);
   }
   return { framed, message, headerOnly: header !== null };

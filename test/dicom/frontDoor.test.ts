@@ -11,6 +11,7 @@ import { DicomParseError, readDicom } from '../../src/dicom';
 import { PixelDataError } from '../../src/imaging';
 import { parseImage } from '../../src/imaging/parse';
 import { readFacts, UnreadableFileError } from '../../src/qc';
+import { makeCt, uid } from '../ingest/helpers.js';
 import { noDatabase } from '../support/once.js';
 
 noDatabase('parses DICOM bytes');
@@ -66,6 +67,25 @@ describe('every shared sample is accepted or refused alike by deid, imaging and 
     for (const file of ['pydicom__rtplan_truncated.dcm', 'pydicomdata__emri_small_jpeg_2k_lossless_too_short.dcm', 'pydicom__no_meta.dcm']) {
       assert.throws(() => readDicom(fs.readFileSync(path.join(SAMPLES_DIR, file))), DicomParseError, file);
     }
+  });
+});
+
+describe('a Specific Character Set as devices write it', () => {
+  const withCharset = (value: string) => makeCt({ patientId: 'CS-1', studyUid: uid(), seriesUid: uid(), sopUid: uid(), extra: { '00080005': { vr: 'CS', Value: value.split('\\') } } });
+
+  it('reads the misspellings and codec names of a defined term as that term (dcmjs refused the whole file for them)', () => {
+    for (const [written, meant] of [['ISO_IR100', 'ISO_IR 100'], ['ISO-IR 144', 'ISO_IR 144'], ['iso ir 192', 'ISO_IR 192'], ['UTF-8', 'ISO_IR 192'],
+      ['ISO-8859-7', 'ISO_IR 126'], ['ISO2022 IR 87', 'ISO 2022 IR 87'], ['ISO 2022 IR 6\\ISO2022IR149', 'ISO 2022 IR 149']]) {
+      const file = readDicom(withCharset(written));
+      assert.equal(file.message.dict['00100020']!.Value![0], 'CS-1', written);
+      assert.equal(readDicom(withCharset(meant)).message.dict['00100020']!.Value![0], 'CS-1', meant);
+      // And through de-identification, which reads through the same door.
+      assert.equal(deidentify(withCharset(written), ctx).output.length > 0, true, written);
+    }
+  });
+
+  it('refuses a term that names no character set, saying so without quoting it', () => {
+    assert.throws(() => readDicom(withCharset('KLINGON-1')), (e: unknown) => e instanceof DicomParseError && /Specific Character Set \(0008,0005\) names no character set/.test(e.message) && !/KLINGON/.test(e.message));
   });
 });
 
