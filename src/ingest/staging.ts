@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import yauzl from 'yauzl';
 import { ConflictError } from '../errors.js';
 import { REPAIRED, STAGED_BYTES_CHANGED, stagedSha256 } from './stagedBytes.js';
@@ -346,7 +347,9 @@ export class StagingArea {
         const id = crypto.randomUUID();
         const rel = path.join('submissions', String(submissionId), id);
         const budget = Math.min(this.limits.maxFileBytes, this.limits.maxZipExpandedBytes - expanded);
-        const got = await writeBounded(stream, this.absolute(rel), budget, () => null, expansion, 'destroy');
+        const got = await writeBounded(stream, this.absolute(rel), budget, () => null, expansion, 'destroy', entry.crc32).catch((err) => {
+          throw err instanceof UploadError && err.code === 'BAD_ZIP' ? new UploadError(400, `zip entry ${staged.length + 1}: ${err.message}`, 'BAD_ZIP') : err;
+        });
         expanded += got.size;
         staged.push({ name: safeName(`${zipName}/${entry.fileName}`), label: `zip entry ${staged.length + 1}`, stagingPath: rel, size: got.size, sha256: got.sha256 });
         await this.stage(rel, staged.at(-1)!.name);
@@ -380,7 +383,13 @@ async function freeBytes(dir: string): Promise<number | null> {
 }
 
 /** Streams into `file` (fsynced), refusing more than `limit` bytes or whatever `refuse` objects to. */
-async function writeBounded(body: Readable, file: string, limit: number, refuse: (head: Buffer, size: number) => string | null, meter?: Meter, onRefusal: 'drain' | 'destroy' = 'drain'): Promise<{ size: number; sha256: string; head: Buffer }> {
+/**
+ * Writes `body` to `file` (fsynced), counted against `limit` and the meter, hashed as it arrives.
+ * `crc32`, for a zip entry, is the checksum its zip records: yauzl does not check it
+ * (https://github.com/thejoshwolfe/yauzl#no-crc-32-checking), and an entry whose bytes do not
+ * match was staged, and archived, as if sound.
+ */
+async function writeBounded(body: Readable, file: string, limit: number, refuse: (head: Buffer, size: number) => string | null, meter?: Meter, onRefusal: 'drain' | 'destroy' = 'drain', crc32: number | null = null): Promise<{ size: number; sha256: string; head: Buffer }> {
   // Listened to from the start: a zip entry's streams are already flowing while the file below is
   // opened, and an error raised then (a header that lies about the entry's size) would otherwise
   // be an 'error' event with nobody listening, which ends the process.
@@ -389,6 +398,7 @@ async function writeBounded(body: Readable, file: string, limit: number, refuse:
   const hash = crypto.createHash('sha256');
   const fh = await fs.promises.open(file, 'w', 0o600);
   let size = 0;
+  let crc = 0;
   let head = Buffer.alloc(0);
   try {
     if (failed) throw failed;
@@ -402,9 +412,11 @@ async function writeBounded(body: Readable, file: string, limit: number, refuse:
       if (why) throw new UploadError(413, why);
       meter?.take(buf.length);
       hash.update(buf);
+      if (crc32 !== null) crc = zlib.crc32(buf, crc);
       await fh.write(buf);
     }
     if (failed) throw failed;
+    if (crc32 !== null && crc !== crc32) throw new UploadError(400, 'its bytes do not match the CRC-32 the zip records for them (a damaged zip)', 'BAD_ZIP');
     await fh.sync();
   } catch (err) {
     // A refusal drains the rest of the body rather than cutting the connection, so an HTTP

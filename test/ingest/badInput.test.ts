@@ -123,6 +123,19 @@ describe('bad input', () => {
     assert.equal((files.get('long.dcm') as any).quarantineReason, 'INVALID_UID');
   });
 
+  it('refuses a damaged zip whose entry does not match its CRC-32, keeping none of it (yauzl does not check it)', async () => {
+    const sub = await createSubmission(app, token);
+    const zip = Buffer.from(zipSync({ 'study/1.dcm': good('CRC-1'), 'study/2.dcm': good('CRC-1') }, { level: 0 }));
+    // One flipped byte in the second entry's stored bytes: the zip is well formed, the entry is not what was zipped.
+    zip[zip.indexOf(Buffer.from('study/2.dcm')) + 'study/2.dcm'.length + 200] ^= 0xff;
+    const res = await upload(app, token, sub.uploadUrl, zip, 'damaged.zip', 'POST');
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.match(res.body.error, /zip entry 2: .*CRC-32/);
+    assert.deepEqual((await fetchSubmission(app, token, sub.id)).files, [], 'all or nothing: the sound entry is not kept either');
+    const sound = await upload(app, token, sub.uploadUrl, zipSync({ 'study/1.dcm': good('CRC-2') }, { level: 0 }), 'sound.zip', 'POST');
+    assert.equal(sound.status, 201);
+  });
+
   it('refuses clinical data for a patient no file has, naming the record, not the ID', async () => {
     const sub = await createSubmission(app, token);
     await upload(app, token, sub.uploadUrl, good('KNOWN-1'));
