@@ -15,6 +15,7 @@ import type { StagingArea, StagingOwner } from './staging.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
 import { QuotaExceededError } from '../errors.js';
+import { assertFits, ValueTooLongError } from '../db/columnBounds.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
 export const BIOPROJECT_PATTERN = /^PRJ(CA|NA|EB|DB)\d{1,9}$/;
@@ -270,6 +271,7 @@ export class SubmissionService {
       if (unknown >= 0) throw badInput(`record ${unknown + 1}: no file of this submission (or its collection) belongs to that patient`, 'records');
     }
     const existing = new Map((await em.find(ClinicalRecord, { submission, patientKey: { $in: keys } })).map((r) => [r.patientKey, r]));
+    const meta = em.getMetadata().get(ClinicalRecord.name);
     records.forEach((r, i) => {
       const key = keys[i]!;
       const data = {
@@ -277,6 +279,11 @@ export class SubmissionService {
         disease: r.disease ?? null, pathologicalType: r.pathologicalType ?? null, medicalHistory: r.medicalHistory ?? null,
         familyHistory: r.familyHistory ?? null, treatment: r.treatment ?? null, gsaHumanAccession: gsaHuman[i], applied: false,
       };
+      // Checked here as well as at the flush (src/db/columnBounds.ts), so the error names the record.
+      try { assertFits(meta, data); } catch (err) {
+        if (err instanceof ValueTooLongError) throw badInput(`record ${i + 1}: ${err.property} is longer than the archive keeps (${err.max})`, 'records');
+        throw err;
+      }
       const record = existing.get(key);
       if (record) em.assign(record, data);
       else existing.set(key, em.create(ClinicalRecord, { submission, patientKey: key, ...data }));
