@@ -6,7 +6,7 @@ import { AccessRequest, AccessRequestState, AuditEvent, Collection, CollectionDe
 import { pubSub, Topic } from '../events/pubsub.js';
 import type { AccessControl } from './AccessControl.js';
 import { Action, refusal } from './policy.js';
-import { BadUserInputError } from '../errors.js';
+import { BadUserInputError, QuotaExceededError } from '../errors.js';
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
 
 export enum ReviewDecision { APPROVE = 'APPROVE', REJECT = 'REJECT' }
@@ -19,6 +19,12 @@ export interface AccessRequestInput {
 }
 
 const badInput = (message: string, argument: string) => new BadUserInputError(message, argument);
+
+/**
+ * Delegates one collection may have: a lab's or a consortium's members. The list is one field
+ * (`Collection.delegates`, unpaged), read whole by every owner's page, so it is bounded.
+ */
+export const MAX_DELEGATES = 200;
 
 /**
  * Access requests for controlled collections: researchers ask, owners (the submitter or a
@@ -143,6 +149,8 @@ export class AccessRequestService {
     await this.access.assertCan(Action.MANAGE_DELEGATES, collection, `collection ${accession}`);
     const sub = boundedText(userSub, 'user', TEXT_LIMITS.userId);
     if (!(await this.em.findOne(CollectionDelegate, { collection: collection!, userSub: sub }))) {
+      const held = await this.em.count(CollectionDelegate, { collection: collection! });
+      if (held >= MAX_DELEGATES) throw new QuotaExceededError(`The collection has ${held} delegates, the most it may have; remove one first.`, MAX_DELEGATES);
       this.em.create(CollectionDelegate, { collection: collection!, userSub: sub, addedBy: this.user!.id, addedAt: new Date() });
       await this.em.flush();
       await this.access.audit.record({ action: 'add_delegate', collectionId: collection!.id, resource: `delegate ${sub}`, allow: true, reason: 'added' });

@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { Role } from '../../src/auth/Principal.js';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
 import { AccessModule } from '../../src/access/module.js';
+import { MAX_DELEGATES } from '../../src/access/AccessRequestService.js';
 import { User } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { subscribeLive } from '../support/live.js';
@@ -148,5 +149,25 @@ describe('access requests, review, revocation, expiry, audit and users', () => {
     assert.equal(rejected.data.reviewAccessRequest.state, 'REJECTED');
     assert.equal((await app.gql(REVIEW, { id, d: 'APPROVE' }, owner)).errors![0].extensions.code, 'BAD_USER_INPUT', 'decided once');
     assert.equal((await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, token)).data.requestAccess.state, 'PENDING');
+  });
+});
+
+describe("a collection's delegates", () => {
+  let app: TestApp;
+  before(async () => { app = await startTestApp(); });
+  after(async () => { await app?.stop(); });
+
+  it('are bounded (the list is one unpaged field every owner page reads): the last place is taken, then QUOTA_EXCEEDED', async () => {
+    const c = await collectionWithFiles(app, { accessibility: Accessibility.CONTROLLED, releaseState: ReleaseState.RELEASED, title: 'delegates' }, { individuals: 1, studies: 1, series: 1, images: 1 });
+    const owner = await app.token('seed-owner', Role.SUBMITTER);
+    const ADD = `mutation($a: String!, $u: String!) { addCollectionDelegate(collection: $a, user: $u) { accession } }`;
+    const knex = (app.orm.em as EntityManager).getKnex();
+    const at = app.orm.em.getPlatform().processDateProperty(new Date());
+    await knex('collection_delegate').insert(Array.from({ length: MAX_DELEGATES - 1 }, (_, i) => ({ collection_id: c.id, user_sub: `member-${i}`, added_by: 'seed-owner', added_at: at })));
+    assert.equal((await app.gql(ADD, { a: c.accession, u: 'the-last' }, owner)).errors, undefined);
+    const over = await app.gql(ADD, { a: c.accession, u: 'one-too-many' }, owner);
+    assert.equal(over.errors?.[0]?.extensions?.code, 'QUOTA_EXCEEDED');
+    assert.equal(over.errors?.[0]?.extensions?.maximum, MAX_DELEGATES);
+    assert.equal((await app.gql(ADD, { a: c.accession, u: 'member-7' }, owner)).errors, undefined, 'naming a delegate again changes nothing and is no error');
   });
 });
