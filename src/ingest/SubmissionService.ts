@@ -53,6 +53,9 @@ const PRIMARY_READ = { populate: ['collection'], connectionType: 'write' } as co
  */
 export const DRAFT_COLLECTIONS = 100;
 
+/** Files the deprecated one-list `fileList` answers with at most. */
+export const FILE_LIST_MAX = 10_000;
+
 /** Received files' rows per insert statement (≈ 200 bytes each as SQL). */
 const ROWS_PER_INSERT = 1_000;
 
@@ -319,8 +322,15 @@ export class SubmissionService {
     return counts;
   }
 
+  /**
+   * Every file of a submission as one list (the deprecated `fileList`), while there are at most
+   * FILE_LIST_MAX: a zip may bring 200,000, and one list of them all was tens of megabytes of
+   * JSON built in one request. Past the bound the caller is told to page (`files`).
+   */
   async files(submissionId: number): Promise<SubmissionFile[]> {
-    return this.em().find(SubmissionFile, { submission: submissionId }, { orderBy: { id: 'asc' } });
+    const rows = await this.em().find(SubmissionFile, { submission: submissionId }, { orderBy: { id: 'asc' }, limit: FILE_LIST_MAX + 1 });
+    if (rows.length > FILE_LIST_MAX) throw badInput(`the submission has more than ${FILE_LIST_MAX} files: page through them with files(first, after)`, 'fileList');
+    return rows;
   }
 
   /** One page of a submission's files in the order received, optionally only those in `states` (keyset on the id). */

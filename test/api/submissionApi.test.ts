@@ -9,6 +9,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Role } from '../../src/auth/Principal.js';
 import { loadConfig } from '../../src/config.js';
+import { FILE_LIST_MAX } from '../../src/ingest/SubmissionService.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
 import { createSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
@@ -115,6 +116,17 @@ describe('a submission over the API', () => {
     await processToEnd(app, token, sub.id); // let that run end before the app stops
     const list = await app.gql('query($id: ID!) { submission(id: $id) { fileList { originalName } } }', { id: sub.id }, token);
     assert.equal(list.data.submission.fileList.length, 6);
+    // One list, while it is a list one response can carry: past 10,000 files the caller is sent to the connection.
+    const big = await createSubmission(app, token, { title: 'Ten thousand and one files' });
+    const knex = (app.orm.em as any).getKnex();
+    const at = app.orm.em.getPlatform().processDateProperty(new Date());
+    const rows = Array.from({ length: FILE_LIST_MAX + 1 }, (_, i) => ({
+      submission_id: Number(big.id), original_name: `f${i}.dcm`, staging_path: `nowhere/${i}`, size: 1, sha256: '0'.repeat(64), state: 'RECEIVED', received_at: at,
+    }));
+    for (let at = 0; at < rows.length; at += 500) await knex('submission_file').insert(rows.slice(at, at + 500));
+    const tooLong = await app.gql('query($id: ID!) { submission(id: $id) { fileList { id } } }', { id: big.id }, token);
+    assert.equal(tooLong.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(tooLong.errors));
+    assert.match(tooLong.errors![0].message, /page through them with files\(first, after\)/);
     const types = await app.gql(`{ __type(name: "Mutation") { fields(includeDeprecated: true) { name isDeprecated } } }`);
     const byName = new Map(types.data.__type.fields.map((f: any) => [f.name, f.isDeprecated]));
     assert.deepEqual([byName.get('processSubmission'), byName.get('startProcessing')], [false, true]);
