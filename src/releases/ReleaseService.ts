@@ -7,6 +7,7 @@ import { CollectionDataset, CollectionVersion, ImageTombstone } from '../entitie
 import { IdentifierKind } from '../entities/CollectionVersion.js';
 import { WITHHELD_FROM_ALL_VERSIONS, type WithdrawalReason } from '../entities/ImageTombstone.js';
 import type { ReleaseManifestEntry } from '../entities/ReleaseManifestEntry.js';
+import { QuotaExceededError } from '../errors.js';
 import { requireCurator } from '../qc/CurationService.js';
 import { dataCiteAttributes, DataCiteError, mintDoi, versionIdentifier, type VersionFacts } from './datacite.js';
 import { ManifestDigest, type ManifestFile } from './manifest.js';
@@ -15,6 +16,9 @@ import { badInput, notFound } from './versionId.js';
 
 /** Thrown inside the version transaction when nothing changed since the last version (rolls it back). */
 class Unchanged extends Error {}
+
+/** Datasets one collection may be declared equivalent to (an unpaged field, `Collection.equivalentDatasets`). */
+export const MAX_EQUIVALENT_DATASETS = 100;
 
 const ENTRY_COLUMNS = ['sop_instance_uid', 'series_instance_uid', 'study_instance_uid', 'study_accession', 'individual_accession', 'modality', 'sha256', 'size'];
 
@@ -242,6 +246,8 @@ export class ReleaseService {
     if (!/^\S{3,255}$/.test(id)) throw badInput('a dataset id is 3 to 255 characters without spaces (an accession such as HRA000001 or phs000001.v1.p1, or a URL)', 'dataset');
     const existing = await this.em.findOne(CollectionDataset, { collection: collection.id, datasetId: id });
     if (existing) return existing;
+    const held = await this.em.count(CollectionDataset, { collection: collection.id });
+    if (held >= MAX_EQUIVALENT_DATASETS) throw new QuotaExceededError(`The collection is declared equivalent to ${held} datasets, the most it may be.`, MAX_EQUIVALENT_DATASETS);
     const row = this.em.create(CollectionDataset, { collection: collection.id, datasetId: id, repository: repository.trim() || 'unspecified', declaredBy: this.user!.id, declaredAt: new Date() });
     await this.em.flush();
     return row;

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
 import { visaGrantedCollections } from '../../src/ga4gh/passport/grants.js';
+import { MAX_EQUIVALENT_DATASETS } from '../../src/releases/ReleaseService.js';
 import { collectionWithFiles, fetchBytes, type StoredCollection } from '../access/support.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { LocalBroker } from './broker.js';
@@ -128,5 +129,19 @@ describe('GA4GH passports: the archive as a clearinghouse', () => {
     assert.equal(byStranger.errors![0].extensions.code, 'NOT_FOUND');
     const listed = await app.gql(`{ collection(accession: "${c.accession}") { equivalentDatasets { datasetId repository } } }`);
     assert.deepEqual(listed.data.collection.equivalentDatasets, [{ datasetId: DATASET, repository: 'GSA-Human' }]);
+  });
+
+  it('declaring equivalent datasets is bounded (one unpaged list): the last place is taken, then QUOTA_EXCEEDED', async () => {
+    const other = await collectionWithFiles(app, { accessibility: Accessibility.CONTROLLED, releaseState: ReleaseState.RELEASED, title: 'many datasets' }, { individuals: 1, studies: 1, series: 1, images: 1 });
+    const owner = await app.token('seed-owner', Role.SUBMITTER);
+    const at = app.orm.em.getPlatform().processDateProperty(new Date());
+    await (app.orm.em as EntityManager).getKnex()('collection_dataset').insert(Array.from({ length: MAX_EQUIVALENT_DATASETS - 1 }, (_, i) => ({
+      collection_id: other.id, dataset_id: `HRA${String(i).padStart(6, '0')}`, repository: 'GSA-Human', declared_by: 'seed-owner', declared_at: at,
+    })));
+    const declare = (dataset: string) => app.gql(`mutation { declareEquivalentDataset(collection: "${other.accession}", dataset: "${dataset}", repository: "dbGaP") { datasetId } }`, {}, owner);
+    assert.equal((await declare('phs000001.v1.p1')).errors, undefined);
+    const over = await declare('phs000002.v1.p1');
+    assert.equal(over.errors?.[0]?.extensions?.code, 'QUOTA_EXCEEDED');
+    assert.equal((await declare('HRA000007')).errors, undefined, 'declaring one again changes nothing and is no error');
   });
 });
