@@ -220,6 +220,11 @@ function encodeShort(tag: string, vr: string, value: Uint8Array): Buffer {
   return Buffer.concat([header, value]);
 }
 
+/** A short element's value as text, its trailing padding (NUL or space) removed. */
+function valueText(body: Uint8Array, e: TopElement): string {
+  return Buffer.from(body.subarray(e.valueStart, e.end)).toString('latin1').replace(/[\0 ]+$/, '');
+}
+
 function padEven(s: string, pad: string): Buffer {
   const b = Buffer.from(s, 'latin1');
   return b.length % 2 ? Buffer.concat([b, Buffer.from(pad, 'latin1')]) : b;
@@ -373,7 +378,7 @@ export function frame(input: Uint8Array, opts: FrameOptions = {}): FramedFile {
       continue;
     }
     if (e.tag === '00080005' && !e.undefinedLength && little) {
-      const raw = Buffer.from(body.subarray(e.valueStart, e.end)).toString('latin1').replace(/[\0 ]+$/, '');
+      const raw = valueText(body, e);
       const canonical = canonicalCharset(raw);
       if (canonical !== null) {
         const value = padEven(canonical, ' ');
@@ -412,7 +417,7 @@ export function frame(input: Uint8Array, opts: FrameOptions = {}): FramedFile {
     elements: walk.tally.count,
     topText(tag) {
       const e = tops.find((t) => t.tag === tag);
-      return e && !e.undefinedLength ? Buffer.from(body.subarray(e.valueStart, e.end)).toString('latin1').replace(/[\0 ]+$/, '') : null;
+      return e && !e.undefinedLength ? valueText(body, e) : null;
     },
   };
 }

@@ -2,13 +2,12 @@
 // piscina pool (cpuTasks.ts) so a multi-core machine works on several files at once while the
 // main thread keeps the database and the HTTP server responsive. Every task answers: a failure
 // comes back as an `error` response the pipeline turns into the file's quarantine.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { deidentify, readSourceIdentity, type DeidResult } from '../deid/index.js';
 import { EXPLICIT_BE, readDicom, scalar, silenceDcmjs } from '../dicom/index.js';
 import { decodeFrame, displayParsed, imageFromHeader, setDecodeLimits, toDisplay8, type Image8 } from '../imaging/index.js';
 import { checkFile } from '../qc/checks.js';
-import { LocalBlobStore } from '../storage/BlobStore.js';
+import { LocalBlobStore, sha256Hex } from '../storage/BlobStore.js';
 import { openBlobStore } from '../storage/open.js';
 import type { BlobStore } from '../storage/store.js';
 import { closedAnswer } from './closedTask.js';
@@ -126,7 +125,7 @@ async function handle(req: CpuTask, cpuDone: () => void): Promise<CpuResponse> {
   // A verified read, as every read of stored bytes is: what is archived is what was received. A
   // staged file changed since (a disk fault, a hand in the staging folder) is set aside, not
   // de-identified and archived as if the submitter had sent it (≈ 0.3 ms per 512×512 CT).
-  if (crypto.createHash('sha256').update(bytes).digest('hex') !== req.sha256) {
+  if (sha256Hex(bytes) !== req.sha256) {
     return { error: { kind: 'changed', message: STAGED_BYTES_CHANGED } };
   }
   const output = await outputs.take();

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import yauzl from 'yauzl';
 import { ConflictError } from '../errors.js';
+import { sha256Hex } from '../storage/BlobStore.js';
 import { REPAIRED, STAGED_BYTES_CHANGED, stagedSha256 } from './stagedBytes.js';
 
 export interface StagedFile {
@@ -230,7 +231,7 @@ export class StagingArea {
   /** A staged file's bytes, verified against what was recorded of them (stagedSha256). */
   async read(stagingPath: string, received: string): Promise<Buffer> {
     const bytes = await fs.promises.readFile(this.absolute(stagingPath));
-    if (crypto.createHash('sha256').update(bytes).digest('hex') !== stagedSha256(stagingPath, received)) throw new StagedBytesChangedError();
+    if (sha256Hex(bytes) !== stagedSha256(stagingPath, received)) throw new StagedBytesChangedError();
     return bytes;
   }
 
@@ -240,7 +241,7 @@ export class StagingArea {
    * received bytes are, and it keeps the name the original was sent under.
    */
   async stageRepair(from: string, bytes: Uint8Array): Promise<string> {
-    const sha = crypto.createHash('sha256').update(bytes).digest('hex');
+    const sha = sha256Hex(bytes);
     const to = path.join(path.dirname(from), `${path.basename(from).replace(REPAIRED, '')}.repaired-${sha}`);
     await fs.promises.writeFile(this.absolute(to), bytes, { mode: 0o600 });
     const name = await this.nameOf(from);

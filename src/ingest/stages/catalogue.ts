@@ -39,6 +39,9 @@ async function storeMetadata(works: FileWork[], batch: Batch, deps: PipelineDeps
   }
 }
 
+/** Errors of the database's state, not of the values written: they end the run. */
+const DATABASE_STATE_ERRORS = [ConnectionException, LockWaitTimeoutException, DeadlockException, ReadOnlyException, TableNotFoundException];
+
 /**
  * A database error that only this file's values cause, as the file's quarantine. A database
  * failure ends the run (the next run retries every file), which is right for an outage and wrong
@@ -49,8 +52,7 @@ async function storeMetadata(works: FileWork[], batch: Batch, deps: PipelineDeps
  */
 export function refusedValues(err: unknown): Quarantine | null {
   if (!(err instanceof DriverException) || err instanceof UniqueConstraintViolationException) return null;
-  const transient = [ConnectionException, LockWaitTimeoutException, DeadlockException, ReadOnlyException, TableNotFoundException];
-  if (transient.some((c) => err instanceof c)) return null;
+  if (DATABASE_STATE_ERRORS.some((c) => err instanceof c)) return null;
   return new Quarantine('CATALOGUE_REFUSED', `the archive's database refused this file's values (${err.name})`);
 }
 
