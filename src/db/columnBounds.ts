@@ -6,10 +6,14 @@
 // INTERNAL_SERVER_ERROR for a clinical record's 300-character pathological type, and, for a DICOM file
 // whose SOP Class UID ran to 146 characters, as a failure of the whole ingest run (a database error
 // ends a run, so every later run of that submission failed the same way). The entities' own
-// declarations (`length`, `type: 'text'`) are the bounds: one check, read from MikroORM's metadata,
-// made for every unit-of-work flush (ColumnBounds) and by the writes that bypass it (assertFits).
-import type { EntityMetadata, EntityProperty, EventSubscriber, FlushEventArgs } from '@mikro-orm/core';
-import { ChangeSetType } from '@mikro-orm/core';
+// declarations (`length`, `type: 'text'`) are the bounds, read from MikroORM's metadata, and the
+// check sits in the driver (checkingColumns), where every write arrives: a unit-of-work flush, and
+// the bulk inserts and updates that bypass the unit of work alike.
+import {
+  Utils, type EntityDictionary, type EntityMetadata, type EntityProperty, type FilterQuery, type NativeInsertUpdateManyOptions,
+  type NativeInsertUpdateOptions, type QueryResult, type UpsertManyOptions, type UpsertOptions,
+} from '@mikro-orm/core';
+import type { AbstractSqlDriver } from '@mikro-orm/knex';
 import { BadUserInputError } from '../errors.js';
 
 /** MariaDB's TEXT holds 65,535 bytes (of UTF-8); MEDIUMTEXT and longer are left to the body limits. */
@@ -44,11 +48,42 @@ export function assertFits(meta: EntityMetadata, row: Record<string, unknown>): 
   }
 }
 
-/** Checks every created and updated entity of a flush before MikroORM writes it. */
-export class ColumnBounds implements EventSubscriber {
-  onFlush(args: FlushEventArgs): void {
-    for (const cs of args.uow.getChangeSets()) {
-      if (cs.type === ChangeSetType.CREATE || cs.type === ChangeSetType.UPDATE) assertFits(cs.meta, cs.payload as Record<string, unknown>);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type SqlDriverClass = new (...args: any[]) => AbstractSqlDriver<any>;
+type Options<E extends object> = NativeInsertUpdateOptions<E>;
+type ManyOptions<E extends object> = NativeInsertUpdateManyOptions<E>;
+
+/**
+ * The driver with every row it is given to insert or update checked against its entity's columns
+ * first. MikroORM hands the driver rows keyed by property name, from the unit of work
+ * (ChangeSetPersister) and from `em.insertMany` / `em.nativeUpdate` alike.
+ */
+export function checkingColumns<T extends SqlDriverClass>(Base: T): T {
+  return class extends Base {
+    fits(entityName: string, rows: readonly unknown[]): void {
+      const meta = this.metadata.find(Utils.className(entityName));
+      if (!meta) return;
+      for (const row of rows) if (row && typeof row === 'object') assertFits(meta, row as Record<string, unknown>);
     }
-  }
+
+    override nativeInsert<E extends object>(entityName: string, data: EntityDictionary<E>, options?: Options<E>): Promise<QueryResult<E>> {
+      this.fits(entityName, [data]);
+      return super.nativeInsert(entityName, data, options);
+    }
+
+    override nativeInsertMany<E extends object>(entityName: string, data: EntityDictionary<E>[], options?: ManyOptions<E>, transform?: (sql: string) => string): Promise<QueryResult<E>> {
+      this.fits(entityName, data);
+      return super.nativeInsertMany(entityName, data, options, transform);
+    }
+
+    override nativeUpdate<E extends object>(entityName: string, where: FilterQuery<E>, data: EntityDictionary<E>, options?: Options<E> & UpsertOptions<E>): Promise<QueryResult<E>> {
+      this.fits(entityName, [data]);
+      return super.nativeUpdate(entityName, where, data, options);
+    }
+
+    override nativeUpdateMany<E extends object>(entityName: string, where: FilterQuery<E>[], data: EntityDictionary<E>[], options?: ManyOptions<E> & UpsertManyOptions<E>): Promise<QueryResult<E>> {
+      this.fits(entityName, data);
+      return super.nativeUpdateMany(entityName, where, data, options);
+    }
+  };
 }

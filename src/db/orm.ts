@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { ENTITIES } from '../entities/index.js';
 import { mysqlMigrations } from '../migrations/mysql/index.js';
 import { sqliteMigrations } from '../migrations/sqlite/index.js';
-import { ColumnBounds } from './columnBounds.js';
+import { checkingColumns } from './columnBounds.js';
 import { SqliteDriver } from './sqliteDriver.js';
 
 export type Dialect = 'mysql' | 'sqlite';
@@ -26,8 +26,6 @@ export function ormOptions(config: Config): Options {
     allowGlobalContext: false,
     forceUtcTimezone: true,
     extensions: [Migrator],
-    // Strings that do not fit their columns are refused alike on both databases (src/db/columnBounds.ts).
-    subscribers: [new ColumnBounds()],
     migrations: {
       migrationsList: dialect === 'mysql' ? mysqlMigrations : sqliteMigrations,
       // MySQL commits implicitly around DDL, so a migration transaction there would only pretend.
@@ -41,7 +39,8 @@ export function ormOptions(config: Config): Options {
     const url = new URL(config.databaseUrl!.replace(/^mariadb:/, 'mysql:'));
     return {
       ...common,
-      driver: MySqlDriver,
+      // Strings that do not fit their columns are refused alike on both databases (src/db/columnBounds.ts).
+      driver: checkingColumns(MySqlDriver),
       clientUrl: url.toString(),
       // MikroORM sends reads outside transactions to a replica (preferReadReplicas), the rest to the primary.
       replicas: (config.databaseReplicas ?? []).map((r, i) => ({ name: `replica-${i + 1}`, clientUrl: new URL(r.replace(/^mariadb:/, 'mysql:')).toString() })),
@@ -56,7 +55,7 @@ export function ormOptions(config: Config): Options {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   return {
     ...common,
-    driver: SqliteDriver,
+    driver: checkingColumns(SqliteDriver),
     dbName: file,
     pool: { afterCreate: (conn: any, done: any) => { conn.pragma?.('journal_mode = WAL'); conn.pragma?.('foreign_keys = ON'); done(null, conn); } } as any,
   };

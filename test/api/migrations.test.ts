@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EntityManager } from '@mikro-orm/knex';
+import { ValueTooLongError } from '../../src/db/columnBounds.js';
+import { Submission, User } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 /**
@@ -43,5 +45,26 @@ describe('checked-in migrations', () => {
       }
     }
     assert.deepEqual(await app.orm.getMigrator().getPendingMigrations(), []);
+  });
+
+  it('refuse a string longer than its column on every write path, before a statement is sent, alike on both databases', async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    let writes = 0;
+    const knex = em.getKnex();
+    // A flush still opens and rolls back its transaction; no insert or update may be sent.
+    const count = (q: { sql: string }) => { if (/^\s*(insert|update)\b/i.test(q.sql)) writes++; };
+    knex.on('query', count);
+    try {
+      const long = 'x'.repeat(501); // Submission.title holds 500
+      const refused = (e: unknown) => e instanceof ValueTooLongError && e.property === 'title';
+      // The unit of work, a bulk insert and a native update: the three ways the archive writes rows.
+      em.create(User, { sub: 'column-check', roles: [], name: 'n'.repeat(301), firstSeen: new Date(), lastSeen: new Date() });
+      await assert.rejects(em.flush(), (e: unknown) => e instanceof ValueTooLongError && e.property === 'name');
+      await assert.rejects(em.fork().insertMany(Submission, [{ title: long } as any]), refused);
+      await assert.rejects(em.fork().nativeUpdate(Submission, { id: 0 }, { title: long }), refused);
+      assert.equal(writes, 0, 'no write reached the database');
+    } finally {
+      knex.removeListener('query', count);
+    }
   });
 });

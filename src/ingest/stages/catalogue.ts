@@ -10,7 +10,6 @@ import {
 } from '@mikro-orm/core';
 import { allocateAccession } from '../../accessions.js';
 import { ageYears, EXPLICIT_LE, int, isoDate, isUid, text } from '../../dicom/index.js';
-import { assertFits } from '../../db/columnBounds.js';
 import { ANATOMICAL_SITES } from '../../domain.js';
 import { Collection, Image, Individual, Series, Study, SubmissionFile } from '../../entities/index.js';
 import { FileState } from '../../entities/SubmissionFile.js';
@@ -149,9 +148,6 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
     // Workers in other processes add to the same series at the same time: an increment in SQL,
     // not a count read earlier and written back (that loses the other worker's images).
     for (const [s, n] of added) await tx.nativeUpdate(Series, { id: s.id }, { imageCount: raw('image_count + ?', [n]) });
-    // Outside the unit of work, so outside its column check (src/db/columnBounds.ts): made here.
-    const imageMeta = tx.getMetadata().get(Image.name);
-    for (const { image } of images) assertFits(imageMeta, image as unknown as Record<string, unknown>);
     await tx.insertMany(images.map(({ image }) => image));
     for (const { work, image } of images) work.image = { id: image.id, seriesId: image.series.id, uid: image.uid };
     if (storedIds.length) await tx.nativeUpdate(SubmissionFile, { id: { $in: storedIds } }, { state: FileState.STORED });
