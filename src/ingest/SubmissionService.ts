@@ -10,6 +10,7 @@ import { Accessibility, ReleaseState, Sex } from '../domain.js';
 import { ClinicalRecord, Collection, Individual, PatientMapping, Submission, SubmissionFile } from '../entities/index.js';
 import { FileState } from '../entities/SubmissionFile.js';
 import { SubmissionState } from '../entities/Submission.js';
+import { insertRows } from './batchWrites.js';
 import { ClinicalDataError, parseClinicalCsv, parseGsaHumanAccession, type ClinicalInput } from './clinicalCsv.js';
 import type { StagingArea, StagingOwner } from './staging.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
@@ -55,9 +56,6 @@ export const DRAFT_COLLECTIONS = 100;
 
 /** Files the deprecated one-list `fileList` answers with at most. */
 export const FILE_LIST_MAX = 10_000;
-
-/** Received files' rows per insert statement (≈ 200 bytes each as SQL). */
-const ROWS_PER_INSERT = 1_000;
 
 /** A file an upload staged: its row, and the name it was sent under (kept in staging, never in the database). */
 export interface ReceivedFile {
@@ -158,7 +156,6 @@ export class SubmissionService {
     });
   }
 
-
   /** The submission if `user` may see it (its submitter, curators and admins); null otherwise. */
   async find(user: Principal | null, id: number, em: EntityManager = this.em()): Promise<Submission | null> {
     if (!user) return null;
@@ -212,12 +209,8 @@ export class SubmissionService {
       // As entities, so the driver gives each row its id (from a multi-row insert, raw rows get only one).
       const rows = staged.map((f) => Object.assign(new SubmissionFile(), { submission, originalName: f.label, stagingPath: f.stagingPath, size: f.size, sha256: f.sha256 }));
       try {
-        // In statements of at most ROWS_PER_INSERT rows, in one transaction: MikroORM writes a
-        // multi-row insert as one statement with its values inline, and a zip's 200,000 entries
-        // (OBIA_MAX_ZIP_ENTRIES) made one of ≈ 36 MB, past MariaDB's 16 MB max_allowed_packet.
-        await em.transactional(async (tx) => {
-          for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) await tx.insertMany(rows.slice(at, at + ROWS_PER_INSERT));
-        });
+        // A zip may bring 200,000 rows: bounded statements (batchWrites.ts), in one transaction.
+        await em.transactional((tx) => insertRows(tx, rows));
       } catch (err) {
         await Promise.all(staged.map((f) => this.staging.discard(f.stagingPath)));
         throw err;

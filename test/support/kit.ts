@@ -6,6 +6,7 @@ import { Reference } from '@mikro-orm/core';
 import { allocateAccession, allocateAccessionNumbers, formatAccession } from '../../src/accessions.js';
 import { Accessibility, ReleaseState, Sex } from '../../src/domain.js';
 import { Collection, Image, Individual, Series, Study } from '../../src/entities/index.js';
+import { insertRows } from '../../src/ingest/batchWrites.js';
 import type { TestApp } from './app.js';
 
 let uidCounter = 0;
@@ -67,13 +68,6 @@ export async function makeCollection(
   return collection;
 }
 
-/** Rows per multi-row INSERT (SQLite caps a compound insert at 500 terms, as seeds/seed.ts notes). */
-const CHUNK = 300;
-
-async function insertChunked(em: EntityManager, rows: object[]): Promise<void> {
-  for (let at = 0; at < rows.length; at += CHUNK) await em.insertMany(rows.slice(at, at + CHUNK));
-}
-
 /**
  * The bulk seeding path: `count` collections of the same shape as makeCollection's, written with
  * multi-row inserts (a handful of statements per level, as seeds/seed.ts does) and accessions
@@ -97,28 +91,28 @@ export async function makeCollections(
     disease: props.disease ?? 'test disease', submitter: props.submitter ?? 'test-submitter',
     accessibility: props.accessibility ?? Accessibility.OPEN, releaseState: props.releaseState ?? ReleaseState.RELEASED, createdAt: new Date(),
   }));
-  await insertChunked(em, collections);
+  await insertRows(em, collections);
   const individuals = collections.flatMap((collection, c) => Array.from({ length: per.individuals }, (_, i) => Object.assign(new Individual(), {
     accession: formatAccession('individual', firstIndividual + c * per.individuals + i), collection: Reference.create(collection),
     sex: shape.sex ?? Sex.FEMALE, age: shape.age ?? 50, species: 'Homo sapiens', disease: collection.disease,
   })));
-  await insertChunked(em, individuals);
+  await insertRows(em, individuals);
   const studies = individuals.flatMap((individual, n) => Array.from({ length: per.studies }, (_, s) => Object.assign(new Study(), {
     accession: formatAccession('study', firstStudy + n * per.studies + s), studyInstanceUid: testUid(),
     individual: Reference.create(individual), collection: individual.collection, modalities: [modality],
   })));
-  await insertChunked(em, studies);
+  await insertRows(em, studies);
   const series = studies.flatMap((study) => Array.from({ length: per.series }, () => Object.assign(new Series(), {
     uid: testUid(), study: Reference.create(study), individual: study.individual, collection: study.collection, modality,
     anatomicalSite: shape.anatomicalSite ?? 'CHEST', imageCount: per.images,
     // As a release does (issue 22): every series of a released collection has been passed.
     published: (study.collection.unwrap() as Collection).releaseState === ReleaseState.RELEASED,
   })));
-  await insertChunked(em, series);
+  await insertRows(em, series);
   const images = series.flatMap((s) => Array.from({ length: per.images }, () => Object.assign(new Image(), {
     uid: testUid(), series: Reference.create(s), transferSyntaxUid: '1.2.840.10008.1.2.1', sha256: '0'.repeat(64), size: 1000, frames: 1,
   })));
-  await insertChunked(em, images);
+  await insertRows(em, images);
   return collections.map((c) => ({ id: c.id, accession: c.accession }));
 }
 
