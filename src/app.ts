@@ -151,6 +151,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
     // The portal's wildcard GET ranks below every specific route, so the API's own routes win.
     async (app) => portalPlugin(app, { connectTo: signInOrigins(config) }),
   ]);
+  metrics.watchBodies(fastify.bodyBudget);
   const ws = attachGraphqlWs(fastify.server, schema, door, queryLimits,
     { perConnection: queryLimits.subscriptionsPerConnection, perUser: queryLimits.subscriptionsPerUser }, logger);
 

@@ -54,6 +54,14 @@ export interface Config {
      * waited on it (≈ 55 s for one test's unread previews; up to the idle timeout per client).
      */
     shutdownGraceMs: number;
+    /**
+     * Request bodies read into memory (GraphQL over HTTP, STOW-RS, query images; not uploads,
+     * which stream into staging): bytes held at once by every request together, and the slowest
+     * average rate a body may arrive at after `bodyGraceMs` (src/http/bodyBudget.ts).
+     */
+    bufferedBodyBytes: number;
+    minBodyBytesPerSecond: number;
+    bodyGraceMs: number;
   };
   logQueries: boolean;
   /** Redis (`redis://host:port`) through which hub replicas share events; null keeps them in-process. */
@@ -127,6 +135,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       subscriptionsPerUser: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_USER, 50),
       idleTimeoutMs: int(env.OBIA_HTTP_IDLE_TIMEOUT_MS, 120_000),
       shutdownGraceMs: int(env.OBIA_SHUTDOWN_GRACE_MS, 10_000),
+      // Twice the largest body a route takes (STOW-RS: 512 MB), so one at the limit never waits alone.
+      bufferedBodyBytes: int(env.OBIA_MAX_BUFFERED_BODY_BYTES, 2 ** 30),
+      minBodyBytesPerSecond: int(env.OBIA_MIN_BODY_BYTES_PER_SECOND, 64 * 1024),
+      bodyGraceMs: int(env.OBIA_BODY_GRACE_MS, 10_000),
     },
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,

@@ -23,6 +23,7 @@ export const HTTP_STATUS = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   NOT_ACCEPTABLE: 406,
+  REQUEST_TIMEOUT: 408,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   URI_TOO_LONG: 414,
@@ -72,6 +73,12 @@ export class NotFoundError extends ArchiveError {
 export class NotAcceptableError extends ArchiveError {
   readonly code = 'NOT_ACCEPTABLE' as const;
   constructor(message: string) { super('NOT_ACCEPTABLE', message); }
+}
+
+/** The client took too long to send its request (a body trickled in slower than the server waits for). */
+export class RequestTimeoutError extends ArchiveError {
+  readonly code = 'REQUEST_TIMEOUT' as const;
+  constructor(message: string) { super('REQUEST_TIMEOUT', message); }
 }
 
 export class ConflictError extends ArchiveError {

@@ -253,7 +253,16 @@ class DicomWeb {
     return privacy(reply).header('content-type', type).send(await renderOnWorker(bytes, frame, opts));
   }
 
-  async stow(request: Req, reply: FastifyReply, submissionRaw: string, study: string | null): Promise<FastifyReply> {
+  /** STOW-RS callers admitted by `admitStow`, before their bodies were read. */
+  private readonly admitted = new WeakMap<FastifyRequest, { ctx: RequestContext; id: number }>();
+
+  /**
+   * Who may store into the submission, decided from the request's headers before its body is read
+   * (an onRequest hook): a body of up to 512 MB was read into memory first, from anyone, and only
+   * then was its sender asked who they were.
+   */
+  async admitStow(request: Req, submissionRaw: string, study: string | null): Promise<void> {
+    if (study !== null && !/^[0-9.]{1,64}$/.test(study)) throw new BadRequest('the study UID in the path is not a UID');
     const ctx = await this.context(request);
     if (!ctx.user) throw new UnauthenticatedError('sign in to store instances: send Authorization: Bearer <token>');
     if (!ctx.ingest) throw new ServiceUnavailableError('submissions are not enabled on this server');
@@ -265,13 +274,19 @@ class DicomWeb {
       if (err instanceof GraphQLError) throw new ForbiddenError('no submission you may store into');
       throw err;
     }
-    if (study !== null && !/^[0-9.]{1,64}$/.test(study)) throw new BadRequest('the study UID in the path is not a UID');
+    this.admitted.set(request, { ctx, id });
+  }
+
+  async stow(request: Req, reply: FastifyReply, study: string | null): Promise<FastifyReply> {
+    const admitted = this.admitted.get(request);
+    if (!admitted?.ctx.user || !admitted.ctx.ingest) throw new Error('STOW-RS handler reached without admitStow');
+    const { ctx, id } = admitted;
     if (!Buffer.isBuffer(request.body)) throw new UnsupportedMediaType('STOW-RS takes multipart/related; type="application/dicom"');
     const { type, parts } = parseMultipart(request.headers['content-type'], request.body);
     if (type && type !== DICOM) throw new UnsupportedMediaType('STOW-RS here takes application/dicom parts (multipart/related; type="application/dicom")');
     if (parts.length === 0) throw new BadRequest('the body holds no parts');
     await ctx.recordUser();
-    const outcome = await storeParts(ctx.ingest.submissions, ctx.user, id, study, parts);
+    const outcome = await storeParts(admitted.ctx.ingest.submissions, admitted.ctx.user, id, study, parts);
     return reply.code(outcome.status).header('content-type', DICOM_JSON).send(JSON.stringify(outcome.body));
   }
 }
@@ -333,9 +348,10 @@ export const dicomWebRoutes: RoutePlugin = async (app, door) => {
   get(`${inst}/bulkdata/:tag`, (rq, rp) => web.bulkdata(rq, rp, instance(rq), p(rq).tag!));
 
   // STOW-RS (PS3.18 10.5) into a submission: the submission's own service root.
-  const stow = (rq: Req, rp: FastifyReply) => web.stow(rq, rp, p(rq).submission!, p(rq).study ?? null);
-  app.post(`${ROOT}/submissions/:submission/studies`, stow);
-  app.post(`${ROOT}/submissions/:submission/studies/:study`, stow);
+  const stow = { onRequest: (rq: Req) => web.admitStow(rq, p(rq).submission!, p(rq).study ?? null) };
+  const store = (rq: Req, rp: FastifyReply) => web.stow(rq, rp, p(rq).study ?? null);
+  app.post(`${ROOT}/submissions/:submission/studies`, stow, store);
+  app.post(`${ROOT}/submissions/:submission/studies/:study`, stow, store);
   // The archive's own root takes no instances: stored instances go through a submission (de-identification and QC) first.
   const noStow = async () => { throw new Conflict(`instances are stored into a submission: POST them to ${ROOT}/submissions/{id}/studies`); };
   app.post(`${ROOT}/studies`, noStow);

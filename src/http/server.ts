@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { codeForStatus, codeOf, isExpected, statusOf } from '../errors.js';
+import { holdBodiesWithin } from './bodyBudget.js';
 import type { Door } from './door.js';
 
 /** A route family: one Fastify plugin, given the door (src/http/door.ts) as its options. */
@@ -90,6 +91,9 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
       ? { errors: [{ message, extensions }] }
       : { error: message, code });
   });
+
+  const { bufferedBodyBytes, minBodyBytesPerSecond, bodyGraceMs } = door.config.limits;
+  app.decorate('bodyBudget', holdBodiesWithin(app, { bufferedBytes: bufferedBodyBytes, minBytesPerSecond: minBodyBytesPerSecond, graceMs: bodyGraceMs }));
 
   for (const plugin of plugins) await app.register(plugin, door);
   return app;

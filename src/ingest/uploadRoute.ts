@@ -32,6 +32,8 @@ export const uploadRoute: RoutePlugin = async (app, door) => {
       throw err;
     }
   };
-  app.put('/submissions/:id/files', handler);
-  app.post('/submissions/:id/files', handler);
+  // The body streams into staging (bounded there, cut by the idle timeout), not into memory.
+  const config = { streamsBody: true };
+  app.put('/submissions/:id/files', { config }, handler);
+  app.post('/submissions/:id/files', { config }, handler);
 };

@@ -41,6 +41,11 @@ export class OpsMetrics {
     ingest?.pipeline.events.on('progress', (id: number) => this.count(id));
   }
 
+  /** Request bodies held in memory now (src/http/bodyBudget.ts): at OBIA_MAX_BUFFERED_BODY_BYTES new ones are refused 503. */
+  watchBodies(budget: { readonly held: number }): void {
+    new Gauge({ name: 'obia_http_buffered_body_bytes', help: 'Bytes of request bodies (GraphQL, STOW-RS, query images) held in memory now, every request together.', registers: [this.registry], collect() { this.set(budget.held); } });
+  }
+
   /**
    * Ingest as jobs: the queue's jobs by state (archive-wide, read from Redis at scrape time) and
    * the jobs and files every worker completed, heard through BullMQ's queue events (so each hub
