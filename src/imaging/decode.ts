@@ -6,6 +6,7 @@ import { decodeJpeg } from './jpeg';
 import { assertDicomSize, j2kDimensions, jpegFrameHeader } from './limits';
 import { parseImage, type ImageAttributes, type ParsedImage } from './parse';
 import { toFrameData } from './photometric';
+import { assertPixelModule } from './pixelModule';
 import { decodeRle } from './rle';
 import { maskStored, nativeFrameBits, unpackNative, type NativeLayout, type StoredFrame } from './samples';
 import { transferSyntaxInfo } from './transferSyntax';
@@ -198,6 +199,7 @@ export async function displayParsed(parsed: ParsedImage, frameIndex?: number, in
   const a = parsed.attrs;
   assertDicomSize(a);
   const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
+  assertPixelModule(parsed.pixelModule, ts.uid);
   const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
   const grey = a.samplesPerPixel === 1 && (a.photometricInterpretation === 'MONOCHROME2' || a.photometricInterpretation === 'MONOCHROME1');
   if (ts.encoding === 'native' && !ts.bigEndian && grey && (a.bitsAllocated === 8 || a.bitsAllocated === 16)
@@ -268,6 +270,8 @@ async function storedFrame(parsed: ParsedImage, frameIndex?: number, maxSize?: n
   // From the header, before any decoder allocates: see limits.ts.
   assertDicomSize(a);
   const ts = transferSyntaxInfo(parsed.transferSyntaxUid);
+  // What QC screens by (UNSUPPORTED_PIXEL_MODULE): one definition, so nothing archived is refused here.
+  assertPixelModule(parsed.pixelModule, ts.uid);
   const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
   if (!Number.isInteger(index) || index < 0 || index >= a.numberOfFrames) {
     throw new RangeError(`frame index ${index} out of range 0..${a.numberOfFrames - 1}`);

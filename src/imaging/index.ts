@@ -7,3 +7,4 @@ export { isSupportedTransferSyntax, supportedTransferSyntaxes, type TransferSynt
 export { grayOf, toDisplay8, toGray8, type Image8 } from './window';
 export { assertDicomSize, assertRasterSize, decodeLimits, DecodeLimitError, dicomSizeProblem, setDecodeLimits, type DecodeLimits } from './limits';
 export { nativeFrame } from './nativeFrame';
+export { assertPixelModule, pixelModuleProblem, readPixelModule, UnsupportedPixelModuleError, type PaletteLutFacts, type PixelModule } from './pixelModule';

@@ -1,5 +1,6 @@
 import { binaryBytes, DicomParseError, EXPLICIT_BE, readDicom, tagDecimal, tagText, type DicomDataset } from '../dicom';
 import { PixelDataError } from './errors';
+import { readPixelModule, type PixelModule } from './pixelModule';
 
 export type DcmjsDict = DicomDataset;
 
@@ -28,6 +29,8 @@ export interface ParsedImage {
   attrs: ImageAttributes;
   /** Native: one buffer with the whole value. Encapsulated: dcmjs items (frames when a BOT was present, else fragments). */
   pixelItems: Uint8Array[];
+  /** The pixel module as the header states it, which decoding checks first (pixelModule.ts). */
+  pixelModule: PixelModule;
   /** Raw file as parsed, kept for the truncation check dcmjs cannot do (it zero-fills short values); null when already proven. */
   source: Uint8Array | null;
 }
@@ -108,7 +111,7 @@ export function parseImage(part10: Uint8Array, frameIndexHint?: number): ParsedI
     pixelItems = (Array.isArray(pixel?.Value) ? pixel.Value : []).filter((x): x is ArrayBuffer => x instanceof ArrayBuffer).map((x) => new Uint8Array(x));
   }
   if (pixelItems.length === 0) throw new PixelDataError('no pixel data');
-  return { transferSyntaxUid, attrs: imageAttributes(dict, frameIndexHint), pixelItems, source: null };
+  return { transferSyntaxUid, attrs: imageAttributes(dict, frameIndexHint), pixelItems, pixelModule: readPixelModule(dict), source: null };
 }
 
 /**
@@ -117,7 +120,7 @@ export function parseImage(part10: Uint8Array, frameIndexHint?: number): ParsedI
  * proven by whoever framed it, so no truncation check is needed (`source` is null).
  */
 export function imageFromHeader(transferSyntaxUid: string, dict: DcmjsDict, nativePixelValue: Uint8Array, frameIndexHint?: number): ParsedImage {
-  return { transferSyntaxUid, attrs: imageAttributes(dict, frameIndexHint), pixelItems: [nativePixelValue], source: null };
+  return { transferSyntaxUid, attrs: imageAttributes(dict, frameIndexHint), pixelItems: [nativePixelValue], pixelModule: readPixelModule(dict), source: null };
 }
 
 function imageAttributes(dict: DcmjsDict, frameIndexHint?: number): ImageAttributes {

@@ -1,5 +1,5 @@
 import { DicomParseError } from '../dicom/errors.js';
-import { decodeFrame, DecodeLimitError, dicomSizeProblem, isSupportedTransferSyntax, PixelDataError, UnsupportedTransferSyntaxError } from '../imaging/index.js';
+import { decodeFrame, DecodeLimitError, dicomSizeProblem, isSupportedTransferSyntax, PixelDataError, pixelModuleProblem, UnsupportedPixelModuleError, UnsupportedTransferSyntaxError } from '../imaging/index.js';
 import { readFacts, UnreadableFileError, type FileFacts } from './facts.js';
 import { bySeverity, finding, QcReason, type QcFinding } from './reasons.js';
 
@@ -89,6 +89,13 @@ export function headerFindings(f: FileFacts): QcFinding[] {
     out.push(finding(QcReason.CORRUPT_PIXEL_DATA, 'Pixel Data without usable Rows, Columns and Bits Allocated'));
     return out;
   }
+  // The renderer's own rule (src/imaging/pixelModule.ts): nothing is archived that it would refuse.
+  // Header-only, so native pixels, which screening does not decode, are judged too.
+  const layout = pixelModuleProblem(f.pixelModule, f.transferSyntaxUid);
+  if (layout) {
+    out.push(finding(QcReason.UNSUPPORTED_PIXEL_MODULE, `the archive cannot render this pixel module: ${layout}`));
+    return out; // The expected length of a layout that cannot be read says nothing.
+  }
   const expected = px.encapsulated ? null : expectedNativeLength(f);
   if (expected !== null && px.length < expected) {
     out.push(finding(QcReason.SHORT_PIXEL_DATA, `Pixel Data holds ${px.length} bytes; ${f.rows}x${f.columns}x${f.samplesPerPixel} at ${f.bitsAllocated} bits, ${f.numberOfFrames} frame(s) needs ${expected}`));
@@ -115,7 +122,8 @@ export async function checkFile(bytes: Uint8Array, opts: FileCheckOptions = {}):
   const tooLarge = facts.pixelData ? dicomSizeProblem(facts) : null;
   if (tooLarge) findings.push(finding(QcReason.IMAGE_TOO_LARGE, tooLarge));
   const pixelFindingAlready = !!tooLarge || findings.some((x) => x.reason === QcReason.NO_PIXEL_DATA || x.reason === QcReason.SHORT_PIXEL_DATA
-    || x.reason === QcReason.CORRUPT_PIXEL_DATA || x.reason === QcReason.UNSUPPORTED_TRANSFER_SYNTAX || x.reason === QcReason.BLANK_HEADER);
+    || x.reason === QcReason.CORRUPT_PIXEL_DATA || x.reason === QcReason.UNSUPPORTED_TRANSFER_SYNTAX || x.reason === QcReason.UNSUPPORTED_PIXEL_MODULE
+    || x.reason === QcReason.BLANK_HEADER);
   const decode = opts.decodePixels ?? true;
   if (decode && facts.pixelData && !pixelFindingAlready && (decode === true || facts.pixelData.encapsulated)) {
     try {
@@ -123,6 +131,8 @@ export async function checkFile(bytes: Uint8Array, opts: FileCheckOptions = {}):
     } catch (e) {
       if (e instanceof DecodeLimitError) {
         findings.push(finding(QcReason.IMAGE_TOO_LARGE, e.message));
+      } else if (e instanceof UnsupportedPixelModuleError) {
+        findings.push(finding(QcReason.UNSUPPORTED_PIXEL_MODULE, `the archive cannot render this pixel module: ${e.message}`));
       } else if (e instanceof UnsupportedTransferSyntaxError) {
         findings.push(finding(QcReason.UNSUPPORTED_TRANSFER_SYNTAX, `transfer syntax ${facts.transferSyntaxUid} cannot be decoded`));
       } else if (e instanceof PixelDataError) {

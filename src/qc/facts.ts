@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cleanUid, DicomDatasetError, EXPLICIT_BE, readDicom, tagInt, tagText, type DicomDataset, type DicomParseError, type FramedFile } from '../dicom/index.js';
+import { readPixelModule, type PixelModule } from '../imaging/index.js';
 
 /**
  * What QC needs to know about one received file, read once. Identity values are the
@@ -23,6 +24,8 @@ export interface FileFacts {
   samplesPerPixel: number;
   numberOfFrames: number;
   photometricInterpretation: string | null;
+  /** The Image Pixel Module as stated (no defaults), what decides whether the archive can render the pixels. */
+  pixelModule: PixelModule;
   /** Top-level Pixel Data (or Float/Double Float Pixel Data); null when the file has none. */
   pixelData: PixelFacts | null;
 }
@@ -118,6 +121,7 @@ export function readFacts(bytes: Uint8Array): { facts: FileFacts; dataset: Dicom
     samplesPerPixel: int(ds, '00280002') ?? 1,
     numberOfFrames: Math.max(1, int(ds, '00280008') ?? 1),
     photometricInterpretation: text(ds, '00280004'),
+    pixelModule: readPixelModule(ds),
     pixelData: header ? rawPixelFacts(framed) : pixelFacts(ds, framed.pixelDataLength),
   };
   return { facts, dataset: ds };

@@ -20,6 +20,8 @@ export const QcReason = {
   SHORT_PIXEL_DATA: 'SHORT_PIXEL_DATA',
   CORRUPT_PIXEL_DATA: 'CORRUPT_PIXEL_DATA',
   UNSUPPORTED_TRANSFER_SYNTAX: 'UNSUPPORTED_TRANSFER_SYNTAX',
+  /** The Image Pixel Module describes samples the archive cannot render (src/imaging/pixelModule.ts). */
+  UNSUPPORTED_PIXEL_MODULE: 'UNSUPPORTED_PIXEL_MODULE',
   /** The header declares more pixels than the archive decodes (OBIA_MAX_FRAME_PIXELS, OBIA_MAX_DECODED_BYTES). */
   IMAGE_TOO_LARGE: 'IMAGE_TOO_LARGE',
   /** One StudyInstanceUID carries more than one PatientID. */
@@ -61,6 +63,7 @@ export const QC_REASON_DESCRIPTIONS: Record<QcReason, string> = {
   SHORT_PIXEL_DATA: 'Pixel Data is shorter than rows × columns × samples × frames require.',
   CORRUPT_PIXEL_DATA: 'The compressed pixel data cannot be decoded.',
   UNSUPPORTED_TRANSFER_SYNTAX: 'The transfer syntax is not one the archive can decode.',
+  UNSUPPORTED_PIXEL_MODULE: 'The Image Pixel Module describes samples the archive cannot render: Samples per Pixel other than 1 or 3, Bits Allocated other than 1, 8, 16 or 32, Bits Stored or High Bit outside the allocated bits, PALETTE COLOR without its lookup tables, or another layout the decoder refuses.',
   IMAGE_TOO_LARGE: 'The header declares more pixels than the archive decodes (OBIA_MAX_FRAME_PIXELS, OBIA_MAX_DECODED_BYTES); refused before decoding.',
   MIXED_PATIENTS: 'One StudyInstanceUID carries more than one PatientID.',
   MIXED_SERIES: 'The images of one series disagree on patient or study.',
@@ -90,7 +93,7 @@ export function finding(reason: QcReason, message: string): QcFinding {
 // Order of severity: what makes the bytes unusable first, then what a repair (a patient
 // mapping, a UID) could fix, then what only matters relative to other files.
 const SEVERITY: QcReason[] = [
-  'EMPTY', 'MISSING_HEADER', 'BLANK_HEADER', 'PARSE_ERROR', 'TRUNCATED', 'UNSUPPORTED_TRANSFER_SYNTAX', 'IMAGE_TOO_LARGE',
+  'EMPTY', 'MISSING_HEADER', 'BLANK_HEADER', 'PARSE_ERROR', 'TRUNCATED', 'UNSUPPORTED_TRANSFER_SYNTAX', 'UNSUPPORTED_PIXEL_MODULE', 'IMAGE_TOO_LARGE',
   'NO_PIXEL_DATA', 'SHORT_PIXEL_DATA', 'CORRUPT_PIXEL_DATA', 'MISSING_UID', 'MISSING_PATIENT_ID',
   'MIXED_PATIENTS', 'MIXED_SERIES', 'INCONSISTENT_GEOMETRY', 'DUPLICATE_UID', 'DUPLICATE_PIXELS',
   'MISSING_SOP_INSTANCE_UID', 'INVALID_UID', 'VALUE_TOO_LONG', 'STAGING_MISSING', 'STAGING_CHANGED', 'CATALOGUE_REFUSED', 'PROCESSING_ERROR', 'BURNED_IN_OCR_FAILED', 'BURNED_IN_TEXT',
