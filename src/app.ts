@@ -69,6 +69,8 @@ export interface App {
   createContext: (authorization?: string | null) => Promise<RequestContext>;
   /** The Hamming index of stored images; the ingest pipeline adds to it. */
   hashCatalog: HashCatalog;
+  /** graphql-ws connections admitted and open now (tests and metrics read it). */
+  websockets: () => number;
   close: () => Promise<void>;
 }
 
@@ -153,7 +155,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   ]);
   metrics.watchBodies(fastify.bodyBudget);
   const ws = attachGraphqlWs(fastify.server, schema, door, queryLimits,
-    { perConnection: queryLimits.subscriptionsPerConnection, perUser: queryLimits.subscriptionsPerUser }, logger);
+    { perConnection: queryLimits.subscriptionsPerConnection, perUser: queryLimits.subscriptionsPerUser, connectionsPerUser: queryLimits.websocketsPerUser }, logger);
 
   // Tests and benches (listen: false) take an ephemeral port on loopback only.
   const host = options.listen === false ? '127.0.0.1' : config.host;
@@ -164,7 +166,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   if (!process.env.OBIA_PUBLIC_URL) access.baseUrl = url;
 
   return {
-    config, orm, issuer, http: fastify, server: fastify.server, url, door, hashCatalog,
+    config, orm, issuer, http: fastify, server: fastify.server, url, door, hashCatalog, websockets: ws.open,
     createContext: (authorization) => createContext({ headers: authorization ? { authorization } : {} }, { recordUser: true }),
     close: async () => {
       await ws.close();

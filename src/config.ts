@@ -41,6 +41,8 @@ export interface Config {
     /** Live subscriptions per graphql-ws connection and per user (anonymous: per remote address). */
     subscriptionsPerConnection: number;
     subscriptionsPerUser: number;
+    /** Open graphql-ws connections per user (anonymous: per remote address). */
+    websocketsPerUser: number;
     /**
      * An HTTP connection that sends and receives nothing for this long is closed: a client that
      * stops mid-upload (a dead uploader, slowloris) would otherwise hold its socket, its staged
@@ -133,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxDirectives: int(env.OBIA_MAX_QUERY_DIRECTIVES, 50),
       subscriptionsPerConnection: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_CONNECTION, 20),
       subscriptionsPerUser: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_USER, 50),
+      websocketsPerUser: int(env.OBIA_MAX_WEBSOCKETS_PER_USER, 32),
       idleTimeoutMs: int(env.OBIA_HTTP_IDLE_TIMEOUT_MS, 120_000),
       shutdownGraceMs: int(env.OBIA_SHUTDOWN_GRACE_MS, 10_000),
       // Twice the largest body a route takes (STOW-RS: 512 MB), so one at the limit never waits alone.

@@ -24,7 +24,17 @@ export interface SubscriptionLimits {
   perConnection: number;
   /** Across all of a user's connections; anonymous callers are counted by remote address. */
   perUser: number;
+  /**
+   * Open connections per user (anonymous callers: per remote address). A connection with no
+   * subscription is idle by nature and under no timeout, so without it one client could hold
+   * sockets until the process runs out of file descriptors (20,000 here), and with them every
+   * file, upload and database connection the archive opens.
+   */
+  connectionsPerUser: number;
 }
+
+/** graphql-ws close code for a connection over its user's bound (4429, as HTTP's 429). */
+export const TOO_MANY_CONNECTIONS = 4429;
 
 /**
  * `{ id }` (the graphql-ws subscription id) once a subscription's event source listens. The
@@ -95,6 +105,8 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
   const principals = new WeakMap<object, Principal | null>();
   const active = new WeakMap<object, Set<string>>();
   const perUser = new Map<string, number>();
+  const connections = new Map<string, number>();
+  const connected = new WeakMap<object, string>();
   const keyOf = (ctx: { extra: { request: http.IncomingMessage } }) => principals.get(ctx)?.id ?? `anonymous@${ctx.extra.request.socket.remoteAddress}`;
 
   const cleanup = useServer({
@@ -108,6 +120,14 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
       }
       // The user is recorded here, once per connection: the subscriptions that follow find them
       // in the directory's cache, so none waits on a write (nor can a burst of them queue 20).
+      const key = principal?.id ?? `anonymous@${ctx.extra.request.socket.remoteAddress}`;
+      const open = connections.get(key) ?? 0;
+      if (open >= subscriptions.connectionsPerUser) {
+        ctx.extra.socket.close(TOO_MANY_CONNECTIONS, `At most ${subscriptions.connectionsPerUser} connections per user.`);
+        return false;
+      }
+      connections.set(key, open + 1);
+      connected.set(ctx, key);
       await door.createContext({ connectionParams: ctx.connectionParams }, { recordUser: true, principal });
       principals.set(ctx, principal);
       active.set(ctx, new Set());
@@ -146,6 +166,12 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
     // iterators have wound down yet (onComplete above skips ids already given back), so no
     // subscription that cannot end promptly keeps a user from subscribing again.
     onClose: (ctx) => {
+      const connectedAs = connected.get(ctx);
+      if (connectedAs !== undefined) {
+        connected.delete(ctx);
+        const left = (connections.get(connectedAs) ?? 1) - 1;
+        if (left > 0) connections.set(connectedAs, left); else connections.delete(connectedAs);
+      }
       const mine = active.get(ctx);
       if (!mine) return;
       const key = keyOf(ctx);
@@ -156,6 +182,7 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
     onError: (_ctx, _id, _payload, errors) => errors.map((e) => maskError(e.toJSON(), e, log)),
   }, wss);
   return {
+    open: () => [...connections.values()].reduce((a, b) => a + b, 0),
     async close() {
       await cleanup.dispose();
       wss.close();

@@ -87,3 +87,50 @@ describe('subscriptions of closed connections end', () => {
     }
   });
 });
+
+describe('idle graphql-ws connections', () => {
+  const PER_USER_CONNECTIONS = 3;
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ config: { limits: { ...loadConfig().limits, websocketsPerUser: PER_USER_CONNECTIONS } } });
+  });
+  after(async () => { await app?.stop(); });
+
+  /** Opens a raw graphql-ws connection and initialises it: 'ack', or the close code the hub answered with. */
+  async function connect(token?: string): Promise<{ ws: WebSocket; outcome: 'ack' | number }> {
+    const ws = new WebSocket(`${app.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    const outcome = await new Promise<'ack' | number>((resolve, reject) => {
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
+      ws.once('message', (m) => resolve(JSON.parse(String(m)).type === 'connection_ack' ? 'ack' : -1));
+      ws.once('close', (code) => resolve(code));
+      ws.once('error', reject);
+    });
+    return { ws, outcome };
+  }
+
+  it('are bounded per user (anonymous: per address), and a closed one gives its place back', { timeout: 30_000 }, async () => {
+    // Before, any number stayed open, idle and under no timeout: 3,000 from one client in a probe,
+    // each a file descriptor of the hub's 20,000 (files, uploads and the database share them).
+    const anonymous = [];
+    for (let i = 0; i < PER_USER_CONNECTIONS; i++) {
+      const c = await connect();
+      assert.equal(c.outcome, 'ack');
+      anonymous.push(c.ws);
+    }
+    const over = await connect();
+    assert.equal(over.outcome, 4429, 'one over the bound is closed with 4429');
+
+    // A signed-in user at the same address has places of their own.
+    const token = await app.token('ws-user');
+    const mine = await connect(token);
+    assert.equal(mine.outcome, 'ack');
+    mine.ws.close();
+
+    anonymous[0]!.close();
+    await until(() => app.websockets() === PER_USER_CONNECTIONS - 1, 'the closed connection to be let go');
+    const again = await connect();
+    assert.equal(again.outcome, 'ack');
+    for (const ws of [...anonymous, again.ws]) ws.close();
+    await until(() => app.websockets() === 0, 'every connection to be let go');
+  });
+});
