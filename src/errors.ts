@@ -104,7 +104,7 @@ export class RangeNotSatisfiableError extends ArchiveError {
 export class QueryTooDeepError extends ArchiveError {
   readonly code = 'QUERY_TOO_DEEP' as const;
   // `http`: Apollo answers with this status when the guard runs inside it (and strips the key).
-  constructor(depth: number, maximum: number) { super('QUERY_TOO_DEEP', `Query depth ${depth} exceeds the limit of ${maximum}.`, { depth, maximum, http: { status: 400 } }); }
+  constructor(depth: number, maximum: number, message = `Query depth ${depth} exceeds the limit of ${maximum}.`) { super('QUERY_TOO_DEEP', message, { depth, maximum, http: { status: 400 } }); }
 }
 
 /** Too costly, too many tokens, aliases, directives or fragments: whatever makes an operation too big. */

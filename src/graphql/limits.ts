@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
-  getNamedType, GraphQLError, isListType, isNonNullType, isObjectType, isInterfaceType, Kind, parse, valueFromASTUntyped,
+  getNamedType, GraphQLError, isListType, isNonNullType, isObjectType, isInterfaceType, Kind, Lexer, parse, Source, TokenKind, valueFromASTUntyped,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLNamedType, type GraphQLSchema,
   type OperationDefinitionNode, type SelectionSetNode, type ValueNode,
 } from 'graphql';
@@ -62,12 +62,36 @@ const UNPAGED_LIST = 10;
 
 interface Stats { depth: number; cost: number; aliases: number; directives: number }
 
-/** Parses with the token limit; a document over it is refused before it is fully read. */
+/**
+ * Braces, brackets and parentheses open inside one another, at most. graphql-js parses by
+ * recursion, a few stack frames per level: about 2,000 nested selections (a 12 KB query, within
+ * the token limit) overflowed the stack, answered 500 over HTTP and closed a graphql-ws
+ * connection with the RangeError's message. A query within the depth limit (16 fields) with
+ * deep arguments and inline fragments nests well under this.
+ */
+const MAX_NESTING = 64;
+
+/** Refuses a document nested deeper than MAX_NESTING, lexing it without recursion before parse() recurses into it. */
+function assertNesting(source: string, maxTokens: number): void {
+  const lexer = new Lexer(new Source(source));
+  let depth = 0;
+  for (let token = lexer.advance(), n = 1; token.kind !== TokenKind.EOF && n <= maxTokens; token = lexer.advance(), n++) {
+    if (token.kind === TokenKind.BRACE_L || token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.PAREN_L) {
+      if (++depth > MAX_NESTING) throw new QueryTooDeepError(depth, MAX_NESTING, `The document nests braces, brackets or parentheses more than ${MAX_NESTING} deep.`);
+    } else if (token.kind === TokenKind.BRACE_R || token.kind === TokenKind.BRACKET_R || token.kind === TokenKind.PAREN_R) {
+      depth--;
+    }
+  }
+}
+
+/** Parses with the token and nesting limits; a document over either is refused before it is fully read. */
 export function parseLimited(source: string, limits: Pick<QueryLimits, 'maxTokens'>): DocumentNode {
   if (typeof source !== 'string') throw new BadUserInputError('"query" must be a string.', 'query');
   try {
+    assertNesting(source, limits.maxTokens);
     return parse(source, { maxTokens: limits.maxTokens, noLocation: false });
   } catch (err) {
+    if (err instanceof QueryTooDeepError) throw err;
     if (err instanceof GraphQLError && /tokens/.test(err.message)) {
       throw new QueryTooComplexError(`The document has more than ${limits.maxTokens} tokens.`, { maximum: limits.maxTokens });
     }

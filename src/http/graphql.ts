@@ -109,6 +109,21 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
   const connected = new WeakMap<object, string>();
   const keyOf = (ctx: { extra: { request: http.IncomingMessage } }) => principals.get(ctx)?.id ?? `anonymous@${ctx.extra.request.socket.remoteAddress}`;
 
+  /** An operation's place back (once: an id already given back is skipped). */
+  const giveBack = (ctx: Parameters<typeof keyOf>[0], id: string) => {
+    const mine = active.get(ctx);
+    if (!mine?.delete(id)) return;
+    const key = keyOf(ctx);
+    const n = (perUser.get(key) ?? 1) - 1;
+    if (n > 0) perUser.set(key, n); else perUser.delete(key);
+  };
+  // graphql-ws answers an error thrown here by closing the connection with the error's own
+  // message (4500); as over HTTP, an unexpected one is logged and the client told no more.
+  const internal = (err: unknown) => {
+    log.error({ err }, 'unexpected error starting a graphql-ws operation');
+    return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  };
+
   const cleanup = useServer({
     schema,
     onConnect: async (ctx) => {
@@ -128,7 +143,13 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
       }
       connections.set(key, open + 1);
       connected.set(ctx, key);
-      await door.createContext({ connectionParams: ctx.connectionParams }, { recordUser: true, principal });
+      try {
+        await door.createContext({ connectionParams: ctx.connectionParams }, { recordUser: true, principal });
+      } catch (err) {
+        log.error({ err }, 'unexpected error opening a graphql-ws connection');
+        ctx.extra.socket.close(4500, 'Internal server error');
+        return false;
+      }
       principals.set(ctx, principal);
       active.set(ctx, new Set());
       return true;
@@ -143,25 +164,23 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
         document = parseLimited(payload.query, limits);
         guardOperation(schema, document, limits, payload.variables, payload.operationName);
       } catch (err) {
-        if (err instanceof GraphQLError) return [err];
-        throw err;
+        return [err instanceof GraphQLError ? err : internal(err)];
       }
       const errors = validate(schema, document);
       if (errors.length) return errors;
       mine.add(id);
       perUser.set(key, (perUser.get(key) ?? 0) + 1);
-      const contextValue = await door.createContext({ connectionParams: ctx.connectionParams }, { recordUser: true });
-      return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
+      try {
+        const contextValue = await door.createContext({ connectionParams: ctx.connectionParams }, { recordUser: true });
+        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
+      } catch (err) {
+        giveBack(ctx, id);
+        return [err instanceof GraphQLError ? err : internal(err)];
+      }
     },
     onOperation: (_ctx, id, _payload, _args, result) =>
       subscriptionListening.hasSubscribers && Symbol.asyncIterator in Object(result) ? announced(id, result as AsyncIterable<ExecutionResult>) : undefined,
-    onComplete: (ctx, id) => {
-      const mine = active.get(ctx);
-      if (!mine?.delete(id)) return;
-      const key = keyOf(ctx);
-      const n = (perUser.get(key) ?? 1) - 1;
-      if (n > 0) perUser.set(key, n); else perUser.delete(key);
-    },
+    onComplete: (ctx, id) => giveBack(ctx, id),
     // A closed socket gives back every place its subscriptions held, whether or not their
     // iterators have wound down yet (onComplete above skips ids already given back), so no
     // subscription that cannot end promptly keeps a user from subscribing again.

@@ -106,6 +106,23 @@ describe('the GraphQL guard: every operation, every transport, linear in its siz
     assert.equal(stats.depth, 0);
   });
 
+  it('refuses a document nested 2,000 deep — selections, list values, object values, list types — with a coded 400, before the parser recurses into it', async () => {
+    const nestings = {
+      selections: `{ ${'a { '.repeat(2_000)}b${' }'.repeat(2_000)} }`,
+      'list values': `{ collections(filter: { text: ${'['.repeat(2_000)}"x"${']'.repeat(2_000)} }, first: 1) { totalCount } }`,
+      'object values': `{ collections(filter: ${'{ a: '.repeat(2_000)}1${' }'.repeat(2_000)}, first: 1) { totalCount } }`,
+      'list types': `query($v: ${'['.repeat(2_000)}String${']'.repeat(2_000)}) { __typename }`,
+    };
+    for (const [what, document] of Object.entries(nestings)) {
+      const res = await post(app, query(document));
+      assert.equal(res.status, 400, what);
+      assert.equal(res.json.errors[0].extensions.code, 'QUERY_TOO_DEEP', what);
+    }
+    // An ordinary deep argument is not nesting: it is answered (or refused for its meaning).
+    const ok = await post(app, query('{ collections(filter: { text: "x" }, first: 1) { totalCount } }'));
+    assert.equal(ok.json.errors?.[0]?.extensions?.code === 'QUERY_TOO_DEEP', false);
+  });
+
   it('refuses a fragment that spreads itself before validation', async () => {
     const res = await post(app, query('query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }'));
     assert.equal(res.status, 400);
@@ -227,6 +244,8 @@ describe('the GraphQL guard: every operation, every transport, linear in its siz
         assert.equal((await overWs(client, wide)).errors?.[0]?.extensions?.code, 'QUERY_TOO_COMPLEX');
         assert.equal((await overWs(client, doublingFragments(22))).errors?.[0]?.extensions?.code, 'QUERY_TOO_COMPLEX');
         assert.equal((await overWs(client, `{ series(uid: "${'1'.repeat(5_000)}") { uid } }`)).errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+        // Nested past the parser's stack: refused, and the connection stays open (it was closed with the RangeError's message).
+        assert.equal((await overWs(client, `{ ${'a { '.repeat(3_000)}b${' }'.repeat(3_000)} }`)).errors?.[0]?.extensions?.code, 'QUERY_TOO_DEEP');
         const ok = await overWs(client, '{ collections(first: 1) { totalCount } }');
         assert.equal(ok.errors, undefined);
       } finally {
