@@ -16,6 +16,7 @@ import { readVerifiedBlob } from './blobs.js';
 import { DownloadService, fillArchive, type DownloadFile } from './DownloadService.js';
 import { LinkError, type LinkClaims } from './links.js';
 import { Action } from './policy.js';
+import { isUid } from '../dicom/index.js';
 
 interface Authorized { claims: LinkClaims; user: Principal; downloads: DownloadService }
 
@@ -211,7 +212,6 @@ export function sendPixels(reply: FastifyReply, png: Buffer, accessibility: stri
   }).send(png);
 }
 
-const UID = '^[0-9.]{3,64}$';
 
 /**
  * The /files routes (a zip of a link's target, and single images of it, GET and HEAD) and
@@ -220,7 +220,7 @@ const UID = '^[0-9.]{3,64}$';
 export const accessRoutes: RoutePlugin = async (app, door) => {
   const uidOf = (raw: string, suffix: string) => {
     const uid = raw.endsWith(suffix) ? raw.slice(0, -suffix.length) : raw;
-    if (!new RegExp(UID).test(uid)) throw new NotFoundError('not found');
+    if (!isUid(uid)) throw new NotFoundError('not found');
     return uid;
   };
   app.get<{ Params: { uid: string } }>('/thumbnails/:uid', (request, reply) => {

@@ -7,6 +7,7 @@ import type { AccessControl } from '../access/AccessControl.js';
 import { ForbiddenError, PayloadTooLargeError, StorageCorruptError, UnauthenticatedError } from '../errors.js';
 import { BlobCorruptError, type VerifiedBlob } from '../storage/VerifiedReader.js';
 import { NotFound } from './errors.js';
+import { isUid } from '../dicom/index.js';
 
 /** What a WADO-RS request names: a study, a series of it, or an instance of that. */
 export interface Target { study: string; series?: string; instance?: string }
@@ -29,7 +30,6 @@ export interface InstanceRow {
 /** Instances one WADO-RS answer holds at most (a study of a few thousand instances fits). */
 export const MAX_INSTANCES = 20_000;
 
-const UID = /^[0-9.]{1,64}$/;
 
 /**
  * Finds the instances a WADO-RS path names and decides whether the caller may have them. A
@@ -43,7 +43,7 @@ export class InstanceStore {
 
   async instances(target: Target, action: Action): Promise<InstanceRow[]> {
     for (const uid of [target.study, target.series, target.instance]) {
-      if (uid !== undefined && !UID.test(uid)) throw new NotFound('no such study, series or instance');
+      if (uid !== undefined && !isUid(uid)) throw new NotFound('no such study, series or instance');
     }
     const qb = this.knex('image as im').join('series as s', 's.id', 'im.series_id').join('study as st', 'st.id', 's.study_id')
       .join('individual as i', 'i.id', 's.individual_id').join('collection as c', 'c.id', 's.collection_id')

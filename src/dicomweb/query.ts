@@ -1,5 +1,6 @@
 import { BadRequest } from './errors.js';
 import { ATTRIBUTES, attributeOf, isKnownTag, levelsUpTo, tagOfKey, type Attribute, type Level } from './attributes.js';
+import { isUid } from '../dicom/index.js';
 
 /** Results one QIDO-RS answer holds at most: a broad query is cut here and says so (Warning 299). */
 export const MAX_LIMIT = 1000;
@@ -62,7 +63,7 @@ function condition(attr: Attribute, key: string, v: string, fuzzy: boolean): Con
     case 'uid': {
       // UID list matching: backslash-separated per PS3.4, comma-separated as PS3.18 8.3.4.1 allows.
       const values = v.split(/[\\,]/).map((u) => u.trim()).filter(Boolean);
-      if (values.length === 0 || values.length > 500 || values.some((u) => !/^[0-9.]{1,64}$/.test(u))) throw new BadRequest(`${key} must be a UID or a list of UIDs`);
+      if (values.length === 0 || values.length > 500 || values.some((u) => !isUid(u))) throw new BadRequest(`${key} must be a UID or a list of UIDs`);
       return { attr, kind: 'equal', values };
     }
     case 'date': {

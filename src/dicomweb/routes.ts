@@ -19,6 +19,7 @@ import { parseQido } from './query.js';
 import { nativeFramesOnWorker, renderOnWorker } from './imagingPool.js';
 import { renderOptions } from './rendered.js';
 import { storeParts } from './stow.js';
+import { isUid } from '../dicom/index.js';
 
 /** The service root. */
 export const ROOT = '/dicom-web';
@@ -262,7 +263,7 @@ class DicomWeb {
    * then was its sender asked who they were.
    */
   async admitStow(request: Req, submissionRaw: string, study: string | null): Promise<void> {
-    if (study !== null && !/^[0-9.]{1,64}$/.test(study)) throw new BadRequest('the study UID in the path is not a UID');
+    if (study !== null && !isUid(study)) throw new BadRequest('the study UID in the path is not a UID');
     const ctx = await this.context(request);
     if (!ctx.user) throw new UnauthenticatedError('sign in to store instances: send Authorization: Bearer <token>');
     if (!ctx.ingest) throw new ServiceUnavailableError('submissions are not enabled on this server');

@@ -5,8 +5,8 @@ import { NotFoundError } from '../errors.js';
 import type { Door } from '../http/door.js';
 import type { RoutePlugin } from '../http/server.js';
 import { renderMontage } from '../imaging/index.js';
+import { isUid } from '../dicom/index.js';
 
-const UID = /^[0-9.]{3,64}$/;
 /** Tiles in a series preview: enough to judge a series at a glance, few enough to render in well under a second. */
 const TILES = 9;
 const CACHE_ENTRIES = 256;
@@ -60,7 +60,7 @@ async function servePreview(door: Door, request: FastifyRequest, reply: FastifyR
 export const previewRoutes: RoutePlugin = async (app, door) => {
   app.get<{ Params: { file: string } }>('/previews/:file', (request, reply) => {
     const uid = request.params.file.endsWith('.png') ? request.params.file.slice(0, -4) : '';
-    if (!UID.test(uid)) throw new NotFoundError('not found');
+    if (!isUid(uid)) throw new NotFoundError('not found');
     return servePreview(door, request, reply, uid);
   });
 };
