@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import { CODE_BITS, outputsToCode } from './code';
+import { errorOf, isRefusal, readModelFile, type ModelPin, type ModelRefusal } from './modelFile';
 import type { ModelTask } from './modelWorker';
 import { inputSide, openSession, runSession } from './onnxSession';
 import { MODEL_SIDE, preprocessTo, type Gray8Image } from './preprocess';
@@ -19,6 +20,13 @@ export interface HashModelOptions {
    * server (ingest batches, similarImages) keeps it off the event loop; a CLI need not.
    */
   offThread?: boolean;
+  /**
+   * What the file must be (modelFile.ts): its sha256 is checked against this pinned model's before
+   * it is loaded, a mismatch refused with ModelIntegrityError. Default `obia-hash64`, the shipped
+   * model, wherever the file lies. `false` loads any file unchecked: research only (a CLI given an
+   * explicit `--model`); the server never passes it.
+   */
+  pin?: ModelPin;
 }
 
 /**
@@ -28,13 +36,14 @@ export interface HashModelOptions {
  * a process that opens several archives (the test kit builds an app per test file or test) paid
  * it for each one's catalogue. Idle, the thread does not keep the process alive (piscina unrefs
  * it), and it ends after ten idle minutes. The file's size and modification time are part of the
- * key: a model written again at the same path (training) is loaded afresh.
+ * key: a model written again at the same path (training) is loaded afresh. So is the pin: a
+ * thread that loaded a file unchecked never answers for a pinned load of it.
  */
 const modelThreads = new Map<string, Piscina>();
 
-function modelThread(modelPath: string, intraOpThreads: number): Piscina {
+function modelThread(modelPath: string, pin: ModelPin, intraOpThreads: number): Piscina {
   const st = fs.statSync(modelPath);
-  const key = `${intraOpThreads}:${st.size}:${st.mtimeMs}:${modelPath}`;
+  const key = `${intraOpThreads}:${pin}:${st.size}:${st.mtimeMs}:${modelPath}`;
   let pool = modelThreads.get(key);
   if (!pool) {
     pool = new Piscina({ filename: path.join(__dirname, 'modelWorker.js'), minThreads: 0, maxThreads: 1, idleTimeout: 10 * 60_000 });
@@ -50,6 +59,10 @@ type Infer = (data: Float32Array, n: number) => Promise<Float32Array>;
  * The deep-hashing CNN: float32 [N,1,side,side] (see preprocess.ts) → 64 real outputs whose
  * signs are the code bits (see code.ts for the bit order). The side is read from the model's
  * input shape, so an older model (64×64) can still be evaluated next to the shipped one.
+ *
+ * Loading reads the file once and checks its sha256 against the pinned one (`pin`) before
+ * onnxruntime sees those very bytes, in process or on the model thread: a file that is not the
+ * pinned model is refused (ModelIntegrityError), never loaded.
  */
 export class HashModel {
   private readonly pixels: number;
@@ -67,14 +80,22 @@ export class HashModel {
   static async load(modelPath = DEFAULT_MODEL_PATH, opts: HashModelOptions = {}): Promise<HashModel> {
     const intraOpThreads = opts.intraOpThreads ?? 1;
     const batchSize = opts.batchSize ?? 64;
+    const pin = opts.pin ?? 'obia-hash64';
     if (opts.offThread) {
-      const pool = modelThread(modelPath, intraOpThreads);
-      const { side } = (await pool.run({ modelPath, intraOpThreads } satisfies ModelTask)) as { side: number | null };
-      const infer: Infer = (data, n) => pool.run({ modelPath, intraOpThreads, data, n } satisfies ModelTask, { transferList: [data.buffer as ArrayBuffer] });
+      const pool = modelThread(modelPath, pin, intraOpThreads);
+      // Each task may be the one that loads the model (the first, or the first on a thread piscina
+      // started again), so each may come back refused.
+      const task = async (t: ModelTask, transferList?: ArrayBuffer[]) => {
+        const r = (await pool.run(t, transferList ? { transferList } : {})) as { side: number | null } | Float32Array | ModelRefusal;
+        if (isRefusal(r)) throw errorOf(r);
+        return r;
+      };
+      const { side } = (await task({ modelPath, pin, intraOpThreads })) as { side: number | null };
+      const infer: Infer = async (data, n) => (await task({ modelPath, pin, intraOpThreads, data, n }, [data.buffer as ArrayBuffer])) as Float32Array;
       // The thread is the process's (modelThread), not this HashModel's: nothing to release.
       return new HashModel(side ?? MODEL_SIDE, infer, async () => {}, batchSize);
     }
-    const session = await openSession(modelPath, intraOpThreads);
+    const session = await openSession(await readModelFile(modelPath, pin), intraOpThreads);
     const side = inputSide(session) ?? MODEL_SIDE;
     return new HashModel(side, (data, n) => runSession(session, data, n), () => session.release(), batchSize);
   }

@@ -1,8 +1,12 @@
 import * as ort from 'onnxruntime-node';
 
-/** The hash model's onnxruntime session, on whichever thread runs it (HashModel in process, or modelWorker.ts). */
-export function openSession(modelPath: string, intraOpThreads: number): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(modelPath, {
+/**
+ * The hash model's onnxruntime session, on whichever thread runs it (HashModel in process, or
+ * modelWorker.ts), from the model's bytes as readModelFile (modelFile.ts) checked them — never
+ * from a path, which onnxruntime would read again on its own.
+ */
+export function openSession(model: Uint8Array, intraOpThreads: number): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model, {
     intraOpNumThreads: intraOpThreads,
     interOpNumThreads: 1,
     executionMode: 'sequential',

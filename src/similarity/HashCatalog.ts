@@ -1,9 +1,13 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { randomUUID } from 'node:crypto';
+import { ServiceUnavailableError } from '../errors.js';
 import { pubSub, Topic, type HashCodesChanged } from '../events/pubsub.js';
+import { logger } from '../log.js';
 import { codeToHex, hexToCode } from '../retrieval/code.js';
 import { HashIndex } from '../retrieval/HashIndex.js';
-import { HashModel } from '../retrieval/HashModel.js';
+import { DEFAULT_MODEL_PATH, HashModel } from '../retrieval/HashModel.js';
+import { ModelIntegrityError } from '../retrieval/modelFile.js';
+import type { Gray8Image } from '../retrieval/preprocess.js';
 
 /**
  * The archive's Hamming index plus what filtering needs to know about each entry (its series),
@@ -19,6 +23,12 @@ export class HashCatalog {
   /** seriesOf[imageId] = series id; ids are dense auto-increment keys. */
   private seriesOf = new Int32Array(1 << 16);
   private model: Promise<HashModel> | null = null;
+  /**
+   * The model file: the shipped one unless a test points elsewhere before first use. Wherever it
+   * lies, it must be the pinned obia-hash64 (src/retrieval/modelFile.ts): the codes this index
+   * already holds were made by exactly that model.
+   */
+  modelPath = DEFAULT_MODEL_PATH;
   /** Who this replica is on Topic.HASH_CODES (its own changes come back from Redis: ignored). */
   private readonly origin = randomUUID();
   private sharing: { iterator: AsyncIterator<HashCodesChanged>; outbox: HashCodesChanged | null; timer: NodeJS.Timeout | null } | null = null;
@@ -135,9 +145,40 @@ export class HashCatalog {
     return this.seriesOf[imageId] ?? 0;
   }
 
+  /**
+   * The pinned model (ingest's hashCode product; query images through `hashQueryImage`). A file
+   * that is not the pinned one is refused (ModelIntegrityError), logged as an error each time, and
+   * not remembered: the next use reads the file again, so restoring it heals the server without a
+   * restart, while no code is ever made by the wrong model.
+   */
   hashModel(): Promise<HashModel> {
-    // Off the event loop: an ingest batch's inference would otherwise stall every request for tens of ms.
-    this.model ??= HashModel.load(undefined, { offThread: true });
+    if (!this.model) {
+      // Off the event loop: an ingest batch's inference would otherwise stall every request for tens of ms.
+      const loading = HashModel.load(this.modelPath, { offThread: true, pin: 'obia-hash64' });
+      loading.catch((err) => {
+        if (this.model === loading) this.model = null;
+        logger.error({ err, file: this.modelPath }, err instanceof ModelIntegrityError
+          ? 'hash model refused: the file is not the pinned model; no image gets a code until it is restored'
+          : 'hash model not loaded');
+      });
+      this.model = loading;
+    }
     return this.model;
+  }
+
+  /**
+   * An uploaded query image's code (similarImages' `base64`, POST /query-images). A refused model
+   * answers SERVICE_UNAVAILABLE: a search by image fails visibly rather than ranking by another
+   * model's code. Searches by an archived image's uid use its stored code and are unaffected.
+   */
+  async hashQueryImage(image: Gray8Image): Promise<bigint> {
+    try {
+      return await (await this.hashModel()).hashImage(image);
+    } catch (err) {
+      if (err instanceof ModelIntegrityError) {
+        throw new ServiceUnavailableError('Search by image is unavailable: the archive\'s hash model failed its integrity check (the file does not match its pinned sha256) and was not loaded; the archive has been alerted. A search by an archived image\'s uid still works.');
+      }
+      throw err;
+    }
   }
 }

@@ -137,7 +137,6 @@ export class SimilarImagesService {
     } catch (err) {
       throw badInput(`The uploaded file is not a readable DICOM, PNG or JPEG image: ${(err as Error).message}`, 'image.base64');
     }
-    const model = await this.catalog.hashModel();
-    return { code: await model.hashImage(gray), excludeId: null };
+    return { code: await this.catalog.hashQueryImage(gray), excludeId: null };
   }
 }

@@ -24,8 +24,7 @@ export function queryImageRoute(catalog: HashCatalog, uploads: QueryImages): Rou
       } catch {
         throw new BadUserInputError('The uploaded file is not a readable DICOM, PNG or JPEG image.', 'body');
       }
-      const model = await catalog.hashModel();
-      const code = await model.hashImage(gray);
+      const code = await catalog.hashQueryImage(gray);
       return reply.code(201).send(uploads.put(code, ctx.user?.id ?? null));
     });
   };

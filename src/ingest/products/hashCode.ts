@@ -1,5 +1,6 @@
 import { grayOf } from '../../imaging/index.js';
 import { codeToHex } from '../../retrieval/code.js';
+import { ModelIntegrityError } from '../../retrieval/modelFile.js';
 import { preprocess } from '../../retrieval/preprocess.js';
 import type { DerivedProduct } from './product.js';
 
@@ -25,8 +26,11 @@ export const hashCode: DerivedProduct<Float32Array> = {
         (work.imageColumns ??= {}).hash_code = codeToHex(codes[i]);
       });
     } catch (err) {
-      // An image without a code is archived all the same, only not findable by similarity yet.
-      env.run.log.warn({ err, files: items.length }, 'no hash codes for a batch');
+      // An image without a code is archived all the same, only not findable by similarity yet;
+      // never with a code from a model that is not the pinned one (the load refuses it, and the
+      // log names the class: ModelIntegrityError).
+      if (err instanceof ModelIntegrityError) env.run.log.error({ err, files: items.length }, 'no hash codes for a batch: the hash model is not the pinned one');
+      else env.run.log.warn({ err, files: items.length }, 'no hash codes for a batch');
     }
   },
   missing: (_file, image) => !!image && !image.hashCode,

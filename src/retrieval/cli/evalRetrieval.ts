@@ -12,6 +12,10 @@
  * Methods: the shipped model, the previous model (models/obia-hash64-v1.onnx), pHash and dHash.
  * Then the default archive's own images (seedArchive.ts): for each model, the share of them
  * whose 5 nearest others keep their modality and site, per group.
+ *
+ * Model files: the default paths must be the pinned models (src/retrieval/modelFile.ts) and are
+ * refused otherwise; a path given explicitly (`--model`, `--previous`) is loaded unchecked, on
+ * purpose — that is how a freshly trained, not yet shipped model is evaluated.
  */
 import * as path from 'node:path';
 import { hamming } from '../code';
@@ -75,8 +79,12 @@ function modelHasher(name: string, model: HashModel): Hasher {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const threads = Number(arg('--threads') ?? 1);
-  const ours = await HashModel.load(arg('--model') ?? DEFAULT_MODEL_PATH, { intraOpThreads: threads });
-  const previous = await HashModel.load(arg('--previous') ?? PREVIOUS_MODEL_PATH, { intraOpThreads: threads });
+  const modelArg = arg('--model'), previousArg = arg('--previous');
+  for (const [flag, given] of [['--model', modelArg], ['--previous', previousArg]] as const) {
+    if (given) console.error(`${flag} ${given}: loaded without checking its sha256 against a pinned model (an explicit path is research)`);
+  }
+  const ours = await HashModel.load(modelArg ?? DEFAULT_MODEL_PATH, { intraOpThreads: threads, pin: modelArg ? false : 'obia-hash64' });
+  const previous = await HashModel.load(previousArg ?? PREVIOUS_MODEL_PATH, { intraOpThreads: threads, pin: previousArg ? false : 'obia-hash64-v1' });
   const nStable = Number(arg('--stability-queries') ?? 600);
   const hashers: Hasher[] = [
     modelHasher(`obia-hash64 (${ours.side}×${ours.side})`, ours),
