@@ -12,6 +12,14 @@ import { DEFLATED_LE, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from './transferSy
 const VRS = new Set('AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '));
 const LONG_VRS = new Set('OB OD OF OL OV OW SQ SV UC UN UR UT UV'.split(' '));
 const UNDEFINED = 0xffffffff;
+/**
+ * The VRs dcmjs reads as arrays of fixed-size numbers ('xs' is its dictionary's "US or SS"),
+ * by the size of one. dcmjs reads ceil(length / size) numbers, past the value's end when the
+ * length is not a multiple, and goes on reading from there: every element after it is misread.
+ * A StudyInstanceUID sent as SL with its 46 bytes made it invent an element that dcmjs then
+ * wrote as 775 MB, in 37 s, from a 2.3 KB upload (test/dicom/fuzz).
+ */
+const NUMBER_SIZES: Record<string, number> = { US: 2, SS: 2, xs: 2, UL: 4, SL: 4, FL: 4, AT: 4, FD: 8, SV: 8, UV: 8 };
 const MAX_DEPTH = 32;
 /**
  * Data elements a file may hold, nested ones included. dcmjs spends about 6 µs and 0.9 KB of heap
@@ -100,16 +108,31 @@ function readTag(w: Walk, offset: number, end: number): [number, number] {
 function walkItems(w: Walk, offset: number, end: number, depth: number, itemsImplicit: boolean, owner: string, definedEnd: number | null = null, fragments = false): number {
   const inner: Walk = itemsImplicit && w.explicit ? { ...w, explicit: false } : w;
   const limit = definedEnd ?? end;
+  // Encapsulated pixel data: the Basic Offset Table (the first item) and where each fragment starts, relative to the first.
+  let table: { at: number; length: number } | null = null;
+  const starts = new Set<number>();
   for (;;) {
     if (offset === definedEnd) return offset;
     const [group, element] = readTag(w, offset, limit);
     const length = w.view.getUint32(offset + 4, w.little);
     offset += 8;
-    if (definedEnd === null && group === 0xfffe && element === 0xe0dd) return offset;
+    if (definedEnd === null && group === 0xfffe && element === 0xe0dd) {
+      // PS3.5 7.5: a delimiter's length is zero. dcmjs refuses one that is not, but only when it
+      // reads that sequence: the header-only read skipped Pixel Data's, de-identification copied
+      // it, and wrote a file the archive's full read refused (test/dicom/fuzz).
+      if (length !== 0) fail(`malformed sequence ${owner}: its Sequence Delimitation Item has a length of ${length}, not 0`);
+      if (table) checkOffsetTable(w, table, starts, owner);
+      return offset;
+    }
     if (group !== 0xfffe || element !== 0xe000) {
       fail(`malformed sequence ${owner}: expected an item tag at offset ${offset - 8}, found ${tagName(group, element)}`);
     }
     count(w);
+    if (fragments) {
+      if (length === UNDEFINED) fail(`malformed encapsulated ${owner}: a fragment of undefined length at offset ${offset - 8}`);
+      if (table === null) table = { at: offset, length };
+      else starts.add(offset - 8 - (table.at + table.length));
+    }
     if (length === UNDEFINED) {
       offset = walkDataset(inner, offset, limit, depth + 1, true);
     } else {
@@ -117,6 +140,24 @@ function walkItems(w: Walk, offset: number, end: number, depth: number, itemsImp
       if (itemEnd > limit) fail(`truncated: an item of ${owner} declares ${length} bytes but only ${limit - offset} remain`);
       offset = fragments ? itemEnd : walkDataset(inner, offset, itemEnd, depth + 1, false);
     }
+  }
+}
+
+/**
+ * The Basic Offset Table of encapsulated pixel data (PS3.5 A.4): 4 bytes an entry, the first 0,
+ * each the start of a fragment item, in order. dcmjs splits frames by it, so a full read refuses
+ * a table that misses the items; the header-only read never looks at it, and de-identification
+ * copied such Pixel Data into a file the archive's full read refused (test/dicom/fuzz).
+ */
+function checkOffsetTable(w: Walk, table: { at: number; length: number }, starts: Set<number>, owner: string): void {
+  if (table.length % 4 !== 0) fail(`malformed encapsulated ${owner}: its Basic Offset Table has ${table.length} bytes, not a multiple of 4`);
+  let previous = -1;
+  for (let i = 0; i < table.length / 4; i++) {
+    const offset = w.view.getUint32(table.at + 4 * i, w.little);
+    if ((i === 0 && offset !== 0) || offset <= previous || !starts.has(offset)) {
+      fail(`malformed encapsulated ${owner}: entry ${i} of its Basic Offset Table (${offset}) is not the start of a fragment after the previous entry's`);
+    }
+    previous = offset;
   }
 }
 
@@ -132,7 +173,10 @@ function walkDataset(w: Walk, offset: number, end: number, depth: number, inItem
     const start = offset;
     const [group, element] = readTag(w, offset, end);
     if (group === 0xfffe) {
-      if (inItem && element === 0xe00d) return offset + 8;
+      if (inItem && element === 0xe00d) {
+        if (w.view.getUint32(offset + 4, w.little) !== 0) fail(`malformed item: its Item Delimitation Item at offset ${offset} has a non-zero length`);
+        return offset + 8;
+      }
       fail(`unexpected delimiter ${tagName(group, element)} at offset ${offset}`);
     }
     let vr: string | null = null;
@@ -168,6 +212,11 @@ function walkDataset(w: Walk, offset: number, end: number, depth: number, inItem
     } else {
       if (offset + length > end) {
         fail(`truncated: element ${tagName(group, element)} declares ${length} bytes but only ${end - offset} remain`);
+      }
+      const numeric = vr ?? (group === 0xfffe ? undefined : dictionaryVr(hex4(group) + hex4(element)));
+      const size = numeric === undefined ? undefined : NUMBER_SIZES[numeric];
+      if (size !== undefined && length % size !== 0) {
+        fail(`element ${tagName(group, element)} with VR ${numeric === 'xs' ? 'US or SS' : numeric} has a length of ${length} bytes, not a multiple of ${size}`);
       }
       // A defined-length sequence is walked like an undefined-length one: dcmjs reads its items.
       const sequence = vr === 'SQ' || (vr === null && dictionaryVr(hex4(group) + hex4(element)) === 'SQ');

@@ -90,7 +90,7 @@ async function decodeJpegFamily(frame: Uint8Array, a: ImageAttributes): Promise<
     checkSize(a, out.info.width, out.info.height, out.info.componentCount, 'JPEG');
     return { stored: { ...base, values: fromUnsigned(out.pixels, a, 8) }, bitsStored: 8, codecColour: out.info.componentCount === 3 };
   }
-  const img = decodeJpeg(frame);
+  const img = decodeJpeg(frame, { width: a.columns, height: a.rows, components: a.samplesPerPixel });
   checkSize(a, img.width, img.height, img.components, 'JPEG');
   return { stored: { ...base, values: fromUnsigned(img.data, a, img.precision) }, bitsStored: Math.min(a.bitsStored, img.precision), codecColour: false };
 }
@@ -156,8 +156,8 @@ function inflateFrame(frame: Uint8Array, maxBytes: number): Uint8Array {
 
 /**
  * Decodes one frame (default: the middle one) of a DICOM Part 10 file (files without File Meta
- * are accepted too). Throws UnsupportedTransferSyntaxError, PixelDataError, or RangeError for a
- * bad frameIndex; anything unexpected from a decoder is reported as PixelDataError so callers
+ * are accepted too). Throws UnsupportedTransferSyntaxError, PixelDataError, or FrameIndexError (a
+ * RangeError) for a bad frameIndex; anything unexpected from a decoder is reported as PixelDataError so callers
  * (ingest, HTTP) need to handle exactly these.
  */
 export async function decodeFrame(part10: Uint8Array, frameIndex?: number): Promise<DecodedFrame> {
@@ -222,9 +222,25 @@ export async function displayParsed(parsed: ParsedImage, frameIndex?: number, in
   return toDisplay8(await decodeParsed(parsed, frameIndex));
 }
 
-/** Callers handle exactly these three; anything else a decoder throws is a PixelDataError. */
+/**
+ * A frame index outside the image: the one RangeError decoding throws on purpose (a caller's
+ * argument, not the file's fault). Any other RangeError is a decoder's (a typed array too large
+ * or out of bounds) and, like everything else a decoder throws, becomes a PixelDataError.
+ */
+export class FrameIndexError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrameIndexError';
+  }
+}
+
+/**
+ * Callers handle exactly these three; anything else a decoder throws is a PixelDataError. A
+ * RangeError passed through untouched once, and screening took it for a bad frame index: a
+ * corrupt JPEG that made the decoder ask for 20 billion samples passed QC (test/dicom/fuzz).
+ */
 function decodeFailure(e: unknown): Error {
-  if (e instanceof PixelDataError || e instanceof UnsupportedTransferSyntaxError || e instanceof RangeError) return e;
+  if (e instanceof PixelDataError || e instanceof UnsupportedTransferSyntaxError || e instanceof FrameIndexError) return e;
   return new PixelDataError(`failed to decode pixel data: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
@@ -274,7 +290,7 @@ async function storedFrame(parsed: ParsedImage, frameIndex?: number, maxSize?: n
   assertPixelModule(parsed.pixelModule, ts.uid);
   const index = frameIndex ?? Math.floor((a.numberOfFrames - 1) / 2);
   if (!Number.isInteger(index) || index < 0 || index >= a.numberOfFrames) {
-    throw new RangeError(`frame index ${index} out of range 0..${a.numberOfFrames - 1}`);
+    throw new FrameIndexError(`frame index ${index} out of range 0..${a.numberOfFrames - 1}`);
   }
   let decoded: CodecFrame;
   if (ts.encoding === 'native') {

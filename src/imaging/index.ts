@@ -1,4 +1,4 @@
-export { decodeFrame, decodeFrameAtSize, decodeParsed, decodeStoredFrame, displayParsed, type DecodedFrame, type StoredFrameOf } from './decode';
+export { decodeFrame, decodeFrameAtSize, FrameIndexError, decodeParsed, decodeStoredFrame, displayParsed, type DecodedFrame, type StoredFrameOf } from './decode';
 export { imageFromHeader, parseImage, type ImageAttributes, type ParsedImage } from './parse';
 export { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 export { encodePng } from './png';

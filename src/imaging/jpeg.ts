@@ -111,7 +111,14 @@ function nextMarker(data: Uint8Array, pos: number): number {
   return data.length;
 }
 
-export function decodeJpeg(data: Uint8Array): JpegImage {
+/**
+ * `expected`: the size the DICOM header declares (its limits were checked). Every frame header
+ * in the stream must match it before anything is allocated for it: decode.ts checks the first
+ * one before calling, but a corrupt entropy-coded segment can hold a byte pair that reads as a
+ * second SOF marker, and one declaring 65535×65535×255 made this decoder ask for 20 billion
+ * samples (a RangeError from inside it, after seconds of allocation: test/dicom/fuzz).
+ */
+export function decodeJpeg(data: Uint8Array, expected?: { width: number; height: number; components: number }): JpegImage {
   if (data.length < 4 || data[0] !== 0xff || data[1] !== 0xd8) throw new PixelDataError('JPEG: missing SOI marker');
   const dc: (Huffman | undefined)[] = [], ac: (Huffman | undefined)[] = [];
   const qt: (Int32Array | undefined)[] = [];
@@ -159,6 +166,12 @@ export function decodeJpeg(data: Uint8Array): JpegImage {
         const precision = data[seg];
         const height = u16(seg + 1), width = u16(seg + 3), n = data[seg + 5];
         if (!width || !height || !n) throw new PixelDataError(`JPEG: invalid frame header ${width}x${height}x${n}`);
+        // One frame per stream (no hierarchical process here), of the size the caller expects.
+        if (frame) throw new PixelDataError('JPEG: a second frame header in one stream');
+        if (expected && (width !== expected.width || height !== expected.height || n !== expected.components)) {
+          throw new PixelDataError(`JPEG: the frame header declares ${width}x${height}x${n}, the DICOM header ${expected.width}x${expected.height}x${expected.components}`);
+        }
+        if (n > 4) throw new PixelDataError(`JPEG: ${n} components`);
         const comps: FrameComponent[] = [];
         for (let i = 0; i < n; i++) {
           const b = seg + 6 + 3 * i;

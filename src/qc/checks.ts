@@ -139,8 +139,11 @@ export async function checkFile(bytes: Uint8Array, opts: FileCheckOptions = {}):
         // Decoder messages describe sizes and structure, not attribute values.
         const short = /truncat|too short|short|remain/i.test(e.message);
         findings.push(finding(short ? QcReason.SHORT_PIXEL_DATA : QcReason.CORRUPT_PIXEL_DATA, `the pixel data does not decode: ${e.message.slice(0, 200)}`));
-      } else if (!(e instanceof RangeError)) {
-        throw e;
+      } else {
+        // decodeFrame maps what a decoder throws to the classes above. A RangeError from inside a
+        // decoder used to be let through here as if it were a bad frame index, and the file passed
+        // screening (test/dicom/fuzz); whatever else escapes, the file is not passed on it.
+        findings.push(finding(QcReason.CORRUPT_PIXEL_DATA, `the pixel data does not decode (${e instanceof Error ? e.name : 'error'})`));
       }
     }
   }
