@@ -6,8 +6,9 @@ import { AccessRequest, AccessRequestState, AuditEvent, Collection, CollectionDe
 import { pubSub, Topic } from '../events/pubsub.js';
 import type { AccessControl } from './AccessControl.js';
 import { Action, refusal } from './policy.js';
-import { BadUserInputError, QuotaExceededError } from '../errors.js';
+import { BadUserInputError, ConflictError, QuotaExceededError } from '../errors.js';
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
+import { lockEntityRow, transition } from '../db/transitions.js';
 
 export enum ReviewDecision { APPROVE = 'APPROVE', REJECT = 'REJECT' }
 
@@ -81,18 +82,20 @@ export class AccessRequestService {
   async review(id: string, decision: ReviewDecision, note: string | null | undefined, expiresAt: Date | null | undefined): Promise<AccessRequest> {
     const request = await this.reviewable(id);
     if (request.state !== AccessRequestState.PENDING) {
-      throw badInput(`Access request ${id} is ${request.state}; only PENDING requests can be reviewed.`, 'id');
+      throw new ConflictError(`Access request ${id} is ${request.state}; only PENDING requests can be reviewed.`);
     }
     if (expiresAt && decision === ReviewDecision.APPROVE && expiresAt.getTime() <= this.access.now().getTime()) {
       throw badInput('"expiresAt" must lie in the future.', 'expiresAt');
     }
-    request.state = decision === ReviewDecision.APPROVE ? AccessRequestState.APPROVED : AccessRequestState.REJECTED;
-    request.decisionNote = note?.trim() || null;
-    request.reviewer = this.user!.id;
-    request.reviewedAt = new Date();
-    request.expiresAt = decision === ReviewDecision.APPROVE ? expiresAt ?? null : null;
-    request.updatedAt = new Date();
-    await this.em.flush();
+    // One conditional UPDATE: of reviews sent together (approve and reject, or approve twice) one
+    // decides; the others get CONFLICT, as a review after the decision does (above), and neither
+    // audit nor announce a decision they did not make.
+    const set = {
+      state: decision === ReviewDecision.APPROVE ? AccessRequestState.APPROVED : AccessRequestState.REJECTED,
+      decisionNote: note?.trim() || null, reviewer: this.user!.id, reviewedAt: new Date(),
+      expiresAt: decision === ReviewDecision.APPROVE ? expiresAt ?? null : null, updatedAt: new Date(),
+    };
+    await transition(this.em, request, { from: [AccessRequestState.PENDING], set, what: `Access request ${id}` });
     await this.access.audit.record({
       action: decision === ReviewDecision.APPROVE ? 'approve_request' : 'reject_request',
       collectionId: request.collection.id, resource: `access request ${id} by ${request.requester}`, allow: true,
@@ -106,14 +109,10 @@ export class AccessRequestService {
   async revoke(id: string, note: string | null | undefined): Promise<AccessRequest> {
     const request = await this.reviewable(id);
     if (request.state !== AccessRequestState.APPROVED) {
-      throw badInput(`Access request ${id} is ${request.state}; only approvals can be revoked.`, 'id');
+      throw new ConflictError(`Access request ${id} is ${request.state}; only approvals can be revoked.`);
     }
-    request.state = AccessRequestState.REVOKED;
-    request.decisionNote = note?.trim() || request.decisionNote;
-    request.reviewer = this.user!.id;
-    request.reviewedAt = new Date();
-    request.updatedAt = new Date();
-    await this.em.flush();
+    const set = { state: AccessRequestState.REVOKED, decisionNote: note?.trim() || request.decisionNote, reviewer: this.user!.id, reviewedAt: new Date(), updatedAt: new Date() };
+    await transition(this.em, request, { from: [AccessRequestState.APPROVED], set, what: `Access request ${id}` });
     await this.access.audit.record({
       action: 'revoke_access', collectionId: request.collection.id, resource: `access request ${id} by ${request.requester}`, allow: true, reason: 'revoked',
     });
@@ -148,13 +147,18 @@ export class AccessRequestService {
     const collection = await this.collectionByAccession(accession);
     await this.access.assertCan(Action.MANAGE_DELEGATES, collection, `collection ${accession}`);
     const sub = boundedText(userSub, 'user', TEXT_LIMITS.userId);
-    if (!(await this.em.findOne(CollectionDelegate, { collection: collection!, userSub: sub }))) {
-      const held = await this.em.count(CollectionDelegate, { collection: collection! });
+    // Under the collection's row lock: additions sent together are counted one after the other, so
+    // they cannot all pass the bound, and the same delegate twice is added once (the unique key
+    // would otherwise refuse the second as an internal error).
+    const added = await this.em.transactional(async (tx) => {
+      await lockEntityRow(tx, 'collection', collection!.id);
+      if (await tx.findOne(CollectionDelegate, { collection: collection!.id, userSub: sub })) return false;
+      const held = await tx.count(CollectionDelegate, { collection: collection!.id });
       if (held >= MAX_DELEGATES) throw new QuotaExceededError(`The collection has ${held} delegates, the most it may have; remove one first.`, MAX_DELEGATES);
-      this.em.create(CollectionDelegate, { collection: collection!, userSub: sub, addedBy: this.user!.id, addedAt: new Date() });
-      await this.em.flush();
-      await this.access.audit.record({ action: 'add_delegate', collectionId: collection!.id, resource: `delegate ${sub}`, allow: true, reason: 'added' });
-    }
+      tx.create(CollectionDelegate, { collection: collection!.id, userSub: sub, addedBy: this.user!.id, addedAt: new Date() });
+      return true;
+    });
+    if (added) await this.access.audit.record({ action: 'add_delegate', collectionId: collection!.id, resource: `delegate ${sub}`, allow: true, reason: 'added' });
     return collection!;
   }
 

@@ -17,6 +17,7 @@ import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../bro
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
 import { QuotaExceededError } from '../errors.js';
 import { assertFits, ValueTooLongError } from '../db/columnBounds.js';
+import { lockEntityRow } from '../db/transitions.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
 export const BIOPROJECT_PATTERN = /^PRJ(CA|NA|EB|DB)\d{1,9}$/;
@@ -243,8 +244,7 @@ export class SubmissionService {
    * Errors name the row, never the patient ID.
    */
   async addClinicalData(user: Principal, submissionId: number, records: ClinicalInput[]): Promise<number> {
-    const em = this.em();
-    const submission = await this.findOrFail(user, submissionId, em);
+    await this.findOrFail(user, submissionId);
     const keys = records.map((r, i) => {
       const id = r.localPatientId?.trim();
       if (!id) throw badInput(`record ${i + 1}: localPatientId is empty`, 'records');
@@ -257,39 +257,46 @@ export class SubmissionService {
         throw err;
       }
     });
-    const files = await em.find(SubmissionFile, { submission }, { fields: ['patientKey', 'state'] });
-    const unparsed = files.some((f) => f.state === FileState.RECEIVED);
-    if (files.length > 0 && !unparsed) {
-      const known = new Set(files.map((f) => f.patientKey).filter(Boolean));
-      const mapped = await em.find(PatientMapping, { collection: submission.collection, patientKey: { $in: keys } }, { fields: ['patientKey'] });
-      for (const m of mapped) known.add(m.patientKey);
-      const unknown = keys.findIndex((k) => !known.has(k));
-      if (unknown >= 0) throw badInput(`record ${unknown + 1}: no file of this submission (or its collection) belongs to that patient`, 'records');
-    }
-    const existing = new Map((await em.find(ClinicalRecord, { submission, patientKey: { $in: keys } })).map((r) => [r.patientKey, r]));
-    const meta = em.getMetadata().get(ClinicalRecord.name);
-    records.forEach((r, i) => {
-      const key = keys[i]!;
-      const data = {
-        sex: r.sex ?? Sex.UNKNOWN, age: r.age ?? null, species: r.species?.trim() || 'Homo sapiens',
-        disease: r.disease ?? null, pathologicalType: r.pathologicalType ?? null, medicalHistory: r.medicalHistory ?? null,
-        familyHistory: r.familyHistory ?? null, treatment: r.treatment ?? null, gsaHumanAccession: gsaHuman[i], applied: false,
-      };
-      // Checked here as well as at the flush (src/db/columnBounds.ts), so the error names the record.
-      try { assertFits(meta, data); } catch (err) {
-        if (err instanceof ValueTooLongError) throw badInput(`record ${i + 1}: ${err.property} is longer than the archive keeps (${err.max})`, 'records');
-        throw err;
+    // Under the submission's row lock: sheets sent together are staged one after the other, each
+    // seeing the records the one before wrote (two inserts of the same patient's record would
+    // otherwise meet the unique key, an internal error to the second).
+    return this.em().transactional(async (em) => {
+      await lockEntityRow(em, 'submission', submissionId);
+      const submission = await this.findOrFail(user, submissionId, em);
+      const files = await em.find(SubmissionFile, { submission }, { fields: ['patientKey', 'state'] });
+      const unparsed = files.some((f) => f.state === FileState.RECEIVED);
+      if (files.length > 0 && !unparsed) {
+        const known = new Set(files.map((f) => f.patientKey).filter(Boolean));
+        const mapped = await em.find(PatientMapping, { collection: submission.collection, patientKey: { $in: keys } }, { fields: ['patientKey'] });
+        for (const m of mapped) known.add(m.patientKey);
+        const unknown = keys.findIndex((k) => !known.has(k));
+        if (unknown >= 0) throw badInput(`record ${unknown + 1}: no file of this submission (or its collection) belongs to that patient`, 'records');
       }
-      const record = existing.get(key);
-      if (record) em.assign(record, data);
-      else existing.set(key, em.create(ClinicalRecord, { submission, patientKey: key, ...data }));
+      const existing = new Map((await em.find(ClinicalRecord, { submission, patientKey: { $in: keys } })).map((r) => [r.patientKey, r]));
+      const meta = em.getMetadata().get(ClinicalRecord.name);
+      records.forEach((r, i) => {
+        const key = keys[i]!;
+        const data = {
+          sex: r.sex ?? Sex.UNKNOWN, age: r.age ?? null, species: r.species?.trim() || 'Homo sapiens',
+          disease: r.disease ?? null, pathologicalType: r.pathologicalType ?? null, medicalHistory: r.medicalHistory ?? null,
+          familyHistory: r.familyHistory ?? null, treatment: r.treatment ?? null, gsaHumanAccession: gsaHuman[i], applied: false,
+        };
+        // Checked here as well as at the flush (src/db/columnBounds.ts), so the error names the record.
+        try { assertFits(meta, data); } catch (err) {
+          if (err instanceof ValueTooLongError) throw badInput(`record ${i + 1}: ${err.property} is longer than the archive keeps (${err.max})`, 'records');
+          throw err;
+        }
+        const record = existing.get(key);
+        if (record) em.assign(record, data);
+        else existing.set(key, em.create(ClinicalRecord, { submission, patientKey: key, ...data }));
+      });
+      await em.flush();
+      // Patients already mapped get their data now; the rest when the pipeline maps them.
+      const mappings = await em.find(PatientMapping, { collection: submission.collection, patientKey: { $in: keys } }, { populate: ['individual'] });
+      for (const m of mappings) applyClinical(em, existing.get(m.patientKey)!, m.individual.getEntity());
+      await em.flush();
+      return records.length;
     });
-    await em.flush();
-    // Patients already mapped get their data now; the rest when the pipeline maps them.
-    const mappings = await em.find(PatientMapping, { collection: submission.collection, patientKey: { $in: keys } }, { populate: ['individual'] });
-    for (const m of mappings) applyClinical(em, existing.get(m.patientKey)!, m.individual.getEntity());
-    await em.flush();
-    return records.length;
   }
 
   /**

@@ -7,7 +7,8 @@ import { CollectionDataset, CollectionVersion, ImageTombstone } from '../entitie
 import { IdentifierKind } from '../entities/CollectionVersion.js';
 import { WITHHELD_FROM_ALL_VERSIONS, type WithdrawalReason } from '../entities/ImageTombstone.js';
 import type { ReleaseManifestEntry } from '../entities/ReleaseManifestEntry.js';
-import { QuotaExceededError } from '../errors.js';
+import { ConflictError, QuotaExceededError } from '../errors.js';
+import { lockEntityRow, lockRow } from '../db/transitions.js';
 import { requireCurator } from '../qc/CurationService.js';
 import { dataCiteAttributes, DataCiteError, mintDoi, versionIdentifier, type VersionFacts } from './datacite.js';
 import { ManifestDigest, type ManifestFile } from './manifest.js';
@@ -60,6 +61,9 @@ export class ReleaseService {
     let createdId: number | null = null;
     try {
       createdId = await knex.transaction(async (trx) => {
+        // Cuts of one collection (two releases, or a release and a withdrawal, at once) take turns:
+        // each reads the last version after the one before committed, so none draws the same number.
+        await lockRow(trx, 'collection', collectionId);
         const last = await trx('collection_version').where('collection_id', collectionId).orderBy('number', 'desc').first();
         const number = (last?.number ?? 0) + 1;
         const releasedAt = new Date();
@@ -220,11 +224,16 @@ export class ReleaseService {
     if (!row) throw notFound(`no image ${uid}`);
     const platform = this.em.getPlatform();
     await this.knex.transaction(async (trx) => {
+      // After any version being cut (whose manifest reads this image's and series' rows), not
+      // across it: the two would otherwise wait on each other's rows. Then the image's row goes
+      // in one statement: of withdrawals sent together one deletes it, and the others leave no
+      // second tombstone (nor a second decrement of the series' count).
+      await lockRow(trx, 'collection', Number(row.collectionId));
+      if (!(await trx('image').where('id', row.id).del())) throw new ConflictError(`image ${uid} was withdrawn by another request meanwhile`);
       await trx('image_tombstone').insert({
         collection_id: row.collectionId, sop_instance_uid: uid, series_instance_uid: row.seriesUid, study_accession: row.study, individual_accession: row.individual,
         sha256: row.sha256, size: row.size, reason, note: note.trim(), withdrawn_by: curator.id, withdrawn_at: platform.processDateProperty(new Date()),
       });
-      await trx('image').where('id', row.id).del();
       await trx('series').where('id', row.seriesId).decrement('image_count', 1);
     });
     this.module.hashCatalog?.remove(Number(row.id));
@@ -244,13 +253,16 @@ export class ReleaseService {
     if (collection.accessibility !== Accessibility.CONTROLLED) throw badInput('only a controlled collection is granted by visas; open collections need none', 'collection');
     const id = datasetId.trim();
     if (!/^\S{3,255}$/.test(id)) throw badInput('a dataset id is 3 to 255 characters without spaces (an accession such as HRA000001 or phs000001.v1.p1, or a URL)', 'dataset');
-    const existing = await this.em.findOne(CollectionDataset, { collection: collection.id, datasetId: id });
-    if (existing) return existing;
-    const held = await this.em.count(CollectionDataset, { collection: collection.id });
-    if (held >= MAX_EQUIVALENT_DATASETS) throw new QuotaExceededError(`The collection is declared equivalent to ${held} datasets, the most it may be.`, MAX_EQUIVALENT_DATASETS);
-    const row = this.em.create(CollectionDataset, { collection: collection.id, datasetId: id, repository: repository.trim() || 'unspecified', declaredBy: this.user!.id, declaredAt: new Date() });
-    await this.em.flush();
-    return row;
+    // Under the collection's row lock: the same dataset sent twice at once is declared once (the
+    // unique key would refuse the second as an internal error), and a burst cannot pass the bound.
+    return this.em.transactional(async (tx) => {
+      await lockEntityRow(tx, 'collection', collection.id);
+      const existing = await tx.findOne(CollectionDataset, { collection: collection.id, datasetId: id });
+      if (existing) return existing;
+      const held = await tx.count(CollectionDataset, { collection: collection.id });
+      if (held >= MAX_EQUIVALENT_DATASETS) throw new QuotaExceededError(`The collection is declared equivalent to ${held} datasets, the most it may be.`, MAX_EQUIVALENT_DATASETS);
+      return tx.create(CollectionDataset, { collection: collection.id, datasetId: id, repository: repository.trim() || 'unspecified', declaredBy: this.user!.id, declaredAt: new Date() });
+    });
   }
 
   async datasetsOf(collectionId: number): Promise<CollectionDataset[]> {

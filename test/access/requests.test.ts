@@ -147,7 +147,7 @@ describe('access requests, review, revocation, expiry, audit and users', () => {
     const id = (await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, token)).data.requestAccess.id;
     const rejected = await app.gql(REVIEW, { id, d: 'REJECT', n: 'scope unclear' }, owner);
     assert.equal(rejected.data.reviewAccessRequest.state, 'REJECTED');
-    assert.equal((await app.gql(REVIEW, { id, d: 'APPROVE' }, owner)).errors![0].extensions.code, 'BAD_USER_INPUT', 'decided once');
+    assert.equal((await app.gql(REVIEW, { id, d: 'APPROVE' }, owner)).errors![0].extensions.code, 'CONFLICT', 'decided once');
     assert.equal((await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, token)).data.requestAccess.state, 'PENDING');
   });
 });
