@@ -134,17 +134,30 @@ export class ReleaseService {
 
   /**
    * Registers a version's DOI at DataCite. A failure is logged and leaves the version
-   * MINT_PENDING (shown as such, never as a DOI) for `mintVersionDoi` to retry.
+   * MINT_PENDING (shown as such, never as a DOI) for `mintVersionDoi` to retry. Requests that
+   * ask at once share one registration (ReleasesModule.minting), and each answers with the
+   * version as the registration left it, whichever request (or hub) made it.
    */
   private async mint(version: CollectionVersion): Promise<void> {
     const datacite = this.module.config.datacite;
     if (!datacite || version.identifierKind !== IdentifierKind.MINT_PENDING) return;
+    let registration = this.module.minting.get(version.id);
+    if (!registration) {
+      registration = this.register(datacite, version).finally(() => this.module.minting.delete(version.id));
+      this.module.minting.set(version.id, registration);
+    }
+    await registration;
+    await this.em.refresh(version, { connectionType: 'write' });
+  }
+
+  private async register(datacite: NonNullable<ReleasesModule['config']['datacite']>, version: CollectionVersion): Promise<void> {
     try {
       const doi = await mintDoi(datacite, version.identifier, version.dataCite);
       // DataCite may normalise the DOI's case: what it registered is what the version shows.
       const dataCite = { ...version.dataCite, doi, identifiers: [{ identifier: doi, identifierType: 'DOI' }] };
-      await this.knex('collection_version').where('id', version.id).update({ identifier_kind: IdentifierKind.DOI, identifier: doi, data_cite: JSON.stringify(dataCite) });
-      Object.assign(version, { identifierKind: IdentifierKind.DOI, identifier: doi, dataCite });
+      // Only over MINT_PENDING: a registration another hub finished first stands as it wrote it.
+      await this.knex('collection_version').where('id', version.id).where('identifier_kind', IdentifierKind.MINT_PENDING)
+        .update({ identifier_kind: IdentifierKind.DOI, identifier: doi, data_cite: JSON.stringify(dataCite) });
     } catch (err) {
       if (!(err instanceof DataCiteError)) throw err;
       this.module.log.warn({ err, version: version.id }, 'DOI minting failed; the version stays MINT_PENDING');

@@ -13,6 +13,11 @@ import type { ReleasesConfig } from './config.js';
 export class ReleasesModule {
   private static readonly byConfig = new WeakMap<object, ReleasesModule>();
   readonly log = logger.child({ module: 'releases' });
+  /**
+   * DOI registrations in flight, by version id: a retry sent while one runs (mintVersionDoi twice
+   * at once, or during the release's own) waits for it instead of registering the DOI again.
+   */
+  readonly minting = new Map<number, Promise<void>>();
 
   private constructor(
     readonly config: ReleasesConfig, readonly access: AccessModule, readonly hashCatalog: HashCatalog | null,

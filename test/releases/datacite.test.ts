@@ -12,7 +12,7 @@ const PREFIX = '10.80001';
 /**
  * A DataCite-like peer on 127.0.0.1: `POST /dois` with HTTP Basic credentials and a JSON:API
  * body, checked the way the DataCite REST API checks it (the required DataCite Metadata Schema
- * properties, the repository's prefix); 201 with the registered DOI, 401/422 otherwise.
+ * properties, the repository's prefix, a DOI not taken yet); 201 with the registered DOI, 401/422 otherwise.
  */
 function dataCitePeer() {
   const registered = new Map<string, any>();
@@ -37,6 +37,7 @@ function dataCitePeer() {
         a.types?.resourceTypeGeneral !== 'Dataset' && 'types.resourceTypeGeneral',
         !/^https?:\/\//.test(a.url ?? '') && 'url',
       ].filter(Boolean);
+      if (registered.has(a.doi?.toLowerCase())) problems.push('This DOI has already been taken');
       if (problems.length) return reply(422, { errors: problems.map((title) => ({ status: '422', title })) });
       registered.set(a.doi.toLowerCase(), a);
       return reply(201, { data: { id: a.doi.toLowerCase(), type: 'dois', attributes: { ...a, doi: a.doi.toLowerCase(), state: 'findable' } } });
@@ -94,5 +95,17 @@ describe('DOIs minted through a configured DataCite endpoint', () => {
     const researcher = await app.token('researcher-1', Role.RESEARCHER);
     const refused = await app.gql(`mutation { mintVersionDoi(collection: "${c.accession}", number: 1) { doi } }`, {}, researcher);
     assert.equal(refused.errors![0].extensions.code, 'FORBIDDEN');
+  });
+  it('a retry sent many times at once registers the DOI once, and every answer shows it', async () => {
+    peer.password = 'rotated';
+    const c = await collectionWithFiles(app, { accessibility: Accessibility.OPEN, releaseState: ReleaseState.RELEASED, title: 'Liver CT' });
+    await app.gql(`mutation { releaseCollection(accession: "${c.accession}") { released } }`, {}, curator);
+    peer.password = 'right';
+    const before = peer.requests;
+    const MINT = `mutation { mintVersionDoi(collection: "${c.accession}", number: 1) { identifierKind doi } }`;
+    const answers = await Promise.all(Array.from({ length: 4 }, () => app.gql(MINT, {}, curator)));
+    const doi = `${PREFIX}/${c.accession}.v1`.toLowerCase();
+    for (const a of answers) assert.deepEqual(a.data?.mintVersionDoi, { identifierKind: 'DOI', doi }, JSON.stringify(answers.map((x) => x.data ?? x.errors)));
+    assert.equal(peer.requests - before, 1, 'one registration');
   });
 });
