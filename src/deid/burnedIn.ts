@@ -1,11 +1,11 @@
-import pixelRules from './data/pixel_rules.json';
+import { loadRuleTable } from './ruleTables';
 
 type Naturalized = Record<string, unknown>;
 
 interface Condition { keyword: string; op: 'equals' | 'contains' | 'containsIgnoreCase'; value: string }
 export interface PixelRule { name: string; conditions: Condition[]; regions: [number, number, number, number][] }
 
-const RULES = (pixelRules as unknown as { rules: PixelRule[] }).rules;
+const RULES = loadRuleTable<{ rules: PixelRule[] }>('pixel_rules.json').rules;
 
 const SCREEN_CAPTURE_CONVERSION = new Set(['WSD', 'SYN', 'DRW', 'SD', 'SI', 'DV']);
 

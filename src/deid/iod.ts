@@ -1,5 +1,7 @@
-import iodData from './data/iod_requirements.json';
 import { resolveCombined, type Action, type ProfileRule } from './profile';
+import { loadRuleTable } from './ruleTables';
+
+const iodData = loadRuleTable<{ modules: unknown; iods: unknown }>('iod_requirements.json');
 
 /** An attribute's Type in an IOD (PS3.3): 1 required with a value, 2 required (may be empty), 3 optional. */
 export type AttributeType = '1' | '1C' | '2' | '2C' | '3';

@@ -1,10 +1,10 @@
 import type { DicomDataset } from '../dicom/dcmjs';
-import cid7050 from './data/cid7050_deidentification_method.json';
+import { loadRuleTable } from './ruleTables';
 import type { DeidOptions } from './types';
 
 interface Cid7050Code { codeValue: string; codingSchemeDesignator: string; codeMeaning: string }
 
-const CODES = new Map((cid7050 as { codes: Cid7050Code[] }).codes.map((c) => [c.codeValue, c]));
+const CODES = new Map(loadRuleTable<{ codes: Cid7050Code[] }>('cid7050_deidentification_method.json').codes.map((c) => [c.codeValue, c]));
 
 // CID 7050 code of each option (checked against the cid7050 JSON at load).
 const OPTION_CODES: [keyof DeidOptions, string][] = [

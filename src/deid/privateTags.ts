@@ -1,10 +1,10 @@
 import { byteView, text, type DicomDataset, type DicomElement } from '../dicom';
-import safePrivate from './data/table_e3_10_1_safe_private_2020b.json';
+import { loadRuleTable } from './ruleTables';
 
 interface SafeRow { group: string; elementInBlock: string; privateCreator: string }
 
 const SAFE = new Set<string>(
-  (safePrivate as { rows: SafeRow[] }).rows.map((r) => safeKey(r.group, r.privateCreator, r.elementInBlock)),
+  loadRuleTable<{ rows: SafeRow[] }>('table_e3_10_1_safe_private_2020b.json').rows.map((r) => safeKey(r.group, r.privateCreator, r.elementInBlock)),
 );
 
 function safeKey(group: string, creator: string, elementInBlock: string): string {

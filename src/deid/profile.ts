@@ -1,5 +1,5 @@
 import type { DeidOptions } from './types';
-import tableE11 from './data/table_e1_1.json';
+import { loadRuleTable } from './ruleTables';
 
 /** A single resolved action of PS3.15 E.1.1. */
 export type Action = 'D' | 'Z' | 'X' | 'K' | 'C' | 'U';
@@ -107,7 +107,7 @@ export function buildProfile(options: DeidOptions): Profile {
   const exact = new Map<string, ProfileRule>();
   const patterns: PatternRule[] = [];
   let privateRule: ProfileRule | undefined;
-  for (const row of tableE11 as TableRow[]) {
+  for (const row of loadRuleTable<TableRow[]>('table_e1_1.json')) {
     const code = effectiveCode(row, options);
     if (/GGGG/i.test(row.tag)) {
       privateRule = { name: row.name, code, basicCode: row.basicProfile, action: code === 'C' ? 'C' : resolveCombined(code, 'private') };
