@@ -1,5 +1,6 @@
 import type { DicomDataset, DicomElement } from '../dicom/dcmjs';
 import { dictionaryKeyword } from '../dicom/dcmjs';
+import { stripPadding } from '../dicom/values';
 import { shiftDate, shiftDateTime } from './dates';
 import { resolveForIod, type IodRequirements } from './iod';
 import type { Action, Profile } from './profile';
@@ -50,7 +51,7 @@ function dummy(el: DicomElement): DicomElement {
 function remapValues(el: DicomElement, env: CleanEnv): DicomElement {
   const values = (el.Value ?? []).map((v) => {
     if (typeof v !== 'string') return v;
-    const uid = v.replace(/[\0 ]+$/, '');
+    const uid = stripPadding(v);
     return uid === '' || isWellKnownUid(uid) ? uid : remapUid(uid, env.ctx.secret);
   });
   return { vr: el.vr, Value: values };

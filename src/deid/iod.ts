@@ -1,5 +1,6 @@
 import { resolveCombined, type Action, type ProfileRule } from './profile';
 import { loadRuleTable } from './ruleTables';
+import { stripPadding } from '../dicom/values';
 
 const iodData = loadRuleTable<{ modules: unknown; iods: unknown }>('iod_requirements.json');
 
@@ -33,7 +34,7 @@ for (const [name, iod] of Object.entries(iodData.iods as Record<string, { sopCla
 
 /** The requirements of the IOD a SOP Class UID names, or null for an IOD the data does not cover. */
 export function iodRequirements(sopClassUid: string | null | undefined): IodRequirements | null {
-  return sopClassUid ? bySopClass.get(sopClassUid.replace(/[\0 ]+$/, '')) ?? null : null;
+  return sopClassUid ? bySopClass.get(stripPadding(sopClassUid)) ?? null : null;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { stripPadding } from '../dicom/values';
 
 /**
  * Deterministic replacement UID: HMAC-SHA256 of the source UID under the archive secret,
@@ -7,7 +8,7 @@ import { createHmac } from 'node:crypto';
  * without the secret the source UID cannot be recovered or tested for.
  */
 export function remapUid(uid: string, secret: string): string {
-  const clean = uid.replace(/[\0 ]+$/, '').trim();
+  const clean = stripPadding(uid).trim();
   const digest = createHmac('sha256', secret).update(`uid:${clean}`).digest();
   const n = BigInt('0x' + digest.subarray(0, 16).toString('hex'));
   return `2.25.${n.toString(10)}`;

@@ -2,6 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import { dictionaryVr } from './dcmjs';
 import { DicomParseError } from './errors';
 import { DEFLATED_LE, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from './transferSyntax';
+import { stripPadding } from './values';
 
 // dcmjs trusts declared lengths (a truncated file parses "fine", minus data) and can
 // loop forever on some malformed sequences (https://github.com/dcmjs-org/dcmjs/issues/326,
@@ -253,7 +254,7 @@ function scanMeta(buf: Uint8Array, view: DataView, offset: number): MetaScan {
     }
     if (length === UNDEFINED || offset + length > buf.length) fail('truncated File Meta Information');
     if (vr === 'UI' || vr === 'SH' || vr === 'AE') {
-      values['0002' + hex4(element)] = Buffer.from(buf.subarray(offset, offset + length)).toString('latin1').replace(/[\0 ]+$/, '');
+      values['0002' + hex4(element)] = stripPadding(Buffer.from(buf.subarray(offset, offset + length)).toString('latin1'));
     }
     offset += length;
   }
@@ -271,7 +272,7 @@ function encodeShort(tag: string, vr: string, value: Uint8Array): Buffer {
 
 /** A short element's value as text, its trailing padding (NUL or space) removed. */
 function valueText(body: Uint8Array, e: TopElement): string {
-  return Buffer.from(body.subarray(e.valueStart, e.end)).toString('latin1').replace(/[\0 ]+$/, '');
+  return stripPadding(Buffer.from(body.subarray(e.valueStart, e.end)).toString('latin1'));
 }
 
 function padEven(s: string, pad: string): Buffer {

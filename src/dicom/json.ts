@@ -4,7 +4,7 @@
 // { Alphabetic, Ideographic, Phonetic } for PN, "ggggeeee" for AT, nested datasets for SQ),
 // or for bulk data (OB, OW, UN …) `InlineBinary` (base64) when small and `BulkDataURI` otherwise.
 import type { DicomDataset, DicomElement } from './dcmjs';
-import { BINARY_VRS, binaryBytes } from './values';
+import { BINARY_VRS, binaryBytes, stripPadding } from './values';
 const NUMERIC_STRING_VRS = new Set(['IS', 'DS']);
 
 export interface DicomJsonAttribute {
@@ -46,7 +46,7 @@ function attribute(tag: string, el: DicomElement, opts: Required<DicomJsonOption
   if (NUMERIC_STRING_VRS.has(vr)) {
     return { vr, Value: values.map((v) => (typeof v === 'number' ? v : Number(String(v).trim()))).filter((n) => Number.isFinite(n)) };
   }
-  return { vr, Value: values.map((v) => (typeof v === 'string' ? v.replace(/[\0 ]+$/, '') : v)) };
+  return { vr, Value: values.map((v) => (typeof v === 'string' ? stripPadding(v) : v)) };
 }
 
 /** The dataset (dcmjs's tag-keyed form) in the DICOM JSON Model, tags in ascending order. */

@@ -1,3 +1,5 @@
+import { stripPadding } from './values';
+
 /** Transfer syntax UIDs (PS3.5 §10, PS3.6 Annex A) the archive names in code. */
 export const IMPLICIT_LE = '1.2.840.10008.1.2';
 export const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -22,5 +24,5 @@ export const NATIVE_SYNTAXES: ReadonlySet<string> = new Set([IMPLICIT_LE, EXPLIC
 
 /** A UID as read from a file (UI values are NUL-padded to even length, some writers pad with spaces). */
 export function cleanUid(uid: string | null | undefined): string {
-  return (uid ?? '').replace(/[\0 ]+$/, '').trim();
+  return stripPadding(uid ?? '').trim();
 }

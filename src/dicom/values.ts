@@ -12,11 +12,26 @@ export function scalar(v: unknown): string | number | null {
   return null;
 }
 
+/**
+ * `s` without its trailing padding (NUL or space), in linear time. The regular expression every
+ * reader used, /[\0 ]+$/, backtracks from each run of padding inside the string to its end: a
+ * value of 27,000 NULs between two letters took 0.5 s to trim, 30,000 took 0.9 s (test/dicom/fuzz).
+ */
+export function stripPadding(s: string): string {
+  let end = s.length;
+  while (end > 0) {
+    const c = s.charCodeAt(end - 1);
+    if (c !== 0 && c !== 0x20) break;
+    end--;
+  }
+  return end === s.length ? s : s.slice(0, end);
+}
+
 /** A text value with DICOM's padding (trailing NUL or space) and surrounding blanks removed; null when empty. */
 export function text(v: unknown): string | null {
   const s0 = scalar(v);
   if (s0 === null) return null;
-  const s = String(s0).replace(/[\0 ]+$/, '').trim();
+  const s = stripPadding(String(s0)).trim();
   return s === '' ? null : s;
 }
 
@@ -78,7 +93,7 @@ export function render(v: unknown, max = 256): string {
     if (x instanceof ArrayBuffer || ArrayBuffer.isView(x)) return `<${(x as ArrayBuffer).byteLength} bytes>`;
     if (x && typeof x === 'object' && 'Alphabetic' in (x as object)) return String((x as { Alphabetic: unknown }).Alphabetic ?? '');
     if (x && typeof x === 'object') return '<sequence item>';
-    return x === undefined || x === null ? '' : String(x).replace(/[\0 ]+$/, '');
+    return x === undefined || x === null ? '' : stripPadding(String(x));
   };
   const s = Array.isArray(v) ? v.map(one).join('\\') : one(v);
   return s.length > max ? `${s.slice(0, max)}…` : s;

@@ -1,4 +1,5 @@
 import { UnsupportedTransferSyntaxError } from './errors';
+import { stripPadding } from '../dicom/values';
 
 /** How the Pixel Data of a transfer syntax is laid out and which decoder reads it. */
 export type PixelEncoding =
@@ -41,11 +42,11 @@ const table: TransferSyntaxInfo[] = [
 const byUid = new Map(table.map((t) => [t.uid, t]));
 
 export function isSupportedTransferSyntax(uid: string): boolean {
-  return byUid.has(uid.trim().replace(/\0+$/, ''));
+  return byUid.has(stripPadding(uid.trim()).trim());
 }
 
 export function transferSyntaxInfo(uid: string): TransferSyntaxInfo {
-  const info = byUid.get(uid.trim().replace(/\0+$/, ''));
+  const info = byUid.get(stripPadding(uid.trim()).trim());
   if (!info) throw new UnsupportedTransferSyntaxError(uid);
   return info;
 }

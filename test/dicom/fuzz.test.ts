@@ -8,12 +8,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deidentify, OBIA_DEFAULT_OPTIONS } from '../../src/deid';
-import { DicomParseError, readDicom, silenceDcmjs } from '../../src/dicom';
+import { cleanUid, DicomParseError, IMPLICIT_LE, readDicom, silenceDcmjs, stripPadding, text as textValue, toDicomJson } from '../../src/dicom';
 import { decodeFrame, FrameIndexError, PixelDataError, renderThumbnail } from '../../src/imaging';
 import { checkFile } from '../../src/qc/checks';
 import { QcReason } from '../../src/qc/reasons';
 import { buildImage, rawPart10, type RawElement } from '../support/dicom.js';
 import { driveMutant, loadSeeds, mutantAt, type SeedFile } from '../support/fuzz.js';
+import { seededRandom } from '../support/random.js';
 import { noDatabase } from '../support/once.js';
 
 noDatabase('reads mutated DICOM bytes in process');
@@ -158,5 +159,37 @@ describe('fuzzing regressions', () => {
     // A table whose length is not a multiple of 4 made dcmjs read a fraction of an entry.
     const odd = Buffer.concat([sound.subarray(0, at + 16), Buffer.from([6, 0, 0, 0, 0, 0, 0, 0, 0, 0]), sound.subarray(at + 24)]);
     assert.throws(() => readDicom(odd, { headerOnly: true }), (e) => e instanceof DicomParseError && /6 bytes, not a multiple of 4/.test(e.reason));
+  });
+
+  it('writing a long text value costs its length, not its square', () => {
+    // Found by seed 7, mutant 713: an implicit VR Modality whose length was overwritten swallowed
+    // 872 KB of the file. dcmjs's write streams grew by 256-byte chunks and walked them for every
+    // byte: de-identification spent 2.8 s writing it (10 MB would take minutes).
+    const values = Array.from({ length: 64 * 1024 }, (_, i) => `V${String(i).padStart(13, '0')}`);
+    const file = buildImage({ patientId: 'FUZZ-REG', rows: 4, columns: 4, bitsAllocated: 8, pixels: new Uint8Array(16), transferSyntax: IMPLICIT_LE, extra: { '00080060': { vr: 'CS', Value: values } } });
+    assert.ok(file.length > 960_000);
+    const started = process.cpuUsage();
+    const out = deidentify(file, ctx).output;
+    const cpu = process.cpuUsage(started);
+    assert.ok((cpu.user + cpu.system) / 1000 < 1000, `${(cpu.user + cpu.system) / 1000} ms of CPU`);
+    assert.equal(readDicom(out).message.dict['00080060']?.Value?.length, values.length);
+  });
+
+  it('trimming a value\'s padding costs its length, not the square of its inner padding', () => {
+    // Found by the same mutant: /[\0 ]+$/ backtracks from each run of NULs inside a value to its
+    // end; the DICOM JSON of that Modality took 0.6 s (the census, src/qc/TagCensus.ts, still does).
+    const hostile = `A${'\0'.repeat(60_000)}B`;
+    const started = process.cpuUsage();
+    assert.equal(textValue(hostile), hostile);
+    assert.equal(cleanUid(hostile), hostile);
+    assert.deepEqual(toDicomJson({ '00080060': { vr: 'CS', Value: [hostile] } })['00080060']?.Value, [hostile]);
+    const cpu = process.cpuUsage(started);
+    assert.ok((cpu.user + cpu.system) / 1000 < 200, `${(cpu.user + cpu.system) / 1000} ms of CPU`);
+    // The same answers as the regular expression, on seeded random strings of padding and letters.
+    const random = seededRandom(20261204);
+    for (let i = 0; i < 2000; i++) {
+      const s = Array.from({ length: random.int(0, 12) }, () => ['\0', ' ', 'a', '\\'][random.int(0, 3)]).join('');
+      assert.equal(stripPadding(s), s.replace(/[\0 ]+$/, ''), JSON.stringify(s));
+    }
   });
 });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { deidentify, OBIA_DEFAULT_OPTIONS, readSourceIdentity, type DeidContext } from '../../src/deid/index.js';
 import {
-  DEFLATED_LE, DicomParseError, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, readDicom, toDicomJson,
+  ageYears, DEFLATED_LE, DicomParseError, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, int, isoDate, isUid, readDicom, scalar, text, toDicomJson,
 } from '../../src/dicom/index.js';
 import {
   decodeFrame, displayParsed, grayOf, imageFromHeader, PixelDataError, renderThumbnail, thumbnailOfDisplay, toDisplay8,
@@ -467,6 +467,9 @@ export interface Fault {
 
 export interface MutantReport { faults: Fault[]; cpuMs: number; verdicts: Record<string, string>; /** CPU milliseconds per target. */ cpu: Record<string, number> }
 
+/** The tags src/ingest/cpuWorker.ts copies into the catalogue's fields. */
+const CATALOGUE_TAGS = ['0020000D', '0020000E', '00080018', '00080016', '00080060', '00180015', '00081030', '0008103E', '00200011', '00200013', '00280010', '00280011', '00280008', '00280100', '00080020', '00101010'];
+
 const CTX: DeidContext = { secret: 'fuzz-secret-0123456789abcdef', individualAccession: 'I000777', dateOffsetDays: 11, options: OBIA_DEFAULT_OPTIONS };
 
 function nameOf(e: unknown): string {
@@ -519,6 +522,11 @@ export async function driveMutant(bytes: Uint8Array): Promise<MutantReport> {
       return { dict: file.message.dict, transferSyntaxUid: file.framed.transferSyntaxUid, pixelValue: pixel?.value ?? null, pixelVr: 'OW', encapsulated: file.framed.pixelDataLength === -1 };
     })() : null);
     if (h) {
+      // The catalogue's fields, as the worker takes them (scalar) and the catalogue stage reads them.
+      await call('catalogue.fields', () => {
+        const fields = CATALOGUE_TAGS.map((tag) => scalar(h.dict[tag]?.Value));
+        return fields.map((f) => [text(f), int(f), isoDate(f), ageYears(f), isUid(text(f) ?? '')]);
+      }, never);
       await call('product.dicomJson', () => JSON.stringify(toDicomJson(h.dict)), never);
       await call('product.census', () => {
         const c = new TagCensus({ options: CTX.options });
