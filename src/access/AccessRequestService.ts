@@ -8,7 +8,7 @@ import type { AccessControl } from './AccessControl.js';
 import { Action, refusal } from './policy.js';
 import { BadUserInputError, ConflictError, QuotaExceededError } from '../errors.js';
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
-import { lockEntityRow, transition } from '../db/transitions.js';
+import { lockEntityRow, lockUserRow, transition } from '../db/transitions.js';
 
 export enum ReviewDecision { APPROVE = 'APPROVE', REJECT = 'REJECT' }
 
@@ -26,6 +26,13 @@ const badInput = (message: string, argument: string) => new BadUserInputError(me
  * (`Collection.delegates`, unpaged), read whole by every owner's page, so it is bounded.
  */
 export const MAX_DELEGATES = 200;
+
+/**
+ * Requests one researcher may have waiting at once, over all collections (one per collection).
+ * Each lands in an owner's review queue and on their subscription: without a bound one script
+ * filled an owner's queue with copies of one request.
+ */
+export const MAX_PENDING_REQUESTS = 50;
 
 /**
  * Access requests for controlled collections: researchers ask, owners (the submitter or a
@@ -54,18 +61,27 @@ export class AccessRequestService {
     if (input.pledgeNotToReidentify !== true) {
       throw badInput('A request must pledge not to attempt to re-identify anyone (pledgeNotToReidentify: true).', 'pledgeNotToReidentify');
     }
-    const request = this.em.create(AccessRequest, {
-      collection: collection!,
-      requester: this.user!.id,
+    const text = {
       purpose: boundedText(input.purpose, 'purpose', TEXT_LIMITS.accessRequestText),
       scopeOfUse: boundedText(input.scopeOfUse, 'scopeOfUse', TEXT_LIMITS.accessRequestText),
       institution: boundedText(input.institution, 'institution', TEXT_LIMITS.institution),
-      pledgeNotToReidentify: true,
-      state: AccessRequestState.PENDING,
-      createdAt: new Date(),
-      updatedAt: new Date(),
+    };
+    const requester = this.user!.id;
+    const request = await this.em.transactional(async (tx) => {
+      // Counted under the requester's row, so requests sent together are counted one after another.
+      await lockUserRow(tx, requester);
+      const waiting = await tx.findOne(AccessRequest, { requester, collection: collection!.id, state: AccessRequestState.PENDING }, { fields: ['id'] });
+      // As the policy answers a request sent after the first was stored (it was read before the lock).
+      if (waiting) throw refusal(this.user, Action.REQUEST_ACCESS, `collection ${accession}`);
+      const pending = await tx.count(AccessRequest, { requester, state: AccessRequestState.PENDING });
+      if (pending >= MAX_PENDING_REQUESTS) {
+        throw new QuotaExceededError(`You have ${pending} access requests waiting for review, the most one may have: wait for decisions first.`, MAX_PENDING_REQUESTS);
+      }
+      return tx.create(AccessRequest, {
+        collection: collection!, requester, ...text, pledgeNotToReidentify: true,
+        state: AccessRequestState.PENDING, createdAt: new Date(), updatedAt: new Date(),
+      });
     });
-    await this.em.flush();
     this.access.clear();
     await this.publish(request);
     return request;

@@ -42,6 +42,22 @@ export async function lockRow(trx: Knex, table: string, id: number): Promise<boo
   return !!(await trx(table).where('id', id).forUpdate().first('id'));
 }
 
+/**
+ * Locks the user's directory row (user_account, by subject) until the transaction ends: what one
+ * user may hold at once (pending access requests, open submissions) is counted under it, so a
+ * burst of their requests is counted one after another. The row exists for every caller of the
+ * GraphQL API, which records the user first; without one there is nothing to serialise.
+ */
+export async function lockUserRow(tx: EntityManager, sub: string): Promise<void> {
+  if (!tx.isInTransaction()) throw new Error('lockUserRow outside a transaction locks nothing');
+  const knex = transactionKnex(tx);
+  // Found and locked in one statement: on MariaDB a plain read first would take the
+  // transaction's snapshot before the lock, and the counts after it would not see what the
+  // request holding the lock had written.
+  if (knex.client.dialect === 'sqlite3') await knex('user_account').where({ sub }).update({ sub });
+  else await knex('user_account').where({ sub }).forUpdate().first('id');
+}
+
 /** lockRow for a MikroORM transaction. */
 export function lockEntityRow(tx: EntityManager, table: string, id: number): Promise<boolean> {
   if (!tx.isInTransaction()) throw new Error(`lockRow(${table}) outside a transaction locks nothing`);

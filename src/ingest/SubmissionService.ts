@@ -17,7 +17,7 @@ import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../bro
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
 import { QuotaExceededError } from '../errors.js';
 import { assertFits, ValueTooLongError } from '../db/columnBounds.js';
-import { lockEntityRow } from '../db/transitions.js';
+import { lockEntityRow, lockUserRow } from '../db/transitions.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
 export const BIOPROJECT_PATTERN = /^PRJ(CA|NA|EB|DB)\d{1,9}$/;
@@ -54,6 +54,13 @@ const PRIMARY_READ = { populate: ['collection'], connectionType: 'write' } as co
  * reused), so without a bound one submitter's script could take them all (≈ 5 ms each).
  */
 export const DRAFT_COLLECTIONS = 100;
+
+/**
+ * Submissions not yet processed (OPEN) one submitter may hold at once; curators and admins have no
+ * bound. Each is a row with up to 20,000 characters of description that a script could make without
+ * end into a draft it holds (the draft bound counts collections, not submissions).
+ */
+export const MAX_OPEN_SUBMISSIONS = 100;
 
 /** Files the deprecated one-list `fileList` answers with at most. */
 export const FILE_LIST_MAX = 10_000;
@@ -117,11 +124,26 @@ export class SubmissionService {
     const em = this.em();
     if (!input.collectionAccession) return em.transactional((tx) => this.createWithCollection(tx, user, fields, input));
     assertAccession('collection', input.collectionAccession);
-    const collection = await em.findOne(Collection, { accession: input.collectionAccession });
-    if (!collection || !canWork(user, Action.UPLOAD, collection)) throw badInput(`no collection ${input.collectionAccession} you may add to`, 'collection');
-    const submission = this.newSubmission(em, user, fields, input, collection);
-    await em.flush();
-    return submission;
+    const accession = input.collectionAccession;
+    return em.transactional(async (tx) => {
+      // The lock first: on MariaDB a plain read before it would fix the snapshot the count reads.
+      await lockUserRow(tx, user.id);
+      const collection = await tx.findOne(Collection, { accession });
+      if (!collection || !canWork(user, Action.UPLOAD, collection)) throw badInput(`no collection ${accession} you may add to`, 'collection');
+      await this.assertOpenSubmissions(tx, user);
+      const submission = this.newSubmission(tx, user, fields, input, collection);
+      await tx.flush();
+      return submission;
+    });
+  }
+
+  /** Counted under a lock (the user's row, or the accession counter), so a burst cannot all pass. */
+  private async assertOpenSubmissions(tx: EntityManager, user: Principal): Promise<void> {
+    if (hasRole(user, Role.CURATOR, Role.ADMIN)) return;
+    const open = await tx.count(Submission, { submitter: user.id, state: SubmissionState.OPEN });
+    if (open >= MAX_OPEN_SUBMISSIONS) {
+      throw new QuotaExceededError(`You hold ${open} submissions not yet processed (at most ${MAX_OPEN_SUBMISSIONS}): upload to one of them, or process them first.`, MAX_OPEN_SUBMISSIONS);
+    }
   }
 
   /**
@@ -130,7 +152,10 @@ export class SubmissionService {
    * other creation that committed first, and concurrent requests cannot all pass the bound.
    */
   private async createWithCollection(em: EntityManager, user: Principal, v: NewSubmission, input: CreateSubmissionInput): Promise<Submission> {
+    // The user's row first, as a submission to an existing draft takes it: both count the submitter's open submissions.
+    await lockUserRow(em, user.id);
     const accession = await allocateAccession(em, 'collection');
+    await this.assertOpenSubmissions(em, user);
     if (!hasRole(user, Role.CURATOR, Role.ADMIN)) {
       const drafts = await em.count(Collection, { submitter: user.id, releaseState: ReleaseState.DRAFT });
       if (drafts >= this.limits.maxDraftCollections) {

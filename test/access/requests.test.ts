@@ -4,9 +4,10 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { Role } from '../../src/auth/Principal.js';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
 import { AccessModule } from '../../src/access/module.js';
-import { MAX_DELEGATES } from '../../src/access/AccessRequestService.js';
+import { MAX_DELEGATES, MAX_PENDING_REQUESTS } from '../../src/access/AccessRequestService.js';
 import { User } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { makeCollections } from '../support/kit.js';
 import { subscribeLive } from '../support/live.js';
 import { collectionWithFiles, fetchBytes, REQUEST_INPUT, type StoredCollection } from './support.js';
 
@@ -169,5 +170,45 @@ describe("a collection's delegates", () => {
     assert.equal(over.errors?.[0]?.extensions?.code, 'QUOTA_EXCEEDED');
     assert.equal(over.errors?.[0]?.extensions?.maximum, MAX_DELEGATES);
     assert.equal((await app.gql(ADD, { a: c.accession, u: 'member-7' }, owner)).errors, undefined, 'naming a delegate again changes nothing and is no error');
+  });
+});
+
+describe('access requests waiting for review', () => {
+  let app: TestApp;
+  before(async () => { app = await startTestApp(); });
+  after(async () => { await app?.stop(); });
+
+  it('are one per researcher and collection: twelve copies sent at once make one request, the rest FORBIDDEN as a copy sent later is', async () => {
+    const c = await collectionWithFiles(app, { accessibility: Accessibility.CONTROLLED, releaseState: ReleaseState.RELEASED, title: 'copies' }, { individuals: 1, studies: 1, series: 1, images: 1 });
+    const flooder = await app.token('flooder', Role.RESEARCHER);
+    await app.gql('{ viewer { id } }', {}, flooder);
+    const answers = await Promise.all(Array.from({ length: 12 }, () => app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, flooder)));
+    assert.equal(answers.filter((a) => !a.errors).length, 1, JSON.stringify(answers.map((a) => a.errors?.[0]?.extensions?.code)));
+    assert.ok(answers.filter((a) => a.errors).every((a) => a.errors?.[0]?.extensions?.code === 'FORBIDDEN'), JSON.stringify(answers.map((a) => a.errors?.[0]?.extensions?.code)));
+    const knex = (app.orm.em as EntityManager).getKnex();
+    assert.deepEqual(await knex('access_request').where({ requester: 'flooder', collection_id: c.id }).count({ n: '*' }).first().then((r) => Number(r!.n)), 1);
+
+    // Once it is decided, the researcher may ask again.
+    const owner = await app.token('seed-owner', Role.SUBMITTER);
+    const id = answers.find((a) => !a.errors)!.data.requestAccess.id;
+    assert.equal((await app.gql(REVIEW, { id, d: 'REJECT', n: 'not enough detail' }, owner)).errors, undefined);
+    assert.equal((await app.gql(REQUEST, { a: c.accession, i: REQUEST_INPUT }, flooder)).errors, undefined);
+  });
+
+  it(`are at most ${MAX_PENDING_REQUESTS} per researcher over all collections: QUOTA_EXCEEDED past that`, async () => {
+    const collections = await makeCollections(app.orm.em as EntityManager, MAX_PENDING_REQUESTS + 1,
+      { accessibility: Accessibility.CONTROLLED, releaseState: ReleaseState.RELEASED, submitter: 'seed-owner' }, { images: 1 });
+    const researcher = await app.token('many-requests', Role.RESEARCHER);
+    await app.gql('{ viewer { id } }', {}, researcher);
+    const knex = (app.orm.em as EntityManager).getKnex();
+    const at = app.orm.em.getPlatform().processDateProperty(new Date());
+    // Rows written straight to the database up to one below the bound, then the mutation.
+    await knex('access_request').insert(collections.slice(0, MAX_PENDING_REQUESTS - 1).map((c) => ({
+      collection_id: c.id, requester: 'many-requests', purpose: 'p', scope_of_use: 's', institution: 'i', pledge_not_to_reidentify: true, state: 'PENDING', created_at: at, updated_at: at,
+    })));
+    assert.equal((await app.gql(REQUEST, { a: collections[MAX_PENDING_REQUESTS - 1]!.accession, i: REQUEST_INPUT }, researcher)).errors, undefined);
+    const over = await app.gql(REQUEST, { a: collections[MAX_PENDING_REQUESTS]!.accession, i: REQUEST_INPUT }, researcher);
+    assert.equal(over.errors?.[0]?.extensions?.code, 'QUOTA_EXCEEDED');
+    assert.equal(over.errors?.[0]?.extensions?.maximum, MAX_PENDING_REQUESTS);
   });
 });

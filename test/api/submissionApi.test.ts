@@ -3,13 +3,14 @@
 // whose first event is the current state; a submission's files are a connection with a state
 // filter; every id is an ID (the numeric string form, or an Int literal) and a malformed one is
 // BAD_USER_INPUT without its value echoed back.
+import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Role } from '../../src/auth/Principal.js';
 import { loadConfig } from '../../src/config.js';
-import { FILE_LIST_MAX } from '../../src/ingest/SubmissionService.js';
+import { FILE_LIST_MAX, MAX_OPEN_SUBMISSIONS } from '../../src/ingest/SubmissionService.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
 import { createSubmission, makeCt, submitter, uid, upload } from '../ingest/helpers.js';
@@ -160,5 +161,35 @@ describe("a submitter's collections not yet released", () => {
     assert.equal(more.errors, undefined, JSON.stringify(more.errors));
     const curator = await app.token('cora', Role.CURATOR);
     for (let i = 0; i < 4; i++) assert.equal((await create(curator)).errors, undefined);
+  });
+});
+
+describe("a submitter's submissions not yet processed", () => {
+  let app: TestApp;
+  before(async () => { app = await startTestApp(); });
+  after(async () => app?.stop());
+
+  it(`are at most ${MAX_OPEN_SUBMISSIONS}, also into a draft they hold; a burst cannot pass the bound together; curators are not bound`, async () => {
+    const CREATE = 'mutation($i: CreateSubmissionInput!) { createSubmission(input: $i) { id collection { accession } } }';
+    const peter = await app.token('peter', Role.SUBMITTER);
+    const first = await app.gql(CREATE, { i: { title: 'Draft', disease: 'glioma' } }, peter);
+    const collection = first.data.createSubmission.collection.accession;
+    const collectionId = Number((await (app.orm.em as EntityManager).getKnex()('collection').where({ accession: collection }).first('id'))!.id);
+    // Rows written straight to the database up to a few below the bound, then a burst of twelve.
+    const knex = (app.orm.em as EntityManager).getKnex();
+    const at = app.orm.em.getPlatform().processDateProperty(new Date());
+    const room = 3;
+    await knex('submission').insert(Array.from({ length: MAX_OPEN_SUBMISSIONS - 1 - room }, () => ({
+      title: 'row', description: '', keywords: '[]', disease: 'glioma', accessibility: 'OPEN', deid_options: '{}', submitter: 'peter', collection_id: collectionId, state: 'OPEN', created_at: at,
+    })));
+    const burst = await Promise.all(Array.from({ length: 12 }, () => app.gql(CREATE, { i: { title: 'More', disease: 'glioma', collection } }, peter)));
+    assert.equal(burst.filter((r) => !r.errors).length, room, JSON.stringify(burst.map((r) => r.errors?.[0]?.extensions?.code ?? 'ok')));
+    for (const refused of burst.filter((r) => r.errors)) {
+      assert.equal(refused.errors![0].extensions.code, 'QUOTA_EXCEEDED');
+      assert.equal(refused.errors![0].extensions.maximum, MAX_OPEN_SUBMISSIONS);
+    }
+    assert.equal((await app.gql(CREATE, { i: { title: 'A new draft', disease: 'glioma' } }, peter)).errors?.[0]?.extensions?.code, 'QUOTA_EXCEEDED', 'a new collection brings a submission too');
+    const cora = await app.token('cora', Role.CURATOR);
+    assert.equal((await app.gql(CREATE, { i: { title: 'Curated', disease: 'glioma', collection } }, cora)).errors, undefined);
   });
 });
