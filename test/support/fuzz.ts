@@ -28,8 +28,9 @@ import { mulberry32, seededRandom, type Random } from './random.js';
 
 export interface SeedFile { name: string; bytes: Uint8Array }
 
-export const SHARED_SAMPLES = '/work/shared/deid/dicom';
-export const SHARED_SEED_IMAGES = '/work/shared/seed-images';
+// Beside the checkout, as every test that reads them finds them (test/qc/fixtures.ts): CI's clean clone has its own.
+export const SHARED_SAMPLES = path.resolve(process.cwd(), '../shared/deid/dicom');
+export const SHARED_SEED_IMAGES = path.resolve(process.cwd(), '../shared/seed-images');
 
 function isPart10OrDataset(b: Uint8Array): boolean {
   return (b.length > 132 && b[128] === 0x44 && b[129] === 0x49 && b[130] === 0x43 && b[131] === 0x4d) || (b.length > 8 && (b[0] === 0x08 || b[0] === 0x02) && b[1] === 0x00);
