@@ -44,16 +44,28 @@ export const TOO_MANY_CONNECTIONS = 4429;
  */
 export const subscriptionListening = diagnostics.channel('obia:graphql-ws:subscription-listening');
 
-/** The same events; asking the source for its first one is what makes it listen, and only then is the subscription announced. */
-async function* announced<T>(id: string, source: AsyncIterable<T>): AsyncGenerator<T> {
+/**
+ * The same events; asking the source for its first one is what makes it listen, and only then is
+ * the subscription announced. An iterator object whose return() reaches the source at once, not an
+ * async generator: a generator waiting for the next event queues graphql-ws's return() until that
+ * event comes, so every subscription a test closed kept listening (and, in a test process running
+ * several apps, ran its filter on the next app's events against its own app's closed database).
+ */
+function announced<T>(id: string, source: AsyncIterable<T>): AsyncIterableIterator<T> {
   const events = source[Symbol.asyncIterator]();
-  const first = events.next();
+  let first: Promise<IteratorResult<T>> | null = events.next();
   subscriptionListening.publish({ id });
-  try {
-    for (let r = await first; !r.done; r = await events.next()) yield r.value;
-  } finally {
-    await events.return?.();
-  }
+  const iterator: AsyncIterableIterator<T> = {
+    next: () => {
+      const pending = first ?? events.next();
+      first = null;
+      return pending;
+    },
+    return: async () => (await events.return?.()) ?? { value: undefined, done: true },
+    throw: async (err?: unknown) => { await events.return?.(); throw err; },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
 
 /** Reads the operation of a GraphQL-over-HTTP request (POST body or GET query string). */
