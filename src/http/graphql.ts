@@ -119,7 +119,9 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
   const perUser = new Map<string, number>();
   const connections = new Map<string, number>();
   const connected = new WeakMap<object, string>();
-  const keyOf = (ctx: { extra: { request: http.IncomingMessage } }) => principals.get(ctx)?.id ?? `anonymous@${ctx.extra.request.socket.remoteAddress}`;
+  /** Whose places a connection takes: its user's, or for anonymous callers its remote address's. */
+  const keyFor = (principal: Principal | null | undefined, request: http.IncomingMessage) => principal?.id ?? `anonymous@${request.socket.remoteAddress}`;
+  const keyOf = (ctx: { extra: { request: http.IncomingMessage } }) => keyFor(principals.get(ctx), ctx.extra.request);
 
   /** An operation's place back (once: an id already given back is skipped). */
   const giveBack = (ctx: Parameters<typeof keyOf>[0], id: string) => {
@@ -147,7 +149,7 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
       }
       // The user is recorded here, once per connection: the subscriptions that follow find them
       // in the directory's cache, so none waits on a write (nor can a burst of them queue 20).
-      const key = principal?.id ?? `anonymous@${ctx.extra.request.socket.remoteAddress}`;
+      const key = keyFor(principal, ctx.extra.request);
       const open = connections.get(key) ?? 0;
       if (open >= subscriptions.connectionsPerUser) {
         ctx.extra.socket.close(TOO_MANY_CONNECTIONS, `At most ${subscriptions.connectionsPerUser} connections per user.`);
