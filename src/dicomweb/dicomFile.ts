@@ -12,8 +12,10 @@ import { NotAcceptable, NotFound } from './errors.js';
  * encapsulated or big-endian Pixel Data, and every other attribute, as dcmjs reads the value.
  */
 export function bulkValue(bytes: Uint8Array, tag: string): Uint8Array {
-  let file = readDicom(bytes, { headerOnly: tag === '7FE00010' });
-  if (file.headerOnly) {
+  // Header only whatever the tag: that reading holds every attribute but a Pixel Data that ends
+  // the dataset, so only encapsulated or big-endian Pixel Data needs the whole file through dcmjs.
+  let file = readDicom(bytes, { headerOnly: true });
+  if (file.headerOnly && tag === '7FE00010') {
     const { pixelElement, pixelDataLength, transferSyntaxUid } = file.framed;
     if (pixelElement && pixelDataLength !== -1 && transferSyntaxUid !== EXPLICIT_BE) {
       return pixelElement.value;

@@ -229,7 +229,13 @@ class DicomWeb {
     const ctx = await this.context(request);
     const store = this.store(ctx);
     const [row] = await store.instances(target, Action.VIEW_THUMBNAIL);
-    const bytes = bulkValue(await store.read(row!), tag.toUpperCase());
+    const key = tag.toUpperCase();
+    // Only what the instance's metadata offers (a BulkDataURI, or a small binary value inline) is
+    // looked for in its file, decided from the cached metadata: any other tag was a whole file read,
+    // verified and parsed through dcmjs with its Pixel Data (an 8 MB CT: 25 CPU-ms, 17 MB held) to answer 404.
+    const offered = (JSON.parse(await this.metadata.json(row!, () => store.read(row!), '')) as Record<string, { BulkDataURI?: string; InlineBinary?: string }>)[key];
+    if (!offered?.BulkDataURI && !offered?.InlineBinary) throw new NotFound('the instance holds no bulk data under that tag');
+    const bytes = bulkValue(await store.read(row!), key);
     const boundary = newBoundary();
     return privacy(reply).header('content-type', multipartType(boundary, 'application/octet-stream'))
       .send(multipartBody(boundary, 'application/octet-stream', [{ bytes }]));

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { dcmjs } from '../../src/dicom/index.js';
 import { AccessRequestState } from '../../src/entities/index.js';
+import { InstanceStore } from '../../src/dicomweb/InstanceStore.js';
 import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { insertRequest } from '../access/support.js';
 import { startArchive, type Archive } from './archive.js';
@@ -157,6 +158,27 @@ describe('WADO-RS: instances, metadata, frames and rendered images, with dicomwe
     assert.equal((await get(a, `${inst}/metadata`, null, { accept: 'application/dicom+xml' })).status, 406);
     assert.equal((await get(a, `${inst}/bulkdata/00100010`, a.researcher)).status, 404);
     assert.equal((await get(a, '/studies')).status, 200);
+  });
+
+  it('bulk data of a tag the metadata does not offer is 404 without reading the file (it was a whole file read and dcmjs parse per request)', async () => {
+    const study = a.open.studies[0]!;
+    const inst = `/studies/${study.studyUid}/series/${study.series[0]!.uid}/instances/${study.series[0]!.instances.at(-1)}`;
+    const read = InstanceStore.prototype.read;
+    let reads = 0;
+    InstanceStore.prototype.read = function (this: InstanceStore, ...args: Parameters<typeof read>) { reads++; return read.apply(this, args); };
+    try {
+      assert.equal((await get(a, `${inst}/metadata`)).status, 200);
+      reads = 0;
+      for (const tag of ['00100010', '00191099', '00280010', 'FFFCFFFC', '7fe00011']) {
+        assert.equal((await get(a, `${inst}/bulkdata/${tag}`)).status, 404, tag);
+      }
+      assert.equal(reads, 0, 'no file was read to answer 404 for tags the metadata does not offer as bulk data');
+      const pixels = await get(a, `${inst}/bulkdata/7fe00010`);
+      assert.equal(pixels.status, 200);
+      assert.equal(reads, 1);
+    } finally {
+      InstanceStore.prototype.read = read;
+    }
   });
 
   it('frames again come from the frame index as the same bytes; a damaged metadata product is made again from the file; a file bad in every copy is STORAGE_CORRUPT', async () => {
