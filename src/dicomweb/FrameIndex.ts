@@ -49,7 +49,11 @@ export class FrameIndexCache {
       this.entries.set(row.sha256, known);
       const list = want(known);
       if (list.every((i) => known.ranges[i])) {
-        return { index: known, frames: await Promise.all(list.map((i) => store.range(row, known.ranges[i]!.start, known.ranges[i]!.length))) };
+        // One range at a time: all at once opened the file once per frame asked for, a hundred and
+        // fifty descriptors held by one request (`frames/1,2,…,155`), and as many again per request alongside.
+        const frames: Uint8Array[] = [];
+        for (const i of list) frames.push(await store.range(row, known.ranges[i]!.start, known.ranges[i]!.length));
+        return { index: known, frames };
       }
     }
     const file = await store.read(row);
