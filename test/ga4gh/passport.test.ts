@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import { Accessibility, ReleaseState } from '../../src/domain.js';
 import { visaGrantedCollections } from '../../src/ga4gh/passport/grants.js';
+import { PassportVerifier, VERIFIED_PASSPORT_MS } from '../../src/ga4gh/passport/PassportVerifier.js';
 import { MAX_EQUIVALENT_DATASETS } from '../../src/releases/ReleaseService.js';
 import { collectionWithFiles, fetchBytes, type StoredCollection } from '../access/support.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -117,6 +118,37 @@ describe('GA4GH passports: the archive as a clearinghouse', () => {
       assertValid('error', res.body);
     }
     assert.equal(broker.fetches.get('/rogue/jwks') ?? 0, 0, 'an untrusted jku is never fetched');
+  });
+
+  it('a passport is verified once, not once per copy or per request: ten copies of a 40-visa passport were 400 visa checks in one request', async () => {
+    const proto = PassportVerifier.prototype as any;
+    const verifyVisa = proto.verifyVisa;
+    let checks = 0;
+    proto.verifyVisa = function (...args: unknown[]) { checks++; return verifyVisa.apply(this, args); };
+    try {
+      const visas = [await broker.visa({ dataset: DATASET })];
+      for (let i = 1; i < 40; i++) visas.push(await broker.visa({ dataset: `HRA9${String(i).padStart(5, '0')}` }));
+      const passport = await broker.passport(visas);
+      const res = await drs('POST', `${server.url}/objects/${uid}/access/https`, { body: { passports: Array(10).fill(passport) } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal((await access(passport)).status, 200);
+      assert.equal(checks, 40, 'each visa checked once over both requests');
+      // The verification stands for a while, never past the passport's exp: then it is checked again, and refused.
+      const verifier = new PassportVerifier(broker.config);
+      const exp = Math.floor(Date.now() / 1000) + 30;
+      const short = await broker.passport([visas[0]!], { exp });
+      const now = Date.now();
+      await verifier.verify(short, now);
+      assert.ok((await verifier.verify(short, now + 1000)).principal.visas!.length === 1);
+      await assert.rejects(verifier.verify(short, exp * 1000 + 1000), /expired/);
+      const later = await broker.passport([visas[0]!]);
+      await verifier.verify(later, now);
+      checks = 0;
+      await verifier.verify(later, now + VERIFIED_PASSPORT_MS + 1);
+      assert.equal(checks, 1, 'verified again once the verification no longer stands');
+    } finally {
+      proto.verifyVisa = verifyVisa;
+    }
   });
 
   it('declaring equivalent datasets: the owner or a curator, controlled collections only', async () => {

@@ -63,7 +63,8 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
           throw new DrsError(400, '"passports" must be an array of one to ten passport JWTs');
         }
         let principal: Principal | null = null;
-        for (const passport of passports as string[]) {
+        // A passport sent twice is one passport: verified, and its visas counted, once.
+        for (const passport of new Set(passports as string[])) {
           let verified;
           try { verified = await opts.passports.verify(passport); } catch (err) { throw new DrsError(401, `passport refused: ${(err as Error).message}`); }
           if (principal && principal.id !== verified.principal.id) throw new DrsError(401, 'the passports are about different people');

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { displayClaim, Role, subjectId, type Principal, type VisaGrant } from '../../auth/Principal.js';
 import { logger } from '../../log.js';
@@ -16,6 +17,16 @@ export interface VerifiedPassport { principal: Principal; refused: RefusedVisa[]
 const log = logger.child({ module: 'passports' });
 
 /**
+ * How long a verified passport stands without being verified again (never past its own `exp`):
+ * a passport of a hundred visas is about 30 CPU-ms of signature checks, and every request that
+ * carried one (up to ten copies in a DRS body) paid that again. A broker key withdrawn from its
+ * JWKS stops a passport verified with it this long after.
+ */
+export const VERIFIED_PASSPORT_MS = 60_000;
+/** Verified passports kept (by SHA-256 of the token, least recently used out first). */
+const VERIFIED_PASSPORTS = 1_000;
+
+/**
  * The archive as a GA4GH Passport clearinghouse (ga4gh/data-security AAI/ga4gh_passport_v1.md,
  * AAIConnectProfile.md): a passport is honoured only when a configured broker signed it; each
  * embedded visa only when a configured visa issuer signed it with a key from the one `jku` that
@@ -26,6 +37,7 @@ const log = logger.child({ module: 'passports' });
 export class PassportVerifier {
   private readonly brokerKeys = new Map<string, JWTVerifyGetKey>();
   private readonly visaKeys = new Map<string, JWTVerifyGetKey>();
+  private readonly verified = new Map<string, { from: number; until: number; result: VerifiedPassport }>();
 
   constructor(readonly config: PassportConfig) {
     for (const b of config.brokers) this.brokerKeys.set(b.issuer, createRemoteJWKSet(new URL(b.jwksUrl), { cooldownDuration: 30_000 }));
@@ -59,6 +71,21 @@ export class PassportVerifier {
   /** Verifies a passport and its visas; throws PassportError when the passport itself is not acceptable. */
   async verify(passport: string, now = Date.now()): Promise<VerifiedPassport> {
     if (typeof passport !== 'string' || passport.split('.').length !== 3) throw new PassportError('the passport is not a signed JWT');
+    const key = crypto.createHash('sha256').update(passport).digest('hex');
+    const known = this.verified.get(key);
+    if (known && now >= known.from && now < known.until) {
+      this.verified.delete(key);
+      this.verified.set(key, known);
+      return copy(known.result);
+    }
+    const result = await this.verifyAnew(passport, now);
+    this.verified.delete(key);
+    this.verified.set(key, { from: now, until: Math.min(now + VERIFIED_PASSPORT_MS, result.principal.expiresAt! * 1000), result: copy(result) });
+    while (this.verified.size > VERIFIED_PASSPORTS) this.verified.delete(this.verified.keys().next().value!);
+    return result;
+  }
+
+  private async verifyAnew(passport: string, now: number): Promise<VerifiedPassport> {
     let unverified: JWTPayload;
     try { unverified = decodeJwt(passport); } catch { throw new PassportError('the passport is not a signed JWT'); }
     const keys = typeof unverified.iss === 'string' ? this.brokerKeys.get(unverified.iss) : undefined;
@@ -132,4 +159,9 @@ export class PassportVerifier {
   async principalFrom(passport: string): Promise<Principal> {
     return (await this.verify(passport)).principal;
   }
+}
+
+/** A caller's own copy: a principal handed out from the cache is never the cached one. */
+function copy(v: VerifiedPassport): VerifiedPassport {
+  return { principal: { ...v.principal, roles: [...v.principal.roles], visas: v.principal.visas!.map((g) => ({ ...g })) }, refused: v.refused.map((r) => ({ ...r })) };
 }
