@@ -171,6 +171,16 @@ describe('GA4GH DRS 1.4 at /ga4gh/drs/v1', () => {
     assertValid('bulkObjects', repeated.body);
     assert.deepEqual(repeated.body.summary, { requested: 1, resolved: 1, unresolved: 0 });
     assert.equal(repeated.body.resolved_drs_object[0].contents.length, 4);
+    // Object/access pairs too: a hundred copies of one pair were a hundred resolutions and signed links (79 KB, about 100 CPU-ms).
+    const [openUid] = [...open.bytes.keys()];
+    const pairs = await drs('POST', `${server.url}/objects/access`, {
+      token: researcher,
+      body: { bulk_object_access_ids: [{ bulk_object_id: openUid, bulk_access_ids: Array(60).fill('https') }, ...Array(40).fill({ bulk_object_id: openUid, bulk_access_ids: ['https'] })] },
+    });
+    assert.equal(pairs.status, 200);
+    assertValid('bulkAccess', pairs.body);
+    assert.deepEqual(pairs.body.summary, { requested: 1, resolved: 1, unresolved: 0 });
+    assert.equal(pairs.body.resolved_drs_object_access_urls.length, 1);
     // A server whose bound is six listed objects: one four-image version fits, two do not.
     const small = await startDrs(app, undefined, { maxBulkContents: 6 });
     try {

@@ -134,13 +134,22 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
       const pairs = body?.bulk_object_access_ids;
       if (!Array.isArray(pairs) || pairs.length === 0) throw new DrsError(400, '"bulk_object_access_ids" must be a non-empty array');
       const wanted: { id: string; accessId: string }[] = [];
+      const seen = new Set<string>();
+      let listed = 0;
       for (const p of pairs) {
         if (!p || typeof p.bulk_object_id !== 'string' || !Array.isArray(p.bulk_access_ids) || !p.bulk_access_ids.every((a: unknown) => typeof a === 'string')) {
           throw new DrsError(400, 'each of "bulk_object_access_ids" needs bulk_object_id and bulk_access_ids');
         }
-        for (const a of p.bulk_access_ids.length ? p.bulk_access_ids : [undefined]) wanted.push({ id: p.bulk_object_id, accessId: a ?? '' });
+        for (const a of p.bulk_access_ids.length ? p.bulk_access_ids : [undefined]) {
+          // A pair asked for twice is resolved, and answered, once (as bulk_object_ids are): a hundred
+          // copies of one pair made a hundred resolutions, policy checks and signed links.
+          if (++listed > MAX_BULK) throw new DrsError(413, `at most ${MAX_BULK} object/access pairs per request`);
+          const key = `${p.bulk_object_id}\u0000${a ?? ''}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          wanted.push({ id: p.bulk_object_id, accessId: a ?? '' });
+        }
       }
-      if (wanted.length > MAX_BULK) throw new DrsError(413, `at most ${MAX_BULK} object/access pairs per request`);
       const { service: s, caller: who } = await service(request);
       const resolved: any[] = [];
       const failures = new Map<number, string[]>();
