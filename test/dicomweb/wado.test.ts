@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { dcmjs } from '../../src/dicom/index.js';
 import { AccessRequestState } from '../../src/entities/index.js';
 import { InstanceStore } from '../../src/dicomweb/InstanceStore.js';
+import { MetadataCache } from '../../src/dicomweb/MetadataCache.js';
 import { LocalBlobStore } from '../../src/storage/BlobStore.js';
 import { insertRequest } from '../access/support.js';
 import { startArchive, type Archive } from './archive.js';
@@ -178,6 +179,36 @@ describe('WADO-RS: instances, metadata, frames and rendered images, with dicomwe
       assert.equal(reads, 1);
     } finally {
       InstanceStore.prototype.read = read;
+    }
+  });
+
+  it('metadata is streamed: the first instance goes out before the last is made (the whole array was built first, for a client that may have gone)', async () => {
+    const study = a.open.studies[0]!;
+    const series = study.series[0]!;
+    const json = MetadataCache.prototype.json;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let calls = 0;
+    MetadataCache.prototype.json = async function (this: MetadataCache, ...args: Parameters<typeof json>) {
+      if (++calls === series.instances.length) await gate;
+      return json.apply(this, args);
+    };
+    let waited = false;
+    const timer = setTimeout(() => { waited = true; release(); }, 3000);
+    try {
+      const res = await fetch(`${root}/studies/${study.studyUid}/series/${series.uid}/metadata`);
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('}')) text += Buffer.from((await reader.read()).value!).toString();
+      assert.equal(waited, false, 'the first instance arrived while the last was still being made');
+      release();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += Buffer.from(chunk.value).toString();
+      assert.deepEqual(JSON.parse(text).map((m: any) => m['00080018'].Value[0]), series.instances);
+    } finally {
+      clearTimeout(timer);
+      release();
+      MetadataCache.prototype.json = json;
     }
   });
 
