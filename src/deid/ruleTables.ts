@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { sha256Hex } from '../storage/BlobStore.js';
 
 /** src/deid/data at the repository root (this file runs from dist/src/deid). */
 export const RULE_TABLES_DIR = path.resolve(__dirname, '../../../src/deid/data');
@@ -42,7 +42,7 @@ export class RuleTableIntegrityError extends Error {
 export function loadRuleTable<T>(name: RuleTable, dir = RULE_TABLES_DIR): T {
   const file = path.join(dir, name);
   const bytes = fs.readFileSync(file);
-  const actual = createHash('sha256').update(bytes).digest('hex');
+  const actual = sha256Hex(bytes);
   if (actual !== PINNED_RULE_TABLES[name]) throw new RuleTableIntegrityError(file, actual);
   return JSON.parse(bytes.toString('utf8')) as T;
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { sha256Hex } from '../storage/BlobStore.js';
 
 /**
  * The sha256 of each model file the repository ships (models/*.onnx), by model name. The archive
@@ -46,7 +46,7 @@ export class ModelIntegrityError extends Error {
 export async function readModelFile(file: string, pin: ModelPin): Promise<Uint8Array> {
   const bytes = await readFile(file);
   if (pin !== false) {
-    const actual = createHash('sha256').update(bytes).digest('hex');
+    const actual = sha256Hex(bytes);
     if (actual !== PINNED_MODELS[pin]) throw new ModelIntegrityError(file, pin, actual);
   }
   return bytes;

@@ -1,7 +1,7 @@
-import crypto from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { displayClaim, Role, subjectId, type Principal, type VisaGrant } from '../../auth/Principal.js';
 import { logger } from '../../log.js';
+import { sha256Hex } from '../../storage/BlobStore.js';
 import type { PassportConfig } from './config.js';
 
 /** Asymmetric algorithms only, as for bearer tokens: "none" and HMAC visas are refused outright. */
@@ -71,7 +71,7 @@ export class PassportVerifier {
   /** Verifies a passport and its visas; throws PassportError when the passport itself is not acceptable. */
   async verify(passport: string, now = Date.now()): Promise<VerifiedPassport> {
     if (typeof passport !== 'string' || passport.split('.').length !== 3) throw new PassportError('the passport is not a signed JWT');
-    const key = crypto.createHash('sha256').update(passport).digest('hex');
+    const key = sha256Hex(Buffer.from(passport));
     const known = this.verified.get(key);
     if (known && now >= known.from && now < known.until) {
       this.verified.delete(key);
