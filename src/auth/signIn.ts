@@ -2,14 +2,19 @@
  * How a browser signs in (the portal's sign-in page reads `GET /auth/config`):
  * - with the embedded local issuer (no OIDC_JWKS_URL), a development sign-in,
  *   `POST /auth/dev-sign-in {"user":"alice","role":"submitter"}` → `{ token, expiresAt }`: the same
- *   tokens `npm run token` prints, for anyone who can reach the server. It exists for development
- *   and demonstrations on the embedded default; set OBIA_DEV_SIGNIN=0 to turn it off, and it is
- *   never offered when an external OIDC issuer verifies tokens (it answers 404 then).
+ *   tokens `npm run token` prints. Whoever may use it becomes whoever they say, curator and admin
+ *   included, so by default it answers only callers on this machine (a loopback address, and no
+ *   proxy's forwarding headers): `npm start` listens on every interface, and a sign-in open to
+ *   the network would hand any passer-by every controlled file. OBIA_DEV_SIGNIN=network offers
+ *   it to every caller (a demonstration on a private network, said in the log at start);
+ *   OBIA_DEV_SIGNIN=0 turns it off. It is never offered when an external OIDC issuer verifies
+ *   tokens (it answers 404 then).
  * - with an external OIDC issuer, the portal runs the authorization code flow with PKCE against it
  *   as a public client (OBIA_PORTAL_OIDC_CLIENT_ID) and sends the access token it gets.
  */
 import type { Config } from '../config.js';
-import { BadUserInputError, NotFoundError } from '../errors.js';
+import type { FastifyRequest } from 'fastify';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '../errors.js';
 import type { RoutePlugin } from '../http/server.js';
 import { logger } from '../log.js';
 import type { LocalIssuer } from './issuer.js';
@@ -22,16 +27,43 @@ const TTL_SECONDS = 8 * 3600;
 export interface SignInConfig {
   /** "local": the embedded issuer; "oidc": an external issuer. */
   mode: 'local' | 'oidc';
+  /** Whether the development sign-in answers the caller who asked (GET /auth/config is answered per caller). */
   devSignIn: boolean;
   roles: string[];
   oidc: { issuer: string; clientId: string | null; scope: string } | null;
+}
+
+/** Who the development sign-in answers: nobody, callers on this machine (the default), or everyone. */
+export type DevSignIn = 'off' | 'loopback' | 'network';
+
+export function devSignInFrom(config: Config, env: NodeJS.ProcessEnv = process.env): DevSignIn {
+  if (config.oidc.jwksUrl) return 'off';
+  const value = (env.OBIA_DEV_SIGNIN ?? '').trim().toLowerCase();
+  if (value === '' || value === 'loopback' || value === '1') return 'loopback';
+  if (value === '0' || value === 'off') return 'off';
+  if (value === 'network') return 'network';
+  throw new Error(`OBIA_DEV_SIGNIN must be 0, loopback or network (got "${env.OBIA_DEV_SIGNIN}")`);
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+/** Headers a reverse proxy adds: a loopback socket carrying one is a remote caller's request, relayed. */
+const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'via'];
+
+/** Whether the caller is on this machine: its socket's address is loopback and no proxy relayed it. */
+export function onThisMachine(request: Pick<FastifyRequest, 'socket' | 'headers'>): boolean {
+  const address = request.socket.remoteAddress ?? '';
+  return LOOPBACK.test(address) && !FORWARDING.some((h) => request.headers[h] !== undefined);
+}
+
+function answers(mode: DevSignIn, request: Pick<FastifyRequest, 'socket' | 'headers'>): boolean {
+  return mode === 'network' || (mode === 'loopback' && onThisMachine(request));
 }
 
 export function signInConfig(config: Config, env: NodeJS.ProcessEnv = process.env): SignInConfig {
   const local = !config.oidc.jwksUrl;
   return {
     mode: local ? 'local' : 'oidc',
-    devSignIn: local && env.OBIA_DEV_SIGNIN !== '0',
+    devSignIn: devSignInFrom(config, env) !== 'off',
     roles: Object.values(Role),
     oidc: local ? null : { issuer: config.oidc.issuer, clientId: env.OBIA_PORTAL_OIDC_CLIENT_ID || null, scope: env.OBIA_PORTAL_OIDC_SCOPE || 'openid profile email' },
   };
@@ -46,10 +78,17 @@ export function signInOrigins(config: Config): string[] {
 /** `GET /auth/config` and `POST /auth/dev-sign-in`, as one route family. */
 export function signInRoutes(config: Config, issuer: LocalIssuer, env: NodeJS.ProcessEnv = process.env): RoutePlugin {
   const settings = signInConfig(config, env);
+  const mode = devSignInFrom(config, env);
+  if (mode === 'network') log.warn('development sign-in is open to every caller (OBIA_DEV_SIGNIN=network): anyone who reaches this server can sign in as a curator or admin');
   return async (app) => {
-    app.get('/auth/config', async () => settings);
+    app.get('/auth/config', async (request) => ({ ...settings, devSignIn: answers(mode, request) }));
     app.post('/auth/dev-sign-in', { bodyLimit: 4096 }, async (request) => {
-      if (!settings.devSignIn) throw new NotFoundError('development sign-in is off: sign in with the configured OIDC issuer');
+      if (mode === 'off') throw new NotFoundError('development sign-in is off: sign in with the configured OIDC issuer');
+      // Refused before the body is looked at: a remote caller learns nothing but how to enable it.
+      if (!answers(mode, request)) {
+        log.warn({ address: request.socket.remoteAddress }, 'development sign-in refused to a caller not on this machine');
+        throw new ForbiddenError('development sign-in answers only on the machine the archive runs on (OBIA_DEV_SIGNIN=network offers it to every caller)');
+      }
       const body = (request.body ?? {}) as { user?: unknown; role?: unknown; name?: unknown; institution?: unknown };
       if (typeof body !== 'object') throw new BadUserInputError('send JSON: {"user": "alice", "role": "researcher"}');
       const user = typeof body.user === 'string' ? body.user.trim() : '';

@@ -61,7 +61,7 @@ export function SignIn() {
           </fieldset>
           <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
         </form>
-      ) : config?.mode === 'local' ? <p class="notice">Development sign-in is turned off on this archive. Ask an administrator for a token.</p> : null}
+      ) : config?.mode === 'local' ? <p class="notice">Development sign-in is not offered here: this archive answers it only on the machine it runs on (or not at all). Ask an administrator for a token.</p> : null}
     </>
   );
 }
