@@ -76,6 +76,17 @@ export class Submission {
   @Enum({ items: () => SubmissionState })
   state: SubmissionState = SubmissionState.OPEN;
 
+  /**
+   * The in-process run going over the submission now (an id per run; null when none), and when it
+   * last said it is alive: two hubs asked to process it at once run it once (src/ingest/runLease.ts).
+   * Not in the schema: which process runs it is the archive's business.
+   */
+  @Property({ type: 'string', length: 64, nullable: true })
+  runOwner?: string | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  runHeartbeatAt?: Date | null;
+
   /** The collection the files land in: a new DRAFT one, or an existing one a curator named. */
   @ManyToOne(() => Collection, { ref: true, index: true })
   collection!: Ref<Collection>;

@@ -15,6 +15,7 @@ import type { BlobStore, LocalBlobStore } from '../storage/BlobStore.js';
 import { CpuPool, CpuTaskError } from './cpuTasks.js';
 import { OutcomeWriter } from './outcomes.js';
 import { Prescreen } from './prescreen.js';
+import { leaseMsFromEnv, RunLease } from './runLease.js';
 import { PRODUCTS, type ProductEnv } from './products/index.js';
 import { Quarantine, type Batch, type FileOutcome, type FileWork, type IngestObserver, type RunContext } from './stage.js';
 import { BATCH_STAGES, screen, type PipelineDeps, type Screened } from './stages/index.js';
@@ -69,6 +70,8 @@ export class IngestPipeline {
   readonly prescreen: Prescreen;
   private readonly log: Logger;
   private stopping = false;
+  /** How long a run's holder may be silent before another process takes its submission over (runLease.ts). */
+  private readonly leaseMs = leaseMsFromEnv();
   /** Uploads being received per submission in this process, and the event each one's end raises. */
   private readonly uploading = new Map<number, number>();
   private readonly arrivals = new EventEmitter().setMaxListeners(0);
@@ -223,14 +226,13 @@ export class IngestPipeline {
   }
 
   private async run(submissionId: number, onFile?: (done: number, total: number) => void, onStarted?: () => void): Promise<ProcessSummary> {
-    const em = this.em();
-    const submission = await em.findOneOrFail(Submission, { id: submissionId });
-    submission.state = SubmissionState.PROCESSING;
-    await em.flush();
+    const lease = await this.claim(submissionId, onStarted);
+    if (!lease) return this.summary(submissionId);
     onStarted?.();
     // Subscribers learn of the new run before screening's first step ends.
     this.progress(submissionId);
     try {
+      const submission = await this.em().findOneOrFail(Submission, { id: submissionId });
       const run = this.runContext(submission);
       // A run started while files are still being uploaded (processSubmission right after the
       // first files, as `npm run bench:ingest` does) processes them as they come, in rounds: each
@@ -239,6 +241,8 @@ export class IngestPipeline {
       // skips screening. The run ends when no file is waiting and no upload to the submission is
       // being received by this process.
       const history = new ScreenHistory();
+      // Shutdown, or another process took the submission over (this one was silent for a lease).
+      const halted = () => this.stopping || lease.lost;
       let total = 0;
       let done = 0;
       let parked = 0;
@@ -251,7 +255,7 @@ export class IngestPipeline {
         total += batches.reduce((n, b) => n + b.length, 0);
         let next = 0;
         await Promise.all(Array.from({ length: Math.min(batches.length, this.lanes) }, async () => {
-          while (next < batches.length && !this.stopping) {
+          while (next < batches.length && !halted()) {
             const ids = batches[next++]!;
             await this.processBatch(ids, run);
             done += ids.length;
@@ -261,27 +265,73 @@ export class IngestPipeline {
           }
         }));
         parked = batches.slice(next).reduce((n, b) => n + b.length, 0);
-      } while (!this.stopping && (await this.moreArriving(submissionId)));
+      } while (!halted() && (await this.moreArriving(submissionId)));
+      if (lease.lost) {
+        run.log.warn('another process took this submission\'s run over (this one was silent for a lease): stopped after the batch in hand');
+        lease.abandon();
+        return this.summary(submissionId);
+      }
       await this.finishProducts(run);
       // Stopped (shutdown): files not reached, or received after the last round's screening, wait
       // for the next run; a run whose every file was done when the stop came is over all the same.
       const left = this.stopping ? parked || (await this.summary(submissionId)).pending : 0;
-      if (left > 0) run.log.info({ parked: left }, 'run stopped between batches; the rest resumes on the next run');
-      else {
+      if (left > 0) {
+        run.log.info({ parked: left }, 'run stopped between batches; the rest resumes on the next run');
+        // Still PROCESSING, and free: the next run, in any process, claims it at once.
+        await lease.release(null);
+      } else {
         // PROCESSED is written last, after every product's finish (the tag census): a client
         // following submissionProgress takes it as "the run is over".
-        submission.state = SubmissionState.PROCESSED;
-        await em.flush();
+        await lease.release(SubmissionState.PROCESSED);
       }
       this.progress(submissionId);
     } catch (err) {
       // A run that fails (the database went away, a bug) must not leave the submission PROCESSING
       // for ever: it is open again, subscribers are told, and the next processSubmission resumes it.
-      await this.em().nativeUpdate(Submission, { id: submissionId }, { state: SubmissionState.OPEN }).catch(() => undefined);
+      await lease.release(SubmissionState.OPEN).catch(() => lease.abandon());
       this.progress(submissionId);
       throw err;
     }
     return this.summary(submissionId);
+  }
+
+  /**
+   * Claims the submission for a run in this process (runLease.ts). While a live run in another
+   * process holds it, waits for that run to end or fall silent for a lease, and reports the
+   * submission started meanwhile (it reads PROCESSING). Null when there is nothing left to do:
+   * the other run ended with every file done, or this process is stopping.
+   */
+  private async claim(submissionId: number, onStarted?: () => void): Promise<RunLease | null> {
+    let waited = false;
+    for (;;) {
+      const lease = await RunLease.claim(() => this.em(), submissionId, this.leaseMs);
+      if (lease) return lease;
+      // Not claimed: the submission does not exist (NotFound, as before), or a run holds it.
+      const held = await this.em().findOneOrFail(Submission, { id: submissionId }, { fields: ['state', 'runOwner', 'runHeartbeatAt'] });
+      if (held.runOwner == null) {
+        // Freed between the claim and this read: when that run left nothing, this one has nothing to do.
+        if (waited && held.state === SubmissionState.PROCESSED && (await this.summary(submissionId)).pending === 0) return null;
+        continue;
+      }
+      if (this.stopping) return null;
+      if (!waited) {
+        this.log.info({ submission: submissionId }, 'a run of this submission is under way in another process: waiting for it to end');
+        onStarted?.();
+        waited = true;
+      }
+      // Until the holder's lease could run out, looking again a few times meanwhile (it may end sooner).
+      const expiresIn = (held.runHeartbeatAt?.getTime() ?? 0) + this.leaseMs - Date.now();
+      await this.pause(Math.min(Math.max(expiresIn + 1, 1), Math.max(50, Math.floor(this.leaseMs / 4))));
+    }
+  }
+
+  /** Waits `ms`, or less when this pipeline closes. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => { clearTimeout(timer); this.arrivals.off('close', done); resolve(); };
+      const timer = setTimeout(done, ms);
+      this.arrivals.on('close', done);
+    });
   }
 
   /** What a run of the submission shares (a job of a distributed run builds its own: `individuals` is a cache, the rest is read). */
