@@ -1,0 +1,161 @@
+// Every root field of the API, queries and mutations, called with seeded hostile arguments by an
+// anonymous caller, a researcher, a submitter and a curator: whatever the arguments, the answer
+// is data or a typed error (a GraphQL code other than INTERNAL_SERVER_ERROR, or an HTTP refusal
+// with a JSON body), never an unexpected error, and the server answers the next request. The
+// arguments are built from the checked-in schema (schema/obia.graphql), so a field added later
+// is fuzzed without a line here; ids are mixed with real ones so that calls get past lookups.
+import type { EntityManager } from '@mikro-orm/knex';
+import {
+  buildSchema, getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType, isUnionType,
+  type GraphQLField, type GraphQLInputType, type GraphQLObjectType, type GraphQLSchema,
+} from 'graphql';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Role } from '../../src/auth/Principal.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { withSeed, type Random } from '../support/random.js';
+
+const CALLS_PER_FIELD = Number(process.env.OBIA_FUZZ_CALLS) || 12;
+/** Fields whose work is a long job by design (ingest runs, releases); fuzzed for their arguments, answered at once. */
+const pick = <T>(random: Random, xs: readonly T[]): T => xs[random.int(0, xs.length - 1)]!;
+
+/** Strings a hostile caller sends: empty, huge, control characters, injection, lookalikes, other scripts. */
+const HOSTILE_STRINGS = [
+  '', ' ', 'a'.repeat(70_000), '\u0000', 'x\u0000y', '\r\n\tinjected: line', '\u202e\u200b\ufeff', '😀'.repeat(300), '%', '_', '\\', "' OR '1'='1", '"; DROP TABLE image; --',
+  '../../etc/passwd', '<script>alert(1)</script>', '${jndi:ldap://x}', '*', '?', 'null', 'undefined', 'NaN', '-1', '0', '1e309', '9'.repeat(40), '0x7fffffff',
+  '1.2.840.10008.1.2', '1.' + '2.'.repeat(40) + '3', 'PRJCA000001', 'OBIA-C000001', '2026-02-30', '1900-01-01T00:00:00Z', '9999-12-31', 'Doe^John', 'Ω≈ç√∫',
+];
+const HOSTILE_INTS = [0, -1, 1, 2, 100, 101, 1000, 2 ** 31 - 1, -(2 ** 31), 65_536];
+/** Half the values are ordinary, so that a call gets past its first check to the code behind it. */
+const PLAIN_STRINGS = ['fuzz', 'ovarian cancer', 'CT', 'MR', 'Lung', 'A study of things', 'PRJNA123456', 'HRA000001', 'fuzz-researcher', 'research on lungs'];
+const PLAIN_INTS = [1, 2, 5, 10, 20, 50];
+const HOSTILE_FLOATS = [0, -0.5, 1e308, -1e308, 3.5, 1e-320];
+
+interface Ids { [kind: string]: string[] }
+
+function valueFor(random: Random, type: GraphQLInputType, ids: Ids, argName: string, depth = 0): unknown {
+  if (isNonNullType(type)) return valueFor(random, type.ofType as GraphQLInputType, ids, argName, depth);
+  // Optional arguments are sometimes left out (null): the resolver's defaults must hold too.
+  if (random.next() < 0.15) return null;
+  if (isListType(type)) {
+    const n = pick(random, [0, 1, 2, 3, 1000]);
+    return Array.from({ length: n }, () => valueFor(random, type.ofType as GraphQLInputType, ids, argName, depth + 1) ?? valueFor(random, type.ofType as GraphQLInputType, ids, argName, depth + 1));
+  }
+  if (isEnumType(type)) return pick(random, type.getValues()).name;
+  if (isInputObjectType(type)) {
+    if (depth > 4) return {};
+    const out: Record<string, unknown> = {};
+    for (const f of Object.values(type.getFields())) {
+      if (isNonNullType(f.type) || random.next() < 0.6) {
+        const v = valueFor(random, f.type, ids, f.name, depth + 1);
+        if (v !== null || !isNonNullType(f.type)) out[f.name] = v;
+        else out[f.name] = valueFor(random, (f.type as any).ofType, ids, f.name, depth + 1) ?? 'x';
+      }
+    }
+    return out;
+  }
+  if (isScalarType(type)) {
+    switch (type.name) {
+      case 'Int': return random.next() < 0.5 ? pick(random, PLAIN_INTS) : pick(random, HOSTILE_INTS);
+      case 'Float': return pick(random, HOSTILE_FLOATS);
+      case 'Boolean': return random.next() < 0.5;
+      case 'ID': {
+        const real = ids[argName.toLowerCase()] ?? Object.values(ids).flat();
+        return random.next() < 0.6 && real.length ? pick(random, real) : pick(random, HOSTILE_STRINGS.slice(0, 26));
+      }
+      case 'DateTime': case 'DateTimeISO': case 'Date': return pick(random, ['2030-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z', '2000-01-01T00:00:00.000Z']);
+      case 'Upload': return null;
+      default: {
+        // Free text, accessions and UIDs: sometimes a real identifier, so the call gets past its lookup.
+        const real = ids[argName.toLowerCase()] ?? Object.values(ids).flat();
+        const r = random.next();
+        return r < 0.3 && real.length ? pick(random, real) : r < 0.6 ? pick(random, PLAIN_STRINGS) : pick(random, HOSTILE_STRINGS);
+      }
+    }
+  }
+  return null;
+}
+
+/** A shallow selection: the scalar fields of the result and the ids of what it links to. */
+function selection(type: GraphQLObjectType, depth = 0): string {
+  const parts: string[] = ['__typename'];
+  for (const f of Object.values(type.getFields())) {
+    if (f.args.some((a) => isNonNullType(a.type))) continue;
+    const named = getNamedType(f.type);
+    if (isScalarType(named) || isEnumType(named)) parts.push(f.name);
+    else if (isObjectType(named) && depth < 1) parts.push(`${f.name} { ${selection(named, depth + 1)} }`);
+  }
+  return parts.join(' ');
+}
+
+function operation(kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>): string {
+  const vars = field.args.map((a) => `$${a.name}: ${a.type.toString()}`).join(', ');
+  const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
+  const named = getNamedType(field.type);
+  const sel = isObjectType(named) ? `{ ${selection(named)} }`
+    // A union's members share field names with other types: their selections would conflict.
+    : isUnionType(named) ? '{ __typename }' : '';
+  return `${kind} Fuzz${vars ? `(${vars})` : ''} { ${field.name}${args ? `(${args})` : ''} ${sel} }`;
+}
+
+describe('every query and mutation, given hostile arguments, answers data or a typed error', () => {
+  let app: TestApp;
+  let schema: GraphQLSchema;
+  let callers: [string, string | null][];
+  const ids: Ids = {};
+  before(async () => {
+    app = await startTestApp({ seedScale: 0.002 });
+    schema = buildSchema(fs.readFileSync(path.resolve(process.cwd(), 'schema/obia.graphql'), 'utf8'), { assumeValidSDL: true });
+    callers = [
+      ['anonymous', null],
+      ['researcher', await app.token('fuzz-researcher', Role.RESEARCHER)],
+      ['submitter', await app.token('fuzz-submitter', Role.SUBMITTER)],
+      ['curator', await app.token('fuzz-curator', Role.CURATOR)],
+    ];
+    const sub = await app.gql('mutation { createSubmission(input: { title: "fuzz", disease: "fuzz" }) { id } }', {}, callers[2]![1]);
+    const knex = (app.orm.em.fork() as EntityManager).getKnex();
+    const col = async (table: string, column: string) => (await knex(table).limit(3).pluck(column)).map(String);
+    Object.assign(ids, {
+      submission: [sub.data.createSubmission.id], collection: await col('collection', 'accession'), accession: await col('collection', 'accession'),
+      individual: await col('individual', 'accession'), study: await col('study', 'accession'), series: await col('series', 'uid'),
+      uid: await col('image', 'uid'), image: await col('image', 'uid'),
+      id: [sub.data.createSubmission.id, '1', ...await col('collection', 'accession'), ...await col('series', 'uid'), ...await col('study', 'accession')],
+    });
+  });
+  after(async () => app?.stop());
+
+  it('over HTTP POST, for every caller, with seeded arguments', () => withSeed(async (random) => {
+    const failures: string[] = [];
+    const seen = new Map<string, number>();
+    let calls = 0;
+    for (const [kind, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as const) {
+      for (const field of Object.values(root!.getFields())) {
+        const query = operation(kind, field);
+        for (let i = 0; i < CALLS_PER_FIELD; i++) {
+          const [who, token] = pick(random, callers);
+          const variables = Object.fromEntries(field.args.map((a) => [a.name, valueFor(random, a.type, ids, a.name)]));
+          const res = await fetch(`${app.url}/graphql`, {
+            method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+            body: JSON.stringify({ query, variables }),
+          });
+          calls++;
+          const text = await res.text();
+          let body: any;
+          try { body = JSON.parse(text); } catch { failures.push(`${field.name} as ${who}: HTTP ${res.status}, not JSON: ${text.slice(0, 120)}`); continue; }
+          const codes: string[] = (body.errors ?? []).map((e: any) => e.extensions?.code ?? 'NO_CODE');
+          for (const c of codes.length ? codes : ['DATA']) seen.set(`${field.name} ${c}`, (seen.get(`${field.name} ${c}`) ?? 0) + 1);
+          if (res.status >= 500 || codes.some((c) => c === 'INTERNAL_SERVER_ERROR' || c === 'NO_CODE')) {
+            failures.push(`${field.name} as ${who}: HTTP ${res.status} ${codes.join(',')} ${JSON.stringify(body.errors?.[0]?.message ?? '').slice(0, 200)} — variables ${JSON.stringify(variables).slice(0, 300)}`);
+          }
+        }
+      }
+    }
+    if (process.env.OBIA_FUZZ_REPORT) console.log([...seen].sort().map(([k, n]) => `${k} ${n}`).join('\n'));
+    const health = await fetch(`${app.url}/health`);
+    assert.equal(health.status, 200, 'the server still answers');
+    assert.ok(calls > 100, `${calls} calls`);
+    assert.deepEqual(failures, [], `${failures.length} of ${calls} calls ended in an unexpected error:\n${failures.slice(0, 20).join('\n')}`);
+  }));
+});
