@@ -101,6 +101,8 @@ export interface Config {
   dicomweb: {
     baseUrl: string | null;
     corsOrigins: string[];
+    /** The deepest QIDO-RS offset taken (OBIA_QIDO_MAX_OFFSET); src/dicomweb/query.ts MAX_OFFSET when absent. */
+    maxOffset?: number;
   };
 }
 
@@ -161,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dicomweb: {
       baseUrl: env.OBIA_DICOMWEB_BASE_URL?.replace(/\/+$/, '') || null,
       corsOrigins: (env.OBIA_DICOMWEB_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      ...(env.OBIA_QIDO_MAX_OFFSET ? { maxOffset: int(env.OBIA_QIDO_MAX_OFFSET, 100_000) } : {}),
     },
   };
   return { ...config, ...overrides };

@@ -4,6 +4,14 @@ import { isUid } from '../dicom/index.js';
 
 /** Results one QIDO-RS answer holds at most: a broad query is cut here and says so (Warning 299). */
 export const MAX_LIMIT = 1000;
+/**
+ * The deepest offset taken, by default: a database reaches an offset by reading every row before
+ * it, so the offset is what a request makes it read. Up to 1,000,000,000 was taken, and an offset
+ * past the end read every visible image to answer nothing (1.9 s on MariaDB at the paper's 1.94 M
+ * images, anonymously). At this bound a deep page reads about what a full page of 1,000 costs to
+ * write; a client reaching further narrows the query (a StudyInstanceUID, a date range).
+ */
+export const MAX_OFFSET = 100_000;
 /** Longest query value taken (a UID list of a few hundred UIDs fits). */
 const MAX_VALUE = 16 * 1024;
 
@@ -35,9 +43,9 @@ function one(key: string, raw: unknown): string {
   return v;
 }
 
-function integer(key: string, raw: unknown, min: number, max: number): number {
+function integer(key: string, raw: unknown, min: number, max: number, hint = ''): number {
   const v = one(key, raw);
-  if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max) throw new BadRequest(`${key} must be an integer in ${min}..${max}`);
+  if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max) throw new BadRequest(`${key} must be an integer in ${min}..${max}${hint}`);
   return Number(v);
 }
 
@@ -112,7 +120,7 @@ function condition(attr: Attribute, key: string, v: string, fuzzy: boolean): Con
  * as arrays). Attributes are named by keyword or tag. Bad values are 400 with a reason; a
  * standard attribute the archive does not hold is ignored and reported (PS3.18 8.3.4.1).
  */
-export function parseQido(level: Level, query: Record<string, unknown>): QidoQuery {
+export function parseQido(level: Level, query: Record<string, unknown>, bounds: { maxOffset?: number } = {}): QidoQuery {
   const q: QidoQuery = { level, conditions: [], include: new Set(), limit: MAX_LIMIT, offset: 0, fuzzy: false, unsupported: [] };
   const fuzzyRaw = query.fuzzymatching;
   if (fuzzyRaw !== undefined) {
@@ -121,7 +129,10 @@ export function parseQido(level: Level, query: Record<string, unknown>): QidoQue
     q.fuzzy = f === 'true';
   }
   if (query.limit !== undefined) q.limit = Math.min(MAX_LIMIT, integer('limit', query.limit, 0, 1_000_000_000));
-  if (query.offset !== undefined) q.offset = integer('offset', query.offset, 0, 1_000_000_000);
+  if (query.offset !== undefined) {
+    const max = bounds.maxOffset ?? MAX_OFFSET;
+    q.offset = integer('offset', query.offset, 0, max, `; narrow the query (a StudyInstanceUID, a date range) to reach matches past the first ${max}`);
+  }
   const levels = levelsUpTo(level);
   const includes = query.includefield === undefined ? [] : (Array.isArray(query.includefield) ? query.includefield : [query.includefield]);
   for (const raw of includes) {

@@ -102,7 +102,7 @@ class DicomWeb {
 
   async search(request: Req, reply: FastifyReply, level: Level, scope: Scope): Promise<FastifyReply> {
     negotiate(acceptedRanges(request.headers.accept, request.query.accept), [DICOM_JSON, 'application/json']);
-    const q = parseQido(level, request.query);
+    const q = parseQido(level, request.query, { maxOffset: this.door.config.dicomweb.maxOffset });
     const ctx = await this.context(request);
     const result = await new QidoService(ctx.em.getKnex(), ctx.user, baseUrl(this.door, request)).search(q, scope);
     const warnings: string[] = [];
