@@ -49,8 +49,11 @@ export const logger = pino({
       if (!(e instanceof Error)) return { type: typeof e };
       const code = (e as { code?: unknown }).code;
       // Database drivers put the statement, with its parameters, in the message: a parameter can
-      // be a stored value, so such errors are logged by class and code only.
-      if ('sql' in e || 'sqlMessage' in e || 'sqlState' in e) return { type: e.constructor.name, code: typeof code === 'string' ? code : undefined };
+      // be a stored value, so such errors are logged by class and code only. mysql2's carry `sql`;
+      // better-sqlite3's carry only their code, and knex writes the statement into the message.
+      if ('sql' in e || 'sqlMessage' in e || 'sqlState' in e || (typeof code === 'string' && /^(SQLITE_|ER_)/.test(code))) {
+        return { type: e.constructor.name, code: typeof code === 'string' ? code : undefined };
+      }
       return { type: e.constructor.name, code: typeof code === 'string' ? code : undefined, message: e.message, stack: e.stack };
     },
   },

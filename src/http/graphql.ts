@@ -1,7 +1,7 @@
 import type { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyRequest } from 'fastify';
-import { GraphQLError, validate, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, validate, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import diagnostics from 'node:diagnostics_channel';
 import type http from 'node:http';
@@ -180,8 +180,13 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
       } catch (err) {
         return [err instanceof GraphQLError ? err : internal(err)];
       }
+      // Coded as Apollo codes them over HTTP: a client handles one error shape whichever transport it uses.
       const errors = validate(schema, document);
-      if (errors.length) return errors;
+      if (errors.length) return errors.map((e) => coded(e, 'GRAPHQL_VALIDATION_FAILED'));
+      const op = getOperationAST(document, payload.operationName);
+      if (!op) return [new GraphQLError('The document names no operation to run (or several, without operationName).', { extensions: { code: 'BAD_USER_INPUT' } })];
+      const coerced = getVariableValues(schema, op.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 20 });
+      if (coerced.errors) return coerced.errors.map((e) => coded(e, 'BAD_USER_INPUT'));
       mine.add(id);
       perUser.set(key, (perUser.get(key) ?? 0) + 1);
       try {
@@ -213,6 +218,12 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
       mine.clear();
     },
     onError: (_ctx, _id, _payload, errors) => errors.map((e) => maskError(e.toJSON(), e, log)),
+    // Every result, a query's or a subscription event's, masked as over HTTP (Apollo's formatError
+    // there): graphql-ws sends graphql-js's errors as they are, and an unexpected one carried its
+    // message to the client (a database error's: the statement, with a stored value in it).
+    onNext: (_ctx, _id, _payload, _args, result) => result.errors?.length
+      ? { ...result, errors: result.errors.map((e) => maskError(withCode(e.toJSON()), e, log)) as unknown as GraphQLError[] }
+      : undefined,
   }, wss);
   return {
     open: () => [...connections.values()].reduce((a, b) => a + b, 0),
@@ -221,6 +232,16 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
       wss.close();
     },
   };
+}
+
+/** The error with the code it would have over HTTP, where Apollo codes what carries none. */
+function coded(error: GraphQLError, code: string): GraphQLError {
+  return error.extensions?.code ? error : new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: { ...error.extensions, code } });
+}
+
+/** Apollo's default for an error that names no code: INTERNAL_SERVER_ERROR (maskError then decides whether its message may go out). */
+function withCode(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return formatted.extensions?.code ? formatted : { ...formatted, extensions: { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' } };
 }
 
 /** Expected errors keep their message and code; anything else is logged (class and stack) and masked. */

@@ -9,6 +9,7 @@ import {
   buildSchema, getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType, isUnionType,
   type GraphQLField, type GraphQLInputType, type GraphQLObjectType, type GraphQLSchema,
 } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { withSeed, type Random } from '../support/random.js';
+import WebSocket from 'ws';
 
 const CALLS_PER_FIELD = Number(process.env.OBIA_FUZZ_CALLS) || 12;
 /** Fields whose work is a long job by design (ingest runs, releases); fuzzed for their arguments, answered at once. */
@@ -126,36 +128,87 @@ describe('every query and mutation, given hostile arguments, answers data or a t
   });
   after(async () => app?.stop());
 
-  it('over HTTP POST, for every caller, with seeded arguments', () => withSeed(async (random) => {
+  type Answer = { status: number; body: any; unreadable?: undefined } | { unreadable: string; status?: undefined };
+  type Transport = (query: string, variables: Record<string, unknown>, token: string | null) => Promise<Answer>;
+
+  /** One campaign: every root field, CALLS_PER_FIELD seeded calls each, through `send`. */
+  async function campaign(random: Random, send: Transport, calls = CALLS_PER_FIELD): Promise<{ failures: string[]; total: number }> {
     const failures: string[] = [];
     const seen = new Map<string, number>();
-    let calls = 0;
+    let total = 0;
     for (const [kind, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as const) {
       for (const field of Object.values(root!.getFields())) {
         const query = operation(kind, field);
-        for (let i = 0; i < CALLS_PER_FIELD; i++) {
+        for (let i = 0; i < calls; i++) {
           const [who, token] = pick(random, callers);
           const variables = Object.fromEntries(field.args.map((a) => [a.name, valueFor(random, a.type, ids, a.name)]));
-          const res = await fetch(`${app.url}/graphql`, {
-            method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-            body: JSON.stringify({ query, variables }),
-          });
-          calls++;
-          const text = await res.text();
-          let body: any;
-          try { body = JSON.parse(text); } catch { failures.push(`${field.name} as ${who}: HTTP ${res.status}, not JSON: ${text.slice(0, 120)}`); continue; }
+          const answer = await send(query, variables, token);
+          total++;
+          if ('unreadable' in answer) { failures.push(`${field.name} as ${who}: ${answer.unreadable} — variables ${JSON.stringify(variables).slice(0, 300)}`); continue; }
+          const { status, body } = answer;
           const codes: string[] = (body.errors ?? []).map((e: any) => e.extensions?.code ?? 'NO_CODE');
           for (const c of codes.length ? codes : ['DATA']) seen.set(`${field.name} ${c}`, (seen.get(`${field.name} ${c}`) ?? 0) + 1);
-          if (res.status >= 500 || codes.some((c) => c === 'INTERNAL_SERVER_ERROR' || c === 'NO_CODE')) {
-            failures.push(`${field.name} as ${who}: HTTP ${res.status} ${codes.join(',')} ${JSON.stringify(body.errors?.[0]?.message ?? '').slice(0, 200)} — variables ${JSON.stringify(variables).slice(0, 300)}`);
+          if ((status >= 500 && status !== 503) || codes.some((c) => c === 'INTERNAL_SERVER_ERROR' || c === 'NO_CODE')) {
+            failures.push(`${field.name} as ${who}: HTTP ${status} ${codes.join(',')} ${JSON.stringify(body.errors?.[0]?.message ?? '').slice(0, 200)} — variables ${JSON.stringify(variables).slice(0, 300)}`);
           }
         }
       }
     }
     if (process.env.OBIA_FUZZ_REPORT) console.log([...seen].sort().map(([k, n]) => `${k} ${n}`).join('\n'));
-    const health = await fetch(`${app.url}/health`);
-    assert.equal(health.status, 200, 'the server still answers');
-    assert.ok(calls > 100, `${calls} calls`);
-    assert.deepEqual(failures, [], `${failures.length} of ${calls} calls ended in an unexpected error:\n${failures.slice(0, 20).join('\n')}`);
+    return { failures, total };
+  }
+
+  it('over HTTP POST, for every caller, with seeded arguments', () => withSeed(async (random) => {
+    const { failures, total } = await campaign(random, async (query, variables, token) => {
+      const res = await fetch(`${app.url}/graphql`, {
+        method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await res.text();
+      try { return { status: res.status, body: JSON.parse(text) }; } catch { return { unreadable: `HTTP ${res.status}, not JSON: ${text.slice(0, 120)}` }; }
+    });
+    assert.equal((await fetch(`${app.url}/health`)).status, 200, 'the server still answers');
+    assert.ok(total > 100, `${total} calls`);
+    assert.deepEqual(failures, [], `${failures.length} of ${total} calls ended in an unexpected error:\n${failures.slice(0, 20).join('\n')}`);
+  }));
+
+  it('over graphql-ws (the other transport: the same guard, the same typed errors)', () => withSeed(async (random) => {
+    // One connection per caller, as a browser holds one, kept open between operations (a lazy client
+    // closes an idle socket at once, and an operation begun as it closes is completed unanswered by
+    // the client itself); an operation's answer is its first result or its error.
+    const clients = new Map<string | null, Client>();
+    const clientFor = (token: string | null) => {
+      let client = clients.get(token);
+      if (!client) {
+        client = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, lazyCloseTimeout: 60_000, connectionParams: token ? { authorization: `Bearer ${token}` } : {} });
+        clients.set(token, client);
+      }
+      return client;
+    };
+    try {
+      const { failures, total } = await campaign(random, (query, variables, token) => new Promise<Answer>((resolve) => {
+        let settled = false;
+        const settle = (a: Answer) => {
+          if (settled) return;
+          settled = true;
+          // A connection the server closed is done with: the next operation opens a new one.
+          if (a.status === 413) { const dead = clients.get(token); clients.delete(token); void dead?.dispose(); }
+          resolve(a);
+        };
+        const stop = clientFor(token).subscribe({ query, variables }, {
+          next: (result) => { settle({ status: 200, body: result }); stop(); },
+          // graphql-ws hands validation and guard refusals to `error` as an array of GraphQL errors; a closed socket as a CloseEvent.
+          // A message over the bound closes the socket with 1009 (RFC 6455 "message too big"), the transport's 413.
+          error: (err) => settle(Array.isArray(err) ? { status: 200, body: { errors: err } }
+            : (err as any)?.code === 1009 ? { status: 413, body: { errors: [{ extensions: { code: 'PAYLOAD_TOO_LARGE' } }] } }
+              : { unreadable: `the connection failed: ${(err as any)?.code ?? ''} ${(err as any)?.reason ?? String(err)}` }),
+          complete: () => settle({ unreadable: 'completed without a result' }),
+        });
+      }), Math.max(3, Math.ceil(CALLS_PER_FIELD / 3)));
+      assert.ok(total > 50, `${total} calls`);
+      assert.deepEqual(failures, [], `${failures.length} of ${total} calls ended in an unexpected error:\n${failures.slice(0, 20).join('\n')}`);
+    } finally {
+      await Promise.all([...clients.values()].map((c) => c.dispose()));
+    }
   }));
 });
