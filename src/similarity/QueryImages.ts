@@ -8,15 +8,30 @@ import crypto from 'node:crypto';
 export class QueryImages {
   static readonly TTL_MS = 10 * 60_000;
   private static readonly MAX_ENTRIES = 10_000;
-  private readonly entries = new Map<string, { code: bigint; owner: string | null; expires: number }>();
+  /**
+   * Live uploads one caller holds at most (a search is one upload; ten minutes of them): past it
+   * their own oldest goes. Without it the bound above was everyone's, and one caller's flood of
+   * tiny uploads pushed out every other caller's query image before its ten minutes.
+   */
+  static readonly MAX_PER_CALLER = 100;
+  private readonly entries = new Map<string, { code: bigint; owner: string | null; caller: string; expires: number }>();
+  private readonly held = new Map<string, number>();
 
-  put(code: bigint, owner: string | null, now = Date.now()): { id: string; expiresAt: Date } {
+  /**
+   * `caller` is whose quota the upload counts against: the owner when signed in, else who sent it
+   * (its address), since anonymous uploads share the owner null.
+   */
+  put(code: bigint, owner: string | null, now = Date.now(), caller: string = owner ?? 'anonymous'): { id: string; expiresAt: Date } {
     this.sweep(now);
+    if ((this.held.get(caller) ?? 0) >= QueryImages.MAX_PER_CALLER) {
+      for (const [id, e] of this.entries) if (e.caller === caller) { this.remove(id); break; }
+    }
     // Bounded: the oldest codes go first (Map order = insertion order).
-    while (this.entries.size >= QueryImages.MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    while (this.entries.size >= QueryImages.MAX_ENTRIES) this.remove(this.entries.keys().next().value!);
     const id = crypto.randomBytes(18).toString('base64url');
     const expires = now + QueryImages.TTL_MS;
-    this.entries.set(id, { code, owner, expires });
+    this.entries.set(id, { code, owner, caller, expires });
+    this.held.set(caller, (this.held.get(caller) ?? 0) + 1);
     return { id, expiresAt: new Date(expires) };
   }
 
@@ -27,10 +42,18 @@ export class QueryImages {
     return entry.code;
   }
 
+  private remove(id: string): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    this.entries.delete(id);
+    const n = (this.held.get(e.caller) ?? 1) - 1;
+    if (n > 0) this.held.set(e.caller, n); else this.held.delete(e.caller);
+  }
+
   private sweep(now: number): void {
     for (const [id, e] of this.entries) {
       if (e.expires > now) break; // insertion order is expiry order
-      this.entries.delete(id);
+      this.remove(id);
     }
   }
 }

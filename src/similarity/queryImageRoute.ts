@@ -25,7 +25,8 @@ export function queryImageRoute(catalog: HashCatalog, uploads: QueryImages): Rou
         throw new BadUserInputError('The uploaded file is not a readable DICOM, PNG or JPEG image.', 'body');
       }
       const code = await catalog.hashQueryImage(gray);
-      return reply.code(201).send(uploads.put(code, ctx.user?.id ?? null));
+      const owner = ctx.user?.id ?? null;
+      return reply.code(201).send(uploads.put(code, owner, Date.now(), owner ?? `anonymous@${request.ip}`));
     });
   };
 }
