@@ -99,6 +99,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   // what to write next (a file's state), and a replica's lag would make it redo or skip work.
   const primary = config.databaseReplicas?.length ? await openDatabase({ ...config, databaseReplicas: [] }) : orm;
   const ingest = createIngest(primary, config, log, { catalog: hashCatalog });
+  await ingest.verifySecret();
   // Ingest as jobs (issue 18): processSubmission enqueues, `npm run worker` processes run them.
   if (config.jobs?.mode === 'bullmq' && !config.redisUrl) throw new Error('OBIA_JOBS=bullmq needs OBIA_REDIS_URL');
   const jobs = config.jobs?.mode === 'bullmq' ? await (await import('./jobs/queue.js')).IngestJobs.open(config.redisUrl!, primary, ingest.pipeline) : null;

@@ -1,4 +1,5 @@
 import { AccessionCounter } from './AccessionCounter.js';
+import { ArchiveKeyCheck } from './ArchiveKeyCheck.js';
 import { Collection } from './Collection.js';
 import { Image } from './Image.js';
 import { Individual } from './Individual.js';
@@ -21,7 +22,7 @@ import { CollectionVersion } from './CollectionVersion.js';
 import { ImageTombstone } from './ImageTombstone.js';
 import { ReleaseManifestEntry } from './ReleaseManifestEntry.js';
 
-export { AccessionCounter, Collection, Image, Individual, Series, Study };
+export { AccessionCounter, ArchiveKeyCheck, Collection, Image, Individual, Series, Study };
 export { ClinicalRecord, PatientMapping, Submission, SubmissionFile };
 export { AccessRequest, AuditEvent, CollectionDelegate, User };
 export { FileCuration, QcEvent, SeriesReview, SubmissionCensus };
@@ -38,4 +39,6 @@ export const ENTITIES = [AccessionCounter, Collection, Individual, Study, Series
   // Quality control and curation (issue 4).
   QcEvent, SeriesReview, FileCuration, SubmissionCensus,
   // Releases, tombstones and GA4GH dataset equivalence (issue 19).
-  CollectionVersion, ReleaseManifestEntry, ImageTombstone, CollectionDataset];
+  CollectionVersion, ReleaseManifestEntry, ImageTombstone, CollectionDataset,
+  // The archive secret's fingerprint, checked at start-up (src/ingest/secret.ts).
+  ArchiveKeyCheck];

@@ -125,6 +125,7 @@ async function main() {
   const orm = await openDatabase({ ...config, databaseReplicas: [] });
   const em = () => orm.em.fork() as EntityManager;
   const ingest = createIngest(orm, config, (m) => process.stderr.write(`${m}\n`), { thumbnails: !values['no-thumbnails'] });
+  await ingest.verifySecret();
   // Offline imports are a curator's act: the archive, not a remote user, vouches for them.
   const curator: Principal = { id: values.submitter ?? 'curator:cli', name: null, email: null, institution: null, roles: [Role.CURATOR] };
   try {

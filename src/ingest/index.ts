@@ -6,7 +6,7 @@ import { HashCatalog } from '../similarity/HashCatalog.js';
 import { LocalBlobStore, type BlobStore } from '../storage/BlobStore.js';
 import { openBlobStore } from '../storage/open.js';
 import { IngestPipeline } from './IngestPipeline.js';
-import { loadArchiveSecret } from './secret.js';
+import { loadArchiveSecret, verifyArchiveSecret } from './secret.js';
 import { StagingArea } from './staging.js';
 import { DRAFT_COLLECTIONS, SubmissionService } from './SubmissionService.js';
 
@@ -21,6 +21,8 @@ export interface Ingest {
   pipeline: IngestPipeline;
   store: BlobStore;
   staging: StagingArea;
+  /** Whether the secret this process holds is the archive's (secret.ts): awaited before anything is ingested. */
+  verifySecret(): Promise<void>;
 }
 
 /**
@@ -39,5 +41,5 @@ export function createIngest(orm: MikroORM, config: Config, _log: ((message: str
     receiving: (id) => pipeline.receiving(id),
     received: (id, paths) => pipeline.received(id, paths),
   }, { maxDraftCollections: config.ingest.maxDraftCollections ?? DRAFT_COLLECTIONS });
-  return { submissions, pipeline, store, staging };
+  return { submissions, pipeline, store, staging, verifySecret: () => verifyArchiveSecret(orm, secret) };
 }

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const catalog = new HashCatalog();
   catalog.share({ listen: false });
   const ingest = createIngest(orm, config, null, { catalog });
+  await ingest.verifySecret();
   attachQcEvents(orm.em as EntityManager, ingest);
   const worker = new IngestWorker(orm, ingest.pipeline, {
     redisUrl: config.redisUrl,

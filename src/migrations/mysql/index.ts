@@ -12,6 +12,7 @@ import { Migration20261202083000 as M8 } from './Migration20261202083000.js';
 import { Migration20261202083100 as M9 } from './Migration20261202083100.js';
 import { Migration20261204150000 as M10 } from './Migration20261204150000.js';
 import { Migration20261204192410 as M11 } from './Migration20261204192410.js';
+import { Migration20261204195628 as M12 } from './Migration20261204195628.js';
 
 export const mysqlMigrations: MigrationObject[] = [
   { name: 'Migration20261122010937', class: M0 },
@@ -26,4 +27,5 @@ export const mysqlMigrations: MigrationObject[] = [
   { name: 'Migration20261202083100', class: M9 },
   { name: 'Migration20261204150000', class: M10 },
   { name: 'Migration20261204192410', class: M11 },
+  { name: 'Migration20261204195628', class: M12 },
 ];
