@@ -10,14 +10,20 @@ export function encodeCursor(kind: string, id: number): string {
   return Buffer.from(`${kind}:${id}`).toString('base64url');
 }
 
+/**
+ * The row id of a cursor this list made, or BAD_USER_INPUT. Only the exact text encodeCursor
+ * writes is one: base64url decoding skips what is not base64, and Number() reads '', ' ',
+ * '0x10', '1e308' and '1:2'-split halves, so a forged or mangled cursor passed as some other
+ * position (`study:1e308` read every study id as below it) instead of being refused.
+ */
 export function decodeCursor(kind: string, cursor: string | null | undefined): number {
   if (cursor == null || cursor === '') return 0;
-  const [k, id] = Buffer.from(cursor, 'base64url').toString().split(':');
-  const n = Number(id);
-  if (k !== kind || !Number.isInteger(n) || n < 0) {
+  const text = cursor.length <= 64 ? Buffer.from(cursor, 'base64url').toString() : '';
+  const id = text.startsWith(`${kind}:`) ? text.slice(kind.length + 1) : '';
+  if (!/^(0|[1-9]\d{0,14})$/.test(id) || encodeCursor(kind, Number(id)) !== cursor) {
     throw new GraphQLError(`"after" is not a cursor of this ${kind} list.`, { extensions: { code: 'BAD_USER_INPUT', argument: 'after' } });
   }
-  return n;
+  return Number(id);
 }
 
 export function pageSize(first: number | null | undefined): number {
