@@ -367,8 +367,47 @@ export class StagingArea {
   }
 }
 
+/** The longest name kept, in code points: a path inside a zip and its file name, with room to spare. */
+export const MAX_FILE_NAME_CHARS = 1024;
+
+/**
+ * Characters that change what a reader of a name sees rather than name anything: control
+ * characters (C0, DEL, C1: NUL, newlines that forge log lines, terminal escapes), line and
+ * paragraph separators, bidirectional marks and overrides ("invoice\u202Emcd.exe" shows as
+ * "invoiceexe.dcm"), and U+FFFD, which is what bytes that were not UTF-8 decode to.
+ */
+const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd]/u;
+
+/** Half of a UTF-16 pair without its other half: no character at all. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a client's name for its upload is refused, or null when it is kept as sent (NFC). A name is
+ * the client's words, shown to the submitter and to curators and never used as a path, so path
+ * syntax (../, /, \) is allowed; what is refused is what is not one readable string.
+ */
+export function fileNameProblem(name: unknown): string | null {
+  if (typeof name !== 'string') return 'give the file one name (name appears more than once)';
+  if (LONE_SURROGATE.test(name)) return 'the file name is not valid Unicode (a lone surrogate)';
+  if ([...name].length > MAX_FILE_NAME_CHARS) return `the file name is longer than ${MAX_FILE_NAME_CHARS} characters`;
+  if (UNSHOWABLE.test(name)) return 'the file name holds control, line-separator or bidirectional-override characters, or bytes that were not UTF-8';
+  return null;
+}
+
+/**
+ * A name made safe to keep and show: what fileNameProblem refuses is removed, lone surrogates
+ * are dropped, the result is NFC and its last MAX_FILE_NAME_CHARS code points (the
+ * file's own name is at the end of a path). For names that cannot be refused one by one: a zip's
+ * entries, files an offline import walks.
+ */
+export function cleanFileName(name: unknown): string {
+  if (typeof name !== 'string') return 'upload';
+  const clean = name.replace(new RegExp(LONE_SURROGATE.source, 'g'), '').normalize('NFC').replace(new RegExp(UNSHOWABLE.source, 'gu'), '');
+  return [...clean].slice(-MAX_FILE_NAME_CHARS).join('') || 'upload';
+}
+
 function safeName(name: string): string {
-  return name.replace(/[\0-\x1f]/g, '').slice(-500) || 'upload';
+  return cleanFileName(name);
 }
 
 /** Free bytes on the filesystem holding `dir` (the nearest existing ancestor); null where statfs is unavailable. */

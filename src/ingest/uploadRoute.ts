@@ -1,5 +1,6 @@
 import type { RoutePlugin } from '../http/server.js';
-import { NotFoundError, ServiceUnavailableError, UnauthenticatedError, UnsupportedMediaTypeError } from '../errors.js';
+import { BadUserInputError, NotFoundError, ServiceUnavailableError, UnauthenticatedError, UnsupportedMediaTypeError } from '../errors.js';
+import { fileNameProblem } from './staging.js';
 
 /**
  * `PUT`/`POST /submissions/<id>/files[?name=…]`: one DICOM file or a zip of them as the raw
@@ -21,7 +22,14 @@ export const uploadRoute: RoutePlugin = async (app, door) => {
     const id = Number(request.params.id);
     if (!/^\d{1,12}$/.test(request.params.id)) throw new NotFoundError(`no submission you may upload to`);
     const header = request.headers['x-file-name'];
-    const name = request.query.name ?? (typeof header === 'string' ? header : 'upload');
+    const given: unknown = request.query.name ?? header ?? 'upload';
+    // Refused before a byte of the body is read (the body is drained, so the client reads the 400).
+    const problem = fileNameProblem(given);
+    if (problem) {
+      request.raw.resume();
+      throw new BadUserInputError(`${problem}; send it as ?name=<file name> or X-File-Name`);
+    }
+    const name = (given as string).normalize('NFC');
     try {
       const files = await ctx.ingest.submissions.receive(ctx.user, id, request.raw, name);
       // Files are named as GraphQL names them (SubmissionFile.id is an ID: a string).
