@@ -92,6 +92,8 @@ export interface Config {
     minFreeBytes: number;
     /** Collections not yet released that one submitter may hold (each takes one of 9,999 accessions). */
     maxDraftCollections?: number;
+    /** Clinical records one submission may hold (staged before any file is parsed, so the caller sets how many). */
+    maxClinicalRecords?: number;
   };
   /** DataCite and publisher settings of collection versions (issue 19); from the environment when absent. */
   releases?: ReleasesConfig;
@@ -159,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       userQuotaBytes: int(env.OBIA_USER_QUOTA_BYTES, 256 * 2 ** 30),
       minFreeBytes: int(env.OBIA_STAGING_MIN_FREE_BYTES, 2 * 2 ** 30),
       maxDraftCollections: int(env.OBIA_MAX_DRAFT_COLLECTIONS, 100),
+      maxClinicalRecords: int(env.OBIA_MAX_CLINICAL_RECORDS, 10_000),
     },
     dicomweb: {
       baseUrl: env.OBIA_DICOMWEB_BASE_URL?.replace(/\/+$/, '') || null,

@@ -11,7 +11,7 @@ import { ClinicalRecord, Collection, Individual, PatientMapping, Submission, Sub
 import { FileState } from '../entities/SubmissionFile.js';
 import { SubmissionState } from '../entities/Submission.js';
 import { insertRows } from './batchWrites.js';
-import { ClinicalDataError, parseClinicalCsv, parseGsaHumanAccession, type ClinicalInput } from './clinicalCsv.js';
+import { ClinicalDataError, parseClinicalCsv, TooManyRecordsError, parseGsaHumanAccession, type ClinicalInput } from './clinicalCsv.js';
 import type { StagingArea, StagingOwner } from './staging.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
@@ -62,6 +62,14 @@ export const DRAFT_COLLECTIONS = 100;
  */
 export const MAX_OPEN_SUBMISSIONS = 100;
 
+/**
+ * Clinical records one submission may hold (OBIA_MAX_CLINICAL_RECORDS). Records are staged
+ * before any file is parsed, so nothing else bounds them: one 1 MB sheet was 55,000 records
+ * (14 s and 258 MB of one request on SQLite), and a loop of calls added without end. Ten times
+ * the individuals of the whole archive of the OBIA paper (937).
+ */
+export const CLINICAL_RECORDS = 10_000;
+
 /** Files the deprecated one-list `fileList` answers with at most. */
 export const FILE_LIST_MAX = 10_000;
 
@@ -97,7 +105,7 @@ export class SubmissionService {
      * pipeline starts screening them, prescreen.ts, and a run waiting for files takes them).
      */
     private readonly uploads: UploadListener = { receiving() {}, received() {} },
-    private readonly limits = { maxDraftCollections: DRAFT_COLLECTIONS },
+    private readonly limits: { maxDraftCollections: number; maxClinicalRecords?: number } = { maxDraftCollections: DRAFT_COLLECTIONS },
   ) {}
 
   private em(): EntityManager {
@@ -256,7 +264,8 @@ export class SubmissionService {
 
   async addClinicalCsv(user: Principal, submissionId: number, csv: string): Promise<number> {
     let records: ClinicalInput[];
-    try { records = parseClinicalCsv(csv); } catch (err) {
+    try { records = parseClinicalCsv(csv, this.maxClinicalRecords()); } catch (err) {
+      if (err instanceof TooManyRecordsError) throw this.tooManyRecords(0, `more than ${err.max}`);
       if (err instanceof ClinicalDataError) throw badInput(err.message, 'csv');
       throw err;
     }
@@ -270,6 +279,8 @@ export class SubmissionService {
    */
   async addClinicalData(user: Principal, submissionId: number, records: ClinicalInput[]): Promise<number> {
     await this.findOrFail(user, submissionId);
+    // One call past the bound can never fit: refused before any patient ID is hashed.
+    if (records.length > this.maxClinicalRecords()) throw this.tooManyRecords(0, String(records.length));
     const keys = records.map((r, i) => {
       const id = r.localPatientId?.trim();
       if (!id) throw badInput(`record ${i + 1}: localPatientId is empty`, 'records');
@@ -298,6 +309,12 @@ export class SubmissionService {
         if (unknown >= 0) throw badInput(`record ${unknown + 1}: no file of this submission (or its collection) belongs to that patient`, 'records');
       }
       const existing = new Map((await em.find(ClinicalRecord, { submission, patientKey: { $in: keys } })).map((r) => [r.patientKey, r]));
+      // Counted under the row lock, so calls sent together cannot all pass; a patient already staged is a replacement, not a new record.
+      const added = new Set(keys.filter((k) => !existing.has(k))).size;
+      if (added > 0) {
+        const held = await em.count(ClinicalRecord, { submission });
+        if (held + added > this.maxClinicalRecords()) throw this.tooManyRecords(held, String(added));
+      }
       const meta = em.getMetadata().get(ClinicalRecord.name);
       records.forEach((r, i) => {
         const key = keys[i]!;
@@ -322,6 +339,15 @@ export class SubmissionService {
       await em.flush();
       return records.length;
     });
+  }
+
+  private maxClinicalRecords(): number {
+    return this.limits.maxClinicalRecords ?? CLINICAL_RECORDS;
+  }
+
+  private tooManyRecords(held: number, added: string): QuotaExceededError {
+    const max = this.maxClinicalRecords();
+    return new QuotaExceededError(`A submission holds at most ${max} clinical records: it holds ${held}, and this call has ${added} records of patients it does not hold yet. Send records for the patients of this submission only, or split them over submissions.`, max);
   }
 
   /**

@@ -17,6 +17,11 @@ export interface ClinicalInput {
 
 export class ClinicalDataError extends Error {}
 
+/** A sheet with more data rows than may be staged: parsing stops at the first row past the bound. */
+export class TooManyRecordsError extends Error {
+  constructor(readonly max: number) { super(`the CSV has more than ${max} rows`); }
+}
+
 /**
  * A GSA-Human accession an individual may link to: the individual (HRI) or, when the submitter
  * knows only the dataset that releases the patient's sequencing, the dataset (HRA); NGDC
@@ -32,8 +37,12 @@ export function parseGsaHumanAccession(value: string | null | undefined, where: 
   return v;
 }
 
-/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
-export function parseCsv(text: string): string[][] {
+/**
+ * RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. At most `maxRows`
+ * non-blank rows are read (TooManyRecordsError past them), so a sheet past the bound costs no
+ * more than one at it.
+ */
+export function parseCsv(text: string, maxRows = Infinity): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -50,13 +59,13 @@ export function parseCsv(text: string): string[][] {
     else if (c === '\n' || c === '\r') {
       if (c === '\r' && src[i + 1] === '\n') i++;
       row.push(field); field = '';
-      if (row.some((f) => f.trim() !== '')) rows.push(row);
+      if (row.some((f) => f.trim() !== '') && rows.push(row) > maxRows) throw new TooManyRecordsError(maxRows - 1);
       row = [];
     } else field += c;
   }
   if (quoted) throw new ClinicalDataError('the CSV ends inside a quoted field');
   row.push(field);
-  if (row.some((f) => f.trim() !== '')) rows.push(row);
+  if (row.some((f) => f.trim() !== '') && rows.push(row) > maxRows) throw new TooManyRecordsError(maxRows - 1);
   return rows;
 }
 
@@ -77,9 +86,13 @@ export function parseSex(value: string, where: string): Sex {
   return sex;
 }
 
-/** A clinical CSV (header row naming the columns) into records; errors name the row, never the values. */
-export function parseClinicalCsv(text: string): ClinicalInput[] {
-  const rows = parseCsv(text);
+/**
+ * A clinical CSV (header row naming the columns) into at most `maxRecords` records; errors name
+ * the row, never the values.
+ */
+export function parseClinicalCsv(text: string, maxRecords = Infinity): ClinicalInput[] {
+  // The header is a row too.
+  const rows = parseCsv(text, maxRecords + 1);
   if (rows.length === 0) throw new ClinicalDataError('the CSV is empty');
   const header = rows[0]!.map((h) => COLUMNS[h.trim().toLowerCase().replace(/[\s-]+/g, '_')] ?? COLUMNS[h.trim().toLowerCase().replace(/[\s_-]+/g, '')]);
   // Errors name the column as the submitter wrote it, so the sheet can be fixed where it is wrong.

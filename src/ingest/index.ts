@@ -8,7 +8,7 @@ import { openBlobStore } from '../storage/open.js';
 import { IngestPipeline } from './IngestPipeline.js';
 import { loadArchiveSecret, verifyArchiveSecret } from './secret.js';
 import { StagingArea } from './staging.js';
-import { DRAFT_COLLECTIONS, SubmissionService } from './SubmissionService.js';
+import { CLINICAL_RECORDS, DRAFT_COLLECTIONS, SubmissionService } from './SubmissionService.js';
 
 export { IngestPipeline, type ProcessSummary } from './IngestPipeline.js';
 export { SubmissionService } from './SubmissionService.js';
@@ -40,6 +40,6 @@ export function createIngest(orm: MikroORM, config: Config, _log: ((message: str
   const submissions = new SubmissionService(orm, staging, secret, {
     receiving: (id) => pipeline.receiving(id),
     received: (id, paths) => pipeline.received(id, paths),
-  }, { maxDraftCollections: config.ingest.maxDraftCollections ?? DRAFT_COLLECTIONS });
+  }, { maxDraftCollections: config.ingest.maxDraftCollections ?? DRAFT_COLLECTIONS, maxClinicalRecords: config.ingest.maxClinicalRecords ?? CLINICAL_RECORDS });
   return { submissions, pipeline, store, staging, verifySecret: () => verifyArchiveSecret(orm, secret) };
 }
