@@ -98,7 +98,14 @@ export function parseClinicalCsv(text: string, maxRecords = Infinity): ClinicalI
   // Errors name the column as the submitter wrote it, so the sheet can be fixed where it is wrong.
   const columnName = (key: keyof ClinicalInput) => rows[0]![header.indexOf(key)]!.trim();
   if (!header.includes('localPatientId')) throw new ClinicalDataError('the CSV header needs a patient_id column');
+  // Two columns for one field (disease and diagnosis, or sex twice): which one was meant is not ours to guess.
+  const twice = header.find((key, c) => key && header.indexOf(key) !== c);
+  if (twice) throw new ClinicalDataError(`the CSV header names the ${columnName(twice)} field twice`);
   return rows.slice(1).map((cells, i) => {
+    // More fields than the header names is most often an unquoted comma in free text; the fields past it would be lost.
+    if (cells.length > header.length && cells.slice(header.length).some((f) => f.trim() !== '')) {
+      throw new ClinicalDataError(`row ${i + 2} has ${cells.length} fields but the header names ${header.length}: quote a value that holds a comma`);
+    }
     const record: ClinicalInput = { localPatientId: '' };
     header.forEach((key, c) => {
       const value = (cells[c] ?? '').trim();
@@ -106,7 +113,8 @@ export function parseClinicalCsv(text: string, maxRecords = Infinity): ClinicalI
       if (key === 'sex') record.sex = parseSex(value, `row ${i + 2}`);
       else if (key === 'age') {
         if (value === '') return;
-        const age = Number(value);
+        // Plain digits only: Number() also reads 1e2, 0x10 and 4.0.
+        const age = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
         if (!Number.isInteger(age) || age < 0 || age > 150) throw new ClinicalDataError(`row ${i + 2}: age must be a whole number of years`);
         record.age = age;
       } else if (key === 'gsaHumanAccession') record.gsaHumanAccession = parseGsaHumanAccession(value, `row ${i + 2}: column ${columnName(key)}`);
