@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
+import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/Principal.js';
 import { logger } from '../../log.js';
@@ -15,8 +16,10 @@ export const MAX_BULK = 100;
  * Bundle contents one bulk answer may list, all bundles together. A bundle lists every image it
  * holds (a collection version of 100,000 images is about 19 MB of JSON), so a hundred ids of
  * the largest version, a 2 KB request, made the archive build and send a hundred copies of it.
+ * A bulk answer is built whole, so it is kept small (10,000, about 1.9 MB; OBIA_DRS_BULK_MAX_CONTENTS);
+ * a larger bundle is asked for alone, where its contents are streamed.
  */
-export const MAX_BULK_CONTENTS = 100_000;
+export const MAX_BULK_CONTENTS = Number(process.env.OBIA_DRS_BULK_MAX_CONTENTS) > 0 ? Math.floor(Number(process.env.OBIA_DRS_BULK_MAX_CONTENTS)) : 10_000;
 
 export interface DrsRoutesOptions {
   orm: MikroORM;
@@ -103,8 +106,14 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
       return q === 'true' || b === true;
     };
 
-    drs.get<{ Params: { object_id: string } }>('/objects/:object_id', async (request) => (await service(request)).service.object(request.params.object_id, expandOf(request)));
-    drs.post<{ Params: { object_id: string } }>('/objects/:object_id', async (request) => (await service(request)).service.object(request.params.object_id, expandOf(request)));
+    // One object: a bundle's contents are written batch by batch as they are read (see streamObject).
+    const one = async (request: FastifyRequest<{ Params: { object_id: string } }>, reply: FastifyReply) => {
+      const answer = await (await service(request)).service.objectStream(request.params.object_id, expandOf(request));
+      if (!answer.contents) return answer.head;
+      return reply.type('application/json; charset=utf-8').send(streamObject(answer.head, answer.contents));
+    };
+    drs.get('/objects/:object_id', one);
+    drs.post('/objects/:object_id', one);
     drs.options<{ Params: { object_id: string } }>('/objects/:object_id', async (request) => {
       const { service: s } = await service(request);
       return s.authorizationsOf(await s.resolve(request.params.object_id));
@@ -121,7 +130,8 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
       const ids = bulkIds(request.body, 'bulk_object_ids');
       const { service: s } = await service(request);
       const expand = expandOf(request);
-      return bulk(ids, (id) => s.object(id, expand), 'resolved_drs_object', opts.maxBulkContents ?? MAX_BULK_CONTENTS);
+      const max = opts.maxBulkContents ?? MAX_BULK_CONTENTS;
+      return bulk(ids, (id, listed) => s.object(id, expand, max - listed), 'resolved_drs_object', max);
     });
     drs.options('/objects', async (request) => {
       const ids = bulkIds(request.body, 'bulk_object_ids');
@@ -170,6 +180,44 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
   }, { prefix: DRS_BASE });
 };
 
+/** Until `out` drains or closes (Fastify destroys it when the client goes away, and a destroyed stream never drains). */
+function drained(out: PassThrough): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (out.destroyed) return resolve();
+    const done = () => { out.off('drain', done); out.off('close', done); resolve(); };
+    out.once('drain', done);
+    out.once('close', done);
+  });
+}
+
+/**
+ * A bundle's DrsObject written as its contents are read: the head (everything but `contents`),
+ * then each batch, with backpressure, stopping when the client goes. A failure after the head
+ * cuts the JSON short (the client sees a broken body, never a wrong list).
+ */
+function streamObject(head: Record<string, any>, contents: AsyncIterable<Record<string, any>[]>): PassThrough {
+  const out = new PassThrough();
+  void (async () => {
+    try {
+      const text = JSON.stringify(head);
+      out.write(`${text.slice(0, -1)},"contents":[`);
+      let first = true;
+      for await (const batch of contents) {
+        if (out.destroyed) break;
+        const part = batch.map((c) => JSON.stringify(c)).join(',');
+        if (!part) continue;
+        if (!out.write(first ? part : `,${part}`)) await drained(out);
+        first = false;
+      }
+      if (!out.destroyed) out.end(']}');
+    } catch (err) {
+      log.error({ err }, 'DRS bundle contents failed mid-answer');
+      out.destroy(err as Error);
+    }
+  })();
+  return out;
+}
+
 function sendError(reply: FastifyReply, status: number, msg: string) {
   return reply.code(status).type('application/json').send({ msg, status_code: status });
 }
@@ -187,20 +235,22 @@ function bulkIds(body: unknown, field: string): unknown[] {
  * resolved items. Refused whole (413) once the bundles resolved so far list more than
  * `maxContents` objects: no more is built than that.
  */
-async function bulk(ids: unknown[], one: (id: unknown) => Promise<any>, field: string, maxContents = Infinity) {
+async function bulk(ids: unknown[], one: (id: unknown, listed: number) => Promise<any>, field: string, maxContents = Infinity) {
   const resolved: any[] = [];
   const failures = new Map<number, string[]>();
   let listed = 0;
   for (const id of ids) {
     let item;
     try {
-      item = await one(id);
+      item = await one(id, listed);
     } catch (err) {
       if (!(err instanceof DrsError)) throw err;
+      if (err.status === 413) throw new DrsError(413, `the bundles asked for list more than ${maxContents} objects in all: ask for fewer per request, or for a large bundle alone with GET /objects/{id}, which streams its contents`);
       failures.set(err.status, [...(failures.get(err.status) ?? []), String(id)]);
       continue;
     }
     listed += Array.isArray(item?.contents) ? item.contents.length : 0;
+    // `one` refuses a bundle past what is left before reading it; this stays as the backstop.
     if (listed > maxContents) throw new DrsError(413, `the bundles asked for list more than ${maxContents} objects in all: ask for fewer per request`);
     resolved.push(item);
   }
