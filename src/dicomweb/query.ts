@@ -54,7 +54,12 @@ const DATE = /^(\d{4})(\d{2})(\d{2})$/;
 /** A DA value (YYYYMMDD) as the archive stores it (YYYY-MM-DD). */
 function isoDate(key: string, v: string): string {
   const m = DATE.exec(v.trim());
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12 || Number(m[3]) < 1 || Number(m[3]) > 31) throw new BadRequest(`${key} must be a date YYYYMMDD or a range of them`);
+  // A day the calendar has: 20200231 or 20210229 matched nothing, silently, where a client
+  // that mistyped a date should be told (and MariaDB compares such a string to a DATE with a warning).
+  const day = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+  if (!m || Number(m[1]) < 1 || day!.getUTCMonth() !== Number(m[2]) - 1 || day!.getUTCDate() !== Number(m[3])) {
+    throw new BadRequest(`${key} must be a date YYYYMMDD or a range of them`);
+  }
   return `${m[1]}-${m[2]}-${m[3]}`;
 }
 
