@@ -2,7 +2,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify
 import { displayClaim, Role, subjectId, type Principal, type VisaGrant } from '../../auth/Principal.js';
 import { logger } from '../../log.js';
 import { sha256Hex } from '../../storage/BlobStore.js';
-import type { PassportConfig } from './config.js';
+import { MAX_VISAS_PER_PASSPORT, type PassportConfig } from './config.js';
 
 /** Asymmetric algorithms only, as for bearer tokens: "none" and HMAC visas are refused outright. */
 const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'];
@@ -99,8 +99,12 @@ export class PassportVerifier {
     } catch (err) {
       throw new PassportError(err instanceof errors.JWTExpired ? 'the passport has expired' : 'the passport signature or claims are not valid');
     }
-    const visas = payload.ga4gh_passport_v1;
-    if (!Array.isArray(visas)) throw new PassportError('the passport has no ga4gh_passport_v1 claim');
+    if (!Array.isArray(payload.ga4gh_passport_v1)) throw new PassportError('the passport has no ga4gh_passport_v1 claim');
+    // A visa carried twice is one visa: checked, and granting, once. Past the bound the passport is
+    // refused before any visa is checked (each is a signature check).
+    const visas = [...new Set(payload.ga4gh_passport_v1 as unknown[])];
+    const maxVisas = this.config.maxVisas ?? MAX_VISAS_PER_PASSPORT;
+    if (visas.length > maxVisas) throw new PassportError(`the passport carries ${visas.length} visas, more than the ${maxVisas} this archive checks`);
     const grants: VisaGrant[] = [];
     const refused: RefusedVisa[] = [];
     for (const visa of visas) {

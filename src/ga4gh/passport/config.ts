@@ -7,7 +7,16 @@ export interface PassportConfig {
   brokers: TrustedBroker[];
   visaIssuers: TrustedVisaIssuer[];
   clockToleranceSeconds: number;
+  /** Distinct visas one passport may carry (MAX_VISAS_PER_PASSPORT by default); more is refused whole. */
+  maxVisas?: number;
 }
+
+/**
+ * Each visa is a signature check (about 0.3 CPU-ms), so a passport of thousands, signed by a broker
+ * we trust but filled by whoever assembled it, made every request that carried it that much work.
+ * Real passports carry tens. OBIA_PASSPORT_MAX_VISAS changes it.
+ */
+export const MAX_VISAS_PER_PASSPORT = 200;
 
 function list<T>(raw: string | undefined, name: string, keys: string[]): T[] {
   if (!raw) return [];
@@ -28,5 +37,6 @@ export function passportConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Pas
     brokers: list<TrustedBroker>(env.OBIA_PASSPORT_BROKERS, 'OBIA_PASSPORT_BROKERS', ['issuer', 'jwksUrl']),
     visaIssuers: list<TrustedVisaIssuer>(env.OBIA_VISA_ISSUERS, 'OBIA_VISA_ISSUERS', ['issuer', 'jku']),
     clockToleranceSeconds: Number(env.OIDC_CLOCK_TOLERANCE ?? 30) || 30,
+    maxVisas: Number(env.OBIA_PASSPORT_MAX_VISAS) > 0 ? Math.floor(Number(env.OBIA_PASSPORT_MAX_VISAS)) : MAX_VISAS_PER_PASSPORT,
   };
 }
