@@ -3,6 +3,15 @@ import { BadUserInputError, NotFoundError, ServiceUnavailableError, Unauthentica
 import { fileNameProblem } from './staging.js';
 
 /**
+ * A header's value as the UTF-8 its client sent: Node reads header bytes as Latin-1, so a raw
+ * UTF-8 "série—1.dcm" arrives as "sÃ©rieâ\x80\x941.dcm" (C1 controls the name check refuses).
+ * Bytes that are not UTF-8 stay as Node read them.
+ */
+function utf8Header(value: string): string {
+  try { return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'latin1')); } catch { return value; }
+}
+
+/**
  * `PUT`/`POST /submissions/<id>/files[?name=…]`: one DICOM file or a zip of them as the raw
  * body, with the submitter's bearer token (the same `authenticate` as every transport). The body
  * is not parsed or buffered here: it streams into staging, which enforces the per-file and zip
@@ -22,7 +31,7 @@ export const uploadRoute: RoutePlugin = async (app, door) => {
     const id = Number(request.params.id);
     if (!/^\d{1,12}$/.test(request.params.id)) throw new NotFoundError(`no submission you may upload to`);
     const header = request.headers['x-file-name'];
-    const given: unknown = request.query.name ?? header ?? 'upload';
+    const given: unknown = request.query.name ?? (typeof header === 'string' ? utf8Header(header) : header) ?? 'upload';
     // Refused before a byte of the body is read (the body is drained, so the client reads the 400).
     const problem = fileNameProblem(given);
     if (problem) {

@@ -56,6 +56,11 @@ describe('upload names', () => {
     assert.equal(viaHeader.status, 400, viaHeader.text.slice(0, 200));
     const files = (await fetchSubmission(app, token, sub.id)).files;
     assert.equal(files.length, 0, 'a refused upload stages nothing');
+    // A name sent raw as UTF-8 in X-File-Name (Node reads header bytes as Latin-1) is that name.
+    const raw = Buffer.from('série—1.dcm', 'utf8').toString('latin1');
+    const viaUtf8 = await put(sub.uploadUrl, ct(), { 'x-file-name': raw });
+    assert.equal(viaUtf8.status, 201, viaUtf8.text);
+    assert.equal(viaUtf8.body.files[0].name, 'série—1.dcm');
     // The server still takes a good one.
     const good = await put(`${sub.uploadUrl}?name=${encodeURIComponent('séries/../../etc/passwd ü.dcm')}`, ct());
     assert.equal(good.status, 201, good.text);
