@@ -68,7 +68,7 @@ export class PortalFiles {
     const cached = this.read(target);
     if (!cached) {
       if (target.endsWith('index.html')) {
-        return { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+        return { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
           body: Buffer.from('The portal is not built: run `npm run build:portal` (npm start does it when needed).\n') };
       }
       return null;
@@ -80,12 +80,13 @@ export class PortalFiles {
       'content-type': type,
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
       'x-content-type-options': 'nosniff',
+      // On every answer, not the page alone: an SVG or a JSON file opened as a document is framed
+      // and leaks its URL as a page would (X-Frame-Options for browsers without frame-ancestors).
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'same-origin',
       vary: 'accept-encoding',
     };
-    if (type.startsWith('text/html')) {
-      out['content-security-policy'] = this.csp;
-      out['referrer-policy'] = 'same-origin';
-    }
+    if (type.startsWith('text/html') || type.startsWith('image/svg')) out['content-security-policy'] = this.csp;
     const gzip = cached.gzip && /\bgzip\b/.test(String(headers['accept-encoding'] ?? ''));
     if (gzip) out['content-encoding'] = 'gzip';
     const body = gzip ? cached.gzip! : cached.raw;
