@@ -137,7 +137,7 @@ export class ViewerFiles {
   async rewrittenForViewer(rel: string, file: string): Promise<Buffer | null> {
     if (this.rewritten.has(rel)) return this.rewritten.get(rel)!;
     if (this.pinOf(rel) === null) throw new NotFoundError('not found');
-    const raw = await fs.promises.readFile(file);
+    const raw = await fs.promises.readFile(file).catch(() => { throw new NotFoundError('not found'); });
     const text = raw.toString('utf8');
     let out: string | null = null;
     if (file.endsWith('.js') && text.includes(PUBLIC_PATH)) out = text.split(PUBLIC_PATH).join(`__webpack_require__.p = "${VIEWER}/";`);
@@ -154,7 +154,8 @@ export class ViewerFiles {
   async open(rel: string, file: string): Promise<{ fd: fs.promises.FileHandle; size: number }> {
     const pin = this.pinOf(rel);
     if (pin === null) throw new NotFoundError('not found');
-    const fd = await fs.promises.open(file, 'r');
+    // Removed or replaced since the caller's stat: as absent, not as a server fault.
+    const fd = await fs.promises.open(file, 'r').catch(() => { throw new NotFoundError('not found'); });
     try {
       const st = await fd.stat();
       if (!st.isFile()) throw new NotFoundError('not found');

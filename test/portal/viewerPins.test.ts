@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OHIF_FILE_SHA256 } from '../../src/dicomweb/ohifPins.js';
-import { OHIF_VERSION } from '../../src/dicomweb/viewerRoute.js';
+import { OHIF_VERSION, ViewerFiles } from '../../src/dicomweb/viewerRoute.js';
+import { NotFoundError } from '../../src/errors.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const VENDOR = path.resolve('vendor', 'ohif', OHIF_VERSION);
@@ -92,5 +93,11 @@ describe('pinned viewer files', { skip }, () => {
     // Put back as released, it is served again.
     fs.copyFileSync(path.join(VENDOR, '5696.bundle.292d30e7e9e1fab1.js'), streamed);
     assert.equal((await get('5696.bundle.292d30e7e9e1fab1.js')).status, 200);
+  });
+
+  it('answers a pinned file removed after its stat as absent, not as a fault', async () => {
+    const files = new ViewerFiles(dir, { 'gone.js': '0'.repeat(64), 'gone.css': '0'.repeat(64) });
+    await assert.rejects(files.open('gone.js', path.join(dir, 'gone.js')), NotFoundError);
+    await assert.rejects(files.rewrittenForViewer('gone.css', path.join(dir, 'gone.css')), NotFoundError);
   });
 });
