@@ -96,7 +96,14 @@ export class PortalFiles {
 
   private read(file: string): Cached | null {
     let stat: fs.Stats;
-    try { stat = fs.statSync(file); } catch { return null; }
+    try {
+      // Through a symbolic link only to a file inside the folder: a link in the dist (copied from
+      // portal/public, or made in a deployed folder) must not serve /etc/passwd or the hub's config.
+      const real = fs.realpathSync(file);
+      const root = fs.realpathSync(this.dir);
+      if (!real.startsWith(root + path.sep)) return null;
+      stat = fs.statSync(real);
+    } catch { return null; }
     if (!stat.isFile()) return null;
     const hit = this.cache.get(file);
     if (hit && hit.mtimeMs === stat.mtimeMs) return hit;
