@@ -12,6 +12,7 @@ import { lockEntityRow, lockRow } from '../db/transitions.js';
 import { requireCurator } from '../qc/CurationService.js';
 import { dataCiteAttributes, DataCiteError, mintDoi, versionIdentifier, type VersionFacts } from './datacite.js';
 import { ManifestDigest, type ManifestFile } from './manifest.js';
+import type { VersionSeriesRow } from './seriesCache.js';
 import { ReleasesModule } from './module.js';
 import { badInput, notFound } from './versionId.js';
 
@@ -204,7 +205,11 @@ export class ReleaseService {
   }
 
   /** The series a version holds, with their image counts. */
-  async series(version: CollectionVersion): Promise<{ seriesInstanceUid: string; studyAccession: string; individualAccession: string; modality: string | null; imageCount: number }[]> {
+  async series(version: CollectionVersion): Promise<VersionSeriesRow[]> {
+    return this.module.versionSeries.get(version.id, () => this.readSeries(version));
+  }
+
+  private async readSeries(version: CollectionVersion): Promise<VersionSeriesRow[]> {
     const rows = await this.knex('release_manifest_entry').where('version_id', version.id)
       .groupBy('series_instance_uid', 'study_accession', 'individual_accession', 'modality')
       .select('series_instance_uid', 'study_accession', 'individual_accession', 'modality').count({ n: '*' })

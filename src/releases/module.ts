@@ -4,6 +4,7 @@ import type { AccessModule } from '../access/module.js';
 import { logger } from '../log.js';
 import type { HashCatalog } from '../similarity/HashCatalog.js';
 import type { ReleasesConfig } from './config.js';
+import { VersionSeriesCache } from './seriesCache.js';
 
 /**
  * What releases keep per app: the DataCite settings, the public base URL (landing pages, DRS
@@ -18,6 +19,8 @@ export class ReleasesModule {
    * at once, or during the release's own) waits for it instead of registering the DOI again.
    */
   readonly minting = new Map<number, Promise<void>>();
+  /** Series lists of versions (immutable once cut), kept and shared: see seriesCache.ts. */
+  readonly versionSeries = new VersionSeriesCache();
 
   private constructor(
     readonly config: ReleasesConfig, readonly access: AccessModule, readonly hashCatalog: HashCatalog | null,
