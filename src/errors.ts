@@ -30,6 +30,7 @@ export const HTTP_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,
   TOO_MANY_SUBSCRIPTIONS: 429,
+  SUBSCRIBER_TOO_SLOW: 429,
   QUOTA_EXCEEDED: 429,
   INTERNAL_SERVER_ERROR: 500,
   STORAGE_CORRUPT: 500,
@@ -116,6 +117,12 @@ export class QueryTooComplexError extends ArchiveError {
 export class TooManySubscriptionsError extends ArchiveError {
   readonly code = 'TOO_MANY_SUBSCRIPTIONS' as const;
   constructor(maximum: number, per: 'connection' | 'user') { super('TOO_MANY_SUBSCRIPTIONS', `At most ${maximum} subscriptions per ${per}.`, { maximum }); }
+}
+
+/** A subscription's events waited for its client past the bound (src/events/backlog.ts): it is ended; subscribing again starts from the current state. */
+export class SubscriberTooSlowError extends ArchiveError {
+  readonly code = 'SUBSCRIBER_TOO_SLOW' as const;
+  constructor(maximum: number) { super('SUBSCRIBER_TOO_SLOW', `More than ${maximum} events waited for this subscription while its client was not reading: it is ended. Subscribe again.`, { maximum }); }
 }
 
 /** A user's share of something the archive holds for everyone (collection accessions) is used up. */

@@ -1,4 +1,5 @@
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
+import { listenBounded, maxBacklogFromEnv, type EventBusTarget } from './backlog.js';
 
 /**
  * The process's event bus for GraphQL subscriptions (graphql-ws) and for what hub replicas tell
@@ -32,12 +33,24 @@ export type Events = {
   HASH_CODES: [payload: HashCodesChanged];
 };
 
-let transport: PubSub<Events> = createPubSub<Events>();
+let target: EventBusTarget = new EventTarget();
+let transport: PubSub<Events> = createPubSub<Events>({ eventTarget: target as never });
 let shared = false;
+
+const maxBacklog = maxBacklogFromEnv();
+/** Progress payloads only name the submission: one waiting says all that any number would. */
+const sameEvent = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export const pubSub: PubSub<Events> = {
   publish: (...args) => transport.publish(...args),
-  subscribe: ((...args: Parameters<PubSub<Events>['subscribe']>) => (transport.subscribe as (...a: unknown[]) => unknown)(...args)) as PubSub<Events>['subscribe'],
+  // Subscribers listen on the target through bounded queues (backlog.ts), but the similarity
+  // index: a replica's own reader, which must see every change and keeps up (it updates a map).
+  subscribe: ((...args: Parameters<PubSub<Events>['subscribe']>) => {
+    const [topic, id] = args as unknown as [keyof Events, string | undefined];
+    if (topic === Topic.HASH_CODES) return (transport.subscribe as unknown as (...a: unknown[]) => AsyncIterable<unknown>)(...args);
+    // The key createPubSub publishes under: the topic, or "topic:id".
+    return listenBounded(target, id === undefined ? topic : `${topic}:${id}`, { max: maxBacklog, coalesce: topic === Topic.SUBMISSION_PROGRESS ? sameEvent : undefined });
+  }) as PubSub<Events>['subscribe'],
 };
 
 /** True while events travel through Redis, i.e. reach every replica (not only this process). */
@@ -46,10 +59,11 @@ export function eventsAreShared(): boolean {
 }
 
 /**
- * Swaps the transport under `pubSub` (src/events/redisBus.ts does, at start-up, before anyone
+ * Swaps the event target under `pubSub` (src/events/redisBus.ts does, at start-up, before anyone
  * subscribes); `null` goes back to the in-process bus.
  */
-export function useTransport(next: PubSub<Events> | null): void {
-  transport = next ?? createPubSub<Events>();
+export function useTransport(next: EventBusTarget | null): void {
+  target = next ?? new EventTarget();
+  transport = createPubSub<Events>({ eventTarget: target as never });
   shared = next !== null;
 }

@@ -1,8 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { createPubSub } from '@graphql-yoga/subscription';
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { useTransport, type Events } from './pubsub.js';
+import { useTransport } from './pubsub.js';
 
 /**
  * Events across hub replicas: `@graphql-yoga/redis-event-target` under the same `createPubSub`,
@@ -64,7 +63,7 @@ export async function connectRedisEvents(url: string, log: Logger, prefix = proc
       removeEventListener: (type: string, cb: unknown) => target.removeEventListener(prefix + type, cb as never),
       dispatchEvent: (event: CustomEvent) => target.dispatchEvent(new CustomEvent(prefix + event.type, { detail: event.detail })),
     };
-    useTransport(createPubSub<Events>({ eventTarget: prefixed as never }));
+    useTransport(prefixed as never);
     current = { url, publisher, subscriber };
   }
   holders++;

@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { createPubSub } from '@graphql-yoga/subscription';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Role } from '../../src/auth/Principal.js';
 import { loadConfig } from '../../src/config.js';
-import { useTransport, type Events } from '../../src/events/pubsub.js';
+import { useTransport } from '../../src/events/pubsub.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const PER_USER = 3;
@@ -35,7 +34,7 @@ describe('subscriptions of closed connections end', () => {
   const listeners = () => getEventListeners(target, `SUBMISSION_PROGRESS:${submission}`).length;
 
   before(async () => {
-    useTransport(createPubSub<Events>({ eventTarget: target as never }));
+    useTransport(target);
     app = await startTestApp({ config: { limits: { ...loadConfig().limits, subscriptionsPerUser: PER_USER } } });
     token = await app.token('closing-subscriber', Role.SUBMITTER);
     const made = await app.gql('mutation($i: CreateSubmissionInput!) { createSubmission(input: $i) { id } }', { i: { title: 'quiet submission', disease: 'none' } }, token);
