@@ -55,11 +55,10 @@ export class QidoService {
     // at 1.94 M images: p50 54 ms; the bare instance list, which any anonymous caller may ask
     // for, sorted every visible image in a temporary table: 340-630 ms at 194,000 images, for
     // limit=1, on SQLite as on MariaDB). Scoped queries keep the optimizer's plan (it starts from
-    // the UID given), and so do instance lists matching on a study or series attribute
-    // (PatientID, Modality, …): those may match a few of millions of images, which the optimizer
-    // finds from their side.
-    const straight = !scope.study && !scope.series
-      && (q.level !== 'instance' || q.conditions.every((c) => c.attr.level === 'instance'));
+    // the UID given), and so do lists matching on an attribute of a level above theirs (series or
+    // instances by PatientID, instances by Modality, …): those may match a few of millions of
+    // rows, which the optimizer finds from the parent's side.
+    const straight = !scope.study && !scope.series && q.conditions.every((c) => c.attr.level === q.level);
     const qb = this.from(q.level, straight);
     const visible = visibleCollectionsWhere(this.user);
     if (visible) visible(qb);
