@@ -4,7 +4,6 @@
 // with a JSON body), never an unexpected error, and the server answers the next request. The
 // arguments are built from the checked-in schema (schema/obia.graphql), so a field added later
 // is fuzzed without a line here; ids are mixed with real ones so that calls get past lookups.
-import type { EntityManager } from '@mikro-orm/knex';
 import {
   buildSchema, getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType, isUnionType,
   type GraphQLField, type GraphQLInputType, type GraphQLObjectType, type GraphQLSchema,
@@ -14,8 +13,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Role } from '../../src/auth/Principal.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
+import { fuzzArchive } from '../support/fuzzArchive.js';
 import { withSeed, type Random } from '../support/random.js';
 import WebSocket from 'ws';
 
@@ -108,22 +107,13 @@ describe('every query and mutation, given hostile arguments, answers data or a t
   let callers: [string, string | null][];
   const ids: Ids = {};
   before(async () => {
-    app = await startTestApp({ seedScale: 0.002 });
+    let real: Ids;
+    ({ app, callers, ids: real } = await fuzzArchive());
     schema = buildSchema(fs.readFileSync(path.resolve(process.cwd(), 'schema/obia.graphql'), 'utf8'), { assumeValidSDL: true });
-    callers = [
-      ['anonymous', null],
-      ['researcher', await app.token('fuzz-researcher', Role.RESEARCHER)],
-      ['submitter', await app.token('fuzz-submitter', Role.SUBMITTER)],
-      ['curator', await app.token('fuzz-curator', Role.CURATOR)],
-    ];
-    const sub = await app.gql('mutation { createSubmission(input: { title: "fuzz", disease: "fuzz" }) { id } }', {}, callers[2]![1]);
-    const knex = (app.orm.em.fork() as EntityManager).getKnex();
-    const col = async (table: string, column: string) => (await knex(table).limit(3).pluck(column)).map(String);
-    Object.assign(ids, {
-      submission: [sub.data.createSubmission.id], collection: await col('collection', 'accession'), accession: await col('collection', 'accession'),
-      individual: await col('individual', 'accession'), study: await col('study', 'accession'), series: await col('series', 'uid'),
-      uid: await col('image', 'uid'), image: await col('image', 'uid'),
-      id: [sub.data.createSubmission.id, '1', ...await col('collection', 'accession'), ...await col('series', 'uid'), ...await col('study', 'accession')],
+    // By argument name, as the schema names them (`accession`, `uid`, `id` …).
+    Object.assign(ids, real, {
+      accession: real.collection, uid: real.image,
+      id: [...real.submission!, '1', ...real.collection!, ...real.series!, ...real.study!],
     });
   });
   after(async () => app?.stop());

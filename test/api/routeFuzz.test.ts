@@ -3,11 +3,10 @@
 // bodies by an anonymous caller, a researcher, a submitter and a curator: the answer is never a
 // server error (5xx other than a 503 that says when to come back), an error always comes as JSON
 // that names what was wrong, and the server answers the next request.
-import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Role } from '../../src/auth/Principal.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
+import { fuzzArchive } from '../support/fuzzArchive.js';
 import { withSeed, type Random } from '../support/random.js';
 
 const CALLS_PER_ROUTE = Number(process.env.OBIA_FUZZ_CALLS) || 24;
@@ -53,18 +52,9 @@ describe('every HTTP route, given hostile input, answers without a server error,
   let callers: [string, string | null][];
   let real: string[];
   before(async () => {
-    app = await startTestApp({ seedScale: 0.002 });
-    callers = [
-      ['anonymous', null],
-      ['researcher', await app.token('fuzz-researcher', Role.RESEARCHER)],
-      ['submitter', await app.token('fuzz-submitter', Role.SUBMITTER)],
-      ['curator', await app.token('fuzz-curator', Role.CURATOR)],
-    ];
-    const sub = await app.gql('mutation { createSubmission(input: { title: "fuzz", disease: "fuzz" }) { id } }', {}, callers[2]![1]);
-    const knex = (app.orm.em.fork() as EntityManager).getKnex();
-    const col = async (table: string, column: string) => (await knex(table).limit(2).pluck(column)).map(String);
-    // Real identifiers in some segments, so that calls get past their lookups to the code behind them.
-    real = [sub.data.createSubmission.id, ...await col('image', 'uid'), ...await col('series', 'uid'), ...await col('study', 'uid').catch(() => []), ...await col('collection', 'accession')];
+    let ids: Record<string, string[]>;
+    ({ app, callers, ids } = await fuzzArchive());
+    real = Object.values(ids).flat();
   });
   after(async () => app?.stop());
 
