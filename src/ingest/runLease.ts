@@ -25,7 +25,7 @@ export class RunLease {
   private timer: NodeJS.Timeout | null = null;
   private lostIt = false;
 
-  private constructor(private readonly em: () => EntityManager, readonly submissionId: number, readonly owner: string, private readonly leaseMs: number) {}
+  private constructor(private readonly em: () => EntityManager, readonly submissionId: number, readonly owner: string) {}
 
   /**
    * Marks the submission PROCESSING under a new lease, if no live run holds it; null otherwise.
@@ -40,7 +40,7 @@ export class RunLease {
       { state: SubmissionState.PROCESSING, runOwner: owner, runHeartbeatAt: now },
     );
     if (claimed !== 1) return null;
-    const lease = new RunLease(em, submissionId, owner, leaseMs);
+    const lease = new RunLease(em, submissionId, owner);
     lease.timer = setInterval(() => void lease.renew(), Math.max(50, Math.floor(leaseMs / 4)));
     lease.timer.unref();
     return lease;
