@@ -62,11 +62,11 @@ export class LocalBroker {
   }
 
   /** A passport carrying `visas`, signed by the broker unless `signedBy` says otherwise. */
-  async passport(visas: string[], o: { sub?: string; iss?: string; signedBy?: string; exp?: number } = {}): Promise<string> {
+  async passport(visas: string[], o: { sub?: string; iss?: string; signedBy?: string; exp?: number; aud?: string | string[] } = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const signer = this.keys.get(o.signedBy ?? 'broker')!.signer;
     const kid = o.signedBy === 'forger' ? this.keys.get('broker')!.signer.kid : signer.kid;
-    return new SignJWT({ ga4gh_passport_v1: visas, name: 'Grace Hopper' })
+    return new SignJWT({ ga4gh_passport_v1: visas, name: 'Grace Hopper', ...(o.aud ? { aud: o.aud } : {}) })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'vnd.ga4gh.passport+jwt' })
       .setIssuer(o.iss ?? this.issuer('broker')).setSubject(o.sub ?? 'researcher-77').setIssuedAt(now - 60).setExpirationTime(o.exp ?? now + 3600)
       .setJti(`passport-${++issued}`)

@@ -99,6 +99,13 @@ export class PassportVerifier {
     } catch (err) {
       throw new PassportError(err instanceof errors.JWTExpired ? 'the passport has expired' : 'the passport signature or claims are not valid');
     }
+    // RFC 7519 4.1.3: a passport naming audiences is for them only. One a user gave another service
+    // (say, another DRS server) was honoured here too, so that service could replay it to us.
+    if (payload.aud !== undefined) {
+      const named = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+      const ours = this.config.audiences ?? [];
+      if (!named.some((a) => typeof a === 'string' && ours.includes(a))) throw new PassportError('the passport is for another audience');
+    }
     if (!Array.isArray(payload.ga4gh_passport_v1)) throw new PassportError('the passport has no ga4gh_passport_v1 claim');
     // A visa carried twice is one visa: checked, and granting, once. Past the bound the passport is
     // refused before any visa is checked (each is a signature check).

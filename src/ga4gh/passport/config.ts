@@ -7,6 +7,11 @@ export interface PassportConfig {
   brokers: TrustedBroker[];
   visaIssuers: TrustedVisaIssuer[];
   clockToleranceSeconds: number;
+  /**
+   * What this archive answers to in a passport's `aud` (OBIA_PASSPORT_AUDIENCES, comma-separated).
+   * A passport without `aud` is for any clearinghouse; one with it only for those it names.
+   */
+  audiences?: string[];
   /** Distinct visas one passport may carry (MAX_VISAS_PER_PASSPORT by default); more is refused whole. */
   maxVisas?: number;
 }
@@ -37,6 +42,7 @@ export function passportConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Pas
     brokers: list<TrustedBroker>(env.OBIA_PASSPORT_BROKERS, 'OBIA_PASSPORT_BROKERS', ['issuer', 'jwksUrl']),
     visaIssuers: list<TrustedVisaIssuer>(env.OBIA_VISA_ISSUERS, 'OBIA_VISA_ISSUERS', ['issuer', 'jku']),
     clockToleranceSeconds: Number(env.OIDC_CLOCK_TOLERANCE ?? 30) || 30,
+    audiences: (env.OBIA_PASSPORT_AUDIENCES ?? '').split(',').map((a) => a.trim()).filter(Boolean),
     maxVisas: Number(env.OBIA_PASSPORT_MAX_VISAS) > 0 ? Math.floor(Number(env.OBIA_PASSPORT_MAX_VISAS)) : MAX_VISAS_PER_PASSPORT,
   };
 }
