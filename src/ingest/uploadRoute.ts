@@ -18,6 +18,9 @@ function utf8Header(value: string): string {
  * limits itself. A multipart body (curl -F, an HTML form) is refused with 415: staged as it
  * came, the envelope became one file of form boundaries, quarantined as not DICOM.
  */
+/** Files an upload's answer lists; `received` counts them all. */
+export const LISTED_FILES = 1000;
+
 export const uploadRoute: RoutePlugin = async (app, door) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -41,8 +44,14 @@ export const uploadRoute: RoutePlugin = async (app, door) => {
     const name = (given as string).normalize('NFC');
     try {
       const files = await ctx.ingest.submissions.receive(ctx.user, id, request.raw, name);
-      // Files are named as GraphQL names them (SubmissionFile.id is an ID: a string).
-      return reply.code(201).send({ files: files.map((f) => ({ ...f, id: String(f.id) })) });
+      // Files are named as GraphQL names them (SubmissionFile.id is an ID: a string). A zip may
+      // bring 200,000, whose list was a 30 MB answer built in memory at once: past LISTED_FILES the
+      // answer counts them all and lists the first; the submission's `files` pages through the rest.
+      const listed = files.slice(0, LISTED_FILES).map((f) => ({ ...f, id: String(f.id) }));
+      return reply.code(201).send({
+        received: files.length, files: listed,
+        ...(files.length > listed.length ? { more: `${files.length - listed.length} more files were received: page through them with submission(id).files(first, after)` } : {}),
+      });
     } catch (err) {
       // receive() checks the submission before it reads a byte of the body; hidden = absent.
       if ((err as { extensions?: { code?: unknown } }).extensions?.code === 'NOT_FOUND') throw new NotFoundError(`no submission ${id} you may upload to`);
