@@ -12,6 +12,8 @@ import { FileState } from '../../entities/SubmissionFile.js';
 import { updateRows } from '../batchWrites.js';
 import { Quarantine, type Batch, type FileWork, type RunContext } from '../stage.js';
 import { applyClinical } from '../SubmissionService.js';
+import { lockEntityRow } from '../../db/transitions.js';
+import type { EntityManager } from '@mikro-orm/knex';
 import type { PipelineDeps, Stage } from './deps.js';
 
 export const identify: Stage = {
@@ -55,11 +57,31 @@ async function markDuplicates(batch: Batch, works: FileWork[], deps: PipelineDep
   }
 }
 
-/** Finds the individual for a local patient (by HMAC) in the collection, or creates it with a fresh accession. */
+/**
+ * Finds the individual for a local patient (by HMAC) in the collection, or creates it with a fresh
+ * accession, and applies the patient's staged clinical record. Decided under the submission's row
+ * lock, as addClinicalData stages records under it: otherwise a record staged between this read of
+ * the record and the mapping's commit looked for a mapping not yet there, and neither applied it.
+ */
 async function mapPatient(patientKey: string, run: RunContext, deps: PipelineDeps): Promise<{ id: number; accession: string }> {
   const cached = run.individuals.get(patientKey);
   if (cached) return cached;
-  const em = deps.em();
+  let found: { id: number; accession: string };
+  try {
+    found = await deps.em().transactional((em) => mapUnderLock(em, patientKey, run));
+  } catch (err) {
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    // Another process (a submission of the same collection) mapped the patient first; the accession
+    // we drew stays unused (never reused). Again, to find its mapping and apply our record to it.
+    found = await deps.em().transactional((em) => mapUnderLock(em, patientKey, run));
+  }
+  run.individuals.set(patientKey, found);
+  return found;
+}
+
+async function mapUnderLock(em: EntityManager, patientKey: string, run: RunContext): Promise<{ id: number; accession: string }> {
+  // The lock first: on MariaDB the transaction's snapshot is taken at its first plain read.
+  await lockEntityRow(em, 'submission', run.submissionId);
   const record = await em.findOne(ClinicalRecord, { submission: run.submissionId, patientKey });
   let mapping: PatientMapping | null = await em.findOne(PatientMapping, { collection: run.collectionId, patientKey }, { populate: ['individual'] });
   if (!mapping) {
@@ -70,19 +92,10 @@ async function mapPatient(patientKey: string, run: RunContext, deps: PipelineDep
     });
     mapping = em.create(PatientMapping, { collection: em.getReference(Collection, run.collectionId), patientKey, individual, createdAt: new Date() });
     if (record) applyClinical(em, record, individual);
-    try {
-      await em.flush();
-    } catch (err) {
-      if (!(err instanceof UniqueConstraintViolationException)) throw err;
-      // Another process mapped the patient first; the accession we drew stays unused (never reused).
-      mapping = await deps.em().findOneOrFail(PatientMapping, { collection: run.collectionId, patientKey }, { populate: ['individual'] });
-    }
   } else if (record && !record.applied) {
     applyClinical(em, record, mapping.individual.getEntity());
-    await em.flush();
   }
-  const individual = mapping!.individual.getEntity();
-  const found = { id: individual.id, accession: individual.accession };
-  run.individuals.set(patientKey, found);
-  return found;
+  await em.flush();
+  const individual = mapping.individual.getEntity();
+  return { id: individual.id, accession: individual.accession };
 }
