@@ -12,6 +12,7 @@ import { FileState } from '../entities/SubmissionFile.js';
 import { SubmissionState } from '../entities/Submission.js';
 import { insertRows } from './batchWrites.js';
 import { ClinicalDataError, parseClinicalCsv, TooManyRecordsError, parseGsaHumanAccession, type ClinicalInput } from './clinicalCsv.js';
+import { identifierIn } from './clinicalText.js';
 import type { StagingArea, StagingOwner } from './staging.js';
 import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
@@ -285,6 +286,11 @@ export class SubmissionService {
       const id = r.localPatientId?.trim();
       if (!id) throw badInput(`record ${i + 1}: localPatientId is empty`, 'records');
       if (r.age != null && (!Number.isInteger(r.age) || r.age < 0 || r.age > 150)) throw badInput(`record ${i + 1}: age must be a whole number of years`, 'records');
+      // Free text is published with the individual as written: one that carries an identifier is refused (clinicalText.ts).
+      for (const field of ['medicalHistory', 'familyHistory', 'treatment'] as const) {
+        const found = identifierIn(r[field], id);
+        if (found) throw badInput(`record ${i + 1}: ${field} carries ${found}; free text is published as written: give years only, and no names, IDs or contacts`, 'records');
+      }
       return localPatientKey(id, this.secret);
     });
     const gsaHuman = records.map((r, i) => {
