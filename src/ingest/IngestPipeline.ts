@@ -303,16 +303,19 @@ export class IngestPipeline {
    */
   private async claim(submissionId: number, onStarted?: () => void): Promise<RunLease | null> {
     let waited = false;
+    const read = () => this.em().findOneOrFail(Submission, { id: submissionId }, { fields: ['state', 'runOwner', 'runHeartbeatAt'] });
     for (;;) {
+      if (waited) {
+        // The run waited for has ended with every file done: nothing is left for this one (a run
+        // of nothing would only turn the submission PROCESSING and PROCESSED again).
+        const now = await read();
+        if (now.runOwner == null && now.state === SubmissionState.PROCESSED && (await this.summary(submissionId)).pending === 0) return null;
+      }
       const lease = await RunLease.claim(() => this.em(), submissionId, this.leaseMs);
       if (lease) return lease;
       // Not claimed: the submission does not exist (NotFound, as before), or a run holds it.
-      const held = await this.em().findOneOrFail(Submission, { id: submissionId }, { fields: ['state', 'runOwner', 'runHeartbeatAt'] });
-      if (held.runOwner == null) {
-        // Freed between the claim and this read: when that run left nothing, this one has nothing to do.
-        if (waited && held.state === SubmissionState.PROCESSED && (await this.summary(submissionId)).pending === 0) return null;
-        continue;
-      }
+      const held = await read();
+      if (held.runOwner == null) continue; // freed between the claim and this read
       if (this.stopping) return null;
       if (!waited) {
         this.log.info({ submission: submissionId }, 'a run of this submission is under way in another process: waiting for it to end');
