@@ -15,7 +15,7 @@ import type { BlobStore, LocalBlobStore } from '../storage/BlobStore.js';
 import { CpuPool, CpuTaskError } from './cpuTasks.js';
 import { OutcomeWriter } from './outcomes.js';
 import { Prescreen } from './prescreen.js';
-import { leaseMsFromEnv, RunLease } from './runLease.js';
+import { leaseMsFromEnv, ownerIsGone, RunLease } from './runLease.js';
 import { PRODUCTS, type ProductEnv } from './products/index.js';
 import { Quarantine, type Batch, type FileOutcome, type FileWork, type IngestObserver, type RunContext } from './stage.js';
 import { BATCH_STAGES, screen, type PipelineDeps, type Screened } from './stages/index.js';
@@ -316,6 +316,12 @@ export class IngestPipeline {
       // Not claimed: the submission does not exist (NotFound, as before), or a run holds it.
       const held = await read();
       if (held.runOwner == null) continue; // freed between the claim and this read
+      // Its holder was a process on this machine that has ended (killed mid-run): taken over now.
+      if (ownerIsGone(held.runOwner)) {
+        const taken = await RunLease.claim(() => this.em(), submissionId, this.leaseMs, held.runOwner);
+        if (taken) return taken;
+        continue;
+      }
       if (this.stopping) return null;
       if (!waited) {
         this.log.info({ submission: submissionId }, 'a run of this submission is under way in another process: waiting for it to end');

@@ -6,13 +6,52 @@
 // only; this joins them across processes, on the submission's row.
 //
 // A claim is one conditional UPDATE (no read first: two claims at once cannot both see the row
-// free), taken when no run holds the submission or its holder has been silent for a whole lease
-// (a hub killed mid-run). The holder renews on a timer, not per batch: a batch of burned-in text
+// free), taken when no run holds the submission, or its holder has been silent for a whole lease
+// (a hub killed mid-run on another machine), or its holder's process is known to have ended (one
+// on this machine: ownerIsGone). The holder renews on a timer, not per batch: a batch of burned-in text
 // checks can run longer than a lease and its process is alive all the same. A holder that finds
 // its lease taken over (its renewal changed no row) stops after the batch in hand.
 import type { EntityManager } from '@mikro-orm/knex';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { Submission, SubmissionState } from '../entities/Submission.js';
+
+/**
+ * Where a process runs and which process it is, as far as this machine can tell another's: the
+ * boot, the PID namespace (containers on one kernel each have their own) and the PID with its start
+ * time (a PID is reused; its start time is not). Null where /proc does not say (not Linux).
+ */
+function processIdentity(pid: number | 'self'): { place: string; pid: number; started: string } | null {
+  try {
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const ns = fs.readlinkSync(`/proc/${pid}/ns/pid`);
+    // Fields after the command name (which may hold spaces): the start time is the 20th.
+    const started = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
+    // The place as a short digest: the owner id must fit run_owner's 64 characters.
+    return { place: createHash('sha256').update(`${boot}/${ns}`).digest('hex').slice(0, 12), pid: pid === 'self' ? process.pid : pid, started };
+  } catch {
+    return null;
+  }
+}
+
+const SELF = processIdentity('self');
+
+/** An owner id, fresh for every claim: this process's identity when it has one and 48 random bits ("place|pid|started|random"). */
+function newOwner(): string {
+  return SELF ? `${SELF.place}|${SELF.pid}|${SELF.started}|${randomBytes(6).toString('hex')}` : randomUUID();
+}
+
+/**
+ * Whether the owner's process is known to have ended: it ran in this machine's boot and PID
+ * namespace, and no process of its PID and start time is alive. A hub killed mid-run (SIGKILL, a
+ * crash) is taken over at once by the next run on its machine, not after a whole lease.
+ */
+export function ownerIsGone(owner: string): boolean {
+  const [place, pid, started] = owner.split('|');
+  if (!SELF || place !== SELF.place || !pid || !started || !/^\d+$/.test(pid)) return false;
+  const now = processIdentity(Number(pid));
+  return now === null || now.started !== started;
+}
 
 /** How long a holder may stay silent before its run is presumed dead (OBIA_RUN_LEASE_MS). */
 export function leaseMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
@@ -31,12 +70,14 @@ export class RunLease {
    * Marks the submission PROCESSING under a new lease, if no live run holds it; null otherwise.
    * The lease renews itself until `release`.
    */
-  static async claim(em: () => EntityManager, submissionId: number, leaseMs: number): Promise<RunLease | null> {
-    const owner = randomUUID();
+  static async claim(em: () => EntityManager, submissionId: number, leaseMs: number, gone?: string): Promise<RunLease | null> {
+    const owner = newOwner();
     const now = new Date();
+    const free = [{ runOwner: null }, { runHeartbeatAt: null }, { runHeartbeatAt: { $lt: new Date(now.getTime() - leaseMs) } }];
     const claimed = await em().nativeUpdate(
       Submission,
-      { id: submissionId, $or: [{ runOwner: null }, { runHeartbeatAt: null }, { runHeartbeatAt: { $lt: new Date(now.getTime() - leaseMs) } }] },
+      // `gone`: a holder whose process is known to have ended (ownerIsGone), taken over whatever its lease says.
+      { id: submissionId, $or: gone ? [...free, { runOwner: gone }] : free },
       { state: SubmissionState.PROCESSING, runOwner: owner, runHeartbeatAt: now },
     );
     if (claimed !== 1) return null;

@@ -4,6 +4,9 @@
 // keep its submission from ever running again (src/ingest/runLease.ts).
 import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { RunLease } from '../../src/ingest/runLease.js';
 import { createSubmission, makeCt, submitter, upload } from '../ingest/helpers.js';
@@ -62,6 +65,18 @@ describe('two hubs of one archive', () => {
     const r = await b.door.ingest!.pipeline.process(Number(id));
     assert.equal(r.ingested, 6);
     assert.deepEqual(await states(id), { INDEXED: 6 });
+  });
+
+  it('a submission whose holder on this machine was killed mid-run is taken over at once, its lease still fresh', { skip: !fs.existsSync('/proc/self/stat') }, async () => {
+    const id = await filled(4);
+    // The owner id a process on this machine writes (runLease.ts), for a process that has ended.
+    const child = spawnSync(process.execPath, ['-e', '']);
+    const place = createHash('sha256').update(`${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}/${fs.readlinkSync('/proc/self/ns/pid')}`).digest('hex').slice(0, 12);
+    await knex()('submission').where('id', Number(id)).update({ state: 'PROCESSING', run_owner: `${place}|${child.pid}|1|killed-hub`, run_heartbeat_at: new Date() });
+    const started = performance.now();
+    const r = await b.door.ingest!.pipeline.process(Number(id));
+    assert.equal(r.ingested, 4);
+    assert.ok(performance.now() - started < LEASE_MS, 'not after waiting for the lease to run out');
   });
 
   it('a run whose lease another process took over learns it at its next renewal, and cannot write the state', async () => {
