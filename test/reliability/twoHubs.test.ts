@@ -67,16 +67,15 @@ describe('two hubs of one archive', () => {
     assert.deepEqual(await states(id), { INDEXED: 6 });
   });
 
-  it('a submission whose holder on this machine was killed mid-run is taken over at once, its lease still fresh', { skip: !fs.existsSync('/proc/self/stat') }, async () => {
+  it('a submission whose holder on this machine was killed mid-run is taken over at once, its lease still fresh', { skip: !fs.existsSync('/proc/self/stat'), timeout: 60_000 }, async () => {
     const id = await filled(4);
     // The owner id a process on this machine writes (runLease.ts), for a process that has ended.
     const child = spawnSync(process.execPath, ['-e', '']);
     const place = createHash('sha256').update(`${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}/${fs.readlinkSync('/proc/self/ns/pid')}`).digest('hex').slice(0, 12);
-    await knex()('submission').where('id', Number(id)).update({ state: 'PROCESSING', run_owner: `${place}|${child.pid}|1|killed-hub`, run_heartbeat_at: new Date() });
-    const started = performance.now();
+    // Its lease runs for an hour more: only knowing its process has ended lets the run through (else this test times out).
+    await knex()('submission').where('id', Number(id)).update({ state: 'PROCESSING', run_owner: `${place}|${child.pid}|1|killed-hub`, run_heartbeat_at: new Date(Date.now() + 3_600_000) });
     const r = await b.door.ingest!.pipeline.process(Number(id));
     assert.equal(r.ingested, 4);
-    assert.ok(performance.now() - started < LEASE_MS, 'not after waiting for the lease to run out');
   });
 
   it('a run whose lease another process took over learns it at its next renewal, and cannot write the state', async () => {
