@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { drained } from '../http/drained.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { Action } from '../access/policy.js';
@@ -72,16 +73,6 @@ function frameList(raw: string, count: number): number[] {
   if (new Set(list).size !== list.length) throw new BadRequest('frame numbers must not repeat', 'frames');
   if (list.some((n) => n > count)) throw new NotFound(`the instance has ${count} frame(s)`);
   return list.map((n) => n - 1);
-}
-
-/** Until `out` drains or closes (Fastify destroys it when the client goes away, and a destroyed stream never drains). */
-function drained(out: PassThrough): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (out.destroyed) return resolve();
-    const done = () => { out.off('drain', done); out.off('close', done); resolve(); };
-    out.once('drain', done);
-    out.once('close', done);
-  });
 }
 
 class DicomWeb {

@@ -38,8 +38,8 @@ let transport: PubSub<Events> = createPubSub<Events>({ eventTarget: target as ne
 let shared = false;
 
 const maxBacklog = maxBacklogFromEnv();
-/** Progress payloads only name the submission: one waiting says all that any number would. */
-const sameEvent = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** Progress events are keyed by their submission and carry only its id: one waiting says all that any number would. */
+const always = () => true;
 
 export const pubSub: PubSub<Events> = {
   publish: (...args) => transport.publish(...args),
@@ -49,7 +49,7 @@ export const pubSub: PubSub<Events> = {
     const [topic, id] = args as unknown as [keyof Events, string | undefined];
     if (topic === Topic.HASH_CODES) return (transport.subscribe as unknown as (...a: unknown[]) => AsyncIterable<unknown>)(...args);
     // The key createPubSub publishes under: the topic, or "topic:id".
-    return listenBounded(target, id === undefined ? topic : `${topic}:${id}`, { max: maxBacklog, coalesce: topic === Topic.SUBMISSION_PROGRESS ? sameEvent : undefined });
+    return listenBounded(target, id === undefined ? topic : `${topic}:${id}`, { max: maxBacklog, coalesce: topic === Topic.SUBMISSION_PROGRESS ? always : undefined });
   }) as PubSub<Events>['subscribe'],
 };
 

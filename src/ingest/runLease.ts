@@ -12,9 +12,10 @@
 // checks can run longer than a lease and its process is alive all the same. A holder that finds
 // its lease taken over (its renewal changed no row) stops after the batch in hand.
 import type { EntityManager } from '@mikro-orm/knex';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Submission, SubmissionState } from '../entities/Submission.js';
+import { sha256Hex } from '../storage/BlobStore.js';
 
 /**
  * Where a process runs and which process it is, as far as this machine can tell another's: the
@@ -28,7 +29,7 @@ function processIdentity(pid: number | 'self'): { place: string; pid: number; st
     // Fields after the command name (which may hold spaces): the start time is the 20th.
     const started = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
     // The place as a short digest: the owner id must fit run_owner's 64 characters.
-    return { place: createHash('sha256').update(`${boot}/${ns}`).digest('hex').slice(0, 12), pid: pid === 'self' ? process.pid : pid, started };
+    return { place: sha256Hex(Buffer.from(`${boot}/${ns}`)).slice(0, 12), pid: pid === 'self' ? process.pid : pid, started };
   } catch {
     return null;
   }
@@ -36,9 +37,16 @@ function processIdentity(pid: number | 'self'): { place: string; pid: number; st
 
 const SELF = processIdentity('self');
 
-/** An owner id, fresh for every claim: this process's identity when it has one and 48 random bits ("place|pid|started|random"). */
+/**
+ * The owner id a process of this machine with `pid` and start time `started` writes
+ * ("place|pid|started|random", 48 random bits, fresh for every claim); null where /proc does not say.
+ */
+export function ownerOnThisMachine(pid: number, started: string): string | null {
+  return SELF ? `${SELF.place}|${pid}|${started}|${randomBytes(6).toString('hex')}` : null;
+}
+
 function newOwner(): string {
-  return SELF ? `${SELF.place}|${SELF.pid}|${SELF.started}|${randomBytes(6).toString('hex')}` : randomUUID();
+  return (SELF && ownerOnThisMachine(SELF.pid, SELF.started)) ?? randomUUID();
 }
 
 /**

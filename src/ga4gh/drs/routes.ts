@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PassThrough } from 'node:stream';
+import { drained } from '../../http/drained.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/Principal.js';
 import { logger } from '../../log.js';
@@ -179,16 +180,6 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
     });
   }, { prefix: DRS_BASE });
 };
-
-/** Until `out` drains or closes (Fastify destroys it when the client goes away, and a destroyed stream never drains). */
-function drained(out: PassThrough): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (out.destroyed) return resolve();
-    const done = () => { out.off('drain', done); out.off('close', done); resolve(); };
-    out.once('drain', done);
-    out.once('close', done);
-  });
-}
 
 /**
  * A bundle's DrsObject written as its contents are read: the head (everything but `contents`),
