@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Principal } from '../auth/Principal.js';
 import type { SubmissionService } from '../ingest/SubmissionService.js';
-import { elementBudget, frame } from '../dicom/index.js';
+import { DicomParseError, elementBudget, frame } from '../dicom/index.js';
 import type { Part } from './multipart.js';
 
 /** Data elements one STOW-RS request's parts may hold in all, at least (see storeParts). */
@@ -31,8 +31,10 @@ function reference(sopClass: string | null, sopInstance: string | null, extra: R
  * STOW-RS into a submission: each part that is a DICOM Part 10 file (of the study the URL
  * names, when it names one) is staged exactly as a file PUT to the submission's upload URL, so
  * it goes through screening, de-identification and QC when the submission is processed, and
- * never straight into a released collection. Parts that are not DICOM, or of another study, are
- * not stored and are listed with their failure reason.
+ * never straight into a released collection. Malformed DICOM parts are staged too (screening
+ * quarantines them) but answered as failed; parts of another type, of another study, or past the
+ * request's element budget are not stored. Every part that is not stored as an instance is listed
+ * with its failure reason.
  */
 export async function storeParts(
   submissions: SubmissionService, user: Principal, submissionId: number, study: string | null, parts: Part[],
@@ -55,26 +57,39 @@ export async function storeParts(
       continue;
     }
     let sopClass: string | null = null, sopInstance: string | null = null, partStudy: string | null = null;
-    const isPart10 = part.body.length > 132 && part.body.toString('latin1', 128, 132) === 'DICM';
-    if (isPart10) {
-      try {
-        // Through the front door's structure check, as every upload is (a truncated part, or one
-        // whose lengths lie, is refused here), but not through dcmjs: this runs on the event
-        // loop, where parsing a header of hundreds of thousands of elements took seconds, and
-        // the identity is three UIDs read from the bytes. Ingest parses the file when it screens it.
-        const framed = frame(part.body, { maxElements: Math.max(0, Math.min(budget, elementBudget(part.body.length))) });
-        budget -= framed.elements;
-        const meta = framed.sourceMeta;
-        sopClass = meta['00020002'] || framed.topText('00080016');
-        sopInstance = meta['00020003'] || framed.topText('00080018');
-        partStudy = framed.topText('0020000D');
-      } catch {
-        // Not readable: refused below. The walk stopped somewhere, having visited no more
-        // elements than fit in the part (8 bytes each, at least).
-        budget -= Math.ceil(part.body.length / 8);
+    // The part's share of the request's budget: its own file's budget, unless less of the request's is left.
+    const fileBudget = elementBudget(part.body.length);
+    const allowed = Math.max(0, Math.min(budget, fileBudget));
+    let readable = true;
+    try {
+      // Through the front door's structure check, as every upload is when it is screened (a
+      // bare dataset without the DICM preamble is DICOM there too), but not through dcmjs: this
+      // runs on the event loop, where parsing a header of hundreds of thousands of elements took
+      // seconds, and the identity is three UIDs read from the bytes.
+      const framed = frame(part.body, { maxElements: allowed });
+      budget -= framed.elements;
+      const meta = framed.sourceMeta;
+      sopClass = meta['00020002'] || framed.topText('00080016');
+      sopInstance = meta['00020003'] || framed.topText('00080018');
+      partStudy = framed.topText('0020000D');
+    } catch (err) {
+      // The walk stopped somewhere, having visited no more elements than fit in the part (8 bytes each, at least).
+      budget -= Math.ceil(part.body.length / 8);
+      readable = false;
+      // Stopped by what is left of the request's budget, not by the part's own bytes: it may be
+      // sound, and nothing is known of it, so it is refused unstaged for the client to send again.
+      if (allowed < fileBudget && err instanceof DicomParseError && /data elements/.test(err.reason)) {
+        failed.push(reference(null, null, { '00081197': { vr: 'US', Value: [CANNOT_UNDERSTAND] } }));
+        continue;
       }
     }
-    if (!isPart10 || !sopInstance) {
+    if (!readable || !sopInstance) {
+      // Malformed DICOM (cut short, lengths that lie, no DICM and no data element, no SOP
+      // Instance UID) is quarantined, never dropped: staged as any upload is, so screening
+      // quarantines it when the submission is processed and curators and the submitter see it
+      // there. The answer still lists it as failed (0xC000): it is not stored as an instance,
+      // and a client that reads the answer must not take it to be.
+      await submissions.receive(user, submissionId, Readable.from([part.body]), `stow-rs-${n}.dcm`);
       failed.push(reference(sopClass, sopInstance, { '00081197': { vr: 'US', Value: [CANNOT_UNDERSTAND] } }));
       continue;
     }
