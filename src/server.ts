@@ -1,4 +1,5 @@
-import { bootstrap } from './app.js';
+import { bootstrap, type App } from './app.js';
+import { installProcessFaultHandlers } from './http/processFaults.js';
 import { logger } from './log.js';
 import { startTracingFromEnv } from './ops/tracing.js';
 
@@ -8,12 +9,17 @@ import { startTracingFromEnv } from './ops/tracing.js';
  */
 const seed = process.env.OBIA_SEED === '0' ? false as const
   : process.env.OBIA_SEED === 'metadata' ? { scale: Number(process.env.OBIA_SEED_SCALE ?? 0.02) } : { images: true as const };
+let app: App | null = null;
+// Before anything starts: a stray rejection keeps the hub serving, an uncaught exception drains
+// it and exits 1 for the supervisor to restart (why: src/http/processFaults.ts).
+installProcessFaultHandlers({ log: logger, drain: async () => { await app?.close(); }, drainMs: Number(process.env.OBIA_SHUTDOWN_GRACE_MS) || 10_000 });
 // Traces of HTTP and GraphQL when OTEL_TRACES_EXPORTER names an exporter (off by default).
 startTracingFromEnv()
   .then(async (tracing) => {
-    const app = await bootstrap({ seedIfEmpty: seed });
+    app = await bootstrap({ seedIfEmpty: seed });
     logger.info(`OBIA Hub: portal at ${app.url}/, GraphQL at ${app.url}/graphql (database: ${app.config.databaseUrl ? app.config.databaseUrl.replace(/\/\/[^@]*@/, '//***@') : 'embedded SQLite in ' + app.config.dataDir})`);
-    const stop = () => app.close().then(() => tracing?.shutdown()).then(() => process.exit(0), () => process.exit(1));
+    const running = app;
+    const stop = () => running.close().then(() => tracing?.shutdown()).then(() => process.exit(0), () => process.exit(1));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   })

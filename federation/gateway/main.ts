@@ -10,6 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { installProcessFaultHandlers } from '../../src/http/processFaults.js';
+import { logger } from '../../src/log.js';
 import { startGateway } from './gateway.js';
 
 const ports = {
@@ -47,6 +49,11 @@ async function ready(url: string, timeoutMs = 120_000) {
   throw new Error(`${url} did not come up in ${timeoutMs / 1000} s`);
 }
 
+let gatewayStop: (() => Promise<unknown>) | null = null;
+// As the hub: a stray rejection is logged and the gateway keeps serving; an uncaught exception
+// stops the gateway and its children and exits 1 (src/http/processFaults.ts).
+installProcessFaultHandlers({ log: logger, drain: async () => { await gatewayStop?.(); stop(1); } });
+
 let stopping = false;
 function stop(code: number) {
   stopping = true;
@@ -67,6 +74,7 @@ async function main() {
   await Promise.all(Object.values(urls).flat().map((u) => ready(u)));
   const supergraphSdl = fs.readFileSync(path.resolve(dist, '../schema/supergraph.graphql'), 'utf8');
   const gateway = await startGateway({ port: ports.gateway, supergraphSdl, urls, hubSecret: secret });
+  gatewayStop = () => gateway.stop();
   console.log(`gateway at ${gateway.url} (hub ${urls.hub}, BioProject ${urls.bioproject}, GSA-Human ${urls['gsa-human']})`);
   process.once('SIGINT', () => gateway.stop().finally(() => stop(0)));
   process.once('SIGTERM', () => gateway.stop().finally(() => stop(0)));

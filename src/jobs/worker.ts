@@ -14,7 +14,14 @@ import { logger } from '../log.js';
 import { attachQcEvents } from '../qc/pipelineEvents.js';
 import { HashCatalog } from '../similarity/HashCatalog.js';
 import { startTracingFromEnv } from '../ops/tracing.js';
+import { installProcessFaultHandlers } from '../http/processFaults.js';
 import { IngestWorker } from './processor.js';
+
+/** What SIGTERM runs once the worker is up; an uncaught exception drains through it too. */
+let drain: (() => Promise<void>) | null = null;
+// A stray rejection (a job's, a Redis client's) keeps the worker taking jobs; an uncaught exception
+// drains it and exits 1, its jobs going to another worker (why: src/http/processFaults.ts).
+installProcessFaultHandlers({ log: logger.child({ component: 'worker' }), drain: async () => { await drain?.(); } });
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -43,9 +50,7 @@ async function main(): Promise<void> {
   process.send?.({ ready: true });
 
   let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  drain = async () => {
     log.info('ingest worker stopping: finishing the jobs in hand');
     await worker.close();
     await ingest.pipeline.close();
@@ -53,6 +58,11 @@ async function main(): Promise<void> {
     await events.release();
     await orm.close(true);
     await tracing?.shutdown();
+  };
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await drain!();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
