@@ -26,6 +26,8 @@ export interface Config {
     /** Remote JWKS of an external OIDC issuer; null means the local issuer in `keysDir`. */
     jwksUrl: string | null;
     clockToleranceSeconds: number;
+    /** Longest wait for a remote JWKS (OIDC_JWKS_TIMEOUT_MS): past it, SERVICE_UNAVAILABLE (503). */
+    jwksTimeoutMs?: number;
   };
   /** Interface to listen on (`npm start`); servers started by tests always listen on 127.0.0.1. */
   host: string;
@@ -128,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       audience: env.OIDC_AUDIENCE ?? 'obia-hub',
       jwksUrl: env.OIDC_JWKS_URL || null,
       clockToleranceSeconds: int(env.OIDC_CLOCK_TOLERANCE, 30),
+      jwksTimeoutMs: int(env.OIDC_JWKS_TIMEOUT_MS, 5_000),
     },
     host: env.HOST || '0.0.0.0',
     limits: {

@@ -1,8 +1,9 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { UnauthenticatedError } from '../errors.js';
+import { createLocalJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { ServiceUnavailableError, UnauthenticatedError } from '../errors.js';
 import type { Config } from '../config.js';
 import { displayClaim, Role, subjectId, type Principal } from './Principal.js';
 import type { PassportVerifier } from '../ga4gh/passport/PassportVerifier.js';
+import { remoteJwks } from './remoteJwks.js';
 
 const KNOWN_ROLES = new Set<string>(Object.values(Role));
 
@@ -15,12 +16,13 @@ export class TokenVerifier {
 
   /**
    * `jwksCooldownMs`: after a fetch of the remote set, how long a token naming an unknown kid is
-   * refused without refetching (so forged kids cannot make us hammer the issuer).
+   * refused without refetching (so forged kids cannot make us hammer the issuer). The wait for the
+   * remote set is bounded by `config.oidc.jwksTimeoutMs`; past it the request is SERVICE_UNAVAILABLE.
    */
   constructor(private readonly config: Config, localJwks: { keys: any[] } | null, private readonly options: { jwksCooldownMs?: number; passports?: PassportVerifier | null } = {}) {
     if (config.oidc.jwksUrl) {
       // jose refetches the remote set when a token names a kid it has not seen (key rotation).
-      this.keys = createRemoteJWKSet(new URL(config.oidc.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 30_000 });
+      this.keys = remoteJwks(config.oidc.jwksUrl, 'identity provider', { cooldownMs: options.jwksCooldownMs, timeoutMs: config.oidc.jwksTimeoutMs });
     } else if (localJwks) {
       this.keys = createLocalJWKSet(localJwks);
     } else {
@@ -35,7 +37,11 @@ export class TokenVerifier {
     if (!match) throw new AuthenticationError('Authorization header must be "Bearer <token>".');
     // A GA4GH passport from a trusted broker is a bearer token too (issue 19).
     if (this.options.passports?.recognizes(match[1]!)) {
-      try { return await this.options.passports.principalFrom(match[1]!); } catch (err) { throw new AuthenticationError((err as Error).message); }
+      try { return await this.options.passports.principalFrom(match[1]!); } catch (err) {
+        // A broker or visa issuer out of reach says nothing about the passport: 503, not 401.
+        if (err instanceof ServiceUnavailableError) throw err;
+        throw new AuthenticationError((err as Error).message);
+      }
     }
     let payload: JWTPayload;
     try {
@@ -48,6 +54,7 @@ export class TokenVerifier {
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (err) {
+      if (err instanceof ServiceUnavailableError) throw err;
       throw new AuthenticationError(describe(err));
     }
     const roles = (Array.isArray(payload.roles) ? payload.roles : typeof payload.role === 'string' ? [payload.role] : [])

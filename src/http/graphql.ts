@@ -8,7 +8,7 @@ import type http from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/Principal.js';
 import type { RequestContext } from '../context.js';
-import { BadUserInputError, isExpected, TooManySubscriptionsError } from '../errors.js';
+import { BadUserInputError, isExpected, ServiceUnavailableError, TooManySubscriptionsError } from '../errors.js';
 import { guardOperation, parseLimited, type QueryLimits } from '../graphql/limits.js';
 import type { Logger } from '../log.js';
 import type { Door } from './door.js';
@@ -35,6 +35,9 @@ export interface SubscriptionLimits {
 
 /** graphql-ws close code for a connection over its user's bound (4429, as HTTP's 429). */
 export const TOO_MANY_CONNECTIONS = 4429;
+
+/** WebSocket close code 1013 (RFC 6455 registry, "Try Again Later"): a service the connection needs is unavailable now. */
+export const TRY_AGAIN_LATER = 1013;
 
 /**
  * `{ id }` (the graphql-ws subscription id) once a subscription's event source listens. The
@@ -144,7 +147,13 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
       let principal;
       try {
         principal = await door.authenticate({ connectionParams: ctx.connectionParams });
-      } catch {
+      } catch (err) {
+        // The identity provider out of reach (its keys timed out) is no verdict on the token:
+        // 1013 "try again later", as HTTP answers 503, not graphql-ws's 4403 Forbidden.
+        if (err instanceof ServiceUnavailableError) {
+          ctx.extra.socket.close(TRY_AGAIN_LATER, err.message.slice(0, 120));
+          return false;
+        }
         return false;
       }
       // The user is recorded here, once per connection: the subscriptions that follow find them

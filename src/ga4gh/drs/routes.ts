@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { drained } from '../../http/drained.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/Principal.js';
+import { ServiceUnavailableError } from '../../errors.js';
 import { logger } from '../../log.js';
 import { ReleasesModule } from '../../releases/module.js';
 import type { PassportVerifier } from '../passport/PassportVerifier.js';
@@ -70,7 +71,11 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
         // A passport sent twice is one passport: verified, and its visas counted, once.
         for (const passport of new Set(passports as string[])) {
           let verified;
-          try { verified = await opts.passports.verify(passport); } catch (err) { throw new DrsError(401, `passport refused: ${(err as Error).message}`); }
+          try { verified = await opts.passports.verify(passport); } catch (err) {
+            // A broker or visa issuer out of reach: try again, not "refused".
+            if (err instanceof ServiceUnavailableError) throw new DrsError(503, err.message);
+            throw new DrsError(401, `passport refused: ${(err as Error).message}`);
+          }
           if (principal && principal.id !== verified.principal.id) throw new DrsError(401, 'the passports are about different people');
           principal = principal ? { ...(principal as Principal), visas: [...principal.visas!, ...verified.principal.visas!], expiresAt: Math.min(principal.expiresAt!, verified.principal.expiresAt!) } : verified.principal;
         }
@@ -79,6 +84,7 @@ export const drsRoutes: FastifyPluginAsync<DrsRoutesOptions> = async (app, opts)
       try {
         return { user: await opts.authenticate(request), credential: bearerOf(request) };
       } catch (err) {
+        if (err instanceof ServiceUnavailableError) throw new DrsError(503, err.message);
         throw new DrsError(401, (err as Error).message || 'the bearer token is not valid');
       }
     }

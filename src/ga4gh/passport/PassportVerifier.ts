@@ -1,4 +1,6 @@
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { remoteJwks } from '../../auth/remoteJwks.js';
+import { ServiceUnavailableError } from '../../errors.js';
 import { displayClaim, Role, subjectId, type Principal, type VisaGrant } from '../../auth/Principal.js';
 import { logger } from '../../log.js';
 import { sha256Hex } from '../../storage/BlobStore.js';
@@ -40,7 +42,7 @@ export class PassportVerifier {
   private readonly verified = new Map<string, { from: number; until: number; result: VerifiedPassport }>();
 
   constructor(readonly config: PassportConfig) {
-    for (const b of config.brokers) this.brokerKeys.set(b.issuer, createRemoteJWKSet(new URL(b.jwksUrl), { cooldownDuration: 30_000 }));
+    for (const b of config.brokers) this.brokerKeys.set(b.issuer, remoteJwks(b.jwksUrl, 'passport broker', { timeoutMs: config.jwksTimeoutMs }));
   }
 
   get enabled(): boolean { return this.config.brokers.length > 0; }
@@ -62,7 +64,7 @@ export class PassportVerifier {
   private visaKeysFor(jku: string): JWTVerifyGetKey {
     let keys = this.visaKeys.get(jku);
     if (!keys) {
-      keys = createRemoteJWKSet(new URL(jku), { cooldownDuration: 30_000 });
+      keys = remoteJwks(jku, 'visa issuer', { timeoutMs: this.config.jwksTimeoutMs });
       this.visaKeys.set(jku, keys);
     }
     return keys;
@@ -97,6 +99,8 @@ export class PassportVerifier {
         requiredClaims: ['sub', 'exp', 'iat'], currentDate: new Date(now),
       }));
     } catch (err) {
+      // The broker out of reach: try again (503), not "invalid" (401).
+      if (err instanceof ServiceUnavailableError) throw err;
       throw new PassportError(err instanceof errors.JWTExpired ? 'the passport has expired' : 'the passport signature or claims are not valid');
     }
     // RFC 7519 4.1.3: a passport naming audiences is for them only. One a user gave another service
@@ -151,6 +155,9 @@ export class PassportVerifier {
         requiredClaims: ['sub', 'exp', 'iat'], currentDate: new Date(now),
       }));
     } catch (err) {
+      // An issuer out of reach fails the passport (503) rather than drop its grant and cache the
+      // passport without it for VERIFIED_PASSPORT_MS: the holder would be refused data they may see.
+      if (err instanceof ServiceUnavailableError) throw err;
       return { issuer, reason: err instanceof errors.JWTExpired ? 'expired' : 'signature or claims not valid' };
     }
     if (payload.sub !== passport.sub) return { issuer, reason: 'about another subject than the passport' };

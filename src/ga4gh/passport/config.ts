@@ -14,6 +14,8 @@ export interface PassportConfig {
   audiences?: string[];
   /** Distinct visas one passport may carry (MAX_VISAS_PER_PASSPORT by default); more is refused whole. */
   maxVisas?: number;
+  /** Longest wait for a broker's or visa issuer's JWKS (src/auth/remoteJwks.ts's default when unset). */
+  jwksTimeoutMs?: number;
 }
 
 /**
@@ -44,5 +46,7 @@ export function passportConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Pas
     clockToleranceSeconds: Number(env.OIDC_CLOCK_TOLERANCE ?? 30) || 30,
     audiences: (env.OBIA_PASSPORT_AUDIENCES ?? '').split(',').map((a) => a.trim()).filter(Boolean),
     maxVisas: Number(env.OBIA_PASSPORT_MAX_VISAS) > 0 ? Math.floor(Number(env.OBIA_PASSPORT_MAX_VISAS)) : MAX_VISAS_PER_PASSPORT,
+    // The same bound as the OIDC issuer's key set (OIDC_JWKS_TIMEOUT_MS).
+    jwksTimeoutMs: Number(env.OIDC_JWKS_TIMEOUT_MS) > 0 ? Math.floor(Number(env.OIDC_JWKS_TIMEOUT_MS)) : undefined,
   };
 }
