@@ -4,11 +4,12 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import {
   GraphQLError, Kind, lexicographicSortSchema, parse, printSchema,
-  type ConstDirectiveNode, type DefinitionNode, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
+  type ConstDirectiveNode, type DefinitionNode, type DocumentNode, type GraphQLSchema, type GraphQLUnionType, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
 import { createResolversMap } from 'type-graphql';
 import { hasRole, Role, type Principal } from '../auth/Principal.js';
 import { sameSecret } from '../auth/sameSecret.js';
+import { BadUserInputError } from '../errors.js';
 
 /**
  * Federation 2 wiring for the hub (issue 6): the TypeGraphQL schema becomes an Apollo
@@ -88,6 +89,7 @@ function forbidden(): GraphQLError {
  */
 function guardFederationFields(schema: GraphQLSchema): void {
   const fields = schema.getQueryType()!.getFields();
+  const entityTypes = new Set((schema.getType('_Entity') as GraphQLUnionType | undefined)?.getTypes().map((t) => t.name) ?? []);
   for (const name of ['_entities', '_service']) {
     const field = fields[name];
     if (!field?.resolve) continue;
@@ -95,9 +97,26 @@ function guardFederationFields(schema: GraphQLSchema): void {
     field.resolve = (source, args, context, info) => {
       const user = (context as { user?: Principal | null } | undefined)?.user ?? null;
       if (!(context && cleared.has(context)) && !hasRole(user, Role.ADMIN)) throw forbidden();
+      if (name === '_entities') checkRepresentations(args.representations, entityTypes);
       return resolve(source, args, context, info);
     };
   }
+}
+
+/**
+ * `_Any` takes any JSON, and @apollo/subgraph answers a representation whose `__typename` is
+ * missing or names no type (`"Nope"`, `"__proto__"`) with a plain Error: INTERNAL_SERVER_ERROR,
+ * logged as a fault of ours, for a caller's malformed input. Refused here as BAD_USER_INPUT
+ * naming the position (never echoing the value), before any representation is resolved.
+ */
+function checkRepresentations(representations: unknown, entityTypes: Set<string>): void {
+  if (!Array.isArray(representations)) throw new BadUserInputError('"representations" must be a list of objects.', 'representations');
+  representations.forEach((rep, i) => {
+    const typename = rep && typeof rep === 'object' && !Array.isArray(rep) ? (rep as Record<string, unknown>).__typename : undefined;
+    if (typeof typename !== 'string' || !entityTypes.has(typename)) {
+      throw new BadUserInputError(`representations[${i}] is not an object whose "__typename" names an entity of this subgraph (${[...entityTypes].sort().join(', ')}).`, 'representations');
+    }
+  });
 }
 
 function selectsFederationFields(operation: OperationDefinitionNode, document: DocumentNode): boolean {
