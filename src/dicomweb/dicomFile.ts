@@ -2,7 +2,8 @@
 // does; what is DICOMweb's own here is the frame and bulk-data addressing of PS3.18.
 import { BINARY_VRS, binaryBytes, EXPLICIT_BE, EXPLICIT_LE, readDicom } from '../dicom/index.js';
 import { encapsulatedFrame } from '../imaging/frames.js';
-import { parseImage } from '../imaging/parse.js';
+import { NoPixelDataError } from '../imaging/errors.js';
+import { parseImage, type ParsedImage } from '../imaging/parse.js';
 import { transferSyntaxInfo } from '../imaging/transferSyntax.js';
 import { NotAcceptable, NotFound } from './errors.js';
 
@@ -34,9 +35,19 @@ export interface Frames {
   frame(index: number): Uint8Array;
 }
 
-/** The frames of a stored image, by 0-based index. */
+/** What a request for pixels of an instance that holds none (a structured report) is told. */
+export const NO_PIXELS = 'the instance holds no pixel data';
+
+/** The frames of a stored image, by 0-based index; 404 for an instance without Pixel Data. */
 export function framesOf(bytes: Uint8Array): Frames {
-  const parsed = parseImage(bytes);
+  let parsed: ParsedImage;
+  try {
+    parsed = parseImage(bytes);
+  } catch (err) {
+    // Asking an SR for its frames is the client's mistake, not a fault of the stored file.
+    if (err instanceof NoPixelDataError) throw new NotFound(NO_PIXELS);
+    throw err;
+  }
   const ts = parsed.transferSyntaxUid;
   const info = transferSyntaxInfo(ts);
   const a = parsed.attrs;

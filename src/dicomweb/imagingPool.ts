@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import { FRAME_BUDGET_ERROR, type ImagingResult, type ImagingTask } from './imagingWorker.js';
 import type { RenderOptions } from './rendered.js';
-import { BadUserInputError, ServiceUnavailableError } from '../errors.js';
+import { BadUserInputError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { NO_PIXELS } from './dicomFile.js';
 
 /** A stored frame that cannot be decoded (the archive checked it at ingest, so this is rare): 500 with the reason, logged. */
 export class FrameDecodeError extends Error {
@@ -37,7 +38,12 @@ async function run(task: ImagingTask): Promise<ImagingResult & { ok: true }> {
   // Checked before queueing (piscina's own refusal is an untyped Error after the copy is made).
   if (p.queueSize >= MAX_QUEUED) throw new ServiceUnavailableError('the image decoders are busy: retry shortly');
   const out = (await p.run(task)) as ImagingResult;
-  if (!out.ok) throw new FrameDecodeError(out.name, out.message);
+  if (!out.ok) {
+    // An instance without Pixel Data (an SR, a presentation state) has nothing to render: the
+    // request's mistake, 404, where it was a 500 logged as a fault of the stored file.
+    if (out.name === 'NoPixelDataError') throw new NotFoundError(NO_PIXELS);
+    throw new FrameDecodeError(out.name, out.message);
+  }
   return out;
 }
 

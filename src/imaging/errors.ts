@@ -15,3 +15,15 @@ export class PixelDataError extends Error {
     this.name = 'PixelDataError';
   }
 }
+
+/**
+ * The file holds no Pixel Data at all (a structured report, a presentation state): nothing to
+ * decode or serve as frames. A PixelDataError, so every caller that survives a bad frame survives
+ * this one; DICOMweb answers it 404, as a request for pixels the instance does not have.
+ */
+export class NoPixelDataError extends PixelDataError {
+  constructor() {
+    super('no pixel data');
+    this.name = 'NoPixelDataError';
+  }
+}

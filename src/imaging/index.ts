@@ -1,6 +1,6 @@
 export { decodeFrame, decodeFrameAtSize, FrameIndexError, decodeParsed, decodeStoredFrame, displayParsed, type DecodedFrame, type StoredFrameOf } from './decode';
 export { imageFromHeader, parseImage, type ImageAttributes, type ParsedImage } from './parse';
-export { PixelDataError, UnsupportedTransferSyntaxError } from './errors';
+export { NoPixelDataError, PixelDataError, UnsupportedTransferSyntaxError } from './errors';
 export { encodePng } from './png';
 export { renderMontage, renderThumbnail, thumbnailOfDisplay } from './thumbnail';
 export { isSupportedTransferSyntax, supportedTransferSyntaxes, type TransferSyntaxInfo } from './transferSyntax';

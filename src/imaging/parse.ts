@@ -1,5 +1,5 @@
 import { binaryBytes, DicomParseError, EXPLICIT_BE, readDicom, tagDecimal, tagText, type DicomDataset } from '../dicom';
-import { PixelDataError } from './errors';
+import { NoPixelDataError, PixelDataError } from './errors';
 import { readPixelModule, type PixelModule } from './pixelModule';
 
 export type DcmjsDict = DicomDataset;
@@ -110,7 +110,7 @@ export function parseImage(part10: Uint8Array, frameIndexHint?: number): ParsedI
     const pixel = whole['7FE00010'] ?? whole['7FE00008'] ?? whole['7FE00009'];
     pixelItems = (Array.isArray(pixel?.Value) ? pixel.Value : []).filter((x): x is ArrayBuffer => x instanceof ArrayBuffer).map((x) => new Uint8Array(x));
   }
-  if (pixelItems.length === 0) throw new PixelDataError('no pixel data');
+  if (pixelItems.length === 0) throw new NoPixelDataError();
   return { transferSyntaxUid, attrs: imageAttributes(dict, frameIndexHint), pixelItems, pixelModule: readPixelModule(dict), source: null };
 }
 
