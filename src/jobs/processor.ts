@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
+import { FlowProducer, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Submission, SubmissionState } from '../entities/Submission.js';
+import { SubmissionFile } from '../entities/SubmissionFile.js';
 import type { IngestPipeline } from '../ingest/IngestPipeline.js';
 import type { Logger } from '../log.js';
 import { finishJobId, JOB_OPTIONS, QUEUE_NAME, queueSettings, type IngestJobData, type IngestJobResult } from './queue.js';
@@ -57,9 +58,17 @@ export class IngestWorker {
   }
 
   private async process(job: Job<IngestJobData, IngestJobResult>): Promise<IngestJobResult> {
-    const { submissionId, fileIds = [] } = job.data;
+    const { submissionId, fileIds: asked } = checkedJobData(job.name, job.data);
+    let fileIds = asked;
     this.options.onActive?.({ id: job.id!, name: job.name, fileIds });
     const submission = await this.orm.em.fork().findOneOrFail(Submission, { id: submissionId });
+    if (job.name === 'batch') {
+      // processBatch takes ids as given: a batch naming another submission's files would run them
+      // under this submission's run (its collection, its counts). Only this submission's files.
+      const own = await this.orm.em.fork().find(SubmissionFile, { id: { $in: fileIds }, submission: submissionId }, { fields: ['id'] });
+      if (own.length < fileIds.length) this.options.log.warn({ job: job.id, submission: submissionId, dropped: fileIds.length - own.length }, 'batch job named files of no such submission: skipped');
+      fileIds = own.map((f) => f.id).sort((a, b) => a - b);
+    }
     const run = this.pipeline.runContext(submission);
     switch (job.name) {
       case 'plan': {
@@ -102,17 +111,48 @@ export class IngestWorker {
         return { kind: 'finish', files: 0, products };
       }
       default:
-        throw new Error(`unknown ingest job ${job.name}`);
+        throw new UnrecoverableError('unknown ingest job kind');
     }
   }
 
   /** A plan or finish that fails for good must not leave the submission PROCESSING for ever (as in-process). */
   private async failed(job: Job<IngestJobData, IngestJobResult> | undefined, err: Error): Promise<void> {
     if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-    this.options.log.error({ err, job: job.id, attempts: job.attemptsMade }, final ? 'ingest job failed for good' : 'ingest job failed; retried');
-    if (!final || job.name === 'batch') return;
-    await this.orm.em.fork().nativeUpdate(Submission, { id: job.data.submissionId }, { state: SubmissionState.OPEN }).catch(() => undefined);
-    this.pipeline.announce(job.data.submissionId);
+    // Called as an event handler (nobody awaits it): it must not throw, whatever the job holds.
+    try {
+      const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      this.options.log.error({ err, job: job.id, attempts: job.attemptsMade }, final ? 'ingest job failed for good' : 'ingest job failed; retried');
+      if (!final || job.name === 'batch' || !validSubmissionId((job.data as { submissionId?: unknown } | null)?.submissionId)) return;
+      await this.orm.em.fork().nativeUpdate(Submission, { id: job.data.submissionId }, { state: SubmissionState.OPEN }).catch(() => undefined);
+      this.pipeline.announce(job.data.submissionId);
+    } catch (failure) {
+      this.options.log.error({ err: failure, job: job.id }, 'handling a failed ingest job failed');
+    }
   }
+}
+
+/** Files one batch job may name: planBatches cuts OBIA_INGEST_BATCH (32 by default) per job. */
+export const MAX_BATCH_FILES = 10_000;
+
+function validSubmissionId(id: unknown): id is number {
+  return Number.isSafeInteger(id) && (id as number) > 0;
+}
+
+/**
+ * A job's data as the queue's own producers write it. Anything else (a job added to the queue by
+ * hand or by another program: null data, a string id, an object of ids, a million file ids, a name
+ * no producer uses) fails at once as unrecoverable, not retried five times, and never reaches the
+ * database or the pipeline. Before, `null` data threw inside the failure handler too, a promise
+ * nobody awaited: under Node's default that ended the worker, and the queue gave the job to the next.
+ */
+export function checkedJobData(name: string, data: unknown): { submissionId: number; fileIds: number[] } {
+  if (name !== 'plan' && name !== 'batch' && name !== 'finish') throw new UnrecoverableError('unknown ingest job kind');
+  const d = data && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : null;
+  if (!d || !validSubmissionId(d.submissionId)) throw new UnrecoverableError('ingest job data: "submissionId" must be a positive integer');
+  const ids = d.fileIds ?? [];
+  if (!Array.isArray(ids) || ids.length > MAX_BATCH_FILES || !ids.every(validSubmissionId)) {
+    throw new UnrecoverableError(`ingest job data: "fileIds" must be a list of at most ${MAX_BATCH_FILES} positive integers`);
+  }
+  if (name === 'batch' && ids.length === 0) throw new UnrecoverableError('ingest job data: a batch names its files');
+  return { submissionId: d.submissionId as number, fileIds: [...new Set(ids as number[])] };
 }
