@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
-  getNamedType, GraphQLError, type GraphQLField, isListType, isNonNullType, isObjectType, isInterfaceType, Kind, Lexer, parse, Source, TokenKind, valueFromASTUntyped,
+  getNamedType, GraphQLError, type GraphQLField, SchemaMetaFieldDef, TypeMetaFieldDef, isListType, isNonNullType, isObjectType, isInterfaceType, Kind, Lexer, parse, Source, TokenKind, valueFromASTUntyped,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLNamedType, type GraphQLSchema,
   type OperationDefinitionNode, type SelectionSetNode, type ValueNode,
 } from 'graphql';
@@ -159,7 +159,12 @@ export function guardOperation(
     const name = node.name.value;
     for (const arg of node.arguments ?? []) boundText(name, arg.name.value, valueOf(arg.value, vars));
     const introspection = name.startsWith('__');
-    const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
+    // `__schema` and `__type` are in no type's getFields(): without their definitions their
+    // selections were priced as if of an unknown type (no list multiplier), so 45 aliased inline
+    // introspections of the whole schema cost ~2,000 and ran (0.4 CPU-s, megabytes of answer),
+    // while the same selection in a fragment on __Schema was priced at 510,795 and refused.
+    const def = name === '__schema' ? SchemaMetaFieldDef : name === '__type' ? TypeMetaFieldDef
+      : parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
     const own = root ? ROOT_COSTS[name] ?? DEFAULT_ROOT_COST : 1;
     if (!node.selectionSet) return { depth: introspection ? 0 : 1, cost: own, aliases: 0, directives: 0 };
     const child = measure(node.selectionSet, def ? getNamedType(def.type) : null, false, nesting + 1);
