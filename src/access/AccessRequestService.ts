@@ -6,7 +6,7 @@ import { AccessRequest, AccessRequestState, AuditEvent, Collection, CollectionDe
 import { pubSub, Topic } from '../events/pubsub.js';
 import type { AccessControl } from './AccessControl.js';
 import { Action, refusal } from './policy.js';
-import { BadUserInputError, ConflictError, QuotaExceededError } from '../errors.js';
+import { BadUserInputError, ConflictError, ForbiddenError, QuotaExceededError } from '../errors.js';
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
 import { lockEntityRow, lockUserRow, transition } from '../db/transitions.js';
 
@@ -97,6 +97,15 @@ export class AccessRequestService {
 
   async review(id: string, decision: ReviewDecision, note: string | null | undefined, expiresAt: Date | null | undefined): Promise<AccessRequest> {
     const request = await this.reviewable(id);
+    // A researcher made a delegate while their request waits could approve it themselves, and the
+    // approval outlives the delegation: whoever decides a request is never who made it.
+    if (request.requester === this.user!.id) {
+      await this.access.audit.record({
+        action: decision === ReviewDecision.APPROVE ? 'approve_request' : 'reject_request',
+        collectionId: request.collection.id, resource: `access request ${id} by ${request.requester}`, allow: false, reason: 'own request',
+      });
+      throw new ForbiddenError('You may not review your own access request; another owner, delegate or an admin decides it.');
+    }
     if (request.state !== AccessRequestState.PENDING) {
       throw new ConflictError(`Access request ${id} is ${request.state}; only PENDING requests can be reviewed.`);
     }
