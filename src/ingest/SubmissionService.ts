@@ -73,6 +73,8 @@ export const CLINICAL_RECORDS = 10_000;
 
 /** Files the deprecated one-list `fileList` answers with at most. */
 export const FILE_LIST_MAX = 10_000;
+/** Files a discard reads at a time. */
+const DISCARD_PAGE = 1_000;
 
 /** A file an upload staged: its row, and the name it was sent under (kept in staging, never in the database). */
 export interface ReceivedFile {
@@ -365,10 +367,18 @@ export class SubmissionService {
     assertCanWork(user, Action.DISCARD_STAGED, null, `submission ${submissionId}`);
     const em = this.em();
     await this.findOrFail(user, submissionId, em);
-    const files = await em.find(SubmissionFile, { submission: submissionId, state: { $in: [FileState.INDEXED, FileState.DUPLICATE, FileState.QUARANTINED] } });
+    // Page by id through the paths alone: a zip brings up to 200,000 files, and loading every row
+    // as an entity first held them all in memory (and in the request's identity map) at once.
+    const knex = em.getKnex();
     let removed = 0;
-    for (const f of files) if (await this.staging.discard(f.stagingPath)) removed++;
-    return removed;
+    for (let after = 0; ;) {
+      const rows: { id: number; staging_path: string }[] = await knex('submission_file')
+        .where({ submission_id: submissionId }).whereIn('state', [FileState.INDEXED, FileState.DUPLICATE, FileState.QUARANTINED])
+        .andWhere('id', '>', after).orderBy('id').limit(DISCARD_PAGE).select('id', 'staging_path');
+      if (!rows.length) return removed;
+      for (const r of rows) if (await this.staging.discard(r.staging_path)) removed++;
+      after = Number(rows[rows.length - 1]!.id);
+    }
   }
 
   async countsByState(submissionId: number): Promise<Record<FileState, number>> {
