@@ -18,6 +18,8 @@ const BASE_JSON = JSON.stringify(BASE).slice(1, -1);
  */
 export class MetadataCache {
   private readonly entries = new Map<string, string>();
+  /** The tags each cached entry offers as bulk data (BulkDataURI or InlineBinary); dropped with it. */
+  private readonly bulk = new Map<string, Set<string>>();
   private bytes = 0;
 
   constructor(private readonly derived: BlobStore, private readonly maxBytes = 64 * 1024 * 1024) {}
@@ -28,7 +30,7 @@ export class MetadataCache {
 
   /** The instance's DICOM JSON as text, with the archive's identifiers in the standard attributes. */
   async json(row: InstanceRow, readFile: () => Promise<Buffer>, baseUrl: string): Promise<string> {
-    const key = `${row.sopUid}|${row.metadataSha256 ?? row.sha256}`;
+    const key = keyOf(row);
     let text = this.entries.get(key);
     if (text !== undefined) {
       this.entries.delete(key);
@@ -40,10 +42,27 @@ export class MetadataCache {
       for (const [k, v] of this.entries) {
         if (this.bytes <= this.maxBytes) break;
         this.entries.delete(k);
+        this.bulk.delete(k);
         this.bytes -= v.length * 2;
       }
     }
     return text.split(BASE_JSON).join(baseUrl);
+  }
+
+  /**
+   * The tags the instance's metadata offers as bulk data, kept with its cached JSON: a bulkdata
+   * request parsed the whole JSON each time to look one tag up (a header of 20,000 sequence
+   * items: 2 MB of JSON, 45 ms of the event loop per request, 404s included).
+   */
+  async bulkTags(row: InstanceRow, readFile: () => Promise<Buffer>): Promise<Set<string>> {
+    const key = keyOf(row);
+    let tags = this.bulk.get(key);
+    if (!tags) {
+      const json = JSON.parse(await this.json(row, readFile, '')) as Record<string, { BulkDataURI?: string; InlineBinary?: string }>;
+      tags = new Set(Object.keys(json).filter((tag) => json[tag]?.BulkDataURI || json[tag]?.InlineBinary));
+      if (this.entries.has(key)) this.bulk.set(key, tags);
+    }
+    return tags;
   }
 
   private async product(sha: string, readFile: () => Promise<Buffer>): Promise<DicomJson> {
@@ -56,6 +75,10 @@ export class MetadataCache {
       throw err;
     }
   }
+}
+
+function keyOf(row: InstanceRow): string {
+  return `${row.sopUid}|${row.metadataSha256 ?? row.sha256}`;
 }
 
 /** What the product holds, made from the file by the same converter (instances archived before the product existed). */

@@ -66,6 +66,35 @@ export function framesOf(bytes: Uint8Array): Frames {
   };
 }
 
+/** Where each frame's bytes (as stored) lie in the file; null for a frame that is not one contiguous run (fragments joined). */
+export interface FrameIndex {
+  transferSyntaxUid: string;
+  numberOfFrames: number;
+  ranges: ({ start: number; length: number } | null)[];
+}
+
+/** Below this a compressed frame is not looked up by its bytes (a short run could occur earlier in the file). */
+const MIN_SEARCHED = 64;
+
+/** The frame index of a whole stored file (parsed once: native frames are views of it; a compressed frame is found by its bytes). */
+export function indexFrames(file: Buffer): FrameIndex {
+  const frames = framesOf(file);
+  const ranges: FrameIndex['ranges'] = [];
+  for (let i = 0; i < frames.numberOfFrames; i++) {
+    let bytes: Uint8Array;
+    try { bytes = frames.frame(i); } catch { ranges.push(null); continue; }
+    if (bytes.buffer === file.buffer) {
+      ranges.push({ start: bytes.byteOffset - file.byteOffset, length: bytes.byteLength });
+    } else if (bytes.byteLength >= MIN_SEARCHED) {
+      const at = file.indexOf(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      ranges.push(at >= 0 ? { start: at, length: bytes.byteLength } : null);
+    } else {
+      ranges.push(null);
+    }
+  }
+  return { transferSyntaxUid: frames.transferSyntaxUid, numberOfFrames: frames.numberOfFrames, ranges };
+}
+
 /**
  * How frames stored in `stored` are sent when `wanted` is asked for: `*` or the stored syntax as
  * stored; Explicit VR Little Endian as the same bytes for native little-endian storage, else

@@ -1,9 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import { FRAME_BUDGET_ERROR, type ImagingResult, type ImagingTask } from './imagingWorker.js';
+import type { ImagingResult, ImagingTask } from './imagingWorker.js';
 import type { RenderOptions } from './rendered.js';
-import { BadUserInputError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { BadUserInputError, NotAcceptableError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import type { FrameIndex } from './FrameIndex.js';
 import { NO_PIXELS } from './dicomFile.js';
 
 /** A stored frame that cannot be decoded (the archive checked it at ingest, so this is rare): 500 with the reason, logged. */
@@ -42,6 +43,12 @@ async function run(task: ImagingTask): Promise<ImagingResult & { ok: true }> {
     // An instance without Pixel Data (an SR, a presentation state) has nothing to render: the
     // request's mistake, 404, where it was a 500 logged as a fault of the stored file.
     if (out.name === 'NoPixelDataError') throw new NotFoundError(NO_PIXELS);
+    // The request's own mistakes, found where the file was parsed (a frame it does not have, a
+    // tag it holds no bulk data under, frames that cannot be cut one by one), as they were told
+    // when the main thread parsed it.
+    if (out.code === 'NOT_FOUND') throw new NotFoundError(out.message);
+    if (out.code === 'NOT_ACCEPTABLE') throw new NotAcceptableError(out.message);
+    if (out.code === 'BAD_USER_INPUT') throw new BadUserInputError(out.message, out.argument);
     throw new FrameDecodeError(out.name, out.message);
   }
   return out;
@@ -55,16 +62,26 @@ export async function renderOnWorker(part10: Uint8Array, frameIndex: number, opt
   return asBuffer(parts[0]!);
 }
 
+/** Where a stored file's frames lie (FrameIndex.ts), found by parsing it on a worker. */
+export async function frameIndexOnWorker(part10: Uint8Array): Promise<FrameIndex> {
+  return (await run({ task: 'index', part10 })).index!;
+}
+
+/** Frames as stored (0-based), cut from the file parsed on a worker; 404 for a frame it does not have. */
+export async function storedFramesOnWorker(part10: Uint8Array, frameIndices: number[]): Promise<Buffer[]> {
+  return (await run({ task: 'stored', part10, frameIndices })).parts.map(asBuffer);
+}
+
+/** A top-level binary attribute's value (dicomFile.ts bulkValue), read on a worker; 404 when there is none. */
+export async function bulkValueOnWorker(part10: Uint8Array, tag: string): Promise<Buffer> {
+  return asBuffer((await run({ task: 'bulk', part10, tag })).parts[0]!);
+}
+
 /**
  * Frames of a compressed instance as Explicit VR Little Endian samples (imaging/nativeFrame.ts),
  * in one task on a worker: one copy of the file and one parse for all of them. More than
  * `maxBytes` decoded is 400, decided from the header.
  */
 export async function nativeFramesOnWorker(part10: Uint8Array, frameIndices: number[], maxBytes: number): Promise<Buffer[]> {
-  try {
-    return (await run({ task: 'native', part10, frameIndices, maxBytes })).parts.map(asBuffer);
-  } catch (err) {
-    if (err instanceof FrameDecodeError && err.kind === FRAME_BUDGET_ERROR) throw new BadUserInputError(err.message, 'frames');
-    throw err;
-  }
+  return (await run({ task: 'native', part10, frameIndices, maxBytes })).parts.map(asBuffer);
 }

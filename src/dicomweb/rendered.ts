@@ -1,9 +1,11 @@
 import jpeg from 'jpeg-js';
-import { decodeFrame } from '../imaging/decode.js';
+import { decodeParsed } from '../imaging/decode.js';
+import { PixelDataError } from '../imaging/errors.js';
+import { parseImage } from '../imaging/parse.js';
 import { encodePng } from '../imaging/png.js';
 import { resize } from '../imaging/resize.js';
 import { toDisplay8, type Image8 } from '../imaging/window.js';
-import { BadRequest } from './errors.js';
+import { BadRequest, NotFound } from './errors.js';
 
 /** What a rendered or thumbnail request asks for (PS3.18 8.3.5.1.3). */
 export interface RenderOptions {
@@ -56,9 +58,20 @@ function fit(img: Image8, box: { width: number; height: number } | null): Image8
   return resize(img, Math.max(1, Math.round(img.width * scale)), Math.max(1, Math.round(img.height * scale)));
 }
 
-/** One frame of a stored file, windowed (the request's window, else the file's) and fitted to the viewport. */
+/**
+ * One frame of a stored file, windowed (the request's window, else the file's) and fitted to the
+ * viewport; 404 for a frame the file does not have (counted here, on the worker that parses it).
+ */
 export async function renderFrame(part10: Uint8Array, frameIndex: number, opts: RenderOptions): Promise<Buffer> {
-  const frame = await decodeFrame(part10, frameIndex);
+  let parsed;
+  try {
+    parsed = parseImage(part10, frameIndex);
+  } catch (err) {
+    // As decodeFrame does: whatever the parse throws is a PixelDataError.
+    throw err instanceof PixelDataError ? err : new PixelDataError(`failed to decode pixel data: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  if (frameIndex >= parsed.attrs.numberOfFrames) throw new NotFound(`the instance has ${parsed.attrs.numberOfFrames} frame(s)`);
+  const frame = await decodeParsed(parsed, frameIndex);
   if (opts.window && frame.samplesPerPixel === 1) {
     frame.windowCenter = opts.window.center;
     frame.windowWidth = opts.window.width;

@@ -9,7 +9,7 @@ import type { Door } from '../http/door.js';
 import type { RoutePlugin } from '../http/server.js';
 import { acceptedRanges, negotiate } from './accept.js';
 import type { Level } from './attributes.js';
-import { bulkValue, frameMediaType, frameSyntax, framesOf } from './dicomFile.js';
+import { frameMediaType, frameSyntax } from './dicomFile.js';
 import { FrameIndexCache } from './FrameIndex.js';
 import { BadRequest, Conflict, NotAcceptable, NotFound, UnsupportedMediaType } from './errors.js';
 import { InstanceStore, type InstanceRow, type Target } from './InstanceStore.js';
@@ -17,7 +17,7 @@ import { MetadataCache } from './MetadataCache.js';
 import { closing, multipartBody, multipartType, newBoundary, parseMultipart, partHead } from './multipart.js';
 import { QidoService, type Scope } from './QidoService.js';
 import { parseQido } from './query.js';
-import { nativeFramesOnWorker, renderOnWorker } from './imagingPool.js';
+import { bulkValueOnWorker, nativeFramesOnWorker, renderOnWorker } from './imagingPool.js';
 import { renderOptions } from './rendered.js';
 import { storeParts } from './stow.js';
 import { isUid } from '../dicom/index.js';
@@ -62,8 +62,11 @@ function privacy(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'private, no-store');
 }
 
-/** `1,3,5` (1-based, PS3.18 8.3.5.1.3) as 0-based indices, each checked against the instance's frame count. */
-function frameList(raw: string, count: number): number[] {
+/**
+ * `1,3,5` (1-based, PS3.18 8.3.5.1.3) as 0-based indices, checked for form here and, where `count`
+ * is known, against the instance's frame count (else where the file is parsed, on a worker).
+ */
+function frameList(raw: string, count = Infinity): number[] {
   if (!/^\d{1,6}(,\d{1,6}){0,999}$/.test(raw)) throw new BadRequest('frames must be a comma-separated list of frame numbers', 'frames');
   const list = raw.split(',').map(Number);
   if (list.some((n) => n < 1)) throw new BadRequest('frame numbers start at 1', 'frames');
@@ -225,9 +228,9 @@ class DicomWeb {
       // (counted here, before the file is read; decoded bytes from the header on the worker), all
       // in one task of the decoders' queue, so one request cannot crowd out the others.
       if (raw.split(',').length > MAX_TRANSCODED_FRAMES) throw new BadRequest(`at most ${MAX_TRANSCODED_FRAMES} frames per request when they are decoded from ${row!.transferSyntaxUid}`, 'frames');
-      const bytes = await store.read(row!);
-      indices = frameList(raw, framesOf(bytes).numberOfFrames);
-      frames = await nativeFramesOnWorker(bytes, indices, MAX_TRANSCODED_BYTES);
+      // Counted against the instance's frames on the worker, which parses the file.
+      indices = frameList(raw);
+      frames = await nativeFramesOnWorker(await store.read(row!), indices, MAX_TRANSCODED_BYTES);
     } else {
       ({ frames } = await this.frameIndex.frames(store, row!, (ix) => (indices = frameList(raw, ix.numberOfFrames))));
     }
@@ -247,9 +250,9 @@ class DicomWeb {
     // Only what the instance's metadata offers (a BulkDataURI, or a small binary value inline) is
     // looked for in its file, decided from the cached metadata: any other tag was a whole file read,
     // verified and parsed through dcmjs with its Pixel Data (an 8 MB CT: 25 CPU-ms, 17 MB held) to answer 404.
-    const offered = (JSON.parse(await this.metadata.json(row!, () => store.read(row!), '')) as Record<string, { BulkDataURI?: string; InlineBinary?: string }>)[key];
-    if (!offered?.BulkDataURI && !offered?.InlineBinary) throw new NotFound('the instance holds no bulk data under that tag');
-    const bytes = bulkValue(await store.read(row!), key);
+    if (!(await this.metadata.bulkTags(row!, () => store.read(row!))).has(key)) throw new NotFound('the instance holds no bulk data under that tag');
+    // Read on a worker: through dcmjs, whose cost grows with the header, never on this thread.
+    const bytes = await bulkValueOnWorker(await store.read(row!), key);
     const boundary = newBoundary();
     return privacy(reply).header('content-type', multipartType(boundary, 'application/octet-stream'))
       .send(multipartBody(boundary, 'application/octet-stream', [{ bytes }]));
@@ -263,15 +266,14 @@ class DicomWeb {
     const rows = await store.instances(target, Action.VIEW_THUMBNAIL);
     // A study or series is rendered (or thumbnailed) by its middle instance, as a viewer's series strip shows it.
     const row: InstanceRow = rows[Math.floor((rows.length - 1) / 2)]!;
-    const bytes = await store.read(row);
     let frame = 0;
     if (frameRaw !== undefined) {
-      const frames = framesOf(bytes);
-      const list = frameList(frameRaw, frames.numberOfFrames);
+      // Counted against the instance's frames on the worker that renders it.
+      const list = frameList(frameRaw);
       if (list.length !== 1) throw new BadRequest('rendered frames: one frame at a time', 'frames');
       frame = list[0]!;
     }
-    return privacy(reply).header('content-type', type).send(await renderOnWorker(bytes, frame, opts));
+    return privacy(reply).header('content-type', type).send(await renderOnWorker(await store.read(row), frame, opts));
   }
 
   /** STOW-RS callers admitted by `admitStow`, before their bodies were read. */

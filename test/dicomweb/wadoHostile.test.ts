@@ -9,6 +9,11 @@ import { buildImage } from '../support/dicom.js';
 import { uid } from '../ingest/helpers.js';
 import { release, type ReleasedStudy } from './archive.js';
 
+// The front door's reader, as every module calls it (through src/dicom/index.ts): counted below
+// on this thread, where the app under test answers its requests.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const reader = require('../../src/dicom/read.js') as { readDicom: (...args: unknown[]) => unknown };
+
 describe('WADO-RS answers hostile requests with typed errors', () => {
   let app: TestApp;
   let study: ReleasedStudy;
@@ -29,8 +34,11 @@ describe('WADO-RS answers hostile requests with typed errors', () => {
     const curator = await app.token('hostile-curator', Role.CURATOR);
     const studyUid = uid();
     const common = { patientId: 'HOSTILE', patientName: 'Hostile^Patient', study: studyUid, instanceNumber: 1 };
+    // A header of 200 sequence items (dcmjs reading one of 20,000 took 0.35 s; calls are counted, so a few suffice), in an MR series of its own.
+    const items = { '00081115': { vr: 'SQ', Value: Array.from({ length: 200 }, (_, i) => ({ '00081155': { vr: 'UI', Value: [`1.2.826.0.1.3680043.2.1125.${i + 1}`] } })) } };
     const files = [
       buildImage({ ...common, series: uid(), sop: uid(), rows: 8, columns: 8, pixels: new Uint8Array(128).map((_, i) => i) }),
+      buildImage({ ...common, series: uid(), sop: uid(), modality: 'MR', sopClass: '1.2.840.10008.5.1.4.1.1.4', rows: 8, columns: 8, pixels: new Uint8Array(128).map((_, i) => 255 - i), extra: items as any }),
       // A Basic Text SR: an instance with no Pixel Data at all.
       buildImage({ ...common, series: uid(), sop: uid(), sopClass: '1.2.840.10008.5.1.4.1.1.88.11', modality: 'SR', pixels: null, noGeometry: true }),
     ];
@@ -51,5 +59,25 @@ describe('WADO-RS answers hostile requests with typed errors', () => {
     }
     assert.ok(!app.logs.slice(logged).some((l) => l.includes('unexpected error')), 'nothing logged as a server fault');
     assert.equal((await get(`${path('CT').instance}/frames/1`)).status, 200, 'the CT beside it serves its frame');
+  });
+
+  it('frames, rendered frames and bulk data never parse the stored file on the thread that answers every request', async () => {
+    const mr = path('MR');
+    const original = reader.readDicom;
+    let onThisThread = 0;
+    reader.readDicom = (...args: unknown[]) => { onThisThread++; return original(...args); };
+    try {
+      // The first request for the instance's frames indexes it; the bulk value and the rendered frame are read from it.
+      for (const p of [`${mr.instance}/frames/1`, `${mr.instance}/bulkdata/7FE00010`, `${mr.instance}/frames/1/rendered`, `${mr.instance}/frames/2/rendered`, `${mr.instance}/bulkdata/00081115`]) {
+        await get(p, { accept: '*/*' });
+      }
+      assert.deepEqual([(await get(`${mr.instance}/frames/1`)).status, (await get(`${mr.instance}/bulkdata/7FE00010`)).status,
+        (await get(`${mr.instance}/frames/1/rendered`)).status, (await get(`${mr.instance}/frames/2/rendered`)).status], [200, 200, 200, 404]);
+    } finally {
+      reader.readDicom = original;
+    }
+    assert.equal(onThisThread, 0, 'every parse of the file ran on an imaging worker');
+    const pixels = (await get(`${mr.instance}/bulkdata/7FE00010`)).body;
+    assert.ok(pixels.includes(Buffer.from(new Uint8Array(128).map((_, i) => 255 - i))), 'the bulk value is the stored pixels');
   });
 });
