@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import { codeForStatus, codeOf, isExpected, statusOf } from '../errors.js';
 import { holdBodiesWithin } from './bodyBudget.js';
 import type { Door } from './door.js';
@@ -48,6 +48,15 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
     // (Keep-Alive: timeout=…), never by the idle timeout, which they are not: a client reusing a
     // pooled connection the idle timeout had just cut would see "other side closed".
     keepAliveTimeout: Math.min(72_000, Math.floor(door.config.limits.idleTimeoutMs / 2)),
+    // Errors the router raises before any route runs (a malformed percent-escape, FST_ERR_BAD_URL)
+    // skip setErrorHandler: Fastify answered them itself with its own code and the path echoed back.
+    // The one vocabulary instead, and never the path.
+    frameworkErrors: (err, request, reply) => {
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+      const code = codeForStatus(status);
+      const message = err.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid: a malformed percent-escape or not UTF-8' : 'the request could not be routed';
+      (reply as unknown as FastifyReply).code(status).send(request.url.startsWith('/graphql') ? { errors: [{ message, extensions: { code } }] } : { error: message, code });
+    },
   });
 
   app.setNotFoundHandler((request, reply) => {
