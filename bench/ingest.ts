@@ -48,6 +48,7 @@ import { Role, type Principal } from '../src/auth/Principal.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/orm.js';
 import { createIngest } from '../src/ingest/index.js';
+import { DEFAULT_MODEL_PATH, HashModel } from '../src/retrieval/HashModel.js';
 import { makeCt, uid } from '../test/ingest/helpers.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1000);
@@ -203,6 +204,15 @@ async function main() {
   } else {
     console.log(`orthanc: not measured (${orthanc.why})`);
   }
+  // What doubling Orthanc's rate would allow this machine to spend on an instance (every core busy
+  // the whole time), beside what the hash model alone costs: the bar is out of reach whenever the
+  // model and Orthanc's own storing of one copy (which de-identifies, screens, renders and hashes
+  // nothing) together cost more than the budget, however fast the rest is made.
+  const modelCpuMs = await modelCpuMsPerImage();
+  const budgetFor2x = orthanc.figures ? (os.cpus().length * 1000) / (2 * orthanc.figures.orthancInstancesPerSecond) : null;
+  console.log(`the hash model alone (batches of ${MODEL_BATCH}, one thread): ${modelCpuMs.toFixed(2)} ms CPU per image` + (budgetFor2x === null ? ''
+    : `; 2× Orthanc's rate leaves ${budgetFor2x.toFixed(2)} ms CPU per instance on ${os.cpus().length} cores, and Orthanc spends ` +
+      `${orthanc.figures!.orthancCpuMsPerInstance} ms storing one copy: model + Orthanc's store = ${(modelCpuMs + orthanc.figures!.orthancCpuMsPerInstance).toFixed(2)} ms`));
   console.log(JSON.stringify({
     flow: OVERLAP ? 'overlapped' : 'sequential',
     instancesPerSecond: +perSecond.toFixed(1),
@@ -213,8 +223,34 @@ async function main() {
     pipelineCpuMsPerInstance: many.receiveCpuMs === null ? null : +(many.cpuMs / many.instances).toFixed(1),
     orthancCpuMsPerInstance: orthanc.figures?.orthancCpuMsPerInstance ?? null,
     study150Ms: Math.round(study.totalMs),
+    modelCpuMsPerImage: +modelCpuMs.toFixed(2),
+    cpuMsBudgetFor2x: budgetFor2x === null ? null : +budgetFor2x.toFixed(2),
     loadAverage: os.loadavg().map((l) => +l.toFixed(2)),
   }));
+}
+
+/** The model's batch in ingest: one batch of files (IngestPipeline's BATCH_FILES). */
+const MODEL_BATCH = 32;
+
+/**
+ * CPU per image of the pinned hash model alone, in this process on one onnxruntime thread (as the
+ * model thread runs it), for preprocessed inputs: 20 batches after 3 to warm up.
+ */
+async function modelCpuMsPerImage(): Promise<number> {
+  const model = await HashModel.load(DEFAULT_MODEL_PATH);
+  try {
+    let seed = 1;
+    const input = () => Float32Array.from({ length: model.side * model.side }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647));
+    const batch = Array.from({ length: MODEL_BATCH }, input);
+    for (let i = 0; i < 3; i++) await model.embed(batch);
+    const c0 = process.cpuUsage();
+    const rounds = 20;
+    for (let i = 0; i < rounds; i++) await model.embed(batch);
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000 / (rounds * MODEL_BATCH);
+  } finally {
+    await model.close();
+  }
 }
 
 /**
