@@ -19,7 +19,8 @@ export function acceptedRanges(header: string | undefined, query: unknown): Medi
   }).filter((r) => r.type && r.q > 0).sort((a, b) => b.q - a.q);
 }
 
-function matches(range: string, offered: string): boolean {
+// Whether a media range (any, a type with any subtype, or one type) covers a media type.
+export function matches(range: string, offered: string): boolean {
   if (range === '*/*' || range === offered) return true;
   return range.endsWith('/*') && offered.startsWith(range.slice(0, -1));
 }

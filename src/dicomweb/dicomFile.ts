@@ -5,6 +5,7 @@ import { encapsulatedFrame } from '../imaging/frames.js';
 import { NoPixelDataError } from '../imaging/errors.js';
 import { parseImage, type ParsedImage } from '../imaging/parse.js';
 import { transferSyntaxInfo } from '../imaging/transferSyntax.js';
+import { matches, type MediaRange } from './accept.js';
 import { NotAcceptable, NotFound } from './errors.js';
 
 /**
@@ -109,6 +110,54 @@ export function frameSyntax(stored: string, wanted: string): { syntax: string; t
     if (info.encoding !== 'native') return { syntax: EXPLICIT_LE, transcode: true };
   }
   throw new NotAcceptable(`frames are held as ${stored} and can be sent as stored (transfer-syntax=*) or as ${EXPLICIT_LE}`);
+}
+
+/**
+ * The transfer syntax a frame media type means when the request names none (PS3.18 8.7.3.5.2,
+ * Table 8.7.3-5): each type's default.
+ */
+const DEFAULT_FRAME_SYNTAX: Record<string, string> = {
+  'application/octet-stream': EXPLICIT_LE,
+  'image/jpeg': '1.2.840.10008.1.2.4.50',
+  'image/jls': '1.2.840.10008.1.2.4.80',
+  'image/jp2': '1.2.840.10008.1.2.4.90',
+  'image/jphc': '1.2.840.10008.1.2.4.201',
+  'image/x-dicom-rle': '1.2.840.10008.1.2.5',
+};
+
+/**
+ * How an instance's frames are sent for an Accept header's ranges (best first): the first range
+ * that can be met decides the syntax and the parts' media type. A range that names a frame type
+ * gets that type, in the syntax it names or, naming none, in the type's default; only
+ * `transfer-syntax=*` leaves both to the server (frames as stored, as OHIF asks). A range for
+ * image/jls was answered with JPEG or RLE parts, as stored, under a 200: a client that decodes
+ * only what it asked for was handed what it cannot read.
+ */
+export function frameRepresentation(ranges: MediaRange[], stored: string): { syntax: string; transcode: boolean; partType: string } {
+  let refusal: string | null = null;
+  for (const range of ranges) {
+    if (!matches(range.type, 'multipart/related')) continue;
+    const inner = range.type === 'multipart/related' ? range.params.type?.toLowerCase() : undefined;
+    const named = range.params['transfer-syntax'];
+    // No type (or any) with no syntax: Explicit VR Little Endian, as application/octet-stream means.
+    const wanted = named ?? (inner && inner !== '*/*' ? DEFAULT_FRAME_SYNTAX[inner] : EXPLICIT_LE);
+    if (!wanted) continue;
+    let chosen: { syntax: string; transcode: boolean };
+    try {
+      chosen = frameSyntax(stored, wanted);
+    } catch (err) {
+      if (!(err instanceof NotAcceptable)) throw err;
+      refusal = err.message;
+      continue;
+    }
+    const partType = chosen.syntax === stored ? frameMediaType(chosen.syntax) : 'application/octet-stream';
+    if (named !== '*' && inner && !matches(inner, partType)) {
+      refusal = `frames are held as ${stored} (${frameMediaType(stored)}) and can be sent as stored (transfer-syntax=*) or as ${EXPLICIT_LE} (application/octet-stream), not as ${inner}${named ? ` in ${named}` : ''}`;
+      continue;
+    }
+    return { ...chosen, partType };
+  }
+  throw new NotAcceptable(refusal ?? `frames are sent as multipart/related; ask with transfer-syntax=* for them as stored (${stored}) or for application/octet-stream`);
 }
 
 /** The media type of frames in a transfer syntax (PS3.18 Table 8.7.3-2). */

@@ -9,7 +9,7 @@ import type { Door } from '../http/door.js';
 import type { RoutePlugin } from '../http/server.js';
 import { acceptedRanges, negotiate } from './accept.js';
 import type { Level } from './attributes.js';
-import { frameMediaType, frameSyntax } from './dicomFile.js';
+import { frameRepresentation } from './dicomFile.js';
 import { FrameIndexCache } from './FrameIndex.js';
 import { BadRequest, Conflict, NotAcceptable, NotFound, UnsupportedMediaType } from './errors.js';
 import { InstanceStore, type InstanceRow, type Target } from './InstanceStore.js';
@@ -211,16 +211,15 @@ class DicomWeb {
 
   async frames(request: Req, reply: FastifyReply, target: Target, raw: string): Promise<FastifyReply> {
     const ranges = acceptedRanges(request.headers.accept, request.query.accept);
-    const { range } = negotiate(ranges, ['multipart/related;type=application/octet-stream', 'multipart/related;type=image/jpeg',
+    // A request for no frame type at all is refused before the catalogue is asked.
+    negotiate(ranges, ['multipart/related;type=application/octet-stream', 'multipart/related;type=image/jpeg',
       'multipart/related;type=image/jls', 'multipart/related;type=image/jp2', 'multipart/related;type=image/jphc', 'multipart/related;type=image/x-dicom-rle']);
     const ctx = await this.context(request);
     const store = this.store(ctx);
     const [row] = await store.instances(target, Action.VIEW_THUMBNAIL);
-    // Without a transfer-syntax parameter, application/octet-stream means Explicit VR Little Endian (PS3.18 8.7.3.5.2).
-    const wanted = range.params['transfer-syntax'] ?? (range.params.type?.toLowerCase() === 'application/octet-stream' || !range.params.type ? '1.2.840.10008.1.2.1' : '*');
-    // Decided on the catalogued syntax before a byte is read: as stored, or Explicit VR Little Endian.
-    const { syntax, transcode } = frameSyntax(row!.transferSyntaxUid, wanted);
-    const partType = syntax === row!.transferSyntaxUid ? frameMediaType(syntax) : 'application/octet-stream';
+    // Decided on the catalogued syntax before a byte is read: as stored, or Explicit VR Little Endian,
+    // of a media type the request accepts (dicomFile.ts frameRepresentation).
+    const { syntax, transcode, partType } = frameRepresentation(ranges, row!.transferSyntaxUid);
     let indices: number[] = [];
     let frames: Uint8Array[];
     if (transcode) {

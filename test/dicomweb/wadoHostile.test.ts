@@ -80,4 +80,20 @@ describe('WADO-RS answers hostile requests with typed errors', () => {
     const pixels = (await get(`${mr.instance}/bulkdata/7FE00010`)).body;
     assert.ok(pixels.includes(Buffer.from(new Uint8Array(128).map((_, i) => 255 - i))), 'the bulk value is the stored pixels');
   });
+
+  it('frames are sent only in a media type the request accepts: image/jpeg of a natively stored CT is 406, not octet-stream under a 200', async () => {
+    const ct = `${path('CT').instance}/frames/1`;
+    const jpeg = await get(ct, { accept: 'multipart/related; type="image/jpeg"' });
+    assert.equal(jpeg.status, 406, `${jpeg.status} ${jpeg.type}`);
+    assert.equal(JSON.parse(jpeg.body.toString()).code, 'NOT_ACCEPTABLE');
+    assert.equal((await get(ct, { accept: 'multipart/related; type="image/jls"; transfer-syntax=1.2.840.10008.1.2.4.80' })).status, 406);
+    // The next range the request offers is taken when the first cannot be met.
+    const fallback = await get(ct, { accept: 'multipart/related; type="image/jpeg", multipart/related; type="application/octet-stream"; q=0.5' });
+    assert.equal(fallback.status, 200);
+    assert.match(fallback.type, /type="application\/octet-stream".*transfer-syntax=1\.2\.840\.10008\.1\.2\.1/);
+    // transfer-syntax=* leaves the representation to the server: as stored, whatever type was named (OHIF asks so).
+    const any = await get(ct, { accept: 'multipart/related; type="image/jls"; transfer-syntax=*' });
+    assert.equal(any.status, 200);
+    assert.match(any.type, /type="application\/octet-stream"/);
+  });
 });
