@@ -78,6 +78,15 @@ const COLUMNS: Record<string, keyof ClinicalInput> = {
   gsa_human_accession: 'gsaHumanAccession', gsahumanaccession: 'gsaHumanAccession', gsa_human: 'gsaHumanAccession', gsahuman: 'gsaHumanAccession',
 };
 
+/** The columns a sheet may have, as an error lists them. */
+const FIELD_NAMES = 'patient_id, sex, age, species, disease (or diagnosis), pathological_type, medical_history, family_history, treatment and gsa_human_accession';
+
+/** A header as an error message may show it: 40 characters at most, controls and quotes as '?'. */
+function printable(text: string): string {
+  const cut = [...text].slice(0, 40).join('');
+  return cut.replace(/[\p{C}"\\]/gu, '?') + (cut.length < text.length ? '…' : '');
+}
+
 const SEXES: Record<string, Sex> = { f: Sex.FEMALE, female: Sex.FEMALE, m: Sex.MALE, male: Sex.MALE, o: Sex.OTHER, other: Sex.OTHER, u: Sex.UNKNOWN, unknown: Sex.UNKNOWN, '': Sex.UNKNOWN };
 
 export function parseSex(value: string, where: string): Sex {
@@ -98,6 +107,16 @@ export function parseClinicalCsv(text: string, maxRecords = Infinity): ClinicalI
   // Errors name the column as the submitter wrote it, so the sheet can be fixed where it is wrong.
   const columnName = (key: keyof ClinicalInput) => rows[0]![header.indexOf(key)]!.trim();
   if (!header.includes('localPatientId')) throw new ClinicalDataError('the CSV header needs a patient_id column');
+  // A column the archive does not take was dropped without a word: a misspelt "medical histroy"
+  // lost every patient's history, and a sheet's name or birth-date column passed unnoticed. It is
+  // named (as the submitter wrote it, cut short) and the sheet refused; a column with no name must
+  // hold nothing (a trailing comma).
+  const unknown = header.findIndex((key, c) => !key && (rows[0]![c]!.trim() !== '' || rows.slice(1).some((r) => (r[c] ?? '').trim() !== '')));
+  if (unknown >= 0) {
+    const written = rows[0]![unknown]!.trim();
+    throw new ClinicalDataError(`${written ? `the CSV header's column "${printable(written)}"` : `column ${unknown + 1} of the CSV has no name but holds values, and`} is not a clinical field this archive takes: ` +
+      `the columns are ${FIELD_NAMES}; remove it or rename it`);
+  }
   // Two columns for one field (disease and diagnosis, or sex twice): which one was meant is not ours to guess.
   const twice = header.find((key, c) => key && header.indexOf(key) !== c);
   if (twice) throw new ClinicalDataError(`the CSV header names the ${columnName(twice)} field twice`);

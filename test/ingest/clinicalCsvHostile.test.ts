@@ -66,6 +66,15 @@ describe('hostile clinical CSV', () => {
     await refused(`patient_id,medical_history\nP-1,SECRET-VALUE${'é'.repeat(40_000)}\n`, /record 1/);
   });
 
+  it('refuses a column it does not take, naming it, rather than dropping what it holds', async () => {
+    await refused('patient_id,medical histroy\nP-1,SECRET-VALUE\n', /"medical histroy" is not a clinical field/);
+    await refused('patient_id,sex,Patient Name\nP-1,F,SECRET-VALUE\n', /"Patient Name"/);
+    await refused('patient_id,sex,\nP-1,F,SECRET-VALUE\n', /column 3 .* has no name but holds values/);
+    // A trailing comma on every line names an empty column that holds nothing: taken.
+    const trailing = await app.gql(ADD_CSV, { s: sub.id, c: 'patient_id,sex,\nT-1,F,\n' }, token);
+    assert.equal(trailing.data?.addClinicalDataCsv, 1, JSON.stringify(trailing.errors));
+  });
+
   it('answers a header alone, blank rows and a sheet without a patient column plainly', async () => {
     const header = await app.gql(ADD_CSV, { s: sub.id, c: 'patient_id,sex\n\n,,\n\r\n' }, token);
     assert.equal(header.data?.addClinicalDataCsv, 0, JSON.stringify(header.errors));
