@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Principal } from '../auth/Principal.js';
 import type { TokenVerifier } from '../auth/verifier.js';
+import { UnauthenticatedError } from '../errors.js';
 
 /**
  * Where a caller's credentials come from: an HTTP request's headers (GraphQL over HTTP, uploads,
@@ -13,13 +14,32 @@ export type Credentials =
 
 export type Authenticate = (request: Credentials) => Promise<Principal | null>;
 
+/** The raw header list of an HTTP request (a Fastify request's `raw`, or the IncomingMessage itself). */
+function rawHeadersOf(request: object): string[] | undefined {
+  const r = request as { rawHeaders?: unknown; raw?: { rawHeaders?: unknown } };
+  const raw = r.raw?.rawHeaders ?? r.rawHeaders;
+  return Array.isArray(raw) ? raw as string[] : undefined;
+}
+
 function bearerOf(request: Credentials): string | undefined {
   if ('headers' in request) {
+    // Node keeps the first of several Authorization headers and drops the rest without a word, while
+    // a proxy in front may have checked another: two credentials are refused, not one picked.
+    const raw = rawHeadersOf(request);
+    let n = 0;
+    for (let i = 0; raw && i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') n++;
+    if (n > 1) throw new UnauthenticatedError('Send one Authorization header, not several.');
     const value = request.headers.authorization;
     return Array.isArray(value) ? value[0] : value;
   }
   const params = request.connectionParams ?? {};
   const value = params.authorization ?? params.Authorization;
+  // As a malformed header over HTTP: a credential that is no string is refused, never taken as
+  // anonymous (the client believes it signed in; the connection would quietly see public data only).
+  if (value !== undefined && value !== null && typeof value !== 'string') throw new UnauthenticatedError('connectionParams.authorization must be the string "Bearer <token>".');
+  if (typeof params.authorization === 'string' && typeof params.Authorization === 'string' && params.authorization !== params.Authorization) {
+    throw new UnauthenticatedError('Send one authorization in connectionParams, not two different ones.');
+  }
   return typeof value === 'string' ? value : undefined;
 }
 
@@ -30,5 +50,5 @@ function bearerOf(request: Credentials): string | undefined {
  * forged or for another audience is never silently treated as anonymous.
  */
 export function authenticator(verifier: TokenVerifier): Authenticate {
-  return (request) => verifier.principalFrom(bearerOf(request));
+  return async (request) => verifier.principalFrom(bearerOf(request));
 }
