@@ -103,7 +103,15 @@ export function graphqlRoutes(apollo: ApolloServer<RequestContext>, schema: Grap
         const op = operationOf(request);
         if (!op || op.query === undefined) return; // Apollo answers a request without a query itself.
         const variables = op.variables && typeof op.variables === 'object' ? op.variables as Record<string, unknown> : {};
-        guardOperation(schema, parseLimited(op.query as string, limits), limits, variables, typeof op.operationName === 'string' ? op.operationName : null);
+        const operationName = typeof op.operationName === 'string' ? op.operationName : null;
+        const document = parseLimited(op.query as string, limits);
+        guardOperation(schema, document, limits, variables, operationName);
+        // Apollo runs a subscription sent over HTTP as a query: each subscription field's resolver
+        // then met no event (`accessRequestUpdated`, `qcEvents` threw a TypeError, answered
+        // INTERNAL_SERVER_ERROR and logged as our fault). Subscriptions are graphql-ws's.
+        if (getOperationAST(document, operationName)?.operation === 'subscription') {
+          throw new BadUserInputError('Subscriptions run over graphql-ws on this path (a WebSocket, subprotocol graphql-transport-ws), not over HTTP.', 'query');
+        }
       },
       handler,
     });
