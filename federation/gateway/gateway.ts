@@ -1,7 +1,10 @@
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
+import { loadConfig } from '../../src/config.js';
+import { ServiceUnavailableError } from '../../src/errors.js';
 import { GATEWAY_SECRET_HEADER } from '../../src/graphql/federation.js';
+import { guardOperation, type QueryLimits } from '../../src/graphql/limits.js';
 import type { RunningSubgraph } from '../bioproject/server.js';
 import type { SubgraphName } from '../composition.js';
 
@@ -19,6 +22,30 @@ export interface GatewayOptions {
   host?: string;
   /** Sent to the hub as x-obia-gateway-secret, which lets the gateway call _entities there. */
   hubSecret?: string | null;
+  /** The hub's guard limits, applied here too (default: the hub's, from the environment). */
+  limits?: QueryLimits;
+  /** Longest wait for one subgraph request (OBIA_GATEWAY_SUBGRAPH_TIMEOUT_MS, default 30 s). */
+  subgraphTimeoutMs?: number;
+}
+
+/**
+ * A subgraph request that gets no answer is abandoned after the timeout: without one a subgraph
+ * that accepted the connection and hung held every gateway request that touched it (and its
+ * memory) until undici's 5-minute header timeout.
+ */
+function fetcherWithin(ms: number): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms) });
+    } catch (err) {
+      // Coded, so the caller reads "try again" (SERVICE_UNAVAILABLE), not a fault of the gateway's (INTERNAL_SERVER_ERROR).
+      const name = (err as Error)?.name;
+      if (name === 'TimeoutError' || (err instanceof TypeError && err.message === 'fetch failed')) {
+        throw new ServiceUnavailableError(name === 'TimeoutError' ? `A data source did not answer within ${ms} ms; try again.` : 'A data source could not be reached; try again.');
+      }
+      throw err;
+    }
+  };
 }
 
 /**
@@ -27,12 +54,15 @@ export interface GatewayOptions {
  * query and applies the same visibility rules.
  */
 export async function startGateway(opts: GatewayOptions): Promise<RunningSubgraph> {
+  const limits = opts.limits ?? loadConfig().limits;
+  const fetcher = fetcherWithin(opts.subgraphTimeoutMs ?? (Number(process.env.OBIA_GATEWAY_SUBGRAPH_TIMEOUT_MS) || 30_000));
   const gateway = new ApolloGateway({
     supergraphSdl: opts.supergraphSdl,
     buildService: ({ name, url }) => {
       const given = opts.urls?.[name as SubgraphName] ?? url!;
       const sources = (Array.isArray(given) ? given : [given]).map((u) => new RemoteGraphQLDataSource<GatewayContext>({
         url: u,
+        fetcher: fetcher as never,
         willSendRequest({ request, context }) {
           if (name !== 'hub') return;
           if (opts.hubSecret) request.http?.headers.set(GATEWAY_SECRET_HEADER, opts.hubSecret);
@@ -46,7 +76,24 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningSubgrap
       return rotating;
     },
   });
-  const server = new ApolloServer<GatewayContext>({ gateway });
+  const server = new ApolloServer<GatewayContext>({
+    gateway,
+    // The hub's own guard, here too: the gateway parsed, validated, planned and answered whatever it
+    // was sent (20,000 aliases: 0.5 CPU-s; 200 aliased inline introspections, 40 KB: 1.2 CPU-s and a
+    // 12 MB answer), the hub seeing only what the plan asked of it.
+    parseOptions: { maxTokens: limits.maxTokens },
+    plugins: [{
+      async requestDidStart() {
+        return {
+          async didResolveOperation({ schema, document, request, operationName }) {
+            guardOperation(schema, document, limits, request.variables, operationName);
+          },
+        };
+      },
+    }],
+    // Stack traces named the gateway's files and paths to every caller (Apollo's default outside NODE_ENV=production).
+    includeStacktraceInErrorResponses: false,
+  });
   const { url } = await startStandaloneServer(server, {
     listen: { port: opts.port, ...(opts.host ? { host: opts.host } : {}) },
     context: async ({ req }) => ({ authorization: req.headers.authorization }),
