@@ -3,4 +3,4 @@ export type { DeidAction, DeidContext, DeidOptions, DeidResult, SourceIdentity }
 export { DicomParseError } from '../dicom/errors';
 export { deidentify, readSourceIdentity } from './deidentify';
 export { remapUid } from './uids';
-export { dateOffsetDays, localPatientKey } from './keys';
+export { collectionUidKey, dateOffsetDays, localPatientKey } from './keys';

@@ -5,6 +5,18 @@ export function localPatientKey(localPatientId: string, secret: string): string 
   return createHmac('sha256', secret).update(`patient:${localPatientId.trim()}`).digest('hex');
 }
 
+/**
+ * The key a collection's UIDs are remapped under (remapUid): the archive secret's HMAC of the
+ * collection's accession. With one key for the whole archive, a submitter who held a copy of
+ * someone's image could learn whether the archive held it, in any collection, controlled or
+ * unreleased, from their own upload: it came back DUPLICATE ("the archive already holds this
+ * SOP instance"), or MIXED_PATIENTS for a study held under another individual. Under a key of its
+ * own, a collection's UIDs meet only the same collection's.
+ */
+export function collectionUidKey(secret: string, collectionAccession: string): string {
+  return createHmac('sha256', secret).update(`uid-scope:${collectionAccession}`).digest('hex');
+}
+
 const MIN_SHIFT = 365;
 const MAX_SHIFT = 3650;
 

@@ -18,6 +18,7 @@ export const OBIA_DEFAULT_OPTIONS: DeidOptions = Object.freeze({
 });
 
 export interface DeidContext {
+  /** The key UIDs are remapped under (remapUid): in ingest, the collection's (collectionUidKey). */
   secret: string;
   individualAccession: string;
   dateOffsetDays: number;

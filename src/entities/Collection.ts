@@ -2,6 +2,8 @@ import { BeforeCreate, BeforeUpdate, Entity, Enum, Index, OptionalProps, Primary
 import { Directive, Field, ObjectType } from 'type-graphql';
 import { Accessibility, ReleaseState } from '../domain.js';
 
+export enum UidScope { ARCHIVE = 'ARCHIVE', COLLECTION = 'COLLECTION' }
+
 /** One complete submission to the archive, identified by an `OBIA` + 4-digit accession. */
 // A federation entity: other subgraphs reference it by accession (issue 6).
 @Directive('@key(fields: "accession")')
@@ -9,7 +11,7 @@ import { Accessibility, ReleaseState } from '../domain.js';
 @Entity({ tableName: 'collection' })
 @Index({ properties: ['releaseState', 'accessibility'] })
 export class Collection {
-  [OptionalProps]?: 'searchText' | 'description' | 'keywords' | 'accessibility' | 'releaseState' | 'createdAt';
+  [OptionalProps]?: 'searchText' | 'description' | 'keywords' | 'accessibility' | 'releaseState' | 'createdAt' | 'uidScope';
 
   @PrimaryKey({ autoincrement: true })
   id!: number;
@@ -68,6 +70,15 @@ export class Collection {
   @Property({ type: 'string', length: 32, nullable: true })
   @Index()
   bioProjectAccession?: string | null;
+
+  /**
+   * Which key its images' UIDs are remapped under (src/ingest/uidKey.ts): COLLECTION, its own, for
+   * every collection created since keys were per collection, and for older ones that held no
+   * image then; ARCHIVE, the archive secret itself, for collections that already held images
+   * under it (their later files must meet the same UIDs). Not in the API.
+   */
+  @Property({ type: 'string', length: 16, default: UidScope.COLLECTION })
+  uidScope: UidScope = UidScope.COLLECTION;
 
   @Field({ description: 'When the collection was created in the archive.' })
   @Property()

@@ -20,6 +20,7 @@ import { PRODUCTS, type ProductEnv } from './products/index.js';
 import { Quarantine, type Batch, type FileOutcome, type FileWork, type IngestObserver, type RunContext } from './stage.js';
 import { BATCH_STAGES, screen, type PipelineDeps, type Screened } from './stages/index.js';
 import type { StagingArea } from './staging.js';
+import { uidKeyOf } from './uidKey.js';
 
 export const FINAL_STATES = [FileState.INDEXED, FileState.QUARANTINED, FileState.DUPLICATE];
 
@@ -194,7 +195,8 @@ export class IngestPipeline {
   /** The screen stage, and which files it screened: a plan batches only those (a file received meanwhile waits for the next run). */
   async screened(submissionId: number): Promise<Screened> {
     const submission = await this.em().findOneOrFail(Submission, { id: submissionId }, { fields: ['id', 'collection'] });
-    return screen({ submissionId, collectionId: submission.collection.id }, this.deps);
+    const collectionId = submission.collection.id;
+    return screen({ submissionId, collectionId, uidKey: await uidKeyOf(this.em(), collectionId, this.deps.secret) }, this.deps);
   }
 
   /**
@@ -233,7 +235,7 @@ export class IngestPipeline {
     this.progress(submissionId);
     try {
       const submission = await this.em().findOneOrFail(Submission, { id: submissionId });
-      const run = this.runContext(submission);
+      const run = await this.runContext(submission);
       // A run started while files are still being uploaded (processSubmission right after the
       // first files, as `npm run bench:ingest` does) processes them as they come, in rounds: each
       // round screens the files received since the last one (cross-file checks also see the
@@ -344,9 +346,10 @@ export class IngestPipeline {
   }
 
   /** What a run of the submission shares (a job of a distributed run builds its own: `individuals` is a cache, the rest is read). */
-  runContext(submission: Submission): RunContext {
+  async runContext(submission: Submission): Promise<RunContext> {
     return {
       submissionId: submission.id, collectionId: submission.collection.id, disease: submission.disease,
+      uidKey: await uidKeyOf(this.em(), submission.collection.id, this.deps.secret),
       options: submission.deidOptions, individuals: new Map(), accumulated: new Map(),
       log: this.log.child({ submission: submission.id }), em: () => this.em(),
     };

@@ -19,6 +19,8 @@ import type { ProductResult } from './products/product.js';
 export interface RunContext {
   submissionId: number;
   collectionId: number;
+  /** The key the collection's UIDs are remapped under (uidKey.ts). */
+  uidKey: string;
   disease: string;
   options: DeidOptions;
   /** patientKey → individual, so one run maps each patient once. */

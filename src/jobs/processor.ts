@@ -69,7 +69,7 @@ export class IngestWorker {
       if (own.length < fileIds.length) this.options.log.warn({ job: job.id, submission: submissionId, dropped: fileIds.length - own.length }, 'batch job named files of no such submission: skipped');
       fileIds = own.map((f) => f.id).sort((a, b) => a - b);
     }
-    const run = this.pipeline.runContext(submission);
+    const run = await this.pipeline.runContext(submission);
     switch (job.name) {
       case 'plan': {
         // Only files this screening saw are batched: one received meanwhile is not processed unscreened.

@@ -17,7 +17,8 @@ export const deidentifyAndStore: Stage = {
       try {
         const individual = w.individual!;
         w.outcome = await deps.cpu.deidentify(deps.staging.absolute(w.file.stagingPath), stagedSha256(w.file.stagingPath, w.file.sha256), {
-          secret: deps.secret, individualAccession: individual.accession,
+          // The de-identifier's key remaps UIDs only; dates are shifted by the archive's.
+          secret: batch.run.uidKey, individualAccession: individual.accession,
           dateOffsetDays: dateOffsetDays(individual.accession, deps.secret), options: batch.run.options,
         }, names, deps.storage);
         w.products = w.outcome.products;

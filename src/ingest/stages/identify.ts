@@ -20,7 +20,7 @@ export const identify: Stage = {
   name: 'identify',
   async run(batch, deps) {
     const received = batch.works.filter((w) => batch.live(w) && w.file.state === FileState.RECEIVED);
-    await Promise.all(received.map((w) => readIdentity(w, deps).catch((e) => batch.fail(w, e))));
+    await Promise.all(received.map((w) => readIdentity(w, batch.run.uidKey, deps).catch((e) => batch.fail(w, e))));
     const identified = received.filter((w) => batch.live(w));
     await updateRows(deps.em(), 'submission_file', identified.map((w) => ({
       id: w.file.id, values: { state: FileState.PARSED, patient_key: w.file.patientKey, image_uid: w.file.imageUid },
@@ -34,12 +34,12 @@ export const identify: Stage = {
   },
 };
 
-async function readIdentity(w: FileWork, deps: PipelineDeps): Promise<void> {
+async function readIdentity(w: FileWork, uidKey: string, deps: PipelineDeps): Promise<void> {
   const identity = await deps.cpu.identify(deps.staging.absolute(w.file.stagingPath));
   if (!identity.sopInstanceUid) throw new Quarantine('MISSING_SOP_INSTANCE_UID', 'the file has no SOPInstanceUID');
   if (!identity.patientId) throw new Quarantine('MISSING_PATIENT_ID', 'the file has no PatientID, so it cannot be assigned to an individual');
   if (!identity.studyInstanceUid || !identity.seriesInstanceUid) throw new Quarantine('MISSING_UID', 'the file lacks a StudyInstanceUID or SeriesInstanceUID');
-  Object.assign(w.file, { state: FileState.PARSED, patientKey: localPatientKey(identity.patientId, deps.secret), imageUid: remapUid(identity.sopInstanceUid, deps.secret) });
+  Object.assign(w.file, { state: FileState.PARSED, patientKey: localPatientKey(identity.patientId, deps.secret), imageUid: remapUid(identity.sopInstanceUid, uidKey) });
 }
 
 /**

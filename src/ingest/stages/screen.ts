@@ -19,7 +19,7 @@ export interface Screened {
   seen: ReadonlySet<number>;
 }
 
-export async function screen(run: Pick<RunContext, 'submissionId' | 'collectionId'>, deps: PipelineDeps, history?: ScreenHistory): Promise<Screened> {
+export async function screen(run: Pick<RunContext, 'submissionId' | 'collectionId' | 'uidKey'>, deps: PipelineDeps, history?: ScreenHistory): Promise<Screened> {
   const files = await deps.em().find(SubmissionFile, { submission: run.submissionId, state: FileState.RECEIVED },
     { fields: ['id', 'stagingPath'], orderBy: { id: 'asc' } });
   const result = await screenFiles(files, async (p) => {
@@ -31,7 +31,7 @@ export async function screen(run: Pick<RunContext, 'submissionId' | 'collectionI
   }));
   await deps.outcomes.write(run, outcomes);
   const parsed = [...result.passed].map(([id, facts]) => ({
-    id, values: { state: FileState.PARSED, patient_key: localPatientKey(facts.patientId!, deps.secret), image_uid: remapUid(facts.sopInstanceUid!, deps.secret) },
+    id, values: { state: FileState.PARSED, patient_key: localPatientKey(facts.patientId!, deps.secret), image_uid: remapUid(facts.sopInstanceUid!, run.uidKey) },
   }));
   await updateRows(deps.em(), 'submission_file', parsed);
   return { summary: result.summary, seen: new Set(files.map((f) => f.id)) };

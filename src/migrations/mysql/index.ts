@@ -13,6 +13,7 @@ import { Migration20261202083100 as M9 } from './Migration20261202083100.js';
 import { Migration20261204150000 as M10 } from './Migration20261204150000.js';
 import { Migration20261204192410 as M11 } from './Migration20261204192410.js';
 import { Migration20261204195628 as M12 } from './Migration20261204195628.js';
+import { Migration20261204230001 as M13 } from './Migration20261204230001.js';
 
 export const mysqlMigrations: MigrationObject[] = [
   { name: 'Migration20261122010937', class: M0 },
@@ -28,4 +29,5 @@ export const mysqlMigrations: MigrationObject[] = [
   { name: 'Migration20261204150000', class: M10 },
   { name: 'Migration20261204192410', class: M11 },
   { name: 'Migration20261204195628', class: M12 },
+  { name: 'Migration20261204230001', class: M13 },
 ];

@@ -12,6 +12,7 @@ import { Migration20261202083000 as M8 } from './Migration20261202083000.js';
 import { Migration20261202083100 as M9 } from './Migration20261202083100.js';
 import { Migration20261204192409 as M10 } from './Migration20261204192409.js';
 import { Migration20261204195627 as M11 } from './Migration20261204195627.js';
+import { Migration20261204230000 as M12 } from './Migration20261204230000.js';
 
 export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122010937', class: M0 },
@@ -26,4 +27,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261202083100', class: M9 },
   { name: 'Migration20261204192409', class: M10 },
   { name: 'Migration20261204195627', class: M11 },
+  { name: 'Migration20261204230000', class: M12 },
 ];
