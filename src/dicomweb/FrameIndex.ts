@@ -1,5 +1,5 @@
 import type { FrameIndex } from './dicomFile.js';
-import { frameIndexOnWorker, storedFramesOnWorker } from './imagingPool.js';
+import { frameIndexOnWorker, holdingFile, storedFramesOnWorker } from './imagingPool.js';
 import type { InstanceRow, InstanceStore } from './InstanceStore.js';
 
 export { indexFrames, type FrameIndex } from './dicomFile.js';
@@ -19,11 +19,20 @@ export class FrameIndexCache {
   private readonly entries = new Map<string, FrameIndex>();
   private ranges = 0;
 
+  /** Indexes being made, by file: a request for frames of an instance being indexed waits for that index. */
+  private readonly building = new Map<string, Promise<FrameIndex | null>>();
+
   async frames(store: InstanceStore, row: InstanceRow, want: (index: FrameIndex) => number[]): Promise<{ index: FrameIndex; frames: Uint8Array[] }> {
-    const known = this.entries.get(row.sha256);
+    const sha = row.sha256;
+    // A viewer asks for many frames of a new instance at once: each read the whole file (a 500 MB
+    // cine, six times over) to make the same index. Now one request reads it; the others wait
+    // for its index and read their frames as byte ranges.
+    const cached = this.lookup(sha);
+    // Decided before any await, so of a burst exactly one request makes the index.
+    let publish = null as ((index: FrameIndex | null) => void) | null;
+    if (!cached && !this.building.has(sha)) this.building.set(sha, new Promise((resolve) => { publish = resolve; }));
+    const known = cached ?? (publish ? null : await this.building.get(sha)) ?? null;
     if (known) {
-      this.entries.delete(row.sha256);
-      this.entries.set(row.sha256, known);
       const list = want(known);
       if (list.every((i) => known.ranges[i])) {
         // One range at a time: all at once opened the file once per frame asked for, a hundred and
@@ -33,12 +42,34 @@ export class FrameIndexCache {
         return { index: known, frames };
       }
     }
-    const file = await store.read(row);
-    const index = known ?? this.remember(row.sha256, await frameIndexOnWorker(file));
-    const list = want(index);
-    const unplaced = list.filter((i) => !index.ranges[i]);
-    const cut = unplaced.length ? await storedFramesOnWorker(file, unplaced) : [];
-    return { index, frames: list.map((i) => (index.ranges[i] ? file.subarray(index.ranges[i]!.start, index.ranges[i]!.start + index.ranges[i]!.length) : cut[unplaced.indexOf(i)]!)) };
+    try {
+      // The whole file is held for the workers: against the pool's byte budget (imagingPool.ts).
+      return await holdingFile(row.size, async () => {
+        const file = await store.read(row);
+        const index = known ?? this.remember(sha, await frameIndexOnWorker(file));
+        publish?.(index);
+        const list = want(index);
+        const unplaced = list.filter((i) => !index.ranges[i]);
+        const cut = unplaced.length ? await storedFramesOnWorker(file, unplaced) : [];
+        return { index, frames: list.map((i) => (index.ranges[i] ? file.subarray(index.ranges[i]!.start, index.ranges[i]!.start + index.ranges[i]!.length) : cut[unplaced.indexOf(i)]!)) };
+      });
+    } finally {
+      if (publish) {
+        // Refused or failed before its index was made: those waiting make it themselves.
+        publish(null);
+        this.building.delete(sha);
+      }
+    }
+  }
+
+  /** A kept index, marked as the most recently used. */
+  private lookup(sha: string): FrameIndex | undefined {
+    const known = this.entries.get(sha);
+    if (known) {
+      this.entries.delete(sha);
+      this.entries.set(sha, known);
+    }
+    return known;
   }
 
   private remember(sha: string, index: FrameIndex): FrameIndex {

@@ -16,6 +16,40 @@ let pool: Piscina | null = null;
 const MAX_QUEUED = Math.max(1, Number(process.env.OBIA_DICOMWEB_MAX_QUEUED) || 64);
 
 /**
+ * Bytes of stored files the pixel routes may hold at once, read whole for the workers (and copied
+ * to them). The queue bounds tasks by count only, and a task holds its whole file: 64 requests for
+ * one frame of a 500 MB multi-frame instance each read it and copied it to the pool, 64 GB from
+ * 64 tiny requests. Past this many bytes a request is answered 503 before its file is read; one
+ * file alone is always admitted, however large (ingest bounds files, 1 GiB by default).
+ */
+let maxHeldBytes = Math.max(1, Number(process.env.OBIA_DICOMWEB_MAX_HELD_BYTES) || 1 << 30);
+let heldBytes = 0;
+
+/**
+ * Runs `use` holding `bytes` (a stored file's catalogued size) against the budget above, from
+ * before the file is read until its worker task has ended; 503 when the budget is spent.
+ */
+export async function holdingFile<T>(bytes: number, use: () => Promise<T>): Promise<T> {
+  const size = Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
+  if (heldBytes > 0 && heldBytes + size > maxHeldBytes) {
+    throw new ServiceUnavailableError('the image decoders hold as much file data as they may: retry shortly');
+  }
+  heldBytes += size;
+  try {
+    return await use();
+  } finally {
+    heldBytes -= size;
+  }
+}
+
+/** Replaces the held-bytes budget (tests); returns the previous one. */
+export function setMaxHeldBytes(bytes: number): number {
+  const previous = maxHeldBytes;
+  maxHeldBytes = bytes;
+  return previous;
+}
+
+/**
  * Rendered images, thumbnails and transcoded frames decode whole images (a 40-megapixel radiograph
  * is seconds of codec work) and encode JPEG in JavaScript: on worker threads, one shared queue, so
  * the event loop keeps answering QIDO and metadata meanwhile. One pool per process, made on first

@@ -17,7 +17,7 @@ import { MetadataCache } from './MetadataCache.js';
 import { closing, multipartBody, multipartType, newBoundary, parseMultipart, partHead } from './multipart.js';
 import { QidoService, type Scope } from './QidoService.js';
 import { parseQido } from './query.js';
-import { bulkValueOnWorker, nativeFramesOnWorker, renderOnWorker } from './imagingPool.js';
+import { bulkValueOnWorker, holdingFile, nativeFramesOnWorker, renderOnWorker } from './imagingPool.js';
 import { renderOptions } from './rendered.js';
 import { storeParts } from './stow.js';
 import { isUid } from '../dicom/index.js';
@@ -229,7 +229,7 @@ class DicomWeb {
       if (raw.split(',').length > MAX_TRANSCODED_FRAMES) throw new BadRequest(`at most ${MAX_TRANSCODED_FRAMES} frames per request when they are decoded from ${row!.transferSyntaxUid}`, 'frames');
       // Counted against the instance's frames on the worker, which parses the file.
       indices = frameList(raw);
-      frames = await nativeFramesOnWorker(await store.read(row!), indices, MAX_TRANSCODED_BYTES);
+      frames = await holdingFile(row!.size, async () => nativeFramesOnWorker(await store.read(row!), indices, MAX_TRANSCODED_BYTES));
     } else {
       ({ frames } = await this.frameIndex.frames(store, row!, (ix) => (indices = frameList(raw, ix.numberOfFrames))));
     }
@@ -251,7 +251,7 @@ class DicomWeb {
     // verified and parsed through dcmjs with its Pixel Data (an 8 MB CT: 25 CPU-ms, 17 MB held) to answer 404.
     if (!(await this.metadata.bulkTags(row!, () => store.read(row!))).has(key)) throw new NotFound('the instance holds no bulk data under that tag');
     // Read on a worker: through dcmjs, whose cost grows with the header, never on this thread.
-    const bytes = await bulkValueOnWorker(await store.read(row!), key);
+    const bytes = await holdingFile(row!.size, async () => bulkValueOnWorker(await store.read(row!), key));
     const boundary = newBoundary();
     return privacy(reply).header('content-type', multipartType(boundary, 'application/octet-stream'))
       .send(multipartBody(boundary, 'application/octet-stream', [{ bytes }]));
@@ -272,7 +272,8 @@ class DicomWeb {
       if (list.length !== 1) throw new BadRequest('rendered frames: one frame at a time', 'frames');
       frame = list[0]!;
     }
-    return privacy(reply).header('content-type', type).send(await renderOnWorker(await store.read(row), frame, opts));
+    const image = await holdingFile(row.size, async () => renderOnWorker(await store.read(row), frame, opts));
+    return privacy(reply).header('content-type', type).send(image);
   }
 
   /** STOW-RS callers admitted by `admitStow`, before their bodies were read. */
