@@ -1,4 +1,5 @@
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { guardedApolloOptions } from '../guard.js';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -24,11 +25,13 @@ export function bioProjectSchema() {
 export interface RunningSubgraph { url: string; stop: () => Promise<void> }
 
 /** Serves the BioProject subgraph; port 0 picks a free port (tests). */
-export async function startBioProjectSubgraph(opts: { port: number; source?: BioProjectSource }): Promise<RunningSubgraph> {
+export async function startBioProjectSubgraph(opts: { port: number; host?: string; source?: BioProjectSource }): Promise<RunningSubgraph> {
   const source = opts.source ?? new SeedBioProjectSource();
-  const server = new ApolloServer<Context>({ schema: bioProjectSchema(), plugins: [ApolloServerPluginInlineTraceDisabled()] });
+  // The hub's guard and no stack traces (federation/guard.ts): a subgraph answers whoever reaches its port.
+  const guarded = guardedApolloOptions();
+  const server = new ApolloServer<Context>({ schema: bioProjectSchema(), ...guarded, plugins: [ApolloServerPluginInlineTraceDisabled(), ...guarded.plugins as ApolloServerPlugin<Context>[]] });
   const { url } = await startStandaloneServer(server, {
-    listen: { port: opts.port },
+    listen: { port: opts.port, ...(opts.host ? { host: opts.host } : {}) },
     // A loader per request: one source call for every reference in a gateway fetch.
     context: async () => ({ bioProjects: new DataLoader<string, BioProjectRecord | null>((keys) => source.byAccessions(keys)) }),
   });

@@ -1,10 +1,11 @@
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
 import { loadConfig } from '../../src/config.js';
 import { ServiceUnavailableError } from '../../src/errors.js';
 import { GATEWAY_SECRET_HEADER } from '../../src/graphql/federation.js';
-import { guardOperation, type QueryLimits } from '../../src/graphql/limits.js';
+import type { QueryLimits } from '../../src/graphql/limits.js';
+import { guardedApolloOptions } from '../guard.js';
 import type { RunningSubgraph } from '../bioproject/server.js';
 import type { SubgraphName } from '../composition.js';
 
@@ -76,24 +77,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningSubgrap
       return rotating;
     },
   });
-  const server = new ApolloServer<GatewayContext>({
-    gateway,
-    // The hub's own guard, here too: the gateway parsed, validated, planned and answered whatever it
-    // was sent (20,000 aliases: 0.5 CPU-s; 200 aliased inline introspections, 40 KB: 1.2 CPU-s and a
-    // 12 MB answer), the hub seeing only what the plan asked of it.
-    parseOptions: { maxTokens: limits.maxTokens },
-    plugins: [{
-      async requestDidStart() {
-        return {
-          async didResolveOperation({ schema, document, request, operationName }) {
-            guardOperation(schema, document, limits, request.variables, operationName);
-          },
-        };
-      },
-    }],
-    // Stack traces named the gateway's files and paths to every caller (Apollo's default outside NODE_ENV=production).
-    includeStacktraceInErrorResponses: false,
-  });
+  // The hub's guard here too: the gateway parsed, validated, planned and answered whatever it was
+  // sent (20,000 aliases: 0.5 CPU-s; 200 aliased inline introspections, 40 KB: 1.2 CPU-s and a
+  // 12 MB answer), the hub seeing only what the plan asked of it. No stack traces.
+  const guarded = guardedApolloOptions(limits);
+  const server = new ApolloServer<GatewayContext>({ gateway, ...guarded, plugins: guarded.plugins as ApolloServerPlugin<GatewayContext>[] });
   const { url } = await startStandaloneServer(server, {
     listen: { port: opts.port, ...(opts.host ? { host: opts.host } : {}) },
     context: async ({ req }) => ({ authorization: req.headers.authorization }),

@@ -1,4 +1,5 @@
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { guardedApolloOptions } from '../guard.js';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -37,11 +38,13 @@ export function gsaHumanSchema() {
 }
 
 /** Serves the GSA-Human subgraph; port 0 picks a free port (tests). */
-export async function startGsaHumanSubgraph(opts: { port: number; source?: GsaHumanSource }): Promise<RunningSubgraph> {
+export async function startGsaHumanSubgraph(opts: { port: number; host?: string; source?: GsaHumanSource }): Promise<RunningSubgraph> {
   const source = opts.source ?? new SeedGsaHumanSource();
-  const server = new ApolloServer<Context>({ schema: gsaHumanSchema(), plugins: [ApolloServerPluginInlineTraceDisabled()] });
+  // The hub's guard and no stack traces (federation/guard.ts): a subgraph answers whoever reaches its port.
+  const guarded = guardedApolloOptions();
+  const server = new ApolloServer<Context>({ schema: gsaHumanSchema(), ...guarded, plugins: [ApolloServerPluginInlineTraceDisabled(), ...guarded.plugins as ApolloServerPlugin<Context>[]] });
   const { url } = await startStandaloneServer(server, {
-    listen: { port: opts.port },
+    listen: { port: opts.port, ...(opts.host ? { host: opts.host } : {}) },
     context: async () => ({ individuals: new DataLoader<string, GsaHumanIndividualRecord | null>((keys) => source.byAccessions(keys)) }),
   });
   return { url, stop: () => server.stop() };
