@@ -122,7 +122,7 @@ function ClinicalCsv({ submission }: { submission: string }) {
   return (
     <form class="panel" onSubmit={async (e) => { e.preventDefault(); if (await add.run({ submission, csv })) setCsv(''); }}>
       <h2>2. Clinical data (CSV, optional)</h2>
-      <p class="muted">Header: patient_id, sex, age, species, disease, pathological_type, medical_history, family_history, treatment. patient_id matches the files' PatientID; the archive keeps only a keyed hash of it.</p>
+      <p class="muted">Header: patient_id, sex, age, species, disease, pathological_type, medical_history, family_history, treatment, gsa_human_accession (any other column is refused, not dropped). patient_id matches the files' PatientID; the archive keeps only a keyed hash of it.</p>
       <label for="csv-file">CSV file</label>
       <input id="csv-file" type="file" accept=".csv,text/csv" onChange={async (e) => { const f = (e.target as HTMLInputElement).files?.[0]; if (f) setCsv(await f.text()); }} />
       <label for="csv-text">or paste it</label>
