@@ -241,7 +241,7 @@ class DicomWeb {
 
   async bulkdata(request: Req, reply: FastifyReply, target: Target, tag: string): Promise<FastifyReply> {
     if (!/^[0-9A-Fa-f]{8}$/.test(tag)) throw new NotFound('bulk data is addressed by an eight-digit tag');
-    negotiate(acceptedRanges(request.headers.accept, request.query.accept), ['multipart/related;type=application/octet-stream', 'application/octet-stream']);
+    const { type } = negotiate(acceptedRanges(request.headers.accept, request.query.accept), ['multipart/related;type=application/octet-stream', 'application/octet-stream']);
     const ctx = await this.context(request);
     const store = this.store(ctx);
     const [row] = await store.instances(target, Action.VIEW_THUMBNAIL);
@@ -252,6 +252,10 @@ class DicomWeb {
     if (!(await this.metadata.bulkTags(row!, () => store.read(row!))).has(key)) throw new NotFound('the instance holds no bulk data under that tag');
     // Read on a worker: through dcmjs, whose cost grows with the header, never on this thread.
     const bytes = await holdingFile(row!.size, async () => bulkValueOnWorker(await store.read(row!), key));
+    // Single part when that is what the request accepts (PS3.18 8.7.3.3.2; dicomweb-client's
+    // `singlepart: 'bulkdata'`, which OHIF is configured with): it was sent the multipart envelope
+    // under a multipart Content-Type all the same.
+    if (type === 'application/octet-stream') return privacy(reply).header('content-type', 'application/octet-stream').send(bytes);
     const boundary = newBoundary();
     return privacy(reply).header('content-type', multipartType(boundary, 'application/octet-stream'))
       .send(multipartBody(boundary, 'application/octet-stream', [{ bytes }]));

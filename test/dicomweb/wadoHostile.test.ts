@@ -96,4 +96,15 @@ describe('WADO-RS answers hostile requests with typed errors', () => {
     assert.equal(any.status, 200);
     assert.match(any.type, /type="application\/octet-stream"/);
   });
+
+  it('bulk data asked for as a single application/octet-stream part is sent as one, not in a multipart envelope', async () => {
+    const ct = path('CT').instance;
+    const single = await get(`${ct}/bulkdata/7FE00010`, { accept: 'application/octet-stream' });
+    assert.equal(single.status, 200);
+    assert.equal(single.type, 'application/octet-stream');
+    assert.deepEqual(single.body, Buffer.from(new Uint8Array(128).map((_, i) => i)), 'the stored Pixel Data, nothing around it');
+    const multi = await get(`${ct}/bulkdata/7FE00010`, { accept: 'multipart/related; type="application/octet-stream"' });
+    assert.match(multi.type, /^multipart\/related/);
+    assert.ok(multi.body.includes(single.body));
+  });
 });
