@@ -44,11 +44,24 @@ function bearerOf(request: Credentials): string | undefined {
 }
 
 /**
+ * The longest credential taken: Node's own limit on all of an HTTP request's headers (16 KiB), so
+ * graphql-ws, whose connection_init may carry 1 MB, takes no longer a token than HTTP can. A 1 MB
+ * "token" there was base64-decoded, parsed and hashed as a passport candidate and a JWT.
+ */
+export const MAX_CREDENTIAL_LENGTH = 16 * 1024;
+
+function boundedBearerOf(request: Credentials): string | undefined {
+  const value = bearerOf(request);
+  if (value !== undefined && value.length > MAX_CREDENTIAL_LENGTH) throw new UnauthenticatedError(`The credential is longer than ${MAX_CREDENTIAL_LENGTH} characters.`);
+  return value;
+}
+
+/**
  * The one authentication step of every transport: null for an anonymous caller (no
  * Authorization at all), the verified principal for a valid bearer token, and
  * UnauthenticatedError (401) for anything else — a malformed header or a token that is expired,
  * forged or for another audience is never silently treated as anonymous.
  */
 export function authenticator(verifier: TokenVerifier): Authenticate {
-  return async (request) => verifier.principalFrom(bearerOf(request));
+  return async (request) => verifier.principalFrom(boundedBearerOf(request));
 }

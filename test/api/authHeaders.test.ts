@@ -2,12 +2,15 @@
 // Over HTTP, two Authorization headers: Node kept the first and dropped the other silently (a proxy
 // in front may have checked the other). Over graphql-ws, connectionParams.authorization that is no
 // string (an object, a number) made the connection anonymous, as no credential at all: the client
-// believed it was signed in. Both are now UNAUTHENTICATED (HTTP 401; graphql-ws closes 4403).
+// believed it was signed in; a 600 KB "token" there was decoded and parsed. All are now
+// UNAUTHENTICATED (HTTP 401; graphql-ws closes 4403).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { Role } from '../../src/auth/Principal.js';
+import type { TokenVerifier } from '../../src/auth/verifier.js';
+import { authenticator, MAX_CREDENTIAL_LENGTH } from '../../src/http/authenticate.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { runsOnce } from '../support/once.js';
 
@@ -64,7 +67,20 @@ describe('ambiguous or malformed credentials are refused on every transport', ()
       assert.equal(acked, false, JSON.stringify(payload).slice(0, 40));
       assert.equal(code, 4403);
     }
+    // Longer than HTTP could carry (Node's 16 KiB of headers): refused before it is decoded.
+    assert.deepEqual(await connect(app.url, { authorization: `Bearer ${'a'.repeat(600_000)}.${'b'.repeat(100)}.c` }), { code: 4403, acked: false });
     assert.deepEqual(await connect(app.url, { authorization: `Bearer ${token}` }), { code: 1000, acked: true });
     assert.deepEqual(await connect(app.url, {}), { code: 1000, acked: true }, 'no credential at all is anonymous');
+  });
+
+  it('a credential longer than HTTP could carry is refused before the verifier sees it', async () => {
+    let verified = 0;
+    const authenticate = authenticator({ principalFrom: async () => { verified++; return null; } } as unknown as TokenVerifier);
+    const long = `Bearer ${'a'.repeat(MAX_CREDENTIAL_LENGTH)}`;
+    await assert.rejects(authenticate({ connectionParams: { authorization: long } }), (err: any) => err?.extensions?.code === 'UNAUTHENTICATED');
+    await assert.rejects(authenticate({ headers: { authorization: long } }), (err: any) => err?.extensions?.code === 'UNAUTHENTICATED');
+    assert.equal(verified, 0);
+    await authenticate({ connectionParams: { authorization: 'Bearer a.b.c' } });
+    assert.equal(verified, 1);
   });
 });
