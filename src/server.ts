@@ -12,7 +12,9 @@ const seed = process.env.OBIA_SEED === '0' ? false as const
 let app: App | null = null;
 // Before anything starts: a stray rejection keeps the hub serving, an uncaught exception drains
 // it and exits 1 for the supervisor to restart (why: src/http/processFaults.ts).
-installProcessFaultHandlers({ log: logger, drain: async () => { await app?.close(); }, drainMs: Number(process.env.OBIA_SHUTDOWN_GRACE_MS) || 10_000 });
+// The drain's bound: responses in flight get the shutdown grace (app.close cuts them after it), and
+// ingest lanes, the worker threads and the database a little more to finish closing.
+installProcessFaultHandlers({ log: logger, drain: async () => { await app?.close(); }, drainMs: (Number(process.env.OBIA_SHUTDOWN_GRACE_MS) || 10_000) + 10_000 });
 // Traces of HTTP and GraphQL when OTEL_TRACES_EXPORTER names an exporter (off by default).
 startTracingFromEnv()
   .then(async (tracing) => {
