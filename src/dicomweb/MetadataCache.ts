@@ -1,6 +1,7 @@
-import { int, readDicom, toDicomJson, type DicomJson } from '../dicom/index.js';
+import type { DicomJson } from '../dicom/index.js';
 import { BlobNotFoundError, LocalBlobStore } from '../storage/BlobStore.js';
 import type { BlobStore } from '../storage/store.js';
+import { holdingFile, metadataOnWorker } from './imagingPool.js';
 import type { InstanceRow } from './InstanceStore.js';
 
 /** Stands for the service root in cached JSON; replaced per request (it depends on X-Forwarded-* or the configured base URL). */
@@ -36,7 +37,7 @@ export class MetadataCache {
       this.entries.delete(key);
       this.entries.set(key, text);
     } else {
-      text = render(row, row.metadataSha256 ? await this.product(row.metadataSha256, readFile) : fromFile(await readFile()));
+      text = render(row, row.metadataSha256 ? await this.product(row, row.metadataSha256, readFile) : await fromFile(row, readFile));
       this.entries.set(key, text);
       this.bytes += text.length * 2;
       for (const [k, v] of this.entries) {
@@ -65,13 +66,13 @@ export class MetadataCache {
     return tags;
   }
 
-  private async product(sha: string, readFile: () => Promise<Buffer>): Promise<DicomJson> {
+  private async product(row: InstanceRow, sha: string, readFile: () => Promise<Buffer>): Promise<DicomJson> {
     try {
       return JSON.parse((await this.derived.get(sha)).toString('utf8')) as DicomJson;
     } catch (err) {
       // A derived product is a cache: lost or damaged (a copy that does not hash to its name is
       // not found), it is made again from the archived file.
-      if (err instanceof SyntaxError || err instanceof BlobNotFoundError) return fromFile(await readFile());
+      if (err instanceof SyntaxError || err instanceof BlobNotFoundError) return fromFile(row, readFile);
       throw err;
     }
   }
@@ -81,14 +82,13 @@ function keyOf(row: InstanceRow): string {
   return `${row.sopUid}|${row.metadataSha256 ?? row.sha256}`;
 }
 
-/** What the product holds, made from the file by the same converter (instances archived before the product existed). */
-function fromFile(bytes: Buffer): DicomJson {
-  const { message, framed } = readDicom(bytes, { headerOnly: true });
-  const json = toDicomJson(message.dict);
-  // Encapsulated Pixel Data is OB; native is OW unless its samples are bytes (PS3.5 8.2).
-  const bits = int(message.dict['00280100']?.Value) ?? 16;
-  if (framed.pixelDataLength !== null) json['7FE00010'] = { vr: framed.pixelDataLength === -1 || bits <= 8 ? 'OB' : 'OW', BulkDataURI: 'bulkdata/7FE00010' };
-  return json;
+/**
+ * What the product holds, made from the file by the same converter (instances archived before the
+ * product existed): parsed through dcmjs on an imaging worker, never on the event loop, and the
+ * file held against the pool's byte budget.
+ */
+async function fromFile(row: InstanceRow, readFile: () => Promise<Buffer>): Promise<DicomJson> {
+  return holdingFile(row.size, async () => metadataOnWorker(await readFile()));
 }
 
 function render(row: InstanceRow, json: DicomJson): string {

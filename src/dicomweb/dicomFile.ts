@@ -1,6 +1,6 @@
 // How DICOMweb reads stored DICOM files: through the front door (src/dicom), as every module
 // does; what is DICOMweb's own here is the frame and bulk-data addressing of PS3.18.
-import { BINARY_VRS, binaryBytes, EXPLICIT_BE, EXPLICIT_LE, readDicom } from '../dicom/index.js';
+import { BINARY_VRS, binaryBytes, EXPLICIT_BE, EXPLICIT_LE, int, readDicom, toDicomJson, type DicomJson } from '../dicom/index.js';
 import { encapsulatedFrame } from '../imaging/frames.js';
 import { NoPixelDataError } from '../imaging/errors.js';
 import { parseImage, type ParsedImage } from '../imaging/parse.js';
@@ -27,6 +27,20 @@ export function bulkValue(bytes: Uint8Array, tag: string): Uint8Array {
   const el = file.message.dict[tag];
   if (!el || !BINARY_VRS.has(el.vr) || !Array.isArray(el.Value)) throw new NotFound('the instance holds no bulk data under that tag');
   return binaryBytes(el.Value);
+}
+
+/**
+ * An instance's DICOM JSON made from its file, as ingest's derived product holds it (Pixel Data
+ * by BulkDataURI relative to the instance): for instances archived before the product existed,
+ * or whose product is lost. Through dcmjs, so it runs on an imaging worker (imagingPool.ts).
+ */
+export function metadataOfFile(bytes: Uint8Array): DicomJson {
+  const { message, framed } = readDicom(bytes, { headerOnly: true });
+  const json = toDicomJson(message.dict);
+  // Encapsulated Pixel Data is OB; native is OW unless its samples are bytes (PS3.5 8.2).
+  const bits = int(message.dict['00280100']?.Value) ?? 16;
+  if (framed.pixelDataLength !== null) json['7FE00010'] = { vr: framed.pixelDataLength === -1 || bits <= 8 ? 'OB' : 'OW', BulkDataURI: 'bulkdata/7FE00010' };
+  return json;
 }
 
 export interface Frames {

@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import type { ImagingResult, ImagingTask } from './imagingWorker.js';
 import type { RenderOptions } from './rendered.js';
 import { BadUserInputError, NotAcceptableError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import type { DicomJson } from '../dicom/index.js';
 import type { FrameIndex } from './FrameIndex.js';
 import { NO_PIXELS } from './dicomFile.js';
 
@@ -109,6 +110,11 @@ export async function storedFramesOnWorker(part10: Uint8Array, frameIndices: num
 /** A top-level binary attribute's value (dicomFile.ts bulkValue), read on a worker; 404 when there is none. */
 export async function bulkValueOnWorker(part10: Uint8Array, tag: string): Promise<Buffer> {
   return asBuffer((await run({ task: 'bulk', part10, tag })).parts[0]!);
+}
+
+/** An instance's DICOM JSON made from its file (dicomFile.ts metadataOfFile), on a worker. */
+export async function metadataOnWorker(part10: Uint8Array): Promise<DicomJson> {
+  return (await run({ task: 'metadata', part10 })).json!;
 }
 
 /**

@@ -4,7 +4,8 @@
 // place, bulk data): its cost grows with the header, and a released file of 20,000 sequence
 // items took 0.35 s of the event loop per request for one frame or one bulk value.
 import { nativeFrame, parseImage } from '../imaging/index.js';
-import { bulkValue, framesOf, indexFrames, type FrameIndex } from './dicomFile.js';
+import type { DicomJson } from '../dicom/index.js';
+import { bulkValue, framesOf, indexFrames, metadataOfFile, type FrameIndex } from './dicomFile.js';
 import { renderFrame, type RenderOptions } from './rendered.js';
 
 export type ImagingTask =
@@ -16,10 +17,12 @@ export type ImagingTask =
   /** Frames as stored, cut from the parsed file (those the index cannot place). */
   | { task: 'stored'; part10: Uint8Array; frameIndices: number[] }
   /** One top-level binary attribute's value (dicomFile.ts bulkValue). */
-  | { task: 'bulk'; part10: Uint8Array; tag: string };
+  | { task: 'bulk'; part10: Uint8Array; tag: string }
+  /** The instance's DICOM JSON made from its file (dicomFile.ts metadataOfFile). */
+  | { task: 'metadata'; part10: Uint8Array };
 
 export type ImagingResult =
-  | { ok: true; parts: Uint8Array[]; index?: FrameIndex }
+  | { ok: true; parts: Uint8Array[]; index?: FrameIndex; json?: DicomJson }
   /**
    * `code`: the archive error code (src/errors.ts) of a refusal made here, with the argument it
    * names, for the main thread to answer as it is.
@@ -38,6 +41,7 @@ export default async function run(req: ImagingTask): Promise<ImagingResult> {
       case 'render': return { ok: true, parts: [await renderFrame(req.part10, req.frameIndex, req.opts)] };
       case 'index': return { ok: true, parts: [], index: indexFrames(asBuffer(req.part10)) };
       case 'bulk': return { ok: true, parts: [bulkValue(req.part10, req.tag)] };
+      case 'metadata': return { ok: true, parts: [], json: metadataOfFile(req.part10) };
       case 'stored': {
         const frames = framesOf(req.part10);
         return frameCountRefusal(frames.numberOfFrames, req.frameIndices) ?? { ok: true, parts: req.frameIndices.map((i) => frames.frame(i)) };

@@ -1,6 +1,7 @@
 // WADO-RS asked what a hostile or careless client asks: each answer is a typed 4xx, never a 500,
 // and no request makes the thread that answers everyone parse a stored file. One small released
 // archive (a CT, a structured report without Pixel Data) serves every case here.
+import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Role } from '../../src/auth/Principal.js';
@@ -61,14 +62,17 @@ describe('WADO-RS answers hostile requests with typed errors', () => {
     assert.equal((await get(`${path('CT').instance}/frames/1`)).status, 200, 'the CT beside it serves its frame');
   });
 
-  it('frames, rendered frames and bulk data never parse the stored file on the thread that answers every request', async () => {
+  it('frames, rendered frames, bulk data and metadata made from the file never parse it on the thread that answers every request', async () => {
     const mr = path('MR');
+    // As for an instance archived before the DICOM JSON product existed: metadata is made from its file.
+    const sop = study.series.find((s) => s.modality === 'MR')!.instances[0]!;
+    await (app.orm.em.fork() as EntityManager).getKnex()('image').where('uid', sop).update({ metadata_sha256: null });
     const original = reader.readDicom;
     let onThisThread = 0;
     reader.readDicom = (...args: unknown[]) => { onThisThread++; return original(...args); };
     try {
       // The first request for the instance's frames indexes it; the bulk value and the rendered frame are read from it.
-      for (const p of [`${mr.instance}/frames/1`, `${mr.instance}/bulkdata/7FE00010`, `${mr.instance}/frames/1/rendered`, `${mr.instance}/frames/2/rendered`, `${mr.instance}/bulkdata/00081115`]) {
+      for (const p of [`${mr.instance}/metadata`, `${mr.instance}/frames/1`, `${mr.instance}/bulkdata/7FE00010`, `${mr.instance}/frames/1/rendered`, `${mr.instance}/frames/2/rendered`, `${mr.instance}/bulkdata/00081115`]) {
         await get(p, { accept: '*/*' });
       }
       assert.deepEqual([(await get(`${mr.instance}/frames/1`)).status, (await get(`${mr.instance}/bulkdata/7FE00010`)).status,
@@ -77,6 +81,9 @@ describe('WADO-RS answers hostile requests with typed errors', () => {
       reader.readDicom = original;
     }
     assert.equal(onThisThread, 0, 'every parse of the file ran on an imaging worker');
+    const [meta] = JSON.parse((await get(`${mr.instance}/metadata`)).body.toString());
+    assert.equal(meta['00080018'].Value[0], sop);
+    assert.match(meta['7FE00010'].BulkDataURI, /\/bulkdata\/7FE00010$/);
     const pixels = (await get(`${mr.instance}/bulkdata/7FE00010`)).body;
     assert.ok(pixels.includes(Buffer.from(new Uint8Array(128).map((_, i) => 255 - i))), 'the bulk value is the stored pixels');
   });
