@@ -22,6 +22,8 @@ export interface InstanceRow {
   transferSyntaxUid: string;
   /** The DICOM JSON derived product (src/ingest/products/dicomJson.ts) in the derived-data cache; null when not made. */
   metadataSha256: string | null;
+  /** Rows as catalogued: null for an instance that is no image (an SR, a key object selection). */
+  rows: number | null;
   studyAccession: string;
   individualAccession: string;
   collectionAccession: string;
@@ -54,7 +56,7 @@ export class InstanceStore {
     const visible = visibleSeriesWhere(this.session.user, 's');
     if (visible) visible(qb);
     const rows: any[] = await qb.select(
-      'st.study_instance_uid as studyUid', 's.uid as seriesUid', 'im.uid as sopUid', 'im.sha256', 'im.size', 'im.transfer_syntax_uid as transferSyntaxUid', 'im.metadata_sha256 as metadataSha256',
+      'st.study_instance_uid as studyUid', 's.uid as seriesUid', 'im.uid as sopUid', 'im.sha256', 'im.size', 'im.transfer_syntax_uid as transferSyntaxUid', 'im.metadata_sha256 as metadataSha256', 'im.rows',
       'st.accession as studyAccession', 'i.accession as individualAccession', 'c.accession as collectionAccession',
       'c.id as collectionId', 'c.submitter', 'c.accessibility', 'c.release_state as releaseState',
     ).orderBy('s.id').orderByRaw('im.instance_number is null, im.instance_number').orderBy('im.id').limit(MAX_INSTANCES + 1);
@@ -72,7 +74,7 @@ export class InstanceStore {
       throw err;
     }
     return rows.map((r) => ({
-      studyUid: r.studyUid, seriesUid: r.seriesUid, sopUid: r.sopUid, sha256: r.sha256, size: Number(r.size), transferSyntaxUid: r.transferSyntaxUid, metadataSha256: r.metadataSha256 ?? null,
+      studyUid: r.studyUid, seriesUid: r.seriesUid, sopUid: r.sopUid, sha256: r.sha256, size: Number(r.size), transferSyntaxUid: r.transferSyntaxUid, metadataSha256: r.metadataSha256 ?? null, rows: r.rows == null ? null : Number(r.rows),
       studyAccession: r.studyAccession, individualAccession: r.individualAccession, collectionAccession: r.collectionAccession,
     }));
   }

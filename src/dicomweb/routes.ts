@@ -267,8 +267,12 @@ class DicomWeb {
     const ctx = await this.context(request);
     const store = this.store(ctx);
     const rows = await store.instances(target, Action.VIEW_THUMBNAIL);
-    // A study or series is rendered (or thumbnailed) by its middle instance, as a viewer's series strip shows it.
-    const row: InstanceRow = rows[Math.floor((rows.length - 1) / 2)]!;
+    // A study or series is rendered (or thumbnailed) by its middle instance, as a viewer's series
+    // strip shows it, among its images: a structured report in the middle made the thumbnail of a
+    // study full of images 404.
+    const images = rows.filter((r) => r.rows !== null);
+    const among = images.length ? images : rows;
+    const row: InstanceRow = among[Math.floor((among.length - 1) / 2)]!;
     let frame = 0;
     if (frameRaw !== undefined) {
       // Counted against the instance's frames on the worker that renders it.

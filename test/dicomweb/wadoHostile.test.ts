@@ -40,9 +40,14 @@ describe('WADO-RS answers hostile requests with typed errors', () => {
     const files = [
       buildImage({ ...common, series: uid(), sop: uid(), rows: 8, columns: 8, pixels: new Uint8Array(128).map((_, i) => i) }),
       buildImage({ ...common, series: uid(), sop: uid(), modality: 'MR', sopClass: '1.2.840.10008.5.1.4.1.1.4', rows: 8, columns: 8, pixels: new Uint8Array(128).map((_, i) => 255 - i), extra: items as any }),
-      // A Basic Text SR: an instance with no Pixel Data at all.
-      buildImage({ ...common, series: uid(), sop: uid(), sopClass: '1.2.840.10008.5.1.4.1.1.88.11', modality: 'SR', pixels: null, noGeometry: true }),
     ];
+    // A series of three Basic Text SRs: instances with no Pixel Data at all. Five instances in the
+    // study, three of them SRs: the study's middle instance is an SR whatever order its series take.
+    const srSeries = uid();
+    for (let n = 1; n <= 3; n++) {
+      files.push(buildImage({ ...common, series: srSeries, sop: uid(), instanceNumber: n, sopClass: '1.2.840.10008.5.1.4.1.1.88.11', modality: 'SR', pixels: null, noGeometry: true,
+        extra: { '00081030': { vr: 'LO', Value: [`Report ${n}`] } } as any }));
+    }
     study = (await release(app, submitter, curator, 'OPEN', files)).studies[0]!;
     root = `${app.url}/dicom-web`;
   });
@@ -113,5 +118,14 @@ describe('WADO-RS answers hostile requests with typed errors', () => {
     const multi = await get(`${ct}/bulkdata/7FE00010`, { accept: 'multipart/related; type="application/octet-stream"' });
     assert.match(multi.type, /^multipart\/related/);
     assert.ok(multi.body.includes(single.body));
+  });
+
+  it('a study is thumbnailed by its middle image, passing over instances without pixels (an SR in the middle was a 404)', async () => {
+    for (const kind of ['thumbnail', 'rendered']) {
+      const res = await get(`/studies/${study.studyUid}/${kind}`, { accept: 'image/jpeg' });
+      assert.equal(res.status, 200, `${kind}: ${res.status} ${res.body.toString().slice(0, 120)}`);
+      assert.equal(res.type, 'image/jpeg');
+    }
+    assert.equal((await get(`${path('SR').series}/thumbnail`)).status, 404, 'a series of SRs alone has nothing to show');
   });
 });
