@@ -108,8 +108,10 @@ class DicomWeb {
   }
 
   async retrieve(request: Req, reply: FastifyReply, target: Target): Promise<FastifyReply> {
+    // One instance may also be sent as itself, a single part (PS3.18 8.7.3.3.2): application/octet-stream
+    // was offered at every level and answered with a multipart/related body all the same.
     const { type, range } = negotiate(acceptedRanges(request.headers.accept, request.query.accept),
-      ['multipart/related;type=application/dicom', 'application/zip', 'application/octet-stream']);
+      ['multipart/related;type=application/dicom', 'application/zip', ...(target.instance ? ['application/dicom', 'application/octet-stream'] : [])]);
     const wanted = range.params['transfer-syntax'];
     const ctx = await this.context(request);
     const store = this.store(ctx);
@@ -123,6 +125,7 @@ class DicomWeb {
     const first = rows.length ? await store.open(rows[0]!) : null;
     const next = (i: number) => (i === 0 ? Promise.resolve(first!) : store.open(rows[i]!));
     privacy(reply);
+    if (type === 'application/dicom' || type === 'application/octet-stream') return reply.header('content-type', type).header('content-length', first!.size).send(first!.stream());
     if (type === 'application/zip') {
       // archiver (≈ 0.2 CPU-s to load) loads with the first zip, not with every process that starts the app.
       const { ZipArchive } = await import('archiver');

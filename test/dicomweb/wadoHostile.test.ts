@@ -128,4 +128,19 @@ describe('WADO-RS answers hostile requests with typed errors', () => {
     }
     assert.equal((await get(`${path('SR').series}/thumbnail`)).status, 404, 'a series of SRs alone has nothing to show');
   });
+
+  it('an instance asked for as a single part is sent as itself; a study or series so asked is 406, not a multipart body', async () => {
+    const researcher = await app.token('hostile-researcher', Role.RESEARCHER);
+    const ct = path('CT');
+    const auth = { authorization: `Bearer ${researcher}` };
+    for (const accept of ['application/octet-stream', 'application/dicom']) {
+      const one = await get(ct.instance, { accept, ...auth });
+      assert.equal(one.status, 200);
+      assert.equal(one.type, accept);
+      assert.equal(one.body.toString('latin1', 128, 132), 'DICM', 'the stored Part 10 file, nothing around it');
+    }
+    const many = await get(ct.series, { accept: 'application/octet-stream', ...auth });
+    assert.equal(many.status, 406);
+    assert.match((await get(ct.series, { accept: 'multipart/related; type="application/dicom"', ...auth })).type, /^multipart\/related/);
+  });
 });
