@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
 import { ServiceUnavailableError } from '../errors.js';
 
 /** How long a request waits for an identity provider's key set before it is told to try again. */
@@ -32,14 +32,37 @@ function upstreamFailed(err: unknown): boolean {
  * IdentityProviderUnavailableError. Without it, an issuer whose JWKS endpoint hung made every
  * signed-in request wait and then answered 401 "The token is invalid.", a valid token's holder
  * told their credential was bad.
+ *
+ * After a failure, for `retryAfterMs`, no request waits for the issuer again: each verifies
+ * against the set last fetched while it is fresh (jose's cacheMaxAge), without refetching for an
+ * unknown kid, or is answered unavailable at once. Otherwise every request arriving while the
+ * issuer hung started a fetch of its own once the last one had timed out and waited the whole
+ * timeout: at a steady rate, rate × timeout requests (sockets, bodies, contexts) piled up.
  */
-export function remoteJwks(url: string, who: string, options: { cooldownMs?: number; timeoutMs?: number } = {}): JWTVerifyGetKey {
-  const keys = createRemoteJWKSet(new URL(url), { cooldownDuration: options.cooldownMs ?? 30_000, timeoutDuration: options.timeoutMs ?? JWKS_TIMEOUT_MS });
+export function remoteJwks(url: string, who: string, options: { cooldownMs?: number; timeoutMs?: number; retryAfterMs?: number } = {}): JWTVerifyGetKey {
+  const timeoutMs = options.timeoutMs ?? JWKS_TIMEOUT_MS;
+  const retryAfterMs = options.retryAfterMs ?? Math.max(timeoutMs, 5_000);
+  const keys = createRemoteJWKSet(new URL(url), { cooldownDuration: options.cooldownMs ?? 30_000, timeoutDuration: timeoutMs });
+  let failedAt = -Infinity;
   return async (header, token) => {
+    if (Date.now() - failedAt < retryAfterMs) {
+      const cached = keys.fresh ? keys.jwks() : undefined;
+      if (!cached) throw new IdentityProviderUnavailableError(who);
+      try {
+        return await createLocalJWKSet(cached)(header, token);
+      } catch (err) {
+        // A kid the last set lacks may be a key published since (rotation): that is not known until the issuer answers.
+        if (err instanceof errors.JWKSNoMatchingKey) throw new IdentityProviderUnavailableError(who);
+        throw err;
+      }
+    }
     try {
       return await keys(header, token);
     } catch (err) {
-      if (upstreamFailed(err)) throw new IdentityProviderUnavailableError(who);
+      if (upstreamFailed(err)) {
+        failedAt = Date.now();
+        throw new IdentityProviderUnavailableError(who);
+      }
       throw err;
     }
   };

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { TokenVerifier } from '../../src/auth/verifier.js';
 import { PassportVerifier } from '../../src/ga4gh/passport/PassportVerifier.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { runsOnce } from '../support/once.js';
@@ -39,6 +40,7 @@ describe('an identity provider whose JWKS endpoint hangs', () => {
     hang = await hangingServer();
     // A short bound keeps the test quick; what is asserted is the answer, not the time.
     app = await startTestApp({ config: { oidc: { issuer: ISSUER, audience: 'obia-hub', jwksUrl: hang.url, clockToleranceSeconds: 30, jwksTimeoutMs: 50 } } });
+    // (after a failure no request waits on the issuer for max(timeout, 5 s): the requests below fall inside it)
     const { privateKey } = await generateKeyPair('ES256');
     token = await new SignJWT({ roles: ['researcher'] }).setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .setSubject('alice').setIssuer(ISSUER).setAudience('obia-hub').setExpirationTime('10m').sign(privateKey);
@@ -50,7 +52,11 @@ describe('an identity provider whose JWKS endpoint hangs', () => {
     assert.equal(res.status, 503);
     assert.equal(res.errors?.[0]?.extensions?.code, 'SERVICE_UNAVAILABLE');
     assert.match(res.errors![0].message, /identity provider's signing keys could not be fetched/);
-    assert.ok(hang.requests() >= 1, 'the key set was asked for');
+    assert.equal(hang.requests(), 1, 'the key set was asked for');
+    // Requests right after a failure do not wait for the issuer again: answered at once, no new fetch.
+    const again = await Promise.all([1, 2, 3].map(() => app.gql('{ viewer { id } }', {}, token)));
+    assert.deepEqual(again.map((r) => r.status), [503, 503, 503]);
+    assert.equal(hang.requests(), 1, 'no request waited on a second fetch');
     const anonymous = await app.gql('{ viewer { id } }');
     assert.equal(anonymous.status, 200);
     assert.equal(anonymous.data.viewer, null);
@@ -77,5 +83,30 @@ describe('an identity provider whose JWKS endpoint hangs', () => {
     const passport = await new SignJWT({ ga4gh_passport_v1: [] }).setProtectedHeader({ alg: 'ES256', kid: 'b1' })
       .setSubject('bob').setIssuer(broker).setIssuedAt().setExpirationTime('10m').sign(privateKey);
     await assert.rejects(passports.verify(passport), (err: any) => err?.extensions?.code === 'SERVICE_UNAVAILABLE');
+  });
+
+  it('after a failed refetch, verifies known keys from the last set without waiting, and calls an unknown kid unavailable', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+    let fetches = 0;
+    const sockets = new Set<Socket>();
+    // Publishes its keys once, then hangs.
+    const idp = http.createServer((_req, res) => { if (++fetches === 1) res.end(JSON.stringify({ keys: [jwk] })); });
+    idp.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    try {
+      const oidc = { issuer: ISSUER, audience: 'obia-hub', jwksUrl: `http://127.0.0.1:${(idp.address() as AddressInfo).port}/`, clockToleranceSeconds: 30, jwksTimeoutMs: 50 };
+      const verifier = new TokenVerifier({ ...app.config, oidc }, null, { jwksCooldownMs: 0 });
+      const signed = (kid: string) => new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('carol').setIssuer(ISSUER).setAudience('obia-hub').setExpirationTime('5m').sign(privateKey);
+      const code = (p: Promise<unknown>) => p.then(() => 'OK', (err) => err?.extensions?.code);
+      assert.equal(await code(verifier.principalFrom(`Bearer ${await signed('k1')}`)), 'OK');
+      assert.equal(await code(verifier.principalFrom(`Bearer ${await signed('k2')}`)), 'SERVICE_UNAVAILABLE', 'an unknown kid refetches; the issuer hangs');
+      assert.equal(await code(verifier.principalFrom(`Bearer ${await signed('k1')}`)), 'OK', 'a known key still verifies');
+      assert.equal(await code(verifier.principalFrom(`Bearer ${await signed('k2')}`)), 'SERVICE_UNAVAILABLE');
+      assert.equal(fetches, 2, 'nothing waited on the issuer after the failure');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => idp.close(r));
+    }
   });
 });
