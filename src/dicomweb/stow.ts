@@ -1,14 +1,19 @@
 import { Readable } from 'node:stream';
 import type { Principal } from '../auth/Principal.js';
 import type { SubmissionService } from '../ingest/SubmissionService.js';
+import { UploadError } from '../ingest/staging.js';
 import { DicomParseError, elementBudget, frame } from '../dicom/index.js';
 import type { Part } from './multipart.js';
+
+/** A zip's first bytes: staging expands such a body into its entries, which a STOW-RS part never is. */
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 /** Data elements one STOW-RS request's parts may hold in all, at least (see storeParts). */
 const REQUEST_ELEMENTS = 1_000_000;
 
 /** PS3.18 Table 10.5.3-3 / PS3.4 Annex B failure reasons. */
 const CANNOT_UNDERSTAND = 0xc000;
+const OUT_OF_RESOURCES = 0xa700;
 const STUDY_MISMATCH = 0xa900;
 const NOT_DICOM_TYPE = 0xc122;
 
@@ -47,6 +52,19 @@ export async function storeParts(
   // hundred elements each) fit, while what checking them costs the event loop stays bounded
   // however a hostile body is split into parts (200,000 tiny top-level elements take ≈ 0.3 s).
   let budget = Math.max(REQUEST_ELEMENTS, elementBudget(parts.reduce((sum, p) => sum + p.body.length, 0)));
+  // Stages the current part as an upload of it; a refusal of staging's (a quota spent, the disk
+  // full, a file past the per-file limit) is that part's failure reason, and the request goes on:
+  // it was the whole request's 413, after earlier parts had been staged, so the client could
+  // not tell what had been kept.
+  const stage = async (body: Buffer): Promise<number | null> => {
+    try {
+      await submissions.receive(user, submissionId, Readable.from([body]), `stow-rs-${n}.dcm`);
+      return null;
+    } catch (err) {
+      if (!(err instanceof UploadError)) throw err;
+      return err.status === 413 || err.status === 507 ? OUT_OF_RESOURCES : CANNOT_UNDERSTAND;
+    }
+  };
   for (const part of parts) {
     n++;
     // One part at a time on the event loop: other requests are answered between them.
@@ -54,6 +72,13 @@ export async function storeParts(
     const type = (part.headers['content-type'] ?? 'application/dicom').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/dicom') {
       failed.push(reference(null, null, { '00081197': { vr: 'US', Value: [NOT_DICOM_TYPE] } }));
+      continue;
+    }
+    // No bytes is no file to keep; a zip would be expanded into its entries by staging (and a
+    // damaged one refused the whole request, after earlier parts were staged): neither is one
+    // instance. Both are refused unstaged; zips go to the submission's upload URL.
+    if (part.body.length === 0 || part.body.subarray(0, 4).equals(ZIP_MAGIC)) {
+      failed.push(reference(null, null, { '00081197': { vr: 'US', Value: [CANNOT_UNDERSTAND] } }));
       continue;
     }
     let sopClass: string | null = null, sopInstance: string | null = null, partStudy: string | null = null;
@@ -89,15 +114,19 @@ export async function storeParts(
       // quarantines it when the submission is processed and curators and the submitter see it
       // there. The answer still lists it as failed (0xC000): it is not stored as an instance,
       // and a client that reads the answer must not take it to be.
-      await submissions.receive(user, submissionId, Readable.from([part.body]), `stow-rs-${n}.dcm`);
-      failed.push(reference(sopClass, sopInstance, { '00081197': { vr: 'US', Value: [CANNOT_UNDERSTAND] } }));
+      const refused = await stage(part.body);
+      failed.push(reference(sopClass, sopInstance, { '00081197': { vr: 'US', Value: [refused ?? CANNOT_UNDERSTAND] } }));
       continue;
     }
     if (study && partStudy !== study) {
       failed.push(reference(sopClass, sopInstance, { '00081197': { vr: 'US', Value: [STUDY_MISMATCH] } }));
       continue;
     }
-    await submissions.receive(user, submissionId, Readable.from([part.body]), `stow-rs-${n}.dcm`);
+    const refused = await stage(part.body);
+    if (refused) {
+      failed.push(reference(sopClass, sopInstance, { '00081197': { vr: 'US', Value: [refused] } }));
+      continue;
+    }
     // No RetrieveURL yet: the instance is retrievable once processed and released, under its de-identified UID.
     referenced.push(reference(sopClass, sopInstance));
   }
