@@ -53,16 +53,16 @@ describe('STOW-RS stores into a submission, never straight into the archive', ()
     assert.equal(out['00081199'].Value.length, 1);
     assert.equal(out['00081198'].Value.length, 1);
     assert.equal(out['00081198'].Value[0]['00081197'].Value[0], 0xc000);
-    assert.equal(Number(await fileCount()), before + 1);
+    assert.equal(Number(await fileCount()), before + 2, 'the malformed part is staged too, for screening to quarantine');
 
     const wrongStudy = multipart([{ type: 'application/dicom', bytes: good }]);
     const mismatch = await fetch(`${app.url}/dicom-web/submissions/${submission.id}/studies/1.2.3.4`, { method: 'POST', body: wrongStudy.body, headers: { 'content-type': wrongStudy.contentType, authorization: `Bearer ${submitter}` } });
     assert.equal(mismatch.status, 409);
     assert.equal(((await mismatch.json()) as any)['00081198'].Value[0]['00081197'].Value[0], 0xa900);
-    assert.equal(Number(await fileCount()), before + 1, 'nothing more stored');
+    assert.equal(Number(await fileCount()), before + 2, 'nothing more stored');
   });
 
-  it('a part the DICOM front door refuses (cut short; an element whose length runs past the end) fails with 0xC000 and nothing of it is stored', async () => {
+  it('a part the DICOM front door refuses (cut short; an element whose length runs past the end) fails with 0xC000 and is staged for quarantine, not stored as an instance', async () => {
     const before = Number(await fileCount());
     const good = makeCt({ patientId: 'STOW-PATIENT', studyUid: uid(), seriesUid: uid(), sopUid: uid(), size: 16 });
     // dcmjs alone reads both of these without complaint (it zero-fills what is missing).
@@ -75,7 +75,7 @@ describe('STOW-RS stores into a submission, never straight into the archive', ()
     assert.equal(res.status, 409, 'no part stored');
     const out: any = await res.json();
     assert.deepEqual(out['00081198'].Value.map((f: any) => f['00081197'].Value[0]), [0xc000, 0xc000]);
-    assert.equal(Number(await fileCount()), before, 'nothing stored');
+    assert.equal(Number(await fileCount()), before + 2, 'both staged, for screening to quarantine (stowQuarantine.test.ts)');
   });
 
   it('checks the parts of a request against one element budget, the request\'s: dense parts past it fail with 0xC000, those within are stored', async () => {
