@@ -18,7 +18,7 @@ import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../bro
 import { boundedText, TEXT_LIMITS } from '../freeText.js';
 import { QuotaExceededError } from '../errors.js';
 import { assertFits, ValueTooLongError } from '../db/columnBounds.js';
-import { lockEntityRow, lockUserRow } from '../db/transitions.js';
+import { lockEntityRow, lockUserRow, transactionKnex } from '../db/transitions.js';
 
 /** NGDC BioProject (PRJCA) and the INSDC ones (NCBI PRJNA, ENA PRJEB, DDBJ PRJDB). */
 export const BIOPROJECT_PATTERN = /^PRJ(CA|NA|EB|DB)\d{1,9}$/;
@@ -295,6 +295,14 @@ export class SubmissionService {
       }
       return localPatientKey(id, this.secret);
     });
+    // Two records for one patient in one call: which was meant is not ours to guess (the later
+    // silently replaced the earlier). Named by position, never by the patient ID.
+    const first = new Map<string, number>();
+    keys.forEach((k, i) => {
+      const j = first.get(k);
+      if (j !== undefined) throw badInput(`record ${i + 1} is for the same patient as record ${j + 1}: send one record per patient`, 'records');
+      first.set(k, i);
+    });
     const gsaHuman = records.map((r, i) => {
       try { return parseGsaHumanAccession(r.gsaHumanAccession, `record ${i + 1}: gsaHumanAccession`); } catch (err) {
         if (err instanceof ClinicalDataError) throw badInput(err.message, 'records');
@@ -307,10 +315,18 @@ export class SubmissionService {
     return this.em().transactional(async (em) => {
       await lockEntityRow(em, 'submission', submissionId);
       const submission = await this.findOrFail(user, submissionId, em);
-      const files = await em.find(SubmissionFile, { submission }, { fields: ['patientKey', 'state'] });
-      const unparsed = files.some((f) => f.state === FileState.RECEIVED);
-      if (files.length > 0 && !unparsed) {
-        const known = new Set(files.map((f) => f.patientKey).filter(Boolean));
+      // Whether the files are all parsed, and which of these patients they carry: asked of the
+      // database, not read from every file's row (a zip brings up to 200,000, read on every call).
+      const knex = transactionKnex(em);
+      const fileRows = () => knex('submission_file').where('submission_id', submissionId);
+      const anyFile = await fileRows().first('id');
+      const unparsed = !!anyFile && !!(await fileRows().where('state', FileState.RECEIVED).first('id'));
+      if (anyFile && !unparsed) {
+        const known = new Set<string>();
+        for (let i = 0; i < keys.length; i += 1_000) {
+          const rows: { patient_key: string }[] = await fileRows().whereIn('patient_key', keys.slice(i, i + 1_000)).distinct('patient_key');
+          for (const r of rows) known.add(r.patient_key);
+        }
         const mapped = await em.find(PatientMapping, { collection: submission.collection, patientKey: { $in: keys } }, { fields: ['patientKey'] });
         for (const m of mapped) known.add(m.patientKey);
         const unknown = keys.findIndex((k) => !known.has(k));

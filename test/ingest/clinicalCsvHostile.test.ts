@@ -75,6 +75,10 @@ describe('hostile clinical CSV', () => {
     assert.equal(trailing.data?.addClinicalDataCsv, 1, JSON.stringify(trailing.errors));
   });
 
+  it('refuses two records for one patient in one sheet, naming the rows by position', async () => {
+    await refused('patient_id,disease\nP-7,glioma\n P-7 ,SECRET-VALUE\n', /record 2 is for the same patient as record 1/);
+  });
+
   it('answers a header alone, blank rows and a sheet without a patient column plainly', async () => {
     const header = await app.gql(ADD_CSV, { s: sub.id, c: 'patient_id,sex\n\n,,\n\r\n' }, token);
     assert.equal(header.data?.addClinicalDataCsv, 0, JSON.stringify(header.errors));
