@@ -12,6 +12,24 @@ const PENDING = [FileState.RECEIVED, FileState.PARSED, FileState.DEIDENTIFIED, F
 /** Operation names are chosen by clients: a bounded set of labels, so a hostile client cannot grow the registry. */
 const MAX_OPERATION_NAMES = 200;
 
+const JOB_KINDS: ReadonlySet<string> = new Set<IngestJobResult['kind']>(['plan', 'batch', 'finish']);
+
+/**
+ * What a completed ingest job adds to the metrics: its kind, and for a batch the files it took;
+ * null for a return value no worker writes. It is read back from Redis, written by whichever
+ * worker (or whatever else) reached the queue: an unknown kind would grow the label set without
+ * bound, and a negative or non-numeric count makes prom-client throw inside the event listener,
+ * which nothing catches (an uncaught exception: the hub drains and exits).
+ */
+export function completedJobCount(returnvalue: unknown): { kind: IngestJobResult['kind']; files: number } | null {
+  const result = typeof returnvalue === 'string' ? safeJson(returnvalue) : returnvalue;
+  if (!result || typeof result !== 'object') return null;
+  const { kind, files } = result as { kind?: unknown; files?: unknown };
+  if (typeof kind !== 'string' || !JOB_KINDS.has(kind)) return null;
+  const n = kind === 'batch' && typeof files === 'number' && Number.isSafeInteger(files) && files >= 0 ? files : 0;
+  return { kind: kind as IngestJobResult['kind'], files: n };
+}
+
 /**
  * The process's Prometheus metrics (`/metrics`), in a registry of its own so several apps in
  * one process (tests) do not collide: HTTP requests by route and status, GraphQL operation
@@ -61,11 +79,15 @@ export class OpsMetrics {
     });
     const completed = new Counter({ name: 'obia_ingest_jobs_completed_total', help: 'Ingest jobs completed by any worker, by kind (plan, batch, finish).', labelNames: ['kind'], registers: [this.registry] });
     const files = new Counter({ name: 'obia_ingest_job_files_total', help: 'Files taken through the pipeline by completed batch jobs (a retried batch counts again).', registers: [this.registry] });
+    // A completed job's return value is read back from Redis, written by whichever worker (or
+    // whatever else) reached the queue: an unknown kind would grow the label set without bound,
+    // and a negative or non-numeric count makes prom-client throw inside this listener, which
+    // nothing catches (an uncaught exception: the hub drains and exits). Only what a worker writes is counted.
     jobs.events.on('completed', ({ returnvalue }) => {
-      const result = (typeof returnvalue === 'string' ? safeJson(returnvalue) : returnvalue) as IngestJobResult | null;
-      if (!result?.kind) return;
-      completed.inc({ kind: result.kind });
-      if (result.kind === 'batch') files.inc(result.files);
+      const counted = completedJobCount(returnvalue);
+      if (!counted) return;
+      completed.inc({ kind: counted.kind });
+      if (counted.files > 0) files.inc(counted.files);
     });
   }
 
