@@ -78,6 +78,12 @@ export interface Config {
   jobs?: { mode: 'embedded' | 'bullmq'; lockMs: number };
   /** Shared secret the federation gateway sends; when set, only it and admins may call _entities/_service. */
   gatewaySecret: string | null;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (OBIA_TRUST_PROXY: addresses, CIDRs, or
+   * loopback / linklocal / uniquelocal), so that what is bounded per anonymous caller is bounded
+   * per client and not per proxy; none by default (src/http/clientAddress.ts).
+   */
+  trustProxy: string[];
   /** When set, GET /metrics wants it as a bearer token (OBIA_METRICS_TOKEN). */
   metricsToken?: string | null;
   /** Submission uploads: per-file size limit, and the bounds a zip may expand to (zip bombs). */
@@ -152,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     logQueries: env.OBIA_LOG_QUERIES === '1',
     gatewaySecret: env.OBIA_GATEWAY_SECRET || null,
+    trustProxy: (env.OBIA_TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     metricsToken: env.OBIA_METRICS_TOKEN || null,
     redisUrl: env.OBIA_REDIS_URL || null,
     jobs: { mode: env.OBIA_JOBS === 'bullmq' ? 'bullmq' : 'embedded', lockMs: int(env.OBIA_JOBS_LOCK_MS, 30_000) },

@@ -13,6 +13,7 @@ import { guardOperation, parseLimited, type QueryLimits } from '../graphql/limit
 import type { Logger } from '../log.js';
 import type { Door } from './door.js';
 import type { RoutePlugin } from './server.js';
+import { clientAddress, proxyTrust } from './clientAddress.js';
 
 /**
  * The largest GraphQL request body: JSON operations and their variables only. Images for
@@ -131,7 +132,8 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
   const connections = new Map<string, number>();
   const connected = new WeakMap<object, string>();
   /** Whose places a connection takes: its user's, or for anonymous callers its remote address's. */
-  const keyFor = (principal: Principal | null | undefined, request: http.IncomingMessage) => principal?.id ?? `anonymous@${request.socket.remoteAddress}`;
+  const trust = proxyTrust(door.config.trustProxy);
+  const keyFor = (principal: Principal | null | undefined, request: http.IncomingMessage) => principal?.id ?? `anonymous@${clientAddress(request, trust)}`;
   const keyOf = (ctx: { extra: { request: http.IncomingMessage } }) => keyFor(principals.get(ctx), ctx.extra.request);
 
   /** An operation's place back (once: an id already given back is skipped). */

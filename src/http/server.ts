@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { codeForStatus, codeOf, isExpected, statusOf } from '../errors.js';
 import { holdBodiesWithin } from './bodyBudget.js';
 import type { Door } from './door.js';
+import { proxyTrust } from './clientAddress.js';
 
 /** A route family: one Fastify plugin, given the door (src/http/door.ts) as its options. */
 export type RoutePlugin = FastifyPluginAsync<Door>;
@@ -42,6 +43,8 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A request whose client has gone away should not keep working for nobody.
     return503OnClosing: true,
+    // request.ip is the client behind a trusted reverse proxy (OBIA_TRUST_PROXY), else the socket's peer.
+    trustProxy: proxyTrust(door.config.trustProxy) ?? false,
     // Fastify's default is no timeout at all (and Node's requestTimeout off): a socket idle this long is closed.
     connectionTimeout: door.config.limits.idleTimeoutMs,
     // An idle keep-alive connection ends by the keep-alive timeout, which clients are told of
