@@ -46,6 +46,12 @@ export interface Config {
     /** Open graphql-ws connections per user (anonymous: per remote address). */
     websocketsPerUser: number;
     /**
+     * Open connections (HTTP and graphql-ws alike) per remote address, trusted proxies excepted,
+     * and in all (src/http/connectionCap.ts; the total's default is half the process's file limit).
+     */
+    connectionsPerAddress: number;
+    maxConnections: number | null;
+    /**
      * An HTTP connection that sends and receives nothing for this long is closed: a client that
      * stops mid-upload (a dead uploader, slowloris) would otherwise hold its socket, its staged
      * half file and the submission's run (which waits for uploads in flight) for ever. WebSocket
@@ -149,6 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       subscriptionsPerConnection: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_CONNECTION, 20),
       subscriptionsPerUser: int(env.OBIA_MAX_SUBSCRIPTIONS_PER_USER, 50),
       websocketsPerUser: int(env.OBIA_MAX_WEBSOCKETS_PER_USER, 32),
+      connectionsPerAddress: int(env.OBIA_MAX_CONNECTIONS_PER_ADDRESS, 256),
+      maxConnections: env.OBIA_MAX_CONNECTIONS ? int(env.OBIA_MAX_CONNECTIONS, 0) : null,
       idleTimeoutMs: int(env.OBIA_HTTP_IDLE_TIMEOUT_MS, 120_000),
       shutdownGraceMs: int(env.OBIA_SHUTDOWN_GRACE_MS, 10_000),
       // Twice the largest body a route takes (STOW-RS: 512 MB), so one at the limit never waits alone.

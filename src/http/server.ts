@@ -3,6 +3,7 @@ import { codeForStatus, codeOf, isExpected, statusOf } from '../errors.js';
 import { holdBodiesWithin } from './bodyBudget.js';
 import type { Door } from './door.js';
 import { proxyTrust } from './clientAddress.js';
+import { capConnections } from './connectionCap.js';
 
 /** A route family: one Fastify plugin, given the door (src/http/door.ts) as its options. */
 export type RoutePlugin = FastifyPluginAsync<Door>;
@@ -104,7 +105,8 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
       : { error: message, code });
   });
 
-  const { bufferedBodyBytes, minBodyBytesPerSecond, bodyGraceMs } = door.config.limits;
+  const { bufferedBodyBytes, minBodyBytesPerSecond, bodyGraceMs, connectionsPerAddress, maxConnections } = door.config.limits;
+  capConnections(app.server, { perAddress: connectionsPerAddress, total: maxConnections, trust: proxyTrust(door.config.trustProxy) });
   app.decorate('bodyBudget', holdBodiesWithin(app, { bufferedBytes: bufferedBodyBytes, minBytesPerSecond: minBodyBytesPerSecond, graceMs: bodyGraceMs }));
 
   for (const plugin of plugins) await app.register(plugin, door);
