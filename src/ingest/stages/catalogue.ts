@@ -13,6 +13,7 @@ import { ageYears, EXPLICIT_LE, int, isoDate, isUid, text } from '../../dicom/in
 import { ANATOMICAL_SITES } from '../../domain.js';
 import { Collection, Image, Individual, Series, Study, SubmissionFile } from '../../entities/index.js';
 import { FileState } from '../../entities/SubmissionFile.js';
+import { QcVerdict, SeriesReview } from '../../entities/SeriesReview.js';
 import type { MetadataFields } from '../cpuTasks.js';
 import { Quarantine, type Batch, type FileOutcome, type FileWork } from '../stage.js';
 import type { PipelineDeps, Stage } from './deps.js';
@@ -148,6 +149,10 @@ async function storeMetadataOnce(works: FileWork[], batch: Batch, deps: Pipeline
     // Workers in other processes add to the same series at the same time: an increment in SQL,
     // not a count read earlier and written back (that loses the other worker's images).
     for (const [s, n] of added) await tx.nativeUpdate(Series, { id: s.id }, { imageCount: raw('image_count + ?', [n]) });
+    // A PASS covers the images the curator looked at, not those that join the series after it (a
+    // repaired file, a later upload; perhaps held for pixel review, which a PASS accepts): the
+    // series is unreviewed again and blocks release until passed once more. A FAIL stands.
+    if (added.size) await tx.nativeDelete(SeriesReview, { series: { $in: [...added.keys()].map((s) => s.id) }, verdict: QcVerdict.PASS });
     await tx.insertMany(images.map(({ image }) => image));
     for (const { work, image } of images) work.image = { id: image.id, seriesId: image.series.id, uid: image.uid };
     if (storedIds.length) await tx.nativeUpdate(SubmissionFile, { id: { $in: storedIds } }, { state: FileState.STORED });

@@ -1,0 +1,69 @@
+// Regression tests for hostile uses of the curation workflow (repair, review, release).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EntityManager } from '@mikro-orm/knex';
+import { Role } from '../../src/auth/Principal.js';
+import { Collection, Series } from '../../src/entities/index.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { processToEnd } from '../support/kit.js';
+import { createSubmission, makeCt, uid, upload } from '../ingest/helpers.js';
+
+const RELEASE = `mutation($a: String!) { releaseCollection(accession: $a) { released blockers { reason count } } }`;
+const REVIEW = `mutation($uid: String!, $v: QcVerdict!, $note: String) { reviewSeries(uid: $uid, verdict: $v, note: $note) { verdict } }`;
+const FILES = `query($id: ID!) { submission(id: $id) { files(first: 50) { edges { node { id originalName state quarantineReason heldForPixelReview } } } } }`;
+const RESOLVE = `mutation($f: ID!, $a: QuarantineAction!, $r: RepairInput) { resolveQuarantined(file: $f, action: $a, repair: $r) { id state } }`;
+
+describe('curation, used against itself', () => {
+  let app: TestApp;
+  let submitter: string, curator: string, stranger: string;
+  let submissionId: string;
+  let accession: string;
+  let seriesUid: string;
+  const files = async () => (await app.gql(FILES, { id: submissionId }, curator)).data.submission.files.edges.map((e: any) => e.node);
+  const byName = async (n: string) => (await files()).find((f: any) => f.originalName === n);
+
+  before(async () => {
+    app = await startTestApp();
+    submitter = await app.token('hq-submitter', Role.SUBMITTER);
+    curator = await app.token('hq-curator', Role.CURATOR);
+    stranger = await app.token('hq-stranger', Role.SUBMITTER);
+    const sub = await createSubmission(app, submitter, { title: 'Hostile curation' });
+    submissionId = sub.id;
+    const study = uid(), series = uid();
+    const burned = { '00280301': { vr: 'CS', Value: ['YES'] } };
+    const sent: [string, Buffer][] = [
+      ['a1.dcm', makeCt({ patientId: 'PAT-1', studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: 1 })],
+      ['a2.dcm', makeCt({ patientId: 'PAT-1', studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: 2 })],
+      // No PatientID, so quarantined; it carries burned-in text, so once repaired it is held for pixel review.
+      ['held.dcm', makeCt({ patientId: '', studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: 3, extra: burned })],
+      ['nopid.dcm', makeCt({ patientId: '', studyUid: study, seriesUid: series, sopUid: uid(), instanceNumber: 4 })],
+      ['junk.dcm', Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.from('not a dataset at all')])],
+    ];
+    for (const [name, bytes] of sent) assert.equal((await upload(app, submitter, sub.uploadUrl, bytes, name)).status, 201, name);
+    await processToEnd(app, submitter, submissionId);
+    const em = app.orm.em.fork() as EntityManager;
+    accession = (await em.findOneOrFail(Collection, { submitter: 'hq-submitter' })).accession;
+    seriesUid = (await em.findOneOrFail(Series, { collection: { accession } })).uid;
+  });
+
+  after(async () => { await app?.stop(); });
+
+  it('a PASS does not cover an image that joins the series after it: a repaired file held for pixel review blocks release', async () => {
+    assert.equal((await app.gql(REVIEW, { uid: seriesUid, v: 'PASS', note: 'two slices, clean' }, curator)).errors, undefined);
+    // The submitter repairs the held file: it joins the passed series, held for burned-in text.
+    const held = await byName('held.dcm');
+    assert.equal((await app.gql(RESOLVE, { f: held.id, a: 'REPROCESS', r: { patientId: 'PAT-1' } }, submitter)).errors, undefined);
+    await processToEnd(app, submitter, submissionId);
+    const now = await byName('held.dcm');
+    assert.deepEqual([now.state, !!now.heldForPixelReview], ['INDEXED', true]);
+    for (const n of ['nopid.dcm', 'junk.dcm']) assert.equal((await app.gql(RESOLVE, { f: (await byName(n)).id, a: 'DISCARD' }, submitter)).errors, undefined);
+    // Released with the held image unseen before (the earlier PASS accepted it).
+    const refused = (await app.gql(RELEASE, { a: accession }, curator)).data.releaseCollection;
+    assert.equal(refused.released, false);
+    assert.deepEqual(refused.blockers.map((b: any) => b.reason), ['UNREVIEWED_SERIES', 'HELD_FOR_PIXEL_REVIEW']);
+    // Looked at again, with the new image, and passed: released.
+    assert.equal((await app.gql(REVIEW, { uid: seriesUid, v: 'PASS', note: 'three slices, corner text checked' }, curator)).errors, undefined);
+    const out = (await app.gql(RELEASE, { a: accession }, curator)).data.releaseCollection;
+    assert.deepEqual([out.released, out.blockers], [true, []]);
+  });
+});
