@@ -12,7 +12,7 @@ import { FileState } from '../entities/SubmissionFile.js';
 import type { IngestPort } from '../ingest/stage.js';
 import { releaseBlockers, type ReleaseBlocker } from './blockers.js';
 import { recordQcEvent } from './events.js';
-import { repaired, type Repair } from './repair.js';
+import { checkRepair, repaired, type Repair } from './repair.js';
 import { versionRelease } from '../releases/ReleaseService.js';
 import { logger } from '../log.js';
 import { boundToTransaction, lockEntityRow, transactionKnex } from '../db/transitions.js';
@@ -104,9 +104,9 @@ export class CurationService {
    * repair requests, DISCARD and REPROCESS, REPROCESS twice) decide one after the other, each
    * seeing what the one before wrote, so the file has one curation row and one resolution.
    */
-  private onFile<T>(fileId: number, decide: (tx: EntityManager) => Promise<T>): Promise<T> {
+  private onFile<T>(fileId: number, decide: (tx: EntityManager) => Promise<T>, absent = () => notFound(`file ${fileId}`)): Promise<T> {
     return this.em.transactional(async (tx) => {
-      if (!Number.isSafeInteger(fileId) || !(await lockEntityRow(tx, 'submission_file', fileId))) throw notFound(`file ${fileId}`);
+      if (!Number.isSafeInteger(fileId) || !(await lockEntityRow(tx, 'submission_file', fileId))) throw absent();
       return decide(tx);
     });
   }
@@ -116,6 +116,8 @@ export class CurationService {
     if (!message.trim()) throw badInput('say what the submitter should repair', 'message');
     return this.onFile(fileId, async (tx) => {
       const file = await this.fileFor(tx, fileId);
+      // Only a quarantined file can be repaired (resolveQuarantined): a request about any other would wait for ever.
+      if (file.state !== FileState.QUARANTINED) throw badInput(`the file is ${file.state}, not QUARANTINED: there is nothing to repair`, 'file');
       const curation = await this.curationOf(tx, file);
       if (curation.resolution === QuarantineAction.DISCARD) throw badInput('the file was discarded', 'file');
       Object.assign(curation, { repairRequest: message, repairRequestedBy: curator.id, repairRequestedAt: new Date() });
@@ -138,6 +140,8 @@ export class CurationService {
   async resolveQuarantined(fileId: number, action: QuarantineAction, repair: Repair | null): Promise<SubmissionFile> {
     // Anonymous callers learn nothing, not even whether the file exists.
     if (!this.user) throw refusal(null, Action.RESOLVE_QUARANTINE, `file ${fileId}`);
+    // The repair's values are checked before anything is read or staged (a value the file cannot carry is bad input, not a new quarantine).
+    if (repair) checkRepair(repair);
     const { file, submission } = await this.onFile(fileId, async (tx) => {
       const file = await this.fileFor(tx, fileId);
       const submission = file.submission.getEntity();
@@ -169,7 +173,8 @@ export class CurationService {
       // Values the submitter supplied (a patient ID) are PHI: the history says what was repaired, not to what.
       await recordQcEvent(tx, { ...event, kind: QcEventKind.REPROCESSED, reason: was, message: applied.length ? `reprocessed with ${applied.join(', ')} repaired` : 'reprocessed' });
       return { file, submission };
-    });
+    // An absent file is refused as another's is, in the same words: the answer never says which ids exist.
+    }, () => refusal(this.user, Action.RESOLVE_QUARANTINE, `file ${fileId}`));
     if (!submission) return file;
     // The run is started, not awaited: a long job never holds the request open (the file may share its
     // run with every other unfinished file of the submission). Progress flows on submissionProgress.

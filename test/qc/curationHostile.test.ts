@@ -48,6 +48,44 @@ describe('curation, used against itself', () => {
 
   after(async () => { await app?.stop(); });
 
+  it('repair values the file cannot carry are BAD_USER_INPUT, and the file stays quarantined as it was', async () => {
+    const nopid = await byName('nopid.dcm');
+    // A 300-character PatientID was taken and the file quarantined again as PROCESSING_ERROR; a bad UID was INTERNAL_SERVER_ERROR.
+    for (const r of [{ patientId: 'P'.repeat(300) }, { patientId: 'PAT\\2' }, { patientId: 'PAT\u00012' }, { patientId: 'PAT-1', studyInstanceUid: 'not-a-uid' }, { patientId: 'PAT-1', seriesInstanceUid: `1.${'2'.repeat(80)}` }]) {
+      const res = await app.gql(RESOLVE, { f: nopid.id, a: 'REPROCESS', r }, submitter);
+      assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(r).slice(0, 60));
+      assert.equal(res.errors?.[0]?.extensions?.argument, 'repair');
+      assert.ok(!JSON.stringify(res.errors).includes('PPPP'), 'the value is not echoed');
+    }
+    // Bytes that are no DICOM cannot be repaired in place: a typed refusal, not an internal error.
+    const junk = await byName('junk.dcm');
+    assert.equal(junk.state, 'QUARANTINED');
+    const res = await app.gql(RESOLVE, { f: junk.id, a: 'REPROCESS', r: { patientId: 'PAT-1' } }, submitter);
+    assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    for (const n of ['nopid.dcm', 'junk.dcm']) {
+      const f = await byName(n);
+      assert.deepEqual([f.state, f.quarantineReason], ['QUARANTINED', n === 'junk.dcm' ? junk.quarantineReason : 'MISSING_PATIENT_ID'], n);
+    }
+  });
+
+  it('an absent file is refused as another submitter\'s is, in the same words (no id oracle)', async () => {
+    const theirs = await byName('nopid.dcm');
+    const absent = await app.gql(RESOLVE, { f: '987654', a: 'DISCARD' }, stranger);
+    const other = await app.gql(RESOLVE, { f: theirs.id, a: 'DISCARD' }, stranger);
+    assert.equal(other.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.equal(absent.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.equal(absent.errors[0].message.replace('987654', 'N'), other.errors[0].message.replace(theirs.id, 'N'));
+    assert.equal((await byName('nopid.dcm')).state, 'QUARANTINED');
+  });
+
+  it('a repair cannot be requested of a file that is not quarantined', async () => {
+    const indexed = await byName('a1.dcm');
+    const res = await app.gql(`mutation($f: ID!) { requestRepair(file: $f, message: "fix it") { id } }`, { f: indexed.id }, curator);
+    assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    const em = app.orm.em.fork() as EntityManager;
+    assert.equal(await em.getKnex()('file_curation').where('file_id', indexed.id).count({ n: '*' }).first().then((r: any) => Number(r.n)), 0);
+  });
+
   it('a PASS does not cover an image that joins the series after it: a repaired file held for pixel review blocks release', async () => {
     assert.equal((await app.gql(REVIEW, { uid: seriesUid, v: 'PASS', note: 'two slices, clean' }, curator)).errors, undefined);
     // The submitter repairs the held file: it joins the passed series, held for burned-in text.
