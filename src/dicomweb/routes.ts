@@ -39,16 +39,17 @@ type Query = Record<string, unknown>;
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Query }>;
 
 /**
- * The service root as the client reached it: the configured base URL, else the proxy's
- * X-Forwarded-Proto/Host, else this request's own scheme and Host. BulkDataURIs and
- * RetrieveURLs are built on it so they work behind a reverse proxy.
+ * The service root as the client reached it: the configured base URL, else the scheme and host
+ * the request was made to — a trusted proxy's X-Forwarded-Proto/Host (OBIA_TRUST_PROXY: Fastify's
+ * request.protocol and request.host read them only from such a peer), else the request's own.
+ * BulkDataURIs and RetrieveURLs are built on it so they work behind a reverse proxy. The headers
+ * were believed from anyone: a client could point the URLs of an answer at a host of its
+ * choosing, and a shared cache in front could keep that answer for others.
  */
 function baseUrl(door: Door, request: FastifyRequest): string {
   if (door.config.dicomweb.baseUrl) return door.config.dicomweb.baseUrl;
-  const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h)?.split(',')[0]?.trim();
-  const proto = first(request.headers['x-forwarded-proto']);
-  const host = first(request.headers['x-forwarded-host']) ?? request.headers.host ?? '127.0.0.1';
-  const scheme = proto === 'https' || proto === 'http' ? proto : request.protocol;
+  const host = request.host || '127.0.0.1';
+  const scheme = request.protocol === 'https' ? 'https' : 'http';
   // Only a host[:port] is taken from a header, never a path or anything a URL could be bent with.
   return `${scheme}://${/^[A-Za-z0-9.[\]:-]{1,255}$/.test(host) ? host : '127.0.0.1'}${ROOT}`;
 }

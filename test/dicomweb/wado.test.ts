@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -22,10 +23,26 @@ async function get(a: Archive, path: string, token?: string | null, headers: Rec
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
 }
 
+const PROXY = '127.0.0.2';
+
+/** A GET made from the proxy's address (Linux answers every 127/8 address on loopback): the body as text. */
+function viaProxy(a: Archive, path: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${a.app.url}/dicom-web${path}`, { localAddress: PROXY, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+  });
+}
+
 describe('WADO-RS: instances, metadata, frames and rendered images, with dicomweb-client', () => {
   let a: Archive;
   let root: string;
-  before(async () => { a = await startArchive(); root = `${a.app.url}/dicom-web`; });
+  // The reverse proxy this archive trusts (OBIA_TRUST_PROXY) is whoever connects from 127.0.0.2
+  // (viaProxy below); the test's ordinary requests come from 127.0.0.1, a client like any other.
+  before(async () => { a = await startArchive({ trustProxy: [PROXY] }); root = `${a.app.url}/dicom-web`; });
   after(async () => { await a?.stop(); });
 
   it('a viewer searches anonymously and reads series metadata with the archive identifiers and BulkDataURIs', async () => {
@@ -48,16 +65,18 @@ describe('WADO-RS: instances, metadata, frames and rendered images, with dicomwe
     assert.equal((await client.retrieveStudyMetadata({ studyInstanceUID: study.studyUid })).length, 6);
   });
 
-  it('BulkDataURIs and RetrieveURLs follow X-Forwarded-Proto/Host behind a proxy', async () => {
+  it('BulkDataURIs and RetrieveURLs follow X-Forwarded-Proto/Host from the trusted proxy, and from no one else', async () => {
     const study = a.open.studies[0]!;
     const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'viewer.example.org' };
-    const res = await get(a, `/studies/${study.studyUid}/series/${study.series[0]!.uid}/metadata`, null, headers);
-    const m = JSON.parse(res.body.toString())[0];
+    const m = JSON.parse(await viaProxy(a, `/studies/${study.studyUid}/series/${study.series[0]!.uid}/metadata`, headers))[0];
     assert.match(m['7FE00010'].BulkDataURI, /^https:\/\/viewer\.example\.org\/dicom-web\/studies\//);
-    const q = JSON.parse((await get(a, '/studies', null, headers)).body.toString());
+    const q = JSON.parse(await viaProxy(a, '/studies', headers));
     assert.match(q[0]['00081190'].Value[0], /^https:\/\/viewer\.example\.org\/dicom-web\/studies\//);
-    const spoofed = JSON.parse((await get(a, '/studies', null, { 'x-forwarded-host': 'evil.example/path?' })).body.toString());
+    const spoofed = JSON.parse(await viaProxy(a, '/studies', { 'x-forwarded-host': 'evil.example/path?' }));
     assert.match(spoofed[0]['00081190'].Value[0], /^http:\/\/127\.0\.0\.1\/dicom-web\//, 'a forwarded host that is not a host is not used');
+    // A client that is not the proxy writes the same headers: its answer's URLs stay on the host it reached.
+    const direct = JSON.parse((await get(a, '/studies', null, headers)).body.toString());
+    assert.match(direct[0]['00081190'].Value[0], new RegExp(`^http://127\\.0\\.0\\.1:${new URL(a.app.url).port}/dicom-web/studies/`));
   });
 
   it('retrieves instances as stored (multipart and zip) for signed-in users; frames are the stored pixel bytes', async () => {
