@@ -12,7 +12,7 @@ export class VersionFile {
   @Field({ description: 'Study accession.' }) studyAccession!: string;
   @Field({ description: 'Individual accession.' }) individualAccession!: string;
   @Field(() => String, { nullable: true, description: 'Modality of its series.' }) modality!: string | null;
-  @Field({ description: 'SHA-256 of the file.' }) sha256!: string;
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the file. Null for callers who may not view the collection\'s pixels (a CONTROLLED collection without an approved request), as Image.sha256: a digest confirms whether someone holds a given file.' }) sha256!: string | null;
   @Field(() => Float, { description: 'Size in bytes.' }) size!: number;
 }
 

@@ -1,5 +1,6 @@
 import { JSONObjectResolver } from 'graphql-scalars';
 import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
+import { Action } from '../../src/access/policy.js';
 import type { RequestContext } from '../../src/context.js';
 import { Collection, CollectionDataset, CollectionVersion, ImageTombstone } from '../../src/entities/index.js';
 import { IdentifierKind } from '../../src/entities/CollectionVersion.js';
@@ -15,6 +16,12 @@ import { PageArgs } from '../types/PageArgs.js';
 import { VersionFileConnection, VersionSeries } from './types.js';
 
 const releases = (ctx: RequestContext) => new ReleaseService(ctx.em, ctx.user);
+
+/** Whether the caller may view the pixels of this collection's released images (VIEW_THUMBNAIL, as Image.sha256 asks). */
+async function mayViewPixelsOfCollection(ctx: RequestContext, collectionId: number): Promise<boolean> {
+  const c = await ctx.loaders.collectionById.load(collectionId);
+  return !!c && ctx.session.can(Action.VIEW_THUMBNAIL, { id: c.id, accession: c.accession, submitter: c.submitter, accessibility: c.accessibility, releaseState: c.releaseState });
+}
 
 @Resolver(() => Collection)
 export class CollectionVersionsResolver {
@@ -64,7 +71,11 @@ export class CollectionVersionResolver {
   @FieldResolver(() => VersionFileConnection, { description: 'The version\'s files in manifest order, optionally of one series.' })
   async files(@Root() version: CollectionVersion, @Args() page: PageArgs,
     @Arg('series', () => String, { nullable: true, description: 'Only this SeriesInstanceUID.' }) series: string | null, @Ctx() ctx: RequestContext) {
-    return fromPage(VersionFileConnection, await releases(ctx).files(version, { ...page, series }));
+    const files = await releases(ctx).files(version, { ...page, series });
+    // A digest confirms whether someone holds a given file: shown only to who may fetch the
+    // collection's pixels, as Image.sha256 is (a controlled collection: with an approved request).
+    if (!(await mayViewPixelsOfCollection(ctx, version.collection.id))) for (const f of files.nodes) (f as { sha256: string | null }).sha256 = null;
+    return fromPage(VersionFileConnection, files);
   }
 
   @FieldResolver(() => [VersionSeries], { description: 'The series this version holds, with their image counts in it.' })

@@ -1,0 +1,55 @@
+// Regression tests for hostile uses of collection versions (who sees what of a version; bad input).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EntityManager } from '@mikro-orm/knex';
+import { Role } from '../../src/auth/Principal.js';
+import { Accessibility, ReleaseState } from '../../src/domain.js';
+import { AccessRequestState } from '../../src/entities/index.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { makeCollection } from '../support/kit.js';
+import { insertRequest } from '../access/support.js';
+
+const FILES = `query($a: String!) { collection(accession: $a) { versions { number files(first: 5) { edges { node { sopInstanceUid sha256 } } } } } }`;
+
+describe('collection versions, used against themselves', () => {
+  let app: TestApp;
+  let curator: string, researcher: string;
+  let accession: string;
+  let collectionId: number;
+
+  before(async () => {
+    app = await startTestApp();
+    curator = await app.token('vh-curator', Role.CURATOR);
+    researcher = await app.token('vh-researcher', Role.RESEARCHER);
+    const em = app.orm.em.fork() as EntityManager;
+    const c = await makeCollection(em, { submitter: 'vh-owner', accessibility: Accessibility.CONTROLLED, releaseState: ReleaseState.DRAFT }, { series: 1, images: 2 });
+    accession = c.accession;
+    await em.getKnex()('image').update({ sha256: 'ab'.repeat(32) });
+    for (const s of await em.getKnex()('series').where('collection_id', c.id).select('uid')) {
+      assert.equal((await app.gql(`mutation($u: String!) { reviewSeries(uid: $u, verdict: PASS, note: "ok") { verdict } }`, { u: s.uid }, curator)).errors, undefined);
+    }
+    // Two releases at once are one release and one version.
+    const outs = await Promise.all([1, 2].map(() => app.gql(`mutation($a: String!) { releaseCollection(accession: $a) { released } }`, { a: accession }, curator)));
+    for (const o of outs) assert.equal(o.data?.releaseCollection?.released, true, JSON.stringify(o.errors));
+    collectionId = c.id;
+  });
+  after(async () => { await app?.stop(); });
+
+  it('a controlled version lists its files\' sha256 only to who may fetch them (as Image.sha256)', async () => {
+    const digests = async (token: string | null) => {
+      const res = await app.gql(FILES, { a: accession }, token);
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      const versions = res.data.collection.versions;
+      assert.equal(versions.length, 1);
+      return versions[0].files.edges.map((e: any) => e.node.sha256);
+    };
+    // Anonymous callers and researchers without an approval read the metadata, not the digests (they were listed).
+    assert.deepEqual(await digests(null), [null, null]);
+    assert.deepEqual(await digests(researcher), [null, null]);
+    const image = await app.gql(`query($u: String!) { image(uid: $u) { sha256 } }`, { u: (await app.gql(FILES, { a: accession }, null)).data.collection.versions[0].files.edges[0].node.sopInstanceUid }, researcher);
+    assert.equal(image.data.image.sha256, null, 'the same rule as Image.sha256');
+    for (const token of [curator, await app.token('vh-owner', Role.SUBMITTER)]) assert.deepEqual(await digests(token), ['ab'.repeat(32), 'ab'.repeat(32)]);
+    await insertRequest(app, collectionId, 'vh-researcher', AccessRequestState.APPROVED);
+    assert.deepEqual(await digests(researcher), ['ab'.repeat(32), 'ab'.repeat(32)]);
+  });
+});
