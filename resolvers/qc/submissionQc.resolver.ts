@@ -8,7 +8,7 @@ import { FileState } from '../../src/entities/SubmissionFile.js';
 import { pubSub, Topic } from '../../src/events/pubsub.js';
 import { releaseBlockers } from '../../src/qc/blockers.js';
 import { currentCensus } from '../../src/qc/CensusService.js';
-import { CurationService } from '../../src/qc/CurationService.js';
+import { CurationService, MAX_HISTORY } from '../../src/qc/CurationService.js';
 import { attachQcEvents } from '../../src/qc/pipelineEvents.js';
 import { ingestOf } from '../submission.resolver.js';
 import { QcEventNotice, QcSummaryView, TagCensusEntryView } from './qc.types.js';
@@ -25,9 +25,11 @@ export class SubmissionQcResolver {
     return census.entries({ textOnly, retainedOnly }).map(({ distinctCapped, ...e }) => ({ ...e, distinctValuesCapped: distinctCapped }));
   }
 
-  @FieldResolver(() => [QcEvent], { description: 'Every QC and curation decision about this submission and its collection (who, when, why), oldest first.' })
-  async qcHistory(@Root() submission: Submission, @Ctx() ctx: RequestContext) {
-    return new CurationService(ctx.em, ctx.user, ingestOf(ctx)).history(submission);
+  @FieldResolver(() => [QcEvent], { description: `The QC and curation decisions about this submission and its collection (who, when, why), oldest first: at most \`first\` (${MAX_HISTORY}) of them, after the event \`after\`; for the next ones pass the last one's id as \`after\`.` })
+  async qcHistory(@Root() submission: Submission, @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { defaultValue: MAX_HISTORY, description: `How many events (0 to ${MAX_HISTORY}).` }) first: number,
+    @Arg('after', () => ID, { nullable: true, description: 'Only events after this one (a QcEvent id).' }) after: string | null) {
+    return new CurationService(ctx.em, ctx.user, ingestOf(ctx)).history(submission, first, after == null ? 0 : rowId(after, 'after'));
   }
 
   @FieldResolver(() => QcSummaryView, { description: 'Quarantined and duplicate files, and what still stands in the way of release.' })

@@ -15,6 +15,7 @@ import { recordQcEvent } from './events.js';
 import { checkRepair, repaired, type Repair } from './repair.js';
 import { versionRelease } from '../releases/ReleaseService.js';
 import { logger } from '../log.js';
+import { MAX_PAGE_SIZE } from '../browse/pagination.js';
 import { boundToTransaction, lockEntityRow, transactionKnex } from '../db/transitions.js';
 
 /** The policy's CURATE check (src/access/policy.ts): curators and admins. */
@@ -29,6 +30,9 @@ function badInput(message: string, argument: string): GraphQLError {
 function notFound(what: string): GraphQLError {
   return new GraphQLError(`no ${what}`, { extensions: { code: 'NOT_FOUND' } });
 }
+
+/** The most QC events one `qcHistory` answers (the archive's page bound). */
+export const MAX_HISTORY = MAX_PAGE_SIZE;
 
 /** Released collections' new series cannot be reviewed (reviewSeries refuses); files still in flight or quarantined do block the next version. */
 const REAPPLY_ON_RERELEASE = new Set(['PROCESSING', 'UNRESOLVED_QUARANTINE']);
@@ -222,10 +226,16 @@ export class CurationService {
     return outcome;
   }
 
-  /** Decisions about a submission and about its collection as a whole, oldest first. */
-  async history(submission: Submission): Promise<QcEvent[]> {
+  /**
+   * Decisions about a submission and about its collection as a whole, oldest first, `first` at a
+   * time after the event `after`: a submission has an event per quarantined or duplicate file (a
+   * zip at its bound: 200,000), and every one of them was read and sent on each query.
+   */
+  async history(submission: Submission, first = MAX_HISTORY, after = 0): Promise<QcEvent[]> {
+    if (!Number.isInteger(first) || first < 0 || first > MAX_HISTORY) throw badInput(`"first" must be between 0 and ${MAX_HISTORY}`, 'first');
     return this.em.find(QcEvent, {
+      id: { $gt: after },
       $or: [{ submission: submission.id }, { submission: null, collection: submission.collection.id }],
-    }, { orderBy: { id: 'asc' } });
+    }, { orderBy: { id: 'asc' }, limit: first });
   }
 }

@@ -104,4 +104,23 @@ describe('curation, used against itself', () => {
     const out = (await app.gql(RELEASE, { a: accession }, curator)).data.releaseCollection;
     assert.deepEqual([out.released, out.blockers], [true, []]);
   });
+
+  it('qcHistory answers a page of events, not every one of a submission\'s (one per quarantined or duplicate file)', async () => {
+    const em = app.orm.em.fork() as EntityManager;
+    const knex = em.getKnex();
+    const { collection_id: collectionId } = await knex('submission').where('id', submissionId).first('collection_id');
+    const at = em.getPlatform().processDateProperty(new Date());
+    // What a zip of 700 duplicates leaves behind, written directly (the pipeline would take a while).
+    const rows = Array.from({ length: 700 }, (_, i) => ({ collection_id: collectionId, submission_id: Number(submissionId), kind: 'DUPLICATE', subject: `file:${100000 + i}`, actor: 'pipeline', reason: 'DUPLICATE_UID', message: 'kept once', at }));
+    await knex.batchInsert('qc_event', rows, 100);
+    const HISTORY = `query($id: ID!, $first: Int, $after: ID) { submission(id: $id) { qcHistory(first: $first, after: $after) { id kind } } }`;
+    const total = Number((await knex('qc_event').where('submission_id', submissionId).orWhere((q: any) => q.whereNull('submission_id').where('collection_id', collectionId)).count({ n: '*' }).first())!.n);
+    const first = (await app.gql(HISTORY, { id: submissionId }, curator)).data.submission.qcHistory;
+    assert.equal(first.length, 500, `every one of ${total} events was sent at once`);
+    const rest = (await app.gql(HISTORY, { id: submissionId, after: first.at(-1).id }, curator)).data.submission.qcHistory;
+    assert.equal(first.length + rest.length, total);
+    assert.ok(Number(rest[0].id) > Number(first.at(-1).id));
+    const tooMany = await app.gql(HISTORY, { id: submissionId, first: 501 }, curator);
+    assert.equal(tooMany.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+  });
 });
