@@ -12,8 +12,12 @@ const TILES = 9;
 const CACHE_ENTRIES = 256;
 
 /**
- * Rendered previews by series UID and image count: a series that gains images gets a new key,
- * so a cached preview is never stale. Bounded LRU (Map order = recency).
+ * Rendered previews by series UID, image count and last image id: any change to the series' images
+ * gets a new key, so a cached preview is never stale. Ids only grow (autoincrement on both
+ * databases), so an added image raises the last id and a withdrawn one (unless replaced) lowers the
+ * count. The count alone was not enough: a slice withdrawn for a burned-in name and its corrected
+ * copy added brought the count back, and the cached montage with the withdrawn slice was served.
+ * Bounded LRU (Map order = recency).
  */
 const cache = new Map<string, Buffer>();
 
@@ -37,8 +41,10 @@ export function spread(n: number, count: number): number[] {
 async function servePreview(door: Door, request: FastifyRequest, reply: FastifyReply, uid: string): Promise<FastifyReply> {
   const { knex, row } = await authorizePixelView(door, request, `series ${uid}`, (k) => k('series as s')
     .join('collection as c', 'c.id', 's.collection_id').where('s.uid', uid)
-    .first('s.id as seriesId', 's.image_count as imageCount', ...COLLECTION_COLUMNS));
-  const key = `${uid}|${row.imageCount}`;
+    .first('s.id as seriesId', ...COLLECTION_COLUMNS));
+  // One aggregate over the (series, id) index, whatever the series' size.
+  const held = await knex('image').where('series_id', row.seriesId).first(knex.raw('count(*) as n'), knex.raw('max(id) as last'));
+  const key = `${uid}|${Number(held?.n ?? 0)}|${Number(held?.last ?? 0)}`;
   let png = cache.get(key);
   if (!png) {
     const images: { sha256: string }[] = await knex('image').where('series_id', row.seriesId)

@@ -123,4 +123,23 @@ describe('curation, used against itself', () => {
     const tooMany = await app.gql(HISTORY, { id: submissionId, first: 501 }, curator);
     assert.equal(tooMany.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
   });
+
+  it('a series preview is not served from before a withdrawal once the series is back at the same image count', async () => {
+    const preview = async () => {
+      const res = await fetch(`${app.url}/previews/${seriesUid}.png`, { headers: { authorization: `Bearer ${curator}` } });
+      assert.equal(res.status, 200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+    const before = await preview();
+    const knex = (app.orm.em.fork() as EntityManager).getKnex();
+    const images = await knex('image as im').join('series as s', 's.id', 'im.series_id').where('s.uid', seriesUid).orderBy('im.id').select('im.uid', 'im.sha256', 'im.size', 's.id as seriesId');
+    // A slice with a name burned in is withdrawn; the corrected one arrives in its place (here written
+    // directly, as the catalogue would): the series has as many images as before.
+    const WITHDRAW = `mutation($u: String!) { withdrawImage(uid: $u, reason: IDENTIFIABLE_INFORMATION, note: "name burned in") { reason } }`;
+    assert.equal((await app.gql(WITHDRAW, { u: images[0].uid }, curator)).errors, undefined);
+    await knex('image').insert({ uid: uid(), series_id: images[0].seriesId, sha256: images[1].sha256, size: images[1].size, frames: 1, transfer_syntax_uid: '1.2.840.10008.1.2.1', instance_number: 9 });
+    await knex('series').where('id', images[0].seriesId).increment('image_count', 1);
+    // The cached montage (keyed by UID and count) still showed the withdrawn slice.
+    assert.notDeepEqual(await preview(), before);
+  });
 });
