@@ -1,6 +1,7 @@
 import { JSONObjectResolver } from 'graphql-scalars';
 import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { Action } from '../../src/access/policy.js';
+import { assertAccession } from '../../src/accessions.js';
 import type { RequestContext } from '../../src/context.js';
 import { Collection, CollectionDataset, CollectionVersion, ImageTombstone } from '../../src/entities/index.js';
 import { IdentifierKind } from '../../src/entities/CollectionVersion.js';
@@ -116,6 +117,7 @@ export class ReleaseMutationsResolver {
   @Mutation(() => DownloadLink, { description: 'A signed, expiring link to a zip of one collection version exactly as released (with its manifest), bound to the caller.' })
   async createVersionDownloadLink(@Arg('collection', { description: 'Collection accession.' }) collection: string,
     @Arg('number', () => Int, { description: 'Version number.' }) number: number, @Ctx() ctx: RequestContext) {
+    assertAccession('collection', collection);
     if (!Number.isInteger(number) || number < 1) throw badInput('a version number is a positive integer', 'number');
     const { url, expiresAt } = await ctx.access.downloads.createLinkFor('version', versionId(collection, number));
     return { url, expiresAt };

@@ -15,6 +15,8 @@ import { recordQcEvent } from './events.js';
 import { checkRepair, repaired, type Repair } from './repair.js';
 import { versionRelease } from '../releases/ReleaseService.js';
 import { logger } from '../log.js';
+import { assertAccession } from '../accessions.js';
+import { isUid } from '../dicom/index.js';
 import { MAX_PAGE_SIZE } from '../browse/pagination.js';
 import { boundToTransaction, lockEntityRow, transactionKnex } from '../db/transitions.js';
 
@@ -66,6 +68,8 @@ export class CurationService {
    */
   async reviewSeries(uid: string, verdict: QcVerdict, note: string): Promise<SeriesReview> {
     const curator = requireCurator(this.user);
+    // A malformed identifier is bad input, refused without echoing it (the format is public).
+    if (!isUid(uid)) throw badInput('uid is not a DICOM UID (dot-separated numbers, at most 64 characters)', 'uid');
     const found = await this.em.getKnex()('series').where('uid', uid).first('id', 'collection_id');
     if (!found) throw notFound(`series ${uid}`);
     return this.em.transactional(async (tx) => {
@@ -195,6 +199,7 @@ export class CurationService {
    */
   async releaseCollection(accession: string): Promise<ReleaseOutcome> {
     const curator = requireCurator(this.user);
+    assertAccession('collection', accession);
     const found = await this.em.getKnex()('collection').where('accession', accession).first('id');
     if (!found) throw notFound(`collection ${accession}`);
     const outcome = await this.em.transactional(async (tx): Promise<ReleaseOutcome> => {

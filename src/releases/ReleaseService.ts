@@ -9,6 +9,8 @@ import { WITHHELD_FROM_ALL_VERSIONS, type WithdrawalReason } from '../entities/I
 import type { ReleaseManifestEntry } from '../entities/ReleaseManifestEntry.js';
 import { ConflictError, QuotaExceededError } from '../errors.js';
 import { lockEntityRow, lockRow } from '../db/transitions.js';
+import { assertAccession } from '../accessions.js';
+import { isUid } from '../dicom/index.js';
 import { requireCurator } from '../qc/CurationService.js';
 import { dataCiteAttributes, DataCiteError, mintDoi, versionIdentifier, type VersionFacts } from './datacite.js';
 import { ManifestDigest, type ManifestFile } from './manifest.js';
@@ -168,6 +170,7 @@ export class ReleaseService {
   /** Curators retry minting a version's DOI after a failure. */
   async retryMint(accession: string, number: number): Promise<CollectionVersion> {
     requireCurator(this.user);
+    assertAccession('collection', accession);
     const version = await this.versionOf(accession, number);
     if (!version) throw notFound(`no version ${number} of ${accession}`);
     if (!this.module.config.datacite) throw badInput('no DataCite credentials are configured: versions carry local identifiers', 'number');
@@ -235,6 +238,7 @@ export class ReleaseService {
    */
   async withdrawImage(uid: string, reason: WithdrawalReason, note: string): Promise<ImageTombstone> {
     const curator = requireCurator(this.user);
+    if (!isUid(uid)) throw badInput('uid is not a DICOM UID (dot-separated numbers, at most 64 characters)', 'uid');
     if (!note.trim()) throw badInput('say why the image is withdrawn', 'note');
     const row = await this.knex('image as im').join('series as s', 's.id', 'im.series_id').join('study as st', 'st.id', 's.study_id')
       .join('individual as i', 'i.id', 's.individual_id').join('collection as c', 'c.id', 's.collection_id').where('im.uid', uid)
@@ -265,6 +269,7 @@ export class ReleaseService {
    */
   async declareEquivalentDataset(accession: string, datasetId: string, repository: string): Promise<CollectionDataset> {
     if (!this.user) requireCurator(this.user);
+    assertAccession('collection', accession);
     const collection = await this.knex('collection').where('accession', accession).first('id', 'submitter', 'accessibility');
     const mayDeclare = !!collection && (collection.submitter === this.user!.id || hasRole(this.user, Role.CURATOR, Role.ADMIN));
     if (!mayDeclare) throw notFound(`no collection ${accession} you may declare datasets for`);

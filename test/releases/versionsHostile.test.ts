@@ -52,4 +52,20 @@ describe('collection versions, used against themselves', () => {
     await insertRequest(app, collectionId, 'vh-researcher', AccessRequestState.APPROVED);
     assert.deepEqual(await digests(researcher), ['ab'.repeat(32), 'ab'.repeat(32)]);
   });
+
+  it('malformed identifiers are BAD_USER_INPUT, never echoed (they were NOT_FOUND or FORBIDDEN quoting them whole)', async () => {
+    const hostile = `${'A'.repeat(300)}<x/>`;
+    for (const q of [
+      `mutation($h: String!) { releaseCollection(accession: $h) { released } }`,
+      `mutation($h: String!) { reviewSeries(uid: $h, verdict: PASS, note: "ok") { verdict } }`,
+      `mutation($h: String!) { withdrawImage(uid: $h, reason: QUALITY, note: "x") { reason } }`,
+      `mutation($h: String!) { createVersionDownloadLink(collection: $h, number: 1) { url } }`,
+      `mutation($h: String!) { mintVersionDoi(collection: $h, number: 1) { number } }`,
+      `mutation($h: String!) { declareEquivalentDataset(collection: $h, dataset: "HRA000001", repository: "GSA-Human") { datasetId } }`,
+    ]) {
+      const res = await app.gql(q, { h: hostile }, curator);
+      assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', `${q}: ${JSON.stringify(res.errors?.[0]?.extensions)}`);
+      assert.ok(!JSON.stringify(res.errors).includes('AAAAAAAA'), `${q} echoed the value`);
+    }
+  });
 });
