@@ -23,6 +23,16 @@ export interface CensusStats { fromRun: number; readBack: number }
 export async function currentCensus(em: EntityManager, store: BlobStore, submissionId: number, known?: RunCensus, stats?: CensusStats): Promise<TagCensus> {
   const row = await em.findOne(SubmissionCensus, { submission: submissionId });
   const counted = new Set(row?.countedFiles ?? []);
+  if (row) {
+    // Up to date when the stored files are the ones counted: one aggregate over the (submission,
+    // state) index, instead of every stored file's row on every query (200,000 for a zip at its bound).
+    const knex = em.getKnex();
+    const held = await knex('submission_file').where('submission_id', submissionId).whereIn('state', [FileState.STORED, FileState.INDEXED])
+      .whereNotNull('stored_sha256').first(knex.raw('count(*) as n'), knex.raw('coalesce(sum(id), 0) as ids'));
+    let ids = 0;
+    for (const id of counted) ids += id;
+    if (Number(held?.n) === counted.size && Number(held?.ids) === ids) return TagCensus.fromJSON(row.census);
+  }
   const submission = row ? null : await em.findOneOrFail(Submission, { id: submissionId });
   const census = row ? TagCensus.fromJSON(row.census) : new TagCensus({ options: submission!.deidOptions });
   const fresh = (await em.find(SubmissionFile, {

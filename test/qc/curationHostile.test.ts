@@ -142,4 +142,24 @@ describe('curation, used against itself', () => {
     // The cached montage (keyed by UID and count) still showed the withdrawn slice.
     assert.notDeepEqual(await preview(), before);
   });
+
+  it('an up-to-date tag census is answered without reading every stored file\'s row again', async () => {
+    const CENSUS = `query($id: ID!) { submission(id: $id) { tagCensus { tag files } } }`;
+    const first = await app.gql(CENSUS, { id: submissionId }, curator);
+    assert.equal(first.errors, undefined, JSON.stringify(first.errors));
+    const knex = (app.orm.em as EntityManager).getKnex();
+    let rows = 0;
+    const listener = (response: unknown, q: { sql?: string }) => {
+      if (/from [`"]?submission_file/i.test(q.sql ?? '') && Array.isArray(response)) rows += response.length;
+    };
+    knex.on('query-response', listener);
+    try {
+      const again = await app.gql(CENSUS, { id: submissionId }, curator);
+      assert.deepEqual(again.data, first.data);
+    } finally {
+      knex.removeListener('query-response', listener);
+    }
+    // One aggregate row; it was a row per stored file (3 here, 200,000 for a zip at its bound).
+    assert.ok(rows <= 1, `${rows} submission_file rows read`);
+  });
 });
