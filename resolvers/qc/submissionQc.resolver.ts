@@ -51,10 +51,14 @@ export class SubmissionQcResolver {
     description: 'Quarantines, duplicates, reviews, repair requests and releases concerning a submission, as they happen (graphql-ws).',
     // A subscribe function instead of `topics`: subscribing is also when live recording of the
     // pipeline's quarantines must be on (attachQcEvents is idempotent per pipeline).
-    subscribe: ({ args, context }) => {
+    subscribe: async ({ args, context }) => {
       const ctx = context as RequestContext;
+      const id = rowId(args.submission, 'submission');
+      // Refused at once to whoever may not see the submission: a subscription accepted and refused
+      // only per event told a stranger each time another's submission had a QC decision.
+      await ingestOf(ctx).submissions.findOrFail(ctx.user, id, ctx.em.fork(), Action.VIEW_SUBMISSION);
       attachQcEvents(ctx.em, ingestOf(ctx));
-      return pubSub.subscribe(Topic.QC_EVENTS, String(rowId(args.submission, 'submission')));
+      return pubSub.subscribe(Topic.QC_EVENTS, String(id));
     },
   })
   async qcEvents(@Root() payload: { submissionId: string; kind: string; subject: string; message: string; at: Date },
