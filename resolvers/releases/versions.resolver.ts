@@ -2,6 +2,7 @@ import { JSONObjectResolver } from 'graphql-scalars';
 import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { Action } from '../../src/access/policy.js';
 import { assertAccession } from '../../src/accessions.js';
+import { MAX_PAGE_SIZE } from '../../src/browse/pagination.js';
 import type { RequestContext } from '../../src/context.js';
 import { Collection, CollectionDataset, CollectionVersion, ImageTombstone } from '../../src/entities/index.js';
 import { IdentifierKind } from '../../src/entities/CollectionVersion.js';
@@ -18,6 +19,11 @@ import { VersionFileConnection, VersionSeries } from './types.js';
 
 const releases = (ctx: RequestContext) => new ReleaseService(ctx.em, ctx.user);
 
+// Default pages, small enough that a query nesting a version's files and withdrawals under
+// `versions` stays within the guard's cost budget (it multiplies nested lists by `first`).
+const VERSIONS_PAGE = 20;
+const WITHDRAWN_PAGE = 100;
+
 /** Whether the caller may view the pixels of this collection's released images (VIEW_THUMBNAIL, as Image.sha256 asks). */
 async function mayViewPixelsOfCollection(ctx: RequestContext, collectionId: number): Promise<boolean> {
   const c = await ctx.loaders.collectionById.load(collectionId);
@@ -26,9 +32,11 @@ async function mayViewPixelsOfCollection(ctx: RequestContext, collectionId: numb
 
 @Resolver(() => Collection)
 export class CollectionVersionsResolver {
-  @FieldResolver(() => [CollectionVersion], { description: 'Released versions of this collection, newest first (empty until it is released).' })
-  versions(@Root() collection: Collection, @Ctx() ctx: RequestContext) {
-    return releases(ctx).versions(collection.id);
+  @FieldResolver(() => [CollectionVersion], { description: 'Released versions of this collection, newest first (empty until it is released): at most `first`, before version `before` (pass the last number for the next ones).' })
+  versions(@Root() collection: Collection, @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { defaultValue: VERSIONS_PAGE, description: `How many versions (0 to ${MAX_PAGE_SIZE}).` }) first: number,
+    @Arg('before', () => Int, { nullable: true, description: 'Only versions numbered below this one.' }) before: number | null) {
+    return releases(ctx).versions(collection.id, first, before);
   }
 
   @FieldResolver(() => CollectionVersion, { nullable: true, description: 'One version by number (1, 2, …); null when there is no such version.' })
@@ -84,9 +92,11 @@ export class CollectionVersionResolver {
     return releases(ctx).series(version);
   }
 
-  @FieldResolver(() => [ImageTombstone], { description: 'Images withdrawn in or before this version, with the reasons: listed, never silent holes.' })
-  withdrawn(@Root() version: CollectionVersion, @Ctx() ctx: RequestContext) {
-    return releases(ctx).tombstones(version);
+  @FieldResolver(() => [ImageTombstone], { description: 'Images withdrawn in or before this version, with the reasons: listed, never silent holes. In SOPInstanceUID order, at most `first`, after the UID `after` (pass the last one for the next ones).' })
+  withdrawn(@Root() version: CollectionVersion, @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { defaultValue: WITHDRAWN_PAGE, description: `How many (0 to ${MAX_PAGE_SIZE}).` }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'Only images whose SOPInstanceUID sorts after this one.' }) after: string | null) {
+    return releases(ctx).tombstones(version, first, after);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Knex } from 'knex';
 import { hasRole, Role, type Principal } from '../auth/Principal.js';
-import { decodeCursor, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
+import { decodeCursor, MAX_PAGE_SIZE, pageSize, toPage, type Page, type PageArgs } from '../browse/pagination.js';
 import { Accessibility, ReleaseState } from '../domain.js';
 import { CollectionDataset, CollectionVersion, ImageTombstone } from '../entities/index.js';
 import { IdentifierKind } from '../entities/CollectionVersion.js';
@@ -178,8 +178,15 @@ export class ReleaseService {
     return version;
   }
 
-  async versions(collectionId: number): Promise<CollectionVersion[]> {
-    return this.em.find(CollectionVersion, { collection: collectionId }, { orderBy: { number: 'desc' } });
+  /**
+   * Newest first, `first` at a time before version `before`: every withdrawal cuts a version, so a
+   * collection's versions (each with its DataCite metadata) grow with its curation, and the public
+   * field answered every one of them.
+   */
+  async versions(collectionId: number, first = MAX_PAGE_SIZE, before: number | null = null): Promise<CollectionVersion[]> {
+    const size = pageSize(first);
+    if (before !== null && (!Number.isInteger(before) || before < 1)) throw badInput('a version number is a positive integer', 'before');
+    return this.em.find(CollectionVersion, { collection: collectionId, ...(before !== null ? { number: { $lt: before } } : {}) }, { orderBy: { number: 'desc' }, limit: size });
   }
 
   async version(collectionId: number, number: number): Promise<CollectionVersion | null> {
@@ -224,11 +231,14 @@ export class ReleaseService {
    * Images withdrawn before (or in) this version, and those withheld from every version
    * (identifiable information): what it lists instead of silent holes.
    */
-  async tombstones(version: CollectionVersion): Promise<ImageTombstone[]> {
+  async tombstones(version: CollectionVersion, first = MAX_PAGE_SIZE, after: string | null = null): Promise<ImageTombstone[]> {
+    // `first` at a time, in UID order after `after`: a collection's withdrawals have no bound of their own.
+    const size = pageSize(first);
     return this.em.find(ImageTombstone, {
       collection: version.collection.id,
+      ...(after !== null ? { sopInstanceUid: { $gt: after } } : {}),
       $or: [{ firstAbsentFrom: { $lte: version.number } }, { reason: { $in: [...WITHHELD_FROM_ALL_VERSIONS] } }],
-    }, { orderBy: { sopInstanceUid: 'asc' } });
+    }, { orderBy: { sopInstanceUid: 'asc' }, limit: size });
   }
 
   /**

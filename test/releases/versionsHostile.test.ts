@@ -68,4 +68,26 @@ describe('collection versions, used against themselves', () => {
       assert.ok(!JSON.stringify(res.errors).includes('AAAAAAAA'), `${q} echoed the value`);
     }
   });
+
+  it('versions and a version\'s withdrawals answer a page (first, before/after), not every row', async () => {
+    const knex = (app.orm.em.fork() as EntityManager).getKnex();
+    // Every withdrawal cuts a version and leaves a tombstone: 520 of each, written directly.
+    const v1 = await knex('collection_version').where('collection_id', collectionId).where('number', 1).first();
+    const { id: _id, ...copy } = v1;
+    await knex.batchInsert('collection_version', Array.from({ length: 520 }, (_, i) => ({ ...copy, number: i + 2, identifier: `LOCAL/${accession}.v${i + 2}` })), 50);
+    const t = { collection_id: collectionId, series_instance_uid: '1.2.3', study_accession: 'S00000001', individual_accession: 'I000001', sha256: 'cd'.repeat(32), size: 1, reason: 'QUALITY', note: 'x', withdrawn_by: 'vh-curator', withdrawn_at: v1.created_at, first_absent_from: 1 };
+    await knex.batchInsert('image_tombstone', Array.from({ length: 520 }, (_, i) => ({ ...t, sop_instance_uid: `1.2.3.${1000 + i}` })), 50);
+    const Q = `query($a: String!) { collection(accession: $a) { versions { number } version(number: 1) { withdrawn { sopInstanceUid } } } }`;
+    const byDefault = (await app.gql(Q, { a: accession }, null)).data.collection;
+    assert.deepEqual([byDefault.versions.length, byDefault.version.withdrawn.length], [20, 100], 'every version and every tombstone were listed');
+    assert.equal(byDefault.versions[0].number, 521);
+    const P = `query($a: String!, $before: Int, $after: String) { collection(accession: $a) { versions(first: 500, before: $before) { number } } t: collection(accession: $a) { version(number: 1) { withdrawn(first: 500, after: $after) { sopInstanceUid } } } }`;
+    const first = (await app.gql(P, { a: accession }, null)).data;
+    assert.deepEqual([first.collection.versions.length, first.t.version.withdrawn.length], [500, 500]);
+    const rest = (await app.gql(P, { a: accession, before: first.collection.versions.at(-1).number, after: first.t.version.withdrawn.at(-1).sopInstanceUid }, null)).data;
+    assert.deepEqual(rest.collection.versions.map((v: any) => v.number), Array.from({ length: 21 }, (_, i) => 21 - i));
+    assert.equal(rest.t.version.withdrawn.length, 20);
+    const tooMany = await app.gql(`query($a: String!) { collection(accession: $a) { versions(first: 501) { number } } }`, { a: accession }, null);
+    assert.equal(tooMany.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+  });
 });
