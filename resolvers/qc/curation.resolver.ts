@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import { rowId } from '../../src/graphql/ids.js';
 import type { RequestContext } from '../../src/context.js';
 import { SubmissionFile } from '../../src/entities/index.js';
@@ -17,8 +17,10 @@ export class CurationResolver {
   @Mutation(() => SeriesReview, { description: 'A curator\'s verdict on a series after looking at it (thumbnails, preview). PASS also accepts its images held for pixel review. Curators only.' })
   reviewSeries(@Arg('uid', { description: 'The series\' de-identified SeriesInstanceUID.' }) uid: string,
     @Arg('verdict', () => QcVerdict, { description: 'PASS or FAIL.' }) verdict: QcVerdict,
-    @Arg('note', { defaultValue: '', description: 'What the curator saw; required in practice for FAIL, shown to the submitter.' }) note: string, @Ctx() ctx: RequestContext) {
-    return curation(ctx).reviewSeries(uid, verdict, note);
+    @Arg('note', { defaultValue: '', description: 'What the curator saw; required in practice for FAIL, shown to the submitter.' }) note: string,
+    @Arg('imageCount', () => Int, { nullable: true, description: 'How many images the curator looked at (Series.imageCount when the review began): refused with CONFLICT when the series holds another number now, so a verdict never covers images that arrived unseen.' }) imageCount: number | null,
+    @Ctx() ctx: RequestContext) {
+    return curation(ctx).reviewSeries(uid, verdict, note, imageCount ?? null);
   }
 
   @Mutation(() => SubmissionFile, { description: 'Asks the submitter to repair a file, saying what is wrong. Curators only.' })

@@ -15,6 +15,7 @@ import { recordQcEvent } from './events.js';
 import { checkRepair, repaired, type Repair } from './repair.js';
 import { versionRelease } from '../releases/ReleaseService.js';
 import { logger } from '../log.js';
+import { ConflictError } from '../errors.js';
 import { assertAccession } from '../accessions.js';
 import { isUid } from '../dicom/index.js';
 import { MAX_PAGE_SIZE } from '../browse/pagination.js';
@@ -66,7 +67,7 @@ export class CurationService {
    * refused for it) or finds the series released, never a failed series published. Two first
    * verdicts at once write one review, the later replacing the earlier.
    */
-  async reviewSeries(uid: string, verdict: QcVerdict, note: string): Promise<SeriesReview> {
+  async reviewSeries(uid: string, verdict: QcVerdict, note: string, seenImages: number | null = null): Promise<SeriesReview> {
     const curator = requireCurator(this.user);
     // A malformed identifier is bad input, refused without echoing it (the format is public).
     if (!isUid(uid)) throw badInput('uid is not a DICOM UID (dot-separated numbers, at most 64 characters)', 'uid');
@@ -81,6 +82,11 @@ export class CurationService {
       const released = collection.releaseState === ReleaseState.RELEASED;
       if (released && series.published) throw badInput('the series is released; it can no longer be reviewed', 'uid');
       if (verdict === QcVerdict.FAIL && !note.trim()) throw badInput('a FAIL verdict needs a note saying what is wrong', 'note');
+      // The verdict is on the images the curator looked at: images that joined the series since
+      // (the catalogue drops a PASS given before they arrive, not one sent while they do) are unseen.
+      if (seenImages !== null && seenImages !== series.imageCount) {
+        throw new ConflictError(`the series has ${series.imageCount} image(s) now, not the ${seenImages} reviewed: look at it again`);
+      }
       let review = await tx.findOne(SeriesReview, { series: series.id }, { refresh: true });
       if (!review) review = tx.create(SeriesReview, { series, verdict, note, reviewer: curator.id, reviewedAt: new Date() });
       Object.assign(review, { verdict, note, reviewer: curator.id, reviewedAt: new Date() });

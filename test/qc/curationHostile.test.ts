@@ -91,6 +91,16 @@ describe('curation, used against itself', () => {
     assert.equal(await em.getKnex()('file_curation').where('file_id', indexed.id).count({ n: '*' }).first().then((r: any) => Number(r.n)), 0);
   });
 
+  it('a verdict sent with the number of images looked at is refused (CONFLICT) when the series holds another number', async () => {
+    const seen = (await app.gql(`query($u: String!) { series(uid: $u) { imageCount } }`, { u: seriesUid }, curator)).data.series.imageCount;
+    const REVIEW_SEEN = `mutation($uid: String!, $n: Int) { reviewSeries(uid: $uid, verdict: PASS, note: "looked", imageCount: $n) { verdict } }`;
+    const stale = await app.gql(REVIEW_SEEN, { uid: seriesUid, n: seen - 1 }, curator);
+    assert.equal(stale.errors?.[0]?.extensions?.code, 'CONFLICT');
+    const knex = (app.orm.em.fork() as EntityManager).getKnex();
+    assert.equal(Number((await knex('series_review as r').join('series as s', 's.id', 'r.series_id').where('s.uid', seriesUid).count({ n: '*' }).first())!.n), 0);
+    assert.equal((await app.gql(REVIEW_SEEN, { uid: seriesUid, n: seen }, curator)).errors, undefined);
+  });
+
   it('a PASS does not cover an image that joins the series after it: a repaired file held for pixel review blocks release', async () => {
     assert.equal((await app.gql(REVIEW, { uid: seriesUid, v: 'PASS', note: 'two slices, clean' }, curator)).errors, undefined);
     // The submitter repairs the held file: it joins the passed series, held for burned-in text.
