@@ -171,6 +171,7 @@ export class ReleaseService {
   async retryMint(accession: string, number: number): Promise<CollectionVersion> {
     requireCurator(this.user);
     assertAccession('collection', accession);
+    if (!Number.isInteger(number) || number < 1) throw badInput('a version number is a positive integer', 'number');
     const version = await this.versionOf(accession, number);
     if (!version) throw notFound(`no version ${number} of ${accession}`);
     if (!this.module.config.datacite) throw badInput('no DataCite credentials are configured: versions carry local identifiers', 'number');

@@ -67,6 +67,11 @@ describe('collection versions, used against themselves', () => {
       assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', `${q}: ${JSON.stringify(res.errors?.[0]?.extensions)}`);
       assert.ok(!JSON.stringify(res.errors).includes('AAAAAAAA'), `${q} echoed the value`);
     }
+    // A version number is a positive integer everywhere (mintVersionDoi answered NOT_FOUND for -1).
+    for (const n of [0, -1]) {
+      const res = await app.gql(`mutation($a: String!, $n: Int!) { mintVersionDoi(collection: $a, number: $n) { number } }`, { a: accession, n }, curator);
+      assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    }
   });
 
   it('versions and a version\'s withdrawals answer a page (first, before/after), not every row', async () => {
