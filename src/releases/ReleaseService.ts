@@ -92,7 +92,13 @@ export class ReleaseService {
           if (rows.length < 5000) break;
           after = Number(rows[rows.length - 1].id);
         }
-        const tombstones = await trx('image_tombstone').where('collection_id', collectionId).select('sop_instance_uid as sopInstanceUid', 'reason', 'first_absent_from');
+        // Only images an earlier version held leave a tombstone in the versions: one never released (a
+        // series not yet passed) is no hole in any, and its tombstone (UIDs, the curator's note) would
+        // publish what was never reviewed, and cut a version for it.
+        const wasReleased = (table: string) => trx('release_manifest_entry as e').join('collection_version as v', 'v.id', 'e.version_id')
+          .where('v.collection_id', collectionId).where('v.id', '<>', versionId).whereRaw(`e.sop_instance_uid = ${table}.sop_instance_uid`).select(trx.raw('1'));
+        const tombstones = await trx('image_tombstone').where('collection_id', collectionId).whereExists(wasReleased('image_tombstone'))
+          .select('sop_instance_uid as sopInstanceUid', 'reason', 'first_absent_from');
         const { manifestSha256, bundleSha256 } = digest.finish(tombstones);
         if (last && last.manifest_sha256 === manifestSha256) throw new Unchanged();
         const added = last
@@ -101,7 +107,7 @@ export class ReleaseService {
             .count({ n: '*' }).first())?.n ?? 0)
           : digest.count;
         const withdrawn = tombstones.filter((t: any) => t.first_absent_from == null).length;
-        await trx('image_tombstone').where('collection_id', collectionId).whereNull('first_absent_from').update({ first_absent_from: number });
+        await trx('image_tombstone').where('collection_id', collectionId).whereNull('first_absent_from').whereExists(wasReleased('image_tombstone')).update({ first_absent_from: number });
         const submitter = await trx('user_account').where('sub', collection.submitter).first('name', 'institution');
         const kind = datacite ? 'DOI' : 'LOCAL';
         const identifier = versionIdentifier(collection.accession, number, datacite);
@@ -238,7 +244,8 @@ export class ReleaseService {
     return this.em.find(ImageTombstone, {
       collection: version.collection.id,
       ...(after !== null ? { sopInstanceUid: { $gt: after } } : {}),
-      $or: [{ firstAbsentFrom: { $lte: version.number } }, { reason: { $in: [...WITHHELD_FROM_ALL_VERSIONS] } }],
+      // A tombstone without firstAbsentFrom is of an image no version held (cutVersion): listed by none.
+      $or: [{ firstAbsentFrom: { $lte: version.number } }, { reason: { $in: [...WITHHELD_FROM_ALL_VERSIONS] }, firstAbsentFrom: { $ne: null } }],
     }, { orderBy: { sopInstanceUid: 'asc' }, limit: size });
   }
 

@@ -8,6 +8,7 @@ import { AccessRequestState } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { makeCollection } from '../support/kit.js';
 import { insertRequest } from '../access/support.js';
+import { addSeries } from './support.js';
 
 const FILES = `query($a: String!) { collection(accession: $a) { versions { number files(first: 5) { edges { node { sopInstanceUid sha256 } } } } } }`;
 
@@ -72,6 +73,20 @@ describe('collection versions, used against themselves', () => {
       const res = await app.gql(`mutation($a: String!, $n: Int!) { mintVersionDoi(collection: $a, number: $n) { number } }`, { a: accession, n }, curator);
       assert.equal(res.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     }
+  });
+
+  it('withdrawing an image never released (a series not yet passed) cuts no version and lists no tombstone publicly', async () => {
+    const unseen = await addSeries(app, collectionId, 1);
+    const knex = (app.orm.em.fork() as EntityManager).getKnex();
+    // Arrived after the release, not yet reviewed: hidden from everyone but its submitter and curators.
+    await knex('series').where('uid', unseen.uid).update({ published: false });
+    const [imageUid] = [...unseen.bytes.keys()];
+    const withdrawn = await app.gql(`mutation($u: String!) { withdrawImage(uid: $u, reason: IDENTIFIABLE_INFORMATION, note: "name on the film") { reason } }`, { u: imageUid }, curator);
+    assert.equal(withdrawn.errors, undefined, JSON.stringify(withdrawn.errors));
+    const seen = (await app.gql(`query($a: String!) { collection(accession: $a) { versions { number withdrawn { sopInstanceUid seriesInstanceUid note } } } }`, { a: accession }, null)).data.collection.versions;
+    // It cut v2, whose public tombstone named the unreviewed image, its series and the curator's note.
+    assert.deepEqual(seen.map((v: any) => v.number), [1]);
+    assert.ok(!JSON.stringify(seen).includes(imageUid) && !JSON.stringify(seen).includes('name on the film'));
   });
 
   it('versions and a version\'s withdrawals answer a page (first, before/after), not every row', async () => {
