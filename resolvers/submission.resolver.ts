@@ -193,7 +193,17 @@ export class SubmissionResolver {
   @Subscription(() => SubmissionProgress, {
     description: 'Counts per file state (graphql-ws): first the current state, then again whenever a file of the submission changes state, '
       + 'so a client that subscribes late misses nothing. A run has ended when `state` reads PROCESSED.',
-    subscribe: ({ args }) => currentThenLive(String(rowId(args.submission, 'submission'))),
+    subscribe: async ({ args, context }) => {
+      const ctx = context as RequestContext;
+      const id = rowId(args.submission, 'submission');
+      // Refused at once to whoever may not see the submission (FORBIDDEN, or UNAUTHENTICATED; one
+      // answer for absent and not permitted): accepted and refused per event, a stranger's
+      // subscription was told each time another's submission changed (when and how much it
+      // processes), and held one of the caller's live-operation places. The per-event check stays:
+      // access can change while subscribed.
+      await ingestOf(ctx).submissions.findOrFail(ctx.user, id, ctx.em.fork(), Action.VIEW_SUBMISSION);
+      return currentThenLive(String(id));
+    },
   })
   async submissionProgress(@Arg('submission', () => ID, SUBMISSION_ARG) submission: string, @Ctx() ctx: RequestContext) {
     // Payloads carry only the id: counts are re-read for, and only shown to, a subscriber who may see them.
