@@ -49,10 +49,31 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 /** Headers a reverse proxy adds: a loopback socket carrying one is a remote caller's request, relayed. */
 const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'via'];
 
-/** Whether the caller is on this machine: its socket's address is loopback and no proxy relayed it. */
+/**
+ * Names a browser on this machine reaches the hub by: localhost (and *.localhost, which browsers
+ * resolve to loopback themselves, never through DNS), a 127/8 address or [::1], with any port.
+ */
+const LOOPBACK_HOST = /^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)*\.localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d{1,5})?$/i;
+
+/** The host of an Origin header ("null" and malformed ones are no host). */
+function originHost(origin: string): string | null {
+  try { return new URL(origin).host; } catch { return null; }
+}
+
+/**
+ * Whether the caller is on this machine: its socket's address is loopback, no proxy relayed it,
+ * and the browser (if it is one) asked by a loopback name from a loopback page. The socket alone
+ * is not enough: a site whose DNS name is rebound to 127.0.0.1 is, to the browser, the same origin
+ * as the hub, so its script could POST here from the victim's own machine and read an admin token
+ * (Host: rebind.example:4000); and any other site's page may send the request (Origin: its own).
+ */
 export function onThisMachine(request: Pick<FastifyRequest, 'socket' | 'headers'>): boolean {
   const address = request.socket.remoteAddress ?? '';
-  return LOOPBACK.test(address) && !FORWARDING.some((h) => request.headers[h] !== undefined);
+  if (!LOOPBACK.test(address) || FORWARDING.some((h) => request.headers[h] !== undefined)) return false;
+  if (!LOOPBACK_HOST.test(String(request.headers.host ?? ''))) return false;
+  const origin = request.headers.origin;
+  if (origin !== undefined && !LOOPBACK_HOST.test(originHost(String(origin)) ?? '')) return false;
+  return request.headers['sec-fetch-site'] !== 'cross-site';
 }
 
 function answers(mode: DevSignIn, request: Pick<FastifyRequest, 'socket' | 'headers'>): boolean {
@@ -87,7 +108,7 @@ export function signInRoutes(config: Config, issuer: LocalIssuer, env: NodeJS.Pr
       // Refused before the body is looked at: a remote caller learns nothing but how to enable it.
       if (!answers(mode, request)) {
         log.warn({ address: request.socket.remoteAddress }, 'development sign-in refused to a caller not on this machine');
-        throw new ForbiddenError('development sign-in answers only on the machine the archive runs on (OBIA_DEV_SIGNIN=network offers it to every caller)');
+        throw new ForbiddenError('development sign-in answers only on the machine the archive runs on, opened as http://localhost:<port> (OBIA_DEV_SIGNIN=network offers it to every caller)');
       }
       const body = (request.body ?? {}) as { user?: unknown; role?: unknown; name?: unknown; institution?: unknown };
       if (typeof body !== 'object') throw new BadUserInputError('send JSON: {"user": "alice", "role": "researcher"}');
