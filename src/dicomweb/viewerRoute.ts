@@ -188,8 +188,15 @@ export class ViewerFiles {
   }
 }
 
+/**
+ * The page is answered for every viewer URL, and the portal's "Open in the full viewer" link puts
+ * the session's bearer token in that URL (`?token=`). no-store, not no-cache: a stored answer is
+ * filed under its URL, so the token would stay in the browser's disk cache (and any shared cache)
+ * for its lifetime after the tab is closed and OHIF has taken it out of the address bar. The page
+ * is a few kilobytes held in memory: storing it saves nothing worth that.
+ */
 function sendIndex(files: ViewerFiles, reply: FastifyReply): FastifyReply {
-  return reply.header('content-type', TYPES['.html']).header('cache-control', 'no-cache').header('content-security-policy', PAGE_CSP).send(files.index());
+  return reply.header('content-type', TYPES['.html']).header('cache-control', 'no-store').header('content-security-policy', PAGE_CSP).send(files.index());
 }
 
 async function serve(files: ViewerFiles, request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply): Promise<FastifyReply> {
