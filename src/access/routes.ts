@@ -15,7 +15,7 @@ import { BlobCorruptError } from '../storage/VerifiedReader.js';
 import { readVerifiedBlob } from './blobs.js';
 import { DownloadService, fillArchive, type DownloadFile } from './DownloadService.js';
 import { LinkError, type LinkClaims } from './links.js';
-import { Action } from './policy.js';
+import { Action, canSee, type CollectionRow } from './policy.js';
 import { isUid } from '../dicom/index.js';
 
 interface Authorized { claims: LinkClaims; user: Principal; downloads: DownloadService }
@@ -174,7 +174,7 @@ async function serveThumbnail(door: Door, request: FastifyRequest, reply: Fastif
     if (!bytes) throw new NotFoundError(`${NOT_HELD}: there is no thumbnail`);
     try { png = await renderThumbnail(bytes, { maxSize: 128 }); } catch { throw new NotFoundError('no thumbnail can be rendered for this image'); }
   }
-  return sendPixels(reply, png, row.accessibility);
+  return sendPixels(reply, png, row);
 }
 
 /**
@@ -204,11 +204,16 @@ export async function authorizePixelView(
   return { knex, row: row! };
 }
 
-export function sendPixels(reply: FastifyReply, png: Buffer, accessibility: string): FastifyReply {
+export function sendPixels(reply: FastifyReply, png: Buffer, row: { accessibility: string; releaseState: string; published?: unknown }): FastifyReply {
+  // Cacheable by anyone only what anyone may see: an open collection's pixels once released and
+  // their series published. "public" lets a shared cache keep an answer to a request that carried
+  // a bearer token (RFC 9111 §3.5), so an open collection's unreleased pixels, shown to its
+  // submitter and curators (and held for burned-in text review), must not say it; controlled
+  // pixels neither.
+  const anyone = row.accessibility === Accessibility.OPEN && canSee(null, row as CollectionRow);
   return reply.headers({
     'content-type': 'image/png',
-    // Controlled pixels must not linger in shared caches.
-    'cache-control': accessibility === Accessibility.OPEN ? 'public, max-age=300' : 'private, no-store',
+    'cache-control': anyone ? 'public, max-age=300' : 'private, no-store',
   }).send(png);
 }
 

@@ -59,7 +59,7 @@ async function servePreview(door: Door, request: FastifyRequest, reply: FastifyR
     png = await renderMontage(bytes, { tile: 128 });
     remember(key, png);
   }
-  return sendPixels(reply, png, row.accessibility);
+  return sendPixels(reply, png, row);
 }
 
 /** `GET /previews/<series UID>.png`. */
