@@ -16,7 +16,7 @@ const log = logger.child({ module: 'portal' });
 export const DEFAULT_PORTAL_DIR = path.resolve(__dirname, '../../../portal/dist');
 
 /** Paths owned by the API: never answered with the portal's index.html, so clients get an honest 404. */
-const API_PREFIXES = ['/graphql', '/files/', '/thumbnails/', '/previews/', '/submissions/', '/auth/', '/health', '/ready', '/metrics',
+const API_PREFIXES = ['/graphql', '/files/', '/thumbnails/', '/previews/', '/redactions/', '/query-images', '/submissions/', '/auth/', '/health', '/ready', '/metrics',
   '/.well-known/', '/dicom-web', '/viewer', '/ga4gh/'];
 
 const TYPES: Record<string, string> = {
