@@ -7,10 +7,19 @@ import { useMutation, useQuery, useSession, useTitle } from '../hooks';
 import { Link, navigate } from '../router';
 import { RequireSignIn } from './SignIn';
 
-// Submissions have no "list mine" query yet; the browser remembers the ones made here.
-const MINE = 'obia.submissions';
-const remembered = (): { id: number; title: string }[] => JSON.parse(localStorage.getItem(MINE) ?? '[]');
-const remember = (id: number, title: string) => localStorage.setItem(MINE, JSON.stringify([{ id, title }, ...remembered().filter((s) => s.id !== id)].slice(0, 50)));
+// Submissions have no "list mine" query yet; the browser remembers the ones made here, per user:
+// a browser is shared (a lab workstation), and one list for all would show the next person who
+// signs in another's submission titles under "Your submissions". (The list of the one key every
+// user shared before is not shown to anyone: whose it is cannot be told.)
+const mineKey = (user: string) => `obia.submissions:${user}`;
+function remembered(user: string): { id: number; title: string }[] {
+  try {
+    const list: unknown = JSON.parse(localStorage.getItem(mineKey(user)) ?? '[]');
+    return Array.isArray(list) ? list.filter((m) => m && typeof m.title === 'string' && /^[1-9][0-9]{0,14}$/.test(String(m.id))) : [];
+  } catch { return []; }
+}
+const remember = (user: string, id: number, title: string) =>
+  localStorage.setItem(mineKey(user), JSON.stringify([{ id, title }, ...remembered(user).filter((s) => s.id !== id)].slice(0, 50)));
 
 const FINAL = new Set(['INDEXED', 'QUARANTINED', 'DUPLICATE']);
 
@@ -30,11 +39,11 @@ export function NewSubmission() {
     };
     const data = await create.run({ input });
     if (data) {
-      remember(data.createSubmission.id, data.createSubmission.title);
+      remember(s.user, data.createSubmission.id, data.createSubmission.title);
       navigate(`/submit/${data.createSubmission.id}`);
     }
   };
-  const mine = remembered();
+  const mine = remembered(s.user);
   return (
     <>
       <h1>Submit imaging</h1>
@@ -161,7 +170,7 @@ export function SubmissionPage({ id }: { id: number }) {
     // Live counts over graphql-ws (the current state first, then on every state change).
     return subscribe<any>(SUBMISSION_PROGRESS, { submission: String(id) }, (d) => setLive(d.submissionProgress), setLiveError);
   }, [id, s?.token]);
-  useEffect(() => { if (state.data?.submission) remember(id, state.data.submission.title); }, [state.data]);
+  useEffect(() => { if (state.data?.submission && s) remember(s.user, id, state.data.submission.title); }, [state.data]);
   useEffect(() => {
     if (run.phase !== 'started' || live?.state !== 'PROCESSED') return;
     setRun({ phase: 'finished', outcome: live });
