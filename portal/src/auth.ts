@@ -1,5 +1,7 @@
 // Who the browser is signed in as. The token lives in sessionStorage (closed with the tab, not
 // shared with other sites); its claims are read only to label the page — the server verifies it.
+import { returnPath } from './returnPath';
+
 export type Role = 'researcher' | 'submitter' | 'curator' | 'admin';
 
 export interface Session { token: string; user: string; roles: Role[]; name: string | null; expiresAt: number }
@@ -117,5 +119,6 @@ export async function finishOidcSignIn(config: SignInConfig, params: URLSearchPa
   const body = await res.json().catch(() => ({}));
   if (!res.ok || !body.access_token) throw new Error(body.error_description ?? body.error ?? `token exchange failed (${res.status})`);
   session.set(body.access_token);
-  return saved.returnTo || '/';
+  // Checked again here: sessionStorage is the page's, but the value began as a URL parameter.
+  return returnPath(saved.returnTo, location.origin);
 }

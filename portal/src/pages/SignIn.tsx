@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { devSignIn, finishOidcSignIn, loadSignInConfig, startOidcSignIn, type Role, type SignInConfig } from '../auth';
 import { ErrorBox, Loading } from '../components/Status';
 import { useSession, useTitle } from '../hooks';
+import { returnPath } from '../returnPath';
 import { Link, navigate, useLocation } from '../router';
 
 export function RequireSignIn({ why }: { why: string }) {
@@ -18,7 +19,7 @@ const ROLE_HELP: Record<Role, string> = {
 export function SignIn() {
   useTitle('Sign in');
   const loc = useLocation();
-  const next = loc.query.get('next') || '/';
+  const next = returnPath(loc.query.get('next'), location.origin);
   const current = useSession();
   const [config, setConfig] = useState<SignInConfig | null>(null);
   const [error, setError] = useState<Error | null>(null);
@@ -31,7 +32,7 @@ export function SignIn() {
     setBusy(true); setError(null);
     try {
       await devSignIn(String(fd.get('user')), String(fd.get('role')) as Role, String(fd.get('name') ?? ''));
-      navigate(next.startsWith('/') ? next : '/');
+      navigate(next);
     } catch (err) { setError(err as Error); } finally { setBusy(false); }
   };
   return (
