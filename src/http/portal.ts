@@ -44,7 +44,11 @@ export class PortalFiles {
   /** `connectTo`: other origins the portal may call (an external OIDC issuer's discovery and token endpoints). */
   constructor(readonly dir: string = process.env.OBIA_PORTAL_DIR ? path.resolve(process.env.OBIA_PORTAL_DIR) : DEFAULT_PORTAL_DIR, options: { connectTo?: string[] } = {}) {
     // The portal loads only its own scripts; images may be blob: URLs made from authorised fetches.
-    const connect = ["'self'", 'ws:', 'wss:', ...(options.connectTo ?? [])].join(' ');
+    // Connections only to this origin (its graphql-ws socket included: CSP3's 'self' matches ws:
+    // and wss: on the same host, checked in chromium) and the OIDC issuer. Bare "ws: wss:" let a
+    // page open a socket to any host, the one way left for injected script to send the
+    // sessionStorage token elsewhere (img-src and default-src allow no other origin).
+    const connect = ["'self'", ...(options.connectTo ?? [])].join(' ');
     this.csp = `default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src ${connect}; frame-ancestors 'none'`;
   }
 
