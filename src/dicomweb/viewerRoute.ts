@@ -77,7 +77,18 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'same-origin',
   'x-frame-options': 'SAMEORIGIN',
 };
-const PAGE_CSP = "frame-ancestors 'self'; object-src 'none'; base-uri 'self'; form-action 'self'";
+/**
+ * The page holds the caller's bearer token (from ?token=) and draws DICOM-derived text, so no
+ * connection, image, font or worker may reach another origin: injected script would otherwise have
+ * fetch or an image beacon to send the token away. OHIF's bundles need inline script, eval and
+ * WebAssembly compilation, and make workers, images and fetches from blob: and data: URLs.
+ */
+const PAGE_CSP = [
+  "default-src 'self' blob: data:",
+  "script-src 'self' 'unsafe-inline' 'unsafe-eval' 'wasm-unsafe-eval' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "frame-ancestors 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+].join('; ');
 
 /** A vendored viewer file whose bytes are not the pinned ones: refused, never sent to a browser. */
 export class ViewerIntegrityError extends ServiceUnavailableError {

@@ -14,7 +14,7 @@ import { noDatabase } from '../support/once.js';
 
 noDatabase('the viewer route on a bare Fastify over a folder with one pinned page; no database is opened');
 
-describe('the viewer page carrying a token is never stored', () => {
+describe('the viewer page carrying a token is never stored and sends it nowhere', () => {
   let app: FastifyInstance;
   let dir: string;
   before(async () => {
@@ -37,5 +37,17 @@ describe('the viewer page carrying a token is never stored', () => {
       assert.equal(res.headers['referrer-policy'], 'same-origin', url);
       assert.match(res.body, /window\.PUBLIC_URL="\/viewer\/"/);
     }
+  });
+
+  it('the page that holds the token may connect, load images, fonts or workers from no other origin', async () => {
+    const csp = (await app.inject({ method: 'GET', url: '/viewer/viewer?token=eyJ' })).headers['content-security-policy'] as string;
+    const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name!, sources]));
+    // default-src covers connect-src, img-src, font-src, worker-src and media-src when they are absent.
+    for (const name of ['default-src', 'script-src', 'style-src', 'connect-src', 'img-src', 'font-src', 'worker-src']) {
+      const sources = directives.get(name) ?? directives.get('default-src');
+      assert.ok(sources, `${name} is restricted (${csp})`);
+      for (const s of sources) assert.match(s, /^('self'|'unsafe-inline'|'unsafe-eval'|'wasm-unsafe-eval'|blob:|data:)$/, `${name} allows only this origin and local URLs, not ${s}`);
+    }
+    assert.deepEqual(directives.get('frame-ancestors'), ["'self'"]);
   });
 });
