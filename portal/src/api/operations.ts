@@ -169,5 +169,6 @@ export const CURATION_SERIES = `query CurationSeries($collection: [String!]) {
   seriesList(filter: { collection: $collection }, first: 200) { totalCount
     edges { node { uid modality anatomicalSite description imageCount previewUrl reviewState review { verdict note reviewer } study { accession } } } }
 }`;
-export const REVIEW_SERIES = `mutation ReviewSeries($uid: String!, $verdict: QcVerdict!, $note: String!) { reviewSeries(uid: $uid, verdict: $verdict, note: $note) { verdict note reviewer reviewedAt } }`;
+// imageCount: the images the preview showed; a series that holds another number now is CONFLICT (look again), so a verdict never covers an image that arrived unseen.
+export const REVIEW_SERIES = `mutation ReviewSeries($uid: String!, $verdict: QcVerdict!, $note: String!, $imageCount: Int) { reviewSeries(uid: $uid, verdict: $verdict, note: $note, imageCount: $imageCount) { verdict note reviewer reviewedAt } }`;
 export const RELEASE_COLLECTION = `mutation Release($accession: String!) { releaseCollection(accession: $accession) { released blockers { reason count message } collection { accession releaseState releasedAt } } }`;

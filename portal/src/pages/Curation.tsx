@@ -29,8 +29,9 @@ function SeriesReview({ accession, onChange }: { accession: string; onChange: ()
   const state = useQuery(CURATION_SERIES, { collection: [accession] });
   const review = useMutation(REVIEW_SERIES);
   const [notes, setNotes] = useState<Record<string, string>>({});
-  const decide = async (uid: string, verdict: 'PASS' | 'FAIL') => {
-    if (await review.run({ uid, verdict, note: notes[uid] ?? '' })) { state.reload(); onChange(); }
+  // The verdict names how many images the curator saw: if more joined since, it is refused (CONFLICT, shown) and the list reloads.
+  const decide = async (uid: string, verdict: 'PASS' | 'FAIL', imageCount: number) => {
+    if (await review.run({ uid, verdict, note: notes[uid] ?? '', imageCount })) { state.reload(); onChange(); } else state.reload();
   };
   return (
     <section aria-labelledby="review"><h2 id="review">Series review</h2>
@@ -45,8 +46,8 @@ function SeriesReview({ accession, onChange }: { accession: string; onChange: ()
               <label for={`note-${s.uid}`} class="sr-only">Note on series {s.uid}</label>
               <input id={`note-${s.uid}`} placeholder="What you saw (optional)" value={notes[s.uid] ?? ''} onInput={(e) => setNotes({ ...notes, [s.uid]: (e.target as HTMLInputElement).value })} />
               <div class="row">
-                <button type="button" onClick={() => decide(s.uid, 'PASS')} disabled={review.loading}>Pass</button>
-                <button type="button" class="danger" onClick={() => decide(s.uid, 'FAIL')} disabled={review.loading}>Fail</button>
+                <button type="button" onClick={() => decide(s.uid, 'PASS', s.imageCount)} disabled={review.loading}>Pass</button>
+                <button type="button" class="danger" onClick={() => decide(s.uid, 'FAIL', s.imageCount)} disabled={review.loading}>Fail</button>
               </div>
             </li>))}</ul>
         )}
