@@ -189,14 +189,16 @@ export class IngestPipeline {
 
   /** Only the screen stage, over the submission's RECEIVED files (the pipeline's first stage). */
   async screen(submissionId: number): Promise<ScreenSummary> {
-    return (await this.screened(submissionId)).summary;
+    const submission = await this.em().findOneOrFail(Submission, { id: submissionId });
+    return (await this.screened(await this.runContext(submission))).summary;
   }
 
-  /** The screen stage, and which files it screened: a plan batches only those (a file received meanwhile waits for the next run). */
-  async screened(submissionId: number): Promise<Screened> {
-    const submission = await this.em().findOneOrFail(Submission, { id: submissionId }, { fields: ['id', 'collection'] });
-    const collectionId = submission.collection.id;
-    return screen({ submissionId, collectionId, uidKey: await uidKeyOf(this.em(), collectionId, this.deps.secret) }, this.deps);
+  /**
+   * The screen stage, and which files it screened: a plan batches only those (a file received
+   * meanwhile waits for the next run). Takes the run's context, which holds the collection's UID key.
+   */
+  screened(run: Pick<RunContext, 'submissionId' | 'collectionId' | 'uidKey'>): Promise<Screened> {
+    return screen(run, this.deps);
   }
 
   /**

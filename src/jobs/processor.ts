@@ -73,7 +73,7 @@ export class IngestWorker {
     switch (job.name) {
       case 'plan': {
         // Only files this screening saw are batched: one received meanwhile is not processed unscreened.
-        const { seen } = await this.pipeline.screened(submissionId);
+        const { seen } = await this.pipeline.screened(run);
         this.pipeline.announce(submissionId);
         // A retried plan whose flow was already added (it died after adding it) adds nothing twice.
         if (await this.queue.getJob(finishJobId(submissionId))) return { kind: 'plan', files: 0 };
