@@ -11,6 +11,9 @@ function utf8Header(value: string): string {
   try { return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'latin1')); } catch { return value; }
 }
 
+/** Files an upload's answer lists; `received` counts them all. */
+export const LISTED_FILES = 1000;
+
 /**
  * `PUT`/`POST /submissions/<id>/files[?name=…]`: one DICOM file or a zip of them as the raw
  * body, with the submitter's bearer token (the same `authenticate` as every transport). The body
@@ -18,9 +21,6 @@ function utf8Header(value: string): string {
  * limits itself. A multipart body (curl -F, an HTML form) is refused with 415: staged as it
  * came, the envelope became one file of form boundaries, quarantined as not DICOM.
  */
-/** Files an upload's answer lists; `received` counts them all. */
-export const LISTED_FILES = 1000;
-
 export const uploadRoute: RoutePlugin = async (app, door) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
