@@ -38,7 +38,8 @@ export async function subscribeLive(app: TestApp, token: string | null, query: s
     client.subscribe({ query, variables }, {
       next: received,
       error: (error) => { received({ error }); reject(error instanceof Error ? error : new Error(JSON.stringify(error))); },
-      complete: () => reject(new Error('the subscription ended before it listened')),
+      // What it answered before it ended (a refusal's errors) goes with the rejection: subscriptionOutcome reads it.
+      complete: () => reject(Object.assign(new Error('the subscription ended before it listened'), { events })),
     });
   });
   const bounded = <T>(promise: Promise<T>, what: string) => {
@@ -51,6 +52,9 @@ export async function subscribeLive(app: TestApp, token: string | null, query: s
   };
   try {
     await bounded(listening, 'acknowledgement that the subscription listens');
+  } catch (err) {
+    await client.dispose();
+    throw err;
   } finally {
     diagnostics.unsubscribe(subscriptionListening.name, onListening);
   }
@@ -63,4 +67,21 @@ export async function subscribeLive(app: TestApp, token: string | null, query: s
     },
     dispose: async () => { await client.dispose(); },
   };
+}
+
+/**
+ * What the hub does with a subscription before any event: listens, or ends it, with the code of
+ * the error it answered (a subscription refused when it is made: FORBIDDEN, UNAUTHENTICATED).
+ */
+export async function subscriptionOutcome(app: TestApp, token: string | null, query: string, variables: Record<string, unknown> = {}): Promise<{ kind: 'listening' | 'ended'; code?: string }> {
+  let live: LiveSubscription;
+  try {
+    live = await subscribeLive(app, token, query, variables);
+  } catch (err) {
+    const events: any[] = (err as { events?: any[] }).events ?? [{ error: err }];
+    const code = events.map((e) => e.errors?.[0]?.extensions?.code ?? (Array.isArray(e.error) ? e.error[0] : e.error)?.extensions?.code).find(Boolean);
+    return code ? { kind: 'ended', code } : { kind: 'ended' };
+  }
+  await live.dispose();
+  return { kind: 'listening' };
 }
