@@ -18,7 +18,7 @@ import { logger } from '../log.js';
 import { ConflictError } from '../errors.js';
 import { assertAccession } from '../accessions.js';
 import { isUid } from '../dicom/index.js';
-import { MAX_PAGE_SIZE } from '../browse/pagination.js';
+import { MAX_PAGE_SIZE, pageSize } from '../browse/pagination.js';
 import { boundToTransaction, lockEntityRow, transactionKnex } from '../db/transitions.js';
 
 /** The policy's CURATE check (src/access/policy.ts): curators and admins. */
@@ -243,10 +243,10 @@ export class CurationService {
    * zip at its bound: 200,000), and every one of them was read and sent on each query.
    */
   async history(submission: Submission, first = MAX_HISTORY, after = 0): Promise<QcEvent[]> {
-    if (!Number.isInteger(first) || first < 0 || first > MAX_HISTORY) throw badInput(`"first" must be between 0 and ${MAX_HISTORY}`, 'first');
+    const size = pageSize(first);
     return this.em.find(QcEvent, {
       id: { $gt: after },
       $or: [{ submission: submission.id }, { submission: null, collection: submission.collection.id }],
-    }, { orderBy: { id: 'asc' }, limit: first });
+    }, { orderBy: { id: 'asc' }, limit: size });
   }
 }
