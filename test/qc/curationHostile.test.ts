@@ -6,11 +6,7 @@ import { Role } from '../../src/auth/Principal.js';
 import { Collection, Series } from '../../src/entities/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { processToEnd } from '../support/kit.js';
-import { subscribeLive } from '../support/live.js';
-import diagnostics from 'node:diagnostics_channel';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
-import { subscriptionListening } from '../../src/http/graphql.js';
+import { subscribeLive, subscriptionOutcome } from '../support/live.js';
 import { createSubmission, makeCt, uid, upload } from '../ingest/helpers.js';
 
 const RELEASE = `mutation($a: String!) { releaseCollection(accession: $a) { released blockers { reason count } } }`;
@@ -184,29 +180,12 @@ describe('curation, used against itself', () => {
   });
 
   it('qcEvents of another\'s submission is refused when subscribing, not per event (an activity oracle)', async () => {
-    // What the server answers a subscribe before any event: the refusal and the end, or nothing (it listens).
-    const firstAnswer = (token: string | null, s: string) => new Promise<{ errors?: any[]; ended: boolean }>((resolve, reject) => {
-      const client = createClient({
-        url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0,
-        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-      });
-      let errors: any[] | undefined;
-      const done = (v: { errors?: any[]; ended: boolean }) => { void client.dispose(); resolve(v); };
-      const onListening = () => done({ errors, ended: false });
-      diagnostics.subscribe(subscriptionListening.name, onListening);
-      client.subscribe({ query: `subscription($s: ID!) { qcEvents(submission: $s) { kind } }`, variables: { s } }, {
-        next: (e: any) => { errors = e.errors; },
-        error: (e: any) => { diagnostics.unsubscribe(subscriptionListening.name, onListening); done({ errors: Array.isArray(e) ? e : [e], ended: true }); },
-        complete: () => { diagnostics.unsubscribe(subscriptionListening.name, onListening); done({ errors, ended: true }); },
-      });
-      setTimeout(() => reject(new Error('no answer')), 5_000).unref();
-    });
     for (const [token, code] of [[stranger, 'FORBIDDEN'], [null, 'UNAUTHENTICATED']] as const) {
       for (const s of [submissionId, '987654']) {
         // It was accepted (listening), then answered an error each time the submission had a QC event.
-        const answer = await firstAnswer(token, s);
-        assert.equal(answer.ended, true, `${code}: the subscription to ${s} was accepted`);
-        assert.equal(answer.errors?.[0]?.extensions?.code, code);
+        const answer = await subscriptionOutcome(app, token, `subscription($s: ID!) { qcEvents(submission: $s) { kind } }`, { s });
+        assert.equal(answer.kind, 'ended', `${code}: the subscription to ${s} was accepted`);
+        assert.equal(answer.code, code);
       }
     }
     const own = await subscribeLive(app, submitter, `subscription($s: ID!) { qcEvents(submission: $s) { kind } }`, { s: submissionId });
