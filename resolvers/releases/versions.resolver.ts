@@ -1,6 +1,6 @@
 import { JSONObjectResolver } from 'graphql-scalars';
 import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
-import { Action } from '../../src/access/policy.js';
+import { mayViewPixelsOfCollection } from '../../src/access/pixels.js';
 import { assertAccession } from '../../src/accessions.js';
 import { MAX_PAGE_SIZE } from '../../src/browse/pagination.js';
 import type { RequestContext } from '../../src/context.js';
@@ -23,12 +23,6 @@ const releases = (ctx: RequestContext) => new ReleaseService(ctx.em, ctx.user);
 // `versions` stays within the guard's cost budget (it multiplies nested lists by `first`).
 const VERSIONS_PAGE = 20;
 const WITHDRAWN_PAGE = 100;
-
-/** Whether the caller may view the pixels of this collection's released images (VIEW_THUMBNAIL, as Image.sha256 asks). */
-async function mayViewPixelsOfCollection(ctx: RequestContext, collectionId: number): Promise<boolean> {
-  const c = await ctx.loaders.collectionById.load(collectionId);
-  return !!c && ctx.session.can(Action.VIEW_THUMBNAIL, { id: c.id, accession: c.accession, submitter: c.submitter, accessibility: c.accessibility, releaseState: c.releaseState });
-}
 
 @Resolver(() => Collection)
 export class CollectionVersionsResolver {

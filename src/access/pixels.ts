@@ -11,10 +11,17 @@ import { Action } from './policy.js';
  */
 export async function mayViewPixelsOf(ctx: RequestContext, image: Image): Promise<boolean> {
   const series = await ctx.loaders.seriesById.load(image.series.id);
-  if (!series) return false;
-  const c = await ctx.loaders.collectionById.load(series.collection.id);
+  return !!series && mayViewPixelsOfCollection(ctx, series.collection.id, series.published);
+}
+
+/**
+ * Whether the caller may view the pixels of a collection's released images (a version's files: no
+ * one series), or, given `published`, of a series of it.
+ */
+export async function mayViewPixelsOfCollection(ctx: RequestContext, collectionId: number, published?: boolean): Promise<boolean> {
+  const c = await ctx.loaders.collectionById.load(collectionId);
   if (!c) return false;
   return ctx.session.can(Action.VIEW_THUMBNAIL, {
-    id: c.id, accession: c.accession, submitter: c.submitter, accessibility: c.accessibility, releaseState: c.releaseState, published: series.published,
+    id: c.id, accession: c.accession, submitter: c.submitter, accessibility: c.accessibility, releaseState: c.releaseState, published,
   });
 }
