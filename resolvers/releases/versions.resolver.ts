@@ -11,7 +11,7 @@ import { drsUri } from '../../src/ga4gh/drs/ids.js';
 import { citation } from '../../src/releases/datacite.js';
 import { ReleasesModule } from '../../src/releases/module.js';
 import { ReleaseService } from '../../src/releases/ReleaseService.js';
-import { badInput, notFound, versionId } from '../../src/releases/versionId.js';
+import { assertVersionNumber, notFound, versionId } from '../../src/releases/versionId.js';
 import { DownloadLink } from '../access/types.js';
 import { fromPage } from '../types/connection.js';
 import { PageArgs } from '../types/PageArgs.js';
@@ -122,7 +122,7 @@ export class ReleaseMutationsResolver {
   async createVersionDownloadLink(@Arg('collection', { description: 'Collection accession.' }) collection: string,
     @Arg('number', () => Int, { description: 'Version number.' }) number: number, @Ctx() ctx: RequestContext) {
     assertAccession('collection', collection);
-    if (!Number.isInteger(number) || number < 1) throw badInput('a version number is a positive integer', 'number');
+    assertVersionNumber(number);
     const { url, expiresAt } = await ctx.access.downloads.createLinkFor('version', versionId(collection, number));
     return { url, expiresAt };
   }

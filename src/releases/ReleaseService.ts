@@ -16,7 +16,7 @@ import { dataCiteAttributes, DataCiteError, mintDoi, versionIdentifier, type Ver
 import { ManifestDigest, type ManifestFile } from './manifest.js';
 import type { VersionSeriesRow } from './seriesCache.js';
 import { ReleasesModule } from './module.js';
-import { badInput, notFound } from './versionId.js';
+import { assertVersionNumber, badInput, notFound } from './versionId.js';
 
 /** Thrown inside the version transaction when nothing changed since the last version (rolls it back). */
 class Unchanged extends Error {}
@@ -177,7 +177,7 @@ export class ReleaseService {
   async retryMint(accession: string, number: number): Promise<CollectionVersion> {
     requireCurator(this.user);
     assertAccession('collection', accession);
-    if (!Number.isInteger(number) || number < 1) throw badInput('a version number is a positive integer', 'number');
+    assertVersionNumber(number);
     const version = await this.versionOf(accession, number);
     if (!version) throw notFound(`no version ${number} of ${accession}`);
     if (!this.module.config.datacite) throw badInput('no DataCite credentials are configured: versions carry local identifiers', 'number');
@@ -192,12 +192,12 @@ export class ReleaseService {
    */
   async versions(collectionId: number, first = MAX_PAGE_SIZE, before: number | null = null): Promise<CollectionVersion[]> {
     const size = pageSize(first);
-    if (before !== null && (!Number.isInteger(before) || before < 1)) throw badInput('a version number is a positive integer', 'before');
+    if (before !== null) assertVersionNumber(before, 'before');
     return this.em.find(CollectionVersion, { collection: collectionId, ...(before !== null ? { number: { $lt: before } } : {}) }, { orderBy: { number: 'desc' }, limit: size });
   }
 
   async version(collectionId: number, number: number): Promise<CollectionVersion | null> {
-    if (!Number.isInteger(number) || number < 1) throw badInput('a version number is a positive integer', 'number');
+    assertVersionNumber(number);
     return this.em.findOne(CollectionVersion, { collection: collectionId, number });
   }
 

@@ -13,6 +13,11 @@ export function parseVersionId(id: string): { accession: string; number: number 
   return m ? { accession: m[1]!, number: Number(m[2]) } : null;
 }
 
+/** A version number (1, 2, …), or BAD_USER_INPUT naming `argument`. */
+export function assertVersionNumber(n: number, argument = 'number'): void {
+  if (!Number.isInteger(n) || n < 1) throw badInput('a version number is a positive integer', argument);
+}
+
 export function badInput(message: string, argument: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument } });
 }
