@@ -2,7 +2,6 @@ import type { FrameIndex } from './dicomFile.js';
 import { frameIndexOnWorker, holdingFile, storedFramesOnWorker } from './imagingPool.js';
 import type { InstanceRow, InstanceStore } from './InstanceStore.js';
 
-export { indexFrames, type FrameIndex } from './dicomFile.js';
 
 /** Frame ranges kept in all (a 300-instance series of single frames is 300). */
 const MAX_RANGES = 1_000_000;

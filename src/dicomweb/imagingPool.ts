@@ -5,7 +5,7 @@ import type { ImagingResult, ImagingTask } from './imagingWorker.js';
 import type { RenderOptions } from './rendered.js';
 import { BadUserInputError, NotAcceptableError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import type { DicomJson } from '../dicom/index.js';
-import type { FrameIndex } from './FrameIndex.js';
+import type { FrameIndex } from './dicomFile.js';
 import { NO_PIXELS } from './dicomFile.js';
 
 /** A stored frame that cannot be decoded (the archive checked it at ingest, so this is rare): 500 with the reason, logged. */
