@@ -6,7 +6,6 @@ import type { RenderOptions } from './rendered.js';
 import { BadUserInputError, NotAcceptableError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import type { DicomJson } from '../dicom/index.js';
 import type { FrameIndex } from './dicomFile.js';
-import { NO_PIXELS } from './dicomFile.js';
 
 /** A stored frame that cannot be decoded (the archive checked it at ingest, so this is rare): 500 with the reason, logged. */
 export class FrameDecodeError extends Error {
@@ -75,11 +74,8 @@ async function run(task: ImagingTask): Promise<ImagingResult & { ok: true }> {
   if (p.queueSize >= MAX_QUEUED) throw new ServiceUnavailableError('the image decoders are busy: retry shortly');
   const out = (await p.run(task)) as ImagingResult;
   if (!out.ok) {
-    // An instance without Pixel Data (an SR, a presentation state) has nothing to render: the
-    // request's mistake, 404, where it was a 500 logged as a fault of the stored file.
-    if (out.name === 'NoPixelDataError') throw new NotFoundError(NO_PIXELS);
-    // The request's own mistakes, found where the file was parsed (a frame it does not have, a
-    // tag it holds no bulk data under, frames that cannot be cut one by one), as they were told
+    // The request's own mistakes, found where the file was parsed (a frame it does not have, an
+    // instance without Pixel Data, a tag it holds no bulk data under, frames that cannot be cut one by one), as they were told
     // when the main thread parsed it.
     if (out.code === 'NOT_FOUND') throw new NotFoundError(out.message);
     if (out.code === 'NOT_ACCEPTABLE') throw new NotAcceptableError(out.message);

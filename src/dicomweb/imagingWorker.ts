@@ -4,8 +4,9 @@
 // place, bulk data): its cost grows with the header, and a released file of 20,000 sequence
 // items took 0.35 s of the event loop per request for one frame or one bulk value.
 import { nativeFrame, parseImage } from '../imaging/index.js';
+import { NoPixelDataError } from '../imaging/errors.js';
 import type { DicomJson } from '../dicom/index.js';
-import { bulkValue, framesOf, indexFrames, metadataOfFile, type FrameIndex } from './dicomFile.js';
+import { bulkValue, framesOf, indexFrames, metadataOfFile, NO_PIXELS, type FrameIndex } from './dicomFile.js';
 import { renderFrame, type RenderOptions } from './rendered.js';
 
 export type ImagingTask =
@@ -64,6 +65,9 @@ export default async function run(req: ImagingTask): Promise<ImagingResult> {
   } catch (err) {
     // Typed decoding failures cross the thread boundary by name (the main thread maps them to
     // statuses); the archive's own refusals (404 no such bulk data, 406 bit-packed frames) by code.
+    // An instance without Pixel Data (an SR, a presentation state) has nothing to render: the
+    // request's mistake (404), as framesOf says it on the main thread, not a fault of the stored file.
+    if (err instanceof NoPixelDataError) return { ok: false, name: 'NotFound', code: 'NOT_FOUND', message: NO_PIXELS };
     const e = err instanceof Error ? err : new Error(String(err));
     const code = (e as { extensions?: { code?: unknown } }).extensions?.code;
     return { ok: false, name: e.name, message: e.message.slice(0, 300), ...(typeof code === 'string' ? { code } : {}) };
