@@ -42,6 +42,7 @@ import { OpsMetrics } from './ops/metrics.js';
 import { blobStoreDependency, databaseDependency, redisDependency } from './ops/readiness.js';
 import { opsRoutes } from './ops/routes.js';
 import { tracingPlugin } from './ops/tracing.js';
+import { proxyTrust } from './http/clientAddress.js';
 
 export interface BootstrapOptions {
   config?: Partial<Config>;
@@ -114,7 +115,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<App> {
   const authenticate = authenticator(verifier);
   const queryImages = new QueryImages();
   const createContext: CreateContext = contextFactory(authenticate, { orm, access, hashCatalog, ingest, queryImages });
-  const door: Door = { config, authenticate, createContext, access, ingest, log: logger };
+  const door: Door = { config, authenticate, createContext, access, ingest, log: logger, trust: proxyTrust(config.trustProxy) };
   const metrics = new OpsMetrics(orm, hashCatalog, ingest);
   if (jobs) metrics.watchJobs(jobs);
   const schema = await buildObiaSchema();

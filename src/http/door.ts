@@ -1,5 +1,6 @@
 import type { AccessModule } from '../access/module.js';
 import type { Config } from '../config.js';
+import type { ProxyTrust } from './clientAddress.js';
 import type { CreateContext } from '../context.js';
 import type { Ingest } from '../ingest/index.js';
 import type { Logger } from '../log.js';
@@ -17,4 +18,6 @@ export interface Door {
   access: AccessModule;
   ingest: Ingest | null;
   log: Logger;
+  /** OBIA_TRUST_PROXY compiled once (clientAddress.ts): Fastify's request.ip, the connection cap and graphql-ws all read it. */
+  trust: ProxyTrust | null;
 }

@@ -13,7 +13,7 @@ import { guardOperation, parseLimited, type QueryLimits } from '../graphql/limit
 import type { Logger } from '../log.js';
 import type { Door } from './door.js';
 import type { RoutePlugin } from './server.js';
-import { clientAddress, proxyTrust } from './clientAddress.js';
+import { clientAddress } from './clientAddress.js';
 
 /**
  * The largest GraphQL request body: JSON operations and their variables only. Images for
@@ -132,8 +132,7 @@ export function attachGraphqlWs(server: http.Server, schema: GraphQLSchema, door
   const connections = new Map<string, number>();
   const connected = new WeakMap<object, string>();
   /** Whose places a connection takes: its user's, or for anonymous callers its remote address's. */
-  const trust = proxyTrust(door.config.trustProxy);
-  const keyFor = (principal: Principal | null | undefined, request: http.IncomingMessage) => principal?.id ?? `anonymous@${clientAddress(request, trust)}`;
+  const keyFor = (principal: Principal | null | undefined, request: http.IncomingMessage) => principal?.id ?? `anonymous@${clientAddress(request, door.trust ?? null)}`;
   const keyOf = (ctx: { extra: { request: http.IncomingMessage } }) => keyFor(principals.get(ctx), ctx.extra.request);
 
   /** An operation's place back (once: an id already given back is skipped). */

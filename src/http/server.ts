@@ -2,7 +2,6 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { codeForStatus, codeOf, isExpected, statusOf } from '../errors.js';
 import { holdBodiesWithin } from './bodyBudget.js';
 import type { Door } from './door.js';
-import { proxyTrust } from './clientAddress.js';
 import { capConnections } from './connectionCap.js';
 
 /** A route family: one Fastify plugin, given the door (src/http/door.ts) as its options. */
@@ -45,7 +44,7 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
     // A request whose client has gone away should not keep working for nobody.
     return503OnClosing: true,
     // request.ip is the client behind a trusted reverse proxy (OBIA_TRUST_PROXY), else the socket's peer.
-    trustProxy: proxyTrust(door.config.trustProxy) ?? false,
+    trustProxy: door.trust ?? false,
     // Fastify's default is no timeout at all (and Node's requestTimeout off): a socket idle this long is closed.
     connectionTimeout: door.config.limits.idleTimeoutMs,
     // An idle keep-alive connection ends by the keep-alive timeout, which clients are told of
@@ -106,7 +105,7 @@ export async function buildHttpServer(door: Door, plugins: RoutePlugin[]): Promi
   });
 
   const { bufferedBodyBytes, minBodyBytesPerSecond, bodyGraceMs, connectionsPerAddress, maxConnections } = door.config.limits;
-  capConnections(app.server, { perAddress: connectionsPerAddress, total: maxConnections, trust: proxyTrust(door.config.trustProxy) });
+  capConnections(app.server, { perAddress: connectionsPerAddress, total: maxConnections, trust: door.trust ?? null });
   app.decorate('bodyBudget', holdBodiesWithin(app, { bufferedBytes: bufferedBodyBytes, minBytesPerSecond: minBodyBytesPerSecond, graceMs: bodyGraceMs }));
 
   for (const plugin of plugins) await app.register(plugin, door);
